@@ -1,0 +1,11 @@
+# pulse_strict(target): the project's warning level, applied to every Pulse target.
+# Third-party headers are included as SYSTEM so their warnings do not leak in.
+function(pulse_strict target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+    -Wimplicit-fallthrough -Wformat=2)
+  if(PULSE_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()

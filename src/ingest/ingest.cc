@@ -1,0 +1,2 @@
+// placeholder translation unit until the ingest module lands
+namespace pulse::ingest {}

@@ -1,0 +1,31 @@
+#include "lake/filesystem.h"
+
+#include <filesystem>
+
+namespace pulse::lake {
+
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3) {
+  if (url.empty()) return Status::InvalidArgument("empty lake URL");
+  if (url.starts_with("s3://")) {
+    std::string_view rest = url.substr(5);
+    size_t slash = rest.find('/');
+    std::string bucket(rest.substr(0, slash));
+    std::string prefix = slash == std::string_view::npos ? "" : std::string(rest.substr(slash + 1));
+    while (!prefix.empty() && prefix.back() == '/') prefix.pop_back();
+    if (bucket.empty()) return Status::InvalidArgument("S3 URL '" + std::string(url) + "' has no bucket");
+    return NewS3FileSystem(std::move(bucket), std::move(prefix), s3);
+  }
+  std::string_view path = url;
+  if (url.starts_with("file://")) {
+    path = url.substr(7);
+  } else if (url.find("://") != std::string_view::npos) {
+    return Status::InvalidArgument("unsupported lake URL scheme in '" + std::string(url) +
+                                   "' (expected file://, s3:// or a path)");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path), ec);
+  if (ec) return Status::IoError("cannot create lake directory '" + std::string(path) + "': " + ec.message());
+  return NewLocalFileSystem(std::string(path));
+}
+
+}  // namespace pulse::lake

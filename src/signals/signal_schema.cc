@@ -1,0 +1,35 @@
+#include "signals/signal_schema.h"
+
+#include <arrow/api.h>
+
+namespace pulse::signals {
+
+std::shared_ptr<arrow::Schema> SignalSchema() {
+  auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+  return arrow::schema({
+      arrow::field("name", arrow::utf8(), false),
+      arrow::field("source", arrow::utf8(), false),
+      arrow::field("kind", arrow::utf8(), false),
+      arrow::field("ts", ts, false),
+      arrow::field("value", arrow::float64(), false),
+      arrow::field("unit", arrow::utf8(), true),
+      arrow::field("metadata", arrow::utf8(), true),
+      arrow::field("ingest_time", ts, false),
+      arrow::field("date", arrow::utf8(), false),
+  });
+}
+
+std::vector<std::string> SignalPartitionColumns() { return {"kind", "date"}; }
+
+std::shared_ptr<arrow::Schema> RejectSchema() {
+  auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
+  return arrow::schema({
+      arrow::field("file", arrow::utf8(), false),
+      arrow::field("line", arrow::int64(), false),
+      arrow::field("reason", arrow::utf8(), false),
+      arrow::field("raw", arrow::utf8(), true),
+      arrow::field("ingest_time", ts, false),
+  });
+}
+
+}  // namespace pulse::signals
