@@ -1,0 +1,31 @@
+// UTC time helpers. All instants are int64 microseconds since the Unix epoch, UTC.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace pulse::time {
+
+// Current wall-clock time.
+int64_t NowMicros();
+
+// Parses ISO-8601 / RFC 3339: "2024-03-01", "2024-03-01T12:30:00", "2024-03-01 12:30:00.123456",
+// with an optional "Z" or "+hh:mm"/"-hh:mm" offset (converted to UTC; no offset means UTC), or
+// a plain integer of Unix seconds. Rejects impossible dates (2023-02-29, month 13, hour 24) with
+// kInvalidArgument naming the text and the problem.
+Result<int64_t> ParseTimestamp(std::string_view text);
+
+// "2024-03-01T12:30:00.123456Z" (fraction omitted when zero).
+std::string FormatTimestamp(int64_t micros);
+// "2024-03-01": the UTC date of an instant.
+std::string FormatDate(int64_t micros);
+
+// Midnight UTC of a calendar date; kInvalidArgument for impossible dates.
+Result<int64_t> FromCivil(int year, int month, int day);
+// Start of a quarter (quarter 1..4) in UTC, e.g. (1959, 2) -> 1959-04-01T00:00:00Z.
+Result<int64_t> QuarterStart(int year, int quarter);
+
+}  // namespace pulse::time

@@ -1,0 +1,176 @@
+// DeltaTable: a Delta Lake table (protocol reader 1 / writer 2) of Parquet files written through
+// Arrow, on any FileSystem (local directory or S3).
+//
+// Layout: data files under Hive-style partition folders ("kind=macro/date=2020-01-01/part-<uuid>
+// .parquet"), the transaction log under "_delta_log/" as NNNNNNNNNNNNNNNNNNNN.json commits, a
+// Parquet checkpoint every `checkpoint_interval` commits and "_delta_log/_last_checkpoint".
+// Tables are standard: delta-rs (the `deltalake` package), Spark and DuckDB read them, and Pulse
+// reads tables those write (reader features beyond protocol 1/2 are refused with a clear error).
+//
+// Guarantees:
+//  - Atomic commits: data files are written first under fresh names; a commit becomes visible only
+//    when its log entry is created with FileSystem::PutIfAbsent. A crash at any point leaves either
+//    the whole commit or nothing visible (unreferenced data files are ignored by every reader).
+//  - Optimistic concurrency: two writers racing for version N both end up committed; the loser
+//    re-reads the winner's commit, checks for a logical conflict and retries at N+1. Appends never
+//    conflict with each other. ReplacePartition fails with kConflict if a concurrent commit added
+//    or removed files in the partition it replaces.
+//  - Idempotent retries: with WriteOptions::app_id/app_version set, the commit carries a Delta
+//    `txn` action; a write whose app_version is <= the table's recorded version for that app id is
+//    skipped (CommitResult::skipped == true) and changes nothing.
+//  - Not thread-safe per object: use one DeltaTable per thread; any number of DeltaTable objects,
+//    threads or processes may write the same table.
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "lake/filesystem.h"
+
+namespace pulse::lake {
+
+struct TableOptions {
+  int checkpoint_interval = 10;     // write a checkpoint after every N-th commit (0 = never)
+  int64_t max_rows_per_file = 1 << 20;
+  int max_commit_attempts = 50;     // optimistic-concurrency retries before kConflict
+  int read_threads = 0;             // 0 = hardware concurrency
+};
+
+struct WriteOptions {
+  std::string app_id;               // application transaction id; empty = no txn action
+  int64_t app_version = -1;         // required (>= 0) when app_id is set
+  std::string operation = "WRITE";  // recorded in commitInfo
+  std::map<std::string, std::string> operation_parameters;  // recorded in commitInfo
+};
+
+struct CommitResult {
+  int64_t version = -1;       // the committed version; the table's current version if skipped
+  bool skipped = false;       // true when an app transaction had already been applied
+  int attempts = 0;           // commit attempts, 1 without contention
+  int64_t files_added = 0;
+  int64_t files_removed = 0;
+  int64_t rows_added = 0;
+};
+
+// Keep rows whose partition column `column` has one of `values` (partition values as text, as
+// Delta stores them). Several filters are ANDed.
+struct PartitionFilter {
+  std::string column;
+  std::vector<std::string> values;
+};
+
+struct ReadOptions {
+  std::optional<int64_t> version;                 // time travel ("as of version N"); latest if unset
+  std::vector<std::string> columns;               // projection, in this order; all if empty
+  std::vector<PartitionFilter> partition_filters;
+};
+
+struct AddFile {
+  std::string path;                               // relative to the table root, URL-decoded
+  std::map<std::string, std::string> partition_values;
+  int64_t size = 0;
+  int64_t modification_time = 0;                  // ms since epoch
+  int64_t num_records = -1;                       // from stats; -1 if unknown
+};
+
+// One entry of the table's history (newest first in History()).
+struct VersionInfo {
+  int64_t version = 0;
+  int64_t timestamp_ms = 0;
+  std::string operation;
+  std::map<std::string, std::string> operation_parameters;
+  int64_t files_added = 0;
+  int64_t files_removed = 0;
+  int64_t rows_added = 0;                         // -1 when the writer recorded no row counts
+};
+
+// The table state at one version: schema, partition columns, live files and app transactions.
+struct Snapshot {
+  int64_t version = -1;
+  std::string table_id;
+  std::string name;
+  std::shared_ptr<arrow::Schema> schema;          // full schema, partition columns included
+  std::vector<std::string> partition_columns;
+  std::map<std::string, std::string> configuration;
+  std::map<std::string, AddFile> files;           // live files by path
+  std::map<std::string, int64_t> app_versions;    // txn appId -> version
+  int64_t num_rows() const;                       // -1 if some file lacks stats
+};
+
+class DeltaTable {
+ public:
+  ~DeltaTable();
+  DeltaTable(const DeltaTable&) = delete;
+  DeltaTable& operator=(const DeltaTable&) = delete;
+
+  // Creates a table at version 0. kAlreadyExists if the location already holds a Delta log.
+  // Partition columns must be top-level string, integer, date or timestamp columns of `schema`.
+  static Result<std::unique_ptr<DeltaTable>> Create(std::unique_ptr<FileSystem> fs,
+                                                    std::shared_ptr<arrow::Schema> schema,
+                                                    std::vector<std::string> partition_columns,
+                                                    std::string name = {}, TableOptions options = {});
+  // Opens an existing table. kNotFound if there is no Delta log.
+  static Result<std::unique_ptr<DeltaTable>> Open(std::unique_ptr<FileSystem> fs, TableOptions options = {});
+  // Opens the table, creating it if absent (safe when several processes race to create it).
+  // kInvalidArgument if it exists with a different schema or partitioning.
+  static Result<std::unique_ptr<DeltaTable>> OpenOrCreate(std::unique_ptr<FileSystem> fs,
+                                                          std::shared_ptr<arrow::Schema> schema,
+                                                          std::vector<std::string> partition_columns,
+                                                          std::string name = {}, TableOptions options = {});
+
+  // Appends rows (their schema must equal the table's; nullability may be looser in `rows`).
+  Result<CommitResult> Append(const arrow::Table& rows, const WriteOptions& options = {});
+  // Atomically replaces every row of the partition identified by `partition` (a value for every
+  // partition column) with `rows`, all of which must belong to that partition. Empty `rows`
+  // deletes the partition.
+  Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition,
+                                        const arrow::Table& rows, const WriteOptions& options = {});
+
+  // Reads rows (see ReadOptions). Rows come file by file; order within a file is preserved.
+  Result<std::shared_ptr<arrow::Table>> Read(const ReadOptions& options = {});
+
+  // The state at `version` (latest if unset), using the newest checkpoint at or before it.
+  Result<Snapshot> LoadSnapshot(std::optional<int64_t> version = std::nullopt);
+  Result<int64_t> LatestVersion();
+  // All versions, newest first.
+  Result<std::vector<VersionInfo>> History();
+
+  std::shared_ptr<arrow::Schema> schema() const;
+  const std::vector<std::string>& partition_columns() const;
+  FileSystem& filesystem() { return *fs_; }
+
+ private:
+  DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options);
+  struct State;
+  std::unique_ptr<FileSystem> fs_;
+  TableOptions options_;
+  std::unique_ptr<State> state_;
+};
+
+// Lake: a folder (or S3 prefix) of Delta tables, one per subfolder.
+class Lake {
+ public:
+  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {});
+  // Names of the tables (subfolders holding a _delta_log), sorted.
+  Result<std::vector<std::string>> ListTables();
+  Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name, TableOptions options = {});
+  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
+                                                        std::shared_ptr<arrow::Schema> schema,
+                                                        std::vector<std::string> partition_columns,
+                                                        TableOptions options = {});
+  std::string url() const { return fs_->RootUrl(); }
+  FileSystem& filesystem() { return *fs_; }
+
+ private:
+  explicit Lake(std::unique_ptr<FileSystem> fs) : fs_(std::move(fs)) {}
+  std::unique_ptr<FileSystem> fs_;
+};
+
+}  // namespace pulse::lake
