@@ -1,6 +1,6 @@
 # Locates Pulse's third-party dependencies and defines imported targets:
 #   pulse::arrow, pulse::parquet  (system Arrow if found, else the pinned pyarrow wheel's C++ libs)
-#   yaml-cpp, nlohmann_json::nlohmann_json, CLI11::CLI11, CURL::libcurl, OpenSSL::Crypto, GTest, benchmark
+#   yaml-cpp, nlohmann_json::nlohmann_json, CLI11::CLI11, CURL::libcurl, OpenSSL::Crypto, GTest
 find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(nlohmann_json 3.11 REQUIRED)
@@ -49,7 +49,4 @@ endif()
 
 if(PULSE_BUILD_TESTS)
   find_package(GTest REQUIRED)
-endif()
-if(PULSE_BUILD_BENCH)
-  find_package(benchmark REQUIRED)
 endif()

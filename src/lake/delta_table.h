@@ -148,6 +148,9 @@ class DeltaTable {
 
  private:
   DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options);
+  // Writes `rows` and commits them, replacing partition `*replace` when given.
+  Result<CommitResult> Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
+                              const WriteOptions& options);
   struct State;
   std::unique_ptr<FileSystem> fs_;
   TableOptions options_;

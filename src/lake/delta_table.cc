@@ -1,0 +1,564 @@
+#include "lake/delta_table.h"
+
+#include <arrow/api.h>
+#include <arrow/compute/api.h>
+#include <arrow/io/api.h>
+#include <parquet/arrow/reader.h>
+#include <parquet/arrow/writer.h>
+#include <parquet/properties.h>
+
+#include <atomic>
+#include <thread>
+#include <unordered_map>
+
+#include "core/ids.h"
+#include "core/time.h"
+#include "lake/delta_log.h"
+#include "lake/delta_schema.h"
+
+namespace pulse::lake {
+
+using delta::json;
+
+namespace {
+
+Status FromArrow(const arrow::Status& st, std::string_view what) {
+  if (st.ok()) return Status::Ok();
+  return Status::IoError(std::string(what) + ": " + st.ToString());
+}
+
+template <typename T>
+Result<T> FromArrow(arrow::Result<T> r, std::string_view what) {
+  if (!r.ok()) return Status::IoError(std::string(what) + ": " + r.status().ToString());
+  return std::move(*r);
+}
+
+int64_t NowMillis() { return time::NowMicros() / 1000; }
+
+// Rows of `table` that belong to one partition, with the partition's values as Delta text.
+struct PartitionGroup {
+  std::map<std::string, std::string> values;  // column -> text ("" for null)
+  std::map<std::string, bool> is_null;
+  std::shared_ptr<arrow::Table> rows;         // data columns only
+};
+
+Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
+                                                     const std::vector<std::string>& partition_columns) {
+  std::vector<int> data_columns;
+  for (int i = 0; i < table.num_columns(); ++i) {
+    const auto& name = table.schema()->field(i)->name();
+    if (std::find(partition_columns.begin(), partition_columns.end(), name) == partition_columns.end())
+      data_columns.push_back(i);
+  }
+  PULSE_ASSIGN_OR_RETURN(auto data, FromArrow(table.SelectColumns(data_columns), "selecting data columns"));
+  if (partition_columns.empty()) return std::vector<PartitionGroup>{{{}, {}, data}};
+
+  // Dictionary-encode each partition column, then number the distinct combinations densely.
+  const int64_t n = table.num_rows();
+  std::vector<uint32_t> group_of(static_cast<size_t>(n), 0);
+  std::vector<std::shared_ptr<arrow::Array>> dictionaries;
+  std::vector<std::vector<int32_t>> codes_per_column;
+  for (const auto& col : partition_columns) {
+    auto chunked = table.GetColumnByName(col);
+    PULSE_ASSIGN_OR_RETURN(auto combined, FromArrow(arrow::Concatenate(chunked->chunks()), "partition column"));
+    PULSE_ASSIGN_OR_RETURN(auto encoded, FromArrow(arrow::compute::DictionaryEncode(combined), "dictionary encode"));
+    auto dict = std::static_pointer_cast<arrow::DictionaryArray>(encoded.make_array());
+    PULSE_ASSIGN_OR_RETURN(auto indices, FromArrow(arrow::compute::Cast(*dict->indices(), arrow::int32()), "cast"));
+    const auto& idx = static_cast<const arrow::Int32Array&>(*indices);
+    std::vector<int32_t> codes(static_cast<size_t>(n));
+    for (int64_t r = 0; r < n; ++r) codes[static_cast<size_t>(r)] = idx.IsNull(r) ? -1 : idx.Value(r);
+    dictionaries.push_back(dict->dictionary());
+    codes_per_column.push_back(std::move(codes));
+  }
+  std::unordered_map<std::string, uint32_t> dense;
+  std::vector<std::vector<int32_t>> group_codes;
+  std::string key;
+  for (int64_t r = 0; r < n; ++r) {
+    key.clear();
+    for (const auto& codes : codes_per_column) {
+      int32_t c = codes[static_cast<size_t>(r)];
+      key.append(reinterpret_cast<const char*>(&c), sizeof c);
+    }
+    auto [it, inserted] = dense.emplace(key, static_cast<uint32_t>(group_codes.size()));
+    if (inserted) {
+      std::vector<int32_t> gc;
+      for (const auto& codes : codes_per_column) gc.push_back(codes[static_cast<size_t>(r)]);
+      group_codes.push_back(std::move(gc));
+    }
+    group_of[static_cast<size_t>(r)] = it->second;
+  }
+  // Row indices per group (counting sort keeps the input order within a group).
+  std::vector<int64_t> counts(group_codes.size() + 1, 0);
+  for (uint32_t g : group_of) ++counts[g + 1];
+  for (size_t g = 1; g < counts.size(); ++g) counts[g] += counts[g - 1];
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  {
+    std::vector<int64_t> next(counts.begin(), counts.end() - 1);
+    for (int64_t r = 0; r < n; ++r) order[static_cast<size_t>(next[group_of[static_cast<size_t>(r)]]++)] = r;
+  }
+  std::vector<PartitionGroup> groups;
+  for (size_t g = 0; g < group_codes.size(); ++g) {
+    PartitionGroup group;
+    for (size_t c = 0; c < partition_columns.size(); ++c) {
+      int32_t code = group_codes[g][c];
+      std::optional<std::string> text;
+      if (code >= 0) {
+        PULSE_ASSIGN_OR_RETURN(text, PartitionValueText(*dictionaries[c], code));
+      }
+      group.values[partition_columns[c]] = text.value_or("");
+      group.is_null[partition_columns[c]] = !text.has_value();
+    }
+    arrow::Int64Builder ib;
+    PULSE_RETURN_IF_ERROR(FromArrow(ib.AppendValues(order.data() + counts[g], counts[g + 1] - counts[g]), "take"));
+    PULSE_ASSIGN_OR_RETURN(auto take_idx, FromArrow(ib.Finish(), "take"));
+    PULSE_ASSIGN_OR_RETURN(auto taken, FromArrow(arrow::compute::Take(data, take_idx), "take"));
+    group.rows = taken.table();
+    groups.push_back(std::move(group));
+  }
+  return groups;
+}
+
+Result<std::string> ToParquet(const arrow::Table& table) {
+  PULSE_ASSIGN_OR_RETURN(auto sink, FromArrow(arrow::io::BufferOutputStream::Create(), "buffer"));
+  auto props = parquet::WriterProperties::Builder()
+                   .compression(parquet::Compression::SNAPPY)
+                   ->max_row_group_length(1 << 20)
+                   ->build();
+  PULSE_RETURN_IF_ERROR(FromArrow(
+      parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20, props), "writing Parquet"));
+  PULSE_ASSIGN_OR_RETURN(auto buffer, FromArrow(sink->Finish(), "buffer"));
+  return buffer->ToString();
+}
+
+bool SameFields(const arrow::Schema& a, const arrow::Schema& b) {
+  if (a.num_fields() != b.num_fields()) return false;
+  for (int i = 0; i < a.num_fields(); ++i)
+    if (a.field(i)->name() != b.field(i)->name() || !a.field(i)->type()->Equals(*b.field(i)->type())) return false;
+  return true;
+}
+
+bool MatchesPartition(const std::map<std::string, std::string>& file_values,
+                      const std::map<std::string, std::string>& partition) {
+  for (const auto& [col, value] : partition) {
+    auto it = file_values.find(col);
+    if (it == file_values.end() || it->second != value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int64_t Snapshot::num_rows() const {
+  int64_t total = 0;
+  for (const auto& [path, f] : files) {
+    if (f.num_records < 0) return -1;
+    total += f.num_records;
+  }
+  return total;
+}
+
+struct DeltaTable::State {
+  delta::LogState log;
+};
+
+DeltaTable::DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options)
+    : fs_(std::move(fs)), options_(options), state_(std::make_unique<State>()) {}
+DeltaTable::~DeltaTable() = default;
+
+std::shared_ptr<arrow::Schema> DeltaTable::schema() const { return state_->log.snapshot.schema; }
+const std::vector<std::string>& DeltaTable::partition_columns() const {
+  return state_->log.snapshot.partition_columns;
+}
+
+Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSystem> fs,
+                                                       std::shared_ptr<arrow::Schema> schema,
+                                                       std::vector<std::string> partition_columns,
+                                                       std::string name, TableOptions options) {
+  if (!schema || schema->num_fields() == 0) return Status::InvalidArgument("a table needs at least one column");
+  for (const auto& col : partition_columns) {
+    auto field = schema->GetFieldByName(col);
+    if (!field) return Status::InvalidArgument("partition column '" + col + "' is not in the schema");
+    auto id = field->type()->id();
+    if (id != arrow::Type::STRING && id != arrow::Type::INT64 && id != arrow::Type::INT32 &&
+        id != arrow::Type::DATE32 && id != arrow::Type::TIMESTAMP && id != arrow::Type::BOOL)
+      return Status::InvalidArgument("partition column '" + col + "' has unsupported type " + field->type()->ToString());
+  }
+  if (partition_columns.size() == static_cast<size_t>(schema->num_fields()))
+    return Status::InvalidArgument("every column is a partition column; a table needs a data column");
+  PULSE_ASSIGN_OR_RETURN(std::string schema_string, ArrowSchemaToDelta(*schema));
+  json protocol = {{"minReaderVersion", 1}, {"minWriterVersion", 2}};
+  json metadata = {{"id", NewUuid()},
+                   {"format", {{"provider", "parquet"}, {"options", json::object()}}},
+                   {"schemaString", schema_string},
+                   {"partitionColumns", partition_columns},
+                   {"configuration", json::object()},
+                   {"createdTime", NowMillis()}};
+  if (!name.empty()) metadata["name"] = name;
+  json info = {{"timestamp", NowMillis()}, {"operation", "CREATE TABLE"},
+               {"operationParameters", {{"partitionBy", json(partition_columns).dump()}}},
+               {"engineInfo", "pulse/0.1"}, {"clientVersion", "pulse-0.1.0"}};
+  std::string text = json{{"commitInfo", info}}.dump() + "\n" + json{{"protocol", protocol}}.dump() + "\n" +
+                     json{{"metaData", metadata}}.dump() + "\n";
+  Status put = fs->PutIfAbsent(delta::CommitKey(0), text);
+  if (put.code() == StatusCode::kAlreadyExists)
+    return Status::AlreadyExists("a Delta table already exists at " + fs->RootUrl());
+  PULSE_RETURN_IF_ERROR(put);
+  return Open(std::move(fs), options);
+}
+
+Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(std::unique_ptr<FileSystem> fs, TableOptions options) {
+  PULSE_ASSIGN_OR_RETURN(auto log, delta::LoadState(*fs, std::nullopt));
+  std::unique_ptr<DeltaTable> table(new DeltaTable(std::move(fs), options));
+  table->state_->log = std::move(log);
+  return table;
+}
+
+Result<std::unique_ptr<DeltaTable>> DeltaTable::OpenOrCreate(std::unique_ptr<FileSystem> fs,
+                                                             std::shared_ptr<arrow::Schema> schema,
+                                                             std::vector<std::string> partition_columns,
+                                                             std::string name, TableOptions options) {
+  auto existing = delta::LoadState(*fs, std::nullopt);
+  if (existing.status().code() == StatusCode::kNotFound) {
+    auto created = Create(fs->Sub(""), schema, partition_columns, name, options);
+    if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
+    existing = delta::LoadState(*fs, std::nullopt);  // another process created it first
+  }
+  if (!existing.ok()) return existing.status();
+  const auto& snap = existing->snapshot;
+  if (!SameFields(*snap.schema, *schema) || snap.partition_columns != partition_columns)
+    return Status::InvalidArgument("table at " + fs->RootUrl() + " exists with a different schema or partitioning: " +
+                                   snap.schema->ToString());
+  std::unique_ptr<DeltaTable> table(new DeltaTable(std::move(fs), options));
+  table->state_->log = std::move(*existing);
+  return table;
+}
+
+Result<int64_t> DeltaTable::LatestVersion() {
+  PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
+  (void)applied;
+  return state_->log.snapshot.version;
+}
+
+Result<Snapshot> DeltaTable::LoadSnapshot(std::optional<int64_t> version) {
+  if (!version) {
+    PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
+    (void)applied;
+    return state_->log.snapshot;
+  }
+  if (*version == state_->log.snapshot.version) return state_->log.snapshot;
+  PULSE_ASSIGN_OR_RETURN(auto log, delta::LoadState(*fs_, version));
+  return std::move(log.snapshot);
+}
+
+namespace {
+
+// Writes each partition group as one or more Parquet files; returns their add actions.
+Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& rows,
+                                         const std::vector<std::string>& partition_columns,
+                                         int64_t max_rows_per_file) {
+  PULSE_ASSIGN_OR_RETURN(auto groups, SplitByPartition(rows, partition_columns));
+  std::vector<json> adds;
+  for (const auto& group : groups) {
+    std::string dir;
+    json partition_values = json::object();
+    for (const auto& col : partition_columns) {
+      bool null = group.is_null.at(col);
+      dir += col + "=" + (null ? std::string("__HIVE_DEFAULT_PARTITION__") : delta::EscapePartitionValue(group.values.at(col))) + "/";
+      partition_values[col] = null ? json() : json(group.values.at(col));
+    }
+    for (int64_t offset = 0; offset < group.rows->num_rows() || offset == 0; offset += max_rows_per_file) {
+      auto slice = group.rows->Slice(offset, max_rows_per_file);
+      if (slice->num_rows() == 0) break;
+      PULSE_ASSIGN_OR_RETURN(std::string bytes, ToParquet(*slice));
+      std::string key = dir + "part-" + NewUuid() + "-c000.snappy.parquet";
+      PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
+      adds.push_back({{"path", delta::EncodePath(key)},
+                      {"partitionValues", partition_values},
+                      {"size", static_cast<int64_t>(bytes.size())},
+                      {"modificationTime", NowMillis()},
+                      {"dataChange", true},
+                      {"stats", json{{"numRecords", slice->num_rows()}}.dump()}});
+    }
+  }
+  return adds;
+}
+
+void DeleteDataFiles(FileSystem& fs, const std::vector<json>& adds) {
+  for (const auto& add : adds) (void)fs.Delete(delta::DecodePath(add["path"].get<std::string>()));
+}
+
+Status CheckRows(const arrow::Schema& table_schema, const arrow::Table& rows) {
+  if (!SameFields(table_schema, *rows.schema()))
+    return Status::InvalidArgument("rows do not match the table schema: expected " + table_schema.ToString() +
+                                   ", got " + rows.schema()->ToString());
+  for (int i = 0; i < table_schema.num_fields(); ++i)
+    if (!table_schema.field(i)->nullable() && rows.column(i)->null_count() > 0)
+      return Status::InvalidArgument("column '" + table_schema.field(i)->name() + "' is not nullable but has " +
+                                     std::to_string(rows.column(i)->null_count()) + " nulls");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<CommitResult> DeltaTable::Append(const arrow::Table& rows, const WriteOptions& options) {
+  return Commit(rows, nullptr, options);
+}
+
+Result<CommitResult> DeltaTable::ReplacePartition(const std::map<std::string, std::string>& partition,
+                                                  const arrow::Table& rows, const WriteOptions& options) {
+  const auto& cols = partition_columns();
+  if (partition.size() != cols.size())
+    return Status::InvalidArgument("ReplacePartition needs a value for every partition column");
+  for (const auto& col : cols)
+    if (!partition.count(col)) return Status::InvalidArgument("ReplacePartition: no value for '" + col + "'");
+  // Every row must belong to the partition.
+  for (const auto& col : cols) {
+    auto chunked = rows.GetColumnByName(col);
+    if (!chunked) continue;  // CheckRows reports the schema mismatch
+    for (const auto& chunk : chunked->chunks())
+      for (int64_t r = 0; r < chunk->length(); ++r) {
+        PULSE_ASSIGN_OR_RETURN(auto text, PartitionValueText(*chunk, r));
+        if (text.value_or("") != partition.at(col))
+          return Status::InvalidArgument("ReplacePartition: a row has " + col + "='" + text.value_or("") +
+                                         "', outside the partition " + col + "='" + partition.at(col) + "'");
+      }
+  }
+  return Commit(rows, &partition, options);
+}
+
+Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
+                                        const WriteOptions& options) {
+  if (!options.app_id.empty() && options.app_version < 0)
+    return Status::InvalidArgument("WriteOptions.app_version must be >= 0 when app_id is set");
+  PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
+  (void)applied;
+  PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
+  PULSE_RETURN_IF_ERROR(CheckRows(*schema(), rows));
+  auto already_applied = [&]() {
+    if (options.app_id.empty()) return false;
+    auto it = state_->log.snapshot.app_versions.find(options.app_id);
+    return it != state_->log.snapshot.app_versions.end() && it->second >= options.app_version;
+  };
+  CommitResult result;
+  if (already_applied()) {
+    result.version = state_->log.snapshot.version;
+    result.skipped = true;
+    return result;
+  }
+
+  std::vector<json> adds;
+  if (rows.num_rows() > 0) {
+    PULSE_ASSIGN_OR_RETURN(adds, WriteDataFiles(*fs_, rows, partition_columns(), options_.max_rows_per_file));
+  }
+  const int64_t base_version = state_->log.snapshot.version;
+  for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
+    result.attempts = attempt;
+    if (attempt > 1) {
+      PULSE_ASSIGN_OR_RETURN(auto winners, delta::CatchUp(*fs_, state_->log));
+      for (const auto& w : winners) {
+        if (replace != nullptr)
+          for (const auto& touched : w.touched_partitions)
+            if (MatchesPartition(touched, *replace)) {
+              DeleteDataFiles(*fs_, adds);
+              return Status::Conflict("version " + std::to_string(w.version) +
+                                      " changed the partition being replaced since version " +
+                                      std::to_string(base_version) + "; re-read and retry");
+            }
+      }
+      PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
+      if (!SameFields(*schema(), *rows.schema())) {
+        DeleteDataFiles(*fs_, adds);
+        return Status::Conflict("the table schema changed during the write");
+      }
+      if (already_applied()) {
+        DeleteDataFiles(*fs_, adds);
+        result.version = state_->log.snapshot.version;
+        result.skipped = true;
+        return result;
+      }
+    }
+    const int64_t version = state_->log.snapshot.version + 1;
+    const int64_t now = NowMillis();
+    std::string text;
+    json params = json::object();
+    for (const auto& [k, v] : options.operation_parameters) params[k] = v;
+    std::string operation = options.operation;
+    if (replace != nullptr) {
+      json predicate = json::object();
+      for (const auto& [k, v] : *replace) predicate[k] = v;
+      params["partition"] = predicate.dump();
+      if (operation == "WRITE") operation = "REPLACE PARTITION";
+    } else {
+      params["mode"] = "Append";
+    }
+    json info = {{"timestamp", now}, {"operation", operation}, {"operationParameters", params},
+                 {"readVersion", version - 1}, {"isBlindAppend", replace == nullptr},
+                 {"engineInfo", "pulse/0.1"}, {"clientVersion", "pulse-0.1.0"},
+                 {"operationMetrics", {{"numFiles", std::to_string(adds.size())},
+                                       {"numOutputRows", std::to_string(rows.num_rows())}}}};
+    text += json{{"commitInfo", info}}.dump() + "\n";
+    if (!options.app_id.empty())
+      text += json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}
+                  .dump() + "\n";
+    int64_t removed = 0;
+    if (replace != nullptr) {
+      for (const auto& [path, body] : state_->log.adds) {
+        if (!MatchesPartition(state_->log.snapshot.files.at(path).partition_values, *replace)) continue;
+        json remove = {{"path", path}, {"deletionTimestamp", now}, {"dataChange", true},
+                       {"extendedFileMetadata", true}, {"partitionValues", body.value("partitionValues", json::object())},
+                       {"size", body.value("size", int64_t{0})}};
+        text += json{{"remove", remove}}.dump() + "\n";
+        ++removed;
+      }
+    }
+    for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
+
+    Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
+    if (put.code() == StatusCode::kAlreadyExists) continue;  // lost the race: catch up and retry
+    if (!put.ok()) {
+      DeleteDataFiles(*fs_, adds);
+      return put.WithContext("committing version " + std::to_string(version));
+    }
+    PULSE_ASSIGN_OR_RETURN(auto summary, delta::ApplyCommit(state_->log, version, text));
+    (void)summary;
+    result.version = version;
+    result.files_added = static_cast<int64_t>(adds.size());
+    result.files_removed = removed;
+    result.rows_added = rows.num_rows();
+    if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
+      // A failed checkpoint costs readers time, not correctness: the commit stands.
+      (void)delta::WriteCheckpoint(*fs_, state_->log);
+    }
+    return result;
+  }
+  DeleteDataFiles(*fs_, adds);
+  return Status::Conflict("gave up after " + std::to_string(options_.max_commit_attempts) +
+                          " commit attempts on " + fs_->RootUrl());
+}
+
+namespace {
+
+// Reads one data file, projected to `columns`, with partition columns filled in.
+Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile& file, const arrow::Schema& schema,
+                                                   const std::vector<std::string>& partition_columns,
+                                                   const std::vector<std::string>& columns) {
+  PULSE_ASSIGN_OR_RETURN(std::string bytes, fs.ReadFile(file.path));
+  auto input = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(std::move(bytes)));
+  PULSE_ASSIGN_OR_RETURN(auto reader, FromArrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
+                                                "opening " + file.path));
+  std::shared_ptr<arrow::Schema> file_schema;
+  PULSE_RETURN_IF_ERROR(FromArrow(reader->GetSchema(&file_schema), file.path));
+  std::vector<int> wanted;
+  for (const auto& col : columns) {
+    bool is_partition = std::find(partition_columns.begin(), partition_columns.end(), col) != partition_columns.end();
+    int idx = is_partition ? -1 : file_schema->GetFieldIndex(col);
+    if (idx >= 0) wanted.push_back(idx);
+  }
+  std::shared_ptr<arrow::Table> data;
+  PULSE_RETURN_IF_ERROR(FromArrow(reader->ReadTable(wanted, &data), "reading " + file.path));
+  const int64_t n = data->num_rows();
+  arrow::ChunkedArrayVector out_columns;
+  arrow::FieldVector out_fields;
+  for (const auto& col : columns) {
+    auto field = schema.GetFieldByName(col);
+    std::shared_ptr<arrow::ChunkedArray> column;
+    if (std::find(partition_columns.begin(), partition_columns.end(), col) != partition_columns.end()) {
+      auto it = file.partition_values.find(col);
+      PULSE_ASSIGN_OR_RETURN(auto arr, PartitionValueArray(field->type(), it == file.partition_values.end()
+                                                                               ? nullptr : &it->second, n));
+      column = std::make_shared<arrow::ChunkedArray>(arr);
+    } else if (auto c = data->GetColumnByName(col)) {
+      column = c;
+      if (!column->type()->Equals(*field->type())) {
+        PULSE_ASSIGN_OR_RETURN(auto cast, FromArrow(arrow::compute::Cast(column, field->type()), "casting " + col));
+        column = cast.chunked_array();
+      }
+    } else {  // column added after this file was written
+      PULSE_ASSIGN_OR_RETURN(auto nulls, FromArrow(arrow::MakeArrayOfNull(field->type(), n), "nulls"));
+      column = std::make_shared<arrow::ChunkedArray>(nulls);
+    }
+    out_columns.push_back(column);
+    out_fields.push_back(field);
+  }
+  return arrow::Table::Make(arrow::schema(out_fields), out_columns, n);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<arrow::Table>> DeltaTable::Read(const ReadOptions& options) {
+  PULSE_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(options.version));
+  std::vector<std::string> columns = options.columns;
+  if (columns.empty())
+    for (const auto& f : snap.schema->fields()) columns.push_back(f->name());
+  arrow::FieldVector fields;
+  for (const auto& col : columns) {
+    auto field = snap.schema->GetFieldByName(col);
+    if (!field) return Status::InvalidArgument("no column '" + col + "' in table " + fs_->RootUrl());
+    fields.push_back(field);
+  }
+  for (const auto& filter : options.partition_filters)
+    if (std::find(snap.partition_columns.begin(), snap.partition_columns.end(), filter.column) ==
+        snap.partition_columns.end())
+      return Status::InvalidArgument("'" + filter.column + "' is not a partition column of " + fs_->RootUrl());
+
+  std::vector<const AddFile*> files;
+  for (const auto& [path, file] : snap.files) {
+    bool keep = true;
+    for (const auto& filter : options.partition_filters) {
+      auto it = file.partition_values.find(filter.column);
+      std::string value = it == file.partition_values.end() ? "" : it->second;
+      if (std::find(filter.values.begin(), filter.values.end(), value) == filter.values.end()) keep = false;
+    }
+    if (keep) files.push_back(&file);
+  }
+  std::vector<std::shared_ptr<arrow::Table>> parts(files.size());
+  std::vector<Status> errors(files.size());
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < files.size(); i = next++) {
+      auto r = ReadDataFile(*fs_, *files[i], *snap.schema, snap.partition_columns, columns);
+      if (r.ok()) parts[i] = *r; else errors[i] = r.status();
+    }
+  };
+  size_t threads = options_.read_threads > 0 ? static_cast<size_t>(options_.read_threads)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min(threads, files.size());
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (const auto& st : errors) PULSE_RETURN_IF_ERROR(st);
+  auto out_schema = arrow::schema(fields);
+  if (parts.empty()) {
+    PULSE_ASSIGN_OR_RETURN(auto empty, FromArrow(arrow::Table::MakeEmpty(out_schema), "empty table"));
+    return empty;
+  }
+  PULSE_ASSIGN_OR_RETURN(auto table, FromArrow(arrow::ConcatenateTables(parts), "concatenating"));
+  return table;
+}
+
+Result<std::vector<VersionInfo>> DeltaTable::History() {
+  PULSE_ASSIGN_OR_RETURN(auto latest, LatestVersion());
+  std::vector<VersionInfo> out;
+  for (int64_t v = latest; v >= 0; --v) {
+    auto text = fs_->ReadFile(delta::CommitKey(v));
+    if (text.status().code() == StatusCode::kNotFound) break;  // older commits cleaned up
+    if (!text.ok()) return text.status();
+    PULSE_ASSIGN_OR_RETURN(auto summary, delta::SummarizeCommit(v, *text));
+    VersionInfo info;
+    info.version = v;
+    info.timestamp_ms = summary.commit_info.value("timestamp", int64_t{0});
+    info.operation = summary.commit_info.value("operation", "");
+    if (summary.commit_info.contains("operationParameters") && summary.commit_info["operationParameters"].is_object())
+      for (auto kv = summary.commit_info["operationParameters"].begin();
+           kv != summary.commit_info["operationParameters"].end(); ++kv)
+        info.operation_parameters[kv.key()] = kv.value().is_string() ? kv.value().get<std::string>() : kv.value().dump();
+    info.files_added = summary.files_added;
+    info.files_removed = summary.files_removed;
+    info.rows_added = summary.rows_added;
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+}  // namespace pulse::lake

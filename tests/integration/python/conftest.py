@@ -1,0 +1,42 @@
+"""Shared fixtures for the Python interop tests: the pulse binary and a fresh lake per test."""
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="session")
+def pulse_bin() -> str:
+    path = os.environ.get("PULSE_BIN", str(ROOT / "build/dev/apps/pulse/pulse"))
+    assert Path(path).exists(), f"pulse binary not found at {path}: run through scripts/test"
+    return path
+
+
+@pytest.fixture
+def lake(tmp_path) -> Path:
+    d = tmp_path / "lake"
+    d.mkdir()
+    return d
+
+
+def run_pulse(pulse_bin, *args, env=None, check=True):
+    """Runs pulse with args; returns CompletedProcess (text)."""
+    full_env = dict(os.environ)
+    full_env.update(env or {})
+    proc = subprocess.run([pulse_bin, *map(str, args)], capture_output=True, text=True, env=full_env, timeout=300)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"pulse {' '.join(map(str, args))} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def show_json(pulse_bin, lake, table, *extra, env=None):
+    """Rows of `pulse lake show TABLE --json --limit 0` as a list of dicts."""
+    out = run_pulse(pulse_bin, "--lake", lake, "lake", "show", table, "--json", "--limit", "0", *extra, env=env).stdout
+    out = out.strip()
+    if out.startswith("["):
+        return json.loads(out)
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
