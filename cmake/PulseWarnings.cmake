@@ -7,6 +7,10 @@ function(pulse_strict target)
     -Wimplicit-fallthrough -Wformat=2
     # Designated initializers that rely on member defaults are idiomatic here; GCC 12 warns on them.
     -Wno-missing-field-initializers)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+    # GCC 12 reports false -Wrestrict positives inside libstdc++'s std::string at -O3 (GCC PR 105329).
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   if(PULSE_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -8,6 +8,7 @@
 #include <parquet/properties.h>
 
 #include <atomic>
+#include <functional>
 #include <thread>
 #include <unordered_map>
 
@@ -35,11 +36,41 @@ Result<T> FromArrow(arrow::Result<T> r, std::string_view what) {
 
 int64_t NowMillis() { return time::NowMicros() / 1000; }
 
+size_t ThreadCount(int configured, size_t jobs) {
+  size_t threads = configured > 0 ? static_cast<size_t>(configured) : std::max(1u, std::thread::hardware_concurrency());
+  return std::min(threads, jobs);
+}
+
+// Runs job(i) for i in [0, n) on up to `threads` threads (the caller's included); returns the
+// first failure in index order.
+Status RunParallel(size_t n, size_t threads, const std::function<Status(size_t)>& job) {
+  std::vector<Status> errors(n);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < n; i = next++) errors[i] = job(i);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  for (auto& st : errors) PULSE_RETURN_IF_ERROR(st);
+  return Status::Ok();
+}
+
 // Rows of `table` that belong to one partition, with the partition's values as Delta text.
 struct PartitionGroup {
   std::map<std::string, std::string> values;  // column -> text ("" for null)
   std::map<std::string, bool> is_null;
-  std::shared_ptr<arrow::Table> rows;         // data columns only
+  std::shared_ptr<arrow::Table> data;         // all input rows, data columns only
+  std::shared_ptr<arrow::Int64Array> rows;    // row indices of this group in `data`; null = all
+  int64_t num_rows() const { return rows ? rows->length() : data->num_rows(); }
+  // Rows [offset, offset + length) of the group, materialised.
+  Result<std::shared_ptr<arrow::Table>> Rows(int64_t offset, int64_t length) const {
+    if (!rows) return data->Slice(offset, length);
+    auto taken = arrow::compute::Take(data, rows->Slice(offset, length));
+    if (!taken.ok()) return Status::Internal("take: " + taken.status().ToString());
+    return taken->table();
+  }
 };
 
 Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
@@ -51,50 +82,84 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
       data_columns.push_back(i);
   }
   PULSE_ASSIGN_OR_RETURN(auto data, FromArrow(table.SelectColumns(data_columns), "selecting data columns"));
-  if (partition_columns.empty()) return std::vector<PartitionGroup>{{{}, {}, data}};
+  if (partition_columns.empty()) return std::vector<PartitionGroup>{{{}, {}, data, nullptr}};
 
-  // Dictionary-encode each partition column, then number the distinct combinations densely.
+  // Dictionary-encode each partition column, then number the distinct combinations densely
+  // through a mixed-radix code (a direct lookup table when the code space is small).
   const int64_t n = table.num_rows();
-  std::vector<uint32_t> group_of(static_cast<size_t>(n), 0);
   std::vector<std::shared_ptr<arrow::Array>> dictionaries;
-  std::vector<std::vector<int32_t>> codes_per_column;
+  std::vector<std::shared_ptr<arrow::Int32Array>> indices_per_column;
+  uint64_t code_space = 1;
+  bool code_fits = true;
   for (const auto& col : partition_columns) {
     auto chunked = table.GetColumnByName(col);
-    PULSE_ASSIGN_OR_RETURN(auto combined, FromArrow(arrow::Concatenate(chunked->chunks()), "partition column"));
+    std::shared_ptr<arrow::Array> combined;
+    if (chunked->num_chunks() == 1) {
+      combined = chunked->chunk(0);
+    } else {
+      PULSE_ASSIGN_OR_RETURN(combined, FromArrow(arrow::Concatenate(chunked->chunks()), "partition column"));
+    }
     PULSE_ASSIGN_OR_RETURN(auto encoded, FromArrow(arrow::compute::DictionaryEncode(combined), "dictionary encode"));
     auto dict = std::static_pointer_cast<arrow::DictionaryArray>(encoded.make_array());
     PULSE_ASSIGN_OR_RETURN(auto indices, FromArrow(arrow::compute::Cast(*dict->indices(), arrow::int32()), "cast"));
-    const auto& idx = static_cast<const arrow::Int32Array&>(*indices);
-    std::vector<int32_t> codes(static_cast<size_t>(n));
-    for (int64_t r = 0; r < n; ++r) codes[static_cast<size_t>(r)] = idx.IsNull(r) ? -1 : idx.Value(r);
     dictionaries.push_back(dict->dictionary());
-    codes_per_column.push_back(std::move(codes));
+    indices_per_column.push_back(std::static_pointer_cast<arrow::Int32Array>(indices));
+    uint64_t radix = static_cast<uint64_t>(dict->dictionary()->length()) + 1;  // +1: null
+    if (code_space > (uint64_t{1} << 40) / radix) code_fits = false;
+    code_space *= radix;
   }
-  std::unordered_map<std::string, uint32_t> dense;
-  std::vector<std::vector<int32_t>> group_codes;
-  std::string key;
-  for (int64_t r = 0; r < n; ++r) {
-    key.clear();
-    for (const auto& codes : codes_per_column) {
-      int32_t c = codes[static_cast<size_t>(r)];
-      key.append(reinterpret_cast<const char*>(&c), sizeof c);
+  if (!code_fits) return Status::InvalidArgument("too many distinct partitions in one write");
+  std::vector<uint64_t> codes(static_cast<size_t>(n), 0);
+  for (size_t c = 0; c < indices_per_column.size(); ++c) {
+    const auto& idx = indices_per_column[c];
+    const uint64_t radix = static_cast<uint64_t>(dictionaries[c]->length()) + 1;
+    const int32_t* raw = idx->raw_values();
+    for (int64_t r = 0; r < n; ++r) {
+      uint64_t v = idx->IsNull(r) ? 0 : static_cast<uint64_t>(raw[r]) + 1;
+      codes[static_cast<size_t>(r)] = codes[static_cast<size_t>(r)] * radix + v;
     }
-    auto [it, inserted] = dense.emplace(key, static_cast<uint32_t>(group_codes.size()));
-    if (inserted) {
-      std::vector<int32_t> gc;
-      for (const auto& codes : codes_per_column) gc.push_back(codes[static_cast<size_t>(r)]);
-      group_codes.push_back(std::move(gc));
+  }
+  std::vector<uint32_t> group_of(static_cast<size_t>(n), 0);
+  std::vector<uint64_t> group_code;  // group id -> code
+  if (code_space <= (uint64_t{1} << 22)) {
+    std::vector<int32_t> dense(code_space, -1);
+    for (int64_t r = 0; r < n; ++r) {
+      uint64_t code = codes[static_cast<size_t>(r)];
+      if (dense[code] < 0) {
+        dense[code] = static_cast<int32_t>(group_code.size());
+        group_code.push_back(code);
+      }
+      group_of[static_cast<size_t>(r)] = static_cast<uint32_t>(dense[code]);
     }
-    group_of[static_cast<size_t>(r)] = it->second;
+  } else {
+    std::unordered_map<uint64_t, uint32_t> dense;
+    for (int64_t r = 0; r < n; ++r) {
+      uint64_t code = codes[static_cast<size_t>(r)];
+      auto [it, inserted] = dense.emplace(code, static_cast<uint32_t>(group_code.size()));
+      if (inserted) group_code.push_back(code);
+      group_of[static_cast<size_t>(r)] = it->second;
+    }
+  }
+  // Decode each group's code back into per-column dictionary indices (-1 = null).
+  std::vector<std::vector<int32_t>> group_codes(group_code.size(), std::vector<int32_t>(partition_columns.size()));
+  for (size_t g = 0; g < group_code.size(); ++g) {
+    uint64_t code = group_code[g];
+    for (size_t c = partition_columns.size(); c-- > 0;) {
+      uint64_t radix = static_cast<uint64_t>(dictionaries[c]->length()) + 1;
+      group_codes[g][c] = static_cast<int32_t>(code % radix) - 1;
+      code /= radix;
+    }
   }
   // Row indices per group (counting sort keeps the input order within a group).
   std::vector<int64_t> counts(group_codes.size() + 1, 0);
   for (uint32_t g : group_of) ++counts[g + 1];
   for (size_t g = 1; g < counts.size(); ++g) counts[g] += counts[g - 1];
-  std::vector<int64_t> order(static_cast<size_t>(n));
+  PULSE_ASSIGN_OR_RETURN(std::shared_ptr<arrow::Buffer> order_buffer,
+                         FromArrow(arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(int64_t))), "allocate"));
   {
+    auto* order = reinterpret_cast<int64_t*>(order_buffer->mutable_data());
     std::vector<int64_t> next(counts.begin(), counts.end() - 1);
-    for (int64_t r = 0; r < n; ++r) order[static_cast<size_t>(next[group_of[static_cast<size_t>(r)]]++)] = r;
+    for (int64_t r = 0; r < n; ++r) order[next[group_of[static_cast<size_t>(r)]]++] = r;
   }
   std::vector<PartitionGroup> groups;
   for (size_t g = 0; g < group_codes.size(); ++g) {
@@ -108,11 +173,9 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
       group.values[partition_columns[c]] = text.value_or("");
       group.is_null[partition_columns[c]] = !text.has_value();
     }
-    arrow::Int64Builder ib;
-    PULSE_RETURN_IF_ERROR(FromArrow(ib.AppendValues(order.data() + counts[g], counts[g + 1] - counts[g]), "take"));
-    PULSE_ASSIGN_OR_RETURN(auto take_idx, FromArrow(ib.Finish(), "take"));
-    PULSE_ASSIGN_OR_RETURN(auto taken, FromArrow(arrow::compute::Take(data, take_idx), "take"));
-    group.rows = taken.table();
+    group.data = data;
+    group.rows = std::make_shared<arrow::Int64Array>(counts[g + 1] - counts[g], order_buffer,
+                                                     nullptr, 0, counts[g]);
     groups.push_back(std::move(group));
   }
   return groups;
@@ -120,10 +183,16 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
 
 Result<std::string> ToParquet(const arrow::Table& table) {
   PULSE_ASSIGN_OR_RETURN(auto sink, FromArrow(arrow::io::BufferOutputStream::Create(), "buffer"));
-  auto props = parquet::WriterProperties::Builder()
-                   .compression(parquet::Compression::SNAPPY)
-                   ->max_row_group_length(1 << 20)
-                   ->build();
+  // Dictionary encoding pays off for repetitive text (names, sources, units); numbers and
+  // timestamps are mostly distinct, so they are stored plain.
+  parquet::WriterProperties::Builder builder;
+  builder.compression(parquet::Compression::SNAPPY)->max_row_group_length(1 << 20);
+  for (const auto& field : table.schema()->fields()) {
+    auto id = field->type()->id();
+    if (id == arrow::Type::DOUBLE || id == arrow::Type::FLOAT || id == arrow::Type::TIMESTAMP)
+      builder.disable_dictionary(field->name());
+  }
+  auto props = builder.build();
   PULSE_RETURN_IF_ERROR(FromArrow(
       parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20, props), "writing Parquet"));
   PULSE_ASSIGN_OR_RETURN(auto buffer, FromArrow(sink->Finish(), "buffer"));
@@ -252,33 +321,51 @@ Result<Snapshot> DeltaTable::LoadSnapshot(std::optional<int64_t> version) {
 
 namespace {
 
-// Writes each partition group as one or more Parquet files; returns their add actions.
+// Writes each partition group as one or more Parquet files, in parallel; returns their add actions.
 Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& rows,
                                          const std::vector<std::string>& partition_columns,
-                                         int64_t max_rows_per_file) {
+                                         int64_t max_rows_per_file, int threads) {
   PULSE_ASSIGN_OR_RETURN(auto groups, SplitByPartition(rows, partition_columns));
-  std::vector<json> adds;
-  for (const auto& group : groups) {
+  struct Job {
+    const PartitionGroup* group;
     std::string dir;
-    json partition_values = json::object();
+    json partition_values;
+    int64_t offset;
+  };
+  std::vector<Job> jobs;
+  for (const auto& group : groups) {
+    Job job{&group, "", json::object(), 0};
     for (const auto& col : partition_columns) {
       bool null = group.is_null.at(col);
-      dir += col + "=" + (null ? std::string("__HIVE_DEFAULT_PARTITION__") : delta::EscapePartitionValue(group.values.at(col))) + "/";
-      partition_values[col] = null ? json() : json(group.values.at(col));
+      job.dir += col + "=" +
+                 (null ? std::string("__HIVE_DEFAULT_PARTITION__") : delta::EscapePartitionValue(group.values.at(col))) +
+                 "/";
+      job.partition_values[col] = null ? json() : json(group.values.at(col));
     }
-    for (int64_t offset = 0; offset < group.rows->num_rows() || offset == 0; offset += max_rows_per_file) {
-      auto slice = group.rows->Slice(offset, max_rows_per_file);
-      if (slice->num_rows() == 0) break;
-      PULSE_ASSIGN_OR_RETURN(std::string bytes, ToParquet(*slice));
-      std::string key = dir + "part-" + NewUuid() + "-c000.snappy.parquet";
-      PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
-      adds.push_back({{"path", delta::EncodePath(key)},
-                      {"partitionValues", partition_values},
-                      {"size", static_cast<int64_t>(bytes.size())},
-                      {"modificationTime", NowMillis()},
-                      {"dataChange", true},
-                      {"stats", json{{"numRecords", slice->num_rows()}}.dump()}});
+    for (int64_t offset = 0; offset < group.num_rows(); offset += max_rows_per_file) {
+      job.offset = offset;
+      jobs.push_back(job);
     }
+  }
+  std::vector<json> adds(jobs.size());
+  Status st = RunParallel(jobs.size(), ThreadCount(threads, jobs.size()), [&](size_t i) -> Status {
+    const Job& job = jobs[i];
+    PULSE_ASSIGN_OR_RETURN(auto slice, job.group->Rows(job.offset, max_rows_per_file));
+    PULSE_ASSIGN_OR_RETURN(std::string bytes, ToParquet(*slice));
+    std::string key = job.dir + "part-" + NewUuid() + "-c000.snappy.parquet";
+    PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
+    adds[i] = {{"path", delta::EncodePath(key)},
+               {"partitionValues", job.partition_values},
+               {"size", static_cast<int64_t>(bytes.size())},
+               {"modificationTime", NowMillis()},
+               {"dataChange", true},
+               {"stats", json{{"numRecords", slice->num_rows()}}.dump()}};
+    return Status::Ok();
+  });
+  if (!st.ok()) {
+    for (const auto& add : adds)
+      if (add.contains("path")) (void)fs.Delete(delta::DecodePath(add["path"].get<std::string>()));
+    return st;
   }
   return adds;
 }
@@ -348,7 +435,7 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
 
   std::vector<json> adds;
   if (rows.num_rows() > 0) {
-    PULSE_ASSIGN_OR_RETURN(adds, WriteDataFiles(*fs_, rows, partition_columns(), options_.max_rows_per_file));
+    PULSE_ASSIGN_OR_RETURN(adds, WriteDataFiles(*fs_, rows, partition_columns(), options_.max_rows_per_file, options_.write_threads));
   }
   const int64_t base_version = state_->log.snapshot.version;
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
@@ -512,22 +599,12 @@ Result<std::shared_ptr<arrow::Table>> DeltaTable::Read(const ReadOptions& option
     if (keep) files.push_back(&file);
   }
   std::vector<std::shared_ptr<arrow::Table>> parts(files.size());
-  std::vector<Status> errors(files.size());
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < files.size(); i = next++) {
-      auto r = ReadDataFile(*fs_, *files[i], *snap.schema, snap.partition_columns, columns);
-      if (r.ok()) parts[i] = *r; else errors[i] = r.status();
-    }
-  };
-  size_t threads = options_.read_threads > 0 ? static_cast<size_t>(options_.read_threads)
-                                             : std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, files.size());
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  for (const auto& st : errors) PULSE_RETURN_IF_ERROR(st);
+  PULSE_RETURN_IF_ERROR(RunParallel(files.size(), ThreadCount(options_.read_threads, files.size()), [&](size_t i) {
+    auto r = ReadDataFile(*fs_, *files[i], *snap.schema, snap.partition_columns, columns);
+    if (!r.ok()) return r.status();
+    parts[i] = *r;
+    return Status::Ok();
+  }));
   auto out_schema = arrow::schema(fields);
   if (parts.empty()) {
     PULSE_ASSIGN_OR_RETURN(auto empty, FromArrow(arrow::Table::MakeEmpty(out_schema), "empty table"));

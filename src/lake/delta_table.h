@@ -40,7 +40,8 @@ struct TableOptions {
   int checkpoint_interval = 10;     // write a checkpoint after every N-th commit (0 = never)
   int64_t max_rows_per_file = 1 << 20;
   int max_commit_attempts = 50;     // optimistic-concurrency retries before kConflict
-  int read_threads = 0;             // 0 = hardware concurrency
+  int read_threads = 0;             // files read in parallel; 0 = hardware concurrency
+  int write_threads = 0;            // files encoded and written in parallel; 0 = hardware concurrency
 };
 
 struct WriteOptions {
