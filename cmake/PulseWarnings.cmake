@@ -3,7 +3,7 @@
 function(pulse_strict target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
-    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2
     # Designated initializers that rely on member defaults are idiomatic here; GCC 12 warns on them.
     -Wno-missing-field-initializers)

@@ -1,2 +1,54 @@
+// pulse: the command-line entry point. Global options resolve the configuration (defaults <
+// --config YAML < PULSE_* environment < --lake / --set flags); each command lives in its own file.
 #include <cstdio>
-int main() { std::puts("pulse"); return 0; }
+
+#include "cli.h"
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  using namespace pulse;
+  cli::Context ctx;
+  ctx.exe_path = argc > 0 ? argv[0] : "pulse";
+  int exit_code = cli::kExitOk;
+
+  CLI::App app{"Pulse: trust-scored probabilistic forecasts and Monte Carlo scenarios from real-world signals"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "pulse 0.1.0");
+  std::string config_file, lake_url;
+  std::vector<std::string> overrides;
+  app.add_option("--config", config_file, "YAML configuration file");
+  app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
+  app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)");
+
+  // Resolve configuration once the command line is parsed, before any command runs.
+  app.parse_complete_callback([&] {
+    Status st;
+    if (!config_file.empty()) st = ctx.config.LoadYamlFile(config_file);
+    if (st.ok()) st = ctx.config.LoadEnvironment(environ);
+    if (st.ok() && !lake_url.empty()) st = ctx.config.Set("lake.url", lake_url, "--lake");
+    for (const auto& kv : overrides) {
+      if (!st.ok()) break;
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
+      else st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
+    }
+    if (!st.ok()) {
+      std::fprintf(stderr, "pulse: %s\n", st.message().c_str());
+      std::exit(cli::kExitError);
+    }
+  });
+
+  cli::AddIngestCommand(app, ctx, exit_code);
+  cli::AddLakeCommands(app, ctx, exit_code);
+  cli::AddRunCommand(app, ctx, exit_code);
+  app.add_subcommand("version", "Print the version")->callback([] { std::puts("pulse 0.1.0"); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : cli::kExitUsage;
+  }
+  return exit_code;
+}

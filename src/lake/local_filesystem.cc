@@ -40,19 +40,28 @@ class LocalFileSystem final : public FileSystem {
       if (errno == ENOENT) return Status::NotFound("no such file '" + p.string() + "'");
       return Errno("cannot open", p);
     }
-    std::string data;
-    char buf[1 << 16];
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+      Status err = Errno("cannot stat", p);
+      ::close(fd);
+      return err;
+    }
+    // Read straight into a string of the file's size; keep reading if it grew meanwhile.
+    std::string data(static_cast<size_t>(st.st_size), '\0');
+    size_t done = 0;
     for (;;) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (done == data.size()) data.resize(data.size() + (1 << 16));
+      ssize_t n = ::read(fd, data.data() + done, data.size() - done);
       if (n < 0) {
         if (errno == EINTR) continue;
-        Status st = Errno("cannot read", p);
+        Status err = Errno("cannot read", p);
         ::close(fd);
-        return st;
+        return err;
       }
       if (n == 0) break;
-      data.append(buf, static_cast<size_t>(n));
+      done += static_cast<size_t>(n);
     }
+    data.resize(done);
     ::close(fd);
     return data;
   }

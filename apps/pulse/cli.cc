@@ -1,0 +1,124 @@
+#include "cli.h"
+
+#include <arrow/api.h>
+
+#include <charconv>
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "lake/arrow_json.h"
+
+namespace pulse::cli {
+
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
+  lake::S3Options s3;
+  s3.endpoint = ctx.config.GetString("s3.endpoint");
+  s3.region = ctx.config.GetString("s3.region");
+  s3.access_key = ctx.config.GetString("s3.access_key");
+  s3.secret_key = ctx.config.GetString("s3.secret_key");
+  s3.path_style = ctx.config.GetBool("s3.path_style");
+  return lake::Lake::Open(ctx.config.GetString("lake.url"), s3);
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "pulse: %s\n", status.message().c_str());
+  return kExitError;
+}
+
+std::string CellText(const arrow::Array& column, int64_t row) {
+  if (column.IsNull(row)) return "";
+  switch (column.type_id()) {
+    case arrow::Type::TIMESTAMP:
+      return time::FormatTimestamp(static_cast<const arrow::TimestampArray&>(column).Value(row));
+    case arrow::Type::DOUBLE: {
+      char buf[64];
+      double v = static_cast<const arrow::DoubleArray&>(column).Value(row);
+      auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+      return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
+    }
+    case arrow::Type::STRING:
+      return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
+    default: {
+      auto j = lake::ArrayElementToJson(column, row);
+      if (!j.ok()) return "?";
+      return j->is_string() ? j->get<std::string>() : j->dump();
+    }
+  }
+}
+
+namespace {
+// Columns of the table as single arrays (tables read from the lake arrive in chunks).
+std::vector<std::shared_ptr<arrow::Array>> Flat(const arrow::Table& table) {
+  std::vector<std::shared_ptr<arrow::Array>> out;
+  for (const auto& col : table.columns()) {
+    auto joined = arrow::Concatenate(col->chunks());
+    out.push_back(joined.ok() ? *joined : nullptr);
+  }
+  return out;
+}
+
+bool IsNumeric(const arrow::DataType& t) { return arrow::is_integer(t.id()) || arrow::is_floating(t.id()); }
+}  // namespace
+
+void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
+  int64_t rows = limit > 0 ? std::min(limit, table.num_rows()) : table.num_rows();
+  auto cols = Flat(table);
+  const int ncols = table.num_columns();
+  std::vector<std::vector<std::string>> cells(static_cast<size_t>(ncols));
+  std::vector<size_t> width(static_cast<size_t>(ncols));
+  for (int c = 0; c < ncols; ++c) {
+    auto& col = cells[static_cast<size_t>(c)];
+    col.push_back(table.schema()->field(c)->name());
+    for (int64_t r = 0; r < rows; ++r) col.push_back(cols[static_cast<size_t>(c)] ? CellText(*cols[static_cast<size_t>(c)], r) : "?");
+    for (const auto& s : col) width[static_cast<size_t>(c)] = std::max(width[static_cast<size_t>(c)], std::min<size_t>(s.size(), 60));
+  }
+  // cells[c][0] is the header; a rule of dashes follows it.
+  auto print_line = [&](auto cell_of) {
+    std::string line;
+    for (int c = 0; c < ncols; ++c) {
+      const size_t w = width[static_cast<size_t>(c)];
+      auto [text, right] = cell_of(c);
+      if (text.size() > w) text = text.substr(0, w - 1) + "~";
+      std::string pad(w - text.size(), ' ');
+      line += right ? pad + text : text + pad;
+      if (c + 1 < ncols) line += "  ";
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::fprintf(out, "%s\n", line.c_str());
+  };
+  print_line([&](int c) { return std::pair{cells[static_cast<size_t>(c)][0], false}; });
+  print_line([&](int c) { return std::pair{std::string(width[static_cast<size_t>(c)], '-'), false}; });
+  for (int64_t r = 1; r <= rows; ++r)
+    print_line([&](int c) {
+      return std::pair{cells[static_cast<size_t>(c)][static_cast<size_t>(r)],
+                       IsNumeric(*table.schema()->field(c)->type())};
+    });
+  if (rows < table.num_rows())
+    std::fprintf(out, "(%lld of %lld rows; --limit 0 shows all)\n", static_cast<long long>(rows),
+                 static_cast<long long>(table.num_rows()));
+}
+
+void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {
+  int64_t rows = limit > 0 ? std::min(limit, table.num_rows()) : table.num_rows();
+  auto cols = Flat(table);
+  std::fputs("[", out);
+  for (int64_t r = 0; r < rows; ++r) {
+    nlohmann::json row = nlohmann::json::object();
+    for (int c = 0; c < table.num_columns(); ++c) {
+      const auto& col = cols[static_cast<size_t>(c)];
+      const std::string& name = table.schema()->field(c)->name();
+      if (!col || col->IsNull(r)) {
+        row[name] = nullptr;
+      } else if (col->type_id() == arrow::Type::TIMESTAMP || col->type_id() == arrow::Type::STRING) {
+        row[name] = CellText(*col, r);
+      } else {
+        auto j = lake::ArrayElementToJson(*col, r);
+        row[name] = j.ok() ? *j : nlohmann::json();
+      }
+    }
+    std::fprintf(out, "%s%s", r ? ",\n" : "\n", row.dump().c_str());
+  }
+  std::fputs(rows ? "\n]\n" : "]\n", out);
+}
+
+}  // namespace pulse::cli

@@ -1,0 +1,46 @@
+// Shared pieces of the pulse CLI: the resolved configuration, opening the lake it names, and
+// printing Arrow tables for people (aligned columns) and scripts (JSON).
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "core/config.h"
+#include "lake/delta_table.h"
+
+namespace pulse::cli {
+
+// Exit codes of every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;     // a hard error: bad config, unreadable file, lake failure
+inline constexpr int kExitUsage = 2;     // bad command line (CLI11)
+inline constexpr int kExitRejects = 3;   // the command worked but some input rows were rejected
+
+struct Context {
+  Config config = Config::Defaults();
+  std::string exe_path;                  // argv[0], to find bundled data
+};
+
+// Opens the lake named by the config key lake.url (S3 settings from s3.*).
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
+
+// Prints "pulse: <message>" to stderr and returns kExitError.
+int Fail(const Status& status);
+
+// Text of one cell: ISO-8601 for timestamps, shortest round-trip form for doubles, "" for null.
+std::string CellText(const arrow::Array& column, int64_t row);
+// An aligned text table (header, rule, rows) of at most `limit` rows (0 = all).
+void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
+// A JSON array of row objects (timestamps as ISO-8601 text).
+void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
+
+// Command registration (each in its own file).
+void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);
+void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
+void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code);
+
+}  // namespace pulse::cli

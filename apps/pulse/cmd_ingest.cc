@@ -1,0 +1,99 @@
+// pulse ingest FILE... : validate signal files and append them to the lake (see ingest/file_ingest.h).
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "ingest/file_ingest.h"
+
+namespace pulse::cli {
+namespace {
+
+struct IngestArgs {
+  std::vector<std::string> files;
+  std::string format, map, kind, source, unit, time;
+  bool wide = false;
+  bool json = false;
+};
+
+Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& config) {
+  ingest::IngestOptions o;
+  if (a.format == "csv") o.format = ingest::FileFormat::kCsv;
+  else if (a.format == "jsonl" || a.format == "json") o.format = ingest::FileFormat::kJsonLines;
+  else if (!a.format.empty()) return Status::InvalidArgument("--format must be csv or jsonl, got '" + a.format + "'");
+  for (size_t pos = 0; pos < a.map.size();) {
+    size_t comma = a.map.find(',', pos);
+    std::string pair = a.map.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    pos = comma == std::string::npos ? a.map.size() : comma + 1;
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+      return Status::InvalidArgument("--map expects field=column pairs, got '" + pair + "'");
+    o.mapping[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  o.kind = a.kind.empty() ? config.GetString("ingest.kind") : a.kind;
+  o.source = a.source;
+  o.unit = a.unit;
+  o.wide = a.wide;
+  for (size_t pos = 0; pos < a.time.size();) {
+    size_t comma = a.time.find(',', pos);
+    o.time_columns.push_back(a.time.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
+    pos = comma == std::string::npos ? a.time.size() : comma + 1;
+  }
+  if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
+  o.max_field_bytes = config.GetInt("ingest.max_field_bytes");
+  return o;
+}
+
+int RunIngest(const IngestArgs& args, const Context& ctx) {
+  auto options = ToOptions(args, ctx.config);
+  if (!options.ok()) return Fail(options.status());
+  auto lake = OpenLake(ctx);
+  if (!lake.ok()) return Fail(lake.status());
+  int exit_code = kExitOk;
+  nlohmann::json reports = nlohmann::json::array();
+  for (const auto& file : args.files) {
+    auto report = ingest::IngestFile(**lake, file, *options);
+    if (!report.ok()) return Fail(report.status());
+    if (report->rejected > 0) exit_code = kExitRejects;
+    if (args.json) {
+      nlohmann::json rejects = nlohmann::json::array();
+      for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
+      reports.push_back({{"file", file}, {"accepted", report->accepted}, {"rejected", report->rejected},
+                         {"version", report->version}, {"duplicate", report->duplicate},
+                         {"seconds", report->seconds}, {"rejects", rejects}});
+      continue;
+    }
+    constexpr size_t kShown = 20;
+    for (size_t i = 0; i < report->rejects.size() && i < kShown; ++i)
+      std::fprintf(stderr, "%s:%lld: %s\n", file.c_str(), static_cast<long long>(report->rejects[i].line),
+                   report->rejects[i].reason.c_str());
+    if (report->rejects.size() > kShown)
+      std::fprintf(stderr, "... and %zu more (all are in the signal_rejects table)\n", report->rejects.size() - kShown);
+    if (report->duplicate)
+      std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", file.c_str(),
+                  static_cast<long long>(report->version));
+    else
+      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", file.c_str(),
+                  static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
+                  static_cast<long long>(report->version), report->seconds);
+  }
+  if (args.json) std::printf("%s\n", reports.dump(2).c_str());
+  return exit_code;
+}
+
+}  // namespace
+
+void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
+  auto args = std::make_shared<IngestArgs>();
+  auto* cmd = app.add_subcommand("ingest", "Validate signal files (CSV or JSON lines) and append them to the lake");
+  cmd->add_option("files", args->files, "Files to ingest")->required();
+  cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");
+  cmd->add_option("--map", args->map, "Column mapping, e.g. ts=date,value=close,name=ticker");
+  cmd->add_option("--kind", args->kind, "Signal kind when the file has no kind column");
+  cmd->add_option("--source", args->source, "Source when the file has no source column (default: file name)");
+  cmd->add_option("--unit", args->unit, "Unit when the file has no unit column");
+  cmd->add_flag("--wide", args->wide, "One row per time point, one signal per numeric column");
+  cmd->add_option("--time", args->time, "Wide layout time columns: COLUMN or year,quarter");
+  cmd->add_flag("--json", args->json, "Print the report as JSON");
+  cmd->callback([args, &ctx, &exit_code] { exit_code = RunIngest(*args, ctx); });
+}
+
+}  // namespace pulse::cli

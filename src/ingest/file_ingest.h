@@ -1,0 +1,62 @@
+// IngestFile: validates a CSV or JSON-lines file of signals and appends it to the lake.
+//
+// Contract:
+//  - Every accepted row of one file lands in ONE Delta commit of the signals table: a crash or
+//    kill at any point leaves all of the file's rows visible or none.
+//  - Rejected rows never disappear: each is reported (file, line, reason) and appended, with its
+//    raw text, to the signal_rejects table in a second commit after the signals commit.
+//  - Re-ingesting a file with the same content is a no-op: the commit carries a Delta `txn`
+//    (app id "pulse-ingest:<sha256 of the content>"), so a retried ingest is applied once.
+//  - Layouts: "long" (one signal per record; columns mapped by IngestOptions::mapping) or "wide"
+//    (one record per time point, one signal per remaining numeric column, named after it).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "ingest/record_reader.h"
+#include "lake/delta_table.h"
+
+namespace pulse::ingest {
+
+struct IngestOptions {
+  std::optional<FileFormat> format;          // from the extension when unset
+  // Target field -> source column, for name, source, kind, ts, value, unit, metadata. Unmapped
+  // fields use the column of the same name (ts also accepts "timestamp", "time" or "date").
+  std::map<std::string, std::string> mapping;
+  std::string kind = "signal";               // when the file has no kind column
+  std::string source;                        // when the file has no source column; default: file name
+  std::string unit;                          // when the file has no unit column
+  bool wide = false;
+  // Wide layout: the time columns, either one timestamp column or "year,quarter".
+  std::vector<std::string> time_columns;
+  int64_t max_field_bytes = 65536;
+  int64_t now_us = 0;                        // ingest time; 0 = the current time
+};
+
+struct Reject {
+  int64_t line = 0;
+  std::string reason;
+  std::string raw;
+};
+
+struct IngestReport {
+  std::string file;
+  int64_t accepted = 0;
+  int64_t rejected = 0;
+  std::vector<Reject> rejects;               // all of them
+  int64_t version = -1;                      // signals table version holding the rows
+  bool duplicate = false;                    // this content was ingested before: nothing written
+  double seconds = 0;
+};
+
+// Reads and validates `path` without writing anything: the accepted rows as a signals table.
+Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, const IngestOptions& options,
+                                                       IngestReport& report);
+
+// Parses `path` and appends it to the lake's signals and signal_rejects tables (created if absent).
+Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options);
+
+}  // namespace pulse::ingest

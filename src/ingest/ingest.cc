@@ -1,2 +1,0 @@
-// placeholder translation unit until the ingest module lands
-namespace pulse::ingest {}
