@@ -69,5 +69,7 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S
 std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir);
 Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix,
                                                     S3Options options);
+// Creates a bucket (OK if it already exists and is yours).
+Status CreateS3Bucket(const std::string& bucket, const S3Options& options);
 
 }  // namespace pulse::lake
