@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "core/log.h"
 
 extern char** environ;
 
@@ -37,6 +38,10 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "pulse: %s\n", st.message().c_str());
       std::exit(cli::kExitError);
     }
+    log::Options log_options;
+    log_options.level = log::ParseLevel(ctx.config.GetString("log.level")).value_or(log::Level::kInfo);
+    log_options.format = ctx.config.GetString("log.format") == "text" ? log::Format::kText : log::Format::kJson;
+    log::Configure(std::move(log_options));
   });
 
   cli::AddIngestCommand(app, ctx, exit_code);

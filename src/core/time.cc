@@ -101,8 +101,9 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   if (text.empty()) return Bad(text, "empty");
 
   // Plain integer: Unix seconds.
-  if (text.find_first_not_of("-0123456789") == std::string_view::npos) {
-    if (text.size() > 12 || text == "-") return Bad(text, "not a date and out of range for Unix seconds");
+  std::string_view unsigned_part = text.front() == '-' ? text.substr(1) : text;
+  if (!unsigned_part.empty() && unsigned_part.find_first_not_of("0123456789") == std::string_view::npos) {
+    if (unsigned_part.size() > 12) return Bad(text, "not a date and out of range for Unix seconds");
     return static_cast<int64_t>(std::stoll(std::string(text))) * kMicrosPerSecond;
   }
 

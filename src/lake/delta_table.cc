@@ -13,6 +13,8 @@
 #include <unordered_map>
 
 #include "core/ids.h"
+#include "core/log.h"
+#include "core/thread_pool.h"
 #include "core/time.h"
 #include "lake/delta_log.h"
 #include "lake/delta_schema.h"
@@ -41,18 +43,11 @@ size_t ThreadCount(int configured, size_t jobs) {
   return std::min(threads, jobs);
 }
 
-// Runs job(i) for i in [0, n) on up to `threads` threads (the caller's included); returns the
+// Runs job(i) for i in [0, n) on the shared pool, at most `threads` at a time; returns the
 // first failure in index order.
 Status RunParallel(size_t n, size_t threads, const std::function<Status(size_t)>& job) {
   std::vector<Status> errors(n);
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i = next++; i < n; i = next++) errors[i] = job(i);
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+  DefaultThreadPool().ParallelFor(n, [&](size_t i) { errors[i] = job(i); }, threads);
   for (auto& st : errors) PULSE_RETURN_IF_ERROR(st);
   return Status::Ok();
 }
@@ -512,9 +507,13 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     result.files_added = static_cast<int64_t>(adds.size());
     result.files_removed = removed;
     result.rows_added = rows.num_rows();
+    log::Debug("lake", "committed", {{"table", fs_->RootUrl()}, {"version", version}, {"attempts", attempt},
+                                     {"files_added", result.files_added}, {"rows", result.rows_added}});
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       // A failed checkpoint costs readers time, not correctness: the commit stands.
-      (void)delta::WriteCheckpoint(*fs_, state_->log);
+      Status cp = delta::WriteCheckpoint(*fs_, state_->log);
+      if (!cp.ok())
+        log::Warn("lake", "checkpoint failed", {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
     }
     return result;
   }

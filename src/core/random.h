@@ -1,0 +1,52 @@
+// Counter-based random numbers: Philox4x32-10 (Salmon, Moraes, Dror & Shaw, "Parallel random
+// numbers: as easy as 1, 2, 3", SC 2011).
+//
+// A CounterRng's output is a pure function of (seed, key1, key2, key3) and the draw index: the
+// stream for, say, (seed, run, turn, variable) is the same on any thread, in any order, on any
+// machine. That is what makes Monte Carlo results independent of thread count and chunking.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace pulse {
+
+// One Philox4x32-10 block: 10 rounds over a 128-bit counter with a 64-bit key.
+std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
+
+class CounterRng {
+ public:
+  // The stream addressed by (seed, k1, k2, k3): seed is the key; k1..k3 fill the counter's high
+  // words, and the low word counts draws (2^32 blocks of 4 words per stream).
+  explicit CounterRng(uint64_t seed, uint32_t k1 = 0, uint32_t k2 = 0, uint32_t k3 = 0)
+      : key_{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32)}, counter_{0, k1, k2, k3} {}
+
+  uint32_t NextU32() {
+    if (used_ == 4) Refill();
+    return block_[used_++];
+  }
+  uint64_t NextU64() {
+    uint64_t hi = NextU32();
+    return (hi << 32) | NextU32();
+  }
+  // Uniform in [0, 1) with 53 random bits.
+  double Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
+  // Standard normal (Box-Muller; both outputs of a pair are used).
+  double Normal();
+
+ private:
+  void Refill() {
+    block_ = Philox4x32_10(counter_, key_);
+    ++counter_[0];
+    used_ = 0;
+  }
+  std::array<uint32_t, 2> key_;
+  std::array<uint32_t, 4> counter_;
+  std::array<uint32_t, 4> block_{};
+  size_t used_ = 4;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
+
+}  // namespace pulse

@@ -1,0 +1,63 @@
+#include "core/time.h"
+
+#include <gtest/gtest.h>
+
+namespace pulse::time {
+namespace {
+
+int64_t P(std::string_view s) {
+  auto r = ParseTimestamp(s);
+  EXPECT_TRUE(r.ok()) << s << ": " << r.status().ToString();
+  return r.value_or(-1);
+}
+
+TEST(Time, ParsesIsoForms) {
+  EXPECT_EQ(P("1970-01-01"), 0);
+  EXPECT_EQ(P("1970-01-02T00:00:00Z"), 86400LL * 1000000);
+  EXPECT_EQ(P("2024-03-01 12:30:00"), P("2024-03-01T12:30:00Z"));
+  EXPECT_EQ(P("2024-03-01T12:30:00.5Z"), P("2024-03-01T12:30:00Z") + 500000);
+  EXPECT_EQ(P("2024-03-01T12:30:00.123456Z") % 1000000, 123456);
+  EXPECT_EQ(P("2024-03-01T12:30:00.1234567Z") % 1000000, 123456);  // beyond µs: truncated
+  EXPECT_EQ(P("2024-03-01T14:30:00+02:00"), P("2024-03-01T12:30:00Z"));
+  EXPECT_EQ(P("2024-03-01T07:30:00-0500"), P("2024-03-01T12:30:00Z"));
+  EXPECT_EQ(P("2024-03-01T12:30Z"), P("2024-03-01T12:30:00Z"));
+  EXPECT_EQ(P("1700000000"), 1700000000LL * 1000000);
+  EXPECT_EQ(P("  2024-02-29  "), P("2024-02-29T00:00:00Z"));  // leap day
+  EXPECT_LT(P("1959-01-01"), 0);
+}
+
+TEST(Time, RejectsImpossibleOrMalformed) {
+  for (const char* bad : {"", "2023-02-29", "2024-13-01", "2024-00-10", "2024-04-31", "2024-01-01T24:00:00Z",
+                          "2024-01-01T12:60:00Z", "2024-01-01T12:00:61Z", "garbage", "2024-01-01Tx", "2024/01/01",
+                          "2024-01-01T12:00:00Zjunk", "2024-01-01T12:00:00.Z", "2024-01-01T12:00:00+25:00", "1900-02-29"}) {
+    auto r = ParseTimestamp(bad);
+    EXPECT_FALSE(r.ok()) << "accepted '" << bad << "'";
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+      EXPECT_NE(r.status().message().find("invalid timestamp"), std::string::npos);
+    }
+  }
+}
+
+TEST(Time, FormatsRoundTrip) {
+  EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(P("2024-02-29T23:59:59.000001Z")), "2024-02-29T23:59:59.000001Z");
+  EXPECT_EQ(FormatTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatDate(P("1959-04-01T00:00:00Z")), "1959-04-01");
+  EXPECT_EQ(FormatDate(-1), "1969-12-31");
+  for (int64_t t : {int64_t{0}, int64_t{1700000000123456}, int64_t{-5000000000000000}, int64_t{253402300799000000}})
+    EXPECT_EQ(P(FormatTimestamp(t)), t);
+}
+
+TEST(Time, CivilAndQuarters) {
+  EXPECT_EQ(*QuarterStart(1959, 2), P("1959-04-01"));
+  EXPECT_EQ(*QuarterStart(2009, 4), P("2009-10-01"));
+  EXPECT_FALSE(QuarterStart(2009, 5).ok());
+  EXPECT_FALSE(QuarterStart(2009, 0).ok());
+  EXPECT_EQ(*FromCivil(2000, 2, 29), P("2000-02-29"));
+  EXPECT_FALSE(FromCivil(2100, 2, 29).ok());
+  EXPECT_GT(NowMicros(), P("2024-01-01"));
+}
+
+}  // namespace
+}  // namespace pulse::time
