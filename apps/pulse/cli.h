@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/config.h"
 #include "lake/delta_table.h"
@@ -27,6 +28,9 @@ struct Context {
 
 // Opens the lake named by the config key lake.url (S3 settings from s3.*).
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
+
+// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
+std::vector<std::string> SplitCommas(const std::string& text);
 
 // Prints "pulse: <message>" to stderr and returns kExitError.
 int Fail(const Status& status);

@@ -19,10 +19,7 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
   if (a.format == "csv") o.format = ingest::FileFormat::kCsv;
   else if (a.format == "jsonl" || a.format == "json") o.format = ingest::FileFormat::kJsonLines;
   else if (!a.format.empty()) return Status::InvalidArgument("--format must be csv or jsonl, got '" + a.format + "'");
-  for (size_t pos = 0; pos < a.map.size();) {
-    size_t comma = a.map.find(',', pos);
-    std::string pair = a.map.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    pos = comma == std::string::npos ? a.map.size() : comma + 1;
+  for (const auto& pair : SplitCommas(a.map)) {
     auto eq = pair.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
       return Status::InvalidArgument("--map expects field=column pairs, got '" + pair + "'");
@@ -32,11 +29,7 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
   o.source = a.source;
   o.unit = a.unit;
   o.wide = a.wide;
-  for (size_t pos = 0; pos < a.time.size();) {
-    size_t comma = a.time.find(',', pos);
-    o.time_columns.push_back(a.time.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    pos = comma == std::string::npos ? a.time.size() : comma + 1;
-  }
+  o.time_columns = SplitCommas(a.time);
   if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
   o.max_field_bytes = config.GetInt("ingest.max_field_bytes");
   return o;

@@ -19,16 +19,6 @@ struct ShowArgs {
   bool json = false;
 };
 
-std::vector<std::string> SplitCommas(const std::string& s) {
-  std::vector<std::string> out;
-  for (size_t pos = 0; pos < s.size();) {
-    size_t comma = s.find(',', pos);
-    out.push_back(s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    pos = comma == std::string::npos ? s.size() : comma + 1;
-  }
-  return out;
-}
-
 int RunList(const Context& ctx, bool json) {
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());

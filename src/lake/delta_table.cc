@@ -176,7 +176,7 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
   return groups;
 }
 
-Result<std::string> ToParquet(const arrow::Table& table) {
+Result<std::shared_ptr<arrow::Buffer>> ToParquet(const arrow::Table& table) {
   PULSE_ASSIGN_OR_RETURN(auto sink, FromArrow(arrow::io::BufferOutputStream::Create(), "buffer"));
   // Dictionary encoding pays off for repetitive text (names, sources, units); numbers and
   // timestamps are mostly distinct, so they are stored plain.
@@ -190,8 +190,7 @@ Result<std::string> ToParquet(const arrow::Table& table) {
   auto props = builder.build();
   PULSE_RETURN_IF_ERROR(FromArrow(
       parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20, props), "writing Parquet"));
-  PULSE_ASSIGN_OR_RETURN(auto buffer, FromArrow(sink->Finish(), "buffer"));
-  return buffer->ToString();
+  return FromArrow(sink->Finish(), "buffer");
 }
 
 bool SameFields(const arrow::Schema& a, const arrow::Schema& b) {
@@ -346,7 +345,8 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
   Status st = RunParallel(jobs.size(), ThreadCount(threads, jobs.size()), [&](size_t i) -> Status {
     const Job& job = jobs[i];
     PULSE_ASSIGN_OR_RETURN(auto slice, job.group->Rows(job.offset, max_rows_per_file));
-    PULSE_ASSIGN_OR_RETURN(std::string bytes, ToParquet(*slice));
+    PULSE_ASSIGN_OR_RETURN(auto parquet, ToParquet(*slice));
+    std::string_view bytes(reinterpret_cast<const char*>(parquet->data()), static_cast<size_t>(parquet->size()));
     std::string key = job.dir + "part-" + NewUuid() + "-c000.snappy.parquet";
     PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
     adds[i] = {{"path", delta::EncodePath(key)},
@@ -528,8 +528,8 @@ namespace {
 Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile& file, const arrow::Schema& schema,
                                                    const std::vector<std::string>& partition_columns,
                                                    const std::vector<std::string>& columns) {
-  PULSE_ASSIGN_OR_RETURN(std::string bytes, fs.ReadFile(file.path));
-  auto input = std::make_shared<arrow::io::BufferReader>(arrow::Buffer::FromString(std::move(bytes)));
+  PULSE_ASSIGN_OR_RETURN(auto bytes, fs.ReadBuffer(file.path));
+  auto input = std::make_shared<arrow::io::BufferReader>(std::move(bytes));
   PULSE_ASSIGN_OR_RETURN(auto reader, FromArrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
                                                 "opening " + file.path));
   std::shared_ptr<arrow::Schema> file_schema;

@@ -1,8 +1,15 @@
 #include "lake/filesystem.h"
 
+#include <arrow/buffer.h>
+
 #include <filesystem>
 
 namespace pulse::lake {
+
+Result<std::shared_ptr<arrow::Buffer>> FileSystem::ReadBuffer(std::string_view key) {
+  PULSE_ASSIGN_OR_RETURN(std::string bytes, ReadFile(key));
+  return std::shared_ptr<arrow::Buffer>(arrow::Buffer::FromString(std::move(bytes)));
+}
 
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3) {
   if (url.empty()) return Status::InvalidArgument("empty lake URL");

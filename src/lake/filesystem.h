@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include <arrow/type_fwd.h>
+
 #include "core/status.h"
 
 namespace pulse::lake {
@@ -46,6 +48,9 @@ class FileSystem {
 
   // Whole-object read. kNotFound if the key does not exist.
   virtual Result<std::string> ReadFile(std::string_view key) = 0;
+  // The same bytes as an Arrow buffer, for Parquet readers. The default wraps ReadFile; the local
+  // filesystem maps the file instead of copying it.
+  virtual Result<std::shared_ptr<arrow::Buffer>> ReadBuffer(std::string_view key);
   // Atomic create-or-replace (see contract above). Parent "directories" are created as needed.
   virtual Status WriteFile(std::string_view key, std::string_view data) = 0;
   // Atomic create-if-absent; kAlreadyExists if the key exists (see contract above).

@@ -1,5 +1,6 @@
 // Local-directory FileSystem: atomic writes by temp file + fsync + rename, create-if-absent by
 // link(2), which fails with EEXIST when another writer got there first.
+#include <arrow/io/file.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,6 +65,20 @@ class LocalFileSystem final : public FileSystem {
     data.resize(done);
     ::close(fd);
     return data;
+  }
+
+  Result<std::shared_ptr<arrow::Buffer>> ReadBuffer(std::string_view key) override {
+    fs::path p = root_ / fs::path(key);
+    auto file = arrow::io::MemoryMappedFile::Open(p.string(), arrow::io::FileMode::READ);
+    if (!file.ok()) {
+      if (!fs::exists(p)) return Status::NotFound("no such file '" + p.string() + "'");
+      return Status::IoError("cannot map '" + p.string() + "': " + file.status().ToString());
+    }
+    auto size = (*file)->GetSize();
+    if (!size.ok()) return Status::IoError("cannot size '" + p.string() + "': " + size.status().ToString());
+    auto buffer = (*file)->ReadAt(0, *size);  // zero-copy: the buffer keeps the mapping alive
+    if (!buffer.ok()) return Status::IoError("cannot read '" + p.string() + "': " + buffer.status().ToString());
+    return *buffer;
   }
 
   Status WriteFile(std::string_view key, std::string_view data) override {
