@@ -20,6 +20,8 @@ namespace {
 
 struct HttpResponse {
   long status = 0;
+  int64_t content_length = -1;  // HEAD: the object's size
+  int64_t mtime_s = -1;         // HEAD: Last-Modified, seconds since the epoch
   std::string body;
   CURLcode curl = CURLE_OK;
   std::string curl_error;
@@ -153,12 +155,20 @@ class S3Client {
       curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(body.size()));
     } else if (method == "HEAD") {
       curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      curl_easy_setopt(curl, CURLOPT_FILETIME, 1L);
     } else if (method != "GET") {
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(method).c_str());
     }
     resp.curl = curl_easy_perform(curl);
     if (resp.curl != CURLE_OK) resp.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(resp.curl);
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp.status);
+    if (method == "HEAD") {
+      curl_off_t length = -1, filetime = -1;
+      curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+      curl_easy_getinfo(curl, CURLINFO_FILETIME_T, &filetime);
+      resp.content_length = length;
+      resp.mtime_s = filetime;
+    }
     curl_slist_free_all(headers);
     return resp;
   }
@@ -249,15 +259,11 @@ class S3FileSystem final : public FileSystem {
   }
 
   Result<FileInfo> Stat(std::string_view key) override {
-    // HEAD has no body to carry an error; a GET-less size lookup through LIST keeps it simple.
     auto r = client_->Request("HEAD", bucket_, Full(key), {}, {}, {});
     if (r.curl != CURLE_OK) return ErrorFrom(r, "HEAD", Url(key));
     if (r.status == 404) return Status::NotFound("no such object '" + Url(key) + "'");
-    if (r.status != 200) return ErrorFrom(r, "HEAD", Url(key));
-    PULSE_ASSIGN_OR_RETURN(auto listing, List(key));
-    for (auto& f : listing)
-      if (f.key == key) return f;
-    return Status::NotFound("no such object '" + Url(key) + "'");
+    if (r.status != 200) return ErrorFrom(r, "HEAD", Url(key));  // HEAD has no body: code only
+    return FileInfo{std::string(key), std::max<int64_t>(0, r.content_length), std::max<int64_t>(0, r.mtime_s) * 1000};
   }
 
   std::string RootUrl() const override { return "s3://" + bucket_ + (prefix_.empty() ? "" : "/" + prefix_); }
