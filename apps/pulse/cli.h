@@ -46,5 +46,6 @@ void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code);
+void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

@@ -1,0 +1,32 @@
+// The M4 competition's statistical benchmarks, as its "Benchmarks and Evaluation.R" computes them:
+// a 90% seasonality test, classical multiplicative deseasonalisation when seasonal, the method
+// fitted on the deseasonalised series, forecasts reseasonalised with the last cycle's indices.
+//   Naive (Naive1)   last value, on the raw series
+//   sNaive           the value one season back, on the raw series
+//   Naive2           Naive on the deseasonalised series
+//   Drift            random walk with drift (last value + h * mean step), deseasonalised
+//   SES, Holt, Damped  ETS(A,N,N), ETS(A,A,N), ETS(A,Ad,N), deseasonalised
+//   Theta            classic Theta: 0.5 * SES(theta = 2 line) + 0.5 * linear trend, negatives -> 0
+//   Comb             mean of SES, Holt and Damped
+#pragma once
+
+#include <array>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pulse::forecast {
+
+enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb };
+inline constexpr std::array<Method, 9> kAllMethods = {Method::kNaive, Method::kSeasonalNaive, Method::kNaive2,
+                                                      Method::kDrift, Method::kSes,          Method::kHolt,
+                                                      Method::kDamped, Method::kTheta,       Method::kComb};
+std::string_view MethodName(Method method);
+
+// Point forecasts of every method for steps 1..h, indexed by Method.
+// kInvalidArgument: fewer than 4 values, h < 1 or h > 10000, NaN/Inf in y, m < 1.
+Result<std::array<std::vector<double>, kAllMethods.size()>> M4Benchmarks(std::span<const double> y, int m, int h);
+
+}  // namespace pulse::forecast
