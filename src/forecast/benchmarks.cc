@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "forecast/exp_smoothing.h"
+#include "forecast/linear_trend.h"
 #include "forecast/seasonality.h"
 
 namespace pulse::forecast {
@@ -27,19 +28,12 @@ namespace {
 // Classic Theta on (deseasonalised) x: returns steps 1..h before reseasonalising.
 Result<std::vector<double>> ThetaClassic(std::span<const double> x, size_t h) {
   const size_t n = x.size();
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (size_t t = 0; t < n; ++t) {
-    double tt = static_cast<double>(t + 1);
-    sx += tt, sy += x[t], sxx += tt * tt, sxy += tt * x[t];
-  }
-  double nn = static_cast<double>(n);
-  double b = (nn * sxy - sx * sy) / (nn * sxx - sx * sx);
-  double a = (sy - b * sx) / nn;
+  const LinearTrend line = FitLinearTrend(x);
   std::vector<double> theta2(n);
-  for (size_t t = 0; t < n; ++t) theta2[t] = 2 * x[t] - (a + b * static_cast<double>(t + 1));
+  for (size_t t = 0; t < n; ++t) theta2[t] = 2 * x[t] - line.At(static_cast<double>(t + 1));
   PULSE_ASSIGN_OR_RETURN(EtsFit ses, FitEts(theta2, Trend::kNone));
   std::vector<double> out(h);
-  for (size_t k = 1; k <= h; ++k) out[k - 1] = 0.5 * ses.Forecast(k) + 0.5 * (a + b * static_cast<double>(n + k));
+  for (size_t k = 1; k <= h; ++k) out[k - 1] = 0.5 * ses.Forecast(k) + 0.5 * line.At(static_cast<double>(n + k));
   return out;
 }
 

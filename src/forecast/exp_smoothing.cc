@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "forecast/linear_trend.h"
 #include "forecast/nelder_mead.h"
 
 namespace pulse::forecast {
@@ -62,19 +63,15 @@ Result<EtsFit> FitEts(std::span<const double> y, Trend trend) {
 
   // Initial states as R's ets: a regression on the first max(10, ...) values.
   const size_t maxn = std::min<size_t>(10, n);
-  double sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (size_t t = 0; t < maxn; ++t) {
-    double x = static_cast<double>(t + 1);
-    sx += x, sy += y[t], sxx += x * x, sxy += x * y[t];
-  }
-  double m = static_cast<double>(maxn);
-  double slope = (m * sxy - sx * sy) / (m * sxx - sx * sx);
-  double intercept = (sy - slope * sx) / m;
-  double l_start = trend == Trend::kNone ? sy / m : intercept;
-  double b_start = trend == Trend::kNone ? 0 : slope;
+  const LinearTrend line = FitLinearTrend(y, maxn);
+  const double m = static_cast<double>(maxn);
+  double mean = 0;
+  for (size_t t = 0; t < maxn; ++t) mean += y[t] / m;
+  double l_start = trend == Trend::kNone ? mean : line.intercept;
+  double b_start = trend == Trend::kNone ? 0 : line.slope;
   double scale = 0;
-  for (size_t t = 0; t < maxn; ++t) scale += std::abs(y[t] - sy / m);
-  scale = std::max(scale / m, 1e-3 * (std::abs(sy / m) + 1));
+  for (size_t t = 0; t < maxn; ++t) scale += std::abs(y[t] - mean);
+  scale = std::max(scale / m, 1e-3 * (std::abs(mean) + 1));
 
   // Variables: alpha, [beta], [phi], l0, [b0].
   double start[kMaxNmDims], step[kMaxNmDims];
