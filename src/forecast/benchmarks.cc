@@ -39,16 +39,29 @@ Result<std::vector<double>> ThetaClassic(std::span<const double> x, size_t h) {
 
 }  // namespace
 
-Result<std::array<std::vector<double>, kAllMethods.size()>> M4Benchmarks(std::span<const double> y, int m, int h) {
+namespace {
+// Root mean square of y_t - y_{t-lag} - offset.
+double DiffRms(std::span<const double> y, size_t lag, double offset) {
+  if (y.size() <= lag) return 0;
+  double sum = 0;
+  for (size_t t = lag; t < y.size(); ++t) {
+    double d = y[t] - y[t - lag] - offset;
+    sum += d * d;
+  }
+  return std::sqrt(sum / static_cast<double>(y.size() - lag));
+}
+}  // namespace
+
+Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
   if (h < 1 || h > 10000) return Status::InvalidArgument("horizon must be 1..10000, got " + std::to_string(h));
   if (m < 1) return Status::InvalidArgument("seasonal period must be >= 1");
   if (y.size() < 4) return Status::InvalidArgument("a series needs at least 4 values, got " + std::to_string(y.size()));
   for (double v : y)
     if (!std::isfinite(v)) return Status::InvalidArgument("the series has a NaN or infinite value");
   const size_t n = y.size(), hh = static_cast<size_t>(h), period = static_cast<size_t>(m);
-  std::array<std::vector<double>, kAllMethods.size()> out;
-  for (auto& v : out) v.resize(hh);
-  auto at = [&](Method method) -> std::vector<double>& { return out[static_cast<size_t>(method)]; };
+  AllForecasts out;
+  for (auto& f : out) f.mean.resize(hh), f.sd.resize(hh);
+  auto at = [&](Method method) -> MethodForecast& { return out[static_cast<size_t>(method)]; };
 
   Deseasonalized ds = Deseasonalize(y, m);
   const auto& x = ds.values;
@@ -57,17 +70,26 @@ Result<std::array<std::vector<double>, kAllMethods.size()>> M4Benchmarks(std::sp
   PULSE_ASSIGN_OR_RETURN(EtsFit damped, FitEts(x, Trend::kDamped));
   PULSE_ASSIGN_OR_RETURN(auto theta, ThetaClassic(x, hh));
   const double drift = (x[n - 1] - x[0]) / static_cast<double>(n - 1);
+  const double naive_sd = DiffRms(y, 1, 0), snaive_sd = DiffRms(y, n > period ? period : 1, 0);
+  const double naive2_sd = DiffRms(x, 1, 0), drift_sd = DiffRms(x, 1, drift);
   for (size_t k = 1; k <= hh; ++k) {
-    const double s = ds.IndexFor(n, k);
-    at(Method::kNaive)[k - 1] = y[n - 1];
-    at(Method::kSeasonalNaive)[k - 1] = n >= period ? y[n - period + (k - 1) % period] : y[n - 1];
-    at(Method::kNaive2)[k - 1] = x[n - 1] * s;
-    at(Method::kDrift)[k - 1] = (x[n - 1] + static_cast<double>(k) * drift) * s;
-    at(Method::kSes)[k - 1] = ses.Forecast(k) * s;
-    at(Method::kHolt)[k - 1] = holt.Forecast(k) * s;
-    at(Method::kDamped)[k - 1] = damped.Forecast(k) * s;
-    at(Method::kTheta)[k - 1] = std::max(0.0, theta[k - 1] * s);
-    at(Method::kComb)[k - 1] = (at(Method::kSes)[k - 1] + at(Method::kHolt)[k - 1] + at(Method::kDamped)[k - 1]) / 3;
+    const double s = ds.IndexFor(n, k), kk = static_cast<double>(k);
+    const size_t i = k - 1;
+    auto set = [&](Method method, double mean, double sd) {
+      at(method).mean[i] = mean;
+      at(method).sd[i] = sd;
+    };
+    set(Method::kNaive, y[n - 1], naive_sd * std::sqrt(kk));
+    set(Method::kSeasonalNaive, n >= period ? y[n - period + i % period] : y[n - 1],
+        snaive_sd * std::sqrt(static_cast<double>(i / period + 1)));
+    set(Method::kNaive2, x[n - 1] * s, naive2_sd * std::sqrt(kk) * s);
+    set(Method::kDrift, (x[n - 1] + kk * drift) * s, drift_sd * std::sqrt(kk * (1 + kk / static_cast<double>(n - 1))) * s);
+    set(Method::kSes, ses.Forecast(k) * s, ses.ForecastSd(k) * s);
+    set(Method::kHolt, holt.Forecast(k) * s, holt.ForecastSd(k) * s);
+    set(Method::kDamped, damped.Forecast(k) * s, damped.ForecastSd(k) * s);
+    set(Method::kTheta, std::max(0.0, theta[i] * s), ses.ForecastSd(k) * s);
+    set(Method::kComb, (at(Method::kSes).mean[i] + at(Method::kHolt).mean[i] + at(Method::kDamped).mean[i]) / 3,
+        (at(Method::kSes).sd[i] + at(Method::kHolt).sd[i] + at(Method::kDamped).sd[i]) / 3);
   }
   return out;
 }

@@ -25,8 +25,18 @@ inline constexpr std::array<Method, 9> kAllMethods = {Method::kNaive, Method::kS
                                                       Method::kDamped, Method::kTheta,       Method::kComb};
 std::string_view MethodName(Method method);
 
-// Point forecasts of every method for steps 1..h, indexed by Method.
+// A method's forecast for steps 1..h: the point forecast and the model's (uncalibrated) standard
+// deviation of the forecast error, both reseasonalised. Naive-type methods use the random-walk
+// variance k sigma^2 of their one-step errors; ETS methods the analytic ETS variance; Theta the
+// SES variance of the deseasonalised series; Comb the mean of its members' deviations.
+struct MethodForecast {
+  std::vector<double> mean;
+  std::vector<double> sd;
+};
+using AllForecasts = std::array<MethodForecast, kAllMethods.size()>;
+
+// Forecasts of every method, indexed by Method.
 // kInvalidArgument: fewer than 4 values, h < 1 or h > 10000, NaN/Inf in y, m < 1.
-Result<std::array<std::vector<double>, kAllMethods.size()>> M4Benchmarks(std::span<const double> y, int m, int h);
+Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h);
 
 }  // namespace pulse::forecast

@@ -1,72 +1,125 @@
 #include "forecast/evaluation.h"
 
 #include <chrono>
-#include <mutex>
+#include <cmath>
 
 #include "core/thread_pool.h"
+#include "forecast/calibration.h"
 #include "forecast/metrics.h"
 
 namespace pulse::forecast {
 
-Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, int m, int threads) {
+Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, const EvalOptions& options) {
   if (series.empty()) return Status::InvalidArgument("no series to evaluate");
+  if (options.levels.empty()) return Status::InvalidArgument("no interval levels");
+  for (double l : options.levels)
+    if (!(l > 0 && l < 1)) return Status::InvalidArgument("interval levels must be in (0, 1)");
   using Clock = std::chrono::steady_clock;
   const auto wall0 = Clock::now();
   constexpr size_t kMethods = kAllMethods.size();
+  const int m = options.period;
   struct PerSeries {
     bool ok = false;
     std::string problem;
-    std::array<double, kMethods> smape{}, mase{};
+    double scale = 1;
+    AllForecasts test;                                   // forecasts of the test period
+    std::array<std::vector<double>, kMethods> backtest;  // normalised scores of the last train window
     double seconds = 0;
   };
   std::vector<PerSeries> results(series.size());
   DefaultThreadPool().ParallelFor(series.size(), [&](size_t i) {
     const EvalSeries& s = series[i];
     PerSeries& r = results[i];
+    const size_t h = s.test.size();
     auto scale = MaseScale(s.train, m);
     if (!scale.ok()) {
       r.problem = s.id + ": " + scale.status().message();
       return;
     }
+    r.scale = *scale;
     auto t0 = Clock::now();
-    auto forecasts = M4Benchmarks(s.train, m, static_cast<int>(s.test.size()));
+    auto forecasts = M4Benchmarks(s.train, m, static_cast<int>(h));
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (!forecasts.ok()) {
       r.problem = s.id + ": " + forecasts.status().message();
       return;
     }
-    for (size_t k = 0; k < kMethods; ++k) {
-      r.smape[k] = Smape(s.test, (*forecasts)[k]);
-      r.mase[k] = Mase(s.test, (*forecasts)[k], *scale);
+    r.test = std::move(*forecasts);
+    // Backtest window: the last h training values, forecast from the data before them.
+    if (s.train.size() >= h + 4) {
+      std::span<const double> head(s.train.data(), s.train.size() - h);
+      auto back = M4Benchmarks(head, m, static_cast<int>(h));
+      if (back.ok())
+        for (size_t k = 0; k < kMethods; ++k)
+          for (size_t j = 0; j < h; ++j) {
+            double sd = (*back)[k].sd[j];
+            double err = std::abs(s.train[head.size() + j] - (*back)[k].mean[j]);
+            r.backtest[k].push_back(sd > 0 ? err / sd : (err > 0 ? INFINITY : 0.0));
+          }
     }
     r.ok = true;
-  }, threads > 0 ? static_cast<size_t>(threads) : 0);
+  }, options.threads > 0 ? static_cast<size_t>(options.threads) : 0);
 
   EvalReport report;
-  std::array<double, kMethods> smape{}, mase{};
-  double seconds = 0;
-  for (const auto& r : results) {
+  std::array<ConformalCalibrator, kMethods> calibrators;
+  for (size_t i = 0; i < results.size(); ++i) {
+    const auto& r = results[i];
     if (!r.ok) {
       ++report.skipped;
       if (report.problems.size() < 20) report.problems.push_back(r.problem);
       continue;
     }
     ++report.series;
-    for (size_t k = 0; k < kMethods; ++k) smape[k] += r.smape[k], mase[k] += r.mase[k];
-    seconds += r.seconds;
+    report.fit_cpu_seconds += r.seconds;
+    for (size_t k = 0; k < kMethods; ++k)
+      for (double score : r.backtest[k]) calibrators[k].Add(score);
   }
   if (report.series == 0) return Status::InvalidArgument("no series could be evaluated: " + report.problems.front());
+  report.calibration_scores = calibrators[0].size();
+
   const double count = static_cast<double>(report.series);
-  const size_t naive2 = static_cast<size_t>(Method::kNaive2);
+  const double widest = *std::max_element(options.levels.begin(), options.levels.end());
   for (size_t k = 0; k < kMethods; ++k) {
     MethodScore score;
     score.method = kAllMethods[k];
-    score.smape = smape[k] / count;
-    score.mase = mase[k] / count;
-    score.owa = Owa(score.smape, score.mase, smape[naive2] / count, mase[naive2] / count);
-    score.seconds = seconds;  // all methods are fitted together per series
-    report.scores.push_back(score);
+    std::vector<double> q_analytic, q_calibrated;
+    for (double level : options.levels) {
+      q_analytic.push_back(GaussianMultiplier(level));
+      auto q = calibrators[k].Multiplier(level);
+      q_calibrated.push_back(q.ok() ? *q : GaussianMultiplier(level));  // too few scores: analytic
+    }
+    std::vector<double> covered_a(options.levels.size(), 0), covered_c(options.levels.size(), 0);
+    double points = 0;
+    for (size_t i = 0; i < results.size(); ++i) {
+      const auto& r = results[i];
+      if (!r.ok) continue;
+      const auto& f = r.test[k];
+      const auto& y = series[i].test;
+      score.smape += Smape(y, f.mean) / count;
+      score.mase += Mase(y, f.mean, r.scale) / count;
+      std::vector<double> lo(y.size()), hi(y.size());
+      for (size_t l = 0; l < options.levels.size(); ++l) {
+        for (int variant = 0; variant < 2; ++variant) {
+          double q = variant == 0 ? q_analytic[l] : q_calibrated[l];
+          for (size_t j = 0; j < y.size(); ++j) lo[j] = f.mean[j] - q * f.sd[j], hi[j] = f.mean[j] + q * f.sd[j];
+          double inside = Coverage(y, lo, hi) * static_cast<double>(y.size());
+          (variant == 0 ? covered_a : covered_c)[l] += inside;
+          if (options.levels[l] == widest) {
+            double msis = Msis(y, lo, hi, 1 - widest, r.scale) / count;
+            (variant == 0 ? score.msis_analytic : score.msis_calibrated) += msis;
+          }
+        }
+      }
+      points += static_cast<double>(y.size());
+    }
+    for (size_t l = 0; l < options.levels.size(); ++l)
+      score.intervals.push_back({options.levels[l], covered_a[l] / points, covered_c[l] / points, q_analytic[l],
+                                 q_calibrated[l]});
+    report.scores.push_back(std::move(score));
   }
+  const auto& naive2 = report.scores[static_cast<size_t>(Method::kNaive2)];
+  const double smape2 = naive2.smape, mase2 = naive2.mase;
+  for (auto& s : report.scores) s.owa = Owa(s.smape, s.mase, smape2, mase2);
   report.wall_seconds = std::chrono::duration<double>(Clock::now() - wall0).count();
   return report;
 }

@@ -1,5 +1,8 @@
-// Accuracy evaluation of the benchmark methods on a set of series with known futures (M4 style):
-// per method, the set-level mean sMAPE and MASE, OWA relative to Naive2, and fitting time.
+// Accuracy evaluation of the benchmark methods on series with known futures (M4 style): per
+// method the set-level mean sMAPE and MASE, OWA relative to Naive2, and the quality of its
+// prediction intervals, both as the model states them (Gaussian, "analytic") and after
+// split-conformal calibration on a rolling-origin backtest window that ends before the test
+// period ("calibrated"): coverage at each level and MSIS at the widest level.
 // Series are fitted in parallel on the shared thread pool; results do not depend on thread count.
 #pragma once
 
@@ -17,23 +20,37 @@ struct EvalSeries {
   std::vector<double> test;  // its size is the horizon
 };
 
+struct IntervalScore {
+  double level = 0;
+  double coverage_analytic = 0, coverage_calibrated = 0;
+  double multiplier_analytic = 0, multiplier_calibrated = 0;
+};
+
 struct MethodScore {
   Method method;
   double smape = 0;        // mean over series of the per-series sMAPE
   double mase = 0;
   double owa = 0;          // vs Naive2 on the same series
-  double seconds = 0;      // summed fitting time across series (CPU seconds)
+  double msis_analytic = 0, msis_calibrated = 0;  // at the widest level
+  std::vector<IntervalScore> intervals;           // one per requested level
+};
+
+struct EvalOptions {
+  int period = 1;                              // seasonal period (seasonality test and MASE)
+  std::vector<double> levels = {0.5, 0.8, 0.95};
+  int threads = 0;
 };
 
 struct EvalReport {
   size_t series = 0;
   size_t skipped = 0;                    // series that could not be scored (reason in `problems`)
   std::vector<std::string> problems;     // "<id>: <reason>", at most 20
+  size_t calibration_scores = 0;         // backtest scores per method used for calibration
   std::vector<MethodScore> scores;       // in kAllMethods order
+  double fit_cpu_seconds = 0;            // fitting all methods, test forecasts only
   double wall_seconds = 0;
 };
 
-// m: the seasonal period for the seasonality test and for MASE.
-Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, int m, int threads = 0);
+Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, const EvalOptions& options);
 
 }  // namespace pulse::forecast

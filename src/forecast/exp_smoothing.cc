@@ -46,6 +46,21 @@ double EtsFit::Forecast(size_t h) const {
   return level;
 }
 
+double EtsFit::ForecastSd(size_t h) const {
+  double var = 1, phi_sum = 0, phi_pow = 1;
+  for (size_t j = 1; j < h; ++j) {
+    double c = alpha;
+    if (trend != Trend::kNone) {
+      const double ph = trend == Trend::kDamped ? phi : 1.0;
+      phi_pow *= ph;
+      phi_sum += phi_pow;
+      c += beta * phi_sum;
+    }
+    var += c * c;
+  }
+  return std::sqrt(sigma2 * var);
+}
+
 double EtsFit::Aicc() const {
   double nn = static_cast<double>(n);
   double k = parameters + 1;  // + the error variance

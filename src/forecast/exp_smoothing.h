@@ -25,6 +25,9 @@ struct EtsFit {
   int parameters = 0;                 // estimated: smoothing + initial states
   // Point forecast for step h >= 1.
   double Forecast(size_t h) const;
+  // Standard deviation of the step-h forecast error under the model (Hyndman et al. 2008,
+  // class 1: var_h = sigma2 (1 + sum_{j<h} c_j^2), c_j = alpha + beta (phi + ... + phi^j)).
+  double ForecastSd(size_t h) const;
   // AICc of the Gaussian likelihood (for model selection across trend types).
   double Aicc() const;
 };

@@ -6,6 +6,7 @@
 
 #include "core/random.h"
 #include "forecast/benchmarks.h"
+#include "forecast/calibration.h"
 #include "forecast/evaluation.h"
 #include "forecast/exp_smoothing.h"
 #include "forecast/metrics.h"
@@ -98,7 +99,7 @@ TEST(Benchmarks, ShapesAndKnownForecasts) {
   std::vector<double> y = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   auto f = M4Benchmarks(y, 1, 3);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
-  auto at = [&](Method m) { return (*f)[static_cast<size_t>(m)]; };
+  auto at = [&](Method m) { return (*f)[static_cast<size_t>(m)].mean; };
   EXPECT_EQ(at(Method::kNaive), (std::vector<double>{10, 10, 10}));
   EXPECT_EQ(at(Method::kNaive2), (std::vector<double>{10, 10, 10}));
   EXPECT_NEAR(at(Method::kDrift)[2], 13, 1e-12);
@@ -113,7 +114,7 @@ TEST(Benchmarks, ShapesAndKnownForecasts) {
   std::vector<double> cyc = {1, 5, 9, 1, 5, 9, 1, 5, 9, 1, 5, 9};
   auto s = M4Benchmarks(cyc, 3, 4);
   ASSERT_TRUE(s.ok());
-  EXPECT_EQ((*s)[static_cast<size_t>(Method::kSeasonalNaive)], (std::vector<double>{1, 5, 9, 1}));
+  EXPECT_EQ((*s)[static_cast<size_t>(Method::kSeasonalNaive)].mean, (std::vector<double>{1, 5, 9, 1}));
 }
 
 TEST(Benchmarks, BadInputsAreClearErrors) {
@@ -129,14 +130,44 @@ TEST(Benchmarks, BadInputsAreClearErrors) {
   auto c = M4Benchmarks(std::vector<double>(40, 7.0), 4, 5);
   ASSERT_TRUE(c.ok());
   for (const auto& f : *c)
-    for (double v : f) EXPECT_NEAR(v, 7.0, 1e-6);
+    for (double v : f.mean) EXPECT_NEAR(v, 7.0, 1e-6);
   // Negative values with a seasonal period: the multiplicative decomposition is skipped, not NaN.
   std::vector<double> neg(60);
   for (size_t t = 0; t < neg.size(); ++t) neg[t] = (t % 4 == 0 ? -5.0 : 3.0) + 0.01 * static_cast<double>(t);
   auto n = M4Benchmarks(neg, 4, 4);
   ASSERT_TRUE(n.ok());
-  for (const auto& f : *n)
-    for (double v : f) EXPECT_TRUE(std::isfinite(v));
+  for (const auto& f : *n) {
+    for (double v : f.mean) EXPECT_TRUE(std::isfinite(v));
+    for (double v : f.sd) EXPECT_TRUE(std::isfinite(v) && v >= 0);
+  }
+}
+
+TEST(Calibration, ConformalMultiplierCoversNominally) {
+  ConformalCalibrator cal;
+  CounterRng rng(5);
+  for (int i = 0; i < 20000; ++i) cal.Add(std::abs(rng.Normal() * 2.0));  // scores of a 2x-too-narrow model
+  EXPECT_NEAR(*cal.Multiplier(0.95), 2 * 1.959964, 0.1);
+  EXPECT_NEAR(*cal.Multiplier(0.5), 2 * 0.674490, 0.05);
+  EXPECT_NEAR(GaussianMultiplier(0.95), 1.959964, 1e-5);
+  EXPECT_NEAR(GaussianMultiplier(0.8), 1.281552, 1e-5);
+  ConformalCalibrator few;
+  for (int i = 0; i < 10; ++i) few.Add(i);
+  EXPECT_FALSE(few.Multiplier(0.95).ok());  // needs >= 19 scores
+  EXPECT_FALSE(few.Multiplier(1.0).ok());
+}
+
+TEST(Benchmarks, ForecastSdGrowsWithHorizon) {
+  std::vector<double> y(80);
+  CounterRng rng(9);
+  double level = 100;
+  for (double& v : y) v = (level += rng.Normal());
+  auto f = M4Benchmarks(y, 1, 10);
+  ASSERT_TRUE(f.ok());
+  for (Method m : {Method::kNaive, Method::kSes, Method::kHolt, Method::kDamped, Method::kDrift}) {
+    const auto& sd = (*f)[static_cast<size_t>(m)].sd;
+    EXPECT_GT(sd[0], 0) << MethodName(m);
+    EXPECT_GT(sd[9], sd[0]) << MethodName(m);
+  }
 }
 
 TEST(Evaluation, ScoresAreIndependentOfThreadCount) {
@@ -148,8 +179,8 @@ TEST(Evaluation, ScoresAreIndependentOfThreadCount) {
     series.push_back(e);
   }
   series.push_back({"const", std::vector<double>(50, 1.0), {1, 1}});  // MASE undefined: skipped
-  auto one = EvaluateBenchmarks(series, 24, 1);
-  auto two = EvaluateBenchmarks(series, 24, 2);
+  auto one = EvaluateBenchmarks(series, {.period = 24, .threads = 1});
+  auto two = EvaluateBenchmarks(series, {.period = 24, .threads = 2});
   ASSERT_TRUE(one.ok() && two.ok());
   EXPECT_EQ(one->series, 12u);
   EXPECT_EQ(one->skipped, 1u);
@@ -157,9 +188,12 @@ TEST(Evaluation, ScoresAreIndependentOfThreadCount) {
   for (size_t k = 0; k < one->scores.size(); ++k) {
     EXPECT_EQ(one->scores[k].smape, two->scores[k].smape);
     EXPECT_EQ(one->scores[k].mase, two->scores[k].mase);
+    EXPECT_EQ(one->scores[k].msis_calibrated, two->scores[k].msis_calibrated);
   }
+  EXPECT_EQ(one->calibration_scores, 12u * 24);
   EXPECT_DOUBLE_EQ(one->scores[static_cast<size_t>(Method::kNaive2)].owa, 1.0);
-  EXPECT_FALSE(EvaluateBenchmarks({}, 1).ok());
+  EXPECT_FALSE(EvaluateBenchmarks({}, {}).ok());
+  EXPECT_FALSE(EvaluateBenchmarks(series, {.levels = {1.5}}).ok());
 }
 
 }  // namespace
