@@ -19,6 +19,7 @@ std::string_view MethodName(Method method) {
     case Method::kDamped: return "Damped";
     case Method::kTheta: return "Theta";
     case Method::kComb: return "Comb";
+    case Method::kEnsemble: return "Ensemble";
   }
   return "?";
 }

@@ -19,7 +19,8 @@
 
 namespace pulse::forecast {
 
-enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb };
+enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb,
+                    kEnsemble /* forecast/ensemble.h; not computed by M4Benchmarks */ };
 inline constexpr std::array<Method, 9> kAllMethods = {Method::kNaive, Method::kSeasonalNaive, Method::kNaive2,
                                                       Method::kDrift, Method::kSes,          Method::kHolt,
                                                       Method::kDamped, Method::kTheta,       Method::kComb};

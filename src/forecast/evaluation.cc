@@ -5,6 +5,7 @@
 
 #include "core/thread_pool.h"
 #include "forecast/calibration.h"
+#include "forecast/ensemble.h"
 #include "forecast/metrics.h"
 
 namespace pulse::forecast {
@@ -17,13 +18,14 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
   using Clock = std::chrono::steady_clock;
   const auto wall0 = Clock::now();
   constexpr size_t kMethods = kAllMethods.size();
+  constexpr size_t kRows = kMethods + 1;  // the benchmark methods, then the weighted ensemble
   const int m = options.period;
   struct PerSeries {
     bool ok = false;
     std::string problem;
     double scale = 1;
-    AllForecasts test;                                   // forecasts of the test period
-    std::array<std::vector<double>, kMethods> backtest;  // normalised scores of the last train window
+    std::array<MethodForecast, kRows> test;           // forecasts of the test period
+    std::array<std::vector<double>, kRows> backtest;  // normalised scores of the last train window
     double seconds = 0;
   };
   std::vector<PerSeries> results(series.size());
@@ -44,24 +46,40 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
       r.problem = s.id + ": " + forecasts.status().message();
       return;
     }
-    r.test = std::move(*forecasts);
-    // Backtest window: the last h training values, forecast from the data before them.
+    for (size_t k = 0; k < kMethods; ++k) r.test[k] = (*forecasts)[k];
+    // Backtest window B: the last h training values, forecast from the data before them. It
+    // gives the calibration scores and the ensemble weights for the test forecast. The ensemble's
+    // own scores on B use weights from the window A before it, so they are out of sample too.
+    EnsembleWeights weights;
+    weights.weight[static_cast<size_t>(Method::kComb)] = 1;  // too short to backtest: Comb
     if (s.train.size() >= h + 4) {
-      std::span<const double> head(s.train.data(), s.train.size() - h);
-      auto back = M4Benchmarks(head, m, static_cast<int>(h));
-      if (back.ok())
-        for (size_t k = 0; k < kMethods; ++k)
+      const size_t n = s.train.size();
+      std::span<const double> window_b(s.train.data() + n - h, h);
+      auto back_b = M4Benchmarks(std::span<const double>(s.train.data(), n - h), m, static_cast<int>(h));
+      if (back_b.ok()) {
+        weights = WeighByBacktest(*back_b, window_b, r.scale);
+        EnsembleWeights weights_a = weights;
+        if (n >= 2 * h + 4) {
+          auto back_a = M4Benchmarks(std::span<const double>(s.train.data(), n - 2 * h), m, static_cast<int>(h));
+          if (back_a.ok())
+            weights_a = WeighByBacktest(*back_a, std::span<const double>(s.train.data() + n - 2 * h, h), r.scale);
+        }
+        auto score = [&](size_t row, const MethodForecast& f) {
           for (size_t j = 0; j < h; ++j) {
-            double sd = (*back)[k].sd[j];
-            double err = std::abs(s.train[head.size() + j] - (*back)[k].mean[j]);
-            r.backtest[k].push_back(sd > 0 ? err / sd : (err > 0 ? INFINITY : 0.0));
+            double err = std::abs(window_b[j] - f.mean[j]);
+            r.backtest[row].push_back(f.sd[j] > 0 ? err / f.sd[j] : (err > 0 ? INFINITY : 0.0));
           }
+        };
+        for (size_t k = 0; k < kMethods; ++k) score(k, (*back_b)[k]);
+        score(kMethods, Combine(*back_b, weights_a));
+      }
     }
+    r.test[kMethods] = Combine(*forecasts, weights);
     r.ok = true;
   }, options.threads > 0 ? static_cast<size_t>(options.threads) : 0);
 
   EvalReport report;
-  std::array<ConformalCalibrator, kMethods> calibrators;
+  std::array<ConformalCalibrator, kRows> calibrators;
   for (size_t i = 0; i < results.size(); ++i) {
     const auto& r = results[i];
     if (!r.ok) {
@@ -71,7 +89,7 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
     }
     ++report.series;
     report.fit_cpu_seconds += r.seconds;
-    for (size_t k = 0; k < kMethods; ++k)
+    for (size_t k = 0; k < kRows; ++k)
       for (double score : r.backtest[k]) calibrators[k].Add(score);
   }
   if (report.series == 0) return Status::InvalidArgument("no series could be evaluated: " + report.problems.front());
@@ -79,9 +97,9 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
 
   const double count = static_cast<double>(report.series);
   const double widest = *std::max_element(options.levels.begin(), options.levels.end());
-  for (size_t k = 0; k < kMethods; ++k) {
+  for (size_t k = 0; k < kRows; ++k) {
     MethodScore score;
-    score.method = kAllMethods[k];
+    score.method = k < kMethods ? kAllMethods[k] : Method::kEnsemble;
     std::vector<double> q_analytic, q_calibrated;
     for (double level : options.levels) {
       q_analytic.push_back(GaussianMultiplier(level));

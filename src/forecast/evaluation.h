@@ -1,4 +1,5 @@
-// Accuracy evaluation of the benchmark methods on series with known futures (M4 style): per
+// Accuracy evaluation of the benchmark methods and the accuracy-weighted ensemble
+// (forecast/ensemble.h) on series with known futures (M4 style): per
 // method the set-level mean sMAPE and MASE, OWA relative to Naive2, and the quality of its
 // prediction intervals, both as the model states them (Gaussian, "analytic") and after
 // split-conformal calibration on a rolling-origin backtest window that ends before the test
@@ -46,7 +47,7 @@ struct EvalReport {
   size_t skipped = 0;                    // series that could not be scored (reason in `problems`)
   std::vector<std::string> problems;     // "<id>: <reason>", at most 20
   size_t calibration_scores = 0;         // backtest scores per method used for calibration
-  std::vector<MethodScore> scores;       // in kAllMethods order
+  std::vector<MethodScore> scores;       // kAllMethods order, then Method::kEnsemble
   double fit_cpu_seconds = 0;            // fitting all methods, test forecasts only
   double wall_seconds = 0;
 };

@@ -1,0 +1,26 @@
+// Accuracy-weighted ensemble of the benchmark methods, per series.
+//
+// Weights come from a backtest window that ends before the forecast origin: the k methods with
+// the lowest backtest MASE get weights proportional to 1 / MASE^2 (the others 0; Naive1 and
+// sNaive are candidates like any other, so a strongly seasonal series can lean on sNaive). The
+// ensemble's mean is the weighted mean of the members' means; its model sd the weighted mean of
+// their sds (a conservative choice that calibration then corrects).
+#pragma once
+
+#include <span>
+
+#include "forecast/benchmarks.h"
+
+namespace pulse::forecast {
+
+struct EnsembleWeights {
+  std::array<double, kAllMethods.size()> weight{};
+};
+
+// `backtest` forecasts the `actual` window; `scale` is the series' MASE scale.
+EnsembleWeights WeighByBacktest(const AllForecasts& backtest, std::span<const double> actual, double scale,
+                                size_t top_k = 3);
+
+MethodForecast Combine(const AllForecasts& forecasts, const EnsembleWeights& weights);
+
+}  // namespace pulse::forecast
