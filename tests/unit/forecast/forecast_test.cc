@@ -7,6 +7,7 @@
 #include "core/random.h"
 #include "forecast/benchmarks.h"
 #include "forecast/calibration.h"
+#include "forecast/ensemble.h"
 #include "forecast/evaluation.h"
 #include "forecast/exp_smoothing.h"
 #include "forecast/metrics.h"
@@ -168,6 +169,28 @@ TEST(Benchmarks, ForecastSdGrowsWithHorizon) {
     EXPECT_GT(sd[0], 0) << MethodName(m);
     EXPECT_GT(sd[9], sd[0]) << MethodName(m);
   }
+}
+
+TEST(Ensemble, WeightsFavourTheMethodsThatBacktestedBest) {
+  AllForecasts back;
+  for (size_t k = 0; k < back.size(); ++k) {
+    back[k].mean.assign(4, 10.0 + static_cast<double>(k));  // method k is off by k
+    back[k].sd.assign(4, 1.0);
+  }
+  std::vector<double> actual(4, 10.0);
+  back[0].mean.assign(4, 10.5);  // Naive: off by 0.5, the best
+  auto w = WeighByBacktest(back, actual, 1.0, 3);
+  double total = 0;
+  size_t used = 0;
+  for (double v : w.weight) total += v, used += v > 0;
+  EXPECT_NEAR(total, 1.0, 1e-12);
+  EXPECT_EQ(used, 3u);
+  EXPECT_GT(w.weight[0], w.weight[1]);  // 1/0.25 vs 1/1
+  EXPECT_GT(w.weight[1], w.weight[2]);
+  auto combined = Combine(back, w);
+  EXPECT_GT(combined.mean[0], 10.5);
+  EXPECT_LT(combined.mean[0], 12.0);
+  EXPECT_DOUBLE_EQ(combined.sd[0], 1.0);
 }
 
 TEST(Evaluation, ScoresAreIndependentOfThreadCount) {
