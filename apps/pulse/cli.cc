@@ -79,7 +79,18 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
   for (int c = 0; c < ncols; ++c) {
     auto& col = cells[static_cast<size_t>(c)];
     col.push_back(table.schema()->field(c)->name());
-    for (int64_t r = 0; r < rows; ++r) col.push_back(cols[static_cast<size_t>(c)] ? CellText(*cols[static_cast<size_t>(c)], r) : "?");
+    const auto& array = cols[static_cast<size_t>(c)];
+    for (int64_t r = 0; r < rows; ++r) {
+      if (!array) {
+        col.push_back("?");
+      } else if (array->type_id() == arrow::Type::DOUBLE && !array->IsNull(r)) {
+        char buf[32];  // 7 significant digits are enough to read; --json keeps full precision
+        std::snprintf(buf, sizeof buf, "%.7g", static_cast<const arrow::DoubleArray&>(*array).Value(r));
+        col.push_back(buf);
+      } else {
+        col.push_back(CellText(*array, r));
+      }
+    }
     for (const auto& s : col) width[static_cast<size_t>(c)] = std::max(width[static_cast<size_t>(c)], std::min<size_t>(s.size(), 60));
   }
   // cells[c][0] is the header; a rule of dashes follows it.

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "forecast/evaluation.h"
 #include "ingest/m4_reader.h"
+#include "pipeline/forecast_signals.h"
 
 namespace pulse::cli {
 namespace {
@@ -18,18 +19,25 @@ struct EvalArgs {
   bool json = false;
 };
 
+Result<std::vector<double>> ParseLevels(const std::string& text) {
+  std::vector<double> levels;
+  for (const auto& item : SplitCommas(text)) {
+    char* end = nullptr;
+    double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != 0 || !(v > 0 && v < 100))
+      return Status::InvalidArgument("--levels expects percentages in (0, 100), got '" + item + "'");
+    levels.push_back(v / 100);
+  }
+  return levels;
+}
+
 int RunEval(const EvalArgs& args, const Context& ctx) {
   forecast::EvalOptions options;
   options.period = args.period;
   options.threads = static_cast<int>(ctx.config.GetInt("threads"));
-  options.levels.clear();
-  for (const auto& text : SplitCommas(args.levels)) {
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    if (text.empty() || *end != 0 || !(v > 0 && v < 100))
-      return Fail(Status::InvalidArgument("--levels expects percentages in (0, 100), got '" + text + "'"));
-    options.levels.push_back(v / 100);
-  }
+  auto levels = ParseLevels(args.levels);
+  if (!levels.ok()) return Fail(levels.status());
+  options.levels = *levels;
   if (args.period < 1) return Fail(Status::InvalidArgument("--period must be >= 1"));
   auto series = ingest::ReadM4TrainTest(args.train, args.test);
   if (!series.ok()) return Fail(series.status());
@@ -82,7 +90,7 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
   for (auto& b : builders) columns.push_back(b->Finish().ValueOrDie());
   auto table = arrow::Table::Make(arrow::schema(fields), columns);
   std::printf("%zu series (period %d), %zu skipped; %zu backtest scores per method for calibration;\n"
-              "all methods fitted in %.2f CPU s (test forecasts), %.2f s wall incl. backtests\n\n",
+              "all methods fitted (forecast + 2 backtest windows) in %.2f CPU s, %.2f s wall\n\n",
               report->series, args.period, report->skipped, report->calibration_scores, report->fit_cpu_seconds,
               report->wall_seconds);
   PrintTable(stdout, *table, 0);
@@ -92,11 +100,51 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
   return kExitOk;
 }
 
+struct LakeForecastArgs {
+  int horizon = 0, period = 0;
+  std::string levels = "50,80,95", kinds;
+};
+
+int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
+  pipeline::ForecastOptions options;
+  options.horizon = args.horizon;
+  options.period = args.period;
+  auto levels = ParseLevels(args.levels);
+  if (!levels.ok()) return Fail(levels.status());
+  options.levels = *levels;
+  options.kinds = SplitCommas(args.kinds);
+  auto lake = OpenLake(ctx);
+  if (!lake.ok()) return Fail(lake.status());
+  auto report = pipeline::ForecastSignals(**lake, options);
+  if (!report.ok()) return Fail(report.status());
+  for (const auto& s : report->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+  if (report->duplicate) {
+    std::printf("signals version %lld was already forecast with these options; forecasts table unchanged (version %lld)\n",
+                static_cast<long long>(report->signals_version), static_cast<long long>(report->forecasts_version));
+    return kExitOk;
+  }
+  std::printf("forecast %zu series from signals version %lld: %lld rows, forecasts table version %lld\n",
+              report->series, static_cast<long long>(report->signals_version), static_cast<long long>(report->rows),
+              static_cast<long long>(report->forecasts_version));
+  for (const auto& [level, q] : report->multipliers)
+    std::printf("  %g%% band = mean +- %.3f model sd (calibrated on backtests)\n", level * 100, q);
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code) {
-  auto* forecast = app.add_subcommand("forecast", "Forecasting");
-  forecast->require_subcommand(1);
+  auto* forecast = app.add_subcommand(
+      "forecast", "Forecast every series in the lake's signals table into the forecasts table (or: forecast eval)");
+  forecast->require_subcommand(0, 1);
+  auto lake_args = std::make_shared<LakeForecastArgs>();
+  forecast->add_option("--horizon", lake_args->horizon, "Steps ahead (default by frequency: quarterly 8, monthly 18, ...)");
+  forecast->add_option("--period", lake_args->period, "Seasonal period (default by frequency: quarterly 4, monthly 12, ...)");
+  forecast->add_option("--levels", lake_args->levels, "Interval levels in percent")->capture_default_str();
+  forecast->add_option("--kinds", lake_args->kinds, "Only these signal kinds (comma-separated)");
+  forecast->callback([forecast, lake_args, &ctx, &exit_code] {
+    if (forecast->get_subcommands().empty()) exit_code = RunLakeForecast(*lake_args, ctx);
+  });
   auto args = std::make_shared<EvalArgs>();
   auto* eval = forecast->add_subcommand("eval", "Accuracy of the M4 benchmark methods on M4-format train/test files");
   eval->add_option("--train", args->train, "M4-format training file")->required();

@@ -1,14 +1,18 @@
 // pulse run : Pulse's main job on embedded defaults. Today: ingest the bundled US macro dataset
-// (quarterly, 1959-2009, public domain) into the lake's signals table and show the latest value
-// of every series. Later stages (forecast, trust, simulation, report) extend this pipeline.
+// (quarterly, 1959-2009, public domain) into the lake's signals table, show the latest value
+// of every series, forecast every series (pipeline/forecast_signals.h) and show the next quarter.
+// Later stages (trust, simulation, report) extend this pipeline.
 #include <arrow/api.h>
 
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <tuple>
 
 #include "cli.h"
 #include "core/time.h"
 #include "ingest/file_ingest.h"
+#include "pipeline/forecast_signals.h"
 
 namespace pulse::cli {
 namespace {
@@ -47,7 +51,7 @@ int Run(const Context& ctx, const std::string& data_path) {
   if (!dataset.ok()) return Fail(dataset.status());
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
-  std::printf("[1/2] ingest %s -> %s/signals\n", dataset->c_str(), (*lake)->url().c_str());
+  std::printf("[1/3] ingest %s -> %s/signals\n", dataset->c_str(), (*lake)->url().c_str());
   ingest::IngestOptions options;
   options.wide = true;
   options.time_columns = {"year", "quarter"};
@@ -65,7 +69,7 @@ int Run(const Context& ctx, const std::string& data_path) {
   for (const auto& r : report->rejects)
     std::fprintf(stderr, "%s:%lld: %s\n", dataset->c_str(), static_cast<long long>(r.line), r.reason.c_str());
 
-  std::printf("[2/2] latest observations per series (kind=macro)\n\n");
+  std::printf("[2/3] latest observations per series (kind=macro)\n\n");
   auto table = (*lake)->OpenTable("signals");
   if (!table.ok()) return Fail(table.status());
   auto rows = (*table)->Read({.columns = {"name", "ts", "value"}, .partition_filters = {{"kind", {"macro"}}}});
@@ -112,8 +116,57 @@ int Run(const Context& ctx, const std::string& data_path) {
                                          value_b.Finish().ValueOrDie(), prev_b.Finish().ValueOrDie(),
                                          change_b.Finish().ValueOrDie()});
   PrintTable(stdout, *out, 0);
-  std::printf("\n%lld signals in %zu series. Explore: pulse --lake %s lake show signals --where name=realgdp\n",
-              static_cast<long long>((*batch)->num_rows()), series.size(), ctx.config.GetString("lake.url").c_str());
+  std::printf("\n%lld signals in %zu series.\n\n", static_cast<long long>((*batch)->num_rows()), series.size());
+
+  std::printf("[3/3] forecast every series (accuracy-weighted ensemble, calibrated intervals)\n");
+  auto forecast = pipeline::ForecastSignals(**lake, {});
+  if (!forecast.ok()) return Fail(forecast.status());
+  if (forecast->duplicate)
+    std::printf("      signals version %lld already forecast: forecasts table unchanged\n\n",
+                static_cast<long long>(forecast->signals_version));
+  else
+    std::printf("      %zu series, %lld rows -> forecasts table version %lld\n\n", forecast->series,
+                static_cast<long long>(forecast->rows), static_cast<long long>(forecast->forecasts_version));
+  auto forecasts = (*lake)->OpenTable("forecasts");
+  if (!forecasts.ok()) return Fail(forecasts.status());
+  auto next = (*forecasts)->Read({.columns = {"series", "target", "step", "mean", "level", "lower", "upper", "signals_version"}});
+  if (!next.ok()) return Fail(next.status());
+  auto fb = (*next)->CombineChunksToBatch();
+  if (!fb.ok()) return Fail(Status::Internal(fb.status().ToString()));
+  // The next step's 80% band from the newest forecast of each series.
+  arrow::StringBuilder s_b, t_b;
+  arrow::DoubleBuilder m_b, lo_b, hi_b;
+  std::map<std::string, std::tuple<int64_t, std::string, double, double, double>> next_step;
+  auto f_series = std::static_pointer_cast<arrow::StringArray>((*fb)->column(0));
+  auto f_target = std::static_pointer_cast<arrow::TimestampArray>((*fb)->column(1));
+  auto f_step = std::static_pointer_cast<arrow::Int32Array>((*fb)->column(2));
+  auto f_mean = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(3));
+  auto f_level = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(4));
+  auto f_lo = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(5));
+  auto f_hi = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(6));
+  auto f_version = std::static_pointer_cast<arrow::Int64Array>((*fb)->column(7));
+  for (int64_t i = 0; i < (*fb)->num_rows(); ++i) {
+    if (f_step->Value(i) != 1 || std::abs(f_level->Value(i) - 0.8) > 1e-9) continue;
+    auto& slot = next_step[f_series->GetString(i)];
+    if (std::get<0>(slot) <= f_version->Value(i))
+      slot = {f_version->Value(i), time::FormatDate(f_target->Value(i)), f_mean->Value(i), f_lo->Value(i), f_hi->Value(i)};
+  }
+  for (const auto& [name, v] : next_step) {
+    (void)s_b.Append(name);
+    (void)t_b.Append(std::get<1>(v));
+    (void)m_b.Append(std::get<2>(v));
+    (void)lo_b.Append(std::get<3>(v));
+    (void)hi_b.Append(std::get<4>(v));
+  }
+  auto fschema = arrow::schema({arrow::field("series", arrow::utf8()), arrow::field("quarter", arrow::utf8()),
+                                arrow::field("forecast", arrow::float64()), arrow::field("80% low", arrow::float64()),
+                                arrow::field("80% high", arrow::float64())});
+  PrintTable(stdout, *arrow::Table::Make(fschema, {s_b.Finish().ValueOrDie(), t_b.Finish().ValueOrDie(),
+                                                    m_b.Finish().ValueOrDie(), lo_b.Finish().ValueOrDie(),
+                                                    hi_b.Finish().ValueOrDie()}), 0);
+  std::printf("\nThe lake is at %s. Explore:\n  pulse --lake %s lake list\n"
+              "  pulse --lake %s lake show forecasts --where series=realgdp --where level=0.95\n",
+              (*lake)->url().c_str(), ctx.config.GetString("lake.url").c_str(), ctx.config.GetString("lake.url").c_str());
   return report->rejected > 0 ? kExitRejects : kExitOk;
 }
 

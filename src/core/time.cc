@@ -1,5 +1,6 @@
 #include "core/time.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -171,6 +172,16 @@ std::string FormatTimestamp(int64_t micros) {
                   static_cast<long long>(frac));
   }
   return buf;
+}
+
+int64_t AddMonths(int64_t micros, int months) {
+  int64_t days = FloorDiv(FloorDiv(micros, kMicrosPerSecond), kSecondsPerDay);
+  int64_t within_day = micros - days * kSecondsPerDay * kMicrosPerSecond;
+  Civil d = CivilFromDays(days);
+  int64_t month_index = d.year * 12 + (d.month - 1) + months;
+  int64_t year = FloorDiv(month_index, 12), month = month_index - year * 12 + 1;
+  int64_t day = std::min<int64_t>(d.day, DaysInMonth(year, month));
+  return DaysFromCivil(year, month, day) * kSecondsPerDay * kMicrosPerSecond + within_day;
 }
 
 std::string FormatDate(int64_t micros) {

@@ -25,6 +25,10 @@ std::string FormatDate(int64_t micros);
 
 // Midnight UTC of a calendar date; kInvalidArgument for impossible dates.
 Result<int64_t> FromCivil(int year, int month, int day);
+// The same day and time `months` calendar months later (earlier if negative); the day is clamped
+// to the target month's length (Jan 31 + 1 month = Feb 28/29).
+int64_t AddMonths(int64_t micros, int months);
+
 // Start of a quarter (quarter 1..4) in UTC, e.g. (1959, 2) -> 1959-04-01T00:00:00Z.
 Result<int64_t> QuarterStart(int year, int quarter);
 

@@ -1,6 +1,7 @@
 #include "forecast/ensemble.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "forecast/metrics.h"
@@ -38,6 +39,36 @@ MethodForecast Combine(const AllForecasts& forecasts, const EnsembleWeights& wei
       out.sd[j] += weights.weight[k] * forecasts[k].sd[j];
     }
   }
+  return out;
+}
+
+Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale) {
+  constexpr size_t kMethods = kAllMethods.size();
+  BacktestedForecast out;
+  PULSE_ASSIGN_OR_RETURN(out.members, M4Benchmarks(y, m, h));
+  out.weights.weight[static_cast<size_t>(Method::kComb)] = 1;
+  const size_t n = y.size(), hh = static_cast<size_t>(h);
+  if (n >= hh + 4) {
+    std::span<const double> window_b = y.subspan(n - hh, hh);
+    auto back_b = M4Benchmarks(y.first(n - hh), m, h);
+    if (back_b.ok()) {
+      out.weights = WeighByBacktest(*back_b, window_b, scale);
+      EnsembleWeights weights_a = out.weights;
+      if (n >= 2 * hh + 4) {
+        auto back_a = M4Benchmarks(y.first(n - 2 * hh), m, h);
+        if (back_a.ok()) weights_a = WeighByBacktest(*back_a, y.subspan(n - 2 * hh, hh), scale);
+      }
+      auto score = [&](size_t row, const MethodForecast& f) {
+        for (size_t j = 0; j < hh; ++j) {
+          double err = std::abs(window_b[j] - f.mean[j]);
+          out.scores[row].push_back(f.sd[j] > 0 ? err / f.sd[j] : (err > 0 ? INFINITY : 0.0));
+        }
+      };
+      for (size_t k = 0; k < kMethods; ++k) score(k, (*back_b)[k]);
+      score(kMethods, Combine(*back_b, weights_a));
+    }
+  }
+  out.ensemble = Combine(out.members, out.weights);
   return out;
 }
 

@@ -23,4 +23,17 @@ EnsembleWeights WeighByBacktest(const AllForecasts& backtest, std::span<const do
 
 MethodForecast Combine(const AllForecasts& forecasts, const EnsembleWeights& weights);
 
+// Every method's forecast plus the ensemble's, with normalised backtest scores |y - mean| / sd
+// for calibration. Backtest window B is the last h values, forecast from the data before them;
+// it gives the members' scores and the ensemble weights used for the forecast. The ensemble's
+// own scores on B use weights from the window A before it, so they are out of sample too.
+// A series shorter than h + 4 gets no scores and the Comb weights.
+struct BacktestedForecast {
+  AllForecasts members;
+  MethodForecast ensemble;
+  EnsembleWeights weights;
+  std::array<std::vector<double>, kAllMethods.size() + 1> scores;  // members, then the ensemble
+};
+Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale);
+
 }  // namespace pulse::forecast

@@ -40,41 +40,15 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
     }
     r.scale = *scale;
     auto t0 = Clock::now();
-    auto forecasts = M4Benchmarks(s.train, m, static_cast<int>(h));
+    auto forecast = ForecastWithBacktest(s.train, m, static_cast<int>(h), r.scale);
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (!forecasts.ok()) {
-      r.problem = s.id + ": " + forecasts.status().message();
+    if (!forecast.ok()) {
+      r.problem = s.id + ": " + forecast.status().message();
       return;
     }
-    for (size_t k = 0; k < kMethods; ++k) r.test[k] = (*forecasts)[k];
-    // Backtest window B: the last h training values, forecast from the data before them. It
-    // gives the calibration scores and the ensemble weights for the test forecast. The ensemble's
-    // own scores on B use weights from the window A before it, so they are out of sample too.
-    EnsembleWeights weights;
-    weights.weight[static_cast<size_t>(Method::kComb)] = 1;  // too short to backtest: Comb
-    if (s.train.size() >= h + 4) {
-      const size_t n = s.train.size();
-      std::span<const double> window_b(s.train.data() + n - h, h);
-      auto back_b = M4Benchmarks(std::span<const double>(s.train.data(), n - h), m, static_cast<int>(h));
-      if (back_b.ok()) {
-        weights = WeighByBacktest(*back_b, window_b, r.scale);
-        EnsembleWeights weights_a = weights;
-        if (n >= 2 * h + 4) {
-          auto back_a = M4Benchmarks(std::span<const double>(s.train.data(), n - 2 * h), m, static_cast<int>(h));
-          if (back_a.ok())
-            weights_a = WeighByBacktest(*back_a, std::span<const double>(s.train.data() + n - 2 * h, h), r.scale);
-        }
-        auto score = [&](size_t row, const MethodForecast& f) {
-          for (size_t j = 0; j < h; ++j) {
-            double err = std::abs(window_b[j] - f.mean[j]);
-            r.backtest[row].push_back(f.sd[j] > 0 ? err / f.sd[j] : (err > 0 ? INFINITY : 0.0));
-          }
-        };
-        for (size_t k = 0; k < kMethods; ++k) score(k, (*back_b)[k]);
-        score(kMethods, Combine(*back_b, weights_a));
-      }
-    }
-    r.test[kMethods] = Combine(*forecasts, weights);
+    for (size_t k = 0; k < kMethods; ++k) r.test[k] = std::move(forecast->members[k]);
+    r.test[kMethods] = std::move(forecast->ensemble);
+    r.backtest = std::move(forecast->scores);
     r.ok = true;
   }, options.threads > 0 ? static_cast<size_t>(options.threads) : 0);
 

@@ -48,7 +48,7 @@ struct EvalReport {
   std::vector<std::string> problems;     // "<id>: <reason>", at most 20
   size_t calibration_scores = 0;         // backtest scores per method used for calibration
   std::vector<MethodScore> scores;       // kAllMethods order, then Method::kEnsemble
-  double fit_cpu_seconds = 0;            // fitting all methods, test forecasts only
+  double fit_cpu_seconds = 0;            // fitting all methods: test forecast and backtests
   double wall_seconds = 0;
 };
 

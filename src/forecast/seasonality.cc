@@ -65,6 +65,10 @@ Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int
 Deseasonalized Deseasonalize(std::span<const double> y, int m) {
   Deseasonalized out;
   out.values.assign(y.begin(), y.end());
+  // Multiplicative decomposition needs positive data (M4's series all are); a series at or below
+  // zero is modelled without seasonal adjustment rather than with exploding ratios.
+  for (double v : y)
+    if (!(v > 0)) return out;
   if (!IsSeasonal(y, m)) return out;
   auto indices = MultiplicativeIndices(y, m);
   if (!indices.ok()) return out;

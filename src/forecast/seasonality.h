@@ -21,7 +21,8 @@ bool IsSeasonal(std::span<const double> y, int m);
 // The m seasonal indices of `y` (needs at least 2m values and positive data).
 Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int m);
 
-// What the M4 benchmarks fit on: y divided by its seasonal index when seasonal, and the indices
+// What the M4 benchmarks fit on: y divided by its seasonal index when seasonal (and all values are
+// positive; otherwise y unchanged, a documented fallback), and the indices
 // to multiply the forecasts by (index for horizon step h: out_indices[h % m] continuing the cycle).
 struct Deseasonalized {
   std::vector<double> values;

@@ -57,6 +57,10 @@ TEST(Time, CivilAndQuarters) {
   EXPECT_EQ(*FromCivil(2000, 2, 29), P("2000-02-29"));
   EXPECT_FALSE(FromCivil(2100, 2, 29).ok());
   EXPECT_GT(NowMicros(), P("2024-01-01"));
+  EXPECT_EQ(AddMonths(P("2009-07-01"), 3), P("2009-10-01"));
+  EXPECT_EQ(AddMonths(P("2009-10-01T06:00:00Z"), 3), P("2010-01-01T06:00:00Z"));
+  EXPECT_EQ(AddMonths(P("2024-01-31"), 1), P("2024-02-29"));
+  EXPECT_EQ(AddMonths(P("2024-03-15"), -15), P("2022-12-15"));
 }
 
 }  // namespace
