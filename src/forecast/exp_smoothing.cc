@@ -4,7 +4,6 @@
 #include <cmath>
 #include <limits>
 
-#include "forecast/linear_trend.h"
 #include "forecast/nelder_mead.h"
 
 namespace pulse::forecast {
@@ -29,6 +28,64 @@ double Sse(std::span<const double> y, Trend trend, double alpha, double beta, do
     fit->slope = b;
   }
   return sse;
+}
+
+// For fixed smoothing parameters the one-step errors are affine in the initial states:
+// e_t = a_t - l0 u_t - b0 v_t, with a_t the errors from zero initial states and u_t, v_t the
+// predictions of the unit responses. So the SSE-optimal (l0, b0) solve a 2x2 least-squares
+// problem, computed in the same single pass (the likelihood "concentrated" on the states).
+// Returns the minimal SSE and sets *l0, *b0.
+double ConcentratedSse(std::span<const double> y, Trend trend, double alpha, double beta, double phi, double* l0,
+                       double* b0) {
+  const bool has_trend = trend != Trend::kNone;
+  const double ph = trend == Trend::kDamped ? phi : 1.0;
+  double l = 0, b = 0;          // states driven by the data from zero initial states
+  double lu = 1, bu = 0;        // response to l0 = 1 (no data)
+  double lv = 0, bv = 1;        // response to b0 = 1 (no data)
+  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
+  size_t t = 0;
+  // Phase 1: data and unit responses together, until the responses have decayed to nothing.
+  for (; t < y.size(); ++t) {
+    const double pred = l + ph * b, pu = lu + ph * bu, pv = lv + ph * bv;
+    const double a = y[t] - pred;
+    saa += a * a, sau += a * pu, suu += pu * pu;
+    l = pred + alpha * a;
+    lu = pu - alpha * pu;
+    if (has_trend) {
+      sav += a * pv, suv += pu * pv, svv += pv * pv;
+      b = ph * b + beta * a;
+      bu = ph * bu - beta * pu;
+      lv = pv - alpha * pv;
+      bv = ph * bv - beta * pv;
+    }
+    if ((t & 15) == 15 && pu * pu < 1e-16 * suu && (!has_trend || pv * pv < 1e-16 * svv)) {
+      ++t;
+      break;
+    }
+  }
+  // Phase 2: the responses no longer add to the sums; only the data recursion remains.
+  for (; t < y.size(); ++t) {
+    const double pred = l + ph * b;
+    const double a = y[t] - pred;
+    saa += a * a;
+    l = pred + alpha * a;
+    if (has_trend) b = ph * b + beta * a;
+  }
+  if (!has_trend) {
+    *l0 = suu > 0 ? sau / suu : 0;
+    *b0 = 0;
+    return std::max(0.0, saa - *l0 * sau);
+  }
+  const double ridge = 1e-12 * (suu + svv);
+  const double det = (suu + ridge) * (svv + ridge) - suv * suv;
+  if (!(std::abs(det) > 0)) {
+    *l0 = suu > 0 ? sau / suu : 0;
+    *b0 = 0;
+    return std::max(0.0, saa - *l0 * sau);
+  }
+  *l0 = ((svv + ridge) * sau - suv * sav) / det;
+  *b0 = ((suu + ridge) * sav - suv * sau) / det;
+  return std::max(0.0, saa - *l0 * sau - *b0 * sav);
 }
 
 }  // namespace
@@ -76,55 +133,52 @@ Result<EtsFit> FitEts(std::span<const double> y, Trend trend) {
   for (double v : y)
     if (!std::isfinite(v)) return Status::InvalidArgument("the series has a NaN or infinite value");
 
-  // Initial states as R's ets: a regression on the first max(10, ...) values.
-  const size_t maxn = std::min<size_t>(10, n);
-  const LinearTrend line = FitLinearTrend(y, maxn);
-  const double m = static_cast<double>(maxn);
-  double mean = 0;
-  for (size_t t = 0; t < maxn; ++t) mean += y[t] / m;
-  double l_start = trend == Trend::kNone ? mean : line.intercept;
-  double b_start = trend == Trend::kNone ? 0 : line.slope;
-  double scale = 0;
-  for (size_t t = 0; t < maxn; ++t) scale += std::abs(y[t] - mean);
-  scale = std::max(scale / m, 1e-3 * (std::abs(mean) + 1));
-
-  // Variables: alpha, [beta], [phi], l0, [b0].
+  // Variables: alpha, [beta], [phi]; the initial states are solved for in closed form.
   double start[kMaxNmDims], step[kMaxNmDims];
   size_t dims = 0;
-  start[dims] = 0.1 + 0.2 * 0.9, step[dims++] = 0.1;                                   // alpha
-  if (trend != Trend::kNone) start[dims] = 0.01, step[dims++] = 0.02;                    // beta
-  if (trend == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;                 // phi
-  start[dims] = l_start, step[dims++] = scale;                                           // l0
-  if (trend != Trend::kNone) start[dims] = b_start, step[dims++] = 0.1 * scale + 1e-6;   // b0
+  start[dims] = 0.1 + 0.2 * 0.9, step[dims++] = 0.1;                     // alpha
+  if (trend != Trend::kNone) start[dims] = 0.01, step[dims++] = 0.02;      // beta
+  if (trend == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;   // phi
 
-  auto objective = [&](const double* x) {
+  auto unpack = [&](const double* x, double& alpha, double& beta, double& phi) {
     size_t i = 0;
-    double alpha = x[i++];
-    double beta = trend != Trend::kNone ? x[i++] : 0;
-    double phi = trend == Trend::kDamped ? x[i++] : 1;
-    double l0 = x[i++];
-    double b0 = trend != Trend::kNone ? x[i++] : 0;
+    alpha = x[i++];
+    beta = trend != Trend::kNone ? x[i++] : 0;
+    phi = trend == Trend::kDamped ? x[i++] : 1;
+  };
+  auto objective = [&](const double* x) {
+    double alpha, beta, phi, l0, b0;
+    unpack(x, alpha, beta, phi);
     if (alpha < 1e-4 || alpha > 0.9999) return kInf;
     if (trend != Trend::kNone && (beta < 1e-4 || beta > alpha)) return kInf;
     if (trend == Trend::kDamped && (phi < 0.8 || phi > 0.98)) return kInf;
-    return Sse(y, trend, alpha, beta, phi, l0, b0, nullptr);
+    return ConcentratedSse(y, trend, alpha, beta, phi, &l0, &b0);
   };
-  // Two restarts from the best point guard against Nelder-Mead's early collapse.
-  NmResult best = NelderMead(objective, dims, start, step);
-  for (int restart = 0; restart < 2; ++restart) {
-    NmResult again = NelderMead(objective, dims, best.x.data(), step);
-    if (again.value < best.value) best = again; else break;
+  NmResult best;
+  if (trend == Trend::kNone) {
+    // One parameter: golden-section search on alpha (SSE(alpha) is unimodal in practice).
+    best.x[0] = GoldenSectionMinimize(
+        [&](double alpha) {
+          const double x[kMaxNmDims] = {alpha};
+          return objective(x);
+        },
+        1e-4, 0.9999, 1e-7);
+    best.value = objective(best.x.data());
+  } else {
+    // Relative tolerance 1e-8 as R's optim; one restart from the best point guards against
+    // Nelder-Mead's early collapse (it costs a few iterations when the first run converged).
+    best = NelderMead(objective, dims, start, step, 2000, 1e-8);
+    double restart_step[kMaxNmDims];
+    for (size_t d = 0; d < dims; ++d) restart_step[d] = step[d] * 0.25;
+    NmResult again = NelderMead(objective, dims, best.x.data(), restart_step, 2000, 1e-8);
+    if (again.value < best.value) best = again;
   }
   EtsFit fit;
   fit.trend = trend;
-  size_t i = 0;
-  fit.alpha = best.x[i++];
-  fit.beta = trend != Trend::kNone ? best.x[i++] : 0;
-  fit.phi = trend == Trend::kDamped ? best.x[i++] : 1;
-  fit.l0 = best.x[i++];
-  fit.b0 = trend != Trend::kNone ? best.x[i++] : 0;
+  unpack(best.x.data(), fit.alpha, fit.beta, fit.phi);
+  ConcentratedSse(y, trend, fit.alpha, fit.beta, fit.phi, &fit.l0, &fit.b0);
   fit.n = n;
-  fit.parameters = static_cast<int>(dims);
+  fit.parameters = static_cast<int>(dims) + (trend == Trend::kNone ? 1 : 2);  // + initial states
   fit.sse = Sse(y, trend, fit.alpha, fit.beta, fit.phi, fit.l0, fit.b0, &fit);
   fit.sigma2 = fit.sse / static_cast<double>(n > dims ? n - dims : 1);
   return fit;

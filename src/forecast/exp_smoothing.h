@@ -1,8 +1,10 @@
 // Additive-error exponential smoothing without seasonality: ETS(A,N,N) (SES), ETS(A,A,N) (Holt)
-// and ETS(A,Ad,N) (damped trend), fitted as R's forecast::ets does for these models: parameters
-// and initial states by maximum likelihood (for additive Gaussian errors, minimum sum of squared
-// one-step errors), bounds alpha in [1e-4, 0.9999], beta in [1e-4, alpha], phi in [0.8, 0.98].
-// Pure and allocation-free in the fitting loop.
+// and ETS(A,Ad,N) (damped trend), fitted like R's forecast::ets fits these models: parameters and
+// initial states by maximum likelihood (for additive Gaussian errors, minimum sum of squared
+// one-step errors) within alpha in [1e-4, 0.9999], beta in [1e-4, alpha], phi in [0.8, 0.98].
+// Unlike ets, the initial states are not searched numerically: for given smoothing parameters
+// the errors are affine in them, so their optimum is solved exactly in the same pass, and
+// Nelder-Mead searches only the 1-3 smoothing parameters. Pure and allocation-free when fitting.
 #pragma once
 
 #include <span>

@@ -67,4 +67,23 @@ NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, 
   return out;
 }
 
+double GoldenSectionMinimize(const std::function<double(double)>& f, double lo, double hi, double tolerance) {
+  const double inv_phi = (std::sqrt(5.0) - 1) / 2;
+  double a = lo, b = hi;
+  double c = b - inv_phi * (b - a), d = a + inv_phi * (b - a);
+  double fc = f(c), fd = f(d);
+  while (b - a > tolerance) {
+    if (fc <= fd) {
+      b = d, d = c, fd = fc;
+      c = b - inv_phi * (b - a);
+      fc = f(c);
+    } else {
+      a = c, c = d, fc = fd;
+      d = a + inv_phi * (b - a);
+      fd = f(d);
+    }
+  }
+  return fc <= fd ? c : d;
+}
+
 }  // namespace pulse::forecast
