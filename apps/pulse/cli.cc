@@ -17,7 +17,10 @@ Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
   s3.access_key = ctx.config.GetString("s3.access_key");
   s3.secret_key = ctx.config.GetString("s3.secret_key");
   s3.path_style = ctx.config.GetBool("s3.path_style");
-  return lake::Lake::Open(ctx.config.GetString("lake.url"), s3);
+  lake::TableOptions tables;
+  tables.checkpoint_interval = static_cast<int>(ctx.config.GetInt("lake.checkpoint_interval"));
+  tables.read_threads = tables.write_threads = static_cast<int>(ctx.config.GetInt("threads"));
+  return lake::Lake::Open(ctx.config.GetString("lake.url"), s3, tables);
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {

@@ -161,20 +161,24 @@ class DeltaTable {
 // Lake: a folder (or S3 prefix) of Delta tables, one per subfolder.
 class Lake {
  public:
-  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {});
+  // `defaults` apply to every table opened without explicit options (checkpoint interval, threads).
+  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {},
+                                            TableOptions defaults = {});
   // Names of the tables (subfolders holding a _delta_log), sorted.
   Result<std::vector<std::string>> ListTables();
-  Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name, TableOptions options = {});
+  Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name,
+                                                std::optional<TableOptions> options = std::nullopt);
   Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
                                                         std::shared_ptr<arrow::Schema> schema,
                                                         std::vector<std::string> partition_columns,
-                                                        TableOptions options = {});
+                                                        std::optional<TableOptions> options = std::nullopt);
   std::string url() const { return fs_->RootUrl(); }
   FileSystem& filesystem() { return *fs_; }
 
  private:
-  explicit Lake(std::unique_ptr<FileSystem> fs) : fs_(std::move(fs)) {}
+  Lake(std::unique_ptr<FileSystem> fs, TableOptions defaults) : fs_(std::move(fs)), defaults_(defaults) {}
   std::unique_ptr<FileSystem> fs_;
+  TableOptions defaults_;
 };
 
 }  // namespace pulse::lake

@@ -16,9 +16,10 @@ Status CheckTableName(std::string_view name) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Lake>> Lake::Open(std::string_view url, const S3Options& s3) {
+Result<std::unique_ptr<Lake>> Lake::Open(std::string_view url, const S3Options& s3, TableOptions defaults) {
+  if (defaults.checkpoint_interval < 0) return Status::InvalidArgument("checkpoint interval must be >= 0");
   PULSE_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(url, s3));
-  return std::unique_ptr<Lake>(new Lake(std::move(fs)));
+  return std::unique_ptr<Lake>(new Lake(std::move(fs), defaults));
 }
 
 Result<std::vector<std::string>> Lake::ListTables() {
@@ -34,9 +35,9 @@ Result<std::vector<std::string>> Lake::ListTables() {
   return std::vector<std::string>(names.begin(), names.end());
 }
 
-Result<std::unique_ptr<DeltaTable>> Lake::OpenTable(std::string_view name, TableOptions options) {
+Result<std::unique_ptr<DeltaTable>> Lake::OpenTable(std::string_view name, std::optional<TableOptions> options) {
   PULSE_RETURN_IF_ERROR(CheckTableName(name));
-  auto table = DeltaTable::Open(fs_->Sub(name), options);
+  auto table = DeltaTable::Open(fs_->Sub(name), options.value_or(defaults_));
   if (table.status().code() == StatusCode::kNotFound)
     return Status::NotFound("no table '" + std::string(name) + "' in lake " + fs_->RootUrl());
   return table;
@@ -45,10 +46,10 @@ Result<std::unique_ptr<DeltaTable>> Lake::OpenTable(std::string_view name, Table
 Result<std::unique_ptr<DeltaTable>> Lake::OpenOrCreateTable(std::string_view name,
                                                             std::shared_ptr<arrow::Schema> schema,
                                                             std::vector<std::string> partition_columns,
-                                                            TableOptions options) {
+                                                            std::optional<TableOptions> options) {
   PULSE_RETURN_IF_ERROR(CheckTableName(name));
   return DeltaTable::OpenOrCreate(fs_->Sub(name), std::move(schema), std::move(partition_columns),
-                                  std::string(name), options);
+                                  std::string(name), options.value_or(defaults_));
 }
 
 }  // namespace pulse::lake

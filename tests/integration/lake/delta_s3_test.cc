@@ -39,7 +39,7 @@ std::unique_ptr<Lake> OpenLake(const std::string& bucket) {
 
 TEST(DeltaOnS3, RoundTripTimeTravelAndCheckpoint) {
   auto lake = OpenLake(NewBucket());
-  auto table = lake->OpenOrCreateTable("t", Schema(), {"kind"}, {.checkpoint_interval = 2});
+  auto table = lake->OpenOrCreateTable("t", Schema(), {"kind"}, TableOptions{.checkpoint_interval = 2});
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*table)->Append(*Rows(10, 100.0 * i)).ok());
   EXPECT_TRUE(lake->filesystem().Stat("t/" + delta::CheckpointKey(4)).ok());

@@ -56,6 +56,16 @@ def test_lake_list_show_history(pulse_bin, lake, tmp_path):
     assert future.returncode == 1 and "latest is 1" in future.stderr
 
 
+def test_checkpoint_interval_comes_from_configuration(pulse_bin, lake, tmp_path):
+    for i in range(3):
+        csv = tmp_path / f"c{i}.csv"
+        csv.write_text(f"name,ts,value\na,2024-01-0{i + 1},1\n")
+        run_pulse(pulse_bin, "--lake", lake, "ingest", csv, env={"PULSE_LAKE_CHECKPOINT_INTERVAL": "2"})
+    log = lake / "signals" / "_delta_log"
+    assert (log / "00000000000000000002.checkpoint.parquet").exists()
+    assert not (log / "00000000000000000003.checkpoint.parquet").exists()
+
+
 def test_configuration_errors_are_clear(pulse_bin, lake, tmp_path):
     cfg = tmp_path / "pulse.yaml"
     cfg.write_text("lake:\n  url: %s\n  checkpoint_intervall: 3\n" % lake)
