@@ -12,9 +12,11 @@ Needs the release build: scripts/build release
 import argparse
 import datetime as dt
 import json
+import os
 import shutil
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -72,6 +74,14 @@ def run_python(rows, batch, path):
             "scan_s": t2 - t1, "scan_value_s": t3 - t2, "scan_filtered_s": t4 - t3}
 
 
+def run_deltalake_process(rows, batch, path):
+    """The deltalake side in its own process, like Pulse's: nothing it leaves running (allocator
+    purging, runtime threads) competes with the next measurement."""
+    out = subprocess.run([sys.executable, __file__, "--side", "deltalake", "--rows", str(rows), "--batch", str(batch),
+                          "--dir", path], check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
 def run_pulse(rows, batch, path, binary):
     out = subprocess.run([str(binary), "--rows", str(rows), "--batch", str(batch), "--dir", path],
                          check=True, capture_output=True, text=True).stdout
@@ -84,16 +94,26 @@ def main():
     ap.add_argument("--batch", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--binary", default=str(ROOT / "build/release/bench/lake_throughput"))
+    ap.add_argument("--side", help=argparse.SUPPRESS)  # internal: run one deltalake measurement
+    ap.add_argument("--dir", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.side == "deltalake":
+        print(json.dumps(run_python(args.rows, args.batch, args.dir)), flush=True)
+        # pyarrow/deltalake 22/1.2 sometimes abort in interpreter teardown ("terminate called
+        # without an active exception") after the work is done; the result is already out.
+        os._exit(0)
     results = {"pulse": [], "deltalake": []}
     for r in range(args.repeat):
         for side in ("pulse", "deltalake"):
             d = tempfile.mkdtemp(prefix=f"pulse-bench-{side}-")
             try:
                 res = run_pulse(args.rows, args.batch, d + "/signals", args.binary) if side == "pulse" \
-                    else run_python(args.rows, args.batch, d + "/signals")
+                    else run_deltalake_process(args.rows, args.batch, d + "/signals")
             finally:
                 shutil.rmtree(d, ignore_errors=True)
+                # Flush the finished side's dirty pages now, so that the next side does not pay
+                # for their writeback (Pulse fsyncs its files; deltalake leaves them to the kernel).
+                os.sync()
             assert res["read_rows"] == args.rows, res
             results[side].append(res)
             print(f"run {r + 1} {side:9s} " + json.dumps(res), flush=True)
