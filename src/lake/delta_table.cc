@@ -2,12 +2,14 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
+#include <arrow/compute/initialize.h>
 #include <arrow/io/api.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
 #include <parquet/properties.h>
 
 #include <atomic>
+#include <cmath>
 #include <functional>
 #include <thread>
 #include <unordered_map>
@@ -174,6 +176,73 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
     groups.push_back(std::move(group));
   }
   return groups;
+}
+
+// Delta file statistics: numRecords, and per column nullCount, minValues and maxValues (numbers,
+// timestamps as ISO-8601 at millisecond precision rounded outwards, strings of at most 32
+// characters). Readers such as delta-rs, Spark and DuckDB skip files with them.
+json FileStats(const arrow::Table& table) {
+  // Arrow 21+ registers aggregate kernels (min_max) only after compute::Initialize().
+  static const bool compute_ready = arrow::compute::Initialize().ok();
+  json stats = {{"numRecords", table.num_rows()}};
+  json mins = json::object(), maxs = json::object(), nulls = json::object();
+  for (int c = 0; c < table.num_columns(); ++c) {
+    const auto& field = table.schema()->field(c);
+    const auto& column = table.column(c);
+    nulls[field->name()] = column->null_count();
+    if (column->null_count() == column->length()) continue;
+    if (!compute_ready) break;
+    auto minmax = arrow::compute::MinMax(column);
+    if (!minmax.ok()) continue;
+    const auto& pair = static_cast<const arrow::StructScalar&>(*minmax->scalar());
+    const auto& lo = pair.value[0];
+    const auto& hi = pair.value[1];
+    if (!lo->is_valid || !hi->is_valid) continue;
+    switch (field->type()->id()) {
+      case arrow::Type::DOUBLE: {
+        double a = static_cast<const arrow::DoubleScalar&>(*lo).value, b = static_cast<const arrow::DoubleScalar&>(*hi).value;
+        if (std::isfinite(a) && std::isfinite(b)) mins[field->name()] = a, maxs[field->name()] = b;
+        break;
+      }
+      case arrow::Type::INT64:
+        mins[field->name()] = static_cast<const arrow::Int64Scalar&>(*lo).value;
+        maxs[field->name()] = static_cast<const arrow::Int64Scalar&>(*hi).value;
+        break;
+      case arrow::Type::INT32:
+        mins[field->name()] = static_cast<const arrow::Int32Scalar&>(*lo).value;
+        maxs[field->name()] = static_cast<const arrow::Int32Scalar&>(*hi).value;
+        break;
+      case arrow::Type::TIMESTAMP: {
+        // Millisecond precision: round the minimum down and the maximum up, so bounds stay valid.
+        int64_t a = static_cast<const arrow::TimestampScalar&>(*lo).value;
+        int64_t b = static_cast<const arrow::TimestampScalar&>(*hi).value;
+        int64_t a_ms = a >= 0 ? a / 1000 : -((-a + 999) / 1000);
+        int64_t b_ms = b >= 0 ? (b + 999) / 1000 : -((-b) / 1000);
+        auto iso_ms = [](int64_t ms) {
+          std::string t = time::FormatTimestamp(ms * 1000);  // "...:SSZ" or "...:SS.ffffffZ"
+          t.pop_back();
+          auto dot = t.find('.');
+          t = dot == std::string::npos ? t + ".000" : t.substr(0, dot + 4);
+          return t + "Z";
+        };
+        mins[field->name()] = iso_ms(a_ms);
+        maxs[field->name()] = iso_ms(b_ms);
+        break;
+      }
+      case arrow::Type::STRING: {
+        std::string a = static_cast<const arrow::StringScalar&>(*lo).ToString();
+        std::string b = static_cast<const arrow::StringScalar&>(*hi).ToString();
+        if (a.size() <= 32 && b.size() <= 32) mins[field->name()] = a, maxs[field->name()] = b;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  stats["minValues"] = mins;
+  stats["maxValues"] = maxs;
+  stats["nullCount"] = nulls;
+  return stats;
 }
 
 Result<std::shared_ptr<arrow::Buffer>> ToParquet(const arrow::Table& table) {
@@ -354,7 +423,7 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
                {"size", static_cast<int64_t>(bytes.size())},
                {"modificationTime", NowMillis()},
                {"dataChange", true},
-               {"stats", json{{"numRecords", slice->num_rows()}}.dump()}};
+               {"stats", FileStats(*slice).dump()}};
     return Status::Ok();
   });
   if (!st.ok()) {

@@ -50,6 +50,26 @@ def test_deltalake_reads_what_pulse_writes(pulse_bin, lake, tmp_path):
     assert only_macro.num_rows == sum(1 for e in expected if e[1] == "macro")
 
 
+def test_file_statistics_are_standard(pulse_bin, lake, tmp_path):
+    csv = tmp_path / "signals.csv"
+    expected = write_signals_csv(csv, 400)
+    run_pulse(pulse_bin, "--lake", lake, "ingest", csv)
+    dtab = DeltaTable(str(lake / "signals"))
+    adds = pa.record_batch(dtab.get_add_actions(flatten=True)).to_pydict()
+    assert sum(adds["num_records"]) == 400
+    table = dtab.to_pyarrow_table().to_pydict()
+    by_path = {}
+    for i, path in enumerate(adds["path"]):
+        by_path[path] = (adds["min.value"][i], adds["max.value"][i], adds["null_count.value"][i])
+    values = [v for (_, _, _, v) in expected]
+    assert min(lo for lo, _, _ in by_path.values()) == min(values)
+    assert max(hi for _, hi, _ in by_path.values()) == max(values)
+    # deltalake prunes files with the statistics and still returns exactly the right rows.
+    threshold = sorted(values)[300]
+    got = dtab.to_pyarrow_table(filters=[("value", ">", threshold)]).num_rows
+    assert got == sum(1 for v in values if v > threshold)
+
+
 def test_duckdb_reads_pulse_files(pulse_bin, lake, tmp_path):
     csv = tmp_path / "signals.csv"
     expected = write_signals_csv(csv, 300)
