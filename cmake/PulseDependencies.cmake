@@ -1,5 +1,5 @@
 # Locates Pulse's third-party dependencies and defines imported targets:
-#   pulse::arrow, pulse::arrow_compute, pulse::parquet  (system Arrow if found, else the pinned pyarrow wheel's C++ libs)
+#   pulse::arrow, pulse::parquet  (system Arrow if found, else the pinned pyarrow wheel's C++ libs)
 #   yaml-cpp, nlohmann_json::nlohmann_json, CLI11::CLI11, CURL::libcurl, OpenSSL::Crypto, GTest
 find_package(Threads REQUIRED)
 find_package(yaml-cpp REQUIRED)
@@ -14,8 +14,6 @@ if(Arrow_FOUND AND Parquet_FOUND)
   message(STATUS "Pulse: using system Arrow ${Arrow_VERSION}")
   add_library(pulse::arrow ALIAS Arrow::arrow_shared)
   add_library(pulse::parquet ALIAS Parquet::parquet_shared)
-  find_package(ArrowCompute CONFIG REQUIRED)
-  add_library(pulse::arrow_compute ALIAS ArrowCompute::arrow_compute_shared)
 else()
   set(PULSE_PYTHON "${CMAKE_SOURCE_DIR}/.venv/bin/python" CACHE FILEPATH "Python with the pinned pyarrow")
   if(NOT EXISTS "${PULSE_PYTHON}")
@@ -34,7 +32,7 @@ else()
   string(REGEX REPLACE "^([0-9]+)\\..*" "\\1" _major "${PULSE_ARROW_VERSION}")
   set(_so "${_major}00")
   message(STATUS "Pulse: using Arrow ${PULSE_ARROW_VERSION} from pyarrow at ${PULSE_ARROW_LIBDIR}")
-  foreach(_lib arrow parquet arrow_compute)
+  foreach(_lib arrow parquet)
     add_library(pulse_${_lib}_imported SHARED IMPORTED GLOBAL)
     set_target_properties(pulse_${_lib}_imported PROPERTIES
       IMPORTED_LOCATION "${PULSE_ARROW_LIBDIR}/lib${_lib}.so.${_so}"
@@ -43,7 +41,6 @@ else()
     add_library(pulse::${_lib} ALIAS pulse_${_lib}_imported)
   endforeach()
   set_target_properties(pulse_parquet_imported PROPERTIES INTERFACE_LINK_LIBRARIES pulse_arrow_imported)
-  set_target_properties(pulse_arrow_compute_imported PROPERTIES INTERFACE_LINK_LIBRARIES pulse_arrow_imported)
   # Executables find the wheel's libraries without LD_LIBRARY_PATH (include() shares our scope).
   set(CMAKE_BUILD_RPATH "${PULSE_ARROW_LIBDIR}")
   set(CMAKE_INSTALL_RPATH "${PULSE_ARROW_LIBDIR}")

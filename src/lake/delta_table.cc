@@ -2,11 +2,12 @@
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
-#include <arrow/compute/initialize.h>
 #include <arrow/io/api.h>
 #include <parquet/arrow/reader.h>
 #include <parquet/arrow/writer.h>
+#include <parquet/metadata.h>
 #include <parquet/properties.h>
+#include <parquet/statistics.h>
 
 #include <atomic>
 #include <cmath>
@@ -178,74 +179,99 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
   return groups;
 }
 
-// Delta file statistics: numRecords, and per column nullCount, minValues and maxValues (numbers,
-// timestamps as ISO-8601 at millisecond precision rounded outwards, strings of at most 32
-// characters). Readers such as delta-rs, Spark and DuckDB skip files with them.
-json FileStats(const arrow::Table& table) {
-  // Arrow 21+ registers aggregate kernels (min_max) only after compute::Initialize().
-  static const bool compute_ready = arrow::compute::Initialize().ok();
-  json stats = {{"numRecords", table.num_rows()}};
-  json mins = json::object(), maxs = json::object(), nulls = json::object();
-  for (int c = 0; c < table.num_columns(); ++c) {
-    const auto& field = table.schema()->field(c);
-    const auto& column = table.column(c);
-    nulls[field->name()] = column->null_count();
-    if (column->null_count() == column->length()) continue;
-    if (!compute_ready) break;
-    auto minmax = arrow::compute::MinMax(column);
-    if (!minmax.ok()) continue;
-    const auto& pair = static_cast<const arrow::StructScalar&>(*minmax->scalar());
-    const auto& lo = pair.value[0];
-    const auto& hi = pair.value[1];
-    if (!lo->is_valid || !hi->is_valid) continue;
-    switch (field->type()->id()) {
-      case arrow::Type::DOUBLE: {
-        double a = static_cast<const arrow::DoubleScalar&>(*lo).value, b = static_cast<const arrow::DoubleScalar&>(*hi).value;
-        if (std::isfinite(a) && std::isfinite(b)) mins[field->name()] = a, maxs[field->name()] = b;
-        break;
-      }
-      case arrow::Type::INT64:
-        mins[field->name()] = static_cast<const arrow::Int64Scalar&>(*lo).value;
-        maxs[field->name()] = static_cast<const arrow::Int64Scalar&>(*hi).value;
-        break;
-      case arrow::Type::INT32:
-        mins[field->name()] = static_cast<const arrow::Int32Scalar&>(*lo).value;
-        maxs[field->name()] = static_cast<const arrow::Int32Scalar&>(*hi).value;
-        break;
-      case arrow::Type::TIMESTAMP: {
-        // Millisecond precision: round the minimum down and the maximum up, so bounds stay valid.
-        int64_t a = static_cast<const arrow::TimestampScalar&>(*lo).value;
-        int64_t b = static_cast<const arrow::TimestampScalar&>(*hi).value;
-        int64_t a_ms = a >= 0 ? a / 1000 : -((-a + 999) / 1000);
-        int64_t b_ms = b >= 0 ? (b + 999) / 1000 : -((-b) / 1000);
-        auto iso_ms = [](int64_t ms) {
-          std::string t = time::FormatTimestamp(ms * 1000);  // "...:SSZ" or "...:SS.ffffffZ"
-          t.pop_back();
-          auto dot = t.find('.');
-          t = dot == std::string::npos ? t + ".000" : t.substr(0, dot + 4);
-          return t + "Z";
-        };
-        mins[field->name()] = iso_ms(a_ms);
-        maxs[field->name()] = iso_ms(b_ms);
-        break;
-      }
-      case arrow::Type::STRING: {
-        std::string a = static_cast<const arrow::StringScalar&>(*lo).ToString();
-        std::string b = static_cast<const arrow::StringScalar&>(*hi).ToString();
-        if (a.size() <= 32 && b.size() <= 32) mins[field->name()] = a, maxs[field->name()] = b;
-        break;
-      }
-      default:
-        break;
-    }
-  }
-  stats["minValues"] = mins;
-  stats["maxValues"] = maxs;
-  stats["nullCount"] = nulls;
-  return stats;
+// An encoded Parquet file and its Delta statistics.
+struct EncodedFile {
+  std::shared_ptr<arrow::Buffer> bytes;
+  json stats;
+};
+
+std::string IsoMillis(int64_t ms) {
+  std::string t = time::FormatTimestamp(ms * 1000);  // "...:SSZ" or "...:SS.ffffffZ"
+  t.pop_back();
+  auto dot = t.find('.');
+  t = dot == std::string::npos ? t + ".000" : t.substr(0, dot + 4);
+  return t + "Z";
 }
 
-Result<std::shared_ptr<arrow::Buffer>> ToParquet(const arrow::Table& table) {
+// Delta file statistics from the statistics the Parquet writer already computed per row group
+// (no second pass over the data): numRecords, and per column nullCount, minValues and maxValues
+// for numbers, timestamps (ISO-8601 at millisecond precision, rounded outwards so the bounds stay
+// valid) and strings of at most 32 bytes. Readers such as delta-rs, Spark and DuckDB skip files
+// with them. A column whose statistics are missing is left out, which readers treat as unknown.
+json FileStats(const parquet::FileMetaData& meta, const arrow::Schema& schema) {
+  json mins = json::object(), maxs = json::object(), nulls = json::object();
+  for (int c = 0; c < schema.num_fields() && c < meta.num_columns(); ++c) {
+    const auto& field = schema.field(c);
+    const auto id = field->type()->id();
+    int64_t null_count = 0;
+    bool have_minmax = true;
+    std::optional<double> dmin, dmax;
+    std::optional<int64_t> imin, imax;
+    std::optional<std::string> smin, smax;
+    for (int rg = 0; rg < meta.num_row_groups(); ++rg) {
+      auto chunk = meta.RowGroup(rg)->ColumnChunk(c);
+      auto st = chunk->statistics();
+      if (!st) {
+        have_minmax = false;
+        null_count = -1;
+        break;
+      }
+      if (null_count >= 0 && st->HasNullCount()) null_count += st->null_count();
+      if (!st->HasMinMax()) {
+        if (chunk->num_values() > st->null_count()) have_minmax = false;
+        continue;
+      }
+      switch (st->physical_type()) {
+        case parquet::Type::DOUBLE: {
+          auto& t = static_cast<const parquet::DoubleStatistics&>(*st);
+          dmin = dmin ? std::min(*dmin, t.min()) : t.min();
+          dmax = dmax ? std::max(*dmax, t.max()) : t.max();
+          break;
+        }
+        case parquet::Type::INT64: {
+          auto& t = static_cast<const parquet::Int64Statistics&>(*st);
+          imin = imin ? std::min(*imin, t.min()) : t.min();
+          imax = imax ? std::max(*imax, t.max()) : t.max();
+          break;
+        }
+        case parquet::Type::INT32: {
+          auto& t = static_cast<const parquet::Int32Statistics&>(*st);
+          imin = imin ? std::min<int64_t>(*imin, t.min()) : t.min();
+          imax = imax ? std::max<int64_t>(*imax, t.max()) : t.max();
+          break;
+        }
+        case parquet::Type::BYTE_ARRAY: {
+          auto& t = static_cast<const parquet::ByteArrayStatistics&>(*st);
+          std::string lo(reinterpret_cast<const char*>(t.min().ptr), t.min().len);
+          std::string hi(reinterpret_cast<const char*>(t.max().ptr), t.max().len);
+          smin = smin ? std::min(*smin, lo) : lo;
+          smax = smax ? std::max(*smax, hi) : hi;
+          break;
+        }
+        default:
+          have_minmax = false;
+      }
+    }
+    if (null_count >= 0) nulls[field->name()] = null_count;
+    if (!have_minmax) continue;
+    const std::string& name = field->name();
+    if (id == arrow::Type::DOUBLE && dmin && std::isfinite(*dmin) && std::isfinite(*dmax)) {
+      mins[name] = *dmin, maxs[name] = *dmax;
+    } else if ((id == arrow::Type::INT64 || id == arrow::Type::INT32) && imin) {
+      mins[name] = *imin, maxs[name] = *imax;
+    } else if (id == arrow::Type::TIMESTAMP && imin &&
+               static_cast<const arrow::TimestampType&>(*field->type()).unit() == arrow::TimeUnit::MICRO) {
+      const int64_t lo = *imin, hi = *imax;
+      mins[name] = IsoMillis(lo >= 0 ? lo / 1000 : -((-lo + 999) / 1000));
+      maxs[name] = IsoMillis(hi >= 0 ? (hi + 999) / 1000 : -((-hi) / 1000));
+    } else if (id == arrow::Type::STRING && smin && smin->size() <= 32 && smax->size() <= 32) {
+      mins[name] = *smin, maxs[name] = *smax;
+    }
+  }
+  return json{{"numRecords", meta.num_rows()}, {"minValues", mins}, {"maxValues", maxs}, {"nullCount", nulls}};
+}
+
+Result<EncodedFile> ToParquet(const arrow::Table& table) {
   PULSE_ASSIGN_OR_RETURN(auto sink, FromArrow(arrow::io::BufferOutputStream::Create(), "buffer"));
   // Dictionary encoding pays off for repetitive text (names, sources, units); numbers and
   // timestamps are mostly distinct, so they are stored plain.
@@ -256,10 +282,15 @@ Result<std::shared_ptr<arrow::Buffer>> ToParquet(const arrow::Table& table) {
     if (id == arrow::Type::DOUBLE || id == arrow::Type::FLOAT || id == arrow::Type::TIMESTAMP)
       builder.disable_dictionary(field->name());
   }
-  auto props = builder.build();
-  PULSE_RETURN_IF_ERROR(FromArrow(
-      parquet::arrow::WriteTable(table, arrow::default_memory_pool(), sink, 1 << 20, props), "writing Parquet"));
-  return FromArrow(sink->Finish(), "buffer");
+  PULSE_ASSIGN_OR_RETURN(auto writer, FromArrow(parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(),
+                                                                                 sink, builder.build()),
+                                                "opening Parquet writer"));
+  PULSE_RETURN_IF_ERROR(FromArrow(writer->WriteTable(table, 1 << 20), "writing Parquet"));
+  PULSE_RETURN_IF_ERROR(FromArrow(writer->Close(), "closing Parquet writer"));
+  EncodedFile out;
+  out.stats = FileStats(*writer->metadata(), *table.schema());
+  PULSE_ASSIGN_OR_RETURN(out.bytes, FromArrow(sink->Finish(), "buffer"));
+  return out;
 }
 
 bool SameFields(const arrow::Schema& a, const arrow::Schema& b) {
@@ -414,8 +445,8 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
   Status st = RunParallel(jobs.size(), ThreadCount(threads, jobs.size()), [&](size_t i) -> Status {
     const Job& job = jobs[i];
     PULSE_ASSIGN_OR_RETURN(auto slice, job.group->Rows(job.offset, max_rows_per_file));
-    PULSE_ASSIGN_OR_RETURN(auto parquet, ToParquet(*slice));
-    std::string_view bytes(reinterpret_cast<const char*>(parquet->data()), static_cast<size_t>(parquet->size()));
+    PULSE_ASSIGN_OR_RETURN(EncodedFile encoded, ToParquet(*slice));
+    std::string_view bytes(reinterpret_cast<const char*>(encoded.bytes->data()), static_cast<size_t>(encoded.bytes->size()));
     std::string key = job.dir + "part-" + NewUuid() + "-c000.snappy.parquet";
     PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
     adds[i] = {{"path", delta::EncodePath(key)},
@@ -423,7 +454,7 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
                {"size", static_cast<int64_t>(bytes.size())},
                {"modificationTime", NowMillis()},
                {"dataChange", true},
-               {"stats", FileStats(*slice).dump()}};
+               {"stats", encoded.stats.dump()}};
     return Status::Ok();
   });
   if (!st.ok()) {

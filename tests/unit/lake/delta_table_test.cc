@@ -13,6 +13,8 @@
 
 #include "lake/delta_log.h"
 
+#include <nlohmann/json.hpp>
+
 namespace pulse::lake {
 namespace {
 
@@ -89,6 +91,31 @@ TEST_F(DeltaTableTest, CreateAppendReadRoundTrip) {
   EXPECT_EQ((*back)->num_rows(), 100);
   EXPECT_TRUE((*back)->schema()->Equals(*Schema(), false));
   EXPECT_DOUBLE_EQ(SumValues(**back), 4950);
+}
+
+TEST_F(DeltaTableTest, AddActionsCarryFileStatistics) {
+  auto table = Create();
+  ASSERT_TRUE(table->Append(*Rows(10, 0.5, {"a"})).ok());
+  auto text = NewLocalFileSystem(dir_.string())->ReadFile(delta::CommitKey(1));
+  ASSERT_TRUE(text.ok());
+  nlohmann::json add;
+  for (size_t pos = 0; pos < text->size();) {
+    size_t end = text->find('\n', pos);
+    auto action = nlohmann::json::parse(text->substr(pos, end - pos));
+    if (action.contains("add")) add = action["add"];
+    pos = end + 1;
+  }
+  auto stats = nlohmann::json::parse(add["stats"].get<std::string>());
+  EXPECT_EQ(stats["numRecords"], 10);
+  EXPECT_DOUBLE_EQ(stats["minValues"]["value"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(stats["maxValues"]["value"].get<double>(), 9.5);
+  EXPECT_EQ(stats["minValues"]["name"], "name_0");
+  EXPECT_EQ(stats["maxValues"]["name"], "name_9");
+  // 1600000000000000 us .. +9 us: milliseconds rounded outwards.
+  EXPECT_EQ(stats["minValues"]["ts"], "2020-09-13T12:26:40.000Z");
+  EXPECT_EQ(stats["maxValues"]["ts"], "2020-09-13T12:26:40.001Z");
+  EXPECT_EQ(stats["nullCount"]["value"], 0);
+  EXPECT_FALSE(stats["minValues"].contains("kind"));  // partition columns are not in the file
 }
 
 TEST_F(DeltaTableTest, PartitionAndColumnFilters) {
