@@ -164,9 +164,10 @@ int Run(const Context& ctx, const std::string& data_path) {
   PrintTable(stdout, *arrow::Table::Make(fschema, {s_b.Finish().ValueOrDie(), t_b.Finish().ValueOrDie(),
                                                     m_b.Finish().ValueOrDie(), lo_b.Finish().ValueOrDie(),
                                                     hi_b.Finish().ValueOrDie()}), 0);
-  std::printf("\nThe lake is at %s. Explore:\n  pulse --lake %s lake list\n"
-              "  pulse --lake %s lake show forecasts --where series=realgdp --where level=0.95\n",
-              (*lake)->url().c_str(), ctx.config.GetString("lake.url").c_str(), ctx.config.GetString("lake.url").c_str());
+  const std::string exe = ctx.exe_path, url = ctx.config.GetString("lake.url");
+  std::printf("\nThe lake is at %s. Explore:\n  %s --lake %s lake list\n"
+              "  %s --lake %s lake show forecasts --where series=realgdp --where level=0.95\n",
+              (*lake)->url().c_str(), exe.c_str(), url.c_str(), exe.c_str(), url.c_str());
   return report->rejected > 0 ? kExitRejects : kExitOk;
 }
 
