@@ -85,12 +85,12 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
   // Dictionary-encode each partition column, then number the distinct combinations densely
   // through a mixed-radix code (a direct lookup table when the code space is small).
   const int64_t n = table.num_rows();
-  std::vector<std::shared_ptr<arrow::Array>> dictionaries;
-  std::vector<std::shared_ptr<arrow::Int32Array>> indices_per_column;
-  uint64_t code_space = 1;
-  bool code_fits = true;
-  for (const auto& col : partition_columns) {
-    auto chunked = table.GetColumnByName(col);
+  const size_t ncols = partition_columns.size();
+  std::vector<std::shared_ptr<arrow::Array>> dictionaries(ncols);
+  std::vector<std::shared_ptr<arrow::Int32Array>> indices_per_column(ncols);
+  // The columns are encoded in parallel: hashing is most of the split's cost.
+  PULSE_RETURN_IF_ERROR(RunParallel(ncols, ncols, [&](size_t c) -> Status {
+    auto chunked = table.GetColumnByName(partition_columns[c]);
     std::shared_ptr<arrow::Array> combined;
     if (chunked->num_chunks() == 1) {
       combined = chunked->chunk(0);
@@ -100,9 +100,14 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
     PULSE_ASSIGN_OR_RETURN(auto encoded, FromArrow(arrow::compute::DictionaryEncode(combined), "dictionary encode"));
     auto dict = std::static_pointer_cast<arrow::DictionaryArray>(encoded.make_array());
     PULSE_ASSIGN_OR_RETURN(auto indices, FromArrow(arrow::compute::Cast(*dict->indices(), arrow::int32()), "cast"));
-    dictionaries.push_back(dict->dictionary());
-    indices_per_column.push_back(std::static_pointer_cast<arrow::Int32Array>(indices));
-    uint64_t radix = static_cast<uint64_t>(dict->dictionary()->length()) + 1;  // +1: null
+    dictionaries[c] = dict->dictionary();
+    indices_per_column[c] = std::static_pointer_cast<arrow::Int32Array>(indices);
+    return Status::Ok();
+  }));
+  uint64_t code_space = 1;
+  bool code_fits = true;
+  for (const auto& dict : dictionaries) {
+    uint64_t radix = static_cast<uint64_t>(dict->length()) + 1;  // +1: null
     if (code_space > (uint64_t{1} << 40) / radix) code_fits = false;
     code_space *= radix;
   }
