@@ -1,7 +1,7 @@
 // SignalBatchBuilder: accumulates validated signals column by column and produces an Arrow table
 // with SignalSchema() (the "date" partition column is derived from ts).
 //
-// Append() takes a Signal that the caller has validated (finite value, non-empty name, source and
+// Append() takes a signal that the caller has validated (finite value, non-empty name, source and
 // kind); it does not re-check. Memory is one copy of the columns; no per-row heap object is kept.
 #pragma once
 
@@ -19,9 +19,6 @@ class SignalBatchBuilder {
   SignalBatchBuilder();
   Status Append(std::string_view name, std::string_view source, std::string_view kind, int64_t ts_us, double value,
                 std::string_view unit, std::string_view metadata, int64_t ingest_time_us);
-  Status Append(const Signal& s) {
-    return Append(s.name, s.source, s.kind, s.ts_us, s.value, s.unit, s.metadata, s.ingest_time_us);
-  }
   int64_t size() const { return rows_; }
   // Returns the rows appended so far and resets the builder.
   Result<std::shared_ptr<arrow::Table>> Finish();

@@ -14,23 +14,11 @@
 
 #include <arrow/type_fwd.h>
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace pulse::signals {
-
-struct Signal {
-  std::string name;
-  std::string source;
-  std::string kind;
-  int64_t ts_us = 0;
-  double value = 0;
-  std::string unit;
-  std::string metadata = "{}";
-  int64_t ingest_time_us = 0;
-};
 
 inline constexpr const char* kSignalsTable = "signals";
 inline constexpr const char* kRejectsTable = "signal_rejects";
