@@ -19,6 +19,7 @@ std::string_view MethodName(Method method) {
     case Method::kDamped: return "Damped";
     case Method::kTheta: return "Theta";
     case Method::kComb: return "Comb";
+    case Method::kEts: return "ETS";
     case Method::kEnsemble: return "Ensemble";
   }
   return "?";
@@ -70,6 +71,9 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
   PULSE_ASSIGN_OR_RETURN(EtsFit holt, FitEts(x, Trend::kAdditive));
   PULSE_ASSIGN_OR_RETURN(EtsFit damped, FitEts(x, Trend::kDamped));
   PULSE_ASSIGN_OR_RETURN(auto theta, ThetaClassic(x, hh));
+  const bool ets_seasonal = m <= kMaxEtsPeriod;  // else fitted on x and reseasonalised
+  PULSE_ASSIGN_OR_RETURN(EtsFit ets, ets_seasonal ? AutoEts(y, m) : AutoEts(x, 1));
+  ets.ForecastInto(at(Method::kEts).mean, at(Method::kEts).sd);
   const double drift = (x[n - 1] - x[0]) / static_cast<double>(n - 1);
   const double naive_sd = DiffRms(y, 1, 0), snaive_sd = DiffRms(y, n > period ? period : 1, 0);
   const double naive2_sd = DiffRms(x, 1, 0), drift_sd = DiffRms(x, 1, drift);
@@ -91,6 +95,7 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
     set(Method::kTheta, std::max(0.0, theta[i] * s), ses.ForecastSd(k) * s);
     set(Method::kComb, (at(Method::kSes).mean[i] + at(Method::kHolt).mean[i] + at(Method::kDamped).mean[i]) / 3,
         (at(Method::kSes).sd[i] + at(Method::kHolt).sd[i] + at(Method::kDamped).sd[i]) / 3);
+    if (!ets_seasonal) at(Method::kEts).mean[i] *= s, at(Method::kEts).sd[i] *= s;
   }
   return out;
 }

@@ -8,6 +8,9 @@
 //   SES, Holt, Damped  ETS(A,N,N), ETS(A,A,N), ETS(A,Ad,N), deseasonalised
 //   Theta            classic Theta: 0.5 * SES(theta = 2 line) + 0.5 * linear trend, negatives -> 0
 //   Comb             mean of SES, Holt and Damped
+//   ETS              the AICc-selected ETS model (exp_smoothing.h AutoEts) on the raw series with
+//                    the period, which ets's seasonal models take natively (2..24); for a longer
+//                    period fitted on the deseasonalised series and reseasonalised like the others
 #pragma once
 
 #include <array>
@@ -19,17 +22,19 @@
 
 namespace pulse::forecast {
 
-enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb,
+enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb, kEts,
                     kEnsemble /* forecast/ensemble.h; not computed by M4Benchmarks */ };
-inline constexpr std::array<Method, 9> kAllMethods = {Method::kNaive, Method::kSeasonalNaive, Method::kNaive2,
-                                                      Method::kDrift, Method::kSes,          Method::kHolt,
-                                                      Method::kDamped, Method::kTheta,       Method::kComb};
+inline constexpr std::array<Method, 10> kAllMethods = {Method::kNaive,  Method::kSeasonalNaive, Method::kNaive2,
+                                                       Method::kDrift,  Method::kSes,          Method::kHolt,
+                                                       Method::kDamped, Method::kTheta,       Method::kComb,
+                                                       Method::kEts};
 std::string_view MethodName(Method method);
 
 // A method's forecast for steps 1..h: the point forecast and the model's (uncalibrated) standard
 // deviation of the forecast error, both reseasonalised. Naive-type methods use the random-walk
 // variance k sigma^2 of their one-step errors; ETS methods the analytic ETS variance; Theta the
-// SES variance of the deseasonalised series; Comb the mean of its members' deviations.
+// SES variance of the deseasonalised series; Comb the mean of its members' deviations; ETS its
+// model's analytic (or, with a multiplicative season, simulated) deviation.
 struct MethodForecast {
   std::vector<double> mean;
   std::vector<double> sd;

@@ -31,4 +31,9 @@ class ConformalCalibrator {
 // The Gaussian multiplier for a central interval at `level` (e.g. 1.959964 for 0.95).
 double GaussianMultiplier(double level);
 
+// Half-width of the band mean +- multiplier * sd. A model certain of its forecast (sd 0) keeps a
+// zero-width band even when calibration found its certainty misplaced (an infinite multiplier):
+// never inf * 0 = NaN.
+inline double BandHalfWidth(double multiplier, double sd) { return sd > 0 ? multiplier * sd : 0.0; }
+
 }  // namespace pulse::forecast

@@ -93,7 +93,10 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
       for (size_t l = 0; l < options.levels.size(); ++l) {
         for (int variant = 0; variant < 2; ++variant) {
           double q = variant == 0 ? q_analytic[l] : q_calibrated[l];
-          for (size_t j = 0; j < y.size(); ++j) lo[j] = f.mean[j] - q * f.sd[j], hi[j] = f.mean[j] + q * f.sd[j];
+          for (size_t j = 0; j < y.size(); ++j) {
+            const double half = BandHalfWidth(q, f.sd[j]);
+            lo[j] = f.mean[j] - half, hi[j] = f.mean[j] + half;
+          }
           double inside = Coverage(y, lo, hi) * static_cast<double>(y.size());
           (variant == 0 ? covered_a : covered_c)[l] += inside;
           if (options.levels[l] == widest) {

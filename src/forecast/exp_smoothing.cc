@@ -3,166 +3,437 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
+#include "core/random.h"
+#include "forecast/linear_trend.h"
 #include "forecast/nelder_mead.h"
+#include "forecast/seasonality.h"
 
 namespace pulse::forecast {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kLower = 1e-4, kUpper = 0.9999, kPhiLower = 0.8, kPhiUpper = 0.98;
+constexpr int kSimulatedPaths = 1000;
 
-// Sum of squared one-step errors; updates final states when `fit` is given.
-double Sse(std::span<const double> y, Trend trend, double alpha, double beta, double phi, double l0, double b0,
-           EtsFit* fit) {
-  double l = l0, b = trend == Trend::kNone ? 0 : b0, sse = 0;
-  const double ph = trend == Trend::kDamped ? phi : 1.0;
-  for (double v : y) {
-    double pred = l + ph * b;
-    double e = v - pred;
-    sse += e * e;
-    l = pred + alpha * e;
-    if (trend != Trend::kNone) b = ph * b + beta * e;
-  }
-  if (fit) {
-    fit->level = l;
-    fit->slope = b;
-  }
-  return sse;
+struct Params {
+  double alpha = 0, beta = 0, gamma = 0, phi = 1;
+};
+
+// The recursion's state; s[pos] is the seasonal state used at the current time.
+struct State {
+  double l = 0, b = 0;
+  std::array<double, kMaxEtsPeriod> s{};
+};
+
+// One step of the recursion for observation y, in the form shared by additive and multiplicative
+// errors (they differ in the likelihood only): returns the one-step forecast and moves the state
+// on. Linear in (state, y) unless the season is multiplicative.
+template <Trend T, SeasonType S>
+inline double Step(State& x, size_t pos, double y, const Params& p) {
+  const double ph = T == Trend::kDamped ? p.phi : 1.0;
+  const double q = T == Trend::kNone ? x.l : x.l + ph * x.b;
+  double f = q, adjusted = y;
+  if constexpr (S == SeasonType::kAdditive) f = q + x.s[pos], adjusted = y - x.s[pos];
+  if constexpr (S == SeasonType::kMultiplicative) f = q * x.s[pos], adjusted = y / x.s[pos];
+  const double d = adjusted - q;
+  x.l = q + p.alpha * d;
+  if constexpr (T != Trend::kNone) x.b = ph * x.b + p.beta * d;
+  if constexpr (S == SeasonType::kAdditive) x.s[pos] += p.gamma * (y - q - x.s[pos]);
+  if constexpr (S == SeasonType::kMultiplicative) x.s[pos] += p.gamma * (y / q - x.s[pos]);
+  return f;
 }
 
-// For fixed smoothing parameters the one-step errors are affine in the initial states:
-// e_t = a_t - l0 u_t - b0 v_t, with a_t the errors from zero initial states and u_t, v_t the
-// predictions of the unit responses. So the SSE-optimal (l0, b0) solve a 2x2 least-squares
-// problem, computed in the same single pass (the likelihood "concentrated" on the states).
-// Returns the minimal SSE and sets *l0, *b0.
-double ConcentratedSse(std::span<const double> y, Trend trend, double alpha, double beta, double phi, double* l0,
-                       double* b0) {
-  const bool has_trend = trend != Trend::kNone;
-  const double ph = trend == Trend::kDamped ? phi : 1.0;
-  double l = 0, b = 0;          // states driven by the data from zero initial states
-  double lu = 1, bu = 0;        // response to l0 = 1 (no data)
-  double lv = 0, bv = 1;        // response to b0 = 1 (no data)
-  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
-  size_t t = 0;
-  // Phase 1: data and unit responses together, until the responses have decayed to nothing.
-  for (; t < y.size(); ++t) {
-    const double pred = l + ph * b, pu = lu + ph * bu, pv = lv + ph * bv;
-    const double a = y[t] - pred;
-    saa += a * a, sau += a * pu, suu += pu * pu;
-    l = pred + alpha * a;
-    lu = pu - alpha * pu;
-    if (has_trend) {
-      sav += a * pv, suv += pu * pv, svv += pv * pv;
-      b = ph * b + beta * a;
-      bu = ph * bu - beta * pu;
-      lv = pv - alpha * pv;
-      bv = ph * bv - beta * pv;
+inline size_t Next(size_t pos, size_t m) { return pos + 1 == m ? 0 : pos + 1; }
+
+struct Likelihood {
+  double sse = 0;      // squared errors, relative for multiplicative error
+  double sum_log = 0;  // sum log f (multiplicative error)
+  bool ok = true;      // false when a forecast was not positive where it must be
+};
+
+// Runs the recursion over y from state x, leaving the final state in x.
+template <ErrorType E, Trend T, SeasonType S>
+Likelihood Run(std::span<const double> y, const Params& p, size_t m, State& x) {
+  constexpr bool kNeedsPositive = E == ErrorType::kMultiplicative || S == SeasonType::kMultiplicative;
+  Likelihood out;
+  size_t pos = 0;
+  double product = 1;  // of forecasts since the last log: one log per 8 steps
+  for (size_t t = 0; t < y.size(); ++t) {
+    const double f = Step<T, S>(x, pos, y[t], p);
+    if constexpr (kNeedsPositive) {
+      if (!(f > 0) || !std::isfinite(f)) {
+        out.ok = false;
+        return out;
+      }
     }
-    if ((t & 15) == 15 && pu * pu < 1e-16 * suu && (!has_trend || pv * pv < 1e-16 * svv)) {
+    if constexpr (E == ErrorType::kAdditive) {
+      const double e = y[t] - f;
+      out.sse += e * e;
+    } else {
+      const double e = (y[t] - f) / f;
+      out.sse += e * e;
+      product *= f;
+      if ((t & 7) == 7) out.sum_log += std::log(product), product = 1;
+    }
+    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
+  }
+  if constexpr (E == ErrorType::kMultiplicative) out.sum_log += std::log(product);
+  return out;
+}
+
+template <Trend T, SeasonType S>
+double ResponseNorm(const State& x, size_t m) {
+  double norm = x.l * x.l + x.b * x.b;
+  if constexpr (S != SeasonType::kNone)
+    for (size_t j = 0; j < m; ++j) norm += x.s[j] * x.s[j];
+  return norm;
+}
+
+// For a linear recursion the one-step errors are affine in the initial level and slope:
+// e_t = a_t - l0 u_t - b0 v_t, with a_t the errors from zero initial level and slope (and the
+// fixed seasonal states s0), u_t and v_t the forecasts of the responses to a unit l0 or b0 with
+// no data. The least-squares (l0, b0) solve a 2x2 system accumulated in the same pass. Once the
+// responses have decayed to nothing only the data recursion runs on. Returns the minimal sum of
+// squared additive errors and sets *l0, *b0.
+template <Trend T, SeasonType S>
+double SolveLevelAndSlope(std::span<const double> y, const Params& p, size_t m,
+                          const std::array<double, kMaxEtsPeriod>& s0, double* l0, double* b0) {
+  constexpr bool kHasTrend = T != Trend::kNone;
+  State data, u, v;
+  data.s = s0;
+  u.l = 1;
+  v.b = 1;
+  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
+  size_t t = 0, pos = 0;
+  for (; t < y.size(); ++t) {
+    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
+    const double fu = Step<T, S>(u, pos, 0.0, p);
+    saa += a * a, sau += a * fu, suu += fu * fu;
+    if constexpr (kHasTrend) {
+      const double fv = Step<T, S>(v, pos, 0.0, p);
+      sav += a * fv, suv += fu * fv, svv += fv * fv;
+    }
+    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
+    if ((t & 15) == 15 && ResponseNorm<T, S>(u, m) < 1e-16 * suu &&
+        (!kHasTrend || ResponseNorm<T, S>(v, m) < 1e-16 * svv)) {
       ++t;
       break;
     }
   }
-  // Phase 2: the responses no longer add to the sums; only the data recursion remains.
   for (; t < y.size(); ++t) {
-    const double pred = l + ph * b;
-    const double a = y[t] - pred;
+    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
     saa += a * a;
-    l = pred + alpha * a;
-    if (has_trend) b = ph * b + beta * a;
+    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
   }
-  if (!has_trend) {
+  auto level_only = [&] {
     *l0 = suu > 0 ? sau / suu : 0;
     *b0 = 0;
     return std::max(0.0, saa - *l0 * sau);
-  }
+  };
+  if (!kHasTrend) return level_only();
   const double ridge = 1e-12 * (suu + svv);
   const double det = (suu + ridge) * (svv + ridge) - suv * suv;
-  if (!(std::abs(det) > 0)) {
-    *l0 = suu > 0 ? sau / suu : 0;
-    *b0 = 0;
-    return std::max(0.0, saa - *l0 * sau);
-  }
+  if (!(std::abs(det) > 0)) return level_only();
   *l0 = ((svv + ridge) * sau - suv * sav) / det;
   *b0 = ((suu + ridge) * sav - suv * sau) / det;
   return std::max(0.0, saa - *l0 * sau - *b0 * sav);
 }
 
-}  // namespace
-
-double EtsFit::Forecast(size_t h) const {
-  switch (trend) {
-    case Trend::kNone: return level;
-    case Trend::kAdditive: return level + static_cast<double>(h) * slope;
-    case Trend::kDamped: {
-      // phi + phi^2 + ... + phi^h
-      double sum = phi * (1 - std::pow(phi, static_cast<double>(h))) / (1 - phi);
-      return level + sum * slope;
+// Solves A x = r in place for a symmetric positive (semi)definite A of size k (Cholesky with a
+// small ridge); returns false when A is singular even with the ridge.
+bool SolveSymmetric(double* a, double* r, size_t k, size_t stride) {
+  double trace = 0;
+  for (size_t i = 0; i < k; ++i) trace += a[i * stride + i];
+  const double ridge = 1e-12 * trace / static_cast<double>(k) + 1e-300;
+  for (size_t i = 0; i < k; ++i) a[i * stride + i] += ridge;
+  for (size_t j = 0; j < k; ++j) {
+    double d = a[j * stride + j];
+    for (size_t q = 0; q < j; ++q) d -= a[j * stride + q] * a[j * stride + q];
+    if (!(d > 0)) return false;
+    d = std::sqrt(d);
+    a[j * stride + j] = d;
+    for (size_t i = j + 1; i < k; ++i) {
+      double v = a[i * stride + j];
+      for (size_t q = 0; q < j; ++q) v -= a[i * stride + q] * a[j * stride + q];
+      a[i * stride + j] = v / d;
     }
   }
-  return level;
-}
-
-double EtsFit::ForecastSd(size_t h) const {
-  double var = 1, phi_sum = 0, phi_pow = 1;
-  for (size_t j = 1; j < h; ++j) {
-    double c = alpha;
-    if (trend != Trend::kNone) {
-      const double ph = trend == Trend::kDamped ? phi : 1.0;
-      phi_pow *= ph;
-      phi_sum += phi_pow;
-      c += beta * phi_sum;
-    }
-    var += c * c;
+  for (size_t i = 0; i < k; ++i) {  // L z = r
+    double v = r[i];
+    for (size_t q = 0; q < i; ++q) v -= a[i * stride + q] * r[q];
+    r[i] = v / a[i * stride + i];
   }
-  return std::sqrt(sigma2 * var);
+  for (size_t i = k; i-- > 0;) {  // L^T x = z
+    double v = r[i];
+    for (size_t q = i + 1; q < k; ++q) v -= a[q * stride + i] * r[q];
+    r[i] = v / a[i * stride + i];
+  }
+  return true;
 }
 
-double EtsFit::Aicc() const {
-  double nn = static_cast<double>(n);
-  double k = parameters + 1;  // + the error variance
-  double loglik = -0.5 * nn * (std::log(2 * M_PI * std::max(sse / nn, 1e-300)) + 1);
-  double aic = -2 * loglik + 2 * k;
-  return nn - k - 1 > 0 ? aic + 2 * k * (k + 1) / (nn - k - 1) : kInf;
-}
-
-Result<EtsFit> FitEts(std::span<const double> y, Trend trend) {
+// With an additive season every initial state enters the errors linearly:
+// e_t = a_t - l0 u_t - b0 v_t - sum_j s_j w_{t-j}, where a_t are the errors from all-zero initial
+// states and u, v, w the forecasts of the responses to a unit l0, b0 or first seasonal state.
+// The recursion treats the seasonal slots alike, so the response to slot j is w delayed by j
+// steps: three responses give the whole least-squares problem in O(n m) per evaluation. The
+// seasonal states are constrained to sum to zero (level and season are otherwise confounded),
+// as in ets. Returns the minimal sum of squared errors and sets *l0, *b0 and s0.
+template <Trend T>
+double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& w,
+                             double* l0, double* b0, std::array<double, kMaxEtsPeriod>& s0) {
+  constexpr bool kHasTrend = T != Trend::kNone;
+  constexpr SeasonType S = SeasonType::kAdditive;
   const size_t n = y.size();
-  const size_t min_n = trend == Trend::kNone ? 3 : 4;
-  if (n < min_n) return Status::InvalidArgument("exponential smoothing needs at least " + std::to_string(min_n) + " values");
-  for (double v : y)
-    if (!std::isfinite(v)) return Status::InvalidArgument("the series has a NaN or infinite value");
+  w.resize(n);
+  State data, u, v, ws;
+  u.l = 1, v.b = 1, ws.s[0] = 1;
+  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
+  std::array<double, kMaxEtsPeriod> aw{}, uw{}, vw{};
+  size_t w_len = n, pos = 0;  // w_t for t >= w_len has decayed to nothing (taken as 0)
+  bool responses = true;
+  for (size_t t = 0; t < n; ++t) {
+    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
+    saa += a * a;
+    if (responses) {
+      const double fu = Step<T, S>(u, pos, 0.0, p), fw = Step<T, S>(ws, pos, 0.0, p);
+      w[t] = fw;
+      sau += a * fu, suu += fu * fu;
+      double fv = 0;
+      if constexpr (kHasTrend) {
+        fv = Step<T, S>(v, pos, 0.0, p);
+        sav += a * fv, suv += fu * fv, svv += fv * fv;
+      }
+      const size_t jmax = std::min(t, m - 1);
+      for (size_t j = 0; j <= jmax; ++j) {
+        const double wj = w[t - j];
+        aw[j] += a * wj, uw[j] += fu * wj;
+        if constexpr (kHasTrend) vw[j] += fv * wj;
+      }
+      if ((t & 15) == 15 && t + 1 >= m && ResponseNorm<T, S>(u, m) < 1e-16 * suu &&
+          (!kHasTrend || ResponseNorm<T, S>(v, m) < 1e-16 * svv) && ResponseNorm<T, S>(ws, m) < 1e-16 * suu) {
+        responses = false;
+        w_len = t + 1;
+      }
+    } else if (t < w_len + m) {
+      for (size_t j = t - w_len + 1; j < m; ++j) aw[j] += a * w[t - j];
+    }
+    if (++pos == m) pos = 0;
+  }
+  // Normal equations over x = (l0, [b0], s_0 .. s_{m-1}).
+  const size_t off = kHasTrend ? 2 : 1, k = off + m;
+  constexpr size_t kMaxK = kMaxEtsPeriod + 2;
+  double nm[kMaxK][kMaxK] = {}, r[kMaxK] = {};
+  nm[0][0] = suu, r[0] = sau;
+  if constexpr (kHasTrend) nm[0][1] = nm[1][0] = suv, nm[1][1] = svv, r[1] = sav;
+  for (size_t j = 0; j < m; ++j) {
+    nm[0][off + j] = nm[off + j][0] = uw[j];
+    if constexpr (kHasTrend) nm[1][off + j] = nm[off + j][1] = vw[j];
+    r[off + j] = aw[j];
+  }
+  // sum_{t >= j} w_{t-i} w_{t-j} for i <= j, d = j - i: sum over k <= min(n-1-j, w_len-1-d) of w_{k+d} w_k.
+  for (size_t d = 0; d < m; ++d) {
+    double sum = 0;
+    size_t next = 0;
+    for (size_t j = m; j-- > d;) {
+      const ptrdiff_t limit = std::min<ptrdiff_t>(static_cast<ptrdiff_t>(n) - 1 - static_cast<ptrdiff_t>(j),
+                                                  static_cast<ptrdiff_t>(w_len) - 1 - static_cast<ptrdiff_t>(d));
+      for (; static_cast<ptrdiff_t>(next) <= limit; ++next) sum += w[next + d] * w[next];
+      nm[off + j - d][off + j] = nm[off + j][off + j - d] = sum;
+    }
+  }
+  // Substitute s_{m-1} = -(s_0 + ... + s_{m-2}): column c becomes c - last for seasonal c.
+  const size_t last = k - 1;
+  double reduced[kMaxK][kMaxK] = {}, rr[kMaxK] = {};
+  for (size_t i = 0; i < last; ++i) {
+    const double si = i >= off ? 1.0 : 0.0;
+    rr[i] = r[i] - si * r[last];
+    for (size_t j = 0; j < last; ++j) {
+      const double sj = j >= off ? 1.0 : 0.0;
+      reduced[i][j] = nm[i][j] - sj * nm[i][last] - si * nm[last][j] + si * sj * nm[last][last];
+    }
+  }
+  double x[kMaxK];
+  std::copy(rr, rr + last, x);
+  if (!SolveSymmetric(&reduced[0][0], x, last, kMaxK)) {
+    *l0 = *b0 = 0;
+    s0.fill(0);
+    return saa;
+  }
+  double explained = 0;
+  for (size_t i = 0; i < last; ++i) explained += x[i] * rr[i];
+  *l0 = x[0];
+  *b0 = kHasTrend ? x[1] : 0;
+  double sum_s = 0;
+  for (size_t j = 0; j + 1 < m; ++j) s0[j] = x[off + j], sum_s += x[off + j];
+  s0[m - 1] = -sum_s;
+  return std::max(0.0, saa - explained);
+}
 
-  // Variables: alpha, [beta], [phi]; the initial states are solved for in closed form.
+// Least-squares initial states of a linear model for given smoothing parameters: level and slope
+// with the seasonal states fixed (no season) or all of them (additive season).
+template <Trend T, SeasonType S>
+double SolveInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& scratch,
+                          double* l0, double* b0, std::array<double, kMaxEtsPeriod>& s0) {
+  if constexpr (S == SeasonType::kAdditive) return SolveAllInitialStates<T>(y, p, m, scratch, l0, b0, s0);
+  return SolveLevelAndSlope<T, S>(y, p, m, s0, l0, b0);
+}
+
+// Starting values for the states, as ets's heuristic: seasonal states from a classical
+// decomposition of the first three cycles; level (and slope) from a line through the first
+// max(10, 2m) seasonally adjusted values.
+struct InitialGuess {
+  double l0 = 0, b0 = 0;
+  std::array<double, kMaxEtsPeriod> s0{};
+};
+
+Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec& spec, size_t m) {
+  InitialGuess g;
+  const bool multiplicative = spec.season == SeasonType::kMultiplicative;
+  const size_t maxn = std::min(std::max<size_t>(10, 2 * m), y.size());
+  std::vector<double> adjusted(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(maxn));
+  if (spec.season != SeasonType::kNone) {
+    PULSE_ASSIGN_OR_RETURN(auto figure, SeasonalIndices(y.first(std::min(y.size(), 3 * m)), static_cast<int>(m),
+                                                        multiplicative));
+    for (size_t j = 0; j < m; ++j) {
+      g.s0[j] = multiplicative ? std::max(figure[j], 0.01) : figure[j];
+      if (!std::isfinite(g.s0[j])) return Status::InvalidArgument("seasonal decomposition failed");
+    }
+    for (size_t t = 0; t < maxn; ++t) adjusted[t] = multiplicative ? y[t] / g.s0[t % m] : y[t] - g.s0[t % m];
+  }
+  if (spec.trend == Trend::kNone) {
+    for (double v : adjusted) g.l0 += v / static_cast<double>(maxn);
+  } else {
+    const LinearTrend line = FitLinearTrend(adjusted);
+    g.l0 = line.intercept, g.b0 = line.slope;
+  }
+  return g;
+}
+
+// Multiplicative seasonal states from an additive-season fit: per cycle position, the mean ratio
+// of the data to the fit's deseasonalised one-step forecast (level + trend) over the whole
+// series, normalised to mean 1.
+template <Trend T>
+std::array<double, kMaxEtsPeriod> RatioSeasonalStates(std::span<const double> y, size_t m, const EtsFit& additive) {
+  const Params p{additive.alpha, additive.beta, additive.gamma, additive.phi};
+  State x{additive.l0, additive.b0, additive.s0};
+  std::array<double, kMaxEtsPeriod> sum{}, count{}, out{};
+  size_t pos = 0;
+  for (double v : y) {
+    const double q = T == Trend::kNone ? x.l : x.l + (T == Trend::kDamped ? p.phi : 1.0) * x.b;
+    if (q > 0) sum[pos] += v / q, count[pos] += 1;
+    Step<T, SeasonType::kAdditive>(x, pos, v, p);
+    pos = Next(pos, m);
+  }
+  double mean = 0;
+  for (size_t j = 0; j < m; ++j) out[j] = count[j] > 0 ? sum[j] / count[j] : 1, mean += out[j] / static_cast<double>(m);
+  for (size_t j = 0; j < m; ++j) out[j] = std::max(0.01, out[j] / mean);
+  return out;
+}
+
+int ParameterCount(const EtsSpec& spec, size_t m) {
+  int count = 2;                                                  // alpha, l0
+  if (spec.trend != Trend::kNone) count += 2;                     // beta, b0
+  if (spec.trend == Trend::kDamped) count += 1;                   // phi
+  if (spec.season != SeasonType::kNone) count += static_cast<int>(m);  // gamma, m - 1 seasonal states
+  return count;
+}
+
+// Fits one model. `warm`, for a model with a multiplicative component, is the fit of its additive
+// counterpart (same trend, additive error, additive season where this one has a season): its
+// smoothing parameters start the search and its least-squares initial states are used - kept
+// as they are with linear states (the search then runs one pass per evaluation on a smooth
+// objective), converted to ratios s_j = 1 + s_j / l0 for a multiplicative season (where the
+// level and slope are then searched from there).
+template <ErrorType E, Trend T, SeasonType S>
+EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic, const EtsFit* warm) {
+  constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
+  constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
+  // l0, b0 solved in closed form for each evaluation
+  const bool solve_states = kLinear && !warm;
+  InitialGuess guess = heuristic;
+  if (warm) {
+    guess.l0 = warm->l0, guess.b0 = warm->b0, guess.s0 = warm->s0;
+    if constexpr (S == SeasonType::kMultiplicative)
+      guess.s0 = RatioSeasonalStates<T>(y, m, *warm);
+  }
+  std::vector<double> scratch;  // the seasonal unit response, reused by every evaluation
+  scratch.reserve(y.size());
+  const double nn = static_cast<double>(y.size());
+  double scale = 0;
+  for (double v : y) scale = std::max(scale, std::abs(v));
+
+  // Variables: alpha, [beta], [gamma], [phi], and with a multiplicative season l0, [b0].
   double start[kMaxNmDims], step[kMaxNmDims];
   size_t dims = 0;
-  start[dims] = 0.1 + 0.2 * 0.9, step[dims++] = 0.1;                     // alpha
-  if (trend != Trend::kNone) start[dims] = 0.01, step[dims++] = 0.02;      // beta
-  if (trend == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;   // phi
-
-  auto unpack = [&](const double* x, double& alpha, double& beta, double& phi) {
+  const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
+  start[dims] = alpha0, step[dims++] = 0.1;
+  if constexpr (kHasTrend) {
+    if (kSeasonal) start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
+    else start[dims] = 0.01, step[dims++] = 0.02;
+  }
+  if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
+  if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
+  if (warm) {
     size_t i = 0;
-    alpha = x[i++];
-    beta = trend != Trend::kNone ? x[i++] : 0;
-    phi = trend == Trend::kDamped ? x[i++] : 1;
+    start[i] = warm->alpha, step[i++] *= 0.25;
+    if constexpr (kHasTrend) start[i] = warm->beta, step[i++] *= 0.25;
+    if constexpr (kSeasonal) start[i] = warm->gamma, step[i++] *= 0.25;
+    if constexpr (T == Trend::kDamped) start[i] = warm->phi, step[i++] *= 0.25;
+  }
+  if constexpr (!kLinear) {
+    start[dims] = guess.l0, step[dims++] = 0.05 * std::max(std::abs(guess.l0), 1e-3 * scale);
+    if constexpr (kHasTrend) start[dims] = guess.b0, step[dims++] = 0.05 * std::max(std::abs(guess.b0), 1e-4 * scale);
+  }
+
+  auto unpack = [&](const double* x, Params& p, double& l0, double& b0) {
+    size_t i = 0;
+    p.alpha = x[i++];
+    if constexpr (kHasTrend) p.beta = x[i++];
+    if constexpr (kSeasonal) p.gamma = x[i++];
+    if constexpr (T == Trend::kDamped) p.phi = x[i++];
+    l0 = guess.l0, b0 = warm ? guess.b0 : 0;
+    if constexpr (!kLinear) {
+      l0 = x[i++];
+      if constexpr (kHasTrend) b0 = x[i++];
+    }
   };
+  auto feasible = [](const Params& p) {
+    if (p.alpha < kLower || p.alpha > kUpper) return false;
+    if (kHasTrend && (p.beta < kLower || p.beta > p.alpha)) return false;
+    if (kSeasonal && (p.gamma < kLower || p.gamma > 1 - p.alpha)) return false;
+    if (T == Trend::kDamped && (p.phi < kPhiLower || p.phi > kPhiUpper)) return false;
+    return true;
+  };
+  // Additive error: the sum of squared errors (monotone in the likelihood, what the optimiser
+  // sees in R too up to the log); multiplicative: n log(sse) + 2 sum log f.
   auto objective = [&](const double* x) {
-    double alpha, beta, phi, l0, b0;
-    unpack(x, alpha, beta, phi);
-    if (alpha < 1e-4 || alpha > 0.9999) return kInf;
-    if (trend != Trend::kNone && (beta < 1e-4 || beta > alpha)) return kInf;
-    if (trend == Trend::kDamped && (phi < 0.8 || phi > 0.98)) return kInf;
-    return ConcentratedSse(y, trend, alpha, beta, phi, &l0, &b0);
+    Params p;
+    double l0, b0;
+    unpack(x, p, l0, b0);
+    if (!feasible(p)) return kInf;
+    std::array<double, kMaxEtsPeriod> s0 = guess.s0;
+    if (solve_states) {
+      const double sse = SolveInitialStates<T, S>(y, p, m, scratch, &l0, &b0, s0);
+      if constexpr (E == ErrorType::kAdditive) return sse;
+    }
+    State state{l0, b0, s0};
+    const Likelihood lik = Run<E, T, S>(y, p, m, state);
+    if (!lik.ok) return kInf;
+    if constexpr (E == ErrorType::kAdditive) return lik.sse;
+    return nn * std::log(std::max(lik.sse, 1e-300)) + 2 * lik.sum_log;
   };
+
   NmResult best;
-  if (trend == Trend::kNone) {
-    // One parameter: golden-section search on alpha (SSE(alpha) is unimodal in practice).
+  if (dims == 1) {
+    // One parameter: golden-section search on alpha (the objective is unimodal in practice).
     best.x[0] = GoldenSectionMinimize(
         [&](double alpha) {
           const double x[kMaxNmDims] = {alpha};
           return objective(x);
         },
-        1e-4, 0.9999, 1e-7);
+        kLower, kUpper, 1e-7);
     best.value = objective(best.x.data());
   } else {
     // Relative tolerance 1e-8 as R's optim; one restart from the best point guards against
@@ -173,15 +444,295 @@ Result<EtsFit> FitEts(std::span<const double> y, Trend trend) {
     NmResult again = NelderMead(objective, dims, best.x.data(), restart_step, 2000, 1e-8);
     if (again.value < best.value) best = again;
   }
+
   EtsFit fit;
-  fit.trend = trend;
-  unpack(best.x.data(), fit.alpha, fit.beta, fit.phi);
-  ConcentratedSse(y, trend, fit.alpha, fit.beta, fit.phi, &fit.l0, &fit.b0);
-  fit.n = n;
-  fit.parameters = static_cast<int>(dims) + (trend == Trend::kNone ? 1 : 2);  // + initial states
-  fit.sse = Sse(y, trend, fit.alpha, fit.beta, fit.phi, fit.l0, fit.b0, &fit);
-  fit.sigma2 = fit.sse / static_cast<double>(n > dims ? n - dims : 1);
+  fit.spec = EtsSpec{E, T, S};
+  fit.trend = T;
+  fit.period = static_cast<int>(m);
+  Params p;
+  unpack(best.x.data(), p, fit.l0, fit.b0);
+  fit.s0 = guess.s0;
+  if (solve_states) SolveInitialStates<T, S>(y, p, m, scratch, &fit.l0, &fit.b0, fit.s0);
+  fit.alpha = p.alpha, fit.beta = p.beta, fit.gamma = p.gamma, fit.phi = p.phi;
+  State state{fit.l0, fit.b0, fit.s0};
+  const Likelihood lik = Run<E, T, S>(y, p, m, state);
+  fit.level = state.l, fit.slope = state.b;
+  for (size_t j = 0; j < m && kSeasonal; ++j) fit.season[j] = state.s[(y.size() + j) % m];
+  fit.sse = lik.sse, fit.sum_log_forecast = lik.sum_log;
+  fit.n = y.size();
+  fit.parameters = ParameterCount(fit.spec, m);
+  fit.sigma2 = fit.sse / std::max(1.0, nn - fit.parameters);
+  if (!lik.ok || !std::isfinite(fit.sse)) fit.sse = kInf;  // no feasible point: never selected
   return fit;
+}
+
+// Calls fn.template operator()<E, T, S>() for the spec's component types.
+template <ErrorType E, Trend T, class Fn>
+decltype(auto) WithSeason(SeasonType season, Fn& fn) {
+  switch (season) {
+    case SeasonType::kAdditive: return fn.template operator()<E, T, SeasonType::kAdditive>();
+    case SeasonType::kMultiplicative: return fn.template operator()<E, T, SeasonType::kMultiplicative>();
+    case SeasonType::kNone: break;
+  }
+  return fn.template operator()<E, T, SeasonType::kNone>();
+}
+template <ErrorType E, class Fn>
+decltype(auto) WithTrend(const EtsSpec& spec, Fn& fn) {
+  switch (spec.trend) {
+    case Trend::kAdditive: return WithSeason<E, Trend::kAdditive>(spec.season, fn);
+    case Trend::kDamped: return WithSeason<E, Trend::kDamped>(spec.season, fn);
+    case Trend::kNone: break;
+  }
+  return WithSeason<E, Trend::kNone>(spec.season, fn);
+}
+template <class Fn>
+decltype(auto) Dispatch(const EtsSpec& spec, Fn&& fn) {
+  if (spec.error == ErrorType::kMultiplicative) return WithTrend<ErrorType::kMultiplicative>(spec, fn);
+  return WithTrend<ErrorType::kAdditive>(spec, fn);
+}
+
+// c_j of the forecast variance: the weight of the error j steps back in the step-(j+1) forecast.
+double ErrorWeight(const EtsFit& fit, size_t j, double* phi_sum, double* phi_pow) {
+  double c = fit.alpha;
+  if (fit.trend != Trend::kNone) {
+    *phi_pow *= fit.trend == Trend::kDamped ? fit.phi : 1.0;
+    *phi_sum += *phi_pow;
+    c += fit.beta * *phi_sum;
+  }
+  if (fit.spec.season != SeasonType::kNone && j % static_cast<size_t>(fit.period) == 0) c += fit.gamma;
+  return c;
+}
+
+// Class 3 (multiplicative season): sample-path standard deviations by simulation, accumulated
+// as deviations from the point forecast (no cancellation when the spread is tiny).
+template <ErrorType E, Trend T, SeasonType S>
+void SimulateSd(const EtsFit& fit, std::span<double> sd) {
+  const size_t h = sd.size(), m = static_cast<size_t>(fit.period);
+  const double sigma = std::sqrt(fit.sigma2);
+  const Params p{fit.alpha, fit.beta, fit.gamma, fit.phi};
+  std::vector<double> sum(h, 0.0), sum2(h, 0.0);
+  for (int path = 0; path < kSimulatedPaths; ++path) {
+    CounterRng rng(0x45545333ULL, static_cast<uint32_t>(path));
+    State x{fit.level, fit.slope, {}};
+    for (size_t j = 0; j < m; ++j) x.s[j] = fit.season[j];
+    size_t pos = 0;
+    for (size_t k = 0; k < h; ++k) {
+      State probe = x;
+      const double f = Step<T, S>(probe, pos, 0.0, p);  // the forecast only; probe is discarded
+      const double eps = sigma * rng.Normal();
+      const double y = E == ErrorType::kAdditive ? f + eps : f * (1 + eps);
+      Step<T, S>(x, pos, y, p);
+      const double d = y - fit.Forecast(k + 1);
+      sum[k] += d, sum2[k] += d * d;
+      if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
+    }
+  }
+  for (size_t k = 0; k < h; ++k) {
+    const double mean = sum[k] / kSimulatedPaths;
+    sd[k] = std::sqrt(std::max(0.0, sum2[k] / kSimulatedPaths - mean * mean));
+  }
+}
+
+}  // namespace
+
+std::string EtsSpec::Name() const {
+  std::string out = "ETS(";
+  out += error == ErrorType::kAdditive ? "A," : "M,";
+  out += trend == Trend::kNone ? "N," : trend == Trend::kAdditive ? "A," : "Ad,";
+  out += season == SeasonType::kNone ? "N)" : season == SeasonType::kAdditive ? "A)" : "M)";
+  return out;
+}
+
+Result<EtsSpec> ParseEtsSpec(std::string_view name) {
+  std::string compact;
+  std::string_view body = name;
+  if (body.starts_with("ETS")) body.remove_prefix(3);
+  for (char c : body)
+    if (c != '(' && c != ')' && c != ',' && c != ' ') compact += c;
+  EtsSpec spec;
+  auto bad = [&] {
+    return Status::InvalidArgument("not an ETS model name: '" + std::string(name) +
+                                   "' (expected e.g. ETS(M,Ad,N): error A|M, trend N|A|Ad, season N|A|M)");
+  };
+  if (compact.size() < 3 || compact.size() > 4) return bad();
+  const char error = compact[0], season = compact.back();
+  const std::string trend = compact.substr(1, compact.size() - 2);
+  if (error != 'A' && error != 'M') return bad();
+  spec.error = error == 'A' ? ErrorType::kAdditive : ErrorType::kMultiplicative;
+  if (trend == "N") spec.trend = Trend::kNone;
+  else if (trend == "A") spec.trend = Trend::kAdditive;
+  else if (trend == "Ad") spec.trend = Trend::kDamped;
+  else return bad();
+  if (season == 'N') spec.season = SeasonType::kNone;
+  else if (season == 'A') spec.season = SeasonType::kAdditive;
+  else if (season == 'M') spec.season = SeasonType::kMultiplicative;
+  else return bad();
+  return spec;
+}
+
+double EtsFit::Forecast(size_t h) const {
+  double q = level;
+  if (!constant) {
+    if (trend == Trend::kAdditive) q += static_cast<double>(h) * slope;
+    if (trend == Trend::kDamped) q += phi * (1 - std::pow(phi, static_cast<double>(h))) / (1 - phi) * slope;
+  }
+  if (constant || spec.season == SeasonType::kNone) return q;
+  const double s = season[(h - 1) % static_cast<size_t>(period)];
+  return spec.season == SeasonType::kAdditive ? q + s : q * s;
+}
+
+double EtsFit::ForecastSd(size_t h) const {
+  std::vector<double> mean(h), sd(h);
+  ForecastInto(mean, sd);
+  return sd[h - 1];
+}
+
+void EtsFit::ForecastInto(std::span<double> mean, std::span<double> sd) const {
+  const size_t h = mean.size();
+  for (size_t k = 1; k <= h; ++k) mean[k - 1] = Forecast(k);
+  if (constant) {
+    std::fill(sd.begin(), sd.end(), 0.0);
+    return;
+  }
+  if (spec.season == SeasonType::kMultiplicative) {
+    Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { SimulateSd<E, T, S>(*this, sd); });
+    return;
+  }
+  double phi_sum = 0, phi_pow = 1;
+  if (spec.error == ErrorType::kAdditive) {  // class 1
+    double var = 1;
+    for (size_t k = 1; k <= h; ++k) {
+      if (k > 1) {
+        const double c = ErrorWeight(*this, k - 1, &phi_sum, &phi_pow);
+        var += c * c;
+      }
+      sd[k - 1] = std::sqrt(sigma2 * var);
+    }
+    return;
+  }
+  // Class 2: theta_1 = mu_1^2, theta_k = mu_k^2 + sigma2 sum_{j<k} c_j^2 theta_{k-j},
+  // var_k = (1 + sigma2) theta_k - mu_k^2.
+  std::vector<double> c2(h, 0.0), theta(h + 1, 0.0);
+  for (size_t j = 1; j < h; ++j) {
+    const double c = ErrorWeight(*this, j, &phi_sum, &phi_pow);
+    c2[j] = c * c;
+  }
+  for (size_t k = 1; k <= h; ++k) {
+    const double mu = mean[k - 1];
+    double acc = 0;
+    for (size_t j = 1; j < k; ++j) acc += c2[j] * theta[k - j];
+    theta[k] = mu * mu + sigma2 * acc;
+    sd[k - 1] = std::sqrt(std::max(0.0, (1 + sigma2) * theta[k] - mu * mu));
+  }
+}
+
+double EtsFit::MinusTwoLogLik() const {
+  const double nn = static_cast<double>(n);
+  return nn * (std::log(2 * M_PI * std::max(sse / nn, 1e-300)) + 1) + 2 * sum_log_forecast;
+}
+
+double EtsFit::Aicc() const {
+  if (constant || !std::isfinite(sse)) return constant ? -kInf : kInf;
+  const double nn = static_cast<double>(n), k = parameters + 1;  // + the error variance
+  const double aic = MinusTwoLogLik() + 2 * k;
+  return nn - k - 1 > 0 ? aic + 2 * k * (k + 1) / (nn - k - 1) : kInf;
+}
+
+namespace {
+
+// The model whose fit warm-starts `spec`: additive error, additive season where it has one.
+EtsSpec AdditiveCounterpart(const EtsSpec& spec) {
+  return EtsSpec{ErrorType::kAdditive, spec.trend,
+                 spec.season == SeasonType::kNone ? SeasonType::kNone : SeasonType::kAdditive};
+}
+
+Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int period, const EtsFit* warm) {
+  const size_t n = y.size();
+  const bool seasonal = spec.season != SeasonType::kNone;
+  const size_t m = seasonal ? static_cast<size_t>(std::max(period, 1)) : 1;
+  const size_t min_n = spec.trend == Trend::kNone ? 3 : 4;
+  if (n < min_n)
+    return Status::InvalidArgument(spec.Name() + " needs at least " + std::to_string(min_n) + " values, got " +
+                                   std::to_string(n));
+  if (seasonal && (period < 2 || period > kMaxEtsPeriod))
+    return Status::InvalidArgument("a seasonal ETS model needs a period of 2.." + std::to_string(kMaxEtsPeriod) +
+                                   ", got " + std::to_string(period));
+  if (seasonal && n < 3 * m)
+    return Status::InvalidArgument(spec.Name() + " needs three full cycles (" + std::to_string(3 * m) +
+                                   " values), got " + std::to_string(n));
+  double lo = kInf, hi = -kInf;
+  for (double v : y) {
+    if (!std::isfinite(v)) return Status::InvalidArgument("the series has a NaN or infinite value");
+    lo = std::min(lo, v), hi = std::max(hi, v);
+  }
+  const bool multiplicative = spec.error == ErrorType::kMultiplicative || spec.season == SeasonType::kMultiplicative;
+  if (multiplicative && !(lo > 0))
+    return Status::InvalidArgument(spec.Name() + " needs positive values; the series has " + std::to_string(lo));
+  if (hi - lo <= 1e-12 * std::max(1.0, std::abs(hi))) {
+    // Constant: every model forecasts the value with certainty; the optimiser has nothing to fit.
+    EtsFit fit;
+    fit.spec = spec, fit.trend = spec.trend, fit.period = static_cast<int>(m);
+    fit.level = fit.l0 = y[0];
+    fit.n = n, fit.parameters = ParameterCount(spec, m), fit.constant = true;
+    return fit;
+  }
+  PULSE_ASSIGN_OR_RETURN(InitialGuess guess, GuessInitialStates(y, spec, m));
+  const EtsSpec counterpart = AdditiveCounterpart(spec);
+  std::optional<EtsFit> additive;
+  if (spec.error == ErrorType::kAdditive && spec.season != SeasonType::kMultiplicative) {
+    warm = nullptr;
+  } else if (!warm) {
+    additive = Dispatch(counterpart, [&]<ErrorType E, Trend T, SeasonType S>() {
+      return FitTyped<E, T, S>(y, m, guess, nullptr);
+    });
+    warm = &*additive;
+  }
+  EtsFit fit = Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, warm); });
+  if (!std::isfinite(fit.sse))
+    return Status::InvalidArgument(spec.Name() + ": no parameters give positive forecasts for this series");
+  return fit;
+}
+
+}  // namespace
+
+Result<EtsFit> FitEts(std::span<const double> y, EtsSpec spec, int period) {
+  return FitWithWarmStart(y, spec, period, nullptr);
+}
+
+std::vector<EtsSpec> EtsCandidates(std::span<const double> y, int period) {
+  bool positive = true;
+  for (double v : y) positive = positive && v > 0;
+  const bool seasonal = period >= 2 && period <= kMaxEtsPeriod && y.size() >= 3 * static_cast<size_t>(period);
+  std::vector<EtsSpec> out;
+  for (ErrorType error : {ErrorType::kAdditive, ErrorType::kMultiplicative}) {
+    if (error == ErrorType::kMultiplicative && !positive) continue;
+    for (Trend trend : {Trend::kNone, Trend::kAdditive, Trend::kDamped})
+      for (SeasonType season : {SeasonType::kNone, SeasonType::kAdditive, SeasonType::kMultiplicative}) {
+        if (season != SeasonType::kNone && !seasonal) continue;
+        if (season == SeasonType::kMultiplicative && (!positive || error == ErrorType::kAdditive)) continue;
+        out.push_back(EtsSpec{error, trend, season});
+      }
+  }
+  return out;
+}
+
+Result<EtsFit> AutoEts(std::span<const double> y, int period) {
+  std::optional<EtsFit> best;
+  std::vector<EtsFit> additive;  // fits of additive models: warm starts of the multiplicative ones
+  for (const EtsSpec& spec : EtsCandidates(y, period)) {
+    const size_t m = spec.season == SeasonType::kNone ? 1 : static_cast<size_t>(period);
+    if (y.size() <= static_cast<size_t>(ParameterCount(spec, m)) + 4) continue;
+    const EtsFit* warm = nullptr;
+    for (const EtsFit& a : additive)
+      if (a.spec.trend == spec.trend && a.spec.season == AdditiveCounterpart(spec).season) warm = &a;
+    auto fit = FitWithWarmStart(y, spec, period, warm);
+    if (!fit.ok()) continue;
+    if (fit->constant) return fit;
+    if (spec.error == ErrorType::kAdditive) additive.push_back(*fit);
+    if (!best || fit->Aicc() < best->Aicc()) best = std::move(*fit);
+  }
+  if (best) return *best;
+  return FitEts(y, EtsSpec{}, 1);
 }
 
 }  // namespace pulse::forecast

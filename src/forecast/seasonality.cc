@@ -34,7 +34,7 @@ bool IsSeasonal(std::span<const double> y, int m) {
   return std::abs(acf[static_cast<size_t>(m - 1)]) > limit;
 }
 
-Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int m) {
+Result<std::vector<double>> SeasonalIndices(std::span<const double> y, int m, bool multiplicative) {
   const size_t n = y.size(), f = static_cast<size_t>(m);
   if (m < 2 || n < 2 * f) return Status::InvalidArgument("decomposition needs at least two full cycles");
   // Centred moving average: weights 1/m (odd m) or (0.5, 1, ..., 1, 0.5)/m (even m).
@@ -46,8 +46,8 @@ Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int
   for (size_t t = half; t + half < n; ++t) {
     double trend = 0;
     for (size_t k = 0; k < w.size(); ++k) trend += w[k] * y[t - half + k];
-    if (trend == 0) return Status::InvalidArgument("decomposition: zero trend");
-    sum[t % f] += y[t] / trend;
+    if (multiplicative && trend == 0) return Status::InvalidArgument("decomposition: zero trend");
+    sum[t % f] += multiplicative ? y[t] / trend : y[t] - trend;
     ++count[t % f];
   }
   std::vector<double> figure(f);
@@ -58,8 +58,12 @@ Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int
     mean += figure[i];
   }
   mean /= static_cast<double>(f);
-  for (double& v : figure) v /= mean;
+  for (double& v : figure) v = multiplicative ? v / mean : v - mean;
   return figure;
+}
+
+Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int m) {
+  return SeasonalIndices(y, m, /*multiplicative=*/true);
 }
 
 Deseasonalized Deseasonalize(std::span<const double> y, int m) {

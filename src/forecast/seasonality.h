@@ -20,6 +20,9 @@ bool IsSeasonal(std::span<const double> y, int m);
 
 // The m seasonal indices of `y` (needs at least 2m values and positive data).
 Result<std::vector<double>> MultiplicativeIndices(std::span<const double> y, int m);
+// R's decompose(type = "additive" or "multiplicative") seasonal figure: additive indices are the
+// mean detrended difference per cycle position, normalised to mean 0.
+Result<std::vector<double>> SeasonalIndices(std::span<const double> y, int m, bool multiplicative);
 
 // What the M4 benchmarks fit on: y divided by its seasonal index when seasonal (and all values are
 // positive; otherwise y unchanged, a documented fallback), and the indices

@@ -183,7 +183,8 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
                   model_b.Append("Ensemble").ok() && origin_b.Append(origin).ok() &&
                   target_b.Append(f.grid.Target(origin, step)).ok() && step_b.Append(step).ok() &&
                   mean_b.Append(mean).ok() && level_b.Append(band.level).ok() &&
-                  lower_b.Append(mean - band.multiplier * sd).ok() && upper_b.Append(mean + band.multiplier * sd).ok() &&
+                  lower_b.Append(mean - forecast::BandHalfWidth(band.multiplier, sd)).ok() &&
+                  upper_b.Append(mean + forecast::BandHalfWidth(band.multiplier, sd)).ok() &&
                   conf_b.Append(band.level).ok() && calibrated_b.Append(band.calibrated).ok() &&
                   freq_b.Append(f.grid.name).ok() && params_b.Append(params).ok() &&
                   version_b.Append(report.signals_version).ok() && created_b.Append(now).ok();
