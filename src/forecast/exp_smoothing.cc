@@ -177,50 +177,56 @@ bool SolveSymmetric(double* a, double* r, size_t k, size_t stride) {
 // e_t = a_t - l0 u_t - b0 v_t - sum_j s_j w_{t-j}, where a_t are the errors from all-zero initial
 // states and u, v, w the forecasts of the responses to a unit l0, b0 or first seasonal state.
 // The recursion treats the seasonal slots alike, so the response to slot j is w delayed by j
-// steps: three responses give the whole least-squares problem in O(n m) per evaluation. The
-// seasonal states are constrained to sum to zero (level and season are otherwise confounded),
-// as in ets. Returns the minimal sum of squared errors and sets *l0, *b0 and s0.
+// steps. The cross sums sum_t c_t (u_t, v_t, w_{t-j} for every j) for c = a, u, v, w come from
+// one backward pass of the adjoint recursion each (O(n), not O(n m)); the Gram entries
+// sum_t w_{t-i} w_{t-j} are then the lag sums less a few tail terms. The seasonal states are
+// constrained to sum to zero (level and season are otherwise confounded), as in ets. Returns the
+// minimal sum of squared errors and sets *l0, *b0 and s0.
 template <Trend T>
-double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& w,
+double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& scratch,
                              double* l0, double* b0, std::array<double, kMaxEtsPeriod>& s0) {
   constexpr bool kHasTrend = T != Trend::kNone;
   constexpr SeasonType S = SeasonType::kAdditive;
   const size_t n = y.size();
-  w.resize(n);
-  State data, u, v, ws;
-  u.l = 1, v.b = 1, ws.s[0] = 1;
-  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
-  std::array<double, kMaxEtsPeriod> aw{}, uw{}, vw{};
-  size_t w_len = n, pos = 0;  // w_t for t >= w_len has decayed to nothing (taken as 0)
-  bool responses = true;
+  scratch.resize(4 * n);
+  double* const a = scratch.data();
+  double* const u = a + n;
+  double* const v = u + n;
+  double* const w = v + n;
+  State data, ru, rv, rw;
+  ru.l = 1, rv.b = 1, rw.s[0] = 1;
+  double saa = 0;
+  size_t pos = 0;
   for (size_t t = 0; t < n; ++t) {
-    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
-    saa += a * a;
-    if (responses) {
-      const double fu = Step<T, S>(u, pos, 0.0, p), fw = Step<T, S>(ws, pos, 0.0, p);
-      w[t] = fw;
-      sau += a * fu, suu += fu * fu;
-      double fv = 0;
-      if constexpr (kHasTrend) {
-        fv = Step<T, S>(v, pos, 0.0, p);
-        sav += a * fv, suv += fu * fv, svv += fv * fv;
-      }
-      const size_t jmax = std::min(t, m - 1);
-      for (size_t j = 0; j <= jmax; ++j) {
-        const double wj = w[t - j];
-        aw[j] += a * wj, uw[j] += fu * wj;
-        if constexpr (kHasTrend) vw[j] += fv * wj;
-      }
-      if ((t & 15) == 15 && t + 1 >= m && ResponseNorm<T, S>(u, m) < 1e-16 * suu &&
-          (!kHasTrend || ResponseNorm<T, S>(v, m) < 1e-16 * svv) && ResponseNorm<T, S>(ws, m) < 1e-16 * suu) {
-        responses = false;
-        w_len = t + 1;
-      }
-    } else if (t < w_len + m) {
-      for (size_t j = t - w_len + 1; j < m; ++j) aw[j] += a * w[t - j];
-    }
-    if (++pos == m) pos = 0;
+    a[t] = y[t] - Step<T, S>(data, pos, y[t], p);
+    saa += a[t] * a[t];
+    u[t] = Step<T, S>(ru, pos, 0.0, p);
+    v[t] = kHasTrend ? Step<T, S>(rv, pos, 0.0, p) : 0.0;
+    w[t] = Step<T, S>(rw, pos, 0.0, p);
+    pos = Next(pos, m);
   }
+  // Adjoint of the unit-free recursion x_{t+1} = M_t x_t, f_t = C_t x_t: lambda_t = C_t' c_t +
+  // M_t' lambda_{t+1}; lambda_0 = sum_t c_t df_t/dx_0. Only l, b and the active slot change.
+  const double ph = T == Trend::kDamped ? p.phi : 1.0, al = p.alpha, be = kHasTrend ? p.beta : 0.0, ga = p.gamma;
+  State adj[4];  // inputs a, u, v, w
+  const double* inputs[4] = {a, u, v, w};
+  pos = (n - 1) % m;
+  for (size_t t = n; t-- > 0;) {
+    for (size_t k = 0; k < 4; ++k) {
+      if (!kHasTrend && k == 2) continue;
+      State& x = adj[k];
+      const double c = inputs[k][t], ll = x.l, lb = x.b, ls = x.s[pos];
+      x.l = c + (1 - al) * ll - be * lb - ga * ls;
+      if constexpr (kHasTrend) x.b = ph * (c + (1 - al) * ll + (1 - be) * lb - ga * ls);
+      x.s[pos] = c - al * ll - be * lb + (1 - ga) * ls;
+    }
+    pos = pos == 0 ? m - 1 : pos - 1;
+  }
+  const double sau = adj[0].l, sav = adj[0].b, suu = adj[1].l, suv = adj[1].b, svv = adj[2].b;
+  const auto& aw = adj[0].s;
+  const auto& uw = adj[1].s;
+  const auto& vw = adj[2].s;
+  const auto& ww = adj[3].s;
   // Normal equations over x = (l0, [b0], s_0 .. s_{m-1}).
   const size_t off = kHasTrend ? 2 : 1, k = off + m;
   constexpr size_t kMaxK = kMaxEtsPeriod + 2;
@@ -232,14 +238,13 @@ double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t 
     if constexpr (kHasTrend) nm[1][off + j] = nm[off + j][1] = vw[j];
     r[off + j] = aw[j];
   }
-  // sum_{t >= j} w_{t-i} w_{t-j} for i <= j, d = j - i: sum over k <= min(n-1-j, w_len-1-d) of w_{k+d} w_k.
+  // sum_{t >= j} w_{t-i} w_{t-j} for i <= j and d = j - i is the sum over k <= n-1-j of
+  // w_{k+d} w_k: the lag sum ww[d] (k <= n-1-d) less its last j - d terms (n >= 3m: no underflow).
   for (size_t d = 0; d < m; ++d) {
-    double sum = 0;
-    size_t next = 0;
-    for (size_t j = m; j-- > d;) {
-      const ptrdiff_t limit = std::min<ptrdiff_t>(static_cast<ptrdiff_t>(n) - 1 - static_cast<ptrdiff_t>(j),
-                                                  static_cast<ptrdiff_t>(w_len) - 1 - static_cast<ptrdiff_t>(d));
-      for (; static_cast<ptrdiff_t>(next) <= limit; ++next) sum += w[next + d] * w[next];
+    double sum = ww[d];
+    size_t end = n - 1 - d;  // sum covers k <= end
+    for (size_t j = d; j < m; ++j) {
+      for (; end > n - 1 - j; --end) sum -= w[end + d] * w[end];
       nm[off + j - d][off + j] = nm[off + j][off + j - d] = sum;
     }
   }
@@ -311,27 +316,6 @@ Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec
   return g;
 }
 
-// Multiplicative seasonal states from an additive-season fit: per cycle position, the mean ratio
-// of the data to the fit's deseasonalised one-step forecast (level + trend) over the whole
-// series, normalised to mean 1.
-template <Trend T>
-std::array<double, kMaxEtsPeriod> RatioSeasonalStates(std::span<const double> y, size_t m, const EtsFit& additive) {
-  const Params p{additive.alpha, additive.beta, additive.gamma, additive.phi};
-  State x{additive.l0, additive.b0, additive.s0};
-  std::array<double, kMaxEtsPeriod> sum{}, count{}, out{};
-  size_t pos = 0;
-  for (double v : y) {
-    const double q = T == Trend::kNone ? x.l : x.l + (T == Trend::kDamped ? p.phi : 1.0) * x.b;
-    if (q > 0) sum[pos] += v / q, count[pos] += 1;
-    Step<T, SeasonType::kAdditive>(x, pos, v, p);
-    pos = Next(pos, m);
-  }
-  double mean = 0;
-  for (size_t j = 0; j < m; ++j) out[j] = count[j] > 0 ? sum[j] / count[j] : 1, mean += out[j] / static_cast<double>(m);
-  for (size_t j = 0; j < m; ++j) out[j] = std::max(0.01, out[j] / mean);
-  return out;
-}
-
 int ParameterCount(const EtsSpec& spec, size_t m) {
   int count = 2;                                                  // alpha, l0
   if (spec.trend != Trend::kNone) count += 2;                     // beta, b0
@@ -356,7 +340,7 @@ EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heurist
   if (warm) {
     guess.l0 = warm->l0, guess.b0 = warm->b0, guess.s0 = warm->s0;
     if constexpr (S == SeasonType::kMultiplicative)
-      guess.s0 = RatioSeasonalStates<T>(y, m, *warm);
+      for (size_t j = 0; j < m; ++j) guess.s0[j] = std::max(0.01, 1 + warm->s0[j] / std::max(warm->l0, 1e-12));
   }
   std::vector<double> scratch;  // the seasonal unit response, reused by every evaluation
   scratch.reserve(y.size());
