@@ -13,7 +13,7 @@ speed ratios.
   .venv/bin/pip install -r bench/requirements.txt      # statsforecast (pinned)
   apt-get install r-cran-forecast                      # R's forecast package (optional)
   scripts/build release
-  .venv/bin/python bench/forecast_bench.py [--group Weekly] [--repeat 3]
+  .venv/bin/python bench/forecast_bench.py [--group Weekly] [--repeat 3] [--r-runs 1]
 """
 import argparse
 import csv
@@ -124,7 +124,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "m4"))
     ap.add_argument("--binary", default=str(ROOT / "build/release/bench/forecast_throughput"))
-    ap.add_argument("--no-r", action="store_true", help="skip R (its Auto run on Hourly takes minutes)")
+    ap.add_argument("--r-runs", type=int, default=None,
+                    help="run R in only the first N repeats (its Auto run on Hourly takes over 10 minutes); 0 skips R")
     args = ap.parse_args()
     train_path = Path(args.data) / f"{args.group}-train.csv"
     test_path = Path(args.data) / f"{args.group}-test.csv"
@@ -134,12 +135,13 @@ def main():
         period = PERIOD[args.group]
         runs["pulse"].append(run_pulse(train_path, test_path, args.binary, period))
         runs["statsforecast"].append(run_statsforecast(train, test, period))
-        rr = None if args.no_r else run_r(train_path, test_path, period)
+        r_runs = args.repeat if args.r_runs is None else args.r_runs
+        rr = run_r(train_path, test_path, period) if r < r_runs else None
         if rr:
             runs["R"].append(rr)
         print(f"run {r + 1}: " + json.dumps({k: v[-1] for k, v in runs.items() if v}), flush=True)
     print(f"\nM4 {args.group} subset: {len(train)} series, one core, fit + forecast + 80/95% intervals; "
-          f"medians of {args.repeat} runs")
+          f"medians of {args.repeat} runs (R: {len(runs['R'])})")
     engines = [e for e in ("pulse", "statsforecast", "R") if runs[e]]
     print(f"{'model':6s} " + " ".join(f"{e + ' s':>16s} {e + ' MASE':>12s} {e + ' sMAPE':>12s} {e + ' cov95':>11s}"
                                       for e in engines) + "  sf/pulse  R/pulse")

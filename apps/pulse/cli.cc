@@ -1,5 +1,8 @@
 #include "cli.h"
 
+#include <cstdlib>
+#include <filesystem>
+
 #include <arrow/api.h>
 
 #include <charconv>
@@ -21,6 +24,31 @@ Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
   tables.checkpoint_interval = static_cast<int>(ctx.config.GetInt("lake.checkpoint_interval"));
   tables.read_threads = tables.write_threads = static_cast<int>(ctx.config.GetInt("threads"));
   return lake::Lake::Open(ctx.config.GetString("lake.url"), s3, tables);
+}
+
+Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
+                                    const std::string& exe_path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  if (!explicit_path.empty()) {
+    if (!fs::exists(explicit_path)) return Status::NotFound(flag + ": no file '" + explicit_path + "'");
+    return explicit_path;
+  }
+  if (const char* dir = std::getenv("PULSE_DATA_DIR")) {
+    fs::path p = fs::path(dir) / name;
+    if (fs::exists(p)) return p.string();
+    return Status::NotFound("PULSE_DATA_DIR is set but has no " + name);
+  }
+  std::error_code ec;
+  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
+    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+      for (const char* sub : {"data", "shared/data", "../shared/data"}) {
+        fs::path p = dir / sub / name;
+        if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
+      }
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {

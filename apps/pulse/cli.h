@@ -29,6 +29,12 @@ struct Context {
 // Opens the lake named by the config key lake.url (S3 settings from s3.*).
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
 
+// A file shipped in the source tree's data/ folder (e.g. "us-macro-quarterly.csv",
+// "sim/rules.yaml"): `explicit_path` when given, then $PULSE_DATA_DIR/name, then data/name found by
+// walking up from the executable and from the working directory. kNotFound names what to pass.
+Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
+                                    const std::string& exe_path, const std::string& flag);
+
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> SplitCommas(const std::string& text);
 
@@ -47,5 +53,6 @@ void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code);
+void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

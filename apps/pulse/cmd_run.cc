@@ -19,35 +19,8 @@ namespace {
 
 constexpr const char* kDatasetName = "us-macro-quarterly.csv";
 
-// The bundled dataset: --data, then $PULSE_DATA_DIR, then data/ of the source tree the binary was
-// built from (found by walking up from the executable and from the working directory).
-Result<std::string> FindDataset(const std::string& explicit_path, const std::string& exe_path) {
-  namespace fs = std::filesystem;
-  if (!explicit_path.empty()) {
-    if (!fs::exists(explicit_path)) return Status::NotFound("--data: no file '" + explicit_path + "'");
-    return explicit_path;
-  }
-  if (const char* dir = std::getenv("PULSE_DATA_DIR")) {
-    fs::path p = fs::path(dir) / kDatasetName;
-    if (fs::exists(p)) return p.string();
-    return Status::NotFound("PULSE_DATA_DIR is set but has no " + std::string(kDatasetName));
-  }
-  std::error_code ec;
-  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
-    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
-      for (const char* sub : {"data", "shared/data", "../shared/data"}) {
-        fs::path p = dir / sub / kDatasetName;
-        if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
-      }
-      if (dir == dir.parent_path()) break;
-    }
-  }
-  return Status::NotFound(std::string("cannot find the bundled dataset ") + kDatasetName +
-                          "; pass --data FILE or set PULSE_DATA_DIR");
-}
-
 int Run(const Context& ctx, const std::string& data_path) {
-  auto dataset = FindDataset(data_path, ctx.exe_path);
+  auto dataset = FindBundledFile(kDatasetName, data_path, ctx.exe_path, "--data");
   if (!dataset.ok()) return Fail(dataset.status());
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());

@@ -105,6 +105,15 @@ Config Config::Defaults() {
   declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", at_least(1)});
   declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
            [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); }});
+  declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts", at_least(1)});
+  declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", at_least(1)});
+  declare({"sim.decay_rate", ConfigType::kDouble, "0.01", "Overlay decay per turn (the original's run_turn default)",
+           [](std::string_view v) {
+             const double d = std::strtod(std::string(v).c_str(), nullptr);
+             return d >= 0 && d <= 1 ? std::string() : std::string("must lie in [0, 1]");
+           }});
+  declare({"sim.symbolic", ConfigType::kBool, "false",
+           "Apply rule effects on overlays (false reproduces the original as shipped)", {}});
   return c;
 }
 

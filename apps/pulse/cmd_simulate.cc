@@ -1,0 +1,265 @@
+// pulse simulate --runs K --turns N --seed S [--rules FILE] [--catalog FILE] [--state FILE]
+//                [--fork NAME=VALUE ...] [--symbolic] [--noise X] [--quantiles 5,50,95]
+//                [--json FILE|-] [--no-lake]
+// Monte Carlo of the world state (src/sim): a summary table of the key variables at the last
+// turn on stdout (or the whole summary as JSON), the full summary in the lake's `simulations`
+// table, a progress bar on a terminal. With --fork, the same runs are repeated with the given
+// initial values and the divergence from the base is reported.
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "cli.h"
+#include "lake/s3_signer.h"
+#include "pipeline/simulation_summary.h"
+#include "sim/monte_carlo.h"
+
+namespace pulse::cli {
+namespace {
+
+struct SimulateArgs {
+  uint64_t runs = 1000;
+  uint32_t turns = 52;
+  uint64_t seed = 0;
+  std::string rules, catalog, state, json, quantiles = "5,50,95", show;
+  std::vector<std::string> forks;
+  std::optional<bool> symbolic;
+  double noise = 0.01;
+  bool no_lake = false;
+};
+
+Result<std::string> ReadText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// name=value pairs against the catalog (for --fork and --state files).
+Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string, std::string>>& pairs,
+                                        const sim::Catalog& catalog, const std::string& origin) {
+  sim::Injection out;
+  for (const auto& [name, text] : pairs) {
+    const auto slot = catalog.Find(name);
+    if (!slot) return Status::InvalidArgument(origin + ": unknown variable '" + name + "'");
+    char* end = nullptr;
+    const double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != 0 || !std::isfinite(v))
+      return Status::InvalidArgument(origin + ": '" + name + "' needs a number, got '" + text + "'");
+    out.emplace_back(*slot, v);
+  }
+  return out;
+}
+
+Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& catalog) {
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  std::vector<std::pair<std::string, std::string>> pairs;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return Status::ParseError(path + ": a state file is a map of name: value");
+    for (const auto& kv : root) {
+      if (!kv.second.IsScalar())
+        return Status::ParseError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": '" +
+                                  kv.first.Scalar() + "' needs a number");
+      pairs.emplace_back(kv.first.Scalar(), kv.second.Scalar());
+    }
+  } catch (const YAML::ParserException& e) {
+    return Status::ParseError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return ParseAssignments(pairs, catalog, path);
+}
+
+Result<std::vector<double>> ParsePercentages(const std::string& text) {
+  std::vector<double> out;
+  for (const auto& item : SplitCommas(text)) {
+    char* end = nullptr;
+    const double v = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != 0 || !(v > 0 && v < 100))
+      return Status::InvalidArgument("--quantiles expects percentages in (0, 100), got '" + item + "'");
+    out.push_back(v / 100);
+  }
+  return out;
+}
+
+int Simulate(const SimulateArgs& args, const Context& ctx) {
+  if (args.runs == 0 || args.runs > static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs")))
+    return Fail(Status::InvalidArgument("--runs must be 1.." + std::to_string(ctx.config.GetInt("sim.max_runs")) +
+                                        " (config sim.max_runs), got " + std::to_string(args.runs)));
+  if (args.turns == 0 || args.turns > static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns")))
+    return Fail(Status::InvalidArgument("--turns must be 1.." + std::to_string(ctx.config.GetInt("sim.max_turns")) +
+                                        " (config sim.max_turns), got " + std::to_string(args.turns)));
+  auto catalog_path = FindBundledFile("sim/catalog.yaml", args.catalog, ctx.exe_path, "--catalog");
+  if (!catalog_path.ok()) return Fail(catalog_path.status());
+  auto rules_path = FindBundledFile("sim/rules.yaml", args.rules, ctx.exe_path, "--rules");
+  if (!rules_path.ok()) return Fail(rules_path.status());
+  auto catalog_text = ReadText(*catalog_path);
+  if (!catalog_text.ok()) return Fail(catalog_text.status());
+  auto catalog = sim::Catalog::Parse(*catalog_text, *catalog_path);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto rules_text = ReadText(*rules_path);
+  if (!rules_text.ok()) return Fail(rules_text.status());
+  auto rules = sim::ParseRules(*rules_text, *rules_path, *catalog);
+  if (!rules.ok()) return Fail(rules.status());
+  std::vector<double> initial = catalog->Initial();
+  std::string state_text;
+  if (!args.state.empty()) {
+    auto state = LoadState(args.state, *catalog);
+    if (!state.ok()) return Fail(state.status());
+    for (const auto& [slot, v] : *state) initial[slot] = v, state_text += std::to_string(slot) + "=" + std::to_string(v) + ";";
+  }
+  std::vector<std::pair<std::string, std::string>> fork_pairs;
+  for (const auto& f : args.forks) {
+    const auto eq = f.find('=');
+    if (eq == std::string::npos) return Fail(Status::InvalidArgument("--fork expects name=value, got '" + f + "'"));
+    fork_pairs.emplace_back(f.substr(0, eq), f.substr(eq + 1));
+  }
+  auto fork = ParseAssignments(fork_pairs, *catalog, "--fork");
+  if (!fork.ok()) return Fail(fork.status());
+  auto quantiles = ParsePercentages(args.quantiles);
+  if (!quantiles.ok()) return Fail(quantiles.status());
+
+  sim::TurnOptions turn;
+  turn.decay_rate = ctx.config.GetDouble("sim.decay_rate");
+  turn.symbolic = args.symbolic.value_or(ctx.config.GetBool("sim.symbolic"));
+  sim::TurnEngine engine(*catalog, *rules, turn);
+  sim::MonteCarloOptions options;
+  options.runs = args.runs, options.turns = args.turns, options.seed = args.seed;
+  options.threads = static_cast<int>(ctx.config.GetInt("threads"));
+  options.quantiles = *quantiles;
+  options.noise_scale = args.noise;
+  const bool bar = isatty(STDERR_FILENO) != 0;
+  auto progress = [&](const char* label) {
+    return [bar, label](uint64_t done, uint64_t total) {
+      if (!bar) return;
+      const int width = 40, filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(total));
+      std::fprintf(stderr, "\r%s [%.*s%*s] %3d%%", label, filled, "########################################",
+                   width - filled, "", static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)));
+      if (done == total) std::fputc('\n', stderr);
+    };
+  };
+  auto base = sim::RunMonteCarlo(engine, initial, options, progress("simulate"));
+  if (!base.ok()) return Fail(base.status());
+  std::optional<sim::MonteCarloResult> forked;
+  if (!fork->empty()) {
+    auto fork_options = options;
+    fork_options.overrides = *fork;
+    auto f = sim::RunMonteCarlo(engine, initial, fork_options, progress("fork    "));
+    if (!f.ok()) return Fail(f.status());
+    forked = std::move(*f);
+  }
+
+  const std::string rules_sha = lake::s3::Sha256Hex(*rules_text);
+  const std::string sim_id = pipeline::SimulationId(
+      lake::s3::Sha256Hex(*catalog_text) + rules_sha + state_text + "|" + std::to_string(args.runs) + "|" +
+      std::to_string(args.turns) + "|" + std::to_string(args.seed) + "|" + std::to_string(turn.decay_rate) + "|" +
+      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise));
+  std::optional<pipeline::SimulationWrite> written;
+  if (!args.no_lake) {
+    auto lake = OpenLake(ctx);
+    if (!lake.ok()) return Fail(lake.status());
+    pipeline::SimulationRecord record{sim_id, &base->summary, *quantiles, args.runs, args.turns, args.seed,
+                                      turn.symbolic, rules_sha};
+    auto w = pipeline::WriteSimulationSummary(**lake, record);
+    if (!w.ok()) return Fail(w.status());
+    written = *w;
+  }
+
+  const auto& summary = base->summary;
+  const size_t last = summary.steps() - 1;
+  const double run_turns = static_cast<double>(args.runs) * args.turns;
+  if (!args.json.empty()) {
+    nlohmann::json vars = nlohmann::json::object();
+    for (size_t c = 0; c < summary.columns().size(); ++c) {
+      nlohmann::json mean = nlohmann::json::array(), sd = nlohmann::json::array(), qs = nlohmann::json::array();
+      for (size_t step = 0; step < summary.steps(); ++step) {
+        auto s = summary.Get(step, c, *quantiles);
+        mean.push_back(s.mean), sd.push_back(s.sd), qs.push_back(s.quantiles);
+      }
+      vars[summary.columns()[c]] = {{"mean", mean}, {"sd", sd}, {"quantiles", qs}};
+    }
+    nlohmann::json fired = nlohmann::json::object();
+    for (size_t i = 0; i < rules->rules.size(); ++i) fired[rules->rules[i].id] = base->rule_fired[i];
+    nlohmann::json out = {{"sim_id", sim_id}, {"runs", args.runs}, {"turns", args.turns}, {"seed", args.seed},
+                          {"symbolic", turn.symbolic}, {"decay_rate", turn.decay_rate}, {"noise", args.noise},
+                          {"quantile_levels", *quantiles}, {"seconds", base->seconds},
+                          {"run_turns_per_second", run_turns / std::max(base->seconds, 1e-9)},
+                          {"rule_run_turns_fired", fired}, {"variables", vars}};
+    if (forked) {
+      nlohmann::json divergence = nlohmann::json::object();
+      for (size_t c = 0; c < summary.columns().size(); ++c) {
+        const double d = forked->summary.Get(last, c, {}).mean - summary.Get(last, c, {}).mean;
+        if (d != 0) divergence[summary.columns()[c]] = std::round(d * 1000) / 1000;
+      }
+      out["fork"] = {{"overrides", args.forks}, {"divergence_at_last_turn", divergence}};
+    }
+    if (written) out["lake"] = {{"table", "simulations"}, {"version", written->version}, {"rows", written->rows},
+                                {"duplicate", written->duplicate}};
+    if (args.json == "-") {
+      std::puts(out.dump(1).c_str());
+    } else {
+      std::ofstream f(args.json);
+      f << out.dump(1) << "\n";
+      if (!f) return Fail(Status::IoError("cannot write '" + args.json + "'"));
+    }
+    if (args.json == "-") return kExitOk;
+  }
+  // Table of the overlays, drivers and metrics (or --show names) at the last turn.
+  std::vector<size_t> shown;
+  const auto show = SplitCommas(args.show);
+  for (size_t c = 0; c < summary.columns().size(); ++c) {
+    const std::string& name = summary.columns()[c];
+    const bool pick = show.empty() ? (c >= catalog->size() || (*catalog)[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
+                                      (*catalog)[static_cast<uint32_t>(c)].type == "driver")
+                                   : std::find(show.begin(), show.end(), name) != show.end();
+    if (pick) shown.push_back(c);
+  }
+  std::printf("%llu runs x %u turns, seed %llu, symbolic %s: %.3f s (%.0f run-turns/s)\n",
+              static_cast<unsigned long long>(args.runs), args.turns, static_cast<unsigned long long>(args.seed),
+              turn.symbolic ? "on" : "off", base->seconds, run_turns / std::max(base->seconds, 1e-9));
+  std::printf("%-26s %12s %12s", "variable (last turn)", "mean", "sd");
+  for (double q : *quantiles) std::printf(" %11s%g", "p", q * 100);
+  if (forked) std::printf(" %12s", "fork - base");
+  std::printf("\n");
+  for (size_t c : shown) {
+    auto s = summary.Get(last, c, *quantiles);
+    std::printf("%-26s %12.6g %12.6g", summary.columns()[c].c_str(), s.mean, s.sd);
+    for (double v : s.quantiles) std::printf(" %12.6g", v);
+    if (forked) std::printf(" %12.3f", forked->summary.Get(last, c, {}).mean - s.mean);
+    std::printf("\n");
+  }
+  if (written)
+    std::printf("summary: %lld rows in table 'simulations' (sim_id %s%s)\n", static_cast<long long>(written->rows),
+                sim_id.c_str(), written->duplicate ? ", already there" : "");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
+  auto args = std::make_shared<SimulateArgs>();
+  auto* cmd = app.add_subcommand("simulate", "Monte Carlo simulation of the world state (rules as data)");
+  cmd->add_option("--runs", args->runs, "Runs (K)")->capture_default_str();
+  cmd->add_option("--turns", args->turns, "Turns per run (N)")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Random seed (results are bit-identical for a seed)")->capture_default_str();
+  cmd->add_option("--rules", args->rules, "Rules YAML (default: the bundled data/sim/rules.yaml)");
+  cmd->add_option("--catalog", args->catalog, "Catalog YAML (default: the bundled data/sim/catalog.yaml)");
+  cmd->add_option("--state", args->state, "YAML map of initial values (name: value) replacing catalog defaults");
+  cmd->add_option("--fork", args->forks, "Counterfactual: rerun with name=value initially and report divergence");
+  cmd->add_flag("--symbolic,!--no-symbolic", args->symbolic, "Apply rule effects on overlays (config sim.symbolic)");
+  cmd->add_option("--noise", args->noise, "Noise sd as a fraction of each ranged slot's width; 0 = deterministic")
+      ->capture_default_str();
+  cmd->add_option("--quantiles", args->quantiles, "Quantiles to report, in percent")->capture_default_str();
+  cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
+  cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
+  cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
+  cmd->callback([args, &ctx, &exit_code] { exit_code = Simulate(*args, ctx); });
+}
+
+}  // namespace pulse::cli

@@ -1,0 +1,42 @@
+// Writes a Monte Carlo summary to the lake's `simulations` Delta table: one row per (step,
+// variable) with the mean, standard deviation, min, max and quantiles across runs, tagged with
+// the simulation's identity. The simulation is deterministic, so its id is a hash of everything
+// that determines it (catalog, rules, initial state, options); writing the same simulation again
+// is a no-op (Delta txn keyed by that id).
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "lake/delta_table.h"
+#include "sim/monte_carlo.h"
+
+namespace pulse::pipeline {
+
+struct SimulationRecord {
+  std::string sim_id;            // SimulationId(...)
+  const sim::Summary* summary = nullptr;
+  std::vector<double> quantiles;
+  uint64_t runs = 0;
+  uint32_t turns = 0;
+  uint64_t seed = 0;
+  bool symbolic = false;
+  std::string rules_sha256;
+};
+
+std::shared_ptr<arrow::Schema> SimulationSchema();
+
+// A stable id: the SHA-256 (hex, first 16 characters) of the given description.
+std::string SimulationId(const std::string& description);
+
+struct SimulationWrite {
+  int64_t version = 0;
+  int64_t rows = 0;
+  bool duplicate = false;  // the same simulation was already in the table
+};
+Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const SimulationRecord& record);
+
+}  // namespace pulse::pipeline

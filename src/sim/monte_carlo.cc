@@ -1,0 +1,246 @@
+#include "sim/monte_carlo.h"
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include "core/random.h"
+#include "core/thread_pool.h"
+
+namespace pulse::sim {
+namespace {
+
+constexpr double kScale = 16777216.0;       // 2^24: fixed-point resolution of the sums
+constexpr double kMaxAbs = 68719476736.0;   // 2^36: |values| beyond it saturate in the sums
+
+int64_t Quantise(double v) { return std::llround(std::clamp(v, -kMaxAbs, kMaxAbs) * kScale); }
+
+// Monotone bucket key: sign, exponent and the top 7 mantissa bits of the double.
+uint32_t BucketKey(double v) {
+  uint64_t bits = std::bit_cast<uint64_t>(v == 0 ? 0.0 : v);  // -0 and +0 share a bucket
+  bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
+  return static_cast<uint32_t>(bits >> 45);
+}
+
+}  // namespace
+
+Summary::Summary(size_t steps, std::vector<std::string> columns)
+    : steps_(steps), columns_(std::move(columns)), cells_(steps * columns_.size()) {}
+
+void Summary::Add(size_t step, size_t column, const double* values, size_t count) {
+  if (count == 0) return;
+  Cell& cell = At(step, column);
+  cell.count += count;
+  bool uniform = true;
+  for (size_t r = 1; r < count && uniform; ++r) uniform = values[r] == values[0];
+  if (uniform) {  // the common case of a deterministic slot: one bucket update
+    const Int128 q = Quantise(values[0]);
+    cell.sum += q * static_cast<Int128>(count);
+    cell.sum2 += q * q * static_cast<Int128>(count);
+    Bucket& b = cell.buckets[BucketKey(values[0])];
+    b.count += count, b.sum += q * static_cast<Int128>(count);
+    return;
+  }
+  for (size_t r = 0; r < count; ++r) {
+    const Int128 q = Quantise(values[r]);
+    cell.sum += q, cell.sum2 += q * q;
+    Bucket& b = cell.buckets[BucketKey(values[r])];
+    ++b.count, b.sum += q;
+  }
+}
+
+void Summary::Merge(const Summary& other) {
+  if (cells_.empty()) {
+    *this = other;
+    return;
+  }
+  for (size_t i = 0; i < cells_.size() && i < other.cells_.size(); ++i) {
+    Cell& a = cells_[i];
+    const Cell& b = other.cells_[i];
+    a.count += b.count, a.sum += b.sum, a.sum2 += b.sum2;
+    for (const auto& [key, bucket] : b.buckets) {
+      Bucket& into = a.buckets[key];
+      into.count += bucket.count, into.sum += bucket.sum;
+    }
+  }
+}
+
+Summary::Stats Summary::Get(size_t step, size_t column, const std::vector<double>& quantiles) const {
+  const Cell& cell = At(step, column);
+  Stats out;
+  out.count = cell.count;
+  if (cell.count == 0) return out;
+  const long double n = static_cast<long double>(cell.count);
+  const long double mean_q = static_cast<long double>(cell.sum) / n;
+  const long double var_q = std::max(0.0L, static_cast<long double>(cell.sum2) / n - mean_q * mean_q);
+  out.mean = static_cast<double>(mean_q / kScale);
+  out.sd = cell.count > 1 ? static_cast<double>(std::sqrt(var_q * n / (n - 1)) / kScale) : 0.0;
+  std::vector<std::pair<uint32_t, Bucket>> sorted(cell.buckets.begin(), cell.buckets.end());
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto value_of = [](const Bucket& b) {
+    return static_cast<double>(static_cast<long double>(b.sum) / static_cast<long double>(b.count) / kScale);
+  };
+  out.min = value_of(sorted.front().second), out.max = value_of(sorted.back().second);
+  for (double q : quantiles) {
+    // Nearest rank: the ceil(q n)-th smallest value's bucket, represented by its mean.
+    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(cell.count))));
+    uint64_t seen = 0;
+    double value = out.max;
+    for (const auto& [key, bucket] : sorted) {
+      seen += bucket.count;
+      if (seen >= rank) {
+        value = value_of(bucket);
+        break;
+      }
+    }
+    out.quantiles.push_back(value);
+  }
+  return out;
+}
+
+namespace {
+
+struct SlotNoise {
+  uint32_t slot;
+  Noise noise;
+  double lo, hi;  // clip range (infinite without one)
+};
+
+std::vector<SlotNoise> NoisySlots(const Catalog& catalog, const MonteCarloOptions& options) {
+  std::vector<SlotNoise> out;
+  for (uint32_t s = 0; s < catalog.size(); ++s) {
+    const SlotInfo& info = catalog[s];
+    SlotNoise n{s, {}, -INFINITY, INFINITY};
+    if (info.range) {
+      n.lo = info.range->first, n.hi = info.range->second;
+      const double sd = options.noise_scale * (n.hi - n.lo);
+      n.noise = {sd, sd};
+    }
+    for (const auto& [slot, noise] : options.noise_overrides)
+      if (slot == s) n.noise = noise;
+    if (n.noise.initial_sd > 0 || n.noise.turn_sd > 0) out.push_back(n);
+  }
+  return out;
+}
+
+// Tension and fragility of every run in the block, the original's formulas.
+struct Metrics {
+  std::array<std::optional<uint32_t>, 5> overlay;  // hope, despair, rage, fatigue, trust
+  explicit Metrics(const Catalog& c) {
+    const char* names[] = {"hope", "despair", "rage", "fatigue", "trust"};
+    for (size_t i = 0; i < 5; ++i) overlay[i] = c.Find(names[i]);
+  }
+  double Value(const BlockState& st, size_t i, size_t r) const {
+    return overlay[i] ? st.slot(*overlay[i])[r] : 0.5;
+  }
+  void Compute(const BlockState& st, const std::vector<uint32_t>& overlays, const std::vector<double>& before,
+               double* tension, double* fragility) const {
+    for (size_t r = 0; r < st.count(); ++r) {
+      const double h = Value(st, 0, r), d = Value(st, 1, r), g = Value(st, 2, r), f = Value(st, 3, r),
+                   t = Value(st, 4, r);
+      tension[r] = h * d + g * t + 0.5 * f * h;
+      double change = 0;
+      for (size_t o = 0; o < overlays.size(); ++o)
+        change += std::abs(st.slot(overlays[o])[r] - before[o * kBlock + r]);
+      fragility[r] = std::min(0.6 * tension[r] + 0.4 * std::min(change / 5, 1.0), 0.7);
+    }
+  }
+};
+
+}  // namespace
+
+Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vector<double>& initial,
+                                       const MonteCarloOptions& options,
+                                       const std::function<void(uint64_t, uint64_t)>& progress) {
+  const Catalog& catalog = engine.catalog();
+  if (options.runs == 0) return Status::InvalidArgument("runs must be at least 1");
+  if (options.turns == 0) return Status::InvalidArgument("turns must be at least 1");
+  if (initial.size() != catalog.size())
+    return Status::InvalidArgument("the initial state has " + std::to_string(initial.size()) + " values for " +
+                                   std::to_string(catalog.size()) + " slots");
+  for (double q : options.quantiles)
+    if (!(q > 0 && q < 1)) return Status::InvalidArgument("quantiles lie in (0, 1), got " + std::to_string(q));
+  if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
+  const auto started = std::chrono::steady_clock::now();
+
+  std::vector<std::string> columns;
+  for (const SlotInfo& s : catalog.slots()) columns.push_back(s.name);
+  const size_t tension_col = columns.size();
+  columns.push_back("tension");
+  columns.push_back("fragility");
+  std::vector<double> start = initial;
+  for (const auto& [slot, value] : options.overrides) start[slot] = value;
+  const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
+  const Metrics metrics(catalog);
+  const std::vector<uint32_t>& overlays = engine.overlays();
+
+  const uint64_t blocks = (options.runs + kBlock - 1) / kBlock;
+  ThreadPool& pool = DefaultThreadPool();
+  const size_t workers = std::max<size_t>(
+      1, std::min<uint64_t>(blocks, options.threads > 0 ? static_cast<size_t>(options.threads) : pool.size()));
+  MonteCarloResult result;
+  result.summary = Summary(options.turns + 1, columns);
+  result.rule_fired.assign(engine.rules().rules.size(), 0);
+  std::mutex mu;
+  uint64_t done = 0;
+
+  pool.ParallelFor(workers, [&](size_t w) {
+    Summary local(options.turns + 1, columns);
+    std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
+    std::vector<uint32_t> fired;
+    std::vector<double> before(overlays.size() * kBlock);
+    double tension[kBlock], fragility[kBlock];
+    for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
+      const uint64_t first = b * kBlock;
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
+      BlockState st(catalog.size(), n);
+      st.Fill(start);
+      auto shock = [&](uint32_t turn) {
+        for (size_t r = 0; r < n; ++r) {
+          const uint64_t run = first + r;
+          CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
+          for (const SlotNoise& s : noisy) {
+            const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
+            if (sd <= 0) continue;
+            double& x = st.slot(s.slot)[r];
+            x = std::clamp(x + sd * rng.Normal(), s.lo, s.hi);
+          }
+        }
+      };
+      auto record = [&](size_t step) {
+        for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
+        metrics.Compute(st, overlays, before, tension, fragility);
+        local.Add(step, tension_col, tension, n);
+        local.Add(step, tension_col + 1, fragility, n);
+      };
+      auto remember = [&] {
+        for (size_t o = 0; o < overlays.size(); ++o) std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);
+      };
+      shock(0);
+      remember();
+      record(0);
+      for (uint32_t turn = 1; turn <= options.turns; ++turn) {
+        remember();
+        const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
+        engine.Run(st, inject, &fired);
+        for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
+        shock(turn);
+        record(turn);
+      }
+      if (progress) {
+        std::lock_guard lock(mu);
+        done += n;
+        progress(done, options.runs);
+      }
+    }
+    std::lock_guard lock(mu);
+    result.summary.Merge(local);
+    for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
+  }, workers);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace pulse::sim

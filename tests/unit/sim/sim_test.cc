@@ -1,0 +1,321 @@
+// The simulation engine: the expression language (values, precedence, errors with positions),
+// catalog and rules parsing (every bad input a clear error), the turn's semantics (order,
+// clamps, the symbolic switch, mod scaling), and Monte Carlo reproducibility (bit-identical for
+// any thread count and any split; exact merges).
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/expr.h"
+#include "sim/monte_carlo.h"
+#include "sim/turn.h"
+#include "sim/world.h"
+
+namespace pulse::sim {
+namespace {
+
+constexpr const char* kCatalog = R"(
+overlays:
+  - {name: hope, default: 0.5}
+  - {name: despair, default: 0.5}
+  - {name: rage, default: 0.5}
+  - {name: fatigue, default: 0.5}
+  - {name: trust, default: 0.5}
+capital:
+  - {name: nvda, default: 0}
+  - {name: cash, default: 100000}
+variables:
+  - {name: inflation_index, type: driver, default: 0.03, range: [0, 1]}
+  - {name: energy_price_index, type: driver, default: 0.5, range: [0, 2]}
+)";
+
+constexpr const char* kRules = R"(
+rules:
+  - id: HopeTrust
+    kind: causal
+    importance: 0.8
+    when: "hope > 0.4 and fatigue < 0.7"
+    effects:
+      - {target: trust, add: "0.02"}
+  - id: TrustCapital
+    importance: 0.9
+    when: "trust > 0.45"
+    effects:
+      - {target: nvda, add: "500"}
+  - id: Sell
+    importance: 1
+    when: "inflation_index > 0.035"
+    effects:
+      - {target: nvda, add: "-1000"}
+  - id: EnergySpike
+    kind: static
+    when: "energy_price_index > 0.4"
+    effects:
+      - {target: inflation_index, add: "0.01"}
+events:
+  - id: shock
+    effects:
+      - {target: hope, add: "-0.2"}
+      - {target: energy_price_index, set: "energy_price_index * 2"}
+)";
+
+struct World {
+  Catalog catalog;
+  RuleSet rules;
+};
+
+World Load(const char* rules = kRules) {
+  auto catalog = Catalog::Parse(kCatalog, "catalog.yaml");
+  EXPECT_TRUE(catalog.ok()) << catalog.status().ToString();
+  auto parsed = ParseRules(rules, "rules.yaml", *catalog);
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  return {*catalog, *parsed};
+}
+
+double Eval(const std::string& text, std::vector<double> slots = {}) {
+  SlotResolver resolve = [](std::string_view name) -> std::optional<uint32_t> {
+    if (name == "a") return 0;
+    if (name == "b") return 1;
+    return std::nullopt;
+  };
+  auto e = Expr::Compile(text, resolve, {"t", 1, 1});
+  EXPECT_TRUE(e.ok()) << text << ": " << e.status().ToString();
+  if (!e.ok()) return NAN;
+  slots.resize(2);
+  const double* ptrs[] = {&slots[0], &slots[1]};
+  double out = 0;
+  e->Evaluate(ptrs, 1, &out);
+  return out;
+}
+
+TEST(Expr, EvaluatesWithPrecedence) {
+  EXPECT_EQ(Eval("1 + 2 * 3"), 7);
+  EXPECT_EQ(Eval("(1 + 2) * 3"), 9);
+  EXPECT_EQ(Eval("-2 * -3"), 6);
+  EXPECT_EQ(Eval("10 - 4 - 3"), 3);     // left-associative
+  EXPECT_EQ(Eval("8 / 4 / 2"), 1);
+  EXPECT_EQ(Eval("1 / 0"), 0);          // never inf
+  EXPECT_EQ(Eval("a > 0.4 and b < 0.7", {0.5, 0.6}), 1);
+  EXPECT_EQ(Eval("a > 0.4 and b < 0.7", {0.5, 0.8}), 0);
+  EXPECT_EQ(Eval("not a > 1 or b", {2, 0}), 0);
+}
+
+TEST(Expr, Functions) {
+  EXPECT_EQ(Eval("max(0, a - 0.02)", {0.01}), 0);
+  EXPECT_EQ(Eval("min(a, b)", {3, 2}), 2);
+  EXPECT_EQ(Eval("abs(-1.5)"), 1.5);
+  EXPECT_EQ(Eval("clamp(a, 0, 1)", {7}), 1);
+  EXPECT_EQ(Eval("1e-3 * 1000"), 1);
+}
+
+TEST(Expr, ErrorsNamePositionAndProblem) {
+  SlotResolver resolve = [](std::string_view name) -> std::optional<uint32_t> {
+    if (name == "hope") return 0;
+    return std::nullopt;
+  };
+  auto check = [&](const char* text, const char* fragment) {
+    auto e = Expr::Compile(text, resolve, {"rules.yaml", 7, 11});
+    ASSERT_FALSE(e.ok()) << text;
+    EXPECT_EQ(e.status().code(), StatusCode::kParseError);
+    EXPECT_NE(e.status().message().find(fragment), std::string::npos) << e.status().ToString();
+    EXPECT_NE(e.status().message().find("rules.yaml:7:"), std::string::npos) << e.status().ToString();
+  };
+  check("hope >", "expected a value");
+  check("hopez > 1", "unknown name 'hopez'");
+  check("hope > 1)", "unexpected ')'");
+  check("(hope", "expected ')'");
+  check("min(hope)", "min takes 2 arguments");
+  check("hope > 0.4.5", "bad number");
+  check("hope $ 1", "unexpected '$'");
+  check("hope < 1 < 2", "unexpected '<'");  // comparisons do not chain
+  check("", "expected a value");
+  check("__import__('os')", "unknown name '__import__'");
+  auto e = Expr::Compile("hope > zz", resolve, {"r.yaml", 3, 10});
+  EXPECT_NE(e.status().message().find("r.yaml:3:17:"), std::string::npos) << e.status().ToString();
+}
+
+TEST(World, CatalogAndRulesParse) {
+  World w = Load();
+  EXPECT_EQ(w.catalog.size(), 9u);
+  EXPECT_EQ(w.catalog[*w.catalog.Find("cash")].initial, 100000);
+  EXPECT_EQ(w.catalog[*w.catalog.Find("hope")].kind, SlotKind::kOverlay);
+  ASSERT_EQ(w.rules.rules.size(), 4u);
+  EXPECT_DOUBLE_EQ(w.rules.rules[0].Mod(), 0.4);
+  EXPECT_DOUBLE_EQ(w.rules.rules[3].Mod(), 1.0);  // static
+  EXPECT_TRUE(w.rules.FindEvent("shock"));
+}
+
+TEST(World, BadFilesAreClearErrors) {
+  auto catalog = Catalog::Parse(kCatalog, "catalog.yaml");
+  ASSERT_TRUE(catalog.ok());
+  auto rules_error = [&](const std::string& yaml, const char* fragment) {
+    auto r = ParseRules(yaml, "rules.yaml", *catalog);
+    ASSERT_FALSE(r.ok()) << yaml;
+    EXPECT_NE(r.status().message().find(fragment), std::string::npos) << r.status().ToString();
+    EXPECT_NE(r.status().message().find("rules.yaml"), std::string::npos) << r.status().ToString();
+  };
+  rules_error("rules: [", "rules.yaml:1");
+  rules_error("nothing: 1", "'rules' list");
+  rules_error("rules:\n  - {id: A, when: \"hope >\", effects: [{target: hope, add: 1}]}", "rules.yaml:2:");
+  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: nope, add: 1}]}", "unknown target 'nope'");
+  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1, set: 2}]}", "exactly one of add, set, scale");
+  rules_error("rules:\n  - {id: A, when: \"1\"}", "effects");
+  rules_error("rules:\n  - {id: A, effects: [{target: hope, add: 1}]}", "needs a 'when'");
+  rules_error("rules:\n  - {id: A, kind: magic, when: \"1\", effects: [{target: hope, add: 1}]}", "causal or static");
+  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1}]}\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1}]}", "used twice");
+  rules_error("rules:\n  - {id: A, trust: 2, when: \"1\", effects: [{target: hope, add: 1}]}", "trust in [0, 1]");
+  auto catalog_error = [&](const std::string& yaml, const char* fragment) {
+    auto c = Catalog::Parse(yaml, "catalog.yaml");
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(fragment), std::string::npos) << c.status().ToString();
+  };
+  catalog_error("overlays:\n  - {name: hope, default: 2}", "[0, 1]");
+  catalog_error("variables:\n  - {name: x, default: abc}", "must be a number");
+  catalog_error("variables:\n  - {name: x, range: [2, 1]}", "low < high");
+  catalog_error("variables:\n  - {name: x}\n  - {name: x}", "defined twice");
+  catalog_error("{}", "no slots");
+}
+
+TEST(Turn, FollowsTheOriginalsOrderAndClamps) {
+  World w = Load();
+  const uint32_t hope = *w.catalog.Find("hope"), trust = *w.catalog.Find("trust"), nvda = *w.catalog.Find("nvda"),
+                 inflation = *w.catalog.Find("inflation_index");
+  // Symbolic off (the original as shipped): overlays only decay; capital and variables move.
+  {
+    TurnEngine engine(w.catalog, w.rules, {.decay_rate = 0.01, .symbolic = false});
+    BlockState st(w.catalog.size(), 1);
+    st.Fill(w.catalog.Initial());
+    std::vector<uint32_t> fired;
+    engine.Run(st, nullptr, &fired);
+    EXPECT_DOUBLE_EQ(st.slot(hope)[0], 0.49);
+    EXPECT_DOUBLE_EQ(st.slot(trust)[0], 0.49);         // R1's +0.02*0.4 is a no-op
+    EXPECT_DOUBLE_EQ(st.slot(nvda)[0], 0.5 * 0.9 * 500);  // trust 0.49 > 0.45
+    EXPECT_DOUBLE_EQ(st.slot(inflation)[0], 0.04);     // static rule, after the causal ones
+    EXPECT_EQ(fired, (std::vector<uint32_t>{1, 1, 0, 1}));
+    // Turn 2: Sell sees the inflation the static rule raised last turn; capital floors at 0.
+    engine.Run(st, nullptr, &fired);
+    EXPECT_EQ(fired[2], 1u);
+    EXPECT_DOUBLE_EQ(st.slot(nvda)[0], 0.0);  // 225 + 225 - 500 -> 0 (the original's clamp)
+  }
+  // Symbolic on: overlay effects apply, clamped to [0, 1] per write.
+  {
+    TurnEngine engine(w.catalog, w.rules, {.decay_rate = 0.0, .symbolic = true});
+    BlockState st(w.catalog.size(), 2);
+    st.Fill(w.catalog.Initial());
+    st.slot(trust)[1] = 0.999;
+    engine.Run(st, nullptr, nullptr);
+    EXPECT_DOUBLE_EQ(st.slot(trust)[0], 0.5 + 0.008);
+    EXPECT_DOUBLE_EQ(st.slot(trust)[1], 1.0);  // 0.999 + 0.008, clamped
+  }
+  // Injection assigns before decay; overlays are clamped.
+  {
+    TurnEngine engine(w.catalog, w.rules, {.decay_rate = 0.05});
+    BlockState st(w.catalog.size(), 1);
+    st.Fill(w.catalog.Initial());
+    Injection inject = {{hope, 1.7}, {inflation, 0.2}};
+    engine.Run(st, &inject, nullptr);
+    EXPECT_DOUBLE_EQ(st.slot(hope)[0], 0.95);
+    EXPECT_DOUBLE_EQ(st.slot(inflation)[0], 0.21);
+    engine.ApplyEvent(st, *w.rules.FindEvent("shock"));
+    EXPECT_DOUBLE_EQ(st.slot(hope)[0], 0.95);  // symbolic off: the event's overlay effect is a no-op
+    EXPECT_DOUBLE_EQ(st.slot(*w.catalog.Find("energy_price_index"))[0], 1.0);
+  }
+}
+
+MonteCarloOptions Options(int threads) {
+  MonteCarloOptions o;
+  o.runs = 1000;  // four blocks, the last partial
+  o.turns = 12;
+  o.seed = 42;
+  o.threads = threads;
+  return o;
+}
+
+void ExpectSameSummary(const Summary& a, const Summary& b, const std::vector<double>& q) {
+  ASSERT_EQ(a.steps(), b.steps());
+  ASSERT_EQ(a.columns(), b.columns());
+  for (size_t step = 0; step < a.steps(); ++step)
+    for (size_t c = 0; c < a.columns().size(); ++c) {
+      auto x = a.Get(step, c, q), y = b.Get(step, c, q);
+      ASSERT_EQ(x.count, y.count);
+      ASSERT_EQ(x.mean, y.mean) << a.columns()[c] << " step " << step;
+      ASSERT_EQ(x.sd, y.sd) << a.columns()[c] << " step " << step;
+      ASSERT_EQ(x.quantiles, y.quantiles) << a.columns()[c] << " step " << step;
+    }
+}
+
+TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {.symbolic = true});
+  auto one = RunMonteCarlo(engine, w.catalog.Initial(), Options(1));
+  auto two = RunMonteCarlo(engine, w.catalog.Initial(), Options(2));
+  auto three = RunMonteCarlo(engine, w.catalog.Initial(), Options(3));
+  ASSERT_TRUE(one.ok() && two.ok() && three.ok());
+  ExpectSameSummary(one->summary, two->summary, {0.05, 0.5, 0.95});
+  ExpectSameSummary(one->summary, three->summary, {0.05, 0.5, 0.95});
+  EXPECT_EQ(one->rule_fired, two->rule_fired);
+  // The noise is real: overlays spread; a different seed gives different numbers.
+  const auto hope = one->summary.Get(12, *w.catalog.Find("hope"), {0.05, 0.95});
+  EXPECT_GT(hope.sd, 0.005);
+  EXPECT_LT(hope.quantiles[0], hope.mean);
+  EXPECT_GT(hope.quantiles[1], hope.mean);
+  auto other = Options(1);
+  other.seed = 43;
+  auto different = RunMonteCarlo(engine, w.catalog.Initial(), other);
+  EXPECT_NE(different->summary.Get(12, *w.catalog.Find("hope"), {}).mean, hope.mean);
+}
+
+TEST(MonteCarlo, SummariesMergeExactlyInAnyOrder) {
+  Summary whole(1, {"x"}), a(1, {"x"}), b(1, {"x"}), c(1, {"x"});
+  std::vector<double> values;
+  for (int i = 0; i < 3000; ++i) values.push_back(std::sin(i * 0.37) * 1e3 + 0.1 * i);
+  whole.Add(0, 0, values.data(), values.size());
+  a.Add(0, 0, values.data(), 1000);
+  b.Add(0, 0, values.data() + 1000, 1500);
+  c.Add(0, 0, values.data() + 2500, 500);
+  Summary abc, cba;
+  abc.Merge(a), abc.Merge(b), abc.Merge(c);
+  cba.Merge(c), cba.Merge(b), cba.Merge(a);
+  ExpectSameSummary(whole, abc, {0.01, 0.5, 0.99});
+  ExpectSameSummary(whole, cba, {0.01, 0.5, 0.99});
+  // And the statistics are right: the mean to the fixed-point resolution, quantiles to the
+  // bucket width (2^-7 relative).
+  double mean = 0;
+  for (double v : values) mean += v / 3000;
+  auto s = whole.Get(0, 0, {0.5});
+  EXPECT_NEAR(s.mean, mean, 1e-6);
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_NEAR(s.quantiles[0], sorted[1499], std::abs(sorted[1499]) * 0.01 + 1e-9);
+}
+
+TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {});
+  auto o = Options(2);
+  o.noise_scale = 0;
+  auto r = RunMonteCarlo(engine, w.catalog.Initial(), o);
+  ASSERT_TRUE(r.ok());
+  const auto infl = r->summary.Get(12, *w.catalog.Find("inflation_index"), {0.05, 0.95});
+  EXPECT_NEAR(infl.mean, 0.03 + 12 * 0.01, 1e-6);
+  EXPECT_EQ(infl.sd, 0);
+  EXPECT_EQ(infl.quantiles[0], infl.quantiles[1]);
+  // Counterfactual fork: same seed, overridden input.
+  auto fork = o;
+  fork.overrides = {{*w.catalog.Find("energy_price_index"), 0.1}};
+  auto f = RunMonteCarlo(engine, w.catalog.Initial(), fork);
+  EXPECT_NEAR(f->summary.Get(12, *w.catalog.Find("inflation_index"), {}).mean, 0.03, 1e-6);
+  auto bad = o;
+  bad.runs = 0;
+  EXPECT_EQ(RunMonteCarlo(engine, w.catalog.Initial(), bad).status().code(), StatusCode::kInvalidArgument);
+  bad = o;
+  bad.turns = 0;
+  EXPECT_FALSE(RunMonteCarlo(engine, w.catalog.Initial(), bad).ok());
+  bad = o;
+  bad.quantiles = {1.5};
+  EXPECT_FALSE(RunMonteCarlo(engine, w.catalog.Initial(), bad).ok());
+  EXPECT_FALSE(RunMonteCarlo(engine, {1, 2}, o).ok());
+}
+
+}  // namespace
+}  // namespace pulse::sim
