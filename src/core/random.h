@@ -32,7 +32,8 @@ class CounterRng {
   }
   // Uniform in [0, 1) with 53 random bits.
   double Uniform() { return static_cast<double>(NextU64() >> 11) * 0x1.0p-53; }
-  // Standard normal (Box-Muller; both outputs of a pair are used).
+  // Standard normal (ziggurat: one 64-bit draw per value in 99% of calls; the rest rejects or
+  // samples the tail, consuming further draws of the same deterministic stream).
   double Normal();
 
  private:
@@ -45,8 +46,6 @@ class CounterRng {
   std::array<uint32_t, 4> counter_;
   std::array<uint32_t, 4> block_{};
   size_t used_ = 4;
-  bool has_spare_ = false;
-  double spare_ = 0;
 };
 
 }  // namespace pulse

@@ -26,6 +26,29 @@ uint32_t BucketKey(double v) {
 
 }  // namespace
 
+Summary::Bucket& Summary::BucketMap::operator[](uint32_t key) {
+  if (2 * (size_ + 1) > keys_.size()) Grow();
+  const size_t mask = keys_.size() - 1;
+  for (size_t i = (key * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
+    if (keys_[i] == key) return values_[i];
+    if (keys_[i] == kEmpty) {
+      keys_[i] = key;
+      ++size_;
+      return values_[i];
+    }
+  }
+}
+
+void Summary::BucketMap::Grow() {
+  std::vector<uint32_t> keys = std::move(keys_);
+  std::vector<Bucket> values = std::move(values_);
+  keys_.assign(std::max<size_t>(16, keys.size() * 2), kEmpty);
+  values_.assign(keys_.size(), Bucket{});
+  size_ = 0;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (keys[i] != kEmpty) (*this)[keys[i]] = values[i];
+}
+
 Summary::Summary(size_t steps, std::vector<std::string> columns)
     : steps_(steps), columns_(std::move(columns)), cells_(steps * columns_.size()) {}
 
@@ -60,10 +83,10 @@ void Summary::Merge(const Summary& other) {
     Cell& a = cells_[i];
     const Cell& b = other.cells_[i];
     a.count += b.count, a.sum += b.sum, a.sum2 += b.sum2;
-    for (const auto& [key, bucket] : b.buckets) {
+    b.buckets.ForEach([&](uint32_t key, const Bucket& bucket) {
       Bucket& into = a.buckets[key];
       into.count += bucket.count, into.sum += bucket.sum;
-    }
+    });
   }
 }
 
@@ -77,7 +100,8 @@ Summary::Stats Summary::Get(size_t step, size_t column, const std::vector<double
   const long double var_q = std::max(0.0L, static_cast<long double>(cell.sum2) / n - mean_q * mean_q);
   out.mean = static_cast<double>(mean_q / kScale);
   out.sd = cell.count > 1 ? static_cast<double>(std::sqrt(var_q * n / (n - 1)) / kScale) : 0.0;
-  std::vector<std::pair<uint32_t, Bucket>> sorted(cell.buckets.begin(), cell.buckets.end());
+  std::vector<std::pair<uint32_t, Bucket>> sorted;
+  cell.buckets.ForEach([&](uint32_t key, const Bucket& b) { sorted.emplace_back(key, b); });
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   auto value_of = [](const Bucket& b) {
     return static_cast<double>(static_cast<long double>(b.sum) / static_cast<long double>(b.count) / kScale);
@@ -192,10 +216,11 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
     std::vector<uint32_t> fired;
     std::vector<double> before(overlays.size() * kBlock);
     double tension[kBlock], fragility[kBlock];
+    BlockState st(catalog.size(), kBlock);
     for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
       const uint64_t first = b * kBlock;
       const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
-      BlockState st(catalog.size(), n);
+      st.SetCount(n);
       st.Fill(start);
       auto shock = [&](uint32_t turn) {
         for (size_t r = 0; r < n; ++r) {

@@ -7,6 +7,7 @@
 // structure-of-arrays, so each rule costs a few tight loops across runs.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -26,6 +27,7 @@ class BlockState {
  public:
   BlockState(size_t slots, size_t count);
   size_t count() const { return count_; }
+  void SetCount(size_t count) { count_ = std::min(count, kBlock); }
   size_t slots() const { return slots_; }
   double* slot(uint32_t s) { return data_.data() + s * kBlock; }
   const double* slot(uint32_t s) const { return data_.data() + s * kBlock; }

@@ -51,6 +51,26 @@ TEST(CounterRng, UniformAndNormalMoments) {
   EXPECT_NEAR(nsum2 / kN, 1.0, 0.01);
 }
 
+TEST(CounterRng, NormalTailsAndShape) {
+  // Probabilities of the standard normal at a few cut points (two-sided), and the fourth moment.
+  CounterRng rng(11);
+  constexpr int kN = 1000000;
+  int beyond1 = 0, beyond196 = 0, beyond3 = 0, beyond4 = 0;
+  double m4 = 0, max_abs = 0;
+  for (int i = 0; i < kN; ++i) {
+    const double z = rng.Normal(), a = std::abs(z);
+    beyond1 += a > 1, beyond196 += a > 1.959964, beyond3 += a > 3, beyond4 += a > 4;
+    m4 += z * z * z * z / kN;
+    max_abs = std::max(max_abs, a);
+  }
+  EXPECT_NEAR(beyond1 / double(kN), 0.317311, 0.002);
+  EXPECT_NEAR(beyond196 / double(kN), 0.05, 0.001);
+  EXPECT_NEAR(beyond3 / double(kN), 0.0026998, 0.0002);
+  EXPECT_NEAR(beyond4 / double(kN), 6.334e-5, 3e-5);  // the tail sampler works
+  EXPECT_NEAR(m4, 3.0, 0.05);
+  EXPECT_GT(max_abs, 4.0);
+}
+
 TEST(ThreadPool, SubmitReturnsValuesAndExceptions) {
   ThreadPool pool(2);
   auto f = pool.Submit([] { return 6 * 7; });
