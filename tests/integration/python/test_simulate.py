@@ -1,0 +1,66 @@
+"""`pulse simulate` as a user and a script see it: the JSON summary, the same numbers for any
+thread count, the lake's simulations table readable by deltalake and written once per
+simulation, counterfactual forks, and a clear error (nothing written) for every bad input."""
+import json
+
+from deltalake import DeltaTable
+
+from conftest import run_pulse
+
+
+def simulate(pulse_bin, lake, *args, check=True):
+    return run_pulse(pulse_bin, "--lake", lake, "simulate", *args, check=check)
+
+
+def test_summary_json_is_reproducible_and_lands_in_the_lake(pulse_bin, lake):
+    one = json.loads(simulate(pulse_bin, lake, "--runs", 700, "--turns", 8, "--seed", 5, "--json", "-",
+                              "--no-lake").stdout)
+    two = json.loads(run_pulse(pulse_bin, "--lake", lake, "--set", "threads=1", "simulate", "--runs", 700, "--turns",
+                               8, "--seed", 5, "--json", "-", "--no-lake").stdout)
+    assert one["variables"] == two["variables"]  # bit-identical for 1 thread and all cores
+    hope = one["variables"]["hope"]
+    assert len(hope["mean"]) == 9 and len(hope["quantiles"][8]) == 3
+    assert hope["quantiles"][8][0] <= hope["mean"][8] <= hope["quantiles"][8][2]
+    assert one["variables"]["inflation_index"]["mean"][8] > 0.03  # the static rule raises it
+    assert one["rule_run_turns_fired"]["R001_EnergySpike"] > 0
+
+    out = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
+    assert "table 'simulations'" in out.stdout and "hope" in out.stdout
+    rows = DeltaTable(str(lake / "simulations")).to_pyarrow_table().to_pylist()
+    assert len(rows) == 6 * (5 + 5 + 314 + 2)  # steps x (slots + tension + fragility)
+    assert {r["runs"] for r in rows} == {300}
+    again = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
+    assert "already there" in again.stdout
+    assert len(DeltaTable(str(lake / "simulations")).to_pyarrow_table()) == len(rows)
+
+
+def test_fork_reports_divergence(pulse_bin, lake):
+    out = json.loads(simulate(pulse_bin, lake, "--runs", 256, "--turns", 10, "--noise", 0, "--fork",
+                              "energy_price_index=0.1", "--json", "-", "--no-lake").stdout)
+    # Without the energy spike the static rule never raises inflation: 10 turns x 0.01 less.
+    assert out["fork"]["divergence_at_last_turn"]["inflation_index"] == -0.1
+
+
+def test_bad_inputs_are_clear_errors(pulse_bin, lake, tmp_path):
+    def fails(*args, message):
+        proc = simulate(pulse_bin, lake, *args, check=False)
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert message in proc.stderr, proc.stderr
+    bad_rules = tmp_path / "rules.yaml"
+    bad_rules.write_text("rules:\n  - id: X\n    when: \"hope >> 1\"\n    effects: [{target: hope, add: 1}]\n")
+    fails("--rules", bad_rules, message=f"{bad_rules}:3:")
+    unknown = tmp_path / "unknown.yaml"
+    unknown.write_text("rules:\n  - id: X\n    when: \"nothing > 1\"\n    effects: [{target: hope, add: 1}]\n")
+    fails("--rules", unknown, message="unknown name 'nothing'")
+    fails("--rules", tmp_path / "absent.yaml", message="absent.yaml")
+    fails("--runs", 0, message="--runs must be 1..")
+    fails("--turns", 0, message="--turns must be 1..")
+    proc = run_pulse(pulse_bin, "--lake", lake, "--set", "sim.max_runs=100", "simulate", "--runs", 101, check=False)
+    assert proc.returncode == 1 and "sim.max_runs" in proc.stderr
+    fails("--fork", "nosuch=1", message="unknown variable 'nosuch'")
+    fails("--fork", "hope=abc", message="needs a number")
+    state = tmp_path / "state.yaml"
+    state.write_text("hope: [1, 2]\n")
+    fails("--state", state, message="needs a number")
+    fails("--quantiles", "0,50", message="--quantiles")
+    assert not (lake / "simulations").exists()  # nothing half-written
