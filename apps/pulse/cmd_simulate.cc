@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -17,8 +18,12 @@
 
 #include "cli.h"
 #include "lake/s3_signer.h"
+#include "core/time.h"
+#include "ingest/file_ingest.h"
+#include "pipeline/retrodiction_history.h"
 #include "pipeline/simulation_summary.h"
 #include "sim/monte_carlo.h"
+#include "sim/retrodiction.h"
 
 namespace pulse::cli {
 namespace {
@@ -88,6 +93,39 @@ Result<std::vector<double>> ParsePercentages(const std::string& text) {
   return out;
 }
 
+// The catalog, rules and initial state a simulation starts from.
+struct World {
+  std::string catalog_text, rules_text, state_text;
+  std::unique_ptr<sim::Catalog> catalog;
+  std::unique_ptr<sim::RuleSet> rules;
+  std::vector<double> initial;
+};
+
+Result<World> LoadWorld(const SimulateArgs& args, const Context& ctx) {
+  World w;
+  PULSE_ASSIGN_OR_RETURN(std::string catalog_path, FindBundledFile("sim/catalog.yaml", args.catalog, ctx.exe_path, "--catalog"));
+  PULSE_ASSIGN_OR_RETURN(std::string rules_path, FindBundledFile("sim/rules.yaml", args.rules, ctx.exe_path, "--rules"));
+  PULSE_ASSIGN_OR_RETURN(w.catalog_text, ReadText(catalog_path));
+  PULSE_ASSIGN_OR_RETURN(auto catalog, sim::Catalog::Parse(w.catalog_text, catalog_path));
+  w.catalog = std::make_unique<sim::Catalog>(std::move(catalog));
+  PULSE_ASSIGN_OR_RETURN(w.rules_text, ReadText(rules_path));
+  PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(w.rules_text, rules_path, *w.catalog));
+  w.rules = std::make_unique<sim::RuleSet>(std::move(rules));
+  w.initial = w.catalog->Initial();
+  if (!args.state.empty()) {
+    PULSE_ASSIGN_OR_RETURN(auto state, LoadState(args.state, *w.catalog));
+    for (const auto& [slot, v] : state) w.initial[slot] = v, w.state_text += std::to_string(slot) + "=" + std::to_string(v) + ";";
+  }
+  return w;
+}
+
+sim::TurnOptions TurnOptionsFor(const SimulateArgs& args, const Context& ctx) {
+  sim::TurnOptions turn;
+  turn.decay_rate = ctx.config.GetDouble("sim.decay_rate");
+  turn.symbolic = args.symbolic.value_or(ctx.config.GetBool("sim.symbolic"));
+  return turn;
+}
+
 int Simulate(const SimulateArgs& args, const Context& ctx) {
   if (args.runs == 0 || args.runs > static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs")))
     return Fail(Status::InvalidArgument("--runs must be 1.." + std::to_string(ctx.config.GetInt("sim.max_runs")) +
@@ -95,25 +133,14 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   if (args.turns == 0 || args.turns > static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns")))
     return Fail(Status::InvalidArgument("--turns must be 1.." + std::to_string(ctx.config.GetInt("sim.max_turns")) +
                                         " (config sim.max_turns), got " + std::to_string(args.turns)));
-  auto catalog_path = FindBundledFile("sim/catalog.yaml", args.catalog, ctx.exe_path, "--catalog");
-  if (!catalog_path.ok()) return Fail(catalog_path.status());
-  auto rules_path = FindBundledFile("sim/rules.yaml", args.rules, ctx.exe_path, "--rules");
-  if (!rules_path.ok()) return Fail(rules_path.status());
-  auto catalog_text = ReadText(*catalog_path);
-  if (!catalog_text.ok()) return Fail(catalog_text.status());
-  auto catalog = sim::Catalog::Parse(*catalog_text, *catalog_path);
-  if (!catalog.ok()) return Fail(catalog.status());
-  auto rules_text = ReadText(*rules_path);
-  if (!rules_text.ok()) return Fail(rules_text.status());
-  auto rules = sim::ParseRules(*rules_text, *rules_path, *catalog);
-  if (!rules.ok()) return Fail(rules.status());
-  std::vector<double> initial = catalog->Initial();
-  std::string state_text;
-  if (!args.state.empty()) {
-    auto state = LoadState(args.state, *catalog);
-    if (!state.ok()) return Fail(state.status());
-    for (const auto& [slot, v] : *state) initial[slot] = v, state_text += std::to_string(slot) + "=" + std::to_string(v) + ";";
-  }
+  auto world = LoadWorld(args, ctx);
+  if (!world.ok()) return Fail(world.status());
+  const sim::Catalog* catalog = world->catalog.get();
+  const sim::RuleSet* rules = world->rules.get();
+  const std::vector<double>& initial = world->initial;
+  const std::string& state_text = world->state_text;
+  const std::string* catalog_text = &world->catalog_text;
+  const std::string* rules_text = &world->rules_text;
   std::vector<std::pair<std::string, std::string>> fork_pairs;
   for (const auto& f : args.forks) {
     const auto eq = f.find('=');
@@ -125,9 +152,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   auto quantiles = ParsePercentages(args.quantiles);
   if (!quantiles.ok()) return Fail(quantiles.status());
 
-  sim::TurnOptions turn;
-  turn.decay_rate = ctx.config.GetDouble("sim.decay_rate");
-  turn.symbolic = args.symbolic.value_or(ctx.config.GetBool("sim.symbolic"));
+  const sim::TurnOptions turn = TurnOptionsFor(args, ctx);
   sim::TurnEngine engine(*catalog, *rules, turn);
   sim::MonteCarloOptions options;
   options.runs = args.runs, options.turns = args.turns, options.seed = args.seed;
@@ -240,6 +265,108 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   return kExitOk;
 }
 
+struct RetroArgs {
+  std::string csv, grid = "weekly", mode = "strict", kinds, json;
+  std::vector<std::string> maps;
+};
+
+int Retrodict(const SimulateArgs& args, const RetroArgs& retro, const Context& ctx) {
+  if (retro.grid != "daily" && retro.grid != "weekly")
+    return Fail(Status::InvalidArgument("--grid is daily or weekly, got '" + retro.grid + "'"));
+  if (retro.mode != "strict" && retro.mode != "free")
+    return Fail(Status::InvalidArgument("--mode is strict or free, got '" + retro.mode + "'"));
+  std::map<std::string, pipeline::SignalMapping> mapping;
+  for (const auto& m : retro.maps) {
+    // signal=variable, optionally scaled: signal=variable/100 or signal=variable*0.01
+    const auto eq = m.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == m.size())
+      return Fail(Status::InvalidArgument("--map expects signal=variable[/divisor|*factor], got '" + m + "'"));
+    std::string target = m.substr(eq + 1);
+    double scale = 1;
+    if (const auto op = target.find_first_of("/*"); op != std::string::npos) {
+      char* end = nullptr;
+      const std::string number = target.substr(op + 1);
+      const double v = std::strtod(number.c_str(), &end);
+      if (number.empty() || *end != 0 || !std::isfinite(v) || v == 0)
+        return Fail(Status::InvalidArgument("--map: bad scale in '" + m + "'"));
+      scale = target[op] == '/' ? 1 / v : v;
+      target.resize(op);
+    }
+    mapping[m.substr(0, eq)] = {target, scale};
+  }
+  auto world = LoadWorld(args, ctx);
+  if (!world.ok()) return Fail(world.status());
+  for (const auto& [signal, target] : mapping)
+    if (!world->catalog->Find(target.variable))
+      return Fail(Status::InvalidArgument("--map: unknown variable '" + target.variable + "'"));
+  std::shared_ptr<arrow::Table> signals;
+  if (!retro.csv.empty()) {
+    ingest::IngestOptions options;
+    ingest::IngestReport parse_report;
+    auto table = ingest::ParseSignalsFile(retro.csv, options, parse_report);
+    if (!table.ok()) return Fail(table.status());
+    for (const auto& r : parse_report.rejects) std::fprintf(stderr, "%s:%lld: %s\n", retro.csv.c_str(), static_cast<long long>(r.line), r.reason.c_str());
+    if (parse_report.rejected > 0) return Fail(Status::InvalidArgument(retro.csv + ": " + std::to_string(parse_report.rejected) + " bad rows (listed above)"));
+    signals = *table;
+  } else {
+    auto lake = OpenLake(ctx);
+    if (!lake.ok()) return Fail(lake.status());
+    auto table = (*lake)->OpenTable("signals");
+    if (!table.ok()) return Fail(table.status());
+    lake::ReadOptions read{.columns = {"kind", "name", "ts", "value"}};
+    if (!retro.kinds.empty()) read.partition_filters.push_back({"kind", SplitCommas(retro.kinds)});
+    auto rows = (*table)->Read(read);
+    if (!rows.ok()) return Fail(rows.status());
+    signals = *rows;
+  }
+  std::vector<std::string> unmapped;
+  auto history = pipeline::BuildHistory(*signals, *world->catalog,
+                                        retro.grid == "daily" ? pipeline::TurnGrid::kDaily : pipeline::TurnGrid::kWeekly,
+                                        mapping, &unmapped);
+  if (!history.ok()) return Fail(history.status());
+  sim::TurnEngine engine(*world->catalog, *world->rules, TurnOptionsFor(args, ctx));
+  auto report = sim::Retrodict(engine, world->initial, *history,
+                               retro.mode == "strict" ? sim::RetroMode::kStrict : sim::RetroMode::kSeedThenFree);
+  if (!report.ok()) return Fail(report.status());
+  const sim::Catalog& catalog = *world->catalog;
+  if (!retro.json.empty()) {
+    nlohmann::json errors = nlohmann::json::object();
+    for (const auto& e : report->errors) errors[catalog[e.slot].name] = {{"count", e.count}, {"mse", e.mse}, {"mae", e.mae}};
+    nlohmann::json scores = nlohmann::json::array();
+    for (double v : report->error_score) scores.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
+    nlohmann::json out = {{"grid", retro.grid}, {"mode", retro.mode}, {"turns", report->turns},
+                          {"first", time::FormatTimestamp(history->times.front())}, {"last", time::FormatTimestamp(history->times.back())},
+                          {"variables", errors}, {"overlay_mse", report->overlay_mse},
+                          {"variable_mse", report->variable_mse}, {"capital_mse", report->capital_mse},
+                          {"total_mse", report->total_mse}, {"error_score", scores},
+                          {"misaligned_turns", report->misaligned_turns}, {"unmapped_signals", unmapped}};
+    if (retro.json == "-") {
+      std::puts(out.dump(1).c_str());
+      return kExitOk;
+    }
+    std::ofstream f(retro.json);
+    f << out.dump(1) << "\n";
+    if (!f) return Fail(Status::IoError("cannot write '" + retro.json + "'"));
+  }
+  std::printf("retrodiction, %s grid, %s mode: %zu turns from %s to %s\n", retro.grid.c_str(), retro.mode.c_str(),
+              report->turns, time::FormatTimestamp(history->times.front()).c_str(),
+              time::FormatTimestamp(history->times.back()).c_str());
+  std::printf("%-26s %8s %14s %14s\n", "variable", "count", "MSE", "MAE");
+  for (const auto& e : report->errors)
+    std::printf("%-26s %8llu %14.6g %14.6g\n", catalog[e.slot].name.c_str(), static_cast<unsigned long long>(e.count),
+                e.mse, e.mae);
+  std::printf("overlay MSE %.6g, variable MSE %.6g, capital MSE %.6g, total MSE %.6g; error score above 1.5 on %llu turns\n",
+              report->overlay_mse, report->variable_mse, report->capital_mse, report->total_mse,
+              static_cast<unsigned long long>(report->misaligned_turns));
+  if (!unmapped.empty()) {
+    std::string list;
+    for (size_t i = 0; i < unmapped.size() && i < 10; ++i) list += (i ? ", " : "") + unmapped[i];
+    std::printf("%zu signals match no variable (ignored; --map signal=variable): %s%s\n", unmapped.size(), list.c_str(),
+                unmapped.size() > 10 ? ", ..." : "");
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
@@ -259,7 +386,21 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
-  cmd->callback([args, &ctx, &exit_code] { exit_code = Simulate(*args, ctx); });
+  auto retro = std::make_shared<RetroArgs>();
+  auto* sub = cmd->add_subcommand("retrodict", "Replay observed history (lake signals or a file) and report errors");
+  sub->add_option("--csv", retro->csv, "A signals file (CSV or JSON lines: name, ts, value) instead of the lake");
+  sub->add_option("--kinds", retro->kinds, "Only these signal kinds from the lake (comma-separated)");
+  sub->add_option("--grid", retro->grid, "Turn grid: daily or weekly")->capture_default_str();
+  sub->add_option("--mode", retro->mode, "strict (inject each point, one-step-ahead) or free (seed, then run)")
+      ->capture_default_str();
+  sub->add_option("--map", retro->maps,
+                  "signal=variable[/divisor|*factor]: read a signal as a catalog variable (repeatable)");
+  sub->add_option("--json", retro->json, "Write the report as JSON to FILE ('-' for stdout)");
+  sub->callback([args, retro, &ctx, &exit_code] { exit_code = Retrodict(*args, *retro, ctx); });
+  cmd->require_subcommand(0, 1);
+  cmd->callback([args, sub, &ctx, &exit_code] {
+    if (!sub->parsed()) exit_code = Simulate(*args, ctx);
+  });
 }
 
 }  // namespace pulse::cli

@@ -64,3 +64,45 @@ def test_bad_inputs_are_clear_errors(pulse_bin, lake, tmp_path):
     fails("--state", state, message="needs a number")
     fails("--quantiles", "0,50", message="--quantiles")
     assert not (lake / "simulations").exists()  # nothing half-written
+
+
+def test_retrodict_from_a_file_and_from_the_lake(pulse_bin, lake, tmp_path):
+    history = tmp_path / "history.csv"
+    rows = ["name,ts,value"]
+    for week in range(10):  # weekly observations, inflation in percent
+        day = f"2024-01-{1 + 3 * week:02d}" if week < 10 else None
+        rows.append(f"infl,{day},3.0")
+        rows.append(f"nvda,{day},0")
+        rows.append(f"mystery,{day},1")
+    history.write_text("\n".join(rows) + "\n")
+    out = json.loads(simulate(pulse_bin, lake, "retrodict", "--csv", history, "--map", "infl=inflation_index/100",
+                              "--grid", "daily", "--json", "-").stdout)
+    assert out["turns"] == 27 and out["mode"] == "strict"
+    infl = out["variables"]["inflation_index"]
+    assert infl["count"] == 9
+    # Strict: each compared day is one step after an injected 0.03: the static rule adds 0.01 only
+    # on the first turn after an injection; unobserved days in between add more.
+    assert 0.009 < infl["mae"] < 0.031
+    assert out["unmapped_signals"] == ["mystery"]
+    free = json.loads(simulate(pulse_bin, lake, "retrodict", "--csv", history, "--map", "infl=inflation_index/100",
+                               "--grid", "daily", "--mode", "free", "--json", "-").stdout)
+    assert free["variables"]["inflation_index"]["mae"] > infl["mae"]
+
+    run_pulse(pulse_bin, "--lake", lake, "ingest", history, "--kind", "macro")
+    text = simulate(pulse_bin, lake, "retrodict", "--kinds", "macro", "--map", "infl=inflation_index/100").stdout
+    assert "inflation_index" in text and "weekly grid" in text
+
+    def fails(*args, message):
+        proc = simulate(pulse_bin, lake, "retrodict", *args, check=False)
+        assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+    fails("--csv", history, "--grid", "hourly", message="--grid is daily or weekly")
+    fails("--csv", history, "--mode", "sometimes", message="--mode is strict or free")
+    fails("--csv", history, "--map", "infl=nope", message="unknown variable 'nope'")
+    fails("--csv", history, "--map", "infl=inflation_index/0", message="bad scale")
+    fails("--csv", tmp_path / "absent.csv", message="absent.csv")
+    only_unknown = tmp_path / "unknown.csv"
+    only_unknown.write_text("name,ts,value\nmystery,2024-01-01,1\nmystery,2024-01-08,2\n")
+    fails("--csv", only_unknown, message="no signal name matches")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,ts,value\ninfl,2024-01-01,x\n")
+    fails("--csv", bad, message="bad rows")

@@ -8,6 +8,7 @@
 
 #include "sim/expr.h"
 #include "sim/monte_carlo.h"
+#include "sim/retrodiction.h"
 #include "sim/turn.h"
 #include "sim/world.h"
 
@@ -315,6 +316,49 @@ TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
   bad.quantiles = {1.5};
   EXPECT_FALSE(RunMonteCarlo(engine, w.catalog.Initial(), bad).ok());
   EXPECT_FALSE(RunMonteCarlo(engine, {1, 2}, o).ok());
+}
+
+TEST(Retrodiction, StrictIsOneStepAheadAndFreeDrifts) {
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {});
+  const uint32_t inflation = *w.catalog.Find("inflation_index"), nvda = *w.catalog.Find("nvda"),
+                 hope = *w.catalog.Find("hope");
+  // Observed: inflation flat at 0.03 (the static rule adds 0.01 a turn), nvda flat at 2000, hope 0.5.
+  History h;
+  h.slots = {inflation, nvda, hope};
+  for (int t = 0; t < 6; ++t) {
+    h.times.push_back(t * 7LL * 86400 * 1000000);
+    h.values.insert(h.values.end(), {0.03, 2000.0, t == 3 ? NAN : 0.5});
+  }
+  auto strict = Retrodict(engine, w.catalog.Initial(), h, RetroMode::kStrict);
+  ASSERT_TRUE(strict.ok()) << strict.status().ToString();
+  EXPECT_EQ(strict->turns, 5u);
+  EXPECT_EQ(strict->errors[0].count, 5u);
+  EXPECT_EQ(strict->errors[2].count, 4u);  // one unobserved point is not compared
+  EXPECT_NEAR(strict->errors[0].mse, 0.01 * 0.01, 1e-12);  // every turn: one rule step from the truth
+  // hope: one decay step (0.01) per turn, except after the unobserved point, where nothing was
+  // injected and two steps accumulate: (0.01 + 0.01 + 0.02 + 0.01) / 4.
+  EXPECT_NEAR(strict->errors[2].mae, 0.0125, 1e-12);
+  auto free = Retrodict(engine, w.catalog.Initial(), h, RetroMode::kSeedThenFree);
+  ASSERT_TRUE(free.ok());
+  // Running free, inflation drifts 0.01 further each turn: errors 0.01 .. 0.05.
+  EXPECT_NEAR(free->errors[0].mae, 0.03, 1e-12);
+  EXPECT_GT(free->errors[0].mse, strict->errors[0].mse);
+  // The original's error score: sqrt(sum of overlay sq + sum of (capital diff / 1000)^2).
+  ASSERT_EQ(free->error_score.size(), 5u);
+  EXPECT_TRUE(std::isnan(free->error_score[2]) == false);
+  EXPECT_GT(free->capital_mse, 0);
+  // Bad input.
+  History one = h;
+  one.times.resize(1);
+  one.values.resize(3);
+  EXPECT_FALSE(Retrodict(engine, w.catalog.Initial(), one, RetroMode::kStrict).ok());
+  History unordered = h;
+  std::swap(unordered.times[1], unordered.times[2]);
+  EXPECT_FALSE(Retrodict(engine, w.catalog.Initial(), unordered, RetroMode::kStrict).ok());
+  History wrong = h;
+  wrong.values.pop_back();
+  EXPECT_FALSE(Retrodict(engine, w.catalog.Initial(), wrong, RetroMode::kStrict).ok());
 }
 
 }  // namespace
