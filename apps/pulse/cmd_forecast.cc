@@ -54,6 +54,7 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
                              {"multiplier_calibrated", iv.multiplier_calibrated}});
       methods.push_back({{"method", forecast::MethodName(s.method)}, {"smape", s.smape}, {"mase", s.mase},
                          {"owa", s.owa}, {"msis_analytic", s.msis_analytic}, {"msis_calibrated", s.msis_calibrated},
+                         {"fit_seconds", s.fit_seconds},
                          {"intervals", intervals}});
     }
     nlohmann::json out = {{"series", report->series}, {"skipped", report->skipped}, {"problems", report->problems},
@@ -76,6 +77,7 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
     fields.push_back(arrow::field(std::string(name) + " model", arrow::float64()));
     fields.push_back(arrow::field(std::string(name) + " calib", arrow::float64()));
   }
+  fields.push_back(arrow::field("fit s", arrow::float64()));
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
   builders.push_back(std::make_unique<arrow::StringBuilder>());
   for (size_t i = 1; i < fields.size(); ++i) builders.push_back(std::make_unique<arrow::DoubleBuilder>());
@@ -85,6 +87,7 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
     auto put = [&](double v) { (void)static_cast<arrow::DoubleBuilder&>(*builders[c++]).Append(round3(v)); };
     put(s.smape), put(s.mase), put(s.owa), put(s.msis_analytic), put(s.msis_calibrated);
     for (const auto& iv : s.intervals) put(iv.coverage_analytic * 100), put(iv.coverage_calibrated * 100);
+    put(s.fit_seconds);
   }
   arrow::ArrayVector columns;
   for (auto& b : builders) columns.push_back(b->Finish().ValueOrDie());

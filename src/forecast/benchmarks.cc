@@ -1,5 +1,6 @@
 #include "forecast/benchmarks.h"
 
+#include <chrono>
 #include <cmath>
 
 #include "forecast/exp_smoothing.h"
@@ -65,15 +66,30 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
   for (auto& f : out) f.mean.resize(hh), f.sd.resize(hh);
   auto at = [&](Method method) -> MethodForecast& { return out[static_cast<size_t>(method)]; };
 
+  using Clock = std::chrono::steady_clock;
+  auto t = Clock::now();
+  auto lap = [&t] {
+    const auto now = Clock::now();
+    const double s = std::chrono::duration<double>(now - t).count();
+    t = now;
+    return s;
+  };
   Deseasonalized ds = Deseasonalize(y, m);
   const auto& x = ds.values;
+  const double decompose = lap();
   PULSE_ASSIGN_OR_RETURN(EtsFit ses, FitEts(x, Trend::kNone));
+  at(Method::kSes).seconds = decompose + lap();
   PULSE_ASSIGN_OR_RETURN(EtsFit holt, FitEts(x, Trend::kAdditive));
+  at(Method::kHolt).seconds = decompose + lap();
   PULSE_ASSIGN_OR_RETURN(EtsFit damped, FitEts(x, Trend::kDamped));
+  at(Method::kDamped).seconds = decompose + lap();
   PULSE_ASSIGN_OR_RETURN(auto theta, ThetaClassic(x, hh));
+  at(Method::kTheta).seconds = decompose + lap();
   const bool ets_seasonal = m <= kMaxEtsPeriod;  // else fitted on x and reseasonalised
   PULSE_ASSIGN_OR_RETURN(EtsFit ets, ets_seasonal ? AutoEts(y, m) : AutoEts(x, 1));
   ets.ForecastInto(at(Method::kEts).mean, at(Method::kEts).sd);
+  at(Method::kEts).seconds = lap() + (ets_seasonal ? 0 : decompose);
+  at(Method::kComb).seconds = at(Method::kSes).seconds + at(Method::kHolt).seconds + at(Method::kDamped).seconds - 2 * decompose;
   const double drift = (x[n - 1] - x[0]) / static_cast<double>(n - 1);
   const double naive_sd = DiffRms(y, 1, 0), snaive_sd = DiffRms(y, n > period ? period : 1, 0);
   const double naive2_sd = DiffRms(x, 1, 0), drift_sd = DiffRms(x, 1, drift);
@@ -97,6 +113,9 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
         (at(Method::kSes).sd[i] + at(Method::kHolt).sd[i] + at(Method::kDamped).sd[i]) / 3);
     if (!ets_seasonal) at(Method::kEts).mean[i] *= s, at(Method::kEts).sd[i] *= s;
   }
+  const double naive_family = lap();  // the loop above: the naive methods' only work
+  for (Method method : {Method::kNaive, Method::kSeasonalNaive}) at(method).seconds = naive_family / 4;
+  for (Method method : {Method::kNaive2, Method::kDrift}) at(method).seconds = decompose + naive_family / 4;
   return out;
 }
 

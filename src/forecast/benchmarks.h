@@ -38,6 +38,7 @@ std::string_view MethodName(Method method);
 struct MethodForecast {
   std::vector<double> mean;
   std::vector<double> sd;
+  double seconds = 0;  // time to fit and forecast this method (incl. its share of deseasonalising)
 };
 using AllForecasts = std::array<MethodForecast, kAllMethods.size()>;
 

@@ -88,6 +88,7 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
       const auto& f = r.test[k];
       const auto& y = series[i].test;
       score.smape += Smape(y, f.mean) / count;
+      score.fit_seconds += k < kMethods ? f.seconds : r.seconds;
       score.mase += Mase(y, f.mean, r.scale) / count;
       std::vector<double> lo(y.size()), hi(y.size());
       for (size_t l = 0; l < options.levels.size(); ++l) {

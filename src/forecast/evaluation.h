@@ -33,6 +33,8 @@ struct MethodScore {
   double mase = 0;
   double owa = 0;          // vs Naive2 on the same series
   double msis_analytic = 0, msis_calibrated = 0;  // at the widest level
+  double fit_seconds = 0;  // fitting + forecasting the test period, summed over series (Ensemble:
+                           // all members and both backtest windows, which it needs)
   std::vector<IntervalScore> intervals;           // one per requested level
 };
 
