@@ -240,9 +240,12 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   const auto show = SplitCommas(args.show);
   for (size_t c = 0; c < summary.columns().size(); ++c) {
     const std::string& name = summary.columns()[c];
-    const bool pick = show.empty() ? (c >= catalog->size() || (*catalog)[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
+    bool pick = show.empty() ? (c >= catalog->size() || (*catalog)[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
                                       (*catalog)[static_cast<uint32_t>(c)].type == "driver")
                                    : std::find(show.begin(), show.end(), name) != show.end();
+    // Tag and arc shares: only the labels some run carries at the last turn.
+    if (pick && c >= catalog->size() && (name.starts_with("tag.") || name.starts_with("arc.")) && show.empty())
+      pick = summary.Get(last, c, {}).mean > 0;
     if (pick) shown.push_back(c);
   }
   std::printf("%llu runs x %u turns, seed %llu, symbolic %s: %.3f s (%.0f run-turns/s)\n",

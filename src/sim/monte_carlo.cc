@@ -1,6 +1,8 @@
 #include "sim/monte_carlo.h"
 
 #include <algorithm>
+#include <array>
+#include <iterator>
 #include <bit>
 #include <chrono>
 #include <cmath>
@@ -149,7 +151,34 @@ std::vector<SlotNoise> NoisySlots(const Catalog& catalog, const MonteCarloOption
   return out;
 }
 
-// Tension and fragility of every run in the block, the original's formulas.
+// The original's symbolic state tagger (first match wins; a missing overlay reads 0.5) and
+// TrustEngine's arc labels, as indices into kTags / kArcs.
+constexpr const char* kTags[] = {"Hope Rising",   "Despair Dominant",   "Fatigue Plateau",     "Collapse Risk",
+                                 "Symbolic Drain", "Hope-Rage Conflict", "Symbolic Exhaustion", "Neutral"};
+constexpr const char* kArcs[] = {"Hope Surge", "Collapse Risk", "Rage Arc", "Fatigue Loop", "Unknown"};
+constexpr size_t kTagCount = std::size(kTags), kArcCount = std::size(kArcs);
+
+size_t StateTag(double h, double d, double r, double f) {
+  if (h > 0.7 && d < 0.3 && r < 0.4) return 0;
+  if (d > 0.7 && h < 0.3) return 1;
+  if (f > 0.7 && r < 0.4) return 2;
+  if (r > 0.65 && f > 0.55) return 3;
+  if (h < 0.25 && d < 0.25 && r < 0.25) return 4;
+  if (h > 0.6 && r > 0.6) return 5;
+  if (f > 0.6 && d > 0.6) return 6;
+  return 7;
+}
+
+size_t Arc(double h, double d, double r, double f) {
+  if (h > 0.7) return 0;
+  if (d > 0.6) return 1;
+  if (r > 0.6) return 2;
+  if (f > 0.5) return 3;
+  return 4;
+}
+
+// Tension and fragility of every run in the block, the original's formulas, and indicator
+// columns of its tag and arc (their means are the shares of runs with each label).
 struct Metrics {
   std::array<std::optional<uint32_t>, 5> overlay;  // hope, despair, rage, fatigue, trust
   explicit Metrics(const Catalog& c) {
@@ -160,10 +189,13 @@ struct Metrics {
     return overlay[i] ? st.slot(*overlay[i])[r] : 0.5;
   }
   void Compute(const BlockState& st, const std::vector<uint32_t>& overlays, const std::vector<double>& before,
-               double* tension, double* fragility) const {
+               double* tension, double* fragility, double (*tags)[kBlock], double (*arcs)[kBlock]) const {
     for (size_t r = 0; r < st.count(); ++r) {
       const double h = Value(st, 0, r), d = Value(st, 1, r), g = Value(st, 2, r), f = Value(st, 3, r),
                    t = Value(st, 4, r);
+      const size_t tag = StateTag(h, d, g, f), arc = Arc(h, d, g, f);
+      for (size_t k = 0; k < kTagCount; ++k) tags[k][r] = k == tag ? 1.0 : 0.0;
+      for (size_t k = 0; k < kArcCount; ++k) arcs[k][r] = k == arc ? 1.0 : 0.0;
       tension[r] = h * d + g * t + 0.5 * f * h;
       double change = 0;
       for (size_t o = 0; o < overlays.size(); ++o)
@@ -194,6 +226,8 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   const size_t tension_col = columns.size();
   columns.push_back("tension");
   columns.push_back("fragility");
+  for (const char* tag : kTags) columns.push_back(std::string("tag.") + tag);
+  for (const char* arc : kArcs) columns.push_back(std::string("arc.") + arc);
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
@@ -215,7 +249,7 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
     std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
     std::vector<uint32_t> fired;
     std::vector<double> before(overlays.size() * kBlock);
-    double tension[kBlock], fragility[kBlock];
+    double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
     BlockState st(catalog.size(), kBlock);
     for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
       const uint64_t first = b * kBlock;
@@ -236,9 +270,11 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
       };
       auto record = [&](size_t step) {
         for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
-        metrics.Compute(st, overlays, before, tension, fragility);
+        metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
         local.Add(step, tension_col, tension, n);
         local.Add(step, tension_col + 1, fragility, n);
+        for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
+        for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
       };
       auto remember = [&] {
         for (size_t o = 0; o < overlays.size(); ++o) std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);

@@ -10,8 +10,10 @@
 // log-bucketed histogram (relative bucket width 2^-7, each bucket with its exact count and
 // fixed-point sum) for quantiles. All of it is integer arithmetic, so summaries of any split of
 // the runs merge to bit-identical results in any order - on 1 thread, many, or across workers.
-// Two derived metrics join the slots: the original's tension h*d + r*t + 0.5*f*h and fragility
-// min(0.6 tension + 0.4 min(sum |overlay change| / 5, 1), 0.7).
+// Derived columns join the slots: the original's tension h*d + r*t + 0.5*f*h and fragility
+// min(0.6 tension + 0.4 min(sum |overlay change| / 5, 1), 0.7); and indicators of its state tag
+// ("tag.Hope Rising", ... "tag.Neutral") and arc ("arc.Hope Surge", ... "arc.Unknown"), whose
+// means are the shares of runs carrying each label at each turn.
 #pragma once
 
 #include <cstdint>
@@ -103,7 +105,7 @@ class Summary {
 };
 
 struct MonteCarloResult {
-  Summary summary;  // steps 0..turns (0 = the initial state after jitter); catalog slots, tension, fragility
+  Summary summary;  // steps 0..turns (0 = the initial state after jitter); catalog slots, then the derived columns
   std::vector<uint64_t> rule_fired;  // per rule: run-turns in which its condition held
   double seconds = 0;
 };

@@ -23,11 +23,12 @@ def test_summary_json_is_reproducible_and_lands_in_the_lake(pulse_bin, lake):
     assert hope["quantiles"][8][0] <= hope["mean"][8] <= hope["quantiles"][8][2]
     assert one["variables"]["inflation_index"]["mean"][8] > 0.03  # the static rule raises it
     assert one["rule_run_turns_fired"]["R001_EnergySpike"] > 0
+    assert one["variables"]["tag.Neutral"]["mean"][0] + one["variables"]["tag.Hope Rising"]["mean"][0] <= 1
 
     out = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
     assert "table 'simulations'" in out.stdout and "hope" in out.stdout
     rows = DeltaTable(str(lake / "simulations")).to_pyarrow_table().to_pylist()
-    assert len(rows) == 6 * (5 + 5 + 314 + 2)  # steps x (slots + tension + fragility)
+    assert len(rows) == 6 * (5 + 5 + 314 + 2 + 8 + 5)  # steps x (slots, tension, fragility, 8 tags, 5 arcs)
     assert {r["runs"] for r in rows} == {300}
     again = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
     assert "already there" in again.stdout

@@ -301,6 +301,21 @@ TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
   EXPECT_NEAR(infl.mean, 0.03 + 12 * 0.01, 1e-6);
   EXPECT_EQ(infl.sd, 0);
   EXPECT_EQ(infl.quantiles[0], infl.quantiles[1]);
+  // Tag and arc shares: every run starts at 0.5 (Neutral, arc Unknown); a fork with hopeful
+  // overlays is Hope Rising / Hope Surge in every run.
+  auto column = [&](const std::string& name) {
+    const auto& cols = r->summary.columns();
+    return static_cast<size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+  };
+  EXPECT_EQ(r->summary.Get(0, column("tag.Neutral"), {}).mean, 1.0);
+  EXPECT_EQ(r->summary.Get(0, column("arc.Unknown"), {}).mean, 1.0);
+  auto hopeful = o;
+  hopeful.overrides = {{*w.catalog.Find("hope"), 0.9}, {*w.catalog.Find("despair"), 0.1}, {*w.catalog.Find("rage"), 0.1}};
+  auto h = RunMonteCarlo(engine, w.catalog.Initial(), hopeful);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->summary.Get(1, column("tag.Hope Rising"), {}).mean, 1.0);
+  EXPECT_EQ(h->summary.Get(1, column("arc.Hope Surge"), {}).mean, 1.0);
+  EXPECT_EQ(h->summary.Get(1, column("tag.Neutral"), {}).mean, 0.0);
   // Counterfactual fork: same seed, overridden input.
   auto fork = o;
   fork.overrides = {{*w.catalog.Find("energy_price_index"), 0.1}};
