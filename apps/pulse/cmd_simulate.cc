@@ -32,7 +32,7 @@ struct SimulateArgs {
   uint64_t runs = 1000;
   uint32_t turns = 52;
   uint64_t seed = 0;
-  std::string rules, catalog, state, json, quantiles = "5,50,95", show;
+  std::string rules, catalog, state, noise_file, json, quantiles = "5,50,95", show;
   std::vector<std::string> forks;
   std::optional<bool> symbolic;
   double noise = 0.01;
@@ -79,6 +79,41 @@ Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& ca
     return Status::ParseError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return ParseAssignments(pairs, catalog, path);
+}
+
+// Per-variable noise: a YAML map  name: {initial_sd: X, turn_sd: Y}  (either key optional, 0 by
+// default), replacing the default noise of those variables.
+Result<std::vector<std::pair<uint32_t, sim::Noise>>> LoadNoise(const std::string& path, const sim::Catalog& catalog) {
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  std::vector<std::pair<uint32_t, sim::Noise>> out;
+  try {
+    YAML::Node root = YAML::Load(text);
+    if (!root.IsMap()) return Status::ParseError(path + ": a noise file is a map of name: {initial_sd, turn_sd}");
+    for (const auto& kv : root) {
+      const std::string where = path + ":" + std::to_string(kv.first.Mark().line + 1);
+      const auto slot = catalog.Find(kv.first.Scalar());
+      if (!slot) return Status::InvalidArgument(where + ": unknown variable '" + kv.first.Scalar() + "'");
+      if (!kv.second.IsMap()) return Status::ParseError(where + ": expected {initial_sd: X, turn_sd: Y}");
+      sim::Noise noise;
+      for (const auto& field : kv.second) {
+        const std::string key = field.first.Scalar();
+        double v = 0;
+        try {
+          v = field.second.as<double>();
+        } catch (const YAML::Exception&) {
+          return Status::ParseError(where + ": " + key + " needs a number");
+        }
+        if (!(v >= 0) || !std::isfinite(v)) return Status::InvalidArgument(where + ": " + key + " must be >= 0");
+        if (key == "initial_sd") noise.initial_sd = v;
+        else if (key == "turn_sd") noise.turn_sd = v;
+        else return Status::InvalidArgument(where + ": unknown key '" + key + "' (initial_sd, turn_sd)");
+      }
+      out.emplace_back(*slot, noise);
+    }
+  } catch (const YAML::ParserException& e) {
+    return Status::ParseError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  return out;
 }
 
 Result<std::vector<double>> ParsePercentages(const std::string& text) {
@@ -159,6 +194,14 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   options.threads = static_cast<int>(ctx.config.GetInt("threads"));
   options.quantiles = *quantiles;
   options.noise_scale = args.noise;
+  std::string noise_text;
+  if (!args.noise_file.empty()) {
+    auto noise = LoadNoise(args.noise_file, *catalog);
+    if (!noise.ok()) return Fail(noise.status());
+    options.noise_overrides = *noise;
+    for (const auto& [slot, n] : *noise)
+      noise_text += std::to_string(slot) + ":" + std::to_string(n.initial_sd) + "," + std::to_string(n.turn_sd) + ";";
+  }
   const bool bar = isatty(STDERR_FILENO) != 0;
   auto progress = [&](const char* label) {
     return [bar, label](uint64_t done, uint64_t total) {
@@ -184,7 +227,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   const std::string sim_id = pipeline::SimulationId(
       lake::s3::Sha256Hex(*catalog_text) + rules_sha + state_text + "|" + std::to_string(args.runs) + "|" +
       std::to_string(args.turns) + "|" + std::to_string(args.seed) + "|" + std::to_string(turn.decay_rate) + "|" +
-      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise));
+      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise) + "|" + noise_text);
   std::optional<pipeline::SimulationWrite> written;
   if (!args.no_lake) {
     auto lake = OpenLake(ctx);
@@ -385,6 +428,8 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_flag("--symbolic,!--no-symbolic", args->symbolic, "Apply rule effects on overlays (config sim.symbolic)");
   cmd->add_option("--noise", args->noise, "Noise sd as a fraction of each ranged slot's width; 0 = deterministic")
       ->capture_default_str();
+  cmd->add_option("--noise-file", args->noise_file,
+                  "YAML map name: {initial_sd: X, turn_sd: Y} overriding the default noise per variable");
   cmd->add_option("--quantiles", args->quantiles, "Quantiles to report, in percent")->capture_default_str();
   cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");

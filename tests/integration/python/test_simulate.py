@@ -35,6 +35,23 @@ def test_summary_json_is_reproducible_and_lands_in_the_lake(pulse_bin, lake):
     assert len(DeltaTable(str(lake / "simulations")).to_pyarrow_table()) == len(rows)
 
 
+def test_per_variable_noise_file(pulse_bin, lake, tmp_path):
+    noise = tmp_path / "noise.yaml"
+    # Inflation moves only through the energy rule: with both quiet it is the same in every run.
+    noise.write_text("inflation_index: {initial_sd: 0, turn_sd: 0}\nenergy_price_index: {}\nhope: {turn_sd: 0.05}\n")
+    out = json.loads(simulate(pulse_bin, lake, "--runs", 512, "--turns", 6, "--noise-file", noise, "--json", "-",
+                              "--no-lake").stdout)
+    assert out["variables"]["inflation_index"]["sd"][6] == 0  # its noise and its driver's switched off
+    assert out["variables"]["hope"]["sd"][6] > 0.05  # six shocks of sd 0.05 (clipped at 0 and 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hope: {turn_sd: -1}\n")
+    proc = simulate(pulse_bin, lake, "--noise-file", bad, "--no-lake", check=False)
+    assert proc.returncode == 1 and "must be >= 0" in proc.stderr
+    bad.write_text("nosuch: {turn_sd: 1}\n")
+    proc = simulate(pulse_bin, lake, "--noise-file", bad, "--no-lake", check=False)
+    assert proc.returncode == 1 and f"{bad}:1: unknown variable 'nosuch'" in proc.stderr
+
+
 def test_fork_reports_divergence(pulse_bin, lake):
     out = json.loads(simulate(pulse_bin, lake, "--runs", 256, "--turns", 10, "--noise", 0, "--fork",
                               "energy_price_index=0.1", "--json", "-", "--no-lake").stdout)
