@@ -36,6 +36,7 @@ struct SimulateArgs {
   std::vector<std::string> forks;
   std::optional<bool> symbolic;
   double noise = 0.01;
+  uint64_t sample_paths = 0;
   bool no_lake = false;
 };
 
@@ -194,6 +195,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   options.threads = static_cast<int>(ctx.config.GetInt("threads"));
   options.quantiles = *quantiles;
   options.noise_scale = args.noise;
+  options.sample_paths = args.sample_paths;
   std::string noise_text;
   if (!args.noise_file.empty()) {
     auto noise = LoadNoise(args.noise_file, *catalog);
@@ -228,7 +230,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
       lake::s3::Sha256Hex(*catalog_text) + rules_sha + state_text + "|" + std::to_string(args.runs) + "|" +
       std::to_string(args.turns) + "|" + std::to_string(args.seed) + "|" + std::to_string(turn.decay_rate) + "|" +
       (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise) + "|" + noise_text);
-  std::optional<pipeline::SimulationWrite> written;
+  std::optional<pipeline::SimulationWrite> written, paths_written;
   if (!args.no_lake) {
     auto lake = OpenLake(ctx);
     if (!lake.ok()) return Fail(lake.status());
@@ -237,6 +239,13 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
     auto w = pipeline::WriteSimulationSummary(**lake, record);
     if (!w.ok()) return Fail(w.status());
     written = *w;
+    if (args.sample_paths > 0) {
+      std::vector<std::string> names;
+      for (const auto& slot : catalog->slots()) names.push_back(slot.name);
+      auto p = pipeline::WriteSimulationPaths(**lake, sim_id, names, args.sample_paths, args.turns + 1, base->paths);
+      if (!p.ok()) return Fail(p.status());
+      paths_written = *p;
+    }
   }
 
   const auto& summary = base->summary;
@@ -269,6 +278,9 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
     }
     if (written) out["lake"] = {{"table", "simulations"}, {"version", written->version}, {"rows", written->rows},
                                 {"duplicate", written->duplicate}};
+    if (paths_written)
+      out["lake_paths"] = {{"table", "simulation_paths"}, {"version", paths_written->version},
+                           {"rows", paths_written->rows}, {"duplicate", paths_written->duplicate}};
     if (args.json == "-") {
       std::puts(out.dump(1).c_str());
     } else {
@@ -308,6 +320,10 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   if (written)
     std::printf("summary: %lld rows in table 'simulations' (sim_id %s%s)\n", static_cast<long long>(written->rows),
                 sim_id.c_str(), written->duplicate ? ", already there" : "");
+  if (paths_written)
+    std::printf("paths: %lld rows of %llu sampled runs in table 'simulation_paths'%s\n",
+                static_cast<long long>(paths_written->rows), static_cast<unsigned long long>(args.sample_paths),
+                paths_written->duplicate ? " (already there)" : "");
   return kExitOk;
 }
 
@@ -433,6 +449,8 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--quantiles", args->quantiles, "Quantiles to report, in percent")->capture_default_str();
   cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
+  cmd->add_option("--sample-paths", args->sample_paths,
+                  "Also write the full paths of the first S runs to the lake's simulation_paths table");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
   auto retro = std::make_shared<RetroArgs>();
   auto* sub = cmd->add_subcommand("retrodict", "Replay observed history (lake signals or a file) and report errors");

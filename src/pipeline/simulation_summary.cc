@@ -71,4 +71,44 @@ Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const Simulatio
   return SimulationWrite{commit.version, rows, commit.skipped};
 }
 
+std::shared_ptr<arrow::Schema> SimulationPathsSchema() {
+  return arrow::schema({arrow::field("sim_id", arrow::utf8(), false), arrow::field("run", arrow::int64(), false),
+                        arrow::field("step", arrow::int32(), false), arrow::field("variable", arrow::utf8(), false),
+                        arrow::field("value", arrow::float64(), false)});
+}
+
+Result<SimulationWrite> WriteSimulationPaths(lake::Lake& lake, const std::string& sim_id,
+                                             const std::vector<std::string>& variables, uint64_t runs, size_t steps,
+                                             const std::vector<double>& paths) {
+  if (paths.size() != runs * steps * variables.size())
+    return Status::InvalidArgument("paths hold " + std::to_string(paths.size()) + " values, expected " +
+                                   std::to_string(runs * steps * variables.size()));
+  arrow::StringBuilder id_b, var_b;
+  arrow::Int64Builder run_b;
+  arrow::Int32Builder step_b;
+  arrow::DoubleBuilder value_b;
+  size_t i = 0;
+  for (uint64_t run = 0; run < runs; ++run)
+    for (size_t step = 0; step < steps; ++step)
+      for (const std::string& variable : variables) {
+        bool ok = id_b.Append(sim_id).ok() && run_b.Append(static_cast<int64_t>(run)).ok() &&
+                  step_b.Append(static_cast<int32_t>(step)).ok() && var_b.Append(variable).ok() &&
+                  value_b.Append(paths[i++]).ok();
+        if (!ok) return Status::Internal("building the simulation_paths table");
+      }
+  std::vector<std::shared_ptr<arrow::Array>> cols(5);
+  arrow::ArrayBuilder* builders[] = {&id_b, &run_b, &step_b, &var_b, &value_b};
+  for (size_t c = 0; c < cols.size(); ++c)
+    if (!builders[c]->Finish(&cols[c]).ok()) return Status::Internal("building the simulation_paths table");
+  auto table = arrow::Table::Make(SimulationPathsSchema(), cols);
+  PULSE_ASSIGN_OR_RETURN(auto out, lake.OpenOrCreateTable("simulation_paths", SimulationPathsSchema(), {}));
+  lake::WriteOptions write;
+  write.app_id = "pulse-simulate-paths:" + sim_id;
+  write.app_version = 1;
+  write.operation = "SIMULATE";
+  write.operation_parameters = {{"sim_id", sim_id}, {"sampled_runs", std::to_string(runs)}};
+  PULSE_ASSIGN_OR_RETURN(auto commit, out->Append(*table, write));
+  return SimulationWrite{commit.version, table->num_rows(), commit.skipped};
+}
+
 }  // namespace pulse::pipeline

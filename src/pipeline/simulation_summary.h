@@ -39,4 +39,11 @@ struct SimulationWrite {
 };
 Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const SimulationRecord& record);
 
+// Sampled paths (sim::MonteCarloResult::paths) to the `simulation_paths` table: one row per
+// (run, step, variable) with its value, tagged with the simulation id; idempotent like the summary.
+std::shared_ptr<arrow::Schema> SimulationPathsSchema();
+Result<SimulationWrite> WriteSimulationPaths(lake::Lake& lake, const std::string& sim_id,
+                                             const std::vector<std::string>& variables, uint64_t runs, size_t steps,
+                                             const std::vector<double>& paths);
+
 }  // namespace pulse::pipeline

@@ -219,6 +219,9 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   for (double q : options.quantiles)
     if (!(q > 0 && q < 1)) return Status::InvalidArgument("quantiles lie in (0, 1), got " + std::to_string(q));
   if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
+  if (options.sample_paths > options.runs)
+    return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +
+                                   std::to_string(options.runs) + " runs");
   const auto started = std::chrono::steady_clock::now();
 
   std::vector<std::string> columns;
@@ -241,6 +244,8 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   MonteCarloResult result;
   result.summary = Summary(options.turns + 1, columns);
   result.rule_fired.assign(engine.rules().rules.size(), 0);
+  const size_t steps = options.turns + 1, slots = catalog.size();
+  result.paths.assign(options.sample_paths * steps * slots, 0.0);  // each run's rows: one writer
   std::mutex mu;
   uint64_t done = 0;
 
@@ -270,6 +275,9 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
       };
       auto record = [&](size_t step) {
         for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
+        for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run)
+          for (uint32_t s = 0; s < slots; ++s)
+            result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
         metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
         local.Add(step, tension_col, tension, n);
         local.Add(step, tension_col + 1, fragility, n);

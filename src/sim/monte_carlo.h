@@ -43,6 +43,7 @@ struct MonteCarloOptions {
   std::vector<std::pair<uint32_t, Noise>> noise_overrides;  // per slot, replacing the default
   Injection overrides;                                      // initial values that replace the state's
   std::vector<Injection> injections;                        // per turn (index = turn - 1), optional
+  uint64_t sample_paths = 0;  // keep the full paths of runs 0 .. sample_paths - 1 (<= runs)
 };
 
 // 128-bit integers (a GCC/Clang extension) for the exact sums.
@@ -107,6 +108,9 @@ class Summary {
 struct MonteCarloResult {
   Summary summary;  // steps 0..turns (0 = the initial state after jitter); catalog slots, then the derived columns
   std::vector<uint64_t> rule_fired;  // per rule: run-turns in which its condition held
+  // Sampled paths: sample_paths x (turns + 1) x catalog slots, row-major (run, step, slot). A
+  // run's path does not depend on threads or chunking, so these are reproducible too.
+  std::vector<double> paths;
   double seconds = 0;
 };
 

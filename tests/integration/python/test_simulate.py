@@ -35,6 +35,20 @@ def test_summary_json_is_reproducible_and_lands_in_the_lake(pulse_bin, lake):
     assert len(DeltaTable(str(lake / "simulations")).to_pyarrow_table()) == len(rows)
 
 
+def test_sampled_paths_match_the_summary(pulse_bin, lake):
+    out = json.loads(simulate(pulse_bin, lake, "--runs", 300, "--turns", 4, "--seed", 3, "--sample-paths", 300,
+                              "--json", "-").stdout)
+    assert out["lake_paths"]["rows"] == 300 * 5 * 324
+    rows = DeltaTable(str(lake / "simulation_paths")).to_pyarrow_table(
+        filters=[("variable", "=", "hope"), ("step", "=", 4)]).to_pylist()
+    values = [r["value"] for r in rows]
+    assert len(values) == 300 and len({r["run"] for r in rows}) == 300
+    # The summary's mean of hope at the last turn is the mean of the sampled paths (all runs sampled).
+    assert abs(sum(values) / 300 - out["variables"]["hope"]["mean"][4]) < 1e-6
+    proc = simulate(pulse_bin, lake, "--runs", 10, "--sample-paths", 11, check=False)
+    assert proc.returncode == 1 and "cannot sample 11 paths of 10 runs" in proc.stderr
+
+
 def test_per_variable_noise_file(pulse_bin, lake, tmp_path):
     noise = tmp_path / "noise.yaml"
     # Inflation moves only through the energy rule: with both quiet it is the same in every run.

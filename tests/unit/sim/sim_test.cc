@@ -248,10 +248,18 @@ void ExpectSameSummary(const Summary& a, const Summary& b, const std::vector<dou
 TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
   World w = Load();
   TurnEngine engine(w.catalog, w.rules, {.symbolic = true});
-  auto one = RunMonteCarlo(engine, w.catalog.Initial(), Options(1));
-  auto two = RunMonteCarlo(engine, w.catalog.Initial(), Options(2));
-  auto three = RunMonteCarlo(engine, w.catalog.Initial(), Options(3));
+  auto with_paths = [](int threads) {
+    auto o = Options(threads);
+    o.sample_paths = 300;  // spans two blocks
+    return o;
+  };
+  auto one = RunMonteCarlo(engine, w.catalog.Initial(), with_paths(1));
+  auto two = RunMonteCarlo(engine, w.catalog.Initial(), with_paths(2));
+  auto three = RunMonteCarlo(engine, w.catalog.Initial(), with_paths(3));
   ASSERT_TRUE(one.ok() && two.ok() && three.ok());
+  ASSERT_EQ(one->paths.size(), 300u * 13 * w.catalog.size());
+  EXPECT_EQ(one->paths, two->paths);
+  EXPECT_EQ(one->paths, three->paths);
   ExpectSameSummary(one->summary, two->summary, {0.05, 0.5, 0.95});
   ExpectSameSummary(one->summary, three->summary, {0.05, 0.5, 0.95});
   EXPECT_EQ(one->rule_fired, two->rule_fired);
