@@ -33,7 +33,7 @@ struct SimulateArgs {
   uint32_t turns = 52;
   uint64_t seed = 0;
   std::string rules, catalog, state, noise_file, json, quantiles = "5,50,95", show;
-  std::vector<std::string> forks;
+  std::vector<std::string> forks, events;
   std::optional<bool> symbolic;
   double noise = 0.01;
   uint64_t sample_paths = 0;
@@ -196,6 +196,21 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   options.quantiles = *quantiles;
   options.noise_scale = args.noise;
   options.sample_paths = args.sample_paths;
+  std::string events_text;
+  for (const auto& e : args.events) {
+    const auto at = e.rfind('@');
+    const auto event = at == std::string::npos ? std::nullopt : rules->FindEvent(e.substr(0, at));
+    char* end = nullptr;
+    const unsigned long turn_at = at == std::string::npos ? 0 : std::strtoul(e.c_str() + at + 1, &end, 10);
+    if (!event || at + 1 == e.size() || *end != 0 || turn_at < 1 || turn_at > args.turns) {
+      std::string known;
+      for (const auto& ev : rules->events) known += (known.empty() ? "" : ", ") + ev.id;
+      return Fail(Status::InvalidArgument("--event expects NAME@TURN with a turn in 1.." + std::to_string(args.turns) +
+                                          " and one of: " + known + "; got '" + e + "'"));
+    }
+    options.events.emplace_back(static_cast<uint32_t>(turn_at), *event);
+    events_text += e + ";";
+  }
   std::string noise_text;
   if (!args.noise_file.empty()) {
     auto noise = LoadNoise(args.noise_file, *catalog);
@@ -229,7 +244,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   const std::string sim_id = pipeline::SimulationId(
       lake::s3::Sha256Hex(*catalog_text) + rules_sha + state_text + "|" + std::to_string(args.runs) + "|" +
       std::to_string(args.turns) + "|" + std::to_string(args.seed) + "|" + std::to_string(turn.decay_rate) + "|" +
-      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise) + "|" + noise_text);
+      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise) + "|" + noise_text + "|" + events_text);
   std::optional<pipeline::SimulationWrite> written, paths_written;
   if (!args.no_lake) {
     auto lake = OpenLake(ctx);
@@ -449,6 +464,7 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--quantiles", args->quantiles, "Quantiles to report, in percent")->capture_default_str();
   cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
+  cmd->add_option("--event", args->events, "Apply a narrative event (data/sim/rules.yaml) before a turn: NAME@TURN");
   cmd->add_option("--sample-paths", args->sample_paths,
                   "Also write the full paths of the first S runs to the lake's simulation_paths table");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");

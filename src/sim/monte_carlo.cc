@@ -219,6 +219,9 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   for (double q : options.quantiles)
     if (!(q > 0 && q < 1)) return Status::InvalidArgument("quantiles lie in (0, 1), got " + std::to_string(q));
   if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
+  for (const auto& [turn, event] : options.events)
+    if (turn < 1 || turn > options.turns || event >= engine.rules().events.size())
+      return Status::InvalidArgument("an event must name a known event and a turn in 1.." + std::to_string(options.turns));
   if (options.sample_paths > options.runs)
     return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +
                                    std::to_string(options.runs) + " runs");
@@ -292,6 +295,8 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
       record(0);
       for (uint32_t turn = 1; turn <= options.turns; ++turn) {
         remember();
+        for (const auto& [at, event] : options.events)
+          if (at == turn) engine.ApplyEvent(st, event);
         const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
         engine.Run(st, inject, &fired);
         for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];

@@ -44,6 +44,8 @@ struct MonteCarloOptions {
   Injection overrides;                                      // initial values that replace the state's
   std::vector<Injection> injections;                        // per turn (index = turn - 1), optional
   uint64_t sample_paths = 0;  // keep the full paths of runs 0 .. sample_paths - 1 (<= runs)
+  // Narrative events (RuleSet::events indices) applied to every run just before the given turn.
+  std::vector<std::pair<uint32_t, size_t>> events;
 };
 
 // 128-bit integers (a GCC/Clang extension) for the exact sums.

@@ -66,6 +66,19 @@ def test_per_variable_noise_file(pulse_bin, lake, tmp_path):
     assert proc.returncode == 1 and f"{bad}:1: unknown variable 'nosuch'" in proc.stderr
 
 
+def test_narrative_events(pulse_bin, lake):
+    base = json.loads(simulate(pulse_bin, lake, "--runs", 256, "--turns", 6, "--noise", 0, "--json", "-",
+                               "--no-lake").stdout)
+    shocked = json.loads(simulate(pulse_bin, lake, "--runs", 256, "--turns", 6, "--noise", 0, "--event",
+                                  "energy_crisis@3", "--json", "-", "--no-lake").stdout)
+    energy = shocked["variables"]["energy_price_index"]["mean"]
+    assert energy[2] == base["variables"]["energy_price_index"]["mean"][2] and energy[3] != energy[2]
+    proc = simulate(pulse_bin, lake, "--event", "nosuch@1", "--no-lake", check=False)
+    assert proc.returncode == 1 and "energy_crisis" in proc.stderr  # lists the known events
+    proc = simulate(pulse_bin, lake, "--turns", 5, "--event", "energy_crisis@9", "--no-lake", check=False)
+    assert proc.returncode == 1 and "1..5" in proc.stderr
+
+
 def test_fork_reports_divergence(pulse_bin, lake):
     out = json.loads(simulate(pulse_bin, lake, "--runs", 256, "--turns", 10, "--noise", 0, "--fork",
                               "energy_price_index=0.1", "--json", "-", "--no-lake").stdout)
