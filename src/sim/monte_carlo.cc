@@ -7,6 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <optional>
+
+#include <nlohmann/json.hpp>
 
 #include "core/random.h"
 #include "core/thread_pool.h"
@@ -89,6 +92,74 @@ void Summary::Merge(const Summary& other) {
       Bucket& into = a.buckets[key];
       into.count += bucket.count, into.sum += bucket.sum;
     });
+  }
+}
+
+namespace {
+
+std::string Int128Text(Int128 v) {
+  if (v == 0) return "0";
+  const bool negative = v < 0;
+  UInt128 u = negative ? static_cast<UInt128>(-(v + 1)) + 1 : static_cast<UInt128>(v);
+  std::string out;
+  while (u > 0) out += static_cast<char>('0' + static_cast<int>(u % 10)), u /= 10;
+  if (negative) out += '-';
+  return {out.rbegin(), out.rend()};
+}
+
+std::optional<Int128> ParseInt128(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  const bool negative = text[0] == '-';
+  if (negative) text.remove_prefix(1);
+  if (text.empty() || text.size() > 39) return std::nullopt;
+  UInt128 u = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    u = u * 10 + static_cast<unsigned>(c - '0');
+  }
+  return negative ? -static_cast<Int128>(u) : static_cast<Int128>(u);
+}
+
+}  // namespace
+
+std::string Summary::Serialize() const {
+  nlohmann::json cells = nlohmann::json::array();
+  for (const Cell& c : cells_) {
+    nlohmann::json buckets = nlohmann::json::array();
+    std::vector<std::pair<uint32_t, Bucket>> sorted;
+    c.buckets.ForEach([&](uint32_t key, const Bucket& b) { sorted.emplace_back(key, b); });
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [key, b] : sorted) buckets.push_back({key, b.count, Int128Text(b.sum)});
+    cells.push_back({c.count, Int128Text(c.sum), Int128Text(c.sum2), buckets});
+  }
+  return nlohmann::json{{"format", "pulse-sim-summary-1"}, {"steps", steps_}, {"columns", columns_}, {"cells", cells}}.dump();
+}
+
+Result<Summary> Summary::Deserialize(std::string_view text) {
+  const auto j = nlohmann::json::parse(text, nullptr, false);
+  auto bad = [](const std::string& why) { return Status::InvalidArgument("simulation summary: " + why); };
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "pulse-sim-summary-1") return bad("not a serialized summary");
+  try {
+    Summary out(j.at("steps").get<size_t>(), j.at("columns").get<std::vector<std::string>>());
+    const auto& cells = j.at("cells");
+    if (!cells.is_array() || cells.size() != out.cells_.size()) return bad("cell count does not match steps x columns");
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const auto& c = cells[i];
+      Cell& cell = out.cells_[i];
+      cell.count = c.at(0).get<uint64_t>();
+      auto sum = ParseInt128(c.at(1).get<std::string>()), sum2 = ParseInt128(c.at(2).get<std::string>());
+      if (!sum || !sum2) return bad("bad integer in cell " + std::to_string(i));
+      cell.sum = *sum, cell.sum2 = *sum2;
+      for (const auto& b : c.at(3)) {
+        auto bsum = ParseInt128(b.at(2).get<std::string>());
+        if (!bsum) return bad("bad bucket sum in cell " + std::to_string(i));
+        Bucket& into = cell.buckets[b.at(0).get<uint32_t>()];
+        into.count = b.at(1).get<uint64_t>(), into.sum = *bsum;
+      }
+    }
+    return out;
+  } catch (const nlohmann::json::exception& e) {
+    return bad(e.what());
   }
 }
 
@@ -266,7 +337,7 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
       st.Fill(start);
       auto shock = [&](uint32_t turn) {
         for (size_t r = 0; r < n; ++r) {
-          const uint64_t run = first + r;
+          const uint64_t run = options.first_run + first + r;
           CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
           for (const SlotNoise& s : noisy) {
             const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;

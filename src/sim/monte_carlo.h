@@ -32,6 +32,7 @@ struct Noise {
 };
 
 struct MonteCarloOptions {
+  uint64_t first_run = 0;  // a chunk of a larger batch: runs first_run .. first_run + runs - 1
   uint64_t runs = 1000;
   uint32_t turns = 52;
   uint64_t seed = 0;
@@ -50,6 +51,7 @@ struct MonteCarloOptions {
 
 // 128-bit integers (a GCC/Clang extension) for the exact sums.
 __extension__ using Int128 = __int128;
+__extension__ using UInt128 = unsigned __int128;
 
 class Summary {
  public:
@@ -67,6 +69,11 @@ class Summary {
     std::vector<double> quantiles;
   };
   Stats Get(size_t step, size_t column, const std::vector<double>& quantiles) const;
+
+  // Exact serialisation (integers as decimal text), so chunk summaries computed elsewhere merge
+  // bit-identically. kInvalidArgument for malformed input.
+  std::string Serialize() const;
+  static Result<Summary> Deserialize(std::string_view text);
 
   size_t steps() const { return steps_; }
   const std::vector<std::string>& columns() const { return columns_; }

@@ -274,6 +274,28 @@ TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
   EXPECT_NE(different->summary.Get(12, *w.catalog.Find("hope"), {}).mean, hope.mean);
 }
 
+TEST(MonteCarlo, ChunksOfABatchMergeIntoTheSingleRunResult) {
+  // As a cluster splits one batch: runs [0, 300) and [300, 1000) computed apart (serialised, as
+  // they would travel between workers) and merged give exactly the 1000-run result.
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {.symbolic = true});
+  auto whole = RunMonteCarlo(engine, w.catalog.Initial(), Options(2));
+  auto a = Options(1), b = Options(1);
+  a.runs = 300;
+  b.first_run = 300, b.runs = 700;
+  auto ra = RunMonteCarlo(engine, w.catalog.Initial(), a);
+  auto rb = RunMonteCarlo(engine, w.catalog.Initial(), b);
+  ASSERT_TRUE(whole.ok() && ra.ok() && rb.ok());
+  auto sa = Summary::Deserialize(ra->summary.Serialize());
+  auto sb = Summary::Deserialize(rb->summary.Serialize());
+  ASSERT_TRUE(sa.ok() && sb.ok()) << sa.status().ToString();
+  Summary merged;
+  merged.Merge(*sb), merged.Merge(*sa);
+  ExpectSameSummary(whole->summary, merged, {0.05, 0.5, 0.95});
+  EXPECT_FALSE(Summary::Deserialize("{}").ok());
+  EXPECT_FALSE(Summary::Deserialize(R"({"format": "pulse-sim-summary-1", "steps": 1, "columns": ["x"], "cells": []})").ok());
+}
+
 TEST(MonteCarlo, SummariesMergeExactlyInAnyOrder) {
   Summary whole(1, {"x"}), a(1, {"x"}), b(1, {"x"}), c(1, {"x"});
   std::vector<double> values;
