@@ -54,5 +54,6 @@ void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code);
+void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

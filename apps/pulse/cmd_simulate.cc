@@ -11,12 +11,12 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
 
 #include "cli.h"
+#include "core/files.h"
 #include "lake/s3_signer.h"
 #include "core/time.h"
 #include "ingest/file_ingest.h"
@@ -40,14 +40,6 @@ struct SimulateArgs {
   bool no_lake = false;
 };
 
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 // name=value pairs against the catalog (for --fork and --state files).
 Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string, std::string>>& pairs,
                                         const sim::Catalog& catalog, const std::string& origin) {
@@ -65,7 +57,7 @@ Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string,
 }
 
 Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& catalog) {
-  PULSE_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   std::vector<std::pair<std::string, std::string>> pairs;
   try {
     YAML::Node root = YAML::Load(text);
@@ -85,7 +77,7 @@ Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& ca
 // Per-variable noise: a YAML map  name: {initial_sd: X, turn_sd: Y}  (either key optional, 0 by
 // default), replacing the default noise of those variables.
 Result<std::vector<std::pair<uint32_t, sim::Noise>>> LoadNoise(const std::string& path, const sim::Catalog& catalog) {
-  PULSE_ASSIGN_OR_RETURN(std::string text, ReadText(path));
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(path));
   std::vector<std::pair<uint32_t, sim::Noise>> out;
   try {
     YAML::Node root = YAML::Load(text);
@@ -141,10 +133,10 @@ Result<World> LoadWorld(const SimulateArgs& args, const Context& ctx) {
   World w;
   PULSE_ASSIGN_OR_RETURN(std::string catalog_path, FindBundledFile("sim/catalog.yaml", args.catalog, ctx.exe_path, "--catalog"));
   PULSE_ASSIGN_OR_RETURN(std::string rules_path, FindBundledFile("sim/rules.yaml", args.rules, ctx.exe_path, "--rules"));
-  PULSE_ASSIGN_OR_RETURN(w.catalog_text, ReadText(catalog_path));
+  PULSE_ASSIGN_OR_RETURN(w.catalog_text, ReadTextFile(catalog_path));
   PULSE_ASSIGN_OR_RETURN(auto catalog, sim::Catalog::Parse(w.catalog_text, catalog_path));
   w.catalog = std::make_unique<sim::Catalog>(std::move(catalog));
-  PULSE_ASSIGN_OR_RETURN(w.rules_text, ReadText(rules_path));
+  PULSE_ASSIGN_OR_RETURN(w.rules_text, ReadTextFile(rules_path));
   PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(w.rules_text, rules_path, *w.catalog));
   w.rules = std::make_unique<sim::RuleSet>(std::move(rules));
   w.initial = w.catalog->Initial();

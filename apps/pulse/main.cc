@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   cli::AddRunCommand(app, ctx, exit_code);
   cli::AddForecastCommands(app, ctx, exit_code);
   cli::AddSimulateCommand(app, ctx, exit_code);
+  cli::AddWorkerCommands(app, ctx, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::puts("pulse 0.1.0"); });
 
   try {

@@ -1,0 +1,150 @@
+// pulse worker --broker redis://HOST:PORT/DB [--concurrency N] [--queues a,b] [--visibility-timeout S]
+//   A native worker for Pulse's tasks (pipeline/pulse_tasks.h) that joins Celery deployments:
+//   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
+//   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
+//   work against it. SIGTERM / SIGINT: finish in-flight tasks, then exit (printing the counters).
+// pulse task send NAME [--args JSON] [--kwargs JSON] [--queue Q] --broker URL [--wait SECONDS]
+//   Enqueues a task the way Celery's send_task does (any Celery worker may run it) and, with
+//   --wait, prints its result; exit 1 when it failed or did not finish in time.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "core/ids.h"
+#include "jobs/redis_broker.h"
+#include "jobs/worker.h"
+#include "pipeline/pulse_tasks.h"
+
+namespace pulse::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+struct WorkerArgs {
+  std::string broker, queues = "celery";
+  int concurrency = 0;
+  int visibility_timeout = 3600;
+  int restore_interval = 10;
+};
+
+int RunWorker(const WorkerArgs& args, const Context& ctx) {
+  if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
+  auto broker = jobs::RedisBroker::Connect(args.broker);
+  if (!broker.ok()) return Fail(broker.status());
+  auto catalog = FindBundledFile("sim/catalog.yaml", "", ctx.exe_path, "--catalog");
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto rules = FindBundledFile("sim/rules.yaml", "", ctx.exe_path, "--rules");
+  if (!rules.ok()) return Fail(rules.status());
+  auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
+  if (!env.ok()) return Fail(env.status());
+  env->decay_rate = ctx.config.GetDouble("sim.decay_rate");
+  env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
+  env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
+  jobs::TaskRegistry registry;
+  pipeline::RegisterPulseTasks(registry, *env);
+  jobs::WorkerOptions options;
+  options.queues = SplitCommas(args.queues);
+  if (options.queues.empty()) return Fail(Status::InvalidArgument("--queues must name at least one queue"));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.concurrency = args.concurrency > 0 ? args.concurrency : cores;
+  if (args.visibility_timeout < 1) return Fail(Status::InvalidArgument("--visibility-timeout must be >= 1 second"));
+  options.visibility_timeout = std::chrono::seconds(args.visibility_timeout);
+  if (args.restore_interval < 1) return Fail(Status::InvalidArgument("--restore-interval must be >= 1 second"));
+  options.restore_interval = std::chrono::seconds(args.restore_interval);
+  jobs::Worker worker(**broker, registry, options);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  worker.Start();
+  std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency, args.broker.c_str(),
+               args.queues.c_str());
+  for (const auto& name : registry.Names()) std::fprintf(stderr, " %s", name.c_str());
+  std::fprintf(stderr, "\n");
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  worker.Stop();
+  const auto& s = worker.stats();
+  std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
+              "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld}\n",
+              static_cast<long long>(s.received.load()), static_cast<long long>(s.succeeded.load()),
+              static_cast<long long>(s.failed.load()), static_cast<long long>(s.retried.load()),
+              static_cast<long long>(s.dead_lettered.load()), static_cast<long long>(s.duplicates.load()),
+              static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
+              static_cast<long long>(s.broker_errors.load()));
+  return kExitOk;
+}
+
+struct SendArgs {
+  std::string name, args = "[]", kwargs = "{}", queue = "celery", broker;
+  double wait = 0;
+};
+
+int SendTask(const SendArgs& a) {
+  if (a.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
+  jobs::TaskMessage m;
+  m.task = a.name;
+  m.id = NewUuid();
+  m.queue = a.queue;
+  m.args = nlohmann::json::parse(a.args, nullptr, false);
+  m.kwargs = nlohmann::json::parse(a.kwargs, nullptr, false);
+  if (m.args.is_discarded() || !m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
+  if (m.kwargs.is_discarded() || !m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
+  auto broker = jobs::RedisBroker::Connect(a.broker);
+  if (!broker.ok()) return Fail(broker.status());
+  if (Status st = (*broker)->Publish(a.queue, jobs::EncodeMessage(m)); !st.ok()) return Fail(st);
+  if (a.wait <= 0) {
+    std::printf("%s\n", m.id.c_str());
+    return kExitOk;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.wait);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto raw = (*broker)->GetResult(m.id);
+    if (!raw.ok()) return Fail(raw.status());
+    if (*raw) {
+      auto meta = jobs::DecodeResultMeta(**raw);
+      if (!meta.ok()) return Fail(meta.status());
+      if (meta->state == jobs::TaskState::kSuccess) {
+        std::printf("%s\n", meta->result.dump().c_str());
+        return kExitOk;
+      }
+      if (meta->state == jobs::TaskState::kFailure || meta->state == jobs::TaskState::kRevoked)
+        return Fail(Status::Internal("task " + m.id + " " + std::string(jobs::StateName(meta->state)) + ": " +
+                                     meta->result.dump()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Fail(Status::Unavailable("task " + m.id + " did not finish within " + std::to_string(a.wait) + " s"));
+}
+
+}  // namespace
+
+void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
+  auto wargs = std::make_shared<WorkerArgs>();
+  auto* worker = app.add_subcommand("worker", "Run Pulse tasks from a Celery-compatible Redis broker");
+  worker->add_option("--broker", wargs->broker, "redis://host:port/db")->required();
+  worker->add_option("--concurrency", wargs->concurrency, "Worker threads (default: all cores)");
+  worker->add_option("--queues", wargs->queues, "Comma-separated queues, earlier first")->capture_default_str();
+  worker->add_option("--visibility-timeout", wargs->visibility_timeout,
+                     "Seconds before an unacknowledged task is redelivered")
+      ->capture_default_str();
+  worker->add_option("--restore-interval", wargs->restore_interval,
+                     "Seconds between sweeps that redeliver tasks unacknowledged past the visibility timeout")
+      ->capture_default_str();
+  worker->callback([wargs, &ctx, &exit_code] { exit_code = RunWorker(*wargs, ctx); });
+
+  auto sargs = std::make_shared<SendArgs>();
+  auto* task = app.add_subcommand("task", "Send tasks to Celery-compatible workers");
+  task->require_subcommand(1);
+  auto* send = task->add_subcommand("send", "Enqueue a task by name (as Celery's send_task)");
+  send->add_option("name", sargs->name, "Task name, e.g. pulse.simulate")->required();
+  send->add_option("--args", sargs->args, "Positional arguments, a JSON array")->capture_default_str();
+  send->add_option("--kwargs", sargs->kwargs, "Keyword arguments, a JSON object")->capture_default_str();
+  send->add_option("--queue", sargs->queue, "Queue")->capture_default_str();
+  send->add_option("--broker", sargs->broker, "redis://host:port/db")->required();
+  send->add_option("--wait", sargs->wait, "Seconds to wait for the result (0: print the task id and return)");
+  send->callback([sargs, &exit_code] { exit_code = SendTask(*sargs); });
+}
+
+}  // namespace pulse::cli

@@ -1,0 +1,119 @@
+#include "jobs/broker.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+
+namespace pulse::jobs {
+
+std::string DeliveryTagOf(const std::string& envelope) {
+  const auto j = nlohmann::json::parse(envelope, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  const auto p = j.find("properties");
+  if (p == j.end() || !p->is_object()) return "";
+  const auto t = p->find("delivery_tag");
+  return t != p->end() && t->is_string() ? t->get<std::string>() : "";
+}
+
+Status InProcessBroker::Publish(const std::string& queue, const std::string& envelope) {
+  {
+    std::lock_guard lock(mu_);
+    auto& q = queues_[queue];
+    if (q.size() >= capacity_)
+      return Status::Unavailable("queue '" + queue + "' is full (" + std::to_string(capacity_) + " messages)");
+    q.push_front(envelope);  // LPUSH; consumers take from the back (BRPOP): FIFO
+  }
+  ready_.notify_one();
+  return Status::Ok();
+}
+
+Result<std::optional<Delivery>> InProcessBroker::Fetch(const std::vector<std::string>& queues,
+                                                       std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    for (const auto& name : queues) {
+      auto it = queues_.find(name);
+      if (it == queues_.end() || it->second.empty()) continue;
+      Delivery d{std::move(it->second.back()), name, ""};
+      it->second.pop_back();
+      d.delivery_tag = DeliveryTagOf(d.raw);
+      if (d.delivery_tag.empty()) d.delivery_tag = NewUuid();  // malformed: still trackable
+      unacked_[d.delivery_tag] = {d, std::chrono::steady_clock::now()};
+      return std::optional<Delivery>(std::move(d));
+    }
+    if (ready_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      bool any = false;
+      for (const auto& name : queues) any = any || (queues_.count(name) && !queues_[name].empty());
+      if (!any) return std::optional<Delivery>();
+    }
+  }
+}
+
+Status InProcessBroker::Ack(const Delivery& delivery) {
+  std::lock_guard lock(mu_);
+  unacked_.erase(delivery.delivery_tag);
+  return Status::Ok();
+}
+
+Status InProcessBroker::Requeue(const Delivery& delivery) {
+  {
+    std::lock_guard lock(mu_);
+    unacked_.erase(delivery.delivery_tag);
+    queues_[delivery.queue].push_back(delivery.raw);  // back = next out
+  }
+  ready_.notify_one();
+  return Status::Ok();
+}
+
+Status InProcessBroker::DeadLetter(const Delivery& delivery, const std::string& reason) {
+  std::lock_guard lock(mu_);
+  unacked_.erase(delivery.delivery_tag);
+  dead_.emplace_back(delivery.raw, reason);
+  return Status::Ok();
+}
+
+Result<int64_t> InProcessBroker::RestoreVisible(std::chrono::seconds visibility) {
+  int64_t restored = 0;
+  {
+    std::lock_guard lock(mu_);
+    const auto cutoff = std::chrono::steady_clock::now() - visibility;
+    for (auto it = unacked_.begin(); it != unacked_.end();) {
+      if (it->second.since <= cutoff) {
+        queues_[it->second.delivery.queue].push_back(it->second.delivery.raw);
+        it = unacked_.erase(it);
+        ++restored;
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (restored) ready_.notify_all();
+  return restored;
+}
+
+Result<int64_t> InProcessBroker::QueueLength(const std::string& queue) {
+  std::lock_guard lock(mu_);
+  auto it = queues_.find(queue);
+  return it == queues_.end() ? 0 : static_cast<int64_t>(it->second.size());
+}
+
+Status InProcessBroker::StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds) {
+  std::lock_guard lock(mu_);
+  results_[task_id] = meta;
+  return Status::Ok();
+}
+
+Result<std::optional<std::string>> InProcessBroker::GetResult(const std::string& task_id) {
+  std::lock_guard lock(mu_);
+  auto it = results_.find(task_id);
+  if (it == results_.end()) return std::optional<std::string>();
+  return std::optional<std::string>(it->second);
+}
+
+std::vector<std::pair<std::string, std::string>> InProcessBroker::DeadLetters() const {
+  std::lock_guard lock(mu_);
+  return dead_;
+}
+
+}  // namespace pulse::jobs

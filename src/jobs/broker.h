@@ -1,0 +1,90 @@
+// The broker interface the worker and clients use, with Celery's semantics (late acknowledgement,
+// visibility timeout, results keyed by task id), and the in-process implementation that embedded
+// mode uses (a bounded queue in memory). The Redis implementation (redis_broker.h) speaks kombu's
+// wire layout so Python Celery clients and workers share its queues.
+//
+// Delivery contract (late ack): Fetch moves a message to the "unacked" set with the time of
+// delivery; Ack removes it; Requeue puts it back at the head of its queue; RestoreVisible puts
+// back every message unacked for longer than the visibility timeout (a worker that died holding
+// it). So a message is never lost, and may run more than once: tasks are idempotent and the
+// worker skips a task whose SUCCESS result already exists.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pulse::jobs {
+
+struct Delivery {
+  std::string raw;           // the envelope as queued
+  std::string queue;         // where it came from
+  std::string delivery_tag;  // the ack handle (the envelope's properties.delivery_tag)
+};
+
+class Broker {
+ public:
+  virtual ~Broker() = default;
+  // Appends an encoded envelope (jobs::EncodeMessage) to `queue`. kUnavailable when a bounded
+  // queue is full or the broker cannot be reached.
+  virtual Status Publish(const std::string& queue, const std::string& envelope) = 0;
+  // The next message of any of `queues` (earlier queues first), or nullopt after `timeout`.
+  virtual Result<std::optional<Delivery>> Fetch(const std::vector<std::string>& queues,
+                                                std::chrono::milliseconds timeout) = 0;
+  virtual Status Ack(const Delivery& delivery) = 0;
+  virtual Status Requeue(const Delivery& delivery) = 0;
+  // Removes the delivery from the unacked set and records it with the reason on the dead-letter
+  // list (malformed or unknown messages: never lost silently, never retried forever).
+  virtual Status DeadLetter(const Delivery& delivery, const std::string& reason) = 0;
+  // Re-queues messages unacked for longer than `visibility`; returns how many.
+  virtual Result<int64_t> RestoreVisible(std::chrono::seconds visibility) = 0;
+  virtual Result<int64_t> QueueLength(const std::string& queue) = 0;
+
+  // Result backend: the JSON value Celery stores under celery-task-meta-<id>, with a TTL.
+  virtual Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) = 0;
+  virtual Result<std::optional<std::string>> GetResult(const std::string& task_id) = 0;
+};
+
+// Embedded mode: everything in memory, safe for concurrent use, `capacity` messages per queue.
+class InProcessBroker final : public Broker {
+ public:
+  explicit InProcessBroker(size_t capacity = 100000) : capacity_(capacity) {}
+  Status Publish(const std::string& queue, const std::string& envelope) override;
+  Result<std::optional<Delivery>> Fetch(const std::vector<std::string>& queues,
+                                        std::chrono::milliseconds timeout) override;
+  Status Ack(const Delivery& delivery) override;
+  Status Requeue(const Delivery& delivery) override;
+  Status DeadLetter(const Delivery& delivery, const std::string& reason) override;
+  Result<int64_t> RestoreVisible(std::chrono::seconds visibility) override;
+  Result<int64_t> QueueLength(const std::string& queue) override;
+  Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
+  Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
+
+  std::vector<std::pair<std::string, std::string>> DeadLetters() const;  // (raw, reason)
+
+ private:
+  struct Unacked {
+    Delivery delivery;
+    std::chrono::steady_clock::time_point since;
+  };
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable ready_;
+  std::map<std::string, std::deque<std::string>> queues_;
+  std::map<std::string, Unacked> unacked_;
+  std::vector<std::pair<std::string, std::string>> dead_;
+  std::map<std::string, std::string> results_;
+};
+
+// The envelope's delivery tag (properties.delivery_tag), or empty when it has none / is not JSON.
+std::string DeliveryTagOf(const std::string& envelope);
+
+}  // namespace pulse::jobs

@@ -1,0 +1,185 @@
+#include "jobs/redis_broker.h"
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "core/ids.h"
+#include "core/time.h"
+#include "jobs/celery_protocol.h"
+
+namespace pulse::jobs {
+namespace {
+
+std::string NowSeconds() {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(time::NowMicros()) / 1e6);
+  return buf;
+}
+
+// kombu's unacked value: [payload object, exchange, routing_key] (the raw text when not JSON).
+std::string UnackedValue(const Delivery& d) {
+  auto payload = nlohmann::json::parse(d.raw, nullptr, false);
+  return nlohmann::json::array({payload.is_discarded() ? nlohmann::json(d.raw) : payload, "", d.queue}).dump();
+}
+
+Status PipelineOk(const Result<std::vector<RedisReply>>& replies, const char* what) {
+  if (!replies.ok()) return replies.status();
+  for (const auto& r : *replies)
+    if (r.is_error()) return RedisErrorStatus(r.str, what);
+  return Status::Ok();
+}
+
+}  // namespace
+
+template <class Fn>
+auto RedisBroker::WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>())) {
+  std::optional<RedisClient> client;
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      client.emplace(std::move(idle_.back()));
+      idle_.pop_back();
+    }
+  }
+  if (!client) {
+    auto fresh = RedisClient::Connect(url_, options_);
+    if (!fresh.ok()) return fresh.status();
+    client.emplace(std::move(*fresh));
+  }
+  auto result = fn(*client);
+  std::lock_guard lock(mu_);
+  idle_.push_back(std::move(*client));
+  return result;
+}
+
+Result<std::unique_ptr<RedisBroker>> RedisBroker::Connect(const std::string& url, RedisOptions options) {
+  auto client = RedisClient::Connect(url, options);
+  if (!client.ok()) return client.status();
+  std::unique_ptr<RedisBroker> broker(new RedisBroker(url, options));
+  broker->idle_.push_back(std::move(*client));
+  return broker;
+}
+
+Status RedisBroker::Publish(const std::string& queue, const std::string& envelope) {
+  return WithClient([&](RedisClient& c) -> Status { return c.Command({"LPUSH", queue, envelope}).status(); });
+}
+
+Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string>& queues,
+                                                   std::chrono::milliseconds timeout) {
+  return WithClient([&](RedisClient& c) -> Result<std::optional<Delivery>> {
+    std::vector<std::string> args = {"BRPOP"};
+    args.insert(args.end(), queues.begin(), queues.end());
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(timeout.count()) / 1000.0);
+    args.push_back(seconds);
+    PULSE_ASSIGN_OR_RETURN(RedisReply reply, c.BlockingCommand(args, timeout));
+    if (reply.is_nil()) return std::optional<Delivery>();
+    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2)
+      return Status::Internal("BRPOP: unexpected reply " + reply.DebugString());
+    Delivery d{std::move(reply.elements[1].str), std::move(reply.elements[0].str), ""};
+    d.delivery_tag = DeliveryTagOf(d.raw);
+    if (d.delivery_tag.empty()) d.delivery_tag = NewUuid();
+    PULSE_RETURN_IF_ERROR(PipelineOk(c.Pipeline({{"ZADD", "unacked_index", NowSeconds(), d.delivery_tag},
+                                                 {"HSET", "unacked", d.delivery_tag, UnackedValue(d)}}),
+                                     "recording an unacked delivery"));
+    return std::optional<Delivery>(std::move(d));
+  });
+}
+
+Status RedisBroker::Ack(const Delivery& delivery) {
+  return WithClient([&](RedisClient& c) -> Status {
+    return PipelineOk(c.Pipeline({{"ZREM", "unacked_index", delivery.delivery_tag}, {"HDEL", "unacked", delivery.delivery_tag}}),
+                      "ack");
+  });
+}
+
+Status RedisBroker::Requeue(const Delivery& delivery) {
+  return WithClient([&](RedisClient& c) -> Status {
+    return PipelineOk(c.Pipeline({{"RPUSH", delivery.queue, delivery.raw},
+                                  {"ZREM", "unacked_index", delivery.delivery_tag},
+                                  {"HDEL", "unacked", delivery.delivery_tag}}),
+                      "requeue");
+  });
+}
+
+Status RedisBroker::DeadLetter(const Delivery& delivery, const std::string& reason) {
+  const std::string entry = nlohmann::json{{"reason", reason},
+                                           {"queue", delivery.queue},
+                                           {"envelope", delivery.raw},
+                                           {"time", time::FormatTimestamp(time::NowMicros())}}
+                                .dump();
+  return WithClient([&](RedisClient& c) -> Status {
+    return PipelineOk(c.Pipeline({{"LPUSH", kDeadLetterList, entry},
+                                  {"ZREM", "unacked_index", delivery.delivery_tag},
+                                  {"HDEL", "unacked", delivery.delivery_tag}}),
+                      "dead-letter");
+  });
+}
+
+Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility) {
+  return WithClient([&](RedisClient& c) -> Result<int64_t> {
+    const std::string token = NewUuid();
+    PULSE_ASSIGN_OR_RETURN(RedisReply lock, c.Command({"SET", "unacked_mutex", token, "NX", "EX", "300"}));
+    if (lock.is_nil()) return int64_t{0};  // another restorer is at it
+    char cutoff[64];
+    std::snprintf(cutoff, sizeof cutoff, "%.6f",
+                  static_cast<double>(time::NowMicros()) / 1e6 - static_cast<double>(visibility.count()));
+    int64_t restored = 0;
+    auto tags = c.Command({"ZRANGEBYSCORE", "unacked_index", "-inf", cutoff});
+    if (tags.ok()) {
+      for (const RedisReply& tag : tags->elements) {
+        auto value = c.Command({"HGET", "unacked", tag.str});
+        if (!value.ok()) break;
+        if (value->is_nil()) {  // acked meanwhile
+          (void)c.Command({"ZREM", "unacked_index", tag.str});
+          continue;
+        }
+        auto entry = nlohmann::json::parse(value->str, nullptr, false);
+        if (entry.is_discarded() || !entry.is_array() || entry.size() != 3) continue;
+        nlohmann::json payload = entry[0];
+        std::string raw;
+        if (payload.is_object()) {
+          payload["properties"]["delivery_info"]["redelivered"] = true;
+          raw = payload.dump();
+        } else {
+          raw = payload.is_string() ? payload.get<std::string>() : payload.dump();
+        }
+        const std::string queue = entry[2].is_string() ? entry[2].get<std::string>() : "celery";
+        auto done = c.Pipeline({{"RPUSH", queue, raw}, {"HDEL", "unacked", tag.str}, {"ZREM", "unacked_index", tag.str}});
+        if (!PipelineOk(done, "restore").ok()) break;
+        ++restored;
+      }
+    }
+    auto holder = c.Command({"GET", "unacked_mutex"});
+    if (holder.ok() && holder->str == token) (void)c.Command({"DEL", "unacked_mutex"});
+    if (!tags.ok()) return tags.status();
+    return restored;
+  });
+}
+
+Result<int64_t> RedisBroker::QueueLength(const std::string& queue) {
+  return WithClient([&](RedisClient& c) -> Result<int64_t> {
+    PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"LLEN", queue}));
+    return r.integer;
+  });
+}
+
+Status RedisBroker::StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
+  const std::string key = ResultKey(task_id);
+  return WithClient([&](RedisClient& c) -> Status {
+    return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
+                                  {"PUBLISH", key, meta}}),
+                      "storing a result");
+  });
+}
+
+Result<std::optional<std::string>> RedisBroker::GetResult(const std::string& task_id) {
+  return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
+    PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", ResultKey(task_id)}));
+    if (r.is_nil()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(r.str));
+  });
+}
+
+}  // namespace pulse::jobs

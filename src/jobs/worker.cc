@@ -1,0 +1,179 @@
+#include "jobs/worker.h"
+
+#include <cmath>
+
+#include "core/log.h"
+#include "core/time.h"
+
+namespace pulse::jobs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds from now until an ISO-8601 time (negative when past); nullopt when unparseable.
+std::optional<double> SecondsUntil(const std::string& iso) {
+  auto t = time::ParseTimestamp(iso);
+  if (!t.ok()) return std::nullopt;
+  return static_cast<double>(*t - time::NowMicros()) / 1e6;
+}
+
+}  // namespace
+
+std::vector<std::string> TaskRegistry::Names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, spec] : tasks_) out.push_back(name);
+  return out;
+}
+
+Worker::Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options)
+    : broker_(broker), registry_(registry), options_(std::move(options)) {}
+
+Worker::~Worker() { Stop(); }
+
+void Worker::Start() {
+  stopping_ = false;
+  for (int i = 0; i < std::max(1, options_.concurrency); ++i) threads_.emplace_back([this] { Loop(); });
+  threads_.emplace_back([this] { RestoreLoop(); });
+}
+
+void Worker::Stop() {
+  stopping_ = true;
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+}
+
+void Worker::Store(const std::string& task_id, TaskState state, const nlohmann::json& result,
+                   const std::string& traceback) {
+  Status st = broker_.StoreResult(task_id, EncodeResultMeta(task_id, state, result, traceback), options_.result_ttl);
+  if (!st.ok()) {
+    ++stats_.broker_errors;
+    log::Warn("jobs", "storing a result failed", {{"task_id", task_id}, {"error", st.ToString()}});
+  }
+}
+
+void Worker::Process(const Delivery& delivery) {
+  ++stats_.received;
+  auto decoded = DecodeMessage(delivery.raw);
+  if (!decoded.ok()) {
+    ++stats_.dead_lettered;
+    (void)broker_.DeadLetter(delivery, decoded.status().message());
+    return;
+  }
+  TaskMessage& m = *decoded;
+  const TaskSpec* spec = registry_.Find(m.task);
+  if (!spec) {
+    ++stats_.dead_lettered;
+    (void)broker_.DeadLetter(delivery, "unknown task '" + m.task + "'");
+    return;
+  }
+  if (m.expires) {
+    if (auto left = SecondsUntil(*m.expires); left && *left < 0) {
+      ++stats_.revoked;
+      Store(m.id, TaskState::kRevoked, FailureResult("TaskRevokedError", "expired", "celery.exceptions"));
+      (void)broker_.Ack(delivery);
+      return;
+    }
+  }
+  if (m.eta) {
+    if (auto wait = SecondsUntil(*m.eta); wait && *wait > 0) {
+      const double step = std::min(*wait, std::chrono::duration<double>(options_.poll).count());
+      std::this_thread::sleep_for(std::chrono::duration<double>(step));
+      if (*wait > step) {
+        (void)broker_.Requeue(delivery);
+        return;
+      }
+    }
+  }
+  if (auto existing = broker_.GetResult(m.id); existing.ok() && *existing) {
+    auto meta = DecodeResultMeta(**existing);
+    if (meta.ok() && meta->state == TaskState::kSuccess) {
+      ++stats_.duplicates;
+      (void)broker_.Ack(delivery);
+      return;
+    }
+  }
+  Store(m.id, TaskState::kStarted, nullptr);
+  std::atomic<bool> cancelled{false};
+  const auto started = Clock::now();
+  std::atomic<bool> done{false};
+  std::thread watchdog;
+  if (m.soft_time_limit) {
+    watchdog = std::thread([&] {
+      const auto limit = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*m.soft_time_limit));
+      while (!done && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      if (!done) cancelled = true;
+    });
+  }
+  Result<nlohmann::json> result = Status::Internal("task did not run");
+  try {
+    result = spec->fn(TaskContext{m, cancelled});
+  } catch (const std::exception& e) {
+    result = Status::Internal(std::string("task raised: ") + e.what());
+  }
+  done = true;
+  if (watchdog.joinable()) watchdog.join();
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (result.ok() && m.time_limit && seconds > *m.time_limit) {
+    result = Status::OutOfRange("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
+                                std::to_string(seconds) + " s)");
+  }
+  if (result.ok()) {
+    ++stats_.succeeded;
+    Store(m.id, TaskState::kSuccess, *result);
+  } else {
+    const StatusCode code = result.status().code();
+    const bool retryable = code == StatusCode::kUnavailable || code == StatusCode::kIoError;
+    if (retryable && m.retries < spec->max_retries) {
+      TaskMessage again = m;
+      again.retries = m.retries + 1;
+      again.delivery_tag.clear();
+      const double backoff = spec->retry_backoff_seconds * std::pow(2.0, m.retries);
+      again.eta = time::FormatTimestamp(time::NowMicros() + static_cast<int64_t>(backoff * 1e6));
+      if (broker_.Publish(m.queue, EncodeMessage(again)).ok()) {
+        ++stats_.retried;
+        Store(m.id, TaskState::kRetry, FailureResult("Retry", result.status().message(), "celery.exceptions"));
+        (void)broker_.Ack(delivery);
+        return;
+      }
+    }
+    ++stats_.failed;
+    const bool time_limit = code == StatusCode::kOutOfRange && m.time_limit;
+    // Exception types Python knows, so Celery's AsyncResult.get() re-raises them as such.
+    const char* exc_type = time_limit ? "TimeLimitExceeded" : code == StatusCode::kInvalidArgument ? "ValueError" : "RuntimeError";
+    Store(m.id, TaskState::kFailure,
+          FailureResult(exc_type, result.status().message(), time_limit ? "billiard.exceptions" : "builtins"),
+          result.status().ToString());
+  }
+  (void)broker_.Ack(delivery);
+}
+
+void Worker::Loop() {
+  int backoff_ms = 100;
+  while (!stopping_) {
+    auto next = broker_.Fetch(options_.queues, options_.poll);
+    if (!next.ok()) {
+      ++stats_.broker_errors;
+      log::Warn("jobs", "broker fetch failed; retrying", {{"error", next.status().ToString()}, {"backoff_ms", backoff_ms}});
+      std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
+      backoff_ms = std::min(backoff_ms * 2, 10000);
+      continue;
+    }
+    backoff_ms = 100;
+    if (*next) Process(**next);
+  }
+}
+
+void Worker::RestoreLoop() {
+  auto last = Clock::now();
+  while (!stopping_) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (Clock::now() - last < options_.restore_interval) continue;
+    last = Clock::now();
+    auto restored = broker_.RestoreVisible(options_.visibility_timeout);
+    if (restored.ok()) stats_.restored += *restored;
+    else ++stats_.broker_errors;
+  }
+}
+
+}  // namespace pulse::jobs

@@ -1,0 +1,105 @@
+// Task registry and the worker loop: Celery's execution semantics over any Broker.
+//
+// For each delivery, in order:
+//   1. decode (jobs::DecodeMessage); malformed -> dead-letter list with the reason, acked;
+//   2. look the task up; unknown -> dead-letter with "unknown task 'name'";
+//   3. expired (headers.expires in the past) -> REVOKED result, acked;
+//   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
+//      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
+//   5. STARTED result, run the task; SUCCESS with its JSON result, or on error:
+//      retryable (kUnavailable, kIoError) and retries < max_retries -> a copy is published with
+//      retries + 1 and an ETA of backoff x 2^retries (RETRY result); otherwise FAILURE with
+//      {exc_type, exc_message, exc_module} (ValueError for bad arguments, TimeLimitExceeded,
+//      else RuntimeError: types Python re-raises); then acked (late acknowledgement: only now).
+// A delivery with an ETA in the future is held by the worker thread until due (up to the poll
+// interval at a time), then re-queued and fetched again. Time limits: the soft limit sets the
+// task's cancellation flag (tasks check it); the hard limit turns the result into a FAILURE
+// (TimeLimitExceeded) once the task returns - threads are not killed.
+// One thread per concurrency slot, plus one that re-queues deliveries unacked for longer than
+// the visibility timeout (workers that died holding them). Stop() finishes in-flight tasks
+// within the grace period; what is not finished stays unacked and is restored later.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/status.h"
+#include "jobs/broker.h"
+#include "jobs/celery_protocol.h"
+
+namespace pulse::jobs {
+
+struct TaskContext {
+  const TaskMessage& message;
+  const std::atomic<bool>& cancelled;  // set at the soft time limit or on shutdown
+};
+
+using TaskFn = std::function<Result<nlohmann::json>(const TaskContext& context)>;
+
+struct TaskSpec {
+  TaskFn fn;
+  int max_retries = 3;
+  double retry_backoff_seconds = 1.0;
+};
+
+class TaskRegistry {
+ public:
+  void Register(const std::string& name, TaskSpec spec) { tasks_[name] = std::move(spec); }
+  const TaskSpec* Find(const std::string& name) const {
+    auto it = tasks_.find(name);
+    return it == tasks_.end() ? nullptr : &it->second;
+  }
+  std::vector<std::string> Names() const;
+
+ private:
+  std::map<std::string, TaskSpec> tasks_;
+};
+
+struct WorkerOptions {
+  std::vector<std::string> queues = {"celery"};
+  int concurrency = 2;
+  std::chrono::seconds visibility_timeout{3600};
+  std::chrono::seconds restore_interval{10};
+  std::chrono::seconds result_ttl{86400};
+  std::chrono::milliseconds poll{1000};
+  std::chrono::seconds shutdown_grace{30};
+};
+
+struct WorkerStats {
+  std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0},
+      revoked{0}, restored{0}, broker_errors{0};
+};
+
+class Worker {
+ public:
+  Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options);
+  ~Worker();
+  void Start();
+  // Asks every thread to stop after its current task and waits up to the grace period.
+  void Stop();
+  // Handles one delivery (steps 1-5 above); exposed for tests and for in-process use.
+  void Process(const Delivery& delivery);
+  const WorkerStats& stats() const { return stats_; }
+
+ private:
+  void Loop();
+  void RestoreLoop();
+  void Store(const std::string& task_id, TaskState state, const nlohmann::json& result,
+             const std::string& traceback = "");
+
+  Broker& broker_;
+  const TaskRegistry& registry_;
+  WorkerOptions options_;
+  WorkerStats stats_;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace pulse::jobs

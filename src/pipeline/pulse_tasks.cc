@@ -1,0 +1,90 @@
+#include "pipeline/pulse_tasks.h"
+
+#include "core/files.h"
+#include "sim/monte_carlo.h"
+
+namespace pulse::pipeline {
+namespace {
+
+template <class T>
+Result<T> Kwarg(const nlohmann::json& kwargs, const char* name, T fallback) {
+  auto it = kwargs.find(name);
+  if (it == kwargs.end() || it->is_null()) return fallback;
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    return Status::InvalidArgument(std::string("kwarg '") + name + "' has the wrong type: " + it->dump());
+  }
+}
+
+Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  sim::MonteCarloOptions o;
+  PULSE_ASSIGN_OR_RETURN(o.runs, Kwarg<uint64_t>(kw, "runs", 1000));
+  PULSE_ASSIGN_OR_RETURN(uint64_t turns, Kwarg<uint64_t>(kw, "turns", 52));
+  PULSE_ASSIGN_OR_RETURN(o.seed, Kwarg<uint64_t>(kw, "seed", 0));
+  PULSE_ASSIGN_OR_RETURN(o.first_run, Kwarg<uint64_t>(kw, "first_run", 0));
+  PULSE_ASSIGN_OR_RETURN(o.noise_scale, Kwarg<double>(kw, "noise", 0.01));
+  PULSE_ASSIGN_OR_RETURN(o.quantiles, Kwarg<std::vector<double>>(kw, "quantiles", {0.05, 0.5, 0.95}));
+  PULSE_ASSIGN_OR_RETURN(bool symbolic, Kwarg<bool>(kw, "symbolic", false));
+  PULSE_ASSIGN_OR_RETURN(bool want_summary, Kwarg<bool>(kw, "summary", false));
+  PULSE_ASSIGN_OR_RETURN(auto names, Kwarg<std::vector<std::string>>(kw, "variables", {}));
+  if (o.runs == 0 || o.runs > env.max_runs)
+    return Status::InvalidArgument("runs must be 1.." + std::to_string(env.max_runs) + ", got " + std::to_string(o.runs));
+  if (turns == 0 || turns > env.max_turns)
+    return Status::InvalidArgument("turns must be 1.." + std::to_string(env.max_turns) + ", got " + std::to_string(turns));
+  o.turns = static_cast<uint32_t>(turns);
+  o.threads = 1;  // the worker's concurrency is the parallelism
+  sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = symbolic});
+  PULSE_ASSIGN_OR_RETURN(auto result, sim::RunMonteCarlo(engine, env.catalog->Initial(), o));
+  const sim::Summary& summary = result.summary;
+  std::vector<size_t> columns;
+  for (size_t c = 0; c < summary.columns().size(); ++c) {
+    const std::string& name = summary.columns()[c];
+    bool pick;
+    if (names.empty()) {
+      pick = c >= env.catalog->size() ? (name == "tension" || name == "fragility")
+                                      : ((*env.catalog)[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
+                                         (*env.catalog)[static_cast<uint32_t>(c)].type == "driver");
+    } else {
+      pick = std::find(names.begin(), names.end(), name) != names.end();
+    }
+    if (pick) columns.push_back(c);
+  }
+  if (columns.size() < names.size()) return Status::InvalidArgument("unknown name in 'variables'");
+  nlohmann::json vars = nlohmann::json::object();
+  for (size_t c : columns) {
+    nlohmann::json mean = nlohmann::json::array(), sd = nlohmann::json::array(), qs = nlohmann::json::array();
+    for (size_t step = 0; step < summary.steps(); ++step) {
+      auto s = summary.Get(step, c, o.quantiles);
+      mean.push_back(s.mean), sd.push_back(s.sd), qs.push_back(s.quantiles);
+    }
+    vars[summary.columns()[c]] = {{"mean", mean}, {"sd", sd}, {"quantiles", qs}};
+  }
+  nlohmann::json out = {{"runs", o.runs}, {"turns", o.turns}, {"seed", o.seed}, {"first_run", o.first_run},
+                        {"quantile_levels", o.quantiles}, {"variables", vars}};
+  if (want_summary) out["summary"] = summary.Serialize();
+  return out;
+}
+
+}  // namespace
+
+Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, const std::string& rules_path) {
+  PULSE_ASSIGN_OR_RETURN(std::string catalog_text, ReadTextFile(catalog_path));
+  PULSE_ASSIGN_OR_RETURN(auto catalog, sim::Catalog::Parse(catalog_text, catalog_path));
+  PULSE_ASSIGN_OR_RETURN(std::string rules_text, ReadTextFile(rules_path));
+  PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(rules_text, rules_path, catalog));
+  TaskEnvironment env;
+  env.catalog = std::make_shared<const sim::Catalog>(std::move(catalog));
+  env.rules = std::make_shared<const sim::RuleSet>(std::move(rules));
+  return env;
+}
+
+void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environment) {
+  registry.Register("pulse.noop", {[](const jobs::TaskContext& c) -> Result<nlohmann::json> { return c.message.args; }});
+  registry.Register("pulse.simulate", {[env = std::move(environment)](const jobs::TaskContext& c) {
+                      return Simulate(env, c);
+                    }});
+}
+
+}  // namespace pulse::pipeline

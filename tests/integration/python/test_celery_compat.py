@@ -1,0 +1,136 @@
+"""Wire compatibility with stock Python Celery (pinned in scripts/requirements.txt) over a real
+redis-server that scripts/test starts: a Python client drives a Pulse worker (send_task,
+AsyncResult.get, task states), a Pulse client enqueues a task that a Python Celery worker runs,
+and malformed or unknown messages land on the dead-letter list without stopping the worker."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import run_pulse
+
+REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL")
+pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
+
+
+@pytest.fixture
+def redis_db():
+    import redis
+    client = redis.Redis.from_url(REDIS_URL)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
+def pulse_worker(pulse_bin, redis_db):
+    proc = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "2", "--queues", "celery",
+                             "--visibility-timeout", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    assert proc.poll() is None, proc.stderr.read()
+    yield proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def celery_app():
+    from celery import Celery
+    return Celery("pulse-tests", broker=REDIS_URL, backend=REDIS_URL)
+
+
+def test_python_celery_drives_a_pulse_worker(pulse_bin, lake, pulse_worker):
+    app = celery_app()
+    kwargs = {"runs": 512, "turns": 6, "seed": 11, "variables": ["hope", "inflation_index"]}
+    result = app.send_task("pulse.simulate", kwargs=kwargs)
+    out = result.get(timeout=60)
+    assert result.state == "SUCCESS"
+    assert set(out["variables"]) == {"hope", "inflation_index"}
+    assert len(out["variables"]["hope"]["mean"]) == 7
+    # The same numbers as the CLI computes in-process (deterministic tasks).
+    cli = json.loads(run_pulse(pulse_bin, "--lake", lake, "simulate", "--runs", 512, "--turns", 6, "--seed", 11,
+                               "--json", "-", "--no-lake").stdout)
+    assert out["variables"]["hope"]["mean"] == cli["variables"]["hope"]["mean"]
+    assert app.send_task("pulse.noop", args=[1, "a"]).get(timeout=30) == [1, "a"]
+
+    bad = app.send_task("pulse.simulate", kwargs={"runs": 0})
+    with pytest.raises(Exception) as failure:
+        bad.get(timeout=30)
+    assert "runs must be 1.." in str(failure.value)
+    assert bad.state == "FAILURE"
+    assert app.AsyncResult("no-such-task").state == "PENDING"
+
+
+def test_malformed_and_unknown_messages_are_dead_lettered(pulse_worker, redis_db):
+    app = celery_app()
+    redis_db.lpush("celery", b"{this is not json")
+    unknown = app.send_task("no.such.task", args=[1])
+    for _ in range(200):
+        if redis_db.llen("pulse.dead_letter") >= 2:
+            break
+        time.sleep(0.05)
+    entries = [json.loads(e) for e in redis_db.lrange("pulse.dead_letter", 0, -1)]
+    reasons = sorted(e["reason"] for e in entries)
+    assert any("not JSON" in r for r in reasons), reasons
+    assert any("unknown task 'no.such.task'" in r for r in reasons), reasons
+    assert unknown.state == "PENDING"  # never run, never a result
+    # The worker is still serving.
+    assert app.send_task("pulse.noop", args=[7]).get(timeout=30) == [7]
+    assert redis_db.hlen("unacked") == 0  # everything acknowledged
+
+
+def test_a_pulse_client_drives_a_python_celery_worker(pulse_bin, redis_db, tmp_path):
+    (tmp_path / "pytasks.py").write_text(
+        "from celery import Celery\n"
+        f"app = Celery('pytasks', broker={REDIS_URL!r}, backend={REDIS_URL!r})\n"
+        "@app.task(name='tests.add')\n"
+        "def add(x, y):\n"
+        "    return x + y\n")
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "pytasks", "worker", "--pool", "solo", "-Q",
+                               "pyq", "--loglevel", "WARNING"], cwd=tmp_path, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        out = run_pulse(pulse_bin, "task", "send", "tests.add", "--args", "[2, 3]", "--queue", "pyq", "--broker",
+                        REDIS_URL, "--wait", "60")
+        assert out.stdout.strip() == "5"
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+def test_tasks_held_by_a_killed_worker_are_redelivered_and_run_once(pulse_bin, redis_db):
+    def start():
+        return subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "2",
+                                 "--visibility-timeout", "2", "--restore-interval", "1"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = celery_app()
+    results = [app.send_task("pulse.simulate", kwargs={"runs": 3000, "turns": 20, "seed": i, "variables": ["hope"]})
+               for i in range(12)]
+    first = start()
+    time.sleep(0.5)
+    first.kill()  # kill -9 while it holds deliveries
+    first.wait()
+    second = start()
+    try:
+        outs = [r.get(timeout=120) for r in results]
+        assert all(r.state == "SUCCESS" for r in results)
+        assert [o["seed"] for o in outs] == list(range(12))
+        for _ in range(100):
+            if redis_db.hlen("unacked") == 0 and redis_db.llen("celery") == 0:
+                break
+            time.sleep(0.1)
+        assert redis_db.hlen("unacked") == 0 and redis_db.llen("celery") == 0  # nothing lost or stuck
+    finally:
+        second.send_signal(signal.SIGTERM)
+        stats = json.loads(second.communicate(timeout=60)[0])
+    assert stats["failed"] == 0 and stats["dead_lettered"] == 0
+    assert stats["restored"] >= 1  # the killed worker's deliveries came back after the visibility timeout
+    # Each task has exactly one result; those the first worker had finished are not run again.
+    assert stats["succeeded"] + stats["duplicates"] >= 1

@@ -1,0 +1,125 @@
+// The worker's Celery semantics over the in-process broker: results in Celery's format, late ack,
+// retries with backoff, failures, dead letters for malformed and unknown messages, duplicate
+// deliveries skipped, expired tasks revoked, unacked deliveries restored after the visibility
+// timeout, and the soft time limit reaching the task.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "core/time.h"
+#include "jobs/broker.h"
+#include "jobs/worker.h"
+
+namespace pulse::jobs {
+namespace {
+
+std::string Send(Broker& broker, const std::string& task, nlohmann::json args, const std::string& id,
+                 std::optional<double> soft = std::nullopt) {
+  TaskMessage m;
+  m.task = task, m.id = id, m.args = std::move(args), m.soft_time_limit = soft;
+  EXPECT_TRUE(broker.Publish("celery", EncodeMessage(m)).ok());
+  return id;
+}
+
+std::optional<ResultMeta> WaitFor(Broker& broker, const std::string& id, TaskState state) {
+  for (int i = 0; i < 500; ++i) {
+    auto raw = broker.GetResult(id);
+    if (raw.ok() && *raw) {
+      auto meta = DecodeResultMeta(**raw);
+      if (meta.ok() && meta->state == state) return *meta;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return std::nullopt;
+}
+
+TEST(Worker, RunsTasksWithCelerySemantics) {
+  InProcessBroker broker;
+  TaskRegistry registry;
+  std::atomic<int> flaky_calls{0}, add_calls{0};
+  registry.Register("t.add", {[&](const TaskContext& c) -> Result<nlohmann::json> {
+                                ++add_calls;
+                                return nlohmann::json(c.message.args[0].get<int>() + c.message.args[1].get<int>());
+                              }});
+  registry.Register("t.flaky", {[&](const TaskContext&) -> Result<nlohmann::json> {
+                                  if (++flaky_calls < 3) return Status::Unavailable("not yet");
+                                  return nlohmann::json("ok");
+                                },
+                                3, 0.01});
+  registry.Register("t.bad", {[](const TaskContext&) -> Result<nlohmann::json> {
+                                return Status::InvalidArgument("runs must be >= 1");
+                              }});
+  registry.Register("t.slow", {[](const TaskContext& c) -> Result<nlohmann::json> {
+                                 while (!c.cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                 return nlohmann::json("stopped at the soft limit");
+                               }});
+  Worker worker(broker, registry, {.queues = {"celery"}, .concurrency = 2, .poll = std::chrono::milliseconds(20)});
+  worker.Start();
+  Send(broker, "t.add", {2, 3}, "a1");
+  Send(broker, "t.flaky", nlohmann::json::array(), "f1");
+  Send(broker, "t.bad", nlohmann::json::array(), "b1");
+  Send(broker, "t.slow", nlohmann::json::array(), "s1", 0.05);
+  auto a = WaitFor(broker, "a1", TaskState::kSuccess);
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->result, 5);
+  auto f = WaitFor(broker, "f1", TaskState::kSuccess);
+  ASSERT_TRUE(f);  // two retries (RETRY results in between), then SUCCESS
+  EXPECT_EQ(flaky_calls, 3);
+  auto b = WaitFor(broker, "b1", TaskState::kFailure);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->result["exc_message"][0], "runs must be >= 1");
+  ASSERT_TRUE(WaitFor(broker, "s1", TaskState::kSuccess));
+  // A duplicate delivery of a finished task is skipped, not run again.
+  Send(broker, "t.add", {2, 3}, "a1");
+  for (int i = 0; i < 200 && worker.stats().duplicates == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(worker.stats().duplicates, 1);
+  EXPECT_EQ(add_calls, 1);
+  // Malformed and unknown messages go to the dead-letter list with the reason.
+  ASSERT_TRUE(broker.Publish("celery", "{not json").ok());
+  Send(broker, "t.nope", nlohmann::json::array(), "u1");
+  for (int i = 0; i < 200 && broker.DeadLetters().size() < 2; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  worker.Stop();
+  auto dead = broker.DeadLetters();
+  ASSERT_EQ(dead.size(), 2u);
+  EXPECT_NE(dead[0].second.find("not JSON"), std::string::npos);
+  EXPECT_NE(dead[1].second.find("unknown task 't.nope'"), std::string::npos);
+  EXPECT_EQ(worker.stats().retried, 2);
+  EXPECT_EQ(*broker.QueueLength("celery"), 0);
+}
+
+TEST(Worker, ExpiredTasksAreRevoked) {
+  InProcessBroker broker;
+  TaskRegistry registry;
+  registry.Register("t.add", {[](const TaskContext&) -> Result<nlohmann::json> { return nlohmann::json(1); }});
+  TaskMessage m;
+  m.task = "t.add", m.id = "e1", m.expires = time::FormatTimestamp(time::NowMicros() - 1000000);
+  ASSERT_TRUE(broker.Publish("celery", EncodeMessage(m)).ok());
+  Worker worker(broker, registry, {});
+  auto d = broker.Fetch({"celery"}, std::chrono::milliseconds(10));
+  ASSERT_TRUE(d.ok() && *d);
+  worker.Process(**d);
+  EXPECT_EQ(worker.stats().revoked, 1);
+  auto meta = DecodeResultMeta(**broker.GetResult("e1"));
+  EXPECT_EQ(meta->state, TaskState::kRevoked);
+}
+
+TEST(InProcessBroker, UnackedDeliveriesComeBackAfterTheVisibilityTimeout) {
+  InProcessBroker broker(2);
+  TaskMessage m;
+  m.task = "t", m.id = "1";
+  ASSERT_TRUE(broker.Publish("q", EncodeMessage(m)).ok());
+  ASSERT_TRUE(broker.Publish("q", EncodeMessage(m)).ok());
+  EXPECT_EQ(broker.Publish("q", EncodeMessage(m)).code(), StatusCode::kUnavailable);  // bounded
+  auto d = broker.Fetch({"q"}, std::chrono::milliseconds(10));
+  ASSERT_TRUE(d.ok() && *d);
+  EXPECT_EQ(*broker.QueueLength("q"), 1);
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(3600)), 0);  // still within the timeout
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);     // a dead worker's delivery
+  EXPECT_EQ(*broker.QueueLength("q"), 2);
+  auto empty = broker.Fetch({"other"}, std::chrono::milliseconds(20));
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(*empty);
+}
+
+}  // namespace
+}  // namespace pulse::jobs
