@@ -28,6 +28,10 @@ struct Delivery {
   std::string raw;           // the envelope as queued
   std::string queue;         // where it came from
   std::string delivery_tag;  // the ack handle (the envelope's properties.delivery_tag)
+  // A broker may look the task's stored result up in the same round trip as the delivery (the
+  // worker's duplicate check): `result_checked` says it did, `existing_result` what it found.
+  bool result_checked = false;
+  std::optional<std::string> existing_result;
 };
 
 class Broker {
@@ -51,6 +55,12 @@ class Broker {
   // Result backend: the JSON value Celery stores under celery-task-meta-<id>, with a TTL.
   virtual Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) = 0;
   virtual Result<std::optional<std::string>> GetResult(const std::string& task_id) = 0;
+  // Stores the result, then acknowledges the delivery (one round trip where the broker can).
+  virtual Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
+                        std::chrono::seconds ttl) {
+    PULSE_RETURN_IF_ERROR(StoreResult(task_id, meta, ttl));
+    return Ack(delivery);
+  }
 };
 
 // Embedded mode: everything in memory, safe for concurrent use, `capacity` messages per queue.

@@ -18,9 +18,22 @@ std::string NowSeconds() {
 }
 
 // kombu's unacked value: [payload object, exchange, routing_key] (the raw text when not JSON).
-std::string UnackedValue(const Delivery& d) {
-  auto payload = nlohmann::json::parse(d.raw, nullptr, false);
-  return nlohmann::json::array({payload.is_discarded() ? nlohmann::json(d.raw) : payload, "", d.queue}).dump();
+std::string UnackedValue(const Delivery& d, const nlohmann::json& payload) {
+  return nlohmann::json::array({payload.is_object() ? payload : nlohmann::json(d.raw), "", d.queue}).dump();
+}
+
+// The delivery tag and task id of an envelope, from one parse.
+struct EnvelopeIds {
+  std::string delivery_tag, task_id;
+};
+EnvelopeIds IdsOf(const nlohmann::json& payload) {
+  EnvelopeIds ids;
+  if (!payload.is_object()) return ids;
+  if (auto p = payload.find("properties"); p != payload.end() && p->is_object())
+    if (auto t = p->find("delivery_tag"); t != p->end() && t->is_string()) ids.delivery_tag = t->get<std::string>();
+  if (auto h = payload.find("headers"); h != payload.end() && h->is_object())
+    if (auto i = h->find("id"); i != h->end() && i->is_string()) ids.task_id = i->get<std::string>();
+  return ids;
 }
 
 Status PipelineOk(const Result<std::vector<RedisReply>>& replies, const char* what) {
@@ -77,12 +90,20 @@ Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string
     if (reply.is_nil()) return std::optional<Delivery>();
     if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2)
       return Status::Internal("BRPOP: unexpected reply " + reply.DebugString());
-    Delivery d{std::move(reply.elements[1].str), std::move(reply.elements[0].str), ""};
-    d.delivery_tag = DeliveryTagOf(d.raw);
-    if (d.delivery_tag.empty()) d.delivery_tag = NewUuid();
-    PULSE_RETURN_IF_ERROR(PipelineOk(c.Pipeline({{"ZADD", "unacked_index", NowSeconds(), d.delivery_tag},
-                                                 {"HSET", "unacked", d.delivery_tag, UnackedValue(d)}}),
-                                     "recording an unacked delivery"));
+    Delivery d{std::move(reply.elements[1].str), std::move(reply.elements[0].str), "", false, std::nullopt};
+    const auto payload = nlohmann::json::parse(d.raw, nullptr, false);
+    const EnvelopeIds ids = IdsOf(payload);
+    d.delivery_tag = ids.delivery_tag.empty() ? NewUuid() : ids.delivery_tag;
+    std::vector<std::vector<std::string>> commands = {{"ZADD", "unacked_index", NowSeconds(), d.delivery_tag},
+                                                      {"HSET", "unacked", d.delivery_tag, UnackedValue(d, payload)}};
+    const std::string& task_id = ids.task_id;  // look its result up in the same round trip
+    if (!task_id.empty()) commands.push_back({"GET", ResultKey(task_id)});
+    auto replies = c.Pipeline(commands);
+    PULSE_RETURN_IF_ERROR(PipelineOk(replies, "recording an unacked delivery"));
+    if (!task_id.empty()) {
+      d.result_checked = true;
+      if (!(*replies)[2].is_nil()) d.existing_result = std::move((*replies)[2].str);
+    }
     return std::optional<Delivery>(std::move(d));
   });
 }
@@ -171,6 +192,18 @@ Status RedisBroker::StoreResult(const std::string& task_id, const std::string& m
     return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
                                   {"PUBLISH", key, meta}}),
                       "storing a result");
+  });
+}
+
+Status RedisBroker::Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
+                           std::chrono::seconds ttl) {
+  const std::string key = ResultKey(task_id);
+  return WithClient([&](RedisClient& c) -> Status {
+    return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
+                                  {"PUBLISH", key, meta},
+                                  {"ZREM", "unacked_index", delivery.delivery_tag},
+                                  {"HDEL", "unacked", delivery.delivery_tag}}),
+                      "storing a result and acknowledging");
   });
 }
 

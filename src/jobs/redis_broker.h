@@ -37,6 +37,8 @@ class RedisBroker final : public Broker {
   Result<int64_t> QueueLength(const std::string& queue) override;
   Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
+  Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
+                std::chrono::seconds ttl) override;
 
  private:
   RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}

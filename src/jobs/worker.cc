@@ -85,15 +85,20 @@ void Worker::Process(const Delivery& delivery) {
       }
     }
   }
-  if (auto existing = broker_.GetResult(m.id); existing.ok() && *existing) {
-    auto meta = DecodeResultMeta(**existing);
+  std::optional<std::string> existing = delivery.existing_result;
+  if (!delivery.result_checked) {
+    auto got = broker_.GetResult(m.id);
+    if (got.ok()) existing = *got;
+  }
+  if (existing) {
+    auto meta = DecodeResultMeta(*existing);
     if (meta.ok() && meta->state == TaskState::kSuccess) {
       ++stats_.duplicates;
       (void)broker_.Ack(delivery);
       return;
     }
   }
-  Store(m.id, TaskState::kStarted, nullptr);
+  if (options_.track_started) Store(m.id, TaskState::kStarted, nullptr);
   std::atomic<bool> cancelled{false};
   const auto started = Clock::now();
   std::atomic<bool> done{false};
@@ -118,9 +123,17 @@ void Worker::Process(const Delivery& delivery) {
     result = Status::OutOfRange("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
                                 std::to_string(seconds) + " s)");
   }
+  auto finish = [&](TaskState state, const nlohmann::json& value, const std::string& traceback) {
+    const Status st = broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback), options_.result_ttl);
+    if (!st.ok()) {  // stays unacked: redelivered after the visibility timeout, then skipped or rerun
+      ++stats_.broker_errors;
+      log::Warn("jobs", "storing a result failed", {{"task_id", m.id}, {"error", st.ToString()}});
+    }
+  };
   if (result.ok()) {
     ++stats_.succeeded;
-    Store(m.id, TaskState::kSuccess, *result);
+    finish(TaskState::kSuccess, *result, "");
+    return;
   } else {
     const StatusCode code = result.status().code();
     const bool retryable = code == StatusCode::kUnavailable || code == StatusCode::kIoError;
@@ -141,11 +154,10 @@ void Worker::Process(const Delivery& delivery) {
     const bool time_limit = code == StatusCode::kOutOfRange && m.time_limit;
     // Exception types Python knows, so Celery's AsyncResult.get() re-raises them as such.
     const char* exc_type = time_limit ? "TimeLimitExceeded" : code == StatusCode::kInvalidArgument ? "ValueError" : "RuntimeError";
-    Store(m.id, TaskState::kFailure,
-          FailureResult(exc_type, result.status().message(), time_limit ? "billiard.exceptions" : "builtins"),
-          result.status().ToString());
+    finish(TaskState::kFailure,
+           FailureResult(exc_type, result.status().message(), time_limit ? "billiard.exceptions" : "builtins"),
+           result.status().ToString());
   }
-  (void)broker_.Ack(delivery);
 }
 
 void Worker::Loop() {

@@ -6,7 +6,7 @@
 //   3. expired (headers.expires in the past) -> REVOKED result, acked;
 //   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
 //      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
-//   5. STARTED result, run the task; SUCCESS with its JSON result, or on error:
+//   5. (STARTED result when track_started) run the task; SUCCESS with its JSON result, or on error:
 //      retryable (kUnavailable, kIoError) and retries < max_retries -> a copy is published with
 //      retries + 1 and an ETA of backoff x 2^retries (RETRY result); otherwise FAILURE with
 //      {exc_type, exc_message, exc_module} (ValueError for bad arguments, TimeLimitExceeded,
@@ -70,6 +70,7 @@ struct WorkerOptions {
   std::chrono::seconds result_ttl{86400};
   std::chrono::milliseconds poll{1000};
   std::chrono::seconds shutdown_grace{30};
+  bool track_started = false;  // store a STARTED state before running (Celery's task_track_started)
 };
 
 struct WorkerStats {
