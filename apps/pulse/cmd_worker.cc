@@ -41,7 +41,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (!rules.ok()) return Fail(rules.status());
   auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
   if (!env.ok()) return Fail(env.status());
-  env->decay_rate = ctx.config.GetDouble("sim.decay_rate");
+  env->decay_rate = ctx.config.GetDouble("sim.decay_rate");  // part of the cache key
   env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
   env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
   jobs::TaskRegistry registry;
@@ -67,12 +67,14 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   worker.Stop();
   const auto& s = worker.stats();
   std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
-              "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld}\n",
+              "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
+              "\"cache_hits\": %lld, \"cache_misses\": %lld}\n",
               static_cast<long long>(s.received.load()), static_cast<long long>(s.succeeded.load()),
               static_cast<long long>(s.failed.load()), static_cast<long long>(s.retried.load()),
               static_cast<long long>(s.dead_lettered.load()), static_cast<long long>(s.duplicates.load()),
               static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
-              static_cast<long long>(s.broker_errors.load()));
+              static_cast<long long>(s.broker_errors.load()), static_cast<long long>(s.cache_hits.load()),
+              static_cast<long long>(s.cache_misses.load()));
   return kExitOk;
 }
 

@@ -111,6 +111,35 @@ Result<std::optional<std::string>> InProcessBroker::GetResult(const std::string&
   return std::optional<std::string>(it->second);
 }
 
+Result<std::optional<std::string>> InProcessBroker::CacheGet(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::optional<std::string>();
+  if (std::chrono::steady_clock::now() >= it->second.expires) {
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
+    return std::optional<std::string>();
+  }
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  return std::optional<std::string>(it->second.value);
+}
+
+Status InProcessBroker::CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
+  std::lock_guard lock(mu_);
+  if (cache_capacity_ == 0) return Status::Ok();
+  if (auto it = cache_.find(key); it != cache_.end()) {
+    lru_.erase(it->second.lru);
+    cache_.erase(it);
+  }
+  while (cache_.size() >= cache_capacity_) {
+    cache_.erase(lru_.back());
+    lru_.pop_back();
+  }
+  lru_.push_front(key);
+  cache_[key] = {value, std::chrono::steady_clock::now() + ttl, lru_.begin()};
+  return Status::Ok();
+}
+
 std::vector<std::pair<std::string, std::string>> InProcessBroker::DeadLetters() const {
   std::lock_guard lock(mu_);
   return dead_;

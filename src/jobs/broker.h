@@ -14,6 +14,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -55,6 +56,11 @@ class Broker {
   // Result backend: the JSON value Celery stores under celery-task-meta-<id>, with a TTL.
   virtual Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) = 0;
   virtual Result<std::optional<std::string>> GetResult(const std::string& task_id) = 0;
+  // Result cache for deterministic tasks, keyed by a content hash: the cached result JSON, or
+  // nullopt on a miss. Entries expire after `ttl` (Redis also evicts under its maxmemory policy;
+  // the in-process cache keeps the most recently used `cache_capacity` entries).
+  virtual Result<std::optional<std::string>> CacheGet(const std::string& key) = 0;
+  virtual Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) = 0;
   // Stores the result, then acknowledges the delivery (one round trip where the broker can).
   virtual Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                         std::chrono::seconds ttl) {
@@ -66,7 +72,8 @@ class Broker {
 // Embedded mode: everything in memory, safe for concurrent use, `capacity` messages per queue.
 class InProcessBroker final : public Broker {
  public:
-  explicit InProcessBroker(size_t capacity = 100000) : capacity_(capacity) {}
+  explicit InProcessBroker(size_t capacity = 100000, size_t cache_capacity = 10000)
+      : capacity_(capacity), cache_capacity_(cache_capacity) {}
   Status Publish(const std::string& queue, const std::string& envelope) override;
   Result<std::optional<Delivery>> Fetch(const std::vector<std::string>& queues,
                                         std::chrono::milliseconds timeout) override;
@@ -77,6 +84,8 @@ class InProcessBroker final : public Broker {
   Result<int64_t> QueueLength(const std::string& queue) override;
   Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
+  Result<std::optional<std::string>> CacheGet(const std::string& key) override;
+  Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
 
   std::vector<std::pair<std::string, std::string>> DeadLetters() const;  // (raw, reason)
 
@@ -85,13 +94,20 @@ class InProcessBroker final : public Broker {
     Delivery delivery;
     std::chrono::steady_clock::time_point since;
   };
-  const size_t capacity_;
+  const size_t capacity_, cache_capacity_;
   mutable std::mutex mu_;
   std::condition_variable ready_;
   std::map<std::string, std::deque<std::string>> queues_;
   std::map<std::string, Unacked> unacked_;
   std::vector<std::pair<std::string, std::string>> dead_;
   std::map<std::string, std::string> results_;
+  struct CacheEntry {
+    std::string value;
+    std::chrono::steady_clock::time_point expires;
+    std::list<std::string>::iterator lru;
+  };
+  std::map<std::string, CacheEntry> cache_;
+  std::list<std::string> lru_;  // most recently used first
 };
 
 // The envelope's delivery tag (properties.delivery_tag), or empty when it has none / is not JSON.

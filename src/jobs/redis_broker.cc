@@ -207,6 +207,20 @@ Status RedisBroker::Finish(const Delivery& delivery, const std::string& task_id,
   });
 }
 
+Result<std::optional<std::string>> RedisBroker::CacheGet(const std::string& key) {
+  return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
+    PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", "pulse.cache:" + key}));
+    if (r.is_nil()) return std::optional<std::string>();
+    return std::optional<std::string>(std::move(r.str));
+  });
+}
+
+Status RedisBroker::CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
+  return WithClient([&](RedisClient& c) -> Status {
+    return c.Command({"SET", "pulse.cache:" + key, value, "EX", std::to_string(std::max<int64_t>(1, ttl.count()))}).status();
+  });
+}
+
 Result<std::optional<std::string>> RedisBroker::GetResult(const std::string& task_id) {
   return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
     PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", ResultKey(task_id)}));

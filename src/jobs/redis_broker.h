@@ -39,6 +39,10 @@ class RedisBroker final : public Broker {
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
   Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                 std::chrono::seconds ttl) override;
+  // Cache entries live under "pulse.cache:<key>" with a TTL; bound Redis's memory with its
+  // maxmemory + an allkeys-lru / volatile-lru policy in cluster mode.
+  Result<std::optional<std::string>> CacheGet(const std::string& key) override;
+  Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
 
  private:
   RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}

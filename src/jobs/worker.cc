@@ -98,6 +98,21 @@ void Worker::Process(const Delivery& delivery) {
       return;
     }
   }
+  std::string cache_key;
+  if (spec->cache_key) {
+    cache_key = spec->cache_key(m);
+    auto cached = broker_.CacheGet(cache_key);
+    if (cached.ok() && *cached) {
+      auto value = nlohmann::json::parse(**cached, nullptr, false);
+      if (!value.is_discarded()) {
+        ++stats_.cache_hits, ++stats_.succeeded;
+        if (!broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, value), options_.result_ttl).ok())
+          ++stats_.broker_errors;
+        return;
+      }
+    }
+    ++stats_.cache_misses;
+  }
   if (options_.track_started) Store(m.id, TaskState::kStarted, nullptr);
   std::atomic<bool> cancelled{false};
   const auto started = Clock::now();
@@ -132,6 +147,7 @@ void Worker::Process(const Delivery& delivery) {
   };
   if (result.ok()) {
     ++stats_.succeeded;
+    if (!cache_key.empty() && !broker_.CachePut(cache_key, result->dump(), options_.cache_ttl).ok()) ++stats_.broker_errors;
     finish(TaskState::kSuccess, *result, "");
     return;
   } else {

@@ -6,7 +6,9 @@
 //   3. expired (headers.expires in the past) -> REVOKED result, acked;
 //   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
 //      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
-//   5. (STARTED result when track_started) run the task; SUCCESS with its JSON result, or on error:
+//   5. a task with a cache key whose result is cached -> SUCCESS with it, without running;
+//   6. (STARTED result when track_started) run the task; SUCCESS with its JSON result (cached
+//      when the task has a cache key), or on error:
 //      retryable (kUnavailable, kIoError) and retries < max_retries -> a copy is published with
 //      retries + 1 and an ETA of backoff x 2^retries (RETRY result); otherwise FAILURE with
 //      {exc_type, exc_message, exc_module} (ValueError for bad arguments, TimeLimitExceeded,
@@ -47,6 +49,9 @@ struct TaskSpec {
   TaskFn fn;
   int max_retries = 3;
   double retry_backoff_seconds = 1.0;
+  // Deterministic tasks: a content hash of (task, canonical arguments, data version, model
+  // version); results are then cached under it and a hit skips the run. Empty: never cached.
+  std::function<std::string(const TaskMessage&)> cache_key;
 };
 
 class TaskRegistry {
@@ -71,11 +76,12 @@ struct WorkerOptions {
   std::chrono::milliseconds poll{1000};
   std::chrono::seconds shutdown_grace{30};
   bool track_started = false;  // store a STARTED state before running (Celery's task_track_started)
+  std::chrono::seconds cache_ttl{86400};
 };
 
 struct WorkerStats {
   std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0},
-      revoked{0}, restored{0}, broker_errors{0};
+      revoked{0}, restored{0}, broker_errors{0}, cache_hits{0}, cache_misses{0};
 };
 
 class Worker {

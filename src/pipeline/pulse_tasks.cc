@@ -1,6 +1,7 @@
 #include "pipeline/pulse_tasks.h"
 
 #include "core/files.h"
+#include "lake/s3_signer.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
@@ -75,6 +76,7 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
   PULSE_ASSIGN_OR_RETURN(std::string rules_text, ReadTextFile(rules_path));
   PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(rules_text, rules_path, catalog));
   TaskEnvironment env;
+  env.version = lake::s3::Sha256Hex(catalog_text + "\n--\n" + rules_text);
   env.catalog = std::make_shared<const sim::Catalog>(std::move(catalog));
   env.rules = std::make_shared<const sim::RuleSet>(std::move(rules));
   return env;
@@ -82,9 +84,14 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
 
 void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environment) {
   registry.Register("pulse.noop", {[](const jobs::TaskContext& c) -> Result<nlohmann::json> { return c.message.args; }});
-  registry.Register("pulse.simulate", {[env = std::move(environment)](const jobs::TaskContext& c) {
-                      return Simulate(env, c);
-                    }});
+  jobs::TaskSpec simulate;
+  simulate.fn = [env = environment](const jobs::TaskContext& c) { return Simulate(env, c); };
+  simulate.cache_key = [version = environment.version, decay = environment.decay_rate](const jobs::TaskMessage& m) {
+    // nlohmann::json objects are ordered maps: dump() is canonical.
+    return lake::s3::Sha256Hex(m.task + "|" + m.args.dump() + "|" + m.kwargs.dump() + "|" + version + "|" +
+                               std::to_string(decay));
+  };
+  registry.Register("pulse.simulate", std::move(simulate));
 }
 
 }  // namespace pulse::pipeline

@@ -6,7 +6,9 @@
 //                     chunk results merge with - sim::Summary::Deserialize / Merge)
 //                     -> {runs, turns, seed, first_run, quantile_levels, variables: {name: {mean: [...],
 //                        sd: [...], quantiles: [[...], ...]}}, summary?}
-// Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless.
+// Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
+// pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
+// decay rate): a new rules or catalog file misses the cache.
 // Bad kwargs fail the task with a clear message (kInvalidArgument: not retried).
 #pragma once
 
@@ -22,6 +24,7 @@ namespace pulse::pipeline {
 struct TaskEnvironment {
   std::shared_ptr<const sim::Catalog> catalog;
   std::shared_ptr<const sim::RuleSet> rules;
+  std::string version;  // SHA-256 of the catalog and rules text: the model version of cache keys
   double decay_rate = 0.01;
   uint64_t max_runs = 10000000, max_turns = 100000;
 };

@@ -65,6 +65,24 @@ def test_python_celery_drives_a_pulse_worker(pulse_bin, lake, pulse_worker):
     assert app.AsyncResult("no-such-task").state == "PENDING"
 
 
+def test_repeated_simulations_are_served_from_the_cache(pulse_bin, redis_db):
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        app = celery_app()
+        kwargs = {"runs": 2000, "turns": 10, "seed": 4, "variables": ["hope"]}
+        first = app.send_task("pulse.simulate", kwargs=kwargs).get(timeout=60)
+        second = app.send_task("pulse.simulate", kwargs=kwargs).get(timeout=60)
+        other = app.send_task("pulse.simulate", kwargs={**kwargs, "seed": 5}).get(timeout=60)
+        assert first == second and other != first
+        keys = redis_db.keys("pulse.cache:*")
+        assert len(keys) == 2 and 0 < redis_db.ttl(keys[0]) <= 86400  # one entry per content, with a TTL
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        stats = json.loads(worker.communicate(timeout=60)[0])
+    assert stats["cache_hits"] == 1 and stats["cache_misses"] == 2
+
+
 def test_malformed_and_unknown_messages_are_dead_lettered(pulse_worker, redis_db):
     app = celery_app()
     redis_db.lpush("celery", b"{this is not json")

@@ -87,6 +87,37 @@ TEST(Worker, RunsTasksWithCelerySemantics) {
   EXPECT_EQ(*broker.QueueLength("celery"), 0);
 }
 
+TEST(Worker, DeterministicResultsAreCachedByContent) {
+  InProcessBroker broker(100, 2);
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  TaskSpec spec;
+  spec.fn = [&](const TaskContext& c) -> Result<nlohmann::json> {
+    ++calls;
+    return nlohmann::json(c.message.kwargs["x"].get<int>() * 2);
+  };
+  spec.cache_key = [](const TaskMessage& m) { return m.task + m.kwargs.dump(); };
+  registry.Register("t.double", spec);
+  Worker worker(broker, registry, {});
+  auto run = [&](const std::string& id, int x) {
+    TaskMessage m;
+    m.task = "t.double", m.id = id, m.kwargs = {{"x", x}};
+    EXPECT_TRUE(broker.Publish("celery", EncodeMessage(m)).ok());
+    auto d = broker.Fetch({"celery"}, std::chrono::milliseconds(10));
+    worker.Process(**d);
+    return DecodeResultMeta(**broker.GetResult(id))->result;
+  };
+  EXPECT_EQ(run("c1", 21), 42);
+  EXPECT_EQ(run("c2", 21), 42);  // another task id, same content: served from the cache
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(run("c3", 5), 10);
+  EXPECT_EQ(run("c4", 6), 12);   // capacity 2: x=21 is now the least recently used, evicted
+  EXPECT_EQ(run("c5", 21), 42);
+  EXPECT_EQ(calls, 4);
+  EXPECT_EQ(worker.stats().cache_hits, 1);
+  EXPECT_EQ(worker.stats().cache_misses, 4);
+}
+
 TEST(Worker, ExpiredTasksAreRevoked) {
   InProcessBroker broker;
   TaskRegistry registry;
