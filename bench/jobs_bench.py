@@ -71,8 +71,9 @@ def wait_results(r, ids, timeout=600):
 
 
 def run_batch(r, queue, task, kwargs, n):
+    """kwargs: a dict, or a function of the task's index (distinct arguments defeat the cache)."""
     ids = [str(uuid.uuid4()) for _ in range(n)]
-    messages = [envelope(task, i, [], kwargs, queue) for i in ids]
+    messages = [envelope(task, i, [], kwargs(k) if callable(kwargs) else kwargs, queue) for k, i in enumerate(ids)]
     pipe = r.pipeline(transaction=False)
     t0 = time.perf_counter()
     for m in messages:
@@ -80,6 +81,43 @@ def run_batch(r, queue, task, kwargs, n):
     pipe.execute()
     wait_results(r, ids)
     return n / (time.perf_counter() - t0)
+
+
+def latency(r, queue, rate, n):
+    """Sends n no-op tasks at `rate` per second and returns enqueue-to-result latencies (seconds):
+    time from just before the LPUSH to the result's PUBLISH reaching a subscriber - an upper bound
+    on enqueue-to-start, including the task, the result write and the client's own delays."""
+    import threading
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    messages = [envelope("pulse.noop", i, [], {}, queue) for i in ids]
+    sent, arrived = {}, {}
+    pubsub = r.pubsub(ignore_subscribe_messages=True)
+    pubsub.psubscribe("celery-task-meta-*")
+    done = threading.Event()
+
+    def listen():
+        while not done.is_set():
+            msg = pubsub.get_message(timeout=0.01)
+            if msg and msg["type"] == "pmessage":
+                arrived[msg["channel"][len(b"celery-task-meta-"):].decode()] = time.perf_counter()
+
+    listener = threading.Thread(target=listen)
+    listener.start()
+    time.sleep(0.2)
+    t0 = time.perf_counter()
+    for k, (task_id, m) in enumerate(zip(ids, messages)):
+        target = t0 + k / rate
+        while time.perf_counter() < target:
+            pass
+        sent[task_id] = time.perf_counter()
+        r.lpush(queue, m)
+    deadline = time.time() + 60
+    while len(arrived) < n and time.time() < deadline:
+        time.sleep(0.01)
+    done.set()
+    listener.join()
+    pubsub.close()
+    return sorted(arrived[i] - sent[i] for i in ids if i in arrived)
 
 
 def start_pulse(url, queue, concurrency, binary):
@@ -105,6 +143,7 @@ def main():
     ap.add_argument("--tasks", type=int, default=20000)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--latency-tasks", type=int, default=3000)
     ap.add_argument("--binary", default=str(ROOT / "build/release/apps/pulse/pulse"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pulse-jobs-bench."))
@@ -119,7 +158,7 @@ def main():
             break
         except redis.ConnectionError:
             time.sleep(0.05)
-    rates = {}
+    rates, latencies = {}, {}
     try:
         for kind in ("pulse", "celery"):
             queue = f"bench-{kind}"
@@ -128,10 +167,20 @@ def main():
             try:
                 run_batch(r, queue, "pulse.noop", {}, 10)  # warm-up: the worker is consuming
                 rates[(kind, "noop")] = [run_batch(r, queue, "pulse.noop", {}, args.tasks) for _ in range(args.repeat)]
+                half = statistics.median(rates[(kind, "noop")]) / 2  # half of this worker's saturation
+                lat = latency(r, queue, half, args.latency_tasks)
+                latencies[kind] = (half, lat)
                 if kind == "pulse":
-                    small = {"runs": 200, "turns": 10, "noise": 0.01, "variables": ["hope"]}
-                    rates[(kind, "simulate")] = [run_batch(r, queue, "pulse.simulate", small, max(500, args.tasks // 20))
-                                                 for _ in range(args.repeat)]
+                    base_seed = [0]
+
+                    def small(k):  # a distinct seed per task: every run is computed, none cached
+                        return {"runs": 200, "turns": 10, "noise": 0.01, "variables": ["hope"],
+                                "seed": base_seed[0] + k}
+                    batches = []
+                    for _ in range(args.repeat):
+                        batches.append(run_batch(r, queue, "pulse.simulate", small, max(500, args.tasks // 20)))
+                        base_seed[0] += 10 ** 6
+                    rates[(kind, "simulate")] = batches
                 r.flushdb()
             finally:
                 proc.send_signal(signal.SIGTERM)
@@ -150,6 +199,11 @@ def main():
               + ", ".join(f"{v:,.0f}" for v in values) + ")")
     ratio = statistics.median(rates[("pulse", "noop")]) / statistics.median(rates[("celery", "noop")])
     print(f"pulse / celery, no-op task: {ratio:.1f}x")
+    print("\nenqueue-to-result latency of the no-op task at half of each worker's saturation rate:")
+    for kind, (rate, lat) in latencies.items():
+        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+        print(f"{kind:7s} at {rate:8,.0f} tasks/s: p50 {p(0.5):7.3f} ms  p99 {p(0.99):7.3f} ms  "
+              f"({len(lat)} of {args.latency_tasks} measured)")
 
 
 if __name__ == "__main__":
