@@ -305,6 +305,8 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   columns.push_back("fragility");
   for (const char* tag : kTags) columns.push_back(std::string("tag.") + tag);
   for (const char* arc : kArcs) columns.push_back(std::string("arc.") + arc);
+  const size_t delta_col = columns.size();
+  for (uint32_t o : engine.overlays()) columns.push_back("delta." + catalog[o].name);
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
@@ -357,6 +359,12 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
         local.Add(step, tension_col + 1, fragility, n);
         for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
         for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
+        for (size_t o = 0; o < overlays.size(); ++o) {  // the turn's change of each overlay
+          const double* now = st.slot(overlays[o]);
+          const double* was = before.data() + o * kBlock;
+          for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
+          local.Add(step, delta_col + o, tension, n);
+        }
       };
       auto remember = [&] {
         for (size_t o = 0; o < overlays.size(); ++o) std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);

@@ -13,7 +13,8 @@
 // Derived columns join the slots: the original's tension h*d + r*t + 0.5*f*h and fragility
 // min(0.6 tension + 0.4 min(sum |overlay change| / 5, 1), 0.7); and indicators of its state tag
 // ("tag.Hope Rising", ... "tag.Neutral") and arc ("arc.Hope Surge", ... "arc.Unknown"), whose
-// means are the shares of runs carrying each label at each turn.
+// means are the shares of runs carrying each label at each turn; and each overlay's change over
+// the turn ("delta.hope", ...): with tension, fragility, tag and arc, the original's turn record.
 #pragma once
 
 #include <cstdint>

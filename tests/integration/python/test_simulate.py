@@ -28,7 +28,8 @@ def test_summary_json_is_reproducible_and_lands_in_the_lake(pulse_bin, lake):
     out = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
     assert "table 'simulations'" in out.stdout and "hope" in out.stdout
     rows = DeltaTable(str(lake / "simulations")).to_pyarrow_table().to_pylist()
-    assert len(rows) == 6 * (5 + 5 + 314 + 2 + 8 + 5)  # steps x (slots, tension, fragility, 8 tags, 5 arcs)
+    # steps x (slots, tension, fragility, 8 tags, 5 arcs, 5 overlay deltas)
+    assert len(rows) == 6 * (5 + 5 + 314 + 2 + 8 + 5 + 5)
     assert {r["runs"] for r in rows} == {300}
     again = simulate(pulse_bin, lake, "--runs", 300, "--turns", 5, "--seed", 9)
     assert "already there" in again.stdout

@@ -346,6 +346,9 @@ TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
   EXPECT_EQ(h->summary.Get(1, column("tag.Hope Rising"), {}).mean, 1.0);
   EXPECT_EQ(h->summary.Get(1, column("arc.Hope Surge"), {}).mean, 1.0);
   EXPECT_EQ(h->summary.Get(1, column("tag.Neutral"), {}).mean, 0.0);
+  // The turn record's overlay deltas: symbolic off, so only the decay moves them.
+  EXPECT_NEAR(r->summary.Get(3, column("delta.hope"), {}).mean, -0.01, 1e-6);
+  EXPECT_EQ(r->summary.Get(0, column("delta.hope"), {}).mean, 0.0);
   // Counterfactual fork: same seed, overridden input.
   auto fork = o;
   fork.overrides = {{*w.catalog.Find("energy_price_index"), 0.1}};
