@@ -3,6 +3,9 @@
 //   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
 //   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
 //   work against it. SIGTERM / SIGINT: finish in-flight tasks, then exit (printing the counters).
+// pulse beat --broker URL --schedule FILE [--lease-ms MS]
+//   Publishes tasks on periodic schedules (jobs/scheduler.h); run several for availability: a
+//   lease in Redis lets only one publish.
 // pulse task send NAME [--args JSON] [--kwargs JSON] [--queue Q] --broker URL [--wait SECONDS]
 //   Enqueues a task the way Celery's send_task does (any Celery worker may run it) and, with
 //   --wait, prints its result; exit 1 when it failed or did not finish in time.
@@ -14,7 +17,9 @@
 
 #include "cli.h"
 #include "core/ids.h"
+#include "core/files.h"
 #include "jobs/redis_broker.h"
+#include "jobs/scheduler.h"
 #include "jobs/worker.h"
 #include "pipeline/pulse_tasks.h"
 
@@ -78,6 +83,33 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   return kExitOk;
 }
 
+struct BeatArgs {
+  std::string broker, schedule;
+  int lease_ms = 2000;
+};
+
+int RunBeat(const BeatArgs& args) {
+  auto text = ReadTextFile(args.schedule);
+  if (!text.ok()) return Fail(text.status());
+  auto entries = jobs::ParseSchedule(*text, args.schedule);
+  if (!entries.ok()) return Fail(entries.status());
+  if (args.lease_ms < 10) return Fail(Status::InvalidArgument("--lease-ms must be >= 10"));
+  auto broker = jobs::RedisBroker::Connect(args.broker);
+  if (!broker.ok()) return Fail(broker.status());
+  const std::string owner = NewUuid();
+  jobs::Scheduler scheduler(**broker, *entries, owner, std::chrono::milliseconds(args.lease_ms));
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::fprintf(stderr, "pulse beat: owner %s, %zu schedules on %s (lease %d ms)\n", owner.c_str(), entries->size(),
+               args.broker.c_str(), args.lease_ms);
+  scheduler.Run(g_stop);
+  const auto& s = scheduler.stats();
+  std::printf("{\"published\": %lld, \"leader_ticks\": %lld, \"follower_ticks\": %lld, \"errors\": %lld}\n",
+              static_cast<long long>(s.published.load()), static_cast<long long>(s.leader_ticks.load()),
+              static_cast<long long>(s.follower_ticks.load()), static_cast<long long>(s.errors.load()));
+  return kExitOk;
+}
+
 struct SendArgs {
   std::string name, args = "[]", kwargs = "{}", queue = "celery", broker;
   double wait = 0;
@@ -135,6 +167,13 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
                      "Seconds between sweeps that redeliver tasks unacknowledged past the visibility timeout")
       ->capture_default_str();
   worker->callback([wargs, &ctx, &exit_code] { exit_code = RunWorker(*wargs, ctx); });
+
+  auto bargs = std::make_shared<BeatArgs>();
+  auto* beat = app.add_subcommand("beat", "Publish tasks on periodic schedules (one leader among many, by lease)");
+  beat->add_option("--broker", bargs->broker, "redis://host:port/db")->required();
+  beat->add_option("--schedule", bargs->schedule, "Schedule YAML (schedules: [{name, task, every, ...}])")->required();
+  beat->add_option("--lease-ms", bargs->lease_ms, "Leader lease; a standby takes over within it")->capture_default_str();
+  beat->callback([bargs, &exit_code] { exit_code = RunBeat(*bargs); });
 
   auto sargs = std::make_shared<SendArgs>();
   auto* task = app.add_subcommand("task", "Send tasks to Celery-compatible workers");

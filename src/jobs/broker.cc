@@ -140,6 +140,16 @@ Status InProcessBroker::CachePut(const std::string& key, const std::string& valu
   return Status::Ok();
 }
 
+Result<bool> InProcessBroker::AcquireLease(const std::string& key, const std::string& owner,
+                                           std::chrono::milliseconds ttl) {
+  std::lock_guard lock(mu_);
+  const auto now = std::chrono::steady_clock::now();
+  auto it = leases_.find(key);
+  if (it != leases_.end() && it->second.first != owner && it->second.second > now) return false;
+  leases_[key] = {owner, now + ttl};
+  return true;
+}
+
 std::vector<std::pair<std::string, std::string>> InProcessBroker::DeadLetters() const {
   std::lock_guard lock(mu_);
   return dead_;

@@ -61,6 +61,10 @@ class Broker {
   // the in-process cache keeps the most recently used `cache_capacity` entries).
   virtual Result<std::optional<std::string>> CacheGet(const std::string& key) = 0;
   virtual Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) = 0;
+  // A lease for one holder among many processes (the periodic scheduler's leader lock): true when
+  // `owner` holds `key` for the next `ttl` after the call - newly taken, or renewed because it
+  // already held it; false when another owner holds it.
+  virtual Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) = 0;
   // Stores the result, then acknowledges the delivery (one round trip where the broker can).
   virtual Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                         std::chrono::seconds ttl) {
@@ -86,6 +90,7 @@ class InProcessBroker final : public Broker {
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
   Result<std::optional<std::string>> CacheGet(const std::string& key) override;
   Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
+  Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) override;
 
   std::vector<std::pair<std::string, std::string>> DeadLetters() const;  // (raw, reason)
 
@@ -108,6 +113,7 @@ class InProcessBroker final : public Broker {
   };
   std::map<std::string, CacheEntry> cache_;
   std::list<std::string> lru_;  // most recently used first
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> leases_;
 };
 
 // The envelope's delivery tag (properties.delivery_tag), or empty when it has none / is not JSON.

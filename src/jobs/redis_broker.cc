@@ -221,6 +221,18 @@ Status RedisBroker::CachePut(const std::string& key, const std::string& value, s
   });
 }
 
+Result<bool> RedisBroker::AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) {
+  static const char* kRenew =
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+  const std::string ms = std::to_string(std::max<int64_t>(1, ttl.count()));
+  return WithClient([&](RedisClient& c) -> Result<bool> {
+    PULSE_ASSIGN_OR_RETURN(RedisReply taken, c.Command({"SET", key, owner, "NX", "PX", ms}));
+    if (!taken.is_nil()) return true;
+    PULSE_ASSIGN_OR_RETURN(RedisReply renewed, c.Command({"EVAL", kRenew, "1", key, owner, ms}));
+    return renewed.integer == 1;
+  });
+}
+
 Result<std::optional<std::string>> RedisBroker::GetResult(const std::string& task_id) {
   return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
     PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", ResultKey(task_id)}));

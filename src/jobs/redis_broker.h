@@ -43,6 +43,8 @@ class RedisBroker final : public Broker {
   // maxmemory + an allkeys-lru / volatile-lru policy in cluster mode.
   Result<std::optional<std::string>> CacheGet(const std::string& key) override;
   Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
+  // SET key owner NX PX ttl, or an atomic renew (a Lua check-and-PEXPIRE) when owner holds it.
+  Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) override;
 
  private:
   RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}

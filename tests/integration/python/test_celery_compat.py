@@ -152,3 +152,34 @@ def test_tasks_held_by_a_killed_worker_are_redelivered_and_run_once(pulse_bin, r
     assert stats["restored"] >= 1  # the killed worker's deliveries came back after the visibility timeout
     # Each task has exactly one result; those the first worker had finished are not run again.
     assert stats["succeeded"] + stats["duplicates"] >= 1
+
+
+def test_only_one_beat_publishes_and_a_standby_takes_over(pulse_bin, redis_db, tmp_path):
+    schedule = tmp_path / "schedule.yaml"
+    schedule.write_text("schedules:\n  - {name: tick, task: pulse.noop, every: 0.2, queue: beatq, args: [1]}\n")
+
+    def start():
+        return subprocess.Popen([pulse_bin, "beat", "--broker", REDIS_URL, "--schedule", schedule, "--lease-ms", "400"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first, second = start(), start()
+    owners = {proc: proc.stderr.readline().split("owner ")[1].split(",")[0] for proc in (first, second)}
+    time.sleep(2.1)
+    published = redis_db.llen("beatq")
+    assert 7 <= published <= 11, published  # one publisher every 0.2 s, not two
+    holder = redis_db.get("pulse.beat.lock").decode()
+    leader = first if owners[first] == holder else second
+    standby = second if leader is first else first
+    assert owners[standby] != holder
+    leader.kill()  # kill -9 the lease holder; the standby takes over within one lease period
+    leader.wait()
+    time.sleep(1.5)
+    after = redis_db.llen("beatq")
+    assert after >= published + 3, (published, after)
+    assert redis_db.get("pulse.beat.lock").decode() == owners[standby]
+    standby.send_signal(signal.SIGTERM)
+    stats = json.loads(standby.communicate(timeout=30)[0])
+    assert stats["errors"] == 0
+    message = json.loads(redis_db.lindex("beatq", 0))
+    assert message["headers"]["task"] == "pulse.noop"  # plain Celery messages: any worker runs them
+    proc = run_pulse(pulse_bin, "beat", "--broker", REDIS_URL, "--schedule", tmp_path / "absent.yaml", check=False)
+    assert proc.returncode == 1 and "absent.yaml" in proc.stderr

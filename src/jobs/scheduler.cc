@@ -1,0 +1,116 @@
+#include "jobs/scheduler.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <thread>
+
+#include "core/ids.h"
+#include "jobs/celery_protocol.h"
+
+namespace pulse::jobs {
+namespace {
+
+nlohmann::json ToJson(const YAML::Node& node) {
+  if (node.IsSequence()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& item : node) out.push_back(ToJson(item));
+    return out;
+  }
+  if (node.IsMap()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (const auto& kv : node) out[kv.first.Scalar()] = ToJson(kv.second);
+    return out;
+  }
+  if (!node.IsScalar()) return nullptr;
+  const std::string& s = node.Scalar();
+  if (node.Tag() == "!") return s;  // quoted: a string
+  if (s == "true" || s == "false") return s == "true";
+  char* end = nullptr;
+  const long long i = std::strtoll(s.c_str(), &end, 10);
+  if (!s.empty() && *end == 0) return i;
+  const double d = std::strtod(s.c_str(), &end);
+  if (!s.empty() && *end == 0) return d;
+  if (s == "null" || s == "~") return nullptr;
+  return s;
+}
+
+}  // namespace
+
+Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::string_view file) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::ParserException& e) {
+    return Status::ParseError(std::string(file) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (!root.IsMap() || !root["schedules"] || !root["schedules"].IsSequence())
+    return Status::ParseError(std::string(file) + ": a schedule file is a map with a 'schedules' list");
+  std::vector<ScheduleEntry> out;
+  for (const auto& item : root["schedules"]) {
+    const std::string where = std::string(file) + ":" + std::to_string(item.Mark().line + 1);
+    if (!item.IsMap()) return Status::ParseError(where + ": an entry is a map with name, task, every");
+    ScheduleEntry e;
+    for (const char* key : {"name", "task"}) {
+      if (!item[key] || !item[key].IsScalar() || item[key].Scalar().empty())
+        return Status::ParseError(where + ": missing '" + key + "'");
+    }
+    e.name = item["name"].Scalar(), e.task = item["task"].Scalar();
+    for (const auto& other : out)
+      if (other.name == e.name) return Status::ParseError(where + ": schedule '" + e.name + "' is defined twice");
+    double every = 0;
+    try {
+      every = item["every"].as<double>();
+    } catch (const YAML::Exception&) {
+      return Status::ParseError(where + ": 'every' needs a number of seconds");
+    }
+    if (!(every > 0) || !std::isfinite(every)) return Status::ParseError(where + ": 'every' must be > 0 seconds");
+    e.every = std::chrono::milliseconds(static_cast<int64_t>(std::llround(every * 1000)));
+    if (e.every.count() < 1) return Status::ParseError(where + ": 'every' must be at least 1 ms");
+    if (item["queue"]) e.queue = item["queue"].Scalar();
+    if (item["args"]) e.args = ToJson(item["args"]);
+    if (item["kwargs"]) e.kwargs = ToJson(item["kwargs"]);
+    if (!e.args.is_array()) return Status::ParseError(where + ": 'args' must be a list");
+    if (!e.kwargs.is_object()) return Status::ParseError(where + ": 'kwargs' must be a map");
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Scheduler::Scheduler(Broker& broker, std::vector<ScheduleEntry> entries, std::string owner,
+                     std::chrono::milliseconds lease, std::string lock_key)
+    : broker_(broker), entries_(std::move(entries)), owner_(std::move(owner)), lock_key_(std::move(lock_key)),
+      lease_(lease) {}
+
+void Scheduler::Run(const std::atomic<bool>& stop) {
+  using Clock = std::chrono::steady_clock;
+  const auto tick = std::max(std::chrono::milliseconds(1), lease_ / 4);
+  std::vector<Clock::time_point> due(entries_.size());
+  bool leading = false;
+  while (!stop) {
+    auto lease = broker_.AcquireLease(lock_key_, owner_, lease_);
+    const bool now_leading = lease.ok() && *lease;
+    if (!lease.ok()) ++stats_.errors;
+    const auto now = Clock::now();
+    if (now_leading && !leading)  // newly leading: each entry is due one period from now
+      for (size_t i = 0; i < entries_.size(); ++i) due[i] = now + entries_[i].every;
+    leading = now_leading;
+    if (leading) {
+      ++stats_.leader_ticks;
+      for (size_t i = 0; i < entries_.size(); ++i) {
+        if (now < due[i]) continue;
+        TaskMessage m;
+        m.task = entries_[i].task, m.id = NewUuid(), m.queue = entries_[i].queue;
+        m.args = entries_[i].args, m.kwargs = entries_[i].kwargs;
+        if (broker_.Publish(m.queue, EncodeMessage(m)).ok()) ++stats_.published;
+        else ++stats_.errors;
+        while (due[i] <= now) due[i] += entries_[i].every;  // never a burst after a pause
+      }
+    } else {
+      ++stats_.follower_ticks;
+    }
+    std::this_thread::sleep_for(tick);
+  }
+}
+
+}  // namespace pulse::jobs

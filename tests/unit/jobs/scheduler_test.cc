@@ -1,0 +1,59 @@
+// Periodic schedules: parsing (and its errors), and that of two schedulers sharing a broker only
+// the lease holder publishes, at the schedule's rate.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "jobs/scheduler.h"
+
+namespace pulse::jobs {
+namespace {
+
+TEST(Scheduler, ParsesSchedules) {
+  auto s = ParseSchedule(R"(schedules:
+  - {name: a, task: pulse.noop, every: 0.5, args: [1, "x"], kwargs: {runs: 10, flag: true}}
+  - {name: b, task: pulse.simulate, every: 60, queue: slow}
+)", "s.yaml");
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->size(), 2u);
+  EXPECT_EQ((*s)[0].every, std::chrono::milliseconds(500));
+  EXPECT_EQ((*s)[0].args, nlohmann::json::array({1, "x"}));
+  EXPECT_EQ((*s)[0].kwargs["runs"], 10);
+  EXPECT_EQ((*s)[0].kwargs["flag"], true);
+  EXPECT_EQ((*s)[1].queue, "slow");
+  for (const auto& [bad, why] : std::vector<std::pair<std::string, std::string>>{
+           {"nothing: 1", "'schedules' list"},
+           {"schedules:\n  - {task: t, every: 1}", "s.yaml:2: missing 'name'"},
+           {"schedules:\n  - {name: a, task: t, every: 0}", "must be > 0"},
+           {"schedules:\n  - {name: a, task: t, every: soon}", "number of seconds"},
+           {"schedules:\n  - {name: a, task: t, every: 1}\n  - {name: a, task: t, every: 2}", "defined twice"},
+           {"schedules:\n  - {name: a, task: t, every: 1, kwargs: [1]}", "'kwargs' must be a map"},
+           {"schedules: [", "s.yaml:1"}}) {
+    auto r = ParseSchedule(bad, "s.yaml");
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().ToString();
+  }
+}
+
+TEST(Scheduler, OnlyTheLeaseHolderPublishes) {
+  InProcessBroker broker;
+  std::vector<ScheduleEntry> entries(1);
+  entries[0].name = "tick", entries[0].task = "pulse.noop", entries[0].queue = "beat";
+  entries[0].every = std::chrono::milliseconds(50);
+  Scheduler a(broker, entries, "a", std::chrono::milliseconds(40)), b(broker, entries, "b", std::chrono::milliseconds(40));
+  std::atomic<bool> stop{false};
+  std::thread ta([&] { a.Run(stop); }), tb([&] { b.Run(stop); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  stop = true;
+  ta.join(), tb.join();
+  const int64_t published = a.stats().published + b.stats().published;
+  // ~11 periods of 50 ms after the first one; one publisher, not two.
+  EXPECT_GE(published, 6);
+  EXPECT_LE(published, 13);
+  EXPECT_EQ(*broker.QueueLength("beat"), published);
+  EXPECT_TRUE(a.stats().published == 0 || b.stats().published == 0);
+  EXPECT_GT(a.stats().follower_ticks + b.stats().follower_ticks, 0);
+}
+
+}  // namespace
+}  // namespace pulse::jobs
