@@ -13,13 +13,18 @@
 
 namespace pulse::cli {
 
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
+lake::S3Options S3OptionsFrom(const Context& ctx) {
   lake::S3Options s3;
   s3.endpoint = ctx.config.GetString("s3.endpoint");
   s3.region = ctx.config.GetString("s3.region");
   s3.access_key = ctx.config.GetString("s3.access_key");
   s3.secret_key = ctx.config.GetString("s3.secret_key");
   s3.path_style = ctx.config.GetBool("s3.path_style");
+  return s3;
+}
+
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
+  const lake::S3Options s3 = S3OptionsFrom(ctx);
   lake::TableOptions tables;
   tables.checkpoint_interval = static_cast<int>(ctx.config.GetInt("lake.checkpoint_interval"));
   tables.read_threads = tables.write_threads = static_cast<int>(ctx.config.GetInt("threads"));

@@ -26,6 +26,8 @@ struct Context {
   std::string exe_path;                  // argv[0], to find bundled data
 };
 
+// S3 settings from the config keys s3.*.
+lake::S3Options S3OptionsFrom(const Context& ctx);
 // Opens the lake named by the config key lake.url (S3 settings from s3.*).
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
 

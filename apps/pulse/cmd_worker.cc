@@ -49,6 +49,8 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   env->decay_rate = ctx.config.GetDouble("sim.decay_rate");  // part of the cache key
   env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
   env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
+  env->lake_url = ctx.config.GetString("lake.url");  // pulse.ingest / pulse.forecast default
+  env->s3 = S3OptionsFrom(ctx);
   jobs::TaskRegistry registry;
   pipeline::RegisterPulseTasks(registry, *env);
   jobs::WorkerOptions options;

@@ -2,6 +2,8 @@
 
 #include "core/files.h"
 #include "lake/s3_signer.h"
+#include "ingest/file_ingest.h"
+#include "pipeline/forecast_signals.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
@@ -68,6 +70,37 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
   return out;
 }
 
+Result<std::unique_ptr<lake::Lake>> OpenTaskLake(const TaskEnvironment& env, const nlohmann::json& kw) {
+  PULSE_ASSIGN_OR_RETURN(std::string url, Kwarg<std::string>(kw, "lake", env.lake_url));
+  if (url.empty()) return Status::InvalidArgument("no lake: pass kwarg 'lake' or start the worker with --lake");
+  return lake::Lake::Open(url, env.s3);
+}
+
+Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  PULSE_ASSIGN_OR_RETURN(std::string path, Kwarg<std::string>(kw, "path", ""));
+  if (path.empty()) return Status::InvalidArgument("pulse.ingest needs kwarg 'path'");
+  ingest::IngestOptions options;
+  PULSE_ASSIGN_OR_RETURN(options.kind, Kwarg<std::string>(kw, "kind", "signal"));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
+  return nlohmann::json{{"accepted", report.accepted}, {"rejected", report.rejected}, {"version", report.version},
+                        {"duplicate", report.duplicate}};
+}
+
+Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  ForecastOptions options;
+  PULSE_ASSIGN_OR_RETURN(options.horizon, Kwarg<int>(kw, "horizon", 0));
+  PULSE_ASSIGN_OR_RETURN(options.period, Kwarg<int>(kw, "period", 0));
+  PULSE_ASSIGN_OR_RETURN(options.levels, Kwarg<std::vector<double>>(kw, "levels", {0.5, 0.8, 0.95}));
+  PULSE_ASSIGN_OR_RETURN(options.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
+  return nlohmann::json{{"series", report.series}, {"rows", report.rows}, {"signals_version", report.signals_version},
+                        {"forecasts_version", report.forecasts_version}, {"duplicate", report.duplicate}};
+}
+
 }  // namespace
 
 Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, const std::string& rules_path) {
@@ -92,6 +125,8 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environmen
                                std::to_string(decay));
   };
   registry.Register("pulse.simulate", std::move(simulate));
+  registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});
+  registry.Register("pulse.forecast", {[env = environment](const jobs::TaskContext& c) { return Forecast(env, c); }});
 }
 
 }  // namespace pulse::pipeline

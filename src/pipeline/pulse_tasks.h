@@ -6,6 +6,11 @@
 //                     chunk results merge with - sim::Summary::Deserialize / Merge)
 //                     -> {runs, turns, seed, first_run, quantile_levels, variables: {name: {mean: [...],
 //                        sd: [...], quantiles: [[...], ...]}}, summary?}
+//   pulse.ingest      kwargs: path (a signals CSV / JSON-lines file the worker can read), kind,
+//                     lake (URL; default: the worker's) -> {accepted, rejected, version, duplicate}
+//                     (idempotent: re-ingesting the same content is a no-op)
+//   pulse.forecast    kwargs: lake, horizon, period, levels, kinds -> {series, rows, signals_version,
+//                     forecasts_version, duplicate} (idempotent per signals version)
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.
@@ -17,6 +22,7 @@
 
 #include "core/status.h"
 #include "jobs/worker.h"
+#include "lake/delta_table.h"
 #include "sim/world.h"
 
 namespace pulse::pipeline {
@@ -27,6 +33,8 @@ struct TaskEnvironment {
   std::string version;  // SHA-256 of the catalog and rules text: the model version of cache keys
   double decay_rate = 0.01;
   uint64_t max_runs = 10000000, max_turns = 100000;
+  std::string lake_url;     // default lake of pulse.ingest / pulse.forecast
+  lake::S3Options s3;
 };
 
 // Reads and parses the catalog and rules files once.

@@ -183,3 +183,20 @@ def test_only_one_beat_publishes_and_a_standby_takes_over(pulse_bin, redis_db, t
     assert message["headers"]["task"] == "pulse.noop"  # plain Celery messages: any worker runs them
     proc = run_pulse(pulse_bin, "beat", "--broker", REDIS_URL, "--schedule", tmp_path / "absent.yaml", check=False)
     assert proc.returncode == 1 and "absent.yaml" in proc.stderr
+
+
+def test_ingest_and_forecast_tasks_through_celery(pulse_bin, lake, tmp_path, pulse_worker):
+    data = tmp_path / "gdp.csv"
+    rows = ["name,ts,value"] + [f"gdp,{2000 + q // 4}-{1 + 3 * (q % 4):02d}-01,{100 + q + (q % 4)}" for q in range(40)]
+    data.write_text("\n".join(rows) + "\n")
+    app = celery_app()
+    ingested = app.send_task("pulse.ingest", kwargs={"path": str(data), "kind": "macro", "lake": str(lake)}).get(timeout=60)
+    assert ingested["accepted"] == 40 and ingested["rejected"] == 0 and not ingested["duplicate"]
+    again = app.send_task("pulse.ingest", kwargs={"path": str(data), "kind": "macro", "lake": str(lake)}).get(timeout=60)
+    assert again["duplicate"]  # idempotent: the same content is not appended twice
+    forecast = app.send_task("pulse.forecast", kwargs={"lake": str(lake), "horizon": 4}).get(timeout=120)
+    assert forecast["series"] == 1 and forecast["rows"] == 4 * 3  # 4 steps x 3 levels
+    missing = app.send_task("pulse.ingest", kwargs={"lake": str(lake)})
+    with pytest.raises(Exception) as failure:
+        missing.get(timeout=30)
+    assert "needs kwarg 'path'" in str(failure.value)
