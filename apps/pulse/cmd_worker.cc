@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "core/ids.h"
 #include "core/files.h"
+#include "core/metrics_server.h"
 #include "jobs/redis_broker.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
@@ -34,7 +35,42 @@ struct WorkerArgs {
   int concurrency = 0;
   int visibility_timeout = 3600;
   int restore_interval = 10;
+  int metrics_port = -1;  // -1: off; 0: any free port
+  std::string metrics_host = "127.0.0.1";
 };
+
+// Prometheus text exposition of the worker's counters and its queues' lengths.
+std::string RenderMetrics(const jobs::WorkerStats& s, jobs::Broker& broker, const std::vector<std::string>& queues) {
+  std::string out =
+      "# HELP pulse_worker_tasks_total Task deliveries handled by this worker, by outcome.\n"
+      "# TYPE pulse_worker_tasks_total counter\n";
+  const std::pair<const char*, int64_t> outcomes[] = {
+      {"received", s.received}, {"succeeded", s.succeeded},       {"failed", s.failed},
+      {"retried", s.retried},   {"dead_lettered", s.dead_lettered}, {"duplicate", s.duplicates},
+      {"revoked", s.revoked}};
+  for (const auto& [name, v] : outcomes)
+    out += "pulse_worker_tasks_total{outcome=\"" + std::string(name) + "\"} " + std::to_string(v) + "\n";
+  out += "# HELP pulse_worker_cache_total Result cache lookups of deterministic tasks.\n"
+         "# TYPE pulse_worker_cache_total counter\n"
+         "pulse_worker_cache_total{result=\"hit\"} " + std::to_string(s.cache_hits.load()) + "\n"
+         "pulse_worker_cache_total{result=\"miss\"} " + std::to_string(s.cache_misses.load()) + "\n"
+         "# HELP pulse_worker_task_seconds_total Time spent running tasks.\n"
+         "# TYPE pulse_worker_task_seconds_total counter\n"
+         "pulse_worker_task_seconds_total " + std::to_string(static_cast<double>(s.task_micros.load()) / 1e6) + "\n"
+         "# HELP pulse_worker_restored_total Deliveries redelivered after the visibility timeout.\n"
+         "# TYPE pulse_worker_restored_total counter\n"
+         "pulse_worker_restored_total " + std::to_string(s.restored.load()) + "\n"
+         "# HELP pulse_worker_broker_errors_total Failed broker calls.\n"
+         "# TYPE pulse_worker_broker_errors_total counter\n"
+         "pulse_worker_broker_errors_total " + std::to_string(s.broker_errors.load()) + "\n"
+         "# HELP pulse_queue_length Messages waiting in a queue (the signal to autoscale workers on).\n"
+         "# TYPE pulse_queue_length gauge\n";
+  for (const auto& q : queues) {
+    auto n = broker.QueueLength(q);
+    if (n.ok()) out += "pulse_queue_length{queue=\"" + q + "\"} " + std::to_string(*n) + "\n";
+  }
+  return out;
+}
 
 int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
@@ -65,6 +101,14 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   jobs::Worker worker(**broker, registry, options);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  std::unique_ptr<MetricsServer> metrics;
+  if (args.metrics_port >= 0) {
+    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port,
+                                       [&] { return RenderMetrics(worker.stats(), **broker, options.queues); });
+    if (!server.ok()) return Fail(server.status());
+    metrics = std::move(*server);
+    std::fprintf(stderr, "pulse worker: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
+  }
   worker.Start();
   std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency, args.broker.c_str(),
                args.queues.c_str());
@@ -72,6 +116,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   std::fprintf(stderr, "\n");
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   worker.Stop();
+  metrics.reset();
   const auto& s = worker.stats();
   std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
               "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
@@ -168,6 +213,9 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   worker->add_option("--restore-interval", wargs->restore_interval,
                      "Seconds between sweeps that redeliver tasks unacknowledged past the visibility timeout")
       ->capture_default_str();
+  worker->add_option("--metrics-port", wargs->metrics_port,
+                     "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; default off)");
+  worker->add_option("--metrics-host", wargs->metrics_host, "Address for --metrics-port")->capture_default_str();
   worker->callback([wargs, &ctx, &exit_code] { exit_code = RunWorker(*wargs, ctx); });
 
   auto bargs = std::make_shared<BeatArgs>();

@@ -134,6 +134,7 @@ void Worker::Process(const Delivery& delivery) {
   done = true;
   if (watchdog.joinable()) watchdog.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  stats_.task_micros += static_cast<int64_t>(seconds * 1e6);
   if (result.ok() && m.time_limit && seconds > *m.time_limit) {
     result = Status::OutOfRange("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
                                 std::to_string(seconds) + " s)");

@@ -82,6 +82,7 @@ struct WorkerOptions {
 struct WorkerStats {
   std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0},
       revoked{0}, restored{0}, broker_errors{0}, cache_hits{0}, cache_misses{0};
+  std::atomic<int64_t> task_micros{0};  // time spent running tasks
 };
 
 class Worker {

@@ -200,3 +200,32 @@ def test_ingest_and_forecast_tasks_through_celery(pulse_bin, lake, tmp_path, pul
     with pytest.raises(Exception) as failure:
         missing.get(timeout=30)
     assert "needs kwarg 'path'" in str(failure.value)
+
+
+def test_worker_exports_prometheus_metrics(pulse_bin, redis_db):
+    import urllib.error
+    import urllib.request
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1", "--queues",
+                               "celery,other", "--metrics-port", "0"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = worker.stderr.readline()
+        url = line.strip().split("metrics on ")[1]
+        app = celery_app()
+        app.send_task("pulse.noop", args=[1]).get(timeout=30)
+        redis_db.lpush("other", b"{malformed")  # on the worker's second queue: dead-lettered
+        for _ in range(100):
+            text = urllib.request.urlopen(url, timeout=5).read().decode()
+            if 'pulse_worker_tasks_total{outcome="dead_lettered"} 1' in text:
+                break
+            time.sleep(0.05)
+        assert 'pulse_worker_tasks_total{outcome="succeeded"} 1' in text
+        assert 'pulse_worker_tasks_total{outcome="dead_lettered"} 1' in text
+        assert 'pulse_queue_length{queue="celery"} 0' in text
+        assert "# TYPE pulse_queue_length gauge" in text and "pulse_worker_task_seconds_total" in text
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(url.replace("/metrics", "/nope"), timeout=5)
+        assert missing.value.code == 404
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
