@@ -9,7 +9,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +24,9 @@
 #include "ingest/file_ingest.h"
 #include "pipeline/retrodiction_history.h"
 #include "pipeline/simulation_summary.h"
+#include "core/ids.h"
+#include "jobs/celery_protocol.h"
+#include "jobs/redis_broker.h"
 #include "sim/monte_carlo.h"
 #include "sim/retrodiction.h"
 
@@ -38,7 +43,48 @@ struct SimulateArgs {
   double noise = 0.01;
   uint64_t sample_paths = 0;
   bool no_lake = false;
+  std::string broker;  // run the batch as chunk tasks on Celery-compatible workers
+  int chunks = 4;
 };
+
+// The batch as `chunks` pulse.simulate tasks (runs split by first_run) on the workers behind
+// `broker`; their exact summaries merge into what one process computes. rule_fired stays empty.
+Result<sim::MonteCarloResult> RunChunked(const SimulateArgs& args, const sim::MonteCarloOptions& options,
+                                         bool symbolic) {
+  const auto started = std::chrono::steady_clock::now();
+  PULSE_ASSIGN_OR_RETURN(auto broker, jobs::RedisBroker::Connect(args.broker));
+  const uint64_t chunks = std::min<uint64_t>(static_cast<uint64_t>(std::max(1, args.chunks)), args.runs);
+  std::vector<std::string> ids;
+  for (uint64_t k = 0; k < chunks; ++k) {
+    const uint64_t first = args.runs * k / chunks, last = args.runs * (k + 1) / chunks;
+    jobs::TaskMessage m;
+    m.task = "pulse.simulate", m.id = NewUuid();
+    m.kwargs = {{"runs", last - first}, {"first_run", first}, {"turns", options.turns}, {"seed", options.seed},
+                {"symbolic", symbolic}, {"noise", options.noise_scale}, {"quantiles", options.quantiles},
+                {"variables", {"tension"}}, {"summary", true}};
+    PULSE_RETURN_IF_ERROR(broker->Publish("celery", jobs::EncodeMessage(m)));
+    ids.push_back(m.id);
+  }
+  sim::MonteCarloResult result;
+  for (const auto& id : ids) {
+    for (;;) {
+      PULSE_ASSIGN_OR_RETURN(auto raw, broker->GetResult(id));
+      if (raw) {
+        PULSE_ASSIGN_OR_RETURN(auto meta, jobs::DecodeResultMeta(*raw));
+        if (meta.state == jobs::TaskState::kFailure || meta.state == jobs::TaskState::kRevoked)
+          return Status::Internal("chunk task " + id + " failed: " + meta.result.dump());
+        if (meta.state == jobs::TaskState::kSuccess) {
+          PULSE_ASSIGN_OR_RETURN(auto part, sim::Summary::Deserialize(meta.result.value("summary", "")));
+          result.summary.Merge(part);
+          break;
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
 
 // name=value pairs against the catalog (for --fork and --state files).
 Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string, std::string>>& pairs,
@@ -221,7 +267,13 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
       if (done == total) std::fputc('\n', stderr);
     };
   };
-  auto base = sim::RunMonteCarlo(engine, initial, options, progress("simulate"));
+  if (!args.broker.empty() && (!args.rules.empty() || !args.catalog.empty() || !args.state.empty() ||
+                               !args.noise_file.empty() || !args.events.empty() || !args.forks.empty() ||
+                               args.sample_paths > 0))
+    return Fail(Status::InvalidArgument("--broker runs the workers' bundled rules and catalog: it cannot be combined "
+                                        "with --rules, --catalog, --state, --noise-file, --event, --fork or --sample-paths"));
+  auto base = args.broker.empty() ? sim::RunMonteCarlo(engine, initial, options, progress("simulate"))
+                                  : RunChunked(args, options, turn.symbolic);
   if (!base.ok()) return Fail(base.status());
   std::optional<sim::MonteCarloResult> forked;
   if (!fork->empty()) {
@@ -269,7 +321,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
       vars[summary.columns()[c]] = {{"mean", mean}, {"sd", sd}, {"quantiles", qs}};
     }
     nlohmann::json fired = nlohmann::json::object();
-    for (size_t i = 0; i < rules->rules.size(); ++i) fired[rules->rules[i].id] = base->rule_fired[i];
+    for (size_t i = 0; i < base->rule_fired.size(); ++i) fired[rules->rules[i].id] = base->rule_fired[i];
     nlohmann::json out = {{"sim_id", sim_id}, {"runs", args.runs}, {"turns", args.turns}, {"seed", args.seed},
                           {"symbolic", turn.symbolic}, {"decay_rate", turn.decay_rate}, {"noise", args.noise},
                           {"quantile_levels", *quantiles}, {"seconds", base->seconds},
@@ -460,6 +512,10 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--sample-paths", args->sample_paths,
                   "Also write the full paths of the first S runs to the lake's simulation_paths table");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
+  cmd->add_option("--broker", args->broker,
+                  "Run the batch as chunk tasks on pulse workers behind this Redis (redis://host:port/db); "
+                  "the merged result equals the in-process one");
+  cmd->add_option("--chunks", args->chunks, "Chunk tasks for --broker")->capture_default_str();
   auto retro = std::make_shared<RetroArgs>();
   auto* sub = cmd->add_subcommand("retrodict", "Replay observed history (lake signals or a file) and report errors");
   sub->add_option("--csv", retro->csv, "A signals file (CSV or JSON lines: name, ts, value) instead of the lake");

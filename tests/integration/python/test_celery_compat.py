@@ -229,3 +229,13 @@ def test_worker_exports_prometheus_metrics(pulse_bin, redis_db):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.wait(timeout=30)
+
+
+def test_a_batch_split_across_workers_equals_the_single_process_result(pulse_bin, lake, pulse_worker):
+    common = ["--runs", "1500", "--turns", "8", "--seed", "9", "--json", "-", "--no-lake"]
+    local = json.loads(run_pulse(pulse_bin, "--lake", lake, "simulate", *common).stdout)
+    chunked = json.loads(run_pulse(pulse_bin, "--lake", lake, "simulate", *common, "--broker", REDIS_URL,
+                                   "--chunks", "5").stdout)
+    assert chunked["variables"] == local["variables"]  # bit-identical: means, sds, quantiles, every turn
+    proc = run_pulse(pulse_bin, "--lake", lake, "simulate", "--broker", REDIS_URL, "--fork", "hope=0.9", check=False)
+    assert proc.returncode == 1 and "cannot be combined" in proc.stderr
