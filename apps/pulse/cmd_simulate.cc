@@ -86,6 +86,17 @@ Result<sim::MonteCarloResult> RunChunked(const SimulateArgs& args, const sim::Mo
   return result;
 }
 
+// --json: the document to stdout ("-") or to a file.
+Status WriteJson(const nlohmann::json& doc, const std::string& target) {
+  if (target == "-") {
+    std::puts(doc.dump(1).c_str());
+    return Status::Ok();
+  }
+  std::ofstream f(target);
+  f << doc.dump(1) << "\n";
+  return f ? Status::Ok() : Status::IoError("cannot write '" + target + "'");
+}
+
 // name=value pairs against the catalog (for --fork and --state files).
 Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string, std::string>>& pairs,
                                         const sim::Catalog& catalog, const std::string& origin) {
@@ -340,13 +351,7 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
     if (paths_written)
       out["lake_paths"] = {{"table", "simulation_paths"}, {"version", paths_written->version},
                            {"rows", paths_written->rows}, {"duplicate", paths_written->duplicate}};
-    if (args.json == "-") {
-      std::puts(out.dump(1).c_str());
-    } else {
-      std::ofstream f(args.json);
-      f << out.dump(1) << "\n";
-      if (!f) return Fail(Status::IoError("cannot write '" + args.json + "'"));
-    }
+    if (Status st = WriteJson(out, args.json); !st.ok()) return Fail(st);
     if (args.json == "-") return kExitOk;
   }
   // Table of the overlays, drivers and metrics (or --show names) at the last turn.
@@ -461,13 +466,8 @@ int Retrodict(const SimulateArgs& args, const RetroArgs& retro, const Context& c
                           {"variable_mse", report->variable_mse}, {"capital_mse", report->capital_mse},
                           {"total_mse", report->total_mse}, {"error_score", scores},
                           {"misaligned_turns", report->misaligned_turns}, {"unmapped_signals", unmapped}};
-    if (retro.json == "-") {
-      std::puts(out.dump(1).c_str());
-      return kExitOk;
-    }
-    std::ofstream f(retro.json);
-    f << out.dump(1) << "\n";
-    if (!f) return Fail(Status::IoError("cannot write '" + retro.json + "'"));
+    if (Status st = WriteJson(out, retro.json); !st.ok()) return Fail(st);
+    if (retro.json == "-") return kExitOk;
   }
   std::printf("retrodiction, %s grid, %s mode: %zu turns from %s to %s\n", retro.grid.c_str(), retro.mode.c_str(),
               report->turns, time::FormatTimestamp(history->times.front()).c_str(),
