@@ -1,156 +1,195 @@
-// pulse run : Pulse's main job on embedded defaults. Today: ingest the bundled US macro dataset
-// (quarterly, 1959-2009, public domain) into the lake's signals table, show the latest value
-// of every series, forecast every series (pipeline/forecast_signals.h) and show the next quarter.
-// Later stages (trust, simulation, report) extend this pipeline.
-#include <arrow/api.h>
-
+// pulse run : Pulse's main job (pipeline/main_job.h) on embedded defaults: ingest the bundled US
+// macro dataset, forecast every series, simulate the world from the latest observations, score
+// trust, then write report.html and summary.json (pipeline/report_data.h). Stages run as tasks
+// through the broker named by --broker / jobs.broker: "inproc" (worker threads in this process)
+// or redis://… (remote `pulse worker`s that share the lake).
 #include <filesystem>
-#include <cmath>
-#include <map>
-#include <tuple>
+#include <fstream>
 
 #include "cli.h"
+#include "core/files.h"
 #include "core/time.h"
-#include "ingest/file_ingest.h"
-#include "pipeline/forecast_signals.h"
+#include "jobs/redis_broker.h"
+#include "jobs/worker.h"
+#include "pipeline/main_job.h"
+#include "pipeline/report_data.h"
 
 namespace pulse::cli {
 namespace {
 
-constexpr const char* kDatasetName = "us-macro-quarterly.csv";
+struct RunArgs {
+  std::string data, mapping, out, broker;
+};
 
-int Run(const Context& ctx, const std::string& data_path) {
-  auto dataset = FindBundledFile(kDatasetName, data_path, ctx.exe_path, "--data");
+// The output folder must be creatable and writable before any stage runs.
+Status CheckWritable(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    return Status::IoError("output folder '" + dir + "' cannot be created: " +
+                           (ec ? ec.message() : std::string("a file of that name exists")));
+  const auto probe = std::filesystem::path(dir) / ".pulse-write-test";
+  std::ofstream f(probe);
+  const bool ok = static_cast<bool>(f << "ok");
+  f.close();
+  std::filesystem::remove(probe, ec);
+  if (!ok) return Status::IoError("output folder '" + dir + "' is not writable");
+  return Status::Ok();
+}
+
+std::string Describe(const pipeline::StageResult& s) {
+  const auto& r = s.result;
+  char buf[256];
+  if (s.name == "ingest") {
+    if (r.value("duplicate", false))
+      return "no new observations (signals version " + std::to_string(r.value("version", -1)) + ")";
+    std::snprintf(buf, sizeof buf, "%lld new signals (%lld already in the lake), %lld rejected -> signals version %lld",
+                  static_cast<long long>(r.value("accepted", 0) - r.value("existing", 0)),
+                  static_cast<long long>(r.value("existing", 0)), static_cast<long long>(r.value("rejected", 0)),
+                  static_cast<long long>(r.value("version", -1)));
+  } else if (s.name == "forecast") {
+    if (r.value("duplicate", false))
+      return "signals version " + std::to_string(r.value("signals_version", -1)) + " already forecast";
+    std::snprintf(buf, sizeof buf, "%lld series, %lld rows -> forecasts version %lld",
+                  static_cast<long long>(r.value("series", 0)), static_cast<long long>(r.value("rows", 0)),
+                  static_cast<long long>(r.value("forecasts_version", -1)));
+  } else if (s.name == "simulate") {
+    std::snprintf(buf, sizeof buf, "%lld runs x %lld turns, simulation %s%s",
+                  static_cast<long long>(r.value("runs", 0)), static_cast<long long>(r.value("turns", 0)),
+                  r.value("sim_id", std::string()).c_str(), r.value("duplicate", false) ? " (already in the lake)" : "");
+  } else {
+    if (r.value("duplicate", false)) return "already scored";
+    std::snprintf(buf, sizeof buf, "%lld series scored -> trust_scores version %lld",
+                  static_cast<long long>(r.value("rows", 0)), static_cast<long long>(r.value("version", -1)));
+  }
+  return buf;
+}
+
+int Run(const Context& ctx, RunArgs args) {
+  const auto started = std::chrono::steady_clock::now();
+  if (args.data.empty()) args.data = ctx.config.GetString("run.dataset");
+  if (args.mapping.empty()) args.mapping = ctx.config.GetString("run.mapping");
+  if (args.out.empty()) args.out = ctx.config.GetString("run.out");
+  if (args.broker.empty()) args.broker = ctx.config.GetString("jobs.broker");
+  if (args.broker != "inproc" && args.broker.rfind("redis://", 0) != 0)
+    return Fail(Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + args.broker + "'"));
+  auto dataset = FindBundledFile("us-macro-quarterly.csv", args.data, ctx.exe_path, "--data");
   if (!dataset.ok()) return Fail(dataset.status());
+  auto mapping_path = FindBundledFile("us-macro-world.yaml", args.mapping, ctx.exe_path, "--mapping");
+  if (!mapping_path.ok()) return Fail(mapping_path.status());
+  auto catalog = FindBundledFile("sim/catalog.yaml", "", ctx.exe_path, "--catalog");
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto rules = FindBundledFile("sim/rules.yaml", "", ctx.exe_path, "--rules");
+  if (!rules.ok()) return Fail(rules.status());
+  if (Status st = CheckWritable(args.out); !st.ok()) return Fail(st);
+  auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
+  if (!env.ok()) return Fail(env.status());
+  auto mapping_text = ReadTextFile(*mapping_path);
+  if (!mapping_text.ok()) return Fail(mapping_text.status());
+  auto mapping = pipeline::ParseWorldMapping(*mapping_text, *mapping_path, *env->catalog);
+  if (!mapping.ok()) return Fail(mapping.status());
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
-  std::printf("[1/3] ingest %s -> %s/signals\n", dataset->c_str(), (*lake)->url().c_str());
-  ingest::IngestOptions options;
-  options.wide = true;
-  options.time_columns = {"year", "quarter"};
-  options.kind = "macro";
-  options.source = "us-macro-quarterly";
-  auto report = ingest::IngestFile(**lake, *dataset, options);
-  if (!report.ok()) return Fail(report.status());
-  if (report->duplicate)
-    std::printf("      already ingested: the signals table (version %lld) has this file's rows\n",
-                static_cast<long long>(report->version));
-  else
-    std::printf("      accepted %lld signals, rejected %lld, committed version %lld in %.2f s\n",
-                static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
-                static_cast<long long>(report->version), report->seconds);
-  for (const auto& r : report->rejects)
-    std::fprintf(stderr, "%s:%lld: %s\n", dataset->c_str(), static_cast<long long>(r.line), r.reason.c_str());
 
-  std::printf("[2/3] latest observations per series (kind=macro)\n\n");
-  auto table = (*lake)->OpenTable("signals");
-  if (!table.ok()) return Fail(table.status());
-  auto rows = (*table)->Read({.columns = {"name", "ts", "value"}, .partition_filters = {{"kind", {"macro"}}}});
-  if (!rows.ok()) return Fail(rows.status());
-  auto batch = (*rows)->CombineChunksToBatch();
-  if (!batch.ok()) return Fail(Status::Internal(batch.status().ToString()));
-  const auto& names = static_cast<const arrow::StringArray&>(*(*batch)->column(0));
-  const auto& ts = static_cast<const arrow::TimestampArray&>(*(*batch)->column(1));
-  const auto& values = static_cast<const arrow::DoubleArray&>(*(*batch)->column(2));
-  struct Latest {
-    int64_t ts = INT64_MIN, prev_ts = INT64_MIN, count = 0, first_ts = INT64_MAX;
-    double value = 0, prev = 0;
-  };
-  std::map<std::string, Latest> series;
-  for (int64_t i = 0; i < (*batch)->num_rows(); ++i) {
-    Latest& s = series[std::string(names.GetView(i))];
-    ++s.count;
-    s.first_ts = std::min(s.first_ts, ts.Value(i));
-    if (ts.Value(i) > s.ts) {
-      s.prev_ts = s.ts, s.prev = s.value;
-      s.ts = ts.Value(i), s.value = values.Value(i);
-    } else if (ts.Value(i) > s.prev_ts) {
-      s.prev_ts = ts.Value(i), s.prev = values.Value(i);
+  pipeline::MainJobOptions options;
+  options.dataset = std::filesystem::absolute(*dataset).string();
+  options.mapping = *mapping;
+  options.lake_url = (*lake)->url();
+  options.timeout = std::chrono::seconds(ctx.config.GetInt("jobs.timeout_seconds"));
+  options.sim_runs = static_cast<uint64_t>(ctx.config.GetInt("run.sim_runs"));
+  options.sim_turns = static_cast<uint32_t>(ctx.config.GetInt("run.sim_turns"));
+  options.seed = static_cast<uint64_t>(ctx.config.GetInt("run.seed"));
+  options.noise = ctx.config.GetDouble("run.noise");
+
+  // The broker and, embedded, this process's workers.
+  std::unique_ptr<jobs::Broker> broker;
+  jobs::TaskRegistry registry;
+  std::unique_ptr<jobs::Worker> worker;
+  if (args.broker == "inproc") {
+    broker = std::make_unique<jobs::InProcessBroker>();
+    env->decay_rate = ctx.config.GetDouble("sim.decay_rate");
+    env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
+    env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
+    env->lake_url = options.lake_url;
+    env->s3 = S3OptionsFrom(ctx);
+    pipeline::RegisterPulseTasks(registry, *env);
+    jobs::WorkerOptions worker_options;
+    worker_options.concurrency = 1;  // stages run one at a time; each uses every core inside
+    worker = std::make_unique<jobs::Worker>(*broker, registry, worker_options);
+    worker->Start();
+  } else {
+    auto redis = jobs::RedisBroker::Connect(args.broker);
+    if (!redis.ok()) return Fail(redis.status());
+    broker = std::move(*redis);
+  }
+  std::printf("Pulse run: %s -> lake %s (jobs: %s)\n", options.dataset.c_str(), options.lake_url.c_str(),
+              args.broker.c_str());
+  const int total = pipeline::kMainJobStages + 1;
+  auto progress = [&](int index, const std::string& name, const pipeline::StageResult* result) {
+    if (!result) {
+      std::printf("[%d/%d] %-9s ...", index + 1, total, name.c_str());
+      std::fflush(stdout);
+    } else {
+      std::printf(" %s (%.2f s)\n", Describe(*result).c_str(), result->seconds);
     }
+  };
+  auto job = pipeline::RunMainJob(*broker, options, progress);
+  if (worker) worker->Stop();
+  if (!job.ok()) {
+    std::printf(" failed\n");
+    return Fail(job.status());
   }
-  arrow::StringBuilder name_b, first_b, last_b;
-  arrow::Int64Builder count_b;
-  arrow::DoubleBuilder value_b, prev_b, change_b;
-  for (const auto& [name, s] : series) {
-    (void)name_b.Append(name);
-    (void)count_b.Append(s.count);
-    (void)first_b.Append(time::FormatDate(s.first_ts));
-    (void)last_b.Append(time::FormatDate(s.ts));
-    (void)value_b.Append(s.value);
-    (void)prev_b.Append(s.prev);
-    (void)change_b.Append(s.value - s.prev);
-  }
-  auto schema = arrow::schema({arrow::field("series", arrow::utf8()), arrow::field("points", arrow::int64()),
-                               arrow::field("first", arrow::utf8()), arrow::field("latest", arrow::utf8()),
-                               arrow::field("value", arrow::float64()), arrow::field("previous", arrow::float64()),
-                               arrow::field("change", arrow::float64())});
-  auto out = arrow::Table::Make(schema, {name_b.Finish().ValueOrDie(), count_b.Finish().ValueOrDie(),
-                                         first_b.Finish().ValueOrDie(), last_b.Finish().ValueOrDie(),
-                                         value_b.Finish().ValueOrDie(), prev_b.Finish().ValueOrDie(),
-                                         change_b.Finish().ValueOrDie()});
-  PrintTable(stdout, *out, 0);
-  std::printf("\n%lld signals in %zu series.\n\n", static_cast<long long>((*batch)->num_rows()), series.size());
+  const auto& ingest = job->stages.front().result;
+  for (const auto& r : ingest.value("rejects", nlohmann::json::array()))
+    std::fprintf(stderr, "%s:%lld: %s\n", options.dataset.c_str(), static_cast<long long>(r.value("line", 0)),
+                 r.value("reason", std::string()).c_str());
 
-  std::printf("[3/3] forecast every series (accuracy-weighted ensemble, calibrated intervals)\n");
-  auto forecast = pipeline::ForecastSignals(**lake, {});
-  if (!forecast.ok()) return Fail(forecast.status());
-  if (forecast->duplicate)
-    std::printf("      signals version %lld already forecast: forecasts table unchanged\n\n",
-                static_cast<long long>(forecast->signals_version));
-  else
-    std::printf("      %zu series, %lld rows -> forecasts table version %lld\n\n", forecast->series,
-                static_cast<long long>(forecast->rows), static_cast<long long>(forecast->forecasts_version));
-  auto forecasts = (*lake)->OpenTable("forecasts");
-  if (!forecasts.ok()) return Fail(forecasts.status());
-  auto next = (*forecasts)->Read({.columns = {"series", "target", "step", "mean", "level", "lower", "upper", "signals_version"}});
-  if (!next.ok()) return Fail(next.status());
-  auto fb = (*next)->CombineChunksToBatch();
-  if (!fb.ok()) return Fail(Status::Internal(fb.status().ToString()));
-  // The next step's 80% band from the newest forecast of each series.
-  arrow::StringBuilder s_b, t_b;
-  arrow::DoubleBuilder m_b, lo_b, hi_b;
-  std::map<std::string, std::tuple<int64_t, std::string, double, double, double>> next_step;
-  auto f_series = std::static_pointer_cast<arrow::StringArray>((*fb)->column(0));
-  auto f_target = std::static_pointer_cast<arrow::TimestampArray>((*fb)->column(1));
-  auto f_step = std::static_pointer_cast<arrow::Int32Array>((*fb)->column(2));
-  auto f_mean = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(3));
-  auto f_level = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(4));
-  auto f_lo = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(5));
-  auto f_hi = std::static_pointer_cast<arrow::DoubleArray>((*fb)->column(6));
-  auto f_version = std::static_pointer_cast<arrow::Int64Array>((*fb)->column(7));
-  for (int64_t i = 0; i < (*fb)->num_rows(); ++i) {
-    if (f_step->Value(i) != 1 || std::abs(f_level->Value(i) - 0.8) > 1e-9) continue;
-    auto& slot = next_step[f_series->GetString(i)];
-    if (std::get<0>(slot) <= f_version->Value(i))
-      slot = {f_version->Value(i), time::FormatDate(f_target->Value(i)), f_mean->Value(i), f_lo->Value(i), f_hi->Value(i)};
+  std::printf("[%d/%d] report    ...", total, total);
+  std::fflush(stdout);
+  const auto report_started = std::chrono::steady_clock::now();
+  pipeline::ReportRequest request;
+  request.signals_version = job->signals_version;
+  request.sim_id = job->sim_id;
+  request.key_variables = mapping->key_variables;
+  request.previous = pipeline::ReadPreviousSummary(args.out);
+  request.dataset = options.dataset;
+  auto report = pipeline::GatherReport(**lake, request);
+  if (!report.ok()) {
+    std::printf(" failed\n");
+    return Fail(report.status());
   }
-  for (const auto& [name, v] : next_step) {
-    (void)s_b.Append(name);
-    (void)t_b.Append(std::get<1>(v));
-    (void)m_b.Append(std::get<2>(v));
-    (void)lo_b.Append(std::get<3>(v));
-    (void)hi_b.Append(std::get<4>(v));
+  nlohmann::json stages = nlohmann::json::array();
+  for (const auto& s : job->stages)
+    stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
+  report->summary["stages"] = stages;
+  report->summary["broker"] = args.broker == "inproc" ? "inproc" : "redis";
+  if (Status st = pipeline::WriteReport(args.out, *report); !st.ok()) {
+    std::printf(" failed\n");
+    return Fail(st);
   }
-  auto fschema = arrow::schema({arrow::field("series", arrow::utf8()), arrow::field("quarter", arrow::utf8()),
-                                arrow::field("forecast", arrow::float64()), arrow::field("80% low", arrow::float64()),
-                                arrow::field("80% high", arrow::float64())});
-  PrintTable(stdout, *arrow::Table::Make(fschema, {s_b.Finish().ValueOrDie(), t_b.Finish().ValueOrDie(),
-                                                    m_b.Finish().ValueOrDie(), lo_b.Finish().ValueOrDie(),
-                                                    hi_b.Finish().ValueOrDie()}), 0);
-  const std::string exe = ctx.exe_path, url = ctx.config.GetString("lake.url");
-  std::printf("\nThe lake is at %s. Explore:\n  %s --lake %s lake list\n"
-              "  %s --lake %s lake show forecasts --where series=realgdp --where level=0.95\n",
-              (*lake)->url().c_str(), exe.c_str(), url.c_str(), exe.c_str(), url.c_str());
-  return report->rejected > 0 ? kExitRejects : kExitOk;
+  std::printf(" %zu fan charts, %zu simulation charts, %zu trust rows (%.2f s)\n\n", report->data.series.size(),
+              report->data.simulation.size(), report->data.trust.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - report_started).count());
+  std::printf("What changed since the last run:\n");
+  for (const auto& c : report->data.changes) std::printf("  - %s\n", c.c_str());
+  const auto out_dir = std::filesystem::absolute(args.out);
+  std::printf("\nDone in %.1f s. Report: %s\nSummary: %s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+              (out_dir / "report.html").c_str(), (out_dir / "summary.json").c_str());
+  std::printf("Tables: forecasts, simulations, trust_scores in %s (pulse lake list)\n", options.lake_url.c_str());
+  return job->rejected > 0 ? kExitRejects : kExitOk;
 }
 
 }  // namespace
 
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code) {
-  auto data = std::make_shared<std::string>();
-  auto* cmd = app.add_subcommand("run", "Run Pulse's main job on the bundled dataset (embedded defaults)");
-  cmd->add_option("--data", *data, "The US macro CSV (default: the bundled data/us-macro-quarterly.csv)");
-  cmd->callback([data, &ctx, &exit_code] { exit_code = Run(ctx, *data); });
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run Pulse's main job: ingest, forecast, simulate, score trust, report");
+  cmd->add_option("--data", args->data, "The US macro CSV (default: run.dataset, else the bundled data/us-macro-quarterly.csv)");
+  cmd->add_option("--mapping", args->mapping, "Signal -> world-state mapping YAML (default: data/us-macro-world.yaml)");
+  cmd->add_option("--out", args->out, "Folder for report.html and summary.json (default: run.out = pulse-report)");
+  cmd->add_option("--broker", args->broker, "inproc (default, jobs.broker) or redis://host:port/db with pulse workers");
+  cmd->callback([args, &ctx, &exit_code] { exit_code = Run(ctx, *args); });
 }
 
 }  // namespace pulse::cli

@@ -27,6 +27,7 @@
 #include "core/ids.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/redis_broker.h"
+#include "jobs/task_client.h"
 #include "sim/monte_carlo.h"
 #include "sim/retrodiction.h"
 
@@ -58,29 +59,18 @@ Result<sim::MonteCarloResult> RunChunked(const SimulateArgs& args, const sim::Mo
   for (uint64_t k = 0; k < chunks; ++k) {
     const uint64_t first = args.runs * k / chunks, last = args.runs * (k + 1) / chunks;
     jobs::TaskMessage m;
-    m.task = "pulse.simulate", m.id = NewUuid();
+    m.task = "pulse.simulate";
     m.kwargs = {{"runs", last - first}, {"first_run", first}, {"turns", options.turns}, {"seed", options.seed},
                 {"symbolic", symbolic}, {"noise", options.noise_scale}, {"quantiles", options.quantiles},
                 {"variables", {"tension"}}, {"summary", true}};
-    PULSE_RETURN_IF_ERROR(broker->Publish("celery", jobs::EncodeMessage(m)));
-    ids.push_back(m.id);
+    PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(*broker, std::move(m)));
+    ids.push_back(id);
   }
   sim::MonteCarloResult result;
   for (const auto& id : ids) {
-    for (;;) {
-      PULSE_ASSIGN_OR_RETURN(auto raw, broker->GetResult(id));
-      if (raw) {
-        PULSE_ASSIGN_OR_RETURN(auto meta, jobs::DecodeResultMeta(*raw));
-        if (meta.state == jobs::TaskState::kFailure || meta.state == jobs::TaskState::kRevoked)
-          return Status::Internal("chunk task " + id + " failed: " + meta.result.dump());
-        if (meta.state == jobs::TaskState::kSuccess) {
-          PULSE_ASSIGN_OR_RETURN(auto part, sim::Summary::Deserialize(meta.result.value("summary", "")));
-          result.summary.Merge(part);
-          break;
-        }
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    PULSE_ASSIGN_OR_RETURN(auto done, jobs::AwaitResult(*broker, id, std::chrono::hours(24)));
+    PULSE_ASSIGN_OR_RETURN(auto part, sim::Summary::Deserialize(done.value("summary", "")));
+    result.summary.Merge(part);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

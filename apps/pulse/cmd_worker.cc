@@ -20,6 +20,7 @@
 #include "core/files.h"
 #include "core/metrics_server.h"
 #include "jobs/redis_broker.h"
+#include "jobs/task_client.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
 #include "pipeline/pulse_tasks.h"
@@ -174,29 +175,16 @@ int SendTask(const SendArgs& a) {
   if (m.kwargs.is_discarded() || !m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
   auto broker = jobs::RedisBroker::Connect(a.broker);
   if (!broker.ok()) return Fail(broker.status());
-  if (Status st = (*broker)->Publish(a.queue, jobs::EncodeMessage(m)); !st.ok()) return Fail(st);
+  auto id = jobs::SubmitTask(**broker, m);
+  if (!id.ok()) return Fail(id.status());
   if (a.wait <= 0) {
-    std::printf("%s\n", m.id.c_str());
+    std::printf("%s\n", id->c_str());
     return kExitOk;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(a.wait);
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto raw = (*broker)->GetResult(m.id);
-    if (!raw.ok()) return Fail(raw.status());
-    if (*raw) {
-      auto meta = jobs::DecodeResultMeta(**raw);
-      if (!meta.ok()) return Fail(meta.status());
-      if (meta->state == jobs::TaskState::kSuccess) {
-        std::printf("%s\n", meta->result.dump().c_str());
-        return kExitOk;
-      }
-      if (meta->state == jobs::TaskState::kFailure || meta->state == jobs::TaskState::kRevoked)
-        return Fail(Status::Internal("task " + m.id + " " + std::string(jobs::StateName(meta->state)) + ": " +
-                                     meta->result.dump()));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return Fail(Status::Unavailable("task " + m.id + " did not finish within " + std::to_string(a.wait) + " s"));
+  auto result = jobs::AwaitResult(**broker, *id, std::chrono::duration<double>(a.wait));
+  if (!result.ok()) return Fail(result.status());
+  std::printf("%s\n", result->dump().c_str());
+  return kExitOk;
 }
 
 }  // namespace

@@ -89,8 +89,13 @@ Config Config::Defaults() {
     assert(st.ok());
     (void)st;
   };
+  auto not_empty = [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); };
+  auto unit_interval = [](std::string_view v) {
+    const double d = std::strtod(std::string(v).c_str(), nullptr);
+    return d >= 0 && d <= 1 ? std::string() : std::string("must lie in [0, 1]");
+  };
   declare({"lake.url", ConfigType::kString, "pulse-lake", "Where the Delta tables live: a folder, file://… or s3://bucket/prefix",
-           [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); }});
+           not_empty});
   declare({"lake.checkpoint_interval", ConfigType::kInt, "10", "Write a Delta checkpoint every N commits (0 = never)", at_least(0)});
   declare({"s3.endpoint", ConfigType::kString, "", "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000", {}});
   declare({"s3.region", ConfigType::kString, "us-east-1", "S3 region used for request signing", {}});
@@ -104,16 +109,28 @@ Config Config::Defaults() {
   declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", at_least(0)});
   declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", at_least(1)});
   declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
-           [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); }});
+           not_empty});
   declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts", at_least(1)});
   declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", at_least(1)});
   declare({"sim.decay_rate", ConfigType::kDouble, "0.01", "Overlay decay per turn (the original's run_turn default)",
-           [](std::string_view v) {
-             const double d = std::strtod(std::string(v).c_str(), nullptr);
-             return d >= 0 && d <= 1 ? std::string() : std::string("must lie in [0, 1]");
-           }});
+           unit_interval});
   declare({"sim.symbolic", ConfigType::kBool, "false",
            "Apply rule effects on overlays (false reproduces the original as shipped)", {}});
+  declare({"jobs.broker", ConfigType::kString, "inproc",
+           "Where pulse run sends its stage jobs: inproc (worker threads in this process) or redis://host:port/db",
+           [](std::string_view v) {
+             return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be inproc or redis://…");
+           }});
+  declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job", at_least(1)});
+  declare({"run.dataset", ConfigType::kString, "", "pulse run's input (default: the bundled us-macro-quarterly.csv)", {}});
+  declare({"run.mapping", ConfigType::kString, "",
+           "Signal -> world-state mapping of pulse run (default: the bundled us-macro-world.yaml)", {}});
+  declare({"run.out", ConfigType::kString, "pulse-report", "Folder for pulse run's report.html and summary.json", not_empty});
+  declare({"run.sim_runs", ConfigType::kInt, "10000", "Monte Carlo runs of pulse run's world simulation", at_least(1)});
+  declare({"run.sim_turns", ConfigType::kInt, "12", "Turns of pulse run's world simulation", at_least(1)});
+  declare({"run.seed", ConfigType::kInt, "0", "Seed of pulse run's world simulation", at_least(0)});
+  declare({"run.noise", ConfigType::kDouble, "0.01", "Noise scale of pulse run's world simulation (x range width)",
+           unit_interval});
   return c;
 }
 

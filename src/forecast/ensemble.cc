@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "forecast/metrics.h"
@@ -45,6 +46,7 @@ MethodForecast Combine(const AllForecasts& forecasts, const EnsembleWeights& wei
 Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale) {
   constexpr size_t kMethods = kAllMethods.size();
   BacktestedForecast out;
+  out.backtest_mase.fill(std::numeric_limits<double>::quiet_NaN());
   PULSE_ASSIGN_OR_RETURN(out.members, M4Benchmarks(y, m, h));
   out.weights.weight[static_cast<size_t>(Method::kComb)] = 1;
   const size_t n = y.size(), hh = static_cast<size_t>(h);
@@ -63,6 +65,7 @@ Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m
           double err = std::abs(window_b[j] - f.mean[j]);
           out.scores[row].push_back(f.sd[j] > 0 ? err / f.sd[j] : (err > 0 ? INFINITY : 0.0));
         }
+        out.backtest_mase[row] = Mase(window_b, f.mean, scale);
       };
       for (size_t k = 0; k < kMethods; ++k) score(k, (*back_b)[k]);
       score(kMethods, Combine(*back_b, weights_a));

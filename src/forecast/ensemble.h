@@ -33,6 +33,8 @@ struct BacktestedForecast {
   MethodForecast ensemble;
   EnsembleWeights weights;
   std::array<std::vector<double>, kAllMethods.size() + 1> scores;  // members, then the ensemble
+  // MASE on window B (members, then the ensemble), out of sample; NaN without a backtest.
+  std::array<double, kAllMethods.size() + 1> backtest_mase;
 };
 Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale);
 

@@ -1,5 +1,10 @@
 #include "ingest/file_ingest.h"
 
+#include <arrow/compute/api.h>
+
+#include <set>
+#include <unordered_set>
+
 #include <openssl/evp.h>
 
 #include <charconv>
@@ -266,6 +271,51 @@ Result<std::shared_ptr<arrow::Table>> RejectsTable(const IngestReport& report, i
   return arrow::Table::Make(signals::RejectSchema(), cols);
 }
 
+// The rows of `rows` whose (kind, name, ts, value) the signals table does not hold yet.
+Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, const std::shared_ptr<arrow::Table>& rows,
+                                                   int64_t& existing) {
+  auto key = [](std::string_view kind, std::string_view name, int64_t ts, double value) {
+    std::string k;
+    k.reserve(kind.size() + name.size() + 18);
+    k.append(kind).push_back('\0');
+    k.append(name).push_back('\0');
+    k.append(reinterpret_cast<const char*>(&ts), sizeof ts).append(reinterpret_cast<const char*>(&value), sizeof value);
+    return k;
+  };
+  auto combined = rows->CombineChunksToBatch();
+  if (!combined.ok()) return Status::Internal(combined.status().ToString());
+  const auto& batch = **combined;
+  auto kinds = std::static_pointer_cast<arrow::StringArray>(batch.GetColumnByName("kind"));
+  auto names = std::static_pointer_cast<arrow::StringArray>(batch.GetColumnByName("name"));
+  auto tss = std::static_pointer_cast<arrow::TimestampArray>(batch.GetColumnByName("ts"));
+  auto values = std::static_pointer_cast<arrow::DoubleArray>(batch.GetColumnByName("value"));
+  std::set<std::string> wanted_kinds;
+  for (int64_t i = 0; i < batch.num_rows(); ++i) wanted_kinds.insert(kinds->GetString(i));
+  if (wanted_kinds.empty()) return rows;
+  PULSE_ASSIGN_OR_RETURN(auto old, table.Read({.columns = {"kind", "name", "ts", "value"},
+                                               .partition_filters = {{"kind", {wanted_kinds.begin(), wanted_kinds.end()}}}}));
+  std::unordered_set<std::string> seen;
+  for (const auto& b : arrow::TableBatchReader(*old)) {
+    if (!b.ok()) return Status::Internal(b.status().ToString());
+    auto k = std::static_pointer_cast<arrow::StringArray>((*b)->column(0));
+    auto n = std::static_pointer_cast<arrow::StringArray>((*b)->column(1));
+    auto t = std::static_pointer_cast<arrow::TimestampArray>((*b)->column(2));
+    auto v = std::static_pointer_cast<arrow::DoubleArray>((*b)->column(3));
+    for (int64_t i = 0; i < (*b)->num_rows(); ++i) seen.insert(key(k->GetView(i), n->GetView(i), t->Value(i), v->Value(i)));
+  }
+  arrow::BooleanBuilder keep;
+  for (int64_t i = 0; i < batch.num_rows(); ++i) {
+    const bool fresh = !seen.count(key(kinds->GetView(i), names->GetView(i), tss->Value(i), values->Value(i)));
+    if (!fresh) ++existing;
+    if (!keep.Append(fresh).ok()) return Status::Internal("building the ingest filter");
+  }
+  std::shared_ptr<arrow::Array> mask;
+  if (!keep.Finish(&mask).ok()) return Status::Internal("building the ingest filter");
+  auto filtered = arrow::compute::Filter(rows, mask);
+  if (!filtered.ok()) return Status::Internal(filtered.status().ToString());
+  return filtered->table();
+}
+
 }  // namespace
 
 Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, const IngestOptions& options,
@@ -286,6 +336,15 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
   PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
                                                                     signals::SignalPartitionColumns()));
+  if (opts.only_new) {
+    PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
+    if (rows->num_rows() == 0 && report.rejects.empty()) {
+      PULSE_ASSIGN_OR_RETURN(report.version, signals_table->LatestVersion());
+      report.duplicate = true;
+      report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return report;
+    }
+  }
   lake::WriteOptions write;
   write.app_id = "pulse-ingest:" + digest;
   write.app_version = 0;

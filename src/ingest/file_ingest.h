@@ -34,6 +34,12 @@ struct IngestOptions {
   std::vector<std::string> time_columns;
   int64_t max_field_bytes = 65536;
   int64_t now_us = 0;                        // ingest time; 0 = the current time
+  // Append only observations the table lacks: rows whose (kind, name, ts, value) already exist
+  // are dropped before the commit (counted in IngestReport::existing), so re-ingesting a grown
+  // file appends just its new rows (a changed value - a revision - is appended too). When
+  // nothing new remains, nothing is written (duplicate = true). Reads the existing rows of the
+  // file's kinds first: meant for single-writer refreshes, not racing ingesters.
+  bool only_new = false;
 };
 
 struct Reject {
@@ -49,6 +55,7 @@ struct IngestReport {
   std::vector<Reject> rejects;               // all of them
   int64_t version = -1;                      // signals table version holding the rows
   bool duplicate = false;                    // this content was ingested before: nothing written
+  int64_t existing = 0;                      // only_new: accepted rows already in the table
   double seconds = 0;
 };
 

@@ -153,6 +153,8 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     report.multipliers.emplace_back(level, bands.back().multiplier);
   }
 
+  const double multiplier80 = calibrator.Multiplier(0.8).ok() ? *calibrator.Multiplier(0.8) : forecast::GaussianMultiplier(0.8);
+
   auto ts_type = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   arrow::StringBuilder series_b, kind_b, model_b, freq_b, params_b;
   arrow::TimestampBuilder origin_b(ts_type, arrow::default_memory_pool()), target_b(ts_type, arrow::default_memory_pool()),
@@ -173,7 +175,19 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     for (size_t k = 0; k < forecast::kAllMethods.size(); ++k)
       if (f.result.weights.weight[k] > 0)
         weights[std::string(forecast::MethodName(forecast::kAllMethods[k]))] = f.result.weights.weight[k];
-    const std::string params = nlohmann::json{{"weights", weights}, {"period", options.period > 0 ? options.period : f.grid.period}}.dump();
+    // Out-of-sample evidence for trust scoring: the ensemble's backtest MASE next to Naive1's and
+    // the share of its backtest outcomes inside the calibrated 80% band (pipeline/trust_scores.h).
+    const auto& ens_scores = f.result.scores.back();
+    nlohmann::json backtest = {{"mase", f.result.backtest_mase.back()},
+                               {"naive_mase", f.result.backtest_mase[static_cast<size_t>(forecast::Method::kNaive)]},
+                               {"points", ens_scores.size()}};
+    if (!ens_scores.empty())
+      backtest["coverage80"] = static_cast<double>(std::count_if(ens_scores.begin(), ens_scores.end(),
+                                                                 [&](double z) { return z <= multiplier80; })) /
+                               static_cast<double>(ens_scores.size());
+    const std::string params = nlohmann::json{{"weights", weights},
+                                              {"period", options.period > 0 ? options.period : f.grid.period},
+                                              {"backtest", backtest}}.dump();
     const int64_t origin = series[i].ts.back();
     for (int step = 1; step <= f.horizon; ++step) {
       const size_t j = static_cast<size_t>(step - 1);

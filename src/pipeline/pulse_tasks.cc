@@ -4,6 +4,8 @@
 #include "lake/s3_signer.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/trust_scores.h"
+#include "pipeline/world_simulation.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
@@ -82,10 +84,17 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   if (path.empty()) return Status::InvalidArgument("pulse.ingest needs kwarg 'path'");
   ingest::IngestOptions options;
   PULSE_ASSIGN_OR_RETURN(options.kind, Kwarg<std::string>(kw, "kind", "signal"));
+  PULSE_ASSIGN_OR_RETURN(options.source, Kwarg<std::string>(kw, "source", ""));
+  PULSE_ASSIGN_OR_RETURN(options.wide, Kwarg<bool>(kw, "wide", false));
+  PULSE_ASSIGN_OR_RETURN(options.only_new, Kwarg<bool>(kw, "only_new", false));
+  PULSE_ASSIGN_OR_RETURN(options.time_columns, Kwarg<std::vector<std::string>>(kw, "time_columns", {}));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
+  nlohmann::json rejects = nlohmann::json::array();
+  for (const auto& r : report.rejects)
+    if (rejects.size() < 100) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
   return nlohmann::json{{"accepted", report.accepted}, {"rejected", report.rejected}, {"version", report.version},
-                        {"duplicate", report.duplicate}};
+                        {"duplicate", report.duplicate}, {"existing", report.existing}, {"rejects", rejects}};
 }
 
 Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -99,6 +108,42 @@ Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
   return nlohmann::json{{"series", report.series}, {"rows", report.rows}, {"signals_version", report.signals_version},
                         {"forecasts_version", report.forecasts_version}, {"duplicate", report.duplicate}};
+}
+
+Result<nlohmann::json> World(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  WorldSimulationOptions options;
+  if (!kw.contains("mapping")) return Status::InvalidArgument("pulse.world needs kwarg 'mapping'");
+  PULSE_ASSIGN_OR_RETURN(options.mapping, WorldMappingFromJson(kw["mapping"], *env.catalog));
+  PULSE_ASSIGN_OR_RETURN(options.kind, Kwarg<std::string>(kw, "kind", "macro"));
+  PULSE_ASSIGN_OR_RETURN(options.signals_version, Kwarg<int64_t>(kw, "signals_version", -1));
+  PULSE_ASSIGN_OR_RETURN(options.runs, Kwarg<uint64_t>(kw, "runs", options.runs));
+  PULSE_ASSIGN_OR_RETURN(uint64_t turns, Kwarg<uint64_t>(kw, "turns", options.turns));
+  if (turns > env.max_turns) return Status::InvalidArgument("turns must be 1.." + std::to_string(env.max_turns));
+  options.turns = static_cast<uint32_t>(turns);
+  PULSE_ASSIGN_OR_RETURN(options.seed, Kwarg<uint64_t>(kw, "seed", 0));
+  PULSE_ASSIGN_OR_RETURN(options.noise, Kwarg<double>(kw, "noise", options.noise));
+  PULSE_ASSIGN_OR_RETURN(options.quantiles, Kwarg<std::vector<double>>(kw, "quantiles", options.quantiles));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, SimulateWorld(*lake, env, options));
+  nlohmann::json initial = nlohmann::json::array();
+  for (const auto& v : report.initial)
+    initial.push_back({{"signal", v.signal}, {"variable", v.variable}, {"ts", v.ts}, {"observed", v.observed}, {"value", v.value}});
+  return nlohmann::json{{"sim_id", report.sim_id}, {"signals_version", report.signals_version},
+                        {"version", report.write.version}, {"rows", report.write.rows},
+                        {"duplicate", report.write.duplicate}, {"initial", initial}, {"runs", options.runs},
+                        {"turns", options.turns}};
+}
+
+Result<nlohmann::json> Trust(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  TrustOptions options;
+  PULSE_ASSIGN_OR_RETURN(options.signals_version, Kwarg<int64_t>(kw, "signals_version", -1));
+  PULSE_ASSIGN_OR_RETURN(options.sim_id, Kwarg<std::string>(kw, "sim_id", ""));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, ScoreForecastTrust(*lake, options));
+  return nlohmann::json{{"signals_version", report.signals_version}, {"version", report.version},
+                        {"rows", report.rows}, {"duplicate", report.duplicate}};
 }
 
 }  // namespace
@@ -127,6 +172,8 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environmen
   registry.Register("pulse.simulate", std::move(simulate));
   registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});
   registry.Register("pulse.forecast", {[env = environment](const jobs::TaskContext& c) { return Forecast(env, c); }});
+  registry.Register("pulse.world", {[env = environment](const jobs::TaskContext& c) { return World(env, c); }});
+  registry.Register("pulse.trust", {[env = environment](const jobs::TaskContext& c) { return Trust(env, c); }});
 }
 
 }  // namespace pulse::pipeline

@@ -9,8 +9,16 @@
 //   pulse.ingest      kwargs: path (a signals CSV / JSON-lines file the worker can read), kind,
 //                     lake (URL; default: the worker's) -> {accepted, rejected, version, duplicate}
 //                     (idempotent: re-ingesting the same content is a no-op)
+//   pulse.ingest      also: wide (bool), time_columns (e.g. ["year", "quarter"]), source, only_new
+//                     (append only rows the table lacks: ingest/file_ingest.h); the result adds
+//                     existing (rows dropped by only_new) and up to 100 rejects {line, reason}
 //   pulse.forecast    kwargs: lake, horizon, period, levels, kinds -> {series, rows, signals_version,
 //                     forecasts_version, duplicate} (idempotent per signals version)
+//   pulse.world       kwargs: lake, mapping ({signals: {name: {variable, scale}}, key_variables}),
+//                     kind, signals_version, runs, turns, seed, noise, quantiles -> {sim_id,
+//                     signals_version, version, rows, duplicate, initial: [...]} (pipeline/world_simulation.h)
+//   pulse.trust       kwargs: lake, signals_version, sim_id -> {signals_version, version, rows,
+//                     duplicate} (pipeline/trust_scores.h)
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.

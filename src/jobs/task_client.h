@@ -1,0 +1,24 @@
+// The client side of the job system: publish a task and wait for its result through any Broker
+// (in-process or Redis), as Celery's send_task / AsyncResult.get do.
+#pragma once
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "core/status.h"
+#include "jobs/broker.h"
+#include "jobs/celery_protocol.h"
+
+namespace pulse::jobs {
+
+// Publishes `message` (a fresh id when empty) on message.queue; returns the task id.
+Result<std::string> SubmitTask(Broker& broker, TaskMessage message);
+
+// Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error
+// carrying the task's exception type and message), or `timeout` passes (kUnavailable). PENDING,
+// STARTED and RETRY keep waiting.
+Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
+                                   std::chrono::milliseconds poll = std::chrono::milliseconds(10));
+
+}  // namespace pulse::jobs

@@ -1,0 +1,225 @@
+#include "pipeline/trust_scores.h"
+
+#include <arrow/api.h>
+
+#include <cmath>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/time.h"
+#include "pipeline/table_read.h"
+
+namespace pulse::pipeline {
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+struct SeriesForecast {
+  std::string kind, model;
+  std::map<int, double> mean;          // step -> mean
+  double lower80 = kNaN, upper80 = kNaN;  // step 1
+  nlohmann::json backtest;
+};
+
+struct SeriesSignal {
+  int64_t last_ts = INT64_MIN;
+  double last = 0, abs_sum = 0;
+  int64_t count = 0;
+  double Level() const {
+    const double level = count > 0 ? abs_sum / static_cast<double>(count) : 0;
+    return level > 0 && std::isfinite(level) ? level : 1.0;
+  }
+};
+
+Result<std::map<std::string, SeriesForecast>> ReadForecasts(lake::Lake& lake, int64_t* signals_version) {
+  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.columns = {"series", "kind", "model", "step", "mean", "level",
+                                                                   "lower", "upper", "model_params", "signals_version"}}));
+  PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
+  PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*batch, "kind"));
+  PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*batch, "model"));
+  PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*batch, "step"));
+  PULSE_ASSIGN_OR_RETURN(auto mean, ColumnAs<arrow::DoubleArray>(*batch, "mean"));
+  PULSE_ASSIGN_OR_RETURN(auto level, ColumnAs<arrow::DoubleArray>(*batch, "level"));
+  PULSE_ASSIGN_OR_RETURN(auto lower, ColumnAs<arrow::DoubleArray>(*batch, "lower"));
+  PULSE_ASSIGN_OR_RETURN(auto upper, ColumnAs<arrow::DoubleArray>(*batch, "upper"));
+  PULSE_ASSIGN_OR_RETURN(auto params, ColumnAs<arrow::StringArray>(*batch, "model_params"));
+  PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
+  if (*signals_version < 0)
+    for (int64_t i = 0; i < batch->num_rows(); ++i) *signals_version = std::max(*signals_version, version->Value(i));
+  std::map<std::string, SeriesForecast> out;
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    if (version->Value(i) != *signals_version) continue;
+    SeriesForecast& f = out[series->GetString(i)];
+    f.kind = kind->GetString(i), f.model = model->GetString(i);
+    f.mean[step->Value(i)] = mean->Value(i);
+    if (step->Value(i) == 1 && std::abs(level->Value(i) - 0.8) < 1e-9) {
+      f.lower80 = lower->Value(i), f.upper80 = upper->Value(i);
+      auto p = nlohmann::json::parse(params->GetView(i), nullptr, false);
+      if (p.is_object() && p.contains("backtest")) f.backtest = p["backtest"];
+    }
+  }
+  if (out.empty())
+    return Status::InvalidArgument("the forecasts table has no forecasts of signals version " +
+                                   std::to_string(*signals_version) + ": run the forecast stage first");
+  return out;
+}
+
+Result<std::map<std::string, SeriesSignal>> ReadSignals(lake::Lake& lake, int64_t signals_version) {
+  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("signals"));
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.version = signals_version, .columns = {"name", "ts", "value"}}));
+  PULSE_ASSIGN_OR_RETURN(auto name, ColumnAs<arrow::StringArray>(*batch, "name"));
+  PULSE_ASSIGN_OR_RETURN(auto ts, ColumnAs<arrow::TimestampArray>(*batch, "ts"));
+  PULSE_ASSIGN_OR_RETURN(auto value, ColumnAs<arrow::DoubleArray>(*batch, "value"));
+  std::map<std::string, SeriesSignal> out;
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const double v = value->Value(i);
+    if (!std::isfinite(v)) continue;
+    SeriesSignal& s = out[name->GetString(i)];
+    s.abs_sum += std::abs(v), ++s.count;
+    if (ts->Value(i) >= s.last_ts) s.last_ts = ts->Value(i), s.last = v;
+  }
+  return out;
+}
+
+// (world tension at the last turn, capital movement) of one simulation.
+Result<std::pair<double, double>> ReadWorld(lake::Lake& lake, const std::string& sim_id) {
+  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("simulations"));
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.columns = {"sim_id", "step", "variable", "mean"}}));
+  PULSE_ASSIGN_OR_RETURN(auto id, ColumnAs<arrow::StringArray>(*batch, "sim_id"));
+  PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*batch, "step"));
+  PULSE_ASSIGN_OR_RETURN(auto variable, ColumnAs<arrow::StringArray>(*batch, "variable"));
+  PULSE_ASSIGN_OR_RETURN(auto mean, ColumnAs<arrow::DoubleArray>(*batch, "mean"));
+  std::map<std::string, std::map<int, double>> wanted;  // variable -> step -> mean
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    if (id->GetView(i) != sim_id) continue;
+    auto v = variable->GetString(i);
+    if (v == "tension" || v == "nvda" || v == "msft" || v == "ibit" || v == "spy") wanted[v][step->Value(i)] = mean->Value(i);
+  }
+  if (!wanted.count("tension"))
+    return Status::InvalidArgument("the simulations table has no simulation '" + sim_id + "' (with tension): run the simulation stage first");
+  const double tension = wanted["tension"].rbegin()->second;
+  double capital = 0;
+  for (const char* asset : {"nvda", "msft", "ibit", "spy"}) {
+    const auto& steps = wanted[asset];
+    if (!steps.empty()) capital += std::abs(steps.rbegin()->second - steps.begin()->second);
+  }
+  return std::make_pair(tension, capital);
+}
+
+// series -> earlier changes, oldest first (one per earlier signals version).
+Result<std::map<std::string, std::vector<trust::Change>>> ReadMemory(lake::Lake& lake, int64_t signals_version) {
+  std::map<std::string, std::vector<trust::Change>> out;
+  auto table = lake.OpenTable("trust_scores");
+  if (!table.ok()) {
+    if (table.status().code() == StatusCode::kNotFound) return out;
+    return table.status();
+  }
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(**table, {.columns = {"series", "signals_version", "change"}}));
+  PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
+  PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
+  PULSE_ASSIGN_OR_RETURN(auto change, ColumnAs<arrow::StringArray>(*batch, "change"));
+  std::map<std::string, std::map<int64_t, trust::Change>> by_version;
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    if (version->Value(i) >= signals_version) continue;
+    auto j = nlohmann::json::parse(change->GetView(i), nullptr, false);
+    if (!j.is_object()) return Status::ParseError("trust_scores: row " + std::to_string(i) + " has a malformed change");
+    trust::Change c;
+    for (const auto& [k, v] : j.items())
+      if (v.is_number()) c[k] = v.get<double>();
+    by_version[series->GetString(i)][version->Value(i)] = std::move(c);
+  }
+  for (auto& [name, versions] : by_version)
+    for (auto& [v, c] : versions) out[name].push_back(std::move(c));
+  return out;
+}
+
+double JsonNumber(const nlohmann::json& j, const char* key) {
+  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : kNaN;
+}
+
+}  // namespace
+
+std::shared_ptr<arrow::Schema> TrustSchema() {
+  auto f64 = arrow::float64();
+  return arrow::schema({
+      arrow::field("series", arrow::utf8(), false), arrow::field("kind", arrow::utf8(), false),
+      arrow::field("model", arrow::utf8(), false), arrow::field("signals_version", arrow::int64(), false),
+      arrow::field("sim_id", arrow::utf8(), false),
+      // heuristic: the original Pulse's trust formulas
+      arrow::field("confidence", f64, false), arrow::field("risk", f64, false), arrow::field("fragility", f64, false),
+      arrow::field("fragility_label", arrow::utf8(), false), arrow::field("trust_label", arrow::utf8(), false),
+      arrow::field("licence", arrow::utf8(), false), arrow::field("baseline", f64, false),
+      arrow::field("hist", f64, false), arrow::field("novelty", f64, false), arrow::field("tension", f64, false),
+      arrow::field("capital_movement", f64, false), arrow::field("change", arrow::utf8(), false),
+      // statistical: calibrated backtest evidence
+      arrow::field("coverage80", f64, true), arrow::field("skill", f64, true), arrow::field("band80_width", f64, true),
+      arrow::field("backtest_mase", f64, true), arrow::field("naive_mase", f64, true),
+      arrow::field("created", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), false),
+  });
+}
+
+Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& options) {
+  if (options.sim_id.empty()) return Status::InvalidArgument("trust scoring needs the world simulation's sim_id");
+  TrustReport report;
+  report.signals_version = options.signals_version;
+  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadForecasts(lake, &report.signals_version));
+  PULSE_ASSIGN_OR_RETURN(auto signals, ReadSignals(lake, report.signals_version));
+  PULSE_ASSIGN_OR_RETURN(auto world, ReadWorld(lake, options.sim_id));
+  PULSE_ASSIGN_OR_RETURN(auto memory, ReadMemory(lake, report.signals_version));
+
+  auto schema = TrustSchema();
+  std::unique_ptr<arrow::RecordBatchBuilder> builder;
+  auto made = arrow::RecordBatchBuilder::Make(schema, arrow::default_memory_pool());
+  if (!made.ok()) return Status::Internal(made.status().ToString());
+  builder = std::move(*made);
+  auto str = [&](int i) { return builder->GetFieldAs<arrow::StringBuilder>(i); };
+  auto num = [&](int i) { return builder->GetFieldAs<arrow::DoubleBuilder>(i); };
+  auto optional = [&](int i, double v) { return std::isfinite(v) ? num(i)->Append(v) : num(i)->AppendNull(); };
+  const int64_t now = time::NowMicros();
+  for (const auto& [name, f] : forecasts) {
+    auto sig = signals.find(name);
+    if (sig == signals.end()) return Status::InvalidArgument("series '" + name + "' has forecasts but no signals");
+    const double level = sig->second.Level();
+    trust::Evidence e;
+    e.has_overlays = true;
+    e.capital_movement = world.second;
+    for (const auto& [step, mean] : f.mean) e.change["h" + std::to_string(step)] = (mean - sig->second.last) / level;
+    e.fragility = trust::FragilityIndex(world.first, e.change);
+    if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
+    const trust::TrustScore s = trust::Score(e, options.thresholds);
+    nlohmann::json change = nlohmann::json::object();
+    for (const auto& [k, v] : e.change) change[k] = v;
+    const double mase = JsonNumber(f.backtest, "mase"), naive = JsonNumber(f.backtest, "naive_mase");
+    const double skill = std::isfinite(mase) && naive > 0 ? 1.0 - mase / naive : kNaN;
+    bool ok = str(0)->Append(name).ok() && str(1)->Append(f.kind).ok() && str(2)->Append(f.model).ok() &&
+              builder->GetFieldAs<arrow::Int64Builder>(3)->Append(report.signals_version).ok() &&
+              str(4)->Append(options.sim_id).ok() && num(5)->Append(s.confidence).ok() && num(6)->Append(s.risk).ok() &&
+              num(7)->Append(s.fragility).ok() && str(8)->Append(trust::FragilityLabel(s.fragility)).ok() &&
+              str(9)->Append(s.label).ok() && str(10)->Append(s.licence).ok() && num(11)->Append(s.baseline).ok() &&
+              num(12)->Append(s.hist).ok() && num(13)->Append(s.novelty).ok() && num(14)->Append(world.first).ok() &&
+              num(15)->Append(world.second).ok() && str(16)->Append(change.dump()).ok() &&
+              optional(17, JsonNumber(f.backtest, "coverage80")).ok() && optional(18, skill).ok() &&
+              optional(19, (f.upper80 - f.lower80) / level).ok() && optional(20, mase).ok() &&
+              optional(21, naive).ok() &&
+              builder->GetFieldAs<arrow::TimestampBuilder>(22)->Append(now).ok();
+    if (!ok) return Status::Internal("building the trust_scores table");
+    ++report.rows;
+  }
+  auto batch = builder->Flush();
+  if (!batch.ok()) return Status::Internal(batch.status().ToString());
+  auto rows = arrow::Table::FromRecordBatches({*batch});
+  if (!rows.ok()) return Status::Internal(rows.status().ToString());
+  PULSE_ASSIGN_OR_RETURN(auto out, lake.OpenOrCreateTable("trust_scores", schema, {}));
+  lake::WriteOptions write;
+  write.app_id = "pulse-trust:" + options.sim_id;
+  write.app_version = report.signals_version;
+  write.operation = "TRUST";
+  write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)}, {"sim_id", options.sim_id}};
+  PULSE_ASSIGN_OR_RETURN(auto commit, out->Append(**rows, write));
+  report.version = commit.version;
+  report.duplicate = commit.skipped;
+  return report;
+}
+
+}  // namespace pulse::pipeline

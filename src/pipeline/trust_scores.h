@@ -1,0 +1,48 @@
+// pulse run's trust stage: scores every forecast of one signals version with the original Pulse's
+// heuristics (trust/trust_engine.h) next to the forecast engine's calibrated statistics, and
+// appends one row per series to the `trust_scores` Delta table.
+//
+// How a statistical forecast feeds the original's formulas (the original scored turn records):
+//   change (its "symbolic change") = the forecast's move at each step, (mean_k - last) / level,
+//       keys "h1".."hN", where level = the series' mean absolute value (1 when that is 0);
+//   fragility = FragilityIndex(the simulated world's mean tension at the last turn, change);
+//   capital movement = sum over nvda, msft, ibit, spy of |mean at the last turn - mean at turn 0|
+//       in the world simulation `sim_id`;
+//   memory = this series' changes from up to 3 earlier signals versions (earlier trust rows).
+// Statistical (calibrated) columns, from the forecasts table's backtest evidence:
+//   coverage80 = share of the ensemble's out-of-sample backtest outcomes inside the calibrated 80%
+//       band (null without a backtest); skill = 1 - MASE(ensemble) / MASE(Naive1) on that window;
+//   band80_width = (upper - lower) / level of the next step's calibrated 80% band.
+// Idempotent: txn app id "pulse-trust:<sim_id>", app version = the signals version.
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <memory>
+#include <string>
+
+#include "core/status.h"
+#include "lake/delta_table.h"
+#include "trust/trust_engine.h"
+
+namespace pulse::pipeline {
+
+struct TrustOptions {
+  int64_t signals_version = -1;  // -1: the newest version in the forecasts table
+  std::string sim_id;            // the world simulation supplying tension and capital movement
+  trust::Thresholds thresholds;
+};
+
+struct TrustReport {
+  int64_t signals_version = -1;
+  int64_t version = -1;          // trust_scores table version
+  bool duplicate = false;
+  int64_t rows = 0;
+};
+
+std::shared_ptr<arrow::Schema> TrustSchema();
+
+// kInvalidArgument when the forecasts of that version or the simulation are missing.
+Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& options);
+
+}  // namespace pulse::pipeline
