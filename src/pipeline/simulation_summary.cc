@@ -24,6 +24,17 @@ std::shared_ptr<arrow::Schema> SimulationSchema() {
 
 std::string SimulationId(const std::string& description) { return lake::s3::Sha256Hex(description).substr(0, 16); }
 
+Result<std::optional<int64_t>> SimulationWrittenAt(lake::Lake& lake, const std::string& sim_id) {
+  auto table = lake.OpenTable("simulations");
+  if (!table.ok()) {
+    if (table.status().code() == StatusCode::kNotFound) return std::optional<int64_t>();
+    return table.status();
+  }
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, (*table)->LoadSnapshot());
+  if (!snapshot.app_versions.count("pulse-simulate:" + sim_id)) return std::optional<int64_t>();
+  return std::optional<int64_t>(snapshot.version);
+}
+
 Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const SimulationRecord& record) {
   if (!record.summary) return Status::InvalidArgument("no summary to write");
   const sim::Summary& summary = *record.summary;

@@ -8,6 +8,7 @@
 #include <arrow/type_fwd.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/status.h"
@@ -38,6 +39,10 @@ struct SimulationWrite {
   bool duplicate = false;  // the same simulation was already in the table
 };
 Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const SimulationRecord& record);
+
+// The simulations table's version when it already holds simulation `sim_id` (its txn is
+// recorded), else nullopt (also when the table does not exist yet).
+Result<std::optional<int64_t>> SimulationWrittenAt(lake::Lake& lake, const std::string& sim_id);
 
 // Sampled paths (sim::MonteCarloResult::paths) to the `simulation_paths` table: one row per
 // (run, step, variable) with its value, tagged with the simulation id; idempotent like the summary.

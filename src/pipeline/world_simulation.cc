@@ -125,16 +125,23 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
     mc.overrides.emplace_back(*env.catalog->Find(m.variable), v.value);
     report.initial.push_back(std::move(v));
   }
-  mc.runs = options.runs, mc.turns = options.turns, mc.seed = options.seed;
-  mc.noise_scale = options.noise, mc.quantiles = options.quantiles;
-  sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = false});
-  PULSE_ASSIGN_OR_RETURN(auto result, sim::RunMonteCarlo(engine, env.catalog->Initial(), mc));
-
   nlohmann::json identity = {{"model", env.version}, {"decay", env.decay_rate}, {"runs", options.runs},
                              {"turns", options.turns}, {"seed", options.seed}, {"noise", options.noise},
                              {"quantiles", options.quantiles}, {"initial", nlohmann::json::array()}};
   for (const auto& v : report.initial) identity["initial"].push_back({v.variable, v.value});
   report.sim_id = SimulationId(identity.dump());
+  // Deterministic: a simulation already in the lake need not run again.
+  PULSE_ASSIGN_OR_RETURN(auto written, SimulationWrittenAt(lake, report.sim_id));
+  if (written) {
+    report.write = {*written, 0, true};
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    return report;
+  }
+
+  mc.runs = options.runs, mc.turns = options.turns, mc.seed = options.seed;
+  mc.noise_scale = options.noise, mc.quantiles = options.quantiles;
+  sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = false});
+  PULSE_ASSIGN_OR_RETURN(auto result, sim::RunMonteCarlo(engine, env.catalog->Initial(), mc));
   SimulationRecord record{report.sim_id, &result.summary, options.quantiles, options.runs, options.turns,
                           options.seed, false, env.version};
   PULSE_ASSIGN_OR_RETURN(report.write, WriteSimulationSummary(lake, record));
