@@ -115,6 +115,7 @@ int Run(const Context& ctx, RunArgs args) {
     pipeline::RegisterPulseTasks(registry, *env);
     jobs::WorkerOptions worker_options;
     worker_options.concurrency = 1;  // stages run one at a time; each uses every core inside
+    worker_options.poll = std::chrono::milliseconds(20);  // bounds the wait for Stop()
     worker = std::make_unique<jobs::Worker>(*broker, registry, worker_options);
     worker->Start();
   } else {
