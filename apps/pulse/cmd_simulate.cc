@@ -446,16 +446,7 @@ int Retrodict(const SimulateArgs& args, const RetroArgs& retro, const Context& c
   if (!report.ok()) return Fail(report.status());
   const sim::Catalog& catalog = *world->catalog;
   if (!retro.json.empty()) {
-    nlohmann::json errors = nlohmann::json::object();
-    for (const auto& e : report->errors) errors[catalog[e.slot].name] = {{"count", e.count}, {"mse", e.mse}, {"mae", e.mae}};
-    nlohmann::json scores = nlohmann::json::array();
-    for (double v : report->error_score) scores.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
-    nlohmann::json out = {{"grid", retro.grid}, {"mode", retro.mode}, {"turns", report->turns},
-                          {"first", time::FormatTimestamp(history->times.front())}, {"last", time::FormatTimestamp(history->times.back())},
-                          {"variables", errors}, {"overlay_mse", report->overlay_mse},
-                          {"variable_mse", report->variable_mse}, {"capital_mse", report->capital_mse},
-                          {"total_mse", report->total_mse}, {"error_score", scores},
-                          {"misaligned_turns", report->misaligned_turns}, {"unmapped_signals", unmapped}};
+    const nlohmann::json out = pipeline::RetroReportJson(*report, catalog, *history, retro.grid, retro.mode, unmapped);
     if (Status st = WriteJson(out, retro.json); !st.ok()) return Fail(st);
     if (retro.json == "-") return kExitOk;
   }

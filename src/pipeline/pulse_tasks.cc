@@ -6,7 +6,9 @@
 #include "pipeline/forecast_signals.h"
 #include "pipeline/trust_scores.h"
 #include "pipeline/world_simulation.h"
+#include "pipeline/retrodiction_history.h"
 #include "sim/monte_carlo.h"
+#include "sim/retrodiction.h"
 
 namespace pulse::pipeline {
 namespace {
@@ -146,6 +148,38 @@ Result<nlohmann::json> Trust(const TaskEnvironment& env, const jobs::TaskContext
                         {"rows", report.rows}, {"duplicate", report.duplicate}};
 }
 
+// Retrodiction of the rules against the lake's signals (sim/retrodiction.h).
+Result<nlohmann::json> Retrodict(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  PULSE_ASSIGN_OR_RETURN(std::string grid, Kwarg<std::string>(kw, "grid", "weekly"));
+  PULSE_ASSIGN_OR_RETURN(std::string mode, Kwarg<std::string>(kw, "mode", "strict"));
+  PULSE_ASSIGN_OR_RETURN(bool symbolic, Kwarg<bool>(kw, "symbolic", false));
+  PULSE_ASSIGN_OR_RETURN(auto kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
+  PULSE_ASSIGN_OR_RETURN(int64_t version, Kwarg<int64_t>(kw, "signals_version", -1));
+  if (grid != "daily" && grid != "weekly") return Status::InvalidArgument("grid is daily or weekly, got '" + grid + "'");
+  if (mode != "strict" && mode != "free") return Status::InvalidArgument("mode is strict or free, got '" + mode + "'");
+  std::map<std::string, SignalMapping> mapping;
+  if (kw.contains("mapping")) {
+    PULSE_ASSIGN_OR_RETURN(auto parsed, WorldMappingFromJson({{"signals", kw["mapping"]}}, *env.catalog));
+    mapping = parsed.signals;
+  }
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto table, lake->OpenTable("signals"));
+  lake::ReadOptions read{.columns = {"kind", "name", "ts", "value"}};
+  if (version >= 0) read.version = version;
+  if (!kinds.empty()) read.partition_filters.push_back({"kind", kinds});
+  PULSE_ASSIGN_OR_RETURN(auto rows, table->Read(read));
+  std::vector<std::string> unmapped;
+  PULSE_ASSIGN_OR_RETURN(auto history, BuildHistory(*rows, *env.catalog,
+                                                    grid == "daily" ? TurnGrid::kDaily : TurnGrid::kWeekly, mapping,
+                                                    &unmapped));
+  sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = symbolic});
+  PULSE_ASSIGN_OR_RETURN(auto report, sim::Retrodict(engine, env.catalog->Initial(), history,
+                                                     mode == "strict" ? sim::RetroMode::kStrict
+                                                                      : sim::RetroMode::kSeedThenFree));
+  return RetroReportJson(report, *env.catalog, history, grid, mode, unmapped);
+}
+
 }  // namespace
 
 Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, const std::string& rules_path) {
@@ -173,6 +207,7 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environmen
   registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});
   registry.Register("pulse.forecast", {[env = environment](const jobs::TaskContext& c) { return Forecast(env, c); }});
   registry.Register("pulse.world", {[env = environment](const jobs::TaskContext& c) { return World(env, c); }});
+  registry.Register("pulse.retrodict", {[env = environment](const jobs::TaskContext& c) { return Retrodict(env, c); }});
   registry.Register("pulse.trust", {[env = environment](const jobs::TaskContext& c) { return Trust(env, c); }});
 }
 

@@ -17,6 +17,9 @@
 //   pulse.world       kwargs: lake, mapping ({signals: {name: {variable, scale}}, key_variables}),
 //                     kind, signals_version, runs, turns, seed, noise, quantiles -> {sim_id,
 //                     signals_version, version, rows, duplicate, initial: [...]} (pipeline/world_simulation.h)
+//   pulse.retrodict   kwargs: lake, kinds, signals_version, grid (weekly | daily), mode (strict |
+//                     free), symbolic, mapping ({signal: {variable, scale}}) -> the retrodiction
+//                     report (pipeline/retrodiction_history.h RetroReportJson)
 //   pulse.trust       kwargs: lake, signals_version, sim_id -> {signals_version, version, rows,
 //                     duplicate} (pipeline/trust_scores.h)
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and

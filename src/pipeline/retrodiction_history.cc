@@ -7,6 +7,8 @@
 #include <limits>
 #include <set>
 
+#include "core/time.h"
+
 namespace pulse::pipeline {
 namespace {
 
@@ -73,6 +75,20 @@ Result<sim::History> BuildHistory(const arrow::Table& signals, const sim::Catalo
     if (p.ts >= latest[k]) latest[k] = p.ts, history.values[k] = p.value;
   }
   return history;
+}
+
+nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog,
+                               const sim::History& history, const std::string& grid, const std::string& mode,
+                               const std::vector<std::string>& unmapped) {
+  nlohmann::json errors = nlohmann::json::object();
+  for (const auto& e : report.errors) errors[catalog[e.slot].name] = {{"count", e.count}, {"mse", e.mse}, {"mae", e.mae}};
+  nlohmann::json scores = nlohmann::json::array();
+  for (double v : report.error_score) scores.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
+  return {{"grid", grid}, {"mode", mode}, {"turns", report.turns},
+          {"first", time::FormatTimestamp(history.times.front())}, {"last", time::FormatTimestamp(history.times.back())},
+          {"variables", errors}, {"overlay_mse", report.overlay_mse}, {"variable_mse", report.variable_mse},
+          {"capital_mse", report.capital_mse}, {"total_mse", report.total_mse}, {"error_score", scores},
+          {"misaligned_turns", report.misaligned_turns}, {"unmapped_signals", unmapped}};
 }
 
 }  // namespace pulse::pipeline

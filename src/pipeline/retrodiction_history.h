@@ -9,6 +9,7 @@
 #include <arrow/type_fwd.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,13 @@ struct SignalMapping {
 Result<sim::History> BuildHistory(const arrow::Table& signals, const sim::Catalog& catalog, TurnGrid grid,
                                   const std::map<std::string, SignalMapping>& mapping,
                                   std::vector<std::string>* unmapped);
+
+// A retrodiction report as JSON (what `pulse simulate retrodict --json` prints and the
+// pulse.retrodict task returns): grid, mode, turns, first/last time, per-variable {count, mse,
+// mae}, the overlay/variable/capital/total MSEs, per-turn error scores (null when undefined), the
+// misaligned-turn count and the unmapped signals.
+nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog,
+                               const sim::History& history, const std::string& grid, const std::string& mode,
+                               const std::vector<std::string>& unmapped);
 
 }  // namespace pulse::pipeline

@@ -2,6 +2,11 @@
 thread count, the lake's simulations table readable by deltalake and written once per
 simulation, counterfactual forks, and a clear error (nothing written) for every bad input."""
 import json
+import os
+import signal
+import subprocess
+
+import pytest
 
 from deltalake import DeltaTable
 
@@ -152,3 +157,30 @@ def test_retrodict_from_a_file_and_from_the_lake(pulse_bin, lake, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,ts,value\ninfl,2024-01-01,x\n")
     fails("--csv", bad, message="bad rows")
+
+
+@pytest.mark.skipif(not os.environ.get("PULSE_TEST_REDIS_URL"), reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
+def test_retrodict_task_from_python_celery_equals_the_cli(pulse_bin, lake, tmp_path):
+    """pulse.retrodict on a Pulse worker, sent by stock Celery, returns the CLI's report."""
+    import redis
+    from celery import Celery
+    url = os.environ["PULSE_TEST_REDIS_URL"]
+    redis.Redis.from_url(url).flushdb()
+    history = tmp_path / "history.csv"
+    history.write_text("name,ts,value\n" + "".join(f"infl,2024-01-{1 + 3 * w:02d},{2 + w / 10}\n" for w in range(10)))
+    run_pulse(pulse_bin, "--lake", lake, "ingest", history, "--kind", "macro")
+    cli = json.loads(simulate(pulse_bin, lake, "retrodict", "--kinds", "macro", "--map", "infl=inflation_index/100",
+                              "--grid", "daily", "--json", "-").stdout)
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        app = Celery("retro", broker=url, backend=url)
+        kwargs = {"lake": str(lake), "kinds": ["macro"], "grid": "daily",
+                  "mapping": {"infl": {"variable": "inflation_index", "scale": 0.01}}}
+        result = app.send_task("pulse.retrodict", kwargs=kwargs).get(timeout=60)
+        assert result == cli
+        with pytest.raises(Exception, match="grid is daily or weekly"):
+            app.send_task("pulse.retrodict", kwargs={**kwargs, "grid": "hourly"}).get(timeout=60)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
