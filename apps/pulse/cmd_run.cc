@@ -3,7 +3,9 @@
 // trust, then write report.html and summary.json (pipeline/report_data.h). Stages run as tasks
 // through the broker named by --broker / jobs.broker: "inproc" (worker threads in this process)
 // or redis://… (remote `pulse worker`s that share the lake).
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include "cli.h"
@@ -171,7 +173,22 @@ int Run(const Context& ctx, RunArgs args) {
   std::printf(" %zu fan charts, %zu simulation charts, %zu trust rows (%.2f s)\n\n", report->data.series.size(),
               report->data.simulation.size(), report->data.trust.size(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - report_started).count());
-  std::printf("What changed since the last run:\n");
+  // The next step of every forecast, with its trust, for the terminal.
+  std::map<std::string, const pipeline::TrustRow*> trust;
+  for (const auto& t : report->data.trust) trust[t.series] = &t;
+  std::printf("%-10s %-11s %12s   %-24s  %s\n", "series", "next", "forecast", "80% band (calibrated)",
+              "trust (heuristic)");
+  for (const auto& c : report->data.series) {
+    if (c.mean.empty()) continue;
+    double lo = NAN, hi = NAN;
+    for (const auto& b : c.bands)
+      if (std::abs(b.level - 0.8) < 1e-9 && !b.lower.empty()) lo = b.lower[0], hi = b.upper[0];
+    auto t = trust.find(c.name);
+    std::printf("%-10s %-11s %12.5g   [%10.5g, %10.5g]  %-9s %s\n", c.name.c_str(), time::FormatDate(c.target_ts[0]).c_str(),
+                c.mean[0], lo, hi, t != trust.end() ? t->second->trust_label.c_str() : "-",
+                t != trust.end() ? ("confidence " + std::to_string(t->second->confidence).substr(0, 5)).c_str() : "");
+  }
+  std::printf("\nWhat changed since the last run:\n");
   for (const auto& c : report->data.changes) std::printf("  - %s\n", c.c_str());
   const auto out_dir = std::filesystem::absolute(args.out);
   std::printf("\nDone in %.1f s. Report: %s\nSummary: %s\n",

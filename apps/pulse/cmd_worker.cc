@@ -1,4 +1,5 @@
 // pulse worker --broker redis://HOST:PORT/DB [--concurrency N] [--queues a,b] [--visibility-timeout S]
+//              [--track-started] [--execution-log KEY] [--metrics-port P]
 //   A native worker for Pulse's tasks (pipeline/pulse_tasks.h) that joins Celery deployments:
 //   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
 //   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
@@ -37,6 +38,8 @@ struct WorkerArgs {
   int visibility_timeout = 3600;
   int restore_interval = 10;
   int metrics_port = -1;  // -1: off; 0: any free port
+  bool track_started = false;
+  std::string execution_log;
   std::string metrics_host = "127.0.0.1";
 };
 
@@ -99,6 +102,8 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   options.visibility_timeout = std::chrono::seconds(args.visibility_timeout);
   if (args.restore_interval < 1) return Fail(Status::InvalidArgument("--restore-interval must be >= 1 second"));
   options.restore_interval = std::chrono::seconds(args.restore_interval);
+  options.track_started = args.track_started;
+  options.execution_log = args.execution_log;
   jobs::Worker worker(**broker, registry, options);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
@@ -121,13 +126,13 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   const auto& s = worker.stats();
   std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
               "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
-              "\"cache_hits\": %lld, \"cache_misses\": %lld}\n",
+              "\"cache_hits\": %lld, \"cache_misses\": %lld, \"executed\": %lld}\n",
               static_cast<long long>(s.received.load()), static_cast<long long>(s.succeeded.load()),
               static_cast<long long>(s.failed.load()), static_cast<long long>(s.retried.load()),
               static_cast<long long>(s.dead_lettered.load()), static_cast<long long>(s.duplicates.load()),
               static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
               static_cast<long long>(s.broker_errors.load()), static_cast<long long>(s.cache_hits.load()),
-              static_cast<long long>(s.cache_misses.load()));
+              static_cast<long long>(s.cache_misses.load()), static_cast<long long>(s.executed.load()));
   return kExitOk;
 }
 
@@ -204,6 +209,11 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   worker->add_option("--metrics-port", wargs->metrics_port,
                      "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; default off)");
   worker->add_option("--metrics-host", wargs->metrics_host, "Address for --metrics-port")->capture_default_str();
+  worker->add_flag("--track-started", wargs->track_started,
+                   "Store a STARTED state when a task starts (Celery's task_track_started)");
+  worker->add_option("--execution-log", wargs->execution_log,
+                     "Redis list on which to record every task execution as it starts (an audit of redeliveries; "
+                     "default off)");
   worker->callback([wargs, &ctx, &exit_code] { exit_code = RunWorker(*wargs, ctx); });
 
   auto bargs = std::make_shared<BeatArgs>();

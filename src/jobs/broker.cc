@@ -15,6 +15,19 @@ std::string DeliveryTagOf(const std::string& envelope) {
   return t != p->end() && t->is_string() ? t->get<std::string>() : "";
 }
 
+std::string MarkRedelivered(const std::string& envelope) {
+  auto j = nlohmann::json::parse(envelope, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return envelope;  // not a Celery message: as it was
+  auto& properties = j["properties"];
+  if (properties.is_null()) properties = nlohmann::json::object();
+  if (!properties.is_object()) return envelope;
+  auto& info = properties["delivery_info"];
+  if (info.is_null()) info = nlohmann::json::object();
+  if (!info.is_object()) return envelope;
+  info["redelivered"] = true;
+  return j.dump();
+}
+
 Status InProcessBroker::Publish(const std::string& queue, const std::string& envelope) {
   {
     std::lock_guard lock(mu_);
@@ -80,7 +93,7 @@ Result<int64_t> InProcessBroker::RestoreVisible(std::chrono::seconds visibility)
     const auto cutoff = std::chrono::steady_clock::now() - visibility;
     for (auto it = unacked_.begin(); it != unacked_.end();) {
       if (it->second.since <= cutoff) {
-        queues_[it->second.delivery.queue].push_back(it->second.delivery.raw);
+        queues_[it->second.delivery.queue].push_back(MarkRedelivered(it->second.delivery.raw));
         it = unacked_.erase(it);
         ++restored;
       } else {
@@ -148,6 +161,18 @@ Result<bool> InProcessBroker::AcquireLease(const std::string& key, const std::st
   if (it != leases_.end() && it->second.first != owner && it->second.second > now) return false;
   leases_[key] = {owner, now + ttl};
   return true;
+}
+
+Status InProcessBroker::Append(const std::string& list, const std::string& entry) {
+  std::lock_guard lock(mu_);
+  lists_[list].push_back(entry);
+  return Status::Ok();
+}
+
+std::vector<std::string> InProcessBroker::List(const std::string& list) const {
+  std::lock_guard lock(mu_);
+  auto it = lists_.find(list);
+  return it == lists_.end() ? std::vector<std::string>() : it->second;
 }
 
 std::vector<std::pair<std::string, std::string>> InProcessBroker::DeadLetters() const {

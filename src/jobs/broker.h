@@ -65,9 +65,22 @@ class Broker {
   // `owner` holds `key` for the next `ttl` after the call - newly taken, or renewed because it
   // already held it; false when another owner holds it.
   virtual Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) = 0;
-  // Stores the result, then acknowledges the delivery (one round trip where the broker can).
+  // Appends `entry` to the list `list` (not a queue: nothing consumes it). The worker's execution
+  // journal (WorkerOptions::execution_log) is one.
+  virtual Status Append(const std::string& list, const std::string& entry) = 0;
+  // Stores the result, then acknowledges the delivery (one round trip where the broker can; one
+  // transaction on Redis: both happen or neither).
   virtual Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                         std::chrono::seconds ttl) {
+    PULSE_RETURN_IF_ERROR(StoreResult(task_id, meta, ttl));
+    return Ack(delivery);
+  }
+  // A retry: publishes the task's next attempt (`envelope`) on `queue`, stores its RETRY `meta` and
+  // acknowledges this delivery (one transaction on Redis, so a crash in between cannot leave both
+  // the old delivery and its retry to run).
+  virtual Status Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
+                       const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
+    PULSE_RETURN_IF_ERROR(Publish(queue, envelope));
     PULSE_RETURN_IF_ERROR(StoreResult(task_id, meta, ttl));
     return Ack(delivery);
   }
@@ -91,8 +104,10 @@ class InProcessBroker final : public Broker {
   Result<std::optional<std::string>> CacheGet(const std::string& key) override;
   Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) override;
+  Status Append(const std::string& list, const std::string& entry) override;
 
   std::vector<std::pair<std::string, std::string>> DeadLetters() const;  // (raw, reason)
+  std::vector<std::string> List(const std::string& list) const;          // what Append added, in order
 
  private:
   struct Unacked {
@@ -114,9 +129,14 @@ class InProcessBroker final : public Broker {
   std::map<std::string, CacheEntry> cache_;
   std::list<std::string> lru_;  // most recently used first
   std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> leases_;
+  std::map<std::string, std::vector<std::string>> lists_;
 };
 
 // The envelope's delivery tag (properties.delivery_tag), or empty when it has none / is not JSON.
 std::string DeliveryTagOf(const std::string& envelope);
+// The envelope with properties.delivery_info.redelivered = true, as kombu marks a restored message;
+// an envelope that is not a JSON object, or whose properties / delivery_info are not objects, is
+// returned as it was.
+std::string MarkRedelivered(const std::string& envelope);
 
 }  // namespace pulse::jobs

@@ -1,6 +1,9 @@
 #include "jobs/redis_broker.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -11,30 +14,13 @@
 namespace pulse::jobs {
 namespace {
 
-std::string NowSeconds() {
+std::string SecondsText(double seconds) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6f", static_cast<double>(time::NowMicros()) / 1e6);
+  std::snprintf(buf, sizeof buf, "%.6f", seconds);
   return buf;
 }
 
-// kombu's unacked value: [payload object, exchange, routing_key] (the raw text when not JSON).
-std::string UnackedValue(const Delivery& d, const nlohmann::json& payload) {
-  return nlohmann::json::array({payload.is_object() ? payload : nlohmann::json(d.raw), "", d.queue}).dump();
-}
-
-// The delivery tag and task id of an envelope, from one parse.
-struct EnvelopeIds {
-  std::string delivery_tag, task_id;
-};
-EnvelopeIds IdsOf(const nlohmann::json& payload) {
-  EnvelopeIds ids;
-  if (!payload.is_object()) return ids;
-  if (auto p = payload.find("properties"); p != payload.end() && p->is_object())
-    if (auto t = p->find("delivery_tag"); t != p->end() && t->is_string()) ids.delivery_tag = t->get<std::string>();
-  if (auto h = payload.find("headers"); h != payload.end() && h->is_object())
-    if (auto i = h->find("id"); i != h->end() && i->is_string()) ids.task_id = i->get<std::string>();
-  return ids;
-}
+std::string NowSeconds() { return SecondsText(static_cast<double>(time::NowMicros()) / 1e6); }
 
 Status PipelineOk(const Result<std::vector<RedisReply>>& replies, const char* what) {
   if (!replies.ok()) return replies.status();
@@ -42,6 +28,91 @@ Status PipelineOk(const Result<std::vector<RedisReply>>& replies, const char* wh
     if (r.is_error()) return RedisErrorStatus(r.str, what);
   return Status::Ok();
 }
+
+// Runs `commands` as one MULTI/EXEC transaction (one round trip): all of them or none.
+Status Transaction(RedisClient& c, std::vector<std::vector<std::string>> commands, const char* what) {
+  commands.insert(commands.begin(), {"MULTI"});
+  commands.push_back({"EXEC"});
+  auto replies = c.Pipeline(commands);
+  PULSE_RETURN_IF_ERROR(PipelineOk(replies, what));
+  const RedisReply& exec = replies->back();
+  if (exec.type != RedisReply::Type::kArray || exec.elements.size() != commands.size() - 2)
+    return Status::Internal(std::string(what) + ": unexpected EXEC reply " + exec.DebugString());
+  for (const auto& r : exec.elements)
+    if (r.is_error()) return RedisErrorStatus(r.str, what);
+  return Status::Ok();
+}
+
+// A pulse.dead_letter entry. Text that is not UTF-8 is kept with U+FFFD in place of bad bytes.
+std::string DeadLetterEntry(const std::string& reason, const std::string& queue, const std::string& envelope) {
+  return nlohmann::json{{"reason", reason},
+                        {"queue", queue},
+                        {"envelope", envelope},
+                        {"time", time::FormatTimestamp(time::NowMicros())}}
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// Takes the oldest message of the first non-empty queue and records it as unacked, atomically.
+// KEYS: the queues (earlier first), then unacked and unacked_index. ARGV: the time (seconds), a
+// delivery tag for a message without one. Returns nil, or [queue, envelope, delivery tag, task
+// id, stored result or nil]. The unacked value embeds the envelope text as it came (kombu's
+// [payload, exchange, routing_key]; a message that is not a JSON object is embedded as a string).
+constexpr const char* kTakeScript = R"lua(
+local n = #KEYS - 2
+for i = 1, n do
+  local raw = redis.call('RPOP', KEYS[i])
+  if raw then
+    local tag, id, object = ARGV[2], '', false
+    if string.find(raw, '^%s*{') then
+      local ok, message = pcall(cjson.decode, raw)
+      if ok and type(message) == 'table' then
+        object = true
+        local p, h = message['properties'], message['headers']
+        if type(p) == 'table' and type(p['delivery_tag']) == 'string' and p['delivery_tag'] ~= '' then
+          tag = p['delivery_tag']
+        end
+        if type(h) == 'table' and type(h['id']) == 'string' then id = h['id'] end
+      end
+    end
+    local payload = raw
+    if not object then payload = cjson.encode(raw) end
+    redis.call('ZADD', KEYS[n + 2], ARGV[1], tag)
+    redis.call('HSET', KEYS[n + 1], tag, '[' .. payload .. ', "", ' .. cjson.encode(KEYS[i]) .. ']')
+    local result = false
+    if id ~= '' then result = redis.call('GET', 'celery-task-meta-' .. id) end
+    return {KEYS[i], raw, tag, id, result}
+  end
+end
+return false
+)lua";
+
+// Moves unacked entries that are still unacked, unchanged and older than the cutoff.
+// KEYS: unacked, unacked_index, then the lists entries move to. ARGV[1]: the cutoff (seconds);
+// then five per entry: delivery tag, the unacked value as read (ignored when it was missing),
+// the index in KEYS of the list to push to ('0': the value was missing, drop a stale index
+// entry), RPUSH (a restore) or LPUSH (a dead letter), the value to push. Returns the restores.
+constexpr const char* kRestoreScript = R"lua(
+local restored = 0
+for i = 2, #ARGV, 5 do
+  local tag = ARGV[i]
+  local score = redis.call('ZSCORE', KEYS[2], tag)
+  if score and tonumber(score) <= tonumber(ARGV[1]) then
+    local value = redis.call('HGET', KEYS[1], tag)
+    if not value then
+      redis.call('ZREM', KEYS[2], tag)
+    elseif ARGV[i + 2] ~= '0' and value == ARGV[i + 1] then
+      redis.call(ARGV[i + 3], KEYS[tonumber(ARGV[i + 2])], ARGV[i + 4])
+      redis.call('HDEL', KEYS[1], tag)
+      redis.call('ZREM', KEYS[2], tag)
+      if ARGV[i + 3] == 'RPUSH' then restored = restored + 1 end
+    end
+  end
+end
+return restored
+)lua";
+
+constexpr int kRestoreBatch = 256;
+constexpr int kRestoreMaxBatches = 64;
 
 }  // namespace
 
@@ -78,103 +149,151 @@ Status RedisBroker::Publish(const std::string& queue, const std::string& envelop
   return WithClient([&](RedisClient& c) -> Status { return c.Command({"LPUSH", queue, envelope}).status(); });
 }
 
+Result<RedisReply> RedisBroker::RunScript(RedisClient& c, Script script, const std::vector<std::string>& keys,
+                                          const std::vector<std::string>& args) {
+  std::string& cached = script == Script::kTake ? take_sha_ : restore_sha_;
+  std::string sha;
+  {
+    std::lock_guard lock(mu_);
+    sha = cached;
+  }
+  auto evalsha = [&](const std::string& digest) {
+    std::vector<std::string> command = {"EVALSHA", digest, std::to_string(keys.size())};
+    command.insert(command.end(), keys.begin(), keys.end());
+    command.insert(command.end(), args.begin(), args.end());
+    return c.Command(command);
+  };
+  if (!sha.empty()) {
+    auto reply = evalsha(sha);
+    // NOSCRIPT (kNotFound): a restarted server has forgotten it; nothing ran. Load and run it.
+    if (reply.ok() || reply.status().code() != StatusCode::kNotFound) return reply;
+  }
+  PULSE_ASSIGN_OR_RETURN(RedisReply loaded,
+                         c.Command({"SCRIPT", "LOAD", script == Script::kTake ? kTakeScript : kRestoreScript}));
+  {
+    std::lock_guard lock(mu_);
+    cached = loaded.str;
+  }
+  return evalsha(loaded.str);
+}
+
+Result<std::optional<Delivery>> RedisBroker::Take(RedisClient& c, const std::vector<std::string>& queues) {
+  std::vector<std::string> keys = queues;
+  keys.push_back("unacked");
+  keys.push_back("unacked_index");
+  PULSE_ASSIGN_OR_RETURN(RedisReply r, RunScript(c, Script::kTake, keys, {NowSeconds(), NewUuid()}));
+  if (r.is_nil()) return std::optional<Delivery>();
+  if (r.type != RedisReply::Type::kArray || r.elements.size() != 5)
+    return Status::Internal("taking a message: unexpected reply " + r.DebugString());
+  Delivery d;
+  d.queue = std::move(r.elements[0].str);
+  d.raw = std::move(r.elements[1].str);
+  d.delivery_tag = std::move(r.elements[2].str);
+  d.result_checked = !r.elements[3].str.empty();  // the script looked the task's result up
+  if (!r.elements[4].is_nil()) d.existing_result = std::move(r.elements[4].str);
+  return std::optional<Delivery>(std::move(d));
+}
+
 Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string>& queues,
                                                    std::chrono::milliseconds timeout) {
+  if (queues.empty()) return Status::InvalidArgument("fetch: no queues");
+  using Clock = std::chrono::steady_clock;
+  const auto deadline = Clock::now() + timeout;
   return WithClient([&](RedisClient& c) -> Result<std::optional<Delivery>> {
-    std::vector<std::string> args = {"BRPOP"};
-    args.insert(args.end(), queues.begin(), queues.end());
-    char seconds[32];
-    std::snprintf(seconds, sizeof seconds, "%.3f", static_cast<double>(timeout.count()) / 1000.0);
-    args.push_back(seconds);
-    PULSE_ASSIGN_OR_RETURN(RedisReply reply, c.BlockingCommand(args, timeout));
-    if (reply.is_nil()) return std::optional<Delivery>();
-    if (reply.type != RedisReply::Type::kArray || reply.elements.size() != 2)
-      return Status::Internal("BRPOP: unexpected reply " + reply.DebugString());
-    Delivery d{std::move(reply.elements[1].str), std::move(reply.elements[0].str), "", false, std::nullopt};
-    const auto payload = nlohmann::json::parse(d.raw, nullptr, false);
-    const EnvelopeIds ids = IdsOf(payload);
-    d.delivery_tag = ids.delivery_tag.empty() ? NewUuid() : ids.delivery_tag;
-    std::vector<std::vector<std::string>> commands = {{"ZADD", "unacked_index", NowSeconds(), d.delivery_tag},
-                                                      {"HSET", "unacked", d.delivery_tag, UnackedValue(d, payload)}};
-    const std::string& task_id = ids.task_id;  // look its result up in the same round trip
-    if (!task_id.empty()) commands.push_back({"GET", ResultKey(task_id)});
-    auto replies = c.Pipeline(commands);
-    PULSE_RETURN_IF_ERROR(PipelineOk(replies, "recording an unacked delivery"));
-    if (!task_id.empty()) {
-      d.result_checked = true;
-      if (!(*replies)[2].is_nil()) d.existing_result = std::move((*replies)[2].str);
+    for (size_t turn = 0;; ++turn) {
+      PULSE_ASSIGN_OR_RETURN(auto taken, Take(c, queues));
+      if (taken) return taken;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (left.count() <= 0) return std::optional<Delivery>();
+      // Every queue was empty: wait for a message on one of them (in turn, a slice of the timeout
+      // each) without taking it - moving the oldest message from the right end to the right end
+      // leaves it in place - then loop to take it (unless another consumer was quicker).
+      auto slice = queues.size() == 1 ? left : std::min(left, timeout / static_cast<int64_t>(queues.size()));
+      slice = std::max(slice, std::chrono::milliseconds(10));
+      const std::string& q = queues[turn % queues.size()];
+      PULSE_ASSIGN_OR_RETURN(RedisReply woke,
+                             c.BlockingCommand({"BLMOVE", q, q, "RIGHT", "RIGHT",
+                                                SecondsText(static_cast<double>(slice.count()) / 1000.0)},
+                                               slice));
+      if (woke.is_nil() && queues.size() == 1) return std::optional<Delivery>();
     }
-    return std::optional<Delivery>(std::move(d));
   });
 }
 
 Status RedisBroker::Ack(const Delivery& delivery) {
   return WithClient([&](RedisClient& c) -> Status {
-    return PipelineOk(c.Pipeline({{"ZREM", "unacked_index", delivery.delivery_tag}, {"HDEL", "unacked", delivery.delivery_tag}}),
-                      "ack");
+    return Transaction(
+        c, {{"ZREM", "unacked_index", delivery.delivery_tag}, {"HDEL", "unacked", delivery.delivery_tag}}, "ack");
   });
 }
 
 Status RedisBroker::Requeue(const Delivery& delivery) {
   return WithClient([&](RedisClient& c) -> Status {
-    return PipelineOk(c.Pipeline({{"RPUSH", delivery.queue, delivery.raw},
-                                  {"ZREM", "unacked_index", delivery.delivery_tag},
-                                  {"HDEL", "unacked", delivery.delivery_tag}}),
-                      "requeue");
+    return Transaction(c,
+                       {{"RPUSH", delivery.queue, delivery.raw},
+                        {"ZREM", "unacked_index", delivery.delivery_tag},
+                        {"HDEL", "unacked", delivery.delivery_tag}},
+                       "requeue");
   });
 }
 
 Status RedisBroker::DeadLetter(const Delivery& delivery, const std::string& reason) {
-  const std::string entry = nlohmann::json{{"reason", reason},
-                                           {"queue", delivery.queue},
-                                           {"envelope", delivery.raw},
-                                           {"time", time::FormatTimestamp(time::NowMicros())}}
-                                .dump();
+  const std::string entry = DeadLetterEntry(reason, delivery.queue, delivery.raw);
   return WithClient([&](RedisClient& c) -> Status {
-    return PipelineOk(c.Pipeline({{"LPUSH", kDeadLetterList, entry},
-                                  {"ZREM", "unacked_index", delivery.delivery_tag},
-                                  {"HDEL", "unacked", delivery.delivery_tag}}),
-                      "dead-letter");
+    return Transaction(c,
+                       {{"LPUSH", kDeadLetterList, entry},
+                        {"ZREM", "unacked_index", delivery.delivery_tag},
+                        {"HDEL", "unacked", delivery.delivery_tag}},
+                       "dead-letter");
   });
 }
 
 Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility) {
+  const std::string cutoff =
+      SecondsText(static_cast<double>(time::NowMicros()) / 1e6 - static_cast<double>(visibility.count()));
   return WithClient([&](RedisClient& c) -> Result<int64_t> {
-    const std::string token = NewUuid();
-    PULSE_ASSIGN_OR_RETURN(RedisReply lock, c.Command({"SET", "unacked_mutex", token, "NX", "EX", "300"}));
-    if (lock.is_nil()) return int64_t{0};  // another restorer is at it
-    char cutoff[64];
-    std::snprintf(cutoff, sizeof cutoff, "%.6f",
-                  static_cast<double>(time::NowMicros()) / 1e6 - static_cast<double>(visibility.count()));
     int64_t restored = 0;
-    auto tags = c.Command({"ZRANGEBYSCORE", "unacked_index", "-inf", cutoff});
-    if (tags.ok()) {
-      for (const RedisReply& tag : tags->elements) {
-        auto value = c.Command({"HGET", "unacked", tag.str});
-        if (!value.ok()) break;
-        if (value->is_nil()) {  // acked meanwhile
-          (void)c.Command({"ZREM", "unacked_index", tag.str});
+    for (int batch = 0; batch < kRestoreMaxBatches; ++batch) {
+      PULSE_ASSIGN_OR_RETURN(RedisReply tags, c.Command({"ZRANGEBYSCORE", "unacked_index", "-inf", cutoff, "LIMIT", "0",
+                                                         std::to_string(kRestoreBatch)}));
+      if (tags.elements.empty()) break;
+      std::vector<std::string> hmget = {"HMGET", "unacked"};
+      for (const RedisReply& tag : tags.elements) hmget.push_back(tag.str);
+      PULSE_ASSIGN_OR_RETURN(RedisReply values, c.Command(hmget));
+      if (values.elements.size() != tags.elements.size())
+        return Status::Internal("restore: HMGET returned " + std::to_string(values.elements.size()) + " values for " +
+                                std::to_string(tags.elements.size()) + " fields");
+      std::vector<std::string> keys = {"unacked", "unacked_index"};
+      std::map<std::string, size_t> key_slot;  // list -> its 1-based index in keys
+      auto slot = [&](const std::string& list) {
+        auto [it, fresh] = key_slot.emplace(list, keys.size() + 1);
+        if (fresh) keys.push_back(list);
+        return std::to_string(it->second);
+      };
+      std::vector<std::string> args = {cutoff};
+      for (size_t i = 0; i < tags.elements.size(); ++i) {
+        const std::string& tag = tags.elements[i].str;
+        const RedisReply& value = values.elements[i];
+        if (value.is_nil()) {  // acked, but its index entry stayed: dropped if still so
+          args.insert(args.end(), {tag, "", "0", "", ""});
           continue;
         }
-        auto entry = nlohmann::json::parse(value->str, nullptr, false);
-        if (entry.is_discarded() || !entry.is_array() || entry.size() != 3) continue;
-        nlohmann::json payload = entry[0];
-        std::string raw;
-        if (payload.is_object()) {
-          payload["properties"]["delivery_info"]["redelivered"] = true;
-          raw = payload.dump();
-        } else {
-          raw = payload.is_string() ? payload.get<std::string>() : payload.dump();
+        const auto entry = nlohmann::json::parse(value.str, nullptr, false);
+        if (entry.is_discarded() || !entry.is_array() || entry.size() != 3) {
+          const std::string reason = "unacked entry is not [envelope, exchange, routing_key]";
+          args.insert(args.end(), {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(reason, "", value.str)});
+          continue;
         }
-        const std::string queue = entry[2].is_string() ? entry[2].get<std::string>() : "celery";
-        auto done = c.Pipeline({{"RPUSH", queue, raw}, {"HDEL", "unacked", tag.str}, {"ZREM", "unacked_index", tag.str}});
-        if (!PipelineOk(done, "restore").ok()) break;
-        ++restored;
+        const nlohmann::json& payload = entry[0];
+        const std::string raw = payload.is_string() ? payload.get<std::string>() : MarkRedelivered(payload.dump());
+        const std::string queue =
+            entry[2].is_string() && !entry[2].get<std::string>().empty() ? entry[2].get<std::string>() : "celery";
+        args.insert(args.end(), {tag, value.str, slot(queue), "RPUSH", raw});
       }
+      PULSE_ASSIGN_OR_RETURN(RedisReply moved, RunScript(c, Script::kRestore, keys, args));
+      restored += moved.integer;
+      if (tags.elements.size() < static_cast<size_t>(kRestoreBatch)) break;
     }
-    auto holder = c.Command({"GET", "unacked_mutex"});
-    if (holder.ok() && holder->str == token) (void)c.Command({"DEL", "unacked_mutex"});
-    if (!tags.ok()) return tags.status();
     return restored;
   });
 }
@@ -199,12 +318,31 @@ Status RedisBroker::Finish(const Delivery& delivery, const std::string& task_id,
                            std::chrono::seconds ttl) {
   const std::string key = ResultKey(task_id);
   return WithClient([&](RedisClient& c) -> Status {
-    return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
-                                  {"PUBLISH", key, meta},
-                                  {"ZREM", "unacked_index", delivery.delivery_tag},
-                                  {"HDEL", "unacked", delivery.delivery_tag}}),
-                      "storing a result and acknowledging");
+    return Transaction(c,
+                       {{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
+                        {"PUBLISH", key, meta},
+                        {"ZREM", "unacked_index", delivery.delivery_tag},
+                        {"HDEL", "unacked", delivery.delivery_tag}},
+                       "storing a result and acknowledging");
   });
+}
+
+Status RedisBroker::Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
+                          const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
+  const std::string key = ResultKey(task_id);
+  return WithClient([&](RedisClient& c) -> Status {
+    return Transaction(c,
+                       {{"LPUSH", queue, envelope},
+                        {"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
+                        {"PUBLISH", key, meta},
+                        {"ZREM", "unacked_index", delivery.delivery_tag},
+                        {"HDEL", "unacked", delivery.delivery_tag}},
+                       "publishing a retry and acknowledging");
+  });
+}
+
+Status RedisBroker::Append(const std::string& list, const std::string& entry) {
+  return WithClient([&](RedisClient& c) -> Status { return c.Command({"RPUSH", list, entry}).status(); });
 }
 
 Result<std::optional<std::string>> RedisBroker::CacheGet(const std::string& key) {

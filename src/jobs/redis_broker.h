@@ -1,12 +1,30 @@
 // The Broker over Redis in kombu's layout (anchors.md §3.2-3.3), so Python Celery producers,
 // clients and workers share its queues and results:
-//   <queue>                 list: producers LPUSH envelopes, consumers BRPOP (FIFO)
+//   <queue>                 list: producers LPUSH envelopes, consumers take from the right (FIFO)
 //   unacked                 hash: delivery_tag -> JSON [envelope, exchange "", routing_key]
 //   unacked_index           zset: delivery_tag scored by the delivery time (seconds)
-//   unacked_mutex           lock (SET NX EX 300) around restoring visible messages
 //   celery-task-meta-<id>   result values (SETEX with the TTL, then PUBLISH on the same key)
 //   pulse.dead_letter       list of {reason, queue, envelope, time} (Pulse's own)
 // A restored message goes back with properties.delivery_info.redelivered = true, as kombu does.
+//
+// Crash safety (a worker killed with -9 at any instant, or Redis restarted with an append-only
+// file, loses no message and never puts one back twice):
+// - Fetch takes a message in one Lua script: it pops the oldest message of the first non-empty
+//   queue, records it in unacked / unacked_index and reads its stored result, atomically. (kombu's
+//   BRPOP, then recording, loses the message when the worker dies between the two.) When every
+//   queue is empty it waits with BLMOVE q q RIGHT RIGHT (Redis 6.2 or later), which wakes when a
+//   message arrives and leaves it where it is, then takes it with the script.
+// - Ack, Finish (result + ack), Retry (next attempt + RETRY result + ack), Requeue and DeadLetter
+//   are MULTI/EXEC transactions: all of their writes happen or none does.
+// - RestoreVisible reads the entries unacked past the visibility timeout, then moves them back in
+//   one compare-and-set script: an entry is restored only if it is still unacked, unchanged and
+//   still older than the cutoff, so concurrent restorers (other Pulse workers, or kombu's restore,
+//   which takes each entry atomically) and acks racing the restore cannot duplicate a message.
+//   No unacked_mutex is taken: a restorer killed mid-sweep blocks no one. An unacked entry that
+//   is not kombu's [envelope, exchange, routing_key] goes to the dead-letter list.
+// A reply lost with the connection (Redis killed after the write) leaves the work undone or done
+// whole; an undone ack is redone by the restore: the message runs again or, if its SUCCESS result
+// was stored, is skipped as a duplicate.
 // Safe for concurrent use: each call borrows a connection from a small pool.
 #pragma once
 
@@ -45,17 +63,28 @@ class RedisBroker final : public Broker {
   Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   // SET key owner NX PX ttl, or an atomic renew (a Lua check-and-PEXPIRE) when owner holds it.
   Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) override;
+  Status Append(const std::string& list, const std::string& entry) override;  // RPUSH
+  Status Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
+               const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
 
  private:
+  enum class Script { kTake, kRestore };
   RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}
   // Runs `fn` with a pooled connection (connecting when the pool is empty).
   template <class Fn>
   auto WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>()));
+  // EVALSHA of one of the scripts, loading it first when the server does not have it (a fresh or
+  // restarted server).
+  Result<RedisReply> RunScript(RedisClient& client, Script script, const std::vector<std::string>& keys,
+                               const std::vector<std::string>& args);
+  // The take script: the next message of `queues` recorded as unacked, or nullopt when all are empty.
+  Result<std::optional<Delivery>> Take(RedisClient& client, const std::vector<std::string>& queues);
 
   std::string url_;
   RedisOptions options_;
   std::mutex mu_;
   std::vector<RedisClient> idle_;
+  std::string take_sha_, restore_sha_;  // guarded by mu_
 };
 
 }  // namespace pulse::jobs

@@ -1,6 +1,9 @@
 #include "jobs/worker.h"
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -17,6 +20,12 @@ std::optional<double> SecondsUntil(const std::string& iso) {
   return static_cast<double>(*t - time::NowMicros()) / 1e6;
 }
 
+std::string DefaultWorkerName() {
+  char host[256] = {};
+  if (gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "localhost");
+  return std::to_string(getpid()) + "@" + host;
+}
+
 }  // namespace
 
 std::vector<std::string> TaskRegistry::Names() const {
@@ -26,7 +35,9 @@ std::vector<std::string> TaskRegistry::Names() const {
 }
 
 Worker::Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options)
-    : broker_(broker), registry_(registry), options_(std::move(options)) {}
+    : broker_(broker), registry_(registry), options_(std::move(options)) {
+  if (options_.name.empty()) options_.name = DefaultWorkerName();
+}
 
 Worker::~Worker() { Stop(); }
 
@@ -113,7 +124,24 @@ void Worker::Process(const Delivery& delivery) {
     }
     ++stats_.cache_misses;
   }
+  if (!options_.execution_log.empty()) {
+    const std::string entry = nlohmann::json{{"id", m.id},
+                                             {"task", m.task},
+                                             {"retries", m.retries},
+                                             {"redelivered", m.redelivered},
+                                             {"worker", options_.name},
+                                             {"time", time::FormatTimestamp(time::NowMicros())}}
+                                  .dump();
+    if (Status st = broker_.Append(options_.execution_log, entry); !st.ok()) {
+      // Not run unrecorded: the delivery stays unacked and is restored after the visibility timeout.
+      ++stats_.broker_errors;
+      log::Warn("jobs", "recording a task execution failed; the task is left for redelivery",
+                {{"task_id", m.id}, {"error", st.ToString()}});
+      return;
+    }
+  }
   if (options_.track_started) Store(m.id, TaskState::kStarted, nullptr);
+  ++stats_.executed;
   std::atomic<bool> cancelled{false};
   const auto started = Clock::now();
   std::atomic<bool> done{false};
@@ -160,12 +188,16 @@ void Worker::Process(const Delivery& delivery) {
       again.delivery_tag.clear();
       const double backoff = spec->retry_backoff_seconds * std::pow(2.0, m.retries);
       again.eta = time::FormatTimestamp(time::NowMicros() + static_cast<int64_t>(backoff * 1e6));
-      if (broker_.Publish(m.queue, EncodeMessage(again)).ok()) {
+      const std::string meta = EncodeResultMeta(
+          m.id, TaskState::kRetry, FailureResult("Retry", result.status().message(), "celery.exceptions"));
+      const Status st = broker_.Retry(delivery, m.queue, EncodeMessage(again), m.id, meta, options_.result_ttl);
+      if (st.ok()) {
         ++stats_.retried;
-        Store(m.id, TaskState::kRetry, FailureResult("Retry", result.status().message(), "celery.exceptions"));
-        (void)broker_.Ack(delivery);
-        return;
+      } else {  // stays unacked: redelivered after the visibility timeout and run again
+        ++stats_.broker_errors;
+        log::Warn("jobs", "publishing a retry failed", {{"task_id", m.id}, {"error", st.ToString()}});
       }
+      return;
     }
     ++stats_.failed;
     const bool time_limit = code == StatusCode::kOutOfRange && m.time_limit;

@@ -7,10 +7,11 @@
 //   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
 //      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
 //   5. a task with a cache key whose result is cached -> SUCCESS with it, without running;
-//   6. (STARTED result when track_started) run the task; SUCCESS with its JSON result (cached
-//      when the task has a cache key), or on error:
+//   6. (STARTED result when track_started; an execution-log entry when execution_log is set) run
+//      the task; SUCCESS with its JSON result (cached when the task has a cache key), or on error:
 //      retryable (kUnavailable, kIoError) and retries < max_retries -> a copy is published with
-//      retries + 1 and an ETA of backoff x 2^retries (RETRY result); otherwise FAILURE with
+//      retries + 1 and an ETA of backoff x 2^retries (RETRY result; the copy, the result and the
+//      ack in one broker transaction); otherwise FAILURE with
 //      {exc_type, exc_message, exc_module} (ValueError for bad arguments, TimeLimitExceeded,
 //      else RuntimeError: types Python re-raises); then acked (late acknowledgement: only now).
 // A delivery with an ETA in the future is held by the worker thread until due (up to the poll
@@ -77,11 +78,19 @@ struct WorkerOptions {
   std::chrono::seconds shutdown_grace{30};
   bool track_started = false;  // store a STARTED state before running (Celery's task_track_started)
   std::chrono::seconds cache_ttl{86400};
+  // When set, the broker list (a Redis list) on which the worker records every task execution as
+  // it starts: {"id", "task", "retries", "redelivered", "worker", "time"}, one JSON entry each. An
+  // audit of at-least-once delivery: a task id listed twice ran twice. A task runs only after its
+  // entry is written; when that fails, the delivery stays unacked and comes back after the
+  // visibility timeout. Nothing trims the list: use it for audits and tests, not forever.
+  std::string execution_log;
+  std::string name;  // this worker in the execution log; empty: "<pid>@<host>"
 };
 
 struct WorkerStats {
   std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0},
       revoked{0}, restored{0}, broker_errors{0}, cache_hits{0}, cache_misses{0};
+  std::atomic<int64_t> executed{0};     // task functions run (a task run twice counts twice)
   std::atomic<int64_t> task_micros{0};  // time spent running tasks
 };
 

@@ -36,7 +36,7 @@ Result<MainJobResult> RunMainJob(jobs::Broker& broker, const MainJobOptions& opt
     return Status::InvalidArgument("ingest stage: " + options.dataset + " has no valid rows (" +
                                    std::to_string(out.rejected) + " rejected" + first + ")");
   }
-  PULSE_ASSIGN_OR_RETURN(auto forecast, run("forecast", "pulse.forecast", {{"kinds", {"macro"}}}));
+  PULSE_ASSIGN_OR_RETURN(auto forecast, run("forecast", "pulse.forecast", nlohmann::json::object()));
   out.signals_version = forecast.value("signals_version", int64_t{-1});
   PULSE_ASSIGN_OR_RETURN(auto world, run("simulate", "pulse.world",
                                          {{"mapping", options.mapping.ToJson()}, {"kind", "macro"},

@@ -1,7 +1,8 @@
 // Pulse's main job (`pulse run`): the pipeline's stages as tasks through any jobs::Broker, so the
 // same code runs on in-process worker threads (embedded) and on remote `pulse worker`s (Redis):
 //   1. pulse.ingest    the dataset (wide CSV, year/quarter) into the signals table (kind "macro")
-//   2. pulse.forecast  every series, calibrated 50/80/95% intervals, into `forecasts`
+//   2. pulse.forecast  every series of the lake (as `pulse forecast` does: the same options, so
+//                      either one's run makes the other's a no-op), calibrated 50/80/95% intervals
 //   3. pulse.world     the world state's Monte Carlo from the latest observations, into `simulations`
 //   4. pulse.trust     trust scores of every forecast, into `trust_scores`
 // Each stage waits for the previous one (its result names the signals version and simulation the

@@ -59,12 +59,13 @@ Result<std::map<int64_t, std::map<std::string, SeriesForecasts>>> ReadAllForecas
   return out;
 }
 
-// series -> time -> value, for one version and kind.
+// series -> time -> value, for one version and kind (every kind when empty).
 Result<std::map<std::string, std::map<int64_t, double>>> ReadSignalHistory(lake::Lake& lake, int64_t version,
                                                                            const std::string& kind) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("signals"));
-  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.version = version, .columns = {"name", "ts", "value"},
-                                                    .partition_filters = {{"kind", {kind}}}}));
+  lake::ReadOptions read{.version = version, .columns = {"name", "ts", "value"}};
+  if (!kind.empty()) read.partition_filters.push_back({"kind", {kind}});
+  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, read));
   PULSE_ASSIGN_OR_RETURN(auto name, ColumnAs<arrow::StringArray>(*b, "name"));
   PULSE_ASSIGN_OR_RETURN(auto ts, ColumnAs<arrow::TimestampArray>(*b, "ts"));
   PULSE_ASSIGN_OR_RETURN(auto value, ColumnAs<arrow::DoubleArray>(*b, "value"));

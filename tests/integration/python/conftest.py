@@ -17,6 +17,19 @@ def pulse_bin() -> str:
 
 
 @pytest.fixture
+def redis_db():
+    """The test Redis (scripts/test starts it: PULSE_TEST_REDIS_URL), emptied before and after."""
+    import redis
+    url = os.environ.get("PULSE_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
+@pytest.fixture
 def lake(tmp_path) -> Path:
     d = tmp_path / "lake"
     d.mkdir()

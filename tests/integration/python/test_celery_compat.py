@@ -17,14 +17,6 @@ REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
 
 
-@pytest.fixture
-def redis_db():
-    import redis
-    client = redis.Redis.from_url(REDIS_URL)
-    client.flushdb()
-    yield client
-    client.flushdb()
-
 
 @pytest.fixture
 def pulse_worker(pulse_bin, redis_db):

@@ -95,17 +95,17 @@ def test_unwritable_lake_is_a_clear_error(pulse_bin, tmp_path):
     proc = run_pulse(pulse_bin, "--lake", blocker / "lake", "ingest", csv, check=False)
     assert proc.returncode == 1
     assert "cannot create lake directory" in proc.stderr and "blocker" in proc.stderr
-    proc = run_pulse(pulse_bin, "--lake", blocker / "lake", "run", check=False)
+    proc = run_pulse(pulse_bin, "--lake", blocker / "lake", "run", "--out", tmp_path / "out", check=False)
     assert proc.returncode == 1 and "cannot create lake directory" in proc.stderr
 
 
 def test_main_job_runs_and_is_idempotent(pulse_bin, tmp_path):
-    lake = tmp_path / "lake"
-    first = run_pulse(pulse_bin, "--lake", lake, "run")
-    assert "accepted 2436 signals" in first.stdout
-    assert "realgdp" in first.stdout and "2009-07-01" in first.stdout
-    second = run_pulse(pulse_bin, "--lake", lake, "run")
-    assert "already ingested" in second.stdout
+    lake, out = tmp_path / "lake", tmp_path / "out"
+    first = run_pulse(pulse_bin, "--lake", lake, "run", "--out", out)
+    assert "2436 new signals" in first.stdout
+    assert "realgdp" in first.stdout and "2009-10-01" in first.stdout  # the next quarter's forecast
+    second = run_pulse(pulse_bin, "--lake", lake, "run", "--out", out)
+    assert "no new observations" in second.stdout
     assert len(show_json(pulse_bin, lake, "signals", "--columns", "value")) == 2436
-    missing = run_pulse(pulse_bin, "--lake", lake, "run", "--data", tmp_path / "nope.csv", check=False)
+    missing = run_pulse(pulse_bin, "--lake", lake, "run", "--out", out, "--data", tmp_path / "nope.csv", check=False)
     assert missing.returncode == 1 and "nope.csv" in missing.stderr

@@ -9,7 +9,7 @@ from conftest import run_pulse
 
 def test_forecasts_table_after_the_main_job(pulse_bin, tmp_path):
     lake = tmp_path / "lake"
-    run_pulse(pulse_bin, "--lake", lake, "run")
+    run_pulse(pulse_bin, "--lake", lake, "run", "--out", tmp_path / "out")
     table = DeltaTable(str(lake / "forecasts")).to_pyarrow_table().to_pylist()
     assert len(table) == 12 * 8 * 3  # series x horizon (quarterly: 8) x levels
     by_key = {(r["series"], r["step"], round(r["level"], 2)): r for r in table}

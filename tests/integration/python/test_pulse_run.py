@@ -248,8 +248,8 @@ def test_corrupt_input_and_unwritable_output_are_clear_errors(pulse_bin, tmp_pat
     assert_clean_failure(proc, "no valid rows", "line 2")
     assert not (tmp_path / "out" / "report.html").exists()
 
-    run_pulse(pulse_bin, "run", "--data", tmp_path / "missing.csv", check=False)
-    assert_clean_failure(run_pulse(pulse_bin, "run", "--data", tmp_path / "missing.csv", check=False), "missing.csv")
+    run_pulse(pulse_bin, "run", "--out", tmp_path / "out", "--data", tmp_path / "missing.csv", check=False)
+    assert_clean_failure(run_pulse(pulse_bin, "run", "--out", tmp_path / "out", "--data", tmp_path / "missing.csv", check=False), "missing.csv")
 
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

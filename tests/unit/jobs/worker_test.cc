@@ -147,9 +147,162 @@ TEST(InProcessBroker, UnackedDeliveriesComeBackAfterTheVisibilityTimeout) {
   EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(3600)), 0);  // still within the timeout
   EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);     // a dead worker's delivery
   EXPECT_EQ(*broker.QueueLength("q"), 2);
+  auto again = broker.Fetch({"q"}, std::chrono::milliseconds(10));  // the restored one: marked
+  ASSERT_TRUE(again.ok() && *again);
+  EXPECT_TRUE(DecodeMessage((*again)->raw)->redelivered);
   auto empty = broker.Fetch({"other"}, std::chrono::milliseconds(20));
   ASSERT_TRUE(empty.ok());
   EXPECT_FALSE(*empty);
+}
+
+TEST(Worker, RecordsEachExecutionInTheExecutionLog) {
+  InProcessBroker broker;
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  registry.Register("t.add", {[&](const TaskContext& c) -> Result<nlohmann::json> {
+                                ++calls;
+                                return nlohmann::json(c.message.args[0].get<int>() + 1);
+                              }});
+  registry.Register("t.flaky", {[&](const TaskContext& c) -> Result<nlohmann::json> {
+                                  if (c.message.retries == 0) return Status::IoError("not mounted yet");
+                                  return nlohmann::json("ok");
+                                },
+                                3, 0.0});
+  Worker worker(broker, registry, {.execution_log = "executions", .name = "w1"});
+  auto deliver = [&] {
+    auto d = broker.Fetch({"celery"}, std::chrono::milliseconds(10));
+    ASSERT_TRUE(d.ok() && *d);
+    worker.Process(**d);
+  };
+  Send(broker, "t.add", {1}, "a1");
+  deliver();
+  Send(broker, "t.add", {1}, "a1");  // delivered again after it finished: skipped, not run
+  deliver();
+  ASSERT_TRUE(broker.Publish("celery", "{not json").ok());  // dead-lettered, not run
+  deliver();
+  Send(broker, "t.flaky", nlohmann::json::array(), "f1");
+  deliver();  // fails transiently: a retry is queued
+  deliver();  // the retry succeeds
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(worker.stats().executed, 3);
+  EXPECT_EQ(worker.stats().duplicates, 1);
+  const auto log = broker.List("executions");
+  ASSERT_EQ(log.size(), 3u);
+  const auto first = nlohmann::json::parse(log[0]);
+  EXPECT_EQ(first["id"], "a1");
+  EXPECT_EQ(first["task"], "t.add");
+  EXPECT_EQ(first["retries"], 0);
+  EXPECT_EQ(first["redelivered"], false);
+  EXPECT_EQ(first["worker"], "w1");
+  EXPECT_TRUE(time::ParseTimestamp(first["time"].get<std::string>()).ok());
+  EXPECT_EQ(nlohmann::json::parse(log[1])["id"], "f1");
+  EXPECT_EQ(nlohmann::json::parse(log[2])["retries"], 1);
+}
+
+TEST(Worker, DefaultsItsNameToPidAtHost) {
+  InProcessBroker broker;
+  TaskRegistry registry;
+  registry.Register("t.one", {[](const TaskContext&) -> Result<nlohmann::json> { return nlohmann::json(1); }});
+  Worker worker(broker, registry, {.execution_log = "executions"});
+  Send(broker, "t.one", nlohmann::json::array(), "o1");
+  worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
+  const std::string name = nlohmann::json::parse(broker.List("executions").at(0))["worker"];
+  EXPECT_NE(name.find('@'), std::string::npos) << name;
+}
+
+// Forwards to an in-process broker; Append and Retry fail while `fail_append` / `fail_retry` are set.
+class FailingBroker final : public Broker {
+ public:
+  InProcessBroker inner;
+  bool fail_append = true, fail_retry = false;
+  Status Publish(const std::string& q, const std::string& e) override { return inner.Publish(q, e); }
+  Result<std::optional<Delivery>> Fetch(const std::vector<std::string>& q, std::chrono::milliseconds t) override {
+    return inner.Fetch(q, t);
+  }
+  Status Ack(const Delivery& d) override { return inner.Ack(d); }
+  Status Requeue(const Delivery& d) override { return inner.Requeue(d); }
+  Status DeadLetter(const Delivery& d, const std::string& r) override { return inner.DeadLetter(d, r); }
+  Result<int64_t> RestoreVisible(std::chrono::seconds v) override { return inner.RestoreVisible(v); }
+  Result<int64_t> QueueLength(const std::string& q) override { return inner.QueueLength(q); }
+  Status StoreResult(const std::string& id, const std::string& m, std::chrono::seconds t) override {
+    return inner.StoreResult(id, m, t);
+  }
+  Result<std::optional<std::string>> GetResult(const std::string& id) override { return inner.GetResult(id); }
+  Result<std::optional<std::string>> CacheGet(const std::string& k) override { return inner.CacheGet(k); }
+  Status CachePut(const std::string& k, const std::string& v, std::chrono::seconds t) override {
+    return inner.CachePut(k, v, t);
+  }
+  Result<bool> AcquireLease(const std::string& k, const std::string& o, std::chrono::milliseconds t) override {
+    return inner.AcquireLease(k, o, t);
+  }
+  Status Append(const std::string& l, const std::string& e) override {
+    if (fail_append) return Status::Unavailable("connection refused");
+    return inner.Append(l, e);
+  }
+  Status Retry(const Delivery& d, const std::string& q, const std::string& e, const std::string& id,
+               const std::string& m, std::chrono::seconds t) override {
+    if (fail_retry) return Status::Unavailable("connection refused");
+    return inner.Retry(d, q, e, id, m, t);
+  }
+};
+
+TEST(Worker, DoesNotRunATaskItCannotRecord) {
+  FailingBroker broker;
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  registry.Register("t.one", {[&](const TaskContext&) -> Result<nlohmann::json> {
+                                ++calls;
+                                return nlohmann::json(1);
+                              }});
+  Worker worker(broker, registry, {.execution_log = "executions"});
+  Send(broker, "t.one", nlohmann::json::array(), "o1");
+  worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
+  EXPECT_EQ(calls, 0);
+  EXPECT_EQ(worker.stats().broker_errors, 1);
+  EXPECT_FALSE(*broker.GetResult("o1"));
+  // Left unacked: it comes back after the visibility timeout, redelivered, and runs once recorded.
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);
+  broker.fail_append = false;
+  worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
+  EXPECT_EQ(calls, 1);
+  ASSERT_EQ(broker.inner.List("executions").size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(broker.inner.List("executions")[0])["redelivered"], true);
+  EXPECT_EQ(DecodeResultMeta(**broker.GetResult("o1"))->state, TaskState::kSuccess);
+}
+
+TEST(Worker, LeavesATaskWhoseRetryCannotBePublishedForRedelivery) {
+  FailingBroker broker;
+  broker.fail_append = false, broker.fail_retry = true;
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  registry.Register("t.flaky", {[&](const TaskContext&) -> Result<nlohmann::json> {
+                                  if (++calls == 1) return Status::Unavailable("not yet");
+                                  return nlohmann::json("ok");
+                                },
+                                3, 0.0});
+  Worker worker(broker, registry, {});
+  Send(broker, "t.flaky", nlohmann::json::array(), "f1");
+  worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
+  EXPECT_FALSE(*broker.GetResult("f1"));  // neither RETRY nor a FAILURE it does not deserve
+  EXPECT_EQ(worker.stats().retried, 0);
+  EXPECT_EQ(worker.stats().failed, 0);
+  EXPECT_EQ(worker.stats().broker_errors, 1);
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);
+  worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
+  EXPECT_EQ(DecodeResultMeta(**broker.GetResult("f1"))->state, TaskState::kSuccess);
+}
+
+TEST(Broker, MarkRedeliveredSetsKombusFlagAndLeavesOtherTextAlone) {
+  TaskMessage m;
+  m.task = "t", m.id = "1";
+  auto decoded = DecodeMessage(MarkRedelivered(EncodeMessage(m)));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_TRUE(decoded->redelivered);
+  EXPECT_EQ(nlohmann::json::parse(MarkRedelivered(R"({"a":1})"))["properties"]["delivery_info"]["redelivered"], true);
+  const std::vector<std::string> untouched = {"{not json", "[1,2]", R"({"properties":"text"})",
+                                             R"({"properties":{"delivery_info":3}})", "\xff\xfe"};
+  for (const std::string& raw : untouched)
+    EXPECT_EQ(MarkRedelivered(raw), raw);
 }
 
 }  // namespace
