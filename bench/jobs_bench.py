@@ -120,6 +120,32 @@ def latency(r, queue, rate, n):
     return sorted(arrived[i] - sent[i] for i in ids if i in arrived)
 
 
+def start_latency(r, queue, rate, n):
+    """Sends n no-op tasks at `rate` per second and returns enqueue-to-start latencies (seconds):
+    from the wall clock just before each LPUSH to the worker's own wall-clock `date_done` in the
+    task's result (same machine, same clock). For the no-op task the run between start and
+    date_done is a few microseconds, so this is enqueue-to-start plus that; unlike the
+    subscriber-based measure above, no client wake-up is included."""
+    from datetime import datetime
+    ids = [str(uuid.uuid4()) for _ in range(n)]
+    messages = [envelope("pulse.noop", i, [], {}, queue) for i in ids]
+    sent = {}
+    t0 = time.perf_counter()
+    for k, (task_id, m) in enumerate(zip(ids, messages)):
+        target = t0 + k / rate
+        while time.perf_counter() < target:
+            pass
+        sent[task_id] = time.time()
+        r.lpush(queue, m)
+    wait_results(r, ids, timeout=120)
+    metas = r.mget([f"celery-task-meta-{i}" for i in ids])
+    out = []
+    for task_id, raw in zip(ids, metas):
+        done = json.loads(raw)["date_done"].replace("Z", "+00:00")
+        out.append(datetime.fromisoformat(done).timestamp() - sent[task_id])
+    return sorted(out)
+
+
 def start_pulse(url, queue, concurrency, binary):
     return subprocess.Popen([binary, "worker", "--broker", url, "--concurrency", str(concurrency), "--queues", queue],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -158,7 +184,7 @@ def main():
             break
         except redis.ConnectionError:
             time.sleep(0.05)
-    rates, latencies = {}, {}
+    rates, latencies, start_latencies = {}, {}, {}
     try:
         for kind in ("pulse", "celery"):
             queue = f"bench-{kind}"
@@ -170,6 +196,7 @@ def main():
                 half = statistics.median(rates[(kind, "noop")]) / 2  # half of this worker's saturation
                 lat = latency(r, queue, half, args.latency_tasks)
                 latencies[kind] = (half, lat)
+                start_latencies[kind] = (half, start_latency(r, queue, half, args.latency_tasks))
                 if kind == "pulse":
                     base_seed = [0]
 
@@ -199,11 +226,13 @@ def main():
               + ", ".join(f"{v:,.0f}" for v in values) + ")")
     ratio = statistics.median(rates[("pulse", "noop")]) / statistics.median(rates[("celery", "noop")])
     print(f"pulse / celery, no-op task: {ratio:.1f}x")
-    print("\nenqueue-to-result latency of the no-op task at half of each worker's saturation rate:")
-    for kind, (rate, lat) in latencies.items():
-        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
-        print(f"{kind:7s} at {rate:8,.0f} tasks/s: p50 {p(0.5):7.3f} ms  p99 {p(0.99):7.3f} ms  "
-              f"({len(lat)} of {args.latency_tasks} measured)")
+    for title, table in (("enqueue-to-result latency (a Python subscriber sees the result's PUBLISH)", latencies),
+                         ("enqueue-to-start latency (the worker's date_done of the no-op task)", start_latencies)):
+        print(f"\n{title}, no-op task at half of each worker's saturation rate:")
+        for kind, (rate, lat) in table.items():
+            p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+            print(f"{kind:7s} at {rate:8,.0f} tasks/s: p50 {p(0.5):7.3f} ms  p99 {p(0.99):7.3f} ms  "
+                  f"({len(lat)} of {args.latency_tasks} measured)")
 
 
 if __name__ == "__main__":
