@@ -22,6 +22,7 @@ std::string_view MethodName(Method method) {
     case Method::kComb: return "Comb";
     case Method::kEts: return "ETS";
     case Method::kEnsemble: return "Ensemble";
+    case Method::kSelected: return "Selected";
   }
   return "?";
 }

@@ -35,7 +35,18 @@ struct BacktestedForecast {
   std::array<std::vector<double>, kAllMethods.size() + 1> scores;  // members, then the ensemble
   // MASE on window B (members, then the ensemble), out of sample; NaN without a backtest.
   std::array<double, kAllMethods.size() + 1> backtest_mase;
+  // Rolling-origin selection (only with `select`, which costs one more backtest fit): the candidate
+  // (a member index, or kAllMethods.size() for the ensemble) with the lowest mean MASE over windows
+  // A and B (B alone when the series is too short for A and the window before it; the ensemble
+  // when there is no backtest). The ensemble's window-A forecast uses weights from the window
+  // before A, so every candidate is scored out of sample on both windows. Measured on the M4
+  // subsets (`pulse forecast eval`, row "Selected"): no better than the ensemble on Weekly, better
+  // on Hourly, and its calibration (on window B, which the selection saw) under-covers - so the
+  // pipeline forecasts with the ensemble (BENCHMARKS.md).
+  size_t selected = kAllMethods.size();
+  std::array<double, kAllMethods.size() + 1> selection_mase;  // the criterion per candidate (NaN: none)
 };
-Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale);
+Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale,
+                                                bool select = false);
 
 }  // namespace pulse::forecast

@@ -18,7 +18,7 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
   using Clock = std::chrono::steady_clock;
   const auto wall0 = Clock::now();
   constexpr size_t kMethods = kAllMethods.size();
-  constexpr size_t kRows = kMethods + 1;  // the benchmark methods, then the weighted ensemble
+  constexpr size_t kRows = kMethods + 2;  // the benchmark methods, the weighted ensemble, the selection
   const int m = options.period;
   struct PerSeries {
     bool ok = false;
@@ -40,15 +40,17 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
     }
     r.scale = *scale;
     auto t0 = Clock::now();
-    auto forecast = ForecastWithBacktest(s.train, m, static_cast<int>(h), r.scale);
+    auto forecast = ForecastWithBacktest(s.train, m, static_cast<int>(h), r.scale, /*select=*/true);
     r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
     if (!forecast.ok()) {
       r.problem = s.id + ": " + forecast.status().message();
       return;
     }
-    for (size_t k = 0; k < kMethods; ++k) r.test[k] = std::move(forecast->members[k]);
-    r.test[kMethods] = std::move(forecast->ensemble);
-    r.backtest = std::move(forecast->scores);
+    for (size_t k = 0; k < kMethods; ++k) r.test[k] = forecast->members[k];
+    r.test[kMethods] = forecast->ensemble;
+    r.test[kMethods + 1] = r.test[forecast->selected];
+    for (size_t k = 0; k <= kMethods; ++k) r.backtest[k] = forecast->scores[k];
+    r.backtest[kMethods + 1] = forecast->scores[forecast->selected];
     r.ok = true;
   }, options.threads > 0 ? static_cast<size_t>(options.threads) : 0);
 
@@ -73,7 +75,7 @@ Result<EvalReport> EvaluateBenchmarks(const std::vector<EvalSeries>& series, con
   const double widest = *std::max_element(options.levels.begin(), options.levels.end());
   for (size_t k = 0; k < kRows; ++k) {
     MethodScore score;
-    score.method = k < kMethods ? kAllMethods[k] : Method::kEnsemble;
+    score.method = k < kMethods ? kAllMethods[k] : (k == kMethods ? Method::kEnsemble : Method::kSelected);
     std::vector<double> q_analytic, q_calibrated;
     for (double level : options.levels) {
       q_analytic.push_back(GaussianMultiplier(level));

@@ -49,7 +49,7 @@ struct EvalReport {
   size_t skipped = 0;                    // series that could not be scored (reason in `problems`)
   std::vector<std::string> problems;     // "<id>: <reason>", at most 20
   size_t calibration_scores = 0;         // backtest scores per method used for calibration
-  std::vector<MethodScore> scores;       // kAllMethods order, then Method::kEnsemble
+  std::vector<MethodScore> scores;       // kAllMethods order, then Method::kEnsemble, Method::kSelected
   double fit_cpu_seconds = 0;            // fitting all methods: test forecast and backtests
   double wall_seconds = 0;
 };

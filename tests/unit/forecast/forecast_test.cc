@@ -193,6 +193,27 @@ TEST(Ensemble, WeightsFavourTheMethodsThatBacktestedBest) {
   EXPECT_DOUBLE_EQ(combined.sd[0], 1.0);
 }
 
+TEST(Ensemble, RollingOriginSelectionPicksTheBestBacktestedCandidate) {
+  // A clean straight line: Drift forecasts it exactly on every window, so it wins the selection.
+  std::vector<double> y;
+  for (int t = 0; t < 60; ++t) y.push_back(100.0 + 2.0 * t);
+  auto plain = ForecastWithBacktest(y, 1, 6, 2.0);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->selected, kAllMethods.size());  // no selection asked: the ensemble
+  EXPECT_TRUE(std::isnan(plain->selection_mase[0]));
+  auto picked = ForecastWithBacktest(y, 1, 6, 2.0, /*select=*/true);
+  ASSERT_TRUE(picked.ok());
+  ASSERT_LT(picked->selected, kAllMethods.size() + 1);
+  const double best = picked->selection_mase[picked->selected];
+  for (double v : picked->selection_mase) EXPECT_LE(best, v);  // every candidate is scored here
+  EXPECT_LT(best, 1e-9);
+  EXPECT_NEAR(picked->selection_mase[static_cast<size_t>(Method::kDrift)], 0.0, 1e-9);
+  // Too short for any backtest: the ensemble (Comb weights).
+  auto tiny = ForecastWithBacktest(std::vector<double>(y.begin(), y.begin() + 8), 1, 6, 2.0, true);
+  ASSERT_TRUE(tiny.ok());
+  EXPECT_EQ(tiny->selected, kAllMethods.size());
+}
+
 TEST(Evaluation, ScoresAreIndependentOfThreadCount) {
   std::vector<EvalSeries> series;
   for (int s = 0; s < 12; ++s) {
