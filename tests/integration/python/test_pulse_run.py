@@ -32,7 +32,8 @@ class ReportParser(HTMLParser):
     def __init__(self):
         super().__init__()
         self.fan, self.band, self.paths, self.values, self.scripts = [], [], [], {}, 0
-        self.row = self.text_field = None
+        self.row = self.text_field = self.card = None
+        self.cards = {}
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -46,6 +47,10 @@ class ReportParser(HTMLParser):
             self.paths.append(a.get("d", ""))
         if tag == "tr":
             self.row = a.get("data-series")
+        if tag == "article":  # a chart card: its numbers are keyed ("card", series or variable, field)
+            self.card = a.get("data-series") or a.get("data-variable")
+        if tag == "span" and self.card and "data-value" in a and "data-field" in a:
+            self.cards[(self.card, a["data-field"])] = float(a["data-value"])
         if "data-field" in a and self.row:
             if "data-value" in a:
                 self.values[(self.row, a["data-field"])] = a["data-value"]
@@ -60,6 +65,8 @@ class ReportParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag in ("td", "span"):
             self.text_field = None
+        if tag == "article":
+            self.card = None
 
 
 def parse_report(path: Path) -> ReportParser:
@@ -125,6 +132,18 @@ def test_main_job_writes_tables_summary_and_a_report_that_renders(pulse_bin, tmp
             assert float(page.values[(r["series"], field)]) == r[field], (r["series"], field)
         for field in ("trust_label", "licence"):
             assert page.values[(r["series"], field)].strip() == r[field]
+
+    # The cards' numbers too: each series' next step (mean, 80% band), each variable's last turn.
+    for r in forecasts:
+        if r["step"] == 1 and r["level"] == 0.8:
+            assert page.cards[(r["series"], "mean")] == r["mean"]
+            assert (page.cards[(r["series"], "lower80")], page.cards[(r["series"], "upper80")]) == (r["lower"], r["upper"])
+    last_turn = max(r["step"] for r in sims)
+    for r in sims:
+        if r["step"] == last_turn and r["variable"] in KEY_VARIABLES:
+            assert page.cards[(r["variable"], "mean")] == r["mean"]
+            assert (page.cards[(r["variable"], "lower")], page.cards[(r["variable"], "upper")]) == \
+                (r["quantiles"][0], r["quantiles"][-1])
 
     # summary.json carries the tables' numbers too.
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
