@@ -1,5 +1,5 @@
 // pulse worker --broker redis://HOST:PORT/DB [--concurrency N] [--queues a,b] [--visibility-timeout S]
-//              [--track-started] [--execution-log KEY] [--metrics-port P]
+//              [--track-started] [--execution-log KEY] [--cache-max-mb MB] [--metrics-port P]
 //   A native worker for Pulse's tasks (pipeline/pulse_tasks.h) that joins Celery deployments:
 //   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
 //   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
@@ -40,6 +40,7 @@ struct WorkerArgs {
   int metrics_port = -1;  // -1: off; 0: any free port
   bool track_started = false;
   std::string execution_log;
+  double cache_max_mb = 0;  // 0: entries expire by TTL only
   std::string metrics_host = "127.0.0.1";
 };
 
@@ -80,6 +81,8 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
   auto broker = jobs::RedisBroker::Connect(args.broker);
   if (!broker.ok()) return Fail(broker.status());
+  if (!(args.cache_max_mb >= 0)) return Fail(Status::InvalidArgument("--cache-max-mb must be >= 0"));
+  (*broker)->set_cache_limit(static_cast<int64_t>(args.cache_max_mb * 1024 * 1024));
   auto catalog = FindBundledFile("sim/catalog.yaml", "", ctx.exe_path, "--catalog");
   if (!catalog.ok()) return Fail(catalog.status());
   auto rules = FindBundledFile("sim/rules.yaml", "", ctx.exe_path, "--rules");
@@ -209,6 +212,9 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   worker->add_option("--metrics-port", wargs->metrics_port,
                      "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; default off)");
   worker->add_option("--metrics-host", wargs->metrics_host, "Address for --metrics-port")->capture_default_str();
+  worker->add_option("--cache-max-mb", wargs->cache_max_mb,
+                     "Bound the Redis result cache to this many MiB of values, evicting the oldest entries "
+                     "(0: TTL only)");
   worker->add_flag("--track-started", wargs->track_started,
                    "Store a STARTED state when a task starts (Celery's task_track_started)");
   worker->add_option("--execution-log", wargs->execution_log,

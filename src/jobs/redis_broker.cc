@@ -57,6 +57,30 @@ std::string DeadLetterEntry(const std::string& reason, const std::string& queue,
 // delivery tag for a message without one. Returns nil, or [queue, envelope, delivery tag, task
 // id, stored result or nil]. The unacked value embeds the envelope text as it came (kombu's
 // [payload, exchange, routing_key]; a message that is not a JSON object is embedded as a string).
+// Puts a cache entry and evicts the oldest-written ones while the values' total exceeds the bound.
+// KEYS: entry, index (zset by write time), sizes (hash), total (counter); ARGV: value, ttl seconds,
+// now, bound in bytes. Returns the number of entries evicted.
+constexpr const char* kCachePutScript = R"lua(
+local old = redis.call('HGET', KEYS[3], KEYS[1])
+if old then redis.call('DECRBY', KEYS[4], old) end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
+redis.call('HSET', KEYS[3], KEYS[1], #ARGV[1])
+local total = redis.call('INCRBY', KEYS[4], #ARGV[1])
+local bound, evicted = tonumber(ARGV[4]), 0
+while total > bound do
+  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+  if not oldest then break end
+  local size = tonumber(redis.call('HGET', KEYS[3], oldest) or '0')
+  redis.call('DEL', oldest)
+  redis.call('ZREM', KEYS[2], oldest)
+  redis.call('HDEL', KEYS[3], oldest)
+  total = redis.call('DECRBY', KEYS[4], size)
+  evicted = evicted + 1
+end
+return evicted
+)lua";
+
 constexpr const char* kTakeScript = R"lua(
 local n = #KEYS - 2
 for i = 1, n do
@@ -114,6 +138,15 @@ return restored
 constexpr int kRestoreBatch = 256;
 constexpr int kRestoreMaxBatches = 64;
 
+const char* ScriptText(RedisBroker::Script script) {
+  switch (script) {
+    case RedisBroker::Script::kTake: return kTakeScript;
+    case RedisBroker::Script::kRestore: return kRestoreScript;
+    case RedisBroker::Script::kCachePut: return kCachePutScript;
+  }
+  return "";
+}
+
 }  // namespace
 
 template <class Fn>
@@ -151,7 +184,7 @@ Status RedisBroker::Publish(const std::string& queue, const std::string& envelop
 
 Result<RedisReply> RedisBroker::RunScript(RedisClient& c, Script script, const std::vector<std::string>& keys,
                                           const std::vector<std::string>& args) {
-  std::string& cached = script == Script::kTake ? take_sha_ : restore_sha_;
+  std::string& cached = shas_[static_cast<size_t>(script)];
   std::string sha;
   {
     std::lock_guard lock(mu_);
@@ -169,7 +202,7 @@ Result<RedisReply> RedisBroker::RunScript(RedisClient& c, Script script, const s
     if (reply.ok() || reply.status().code() != StatusCode::kNotFound) return reply;
   }
   PULSE_ASSIGN_OR_RETURN(RedisReply loaded,
-                         c.Command({"SCRIPT", "LOAD", script == Script::kTake ? kTakeScript : kRestoreScript}));
+                         c.Command({"SCRIPT", "LOAD", ScriptText(script)}));
   {
     std::lock_guard lock(mu_);
     cached = loaded.str;
@@ -354,8 +387,14 @@ Result<std::optional<std::string>> RedisBroker::CacheGet(const std::string& key)
 }
 
 Status RedisBroker::CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
+  const std::string seconds = std::to_string(std::max<int64_t>(1, ttl.count()));
+  const int64_t bound = cache_max_bytes_.load();
   return WithClient([&](RedisClient& c) -> Status {
-    return c.Command({"SET", "pulse.cache:" + key, value, "EX", std::to_string(std::max<int64_t>(1, ttl.count()))}).status();
+    if (bound <= 0) return c.Command({"SET", "pulse.cache:" + key, value, "EX", seconds}).status();
+    return RunScript(c, Script::kCachePut,
+                     {"pulse.cache:" + key, "pulse.cache.index", "pulse.cache.sizes", "pulse.cache.bytes"},
+                     {value, seconds, NowSeconds(), std::to_string(bound)})
+        .status();
   });
 }
 

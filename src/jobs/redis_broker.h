@@ -28,6 +28,8 @@
 // Safe for concurrent use: each call borrows a connection from a small pool.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -57,8 +59,13 @@ class RedisBroker final : public Broker {
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
   Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                 std::chrono::seconds ttl) override;
-  // Cache entries live under "pulse.cache:<key>" with a TTL; bound Redis's memory with its
-  // maxmemory + an allkeys-lru / volatile-lru policy in cluster mode.
+  // Cache entries live under "pulse.cache:<key>" with a TTL. With a byte bound (set_cache_limit),
+  // each put also records the entry in "pulse.cache.index" (a sorted set by write time),
+  // "pulse.cache.sizes" (value bytes) and "pulse.cache.bytes" (their total), and evicts the
+  // oldest-written entries until the total is within the bound - one Lua script, so concurrent
+  // workers keep the total consistent. (Expired entries count until evicted: the bound errs low.)
+  // Without a bound, entries expire by TTL only (also bound Redis itself with maxmemory).
+  void set_cache_limit(int64_t max_bytes) { cache_max_bytes_ = max_bytes; }
   Result<std::optional<std::string>> CacheGet(const std::string& key) override;
   Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   // SET key owner NX PX ttl, or an atomic renew (a Lua check-and-PEXPIRE) when owner holds it.
@@ -67,8 +74,10 @@ class RedisBroker final : public Broker {
   Status Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
                const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
 
+ // The Lua scripts the broker runs (public for the file's helpers; not an API).
+  enum class Script { kTake, kRestore, kCachePut };
+
  private:
-  enum class Script { kTake, kRestore };
   RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}
   // Runs `fn` with a pooled connection (connecting when the pool is empty).
   template <class Fn>
@@ -84,7 +93,8 @@ class RedisBroker final : public Broker {
   RedisOptions options_;
   std::mutex mu_;
   std::vector<RedisClient> idle_;
-  std::string take_sha_, restore_sha_;  // guarded by mu_
+  std::array<std::string, 3> shas_;  // per Script, guarded by mu_
+  std::atomic<int64_t> cache_max_bytes_{0};
 };
 
 }  // namespace pulse::jobs

@@ -75,6 +75,31 @@ def test_repeated_simulations_are_served_from_the_cache(pulse_bin, redis_db):
     assert stats["cache_hits"] == 1 and stats["cache_misses"] == 2
 
 
+def test_the_redis_cache_stays_within_its_byte_bound(pulse_bin, redis_db):
+    bound = 4096
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1",
+                               "--cache-max-mb", str(bound / 2 ** 20)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        app = celery_app()
+        kwargs = {"runs": 500, "turns": 10, "variables": ["hope"]}
+        results = [app.send_task("pulse.simulate", kwargs={**kwargs, "seed": s}).get(timeout=60) for s in range(8)]
+        total = int(redis_db.get("pulse.cache.bytes"))
+        sizes = {k: int(v) for k, v in redis_db.hgetall("pulse.cache.sizes").items()}
+        live = redis_db.keys("pulse.cache:*")
+        assert 0 < total <= bound and total == sum(sizes.values())
+        assert 1 <= len(live) < 8 and set(live) == set(sizes)  # the index matches what is stored
+        assert sum(redis_db.strlen(k) for k in live) == total
+        # The newest entry is served from the cache; the oldest was evicted and is computed again.
+        assert app.send_task("pulse.simulate", kwargs={**kwargs, "seed": 7}).get(timeout=60) == results[7]
+        assert app.send_task("pulse.simulate", kwargs={**kwargs, "seed": 0}).get(timeout=60) == results[0]
+        assert int(redis_db.get("pulse.cache.bytes")) <= bound
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        stats = json.loads(worker.communicate(timeout=60)[0])
+    assert stats["cache_hits"] == 1 and stats["cache_misses"] == 9
+
+
 def test_malformed_and_unknown_messages_are_dead_lettered(pulse_worker, redis_db):
     app = celery_app()
     redis_db.lpush("celery", b"{this is not json")
