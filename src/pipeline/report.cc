@@ -177,7 +177,8 @@ std::string Trust(const ReportData& d) {
       "<b>Statistical</b> columns are measured on the forecast engine's calibrated backtests.</p>"
       "<div class=\"table-wrap\"><table><thead><tr><th rowspan=\"2\">Series</th>"
       "<th class=\"heuristic\" colspan=\"5\">Heuristic (original Pulse formulas)</th>"
-      "<th class=\"statistical\" colspan=\"3\">Statistical (calibrated backtests)</th></tr><tr>"
+      "<th class=\"statistical\" colspan=\"3\">Statistical (calibrated backtests)</th>"
+      "<th class=\"statistical\">Track record</th></tr><tr>"
       "<th class=\"heuristic\">Confidence (heuristic)</th><th class=\"heuristic\">Fragility (heuristic)</th>"
       "<th class=\"heuristic\">Risk (heuristic)</th><th class=\"heuristic\">Trust label (heuristic)</th>"
       "<th class=\"heuristic\">Licence (heuristic)</th>"
@@ -186,7 +187,10 @@ std::string Trust(const ReportData& d) {
       "<th class=\"statistical\" title=\"1 - MASE(model) / MASE(naive) on the backtests\">Skill vs naive "
       "(statistical)</th>"
       "<th class=\"statistical\" title=\"Width of the next step's 80% band relative to the level\">80% band width "
-      "(statistical)</th></tr></thead><tbody>";
+      "(statistical)</th>"
+      "<th class=\"statistical\" title=\"The original Pulse's Bayesian tracker, Beta(1, 1), fed with whether each "
+      "new observation fell inside the previous run's 80% band; 95% interval in brackets\">Band hits (Bayesian)"
+      "</th></tr></thead><tbody>";
   for (const TrustRow& r : d.trust) {
     out += "<tr data-series=\"" + EscapeHtml(r.series) + "\"><td class=\"text\">" + EscapeHtml(r.series) + "</td>";
     out += "<td>" + Num(r.confidence, "confidence") + "</td><td>" + Num(r.fragility, "fragility") + "</td><td>" +
@@ -194,7 +198,10 @@ std::string Trust(const ReportData& d) {
     out += "<td class=\"text\" data-field=\"trust_label\">" + TextOrDash(r.trust_label) +
            "</td><td class=\"text\" data-field=\"licence\">" + TextOrDash(r.licence) + "</td>";
     out += "<td>" + Share(r.coverage80, "coverage80") + "</td><td>" + Num(r.skill, "skill") + "</td><td>" +
-           Share(r.band80_width, "band80_width") + "</td></tr>";
+           Share(r.band80_width, "band80_width") + "</td>";
+    out += "<td>" + Share(r.track_record, "track_record") + " (" + std::to_string(r.track_hits) + " of " +
+           std::to_string(r.track_checked) + "; " + Share(r.track_low, "track_low") + "\u2013" +
+           Share(r.track_high, "track_high") + ")</td></tr>";
   }
   return out + "</tbody></table></div></section>";
 }

@@ -59,6 +59,9 @@ struct TrustRow {
   double coverage80 = 0;            // backtest share of outcomes inside the calibrated 80% band
   double skill = 0;                 // 1 - backtest MASE(model) / MASE(naive)
   double band80_width = 0;          // relative width of the next step's 80% band
+  // track record (the original's Bayesian tracker fed with outcomes vs earlier runs' 80% bands)
+  double track_record = 0.5, track_low = 0, track_high = 1;
+  int64_t track_hits = 0, track_checked = 0;
 };
 
 struct ReportData {

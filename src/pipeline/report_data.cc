@@ -136,12 +136,18 @@ Result<std::map<std::string, TrustRow>> ReadTrust(lake::Lake& lake, int64_t vers
   PULSE_ASSIGN_OR_RETURN(auto coverage, ColumnAs<arrow::DoubleArray>(*b, "coverage80"));
   PULSE_ASSIGN_OR_RETURN(auto skill, ColumnAs<arrow::DoubleArray>(*b, "skill"));
   PULSE_ASSIGN_OR_RETURN(auto width, ColumnAs<arrow::DoubleArray>(*b, "band80_width"));
+  PULSE_ASSIGN_OR_RETURN(auto track, ColumnAs<arrow::DoubleArray>(*b, "track_record"));
+  PULSE_ASSIGN_OR_RETURN(auto track_low, ColumnAs<arrow::DoubleArray>(*b, "track_low"));
+  PULSE_ASSIGN_OR_RETURN(auto track_high, ColumnAs<arrow::DoubleArray>(*b, "track_high"));
+  PULSE_ASSIGN_OR_RETURN(auto hits, ColumnAs<arrow::Int64Array>(*b, "track_hits"));
+  PULSE_ASSIGN_OR_RETURN(auto checked, ColumnAs<arrow::Int64Array>(*b, "track_checked"));
   auto opt = [](const arrow::DoubleArray& a, int64_t i) { return a.IsNull(i) ? kNaN : a.Value(i); };
   for (int64_t i = 0; i < b->num_rows(); ++i) {
     if (v->Value(i) != version || (!sim_id.empty() && id->GetView(i) != sim_id)) continue;
-    out[series->GetString(i)] = {series->GetString(i), conf->Value(i),   frag->Value(i),       risk->Value(i),
-                                 label->GetString(i),  licence->GetString(i), opt(*coverage, i), opt(*skill, i),
-                                 opt(*width, i)};
+    out[series->GetString(i)] = {series->GetString(i), conf->Value(i),      frag->Value(i),          risk->Value(i),
+                                 label->GetString(i),  licence->GetString(i), opt(*coverage, i),      opt(*skill, i),
+                                 opt(*width, i),       track->Value(i),       track_low->Value(i),    track_high->Value(i),
+                                 hits->Value(i),       checked->Value(i)};
   }
   return out;
 }
@@ -310,7 +316,9 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
       entry["trust"] = {{"heuristic", {{"confidence", r.confidence}, {"fragility", r.fragility}, {"risk", r.risk},
                                        {"trust_label", r.trust_label}, {"licence", r.licence}}},
                         {"statistical", {{"coverage80", Number(r.coverage80)}, {"skill", Number(r.skill)},
-                                         {"band80_width", Number(r.band80_width)}}}};
+                                         {"band80_width", Number(r.band80_width)}}},
+                        {"track_record", {{"trust", r.track_record}, {"low", r.track_low}, {"high", r.track_high},
+                                          {"hits", r.track_hits}, {"checked", r.track_checked}}}};
       d.trust.push_back(r);
     }
     series_json[name] = entry;

@@ -8,6 +8,7 @@
 
 #include "core/time.h"
 #include "pipeline/table_read.h"
+#include "trust/bayesian_trust.h"
 
 namespace pulse::pipeline {
 namespace {
@@ -21,20 +22,27 @@ struct SeriesForecast {
   nlohmann::json backtest;
 };
 
+using Bands80 = std::map<std::string, std::map<int64_t, std::pair<double, double>>>;  // series -> target -> band
+
 struct SeriesSignal {
   int64_t last_ts = INT64_MIN;
   double last = 0, abs_sum = 0;
   int64_t count = 0;
+  std::map<int64_t, double> points;
   double Level() const {
     const double level = count > 0 ? abs_sum / static_cast<double>(count) : 0;
     return level > 0 && std::isfinite(level) ? level : 1.0;
   }
 };
 
-Result<std::map<std::string, SeriesForecast>> ReadForecasts(lake::Lake& lake, int64_t* signals_version) {
+// The forecasts of `signals_version` (the newest when < 0), and in `previous` the 80% bands of the
+// newest earlier version's forecasts (empty when there is none).
+Result<std::map<std::string, SeriesForecast>> ReadForecasts(lake::Lake& lake, int64_t* signals_version,
+                                                            Bands80* previous) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
   PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.columns = {"series", "kind", "model", "step", "mean", "level",
-                                                                   "lower", "upper", "model_params", "signals_version"}}));
+                                                                   "lower", "upper", "model_params", "signals_version",
+                                                                   "target"}}));
   PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
   PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*batch, "kind"));
   PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*batch, "model"));
@@ -45,10 +53,16 @@ Result<std::map<std::string, SeriesForecast>> ReadForecasts(lake::Lake& lake, in
   PULSE_ASSIGN_OR_RETURN(auto upper, ColumnAs<arrow::DoubleArray>(*batch, "upper"));
   PULSE_ASSIGN_OR_RETURN(auto params, ColumnAs<arrow::StringArray>(*batch, "model_params"));
   PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
+  PULSE_ASSIGN_OR_RETURN(auto target, ColumnAs<arrow::TimestampArray>(*batch, "target"));
   if (*signals_version < 0)
     for (int64_t i = 0; i < batch->num_rows(); ++i) *signals_version = std::max(*signals_version, version->Value(i));
+  int64_t earlier = -1;
+  for (int64_t i = 0; i < batch->num_rows(); ++i)
+    if (version->Value(i) < *signals_version) earlier = std::max(earlier, version->Value(i));
   std::map<std::string, SeriesForecast> out;
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    if (version->Value(i) == earlier && std::abs(level->Value(i) - 0.8) < 1e-9)
+      (*previous)[series->GetString(i)][target->Value(i)] = {lower->Value(i), upper->Value(i)};
     if (version->Value(i) != *signals_version) continue;
     SeriesForecast& f = out[series->GetString(i)];
     f.kind = kind->GetString(i), f.model = model->GetString(i);
@@ -77,6 +91,7 @@ Result<std::map<std::string, SeriesSignal>> ReadSignals(lake::Lake& lake, int64_
     if (!std::isfinite(v)) continue;
     SeriesSignal& s = out[name->GetString(i)];
     s.abs_sum += std::abs(v), ++s.count;
+    s.points[ts->Value(i)] = v;
     if (ts->Value(i) >= s.last_ts) s.last_ts = ts->Value(i), s.last = v;
   }
   return out;
@@ -107,21 +122,39 @@ Result<std::pair<double, double>> ReadWorld(lake::Lake& lake, const std::string&
   return std::make_pair(tension, capital);
 }
 
-// series -> earlier changes, oldest first (one per earlier signals version).
-Result<std::map<std::string, std::vector<trust::Change>>> ReadMemory(lake::Lake& lake, int64_t signals_version) {
+struct Track {
+  trust::BetaTrust beta;
+  int64_t hits = 0, checked = 0;
+};
+
+// series -> earlier changes, oldest first (one per earlier signals version); in `tracks` each
+// series' track record as of its newest earlier row.
+Result<std::map<std::string, std::vector<trust::Change>>> ReadMemory(lake::Lake& lake, int64_t signals_version,
+                                                                   std::map<std::string, Track>* tracks) {
   std::map<std::string, std::vector<trust::Change>> out;
   auto table = lake.OpenTable("trust_scores");
   if (!table.ok()) {
     if (table.status().code() == StatusCode::kNotFound) return out;
     return table.status();
   }
-  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(**table, {.columns = {"series", "signals_version", "change"}}));
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(**table, {.columns = {"series", "signals_version", "change", "track_alpha",
+                                                                    "track_beta", "track_hits", "track_checked"}}));
   PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
   PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
   PULSE_ASSIGN_OR_RETURN(auto change, ColumnAs<arrow::StringArray>(*batch, "change"));
+  PULSE_ASSIGN_OR_RETURN(auto alpha, ColumnAs<arrow::DoubleArray>(*batch, "track_alpha"));
+  PULSE_ASSIGN_OR_RETURN(auto beta, ColumnAs<arrow::DoubleArray>(*batch, "track_beta"));
+  PULSE_ASSIGN_OR_RETURN(auto hits, ColumnAs<arrow::Int64Array>(*batch, "track_hits"));
+  PULSE_ASSIGN_OR_RETURN(auto checked, ColumnAs<arrow::Int64Array>(*batch, "track_checked"));
   std::map<std::string, std::map<int64_t, trust::Change>> by_version;
+  std::map<std::string, int64_t> newest;
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
     if (version->Value(i) >= signals_version) continue;
+    auto [it, fresh] = newest.try_emplace(series->GetString(i), version->Value(i));
+    if (fresh || version->Value(i) > it->second) {
+      it->second = version->Value(i);
+      (*tracks)[it->first] = {{alpha->Value(i), beta->Value(i)}, hits->Value(i), checked->Value(i)};
+    }
     auto j = nlohmann::json::parse(change->GetView(i), nullptr, false);
     if (!j.is_object()) return Status::ParseError("trust_scores: row " + std::to_string(i) + " has a malformed change");
     trust::Change c;
@@ -155,6 +188,11 @@ std::shared_ptr<arrow::Schema> TrustSchema() {
       // statistical: calibrated backtest evidence
       arrow::field("coverage80", f64, true), arrow::field("skill", f64, true), arrow::field("band80_width", f64, true),
       arrow::field("backtest_mase", f64, true), arrow::field("naive_mase", f64, true),
+      // track record: the original's Bayesian tracker fed with outcomes vs the previous run's 80% bands
+      arrow::field("track_alpha", f64, false), arrow::field("track_beta", f64, false),
+      arrow::field("track_hits", arrow::int64(), false), arrow::field("track_checked", arrow::int64(), false),
+      arrow::field("track_record", f64, false), arrow::field("track_low", f64, false),
+      arrow::field("track_high", f64, false),
       arrow::field("created", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), false),
   });
 }
@@ -163,10 +201,12 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   if (options.sim_id.empty()) return Status::InvalidArgument("trust scoring needs the world simulation's sim_id");
   TrustReport report;
   report.signals_version = options.signals_version;
-  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadForecasts(lake, &report.signals_version));
+  Bands80 previous;
+  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadForecasts(lake, &report.signals_version, &previous));
   PULSE_ASSIGN_OR_RETURN(auto signals, ReadSignals(lake, report.signals_version));
   PULSE_ASSIGN_OR_RETURN(auto world, ReadWorld(lake, options.sim_id));
-  PULSE_ASSIGN_OR_RETURN(auto memory, ReadMemory(lake, report.signals_version));
+  std::map<std::string, Track> tracks;
+  PULSE_ASSIGN_OR_RETURN(auto memory, ReadMemory(lake, report.signals_version, &tracks));
 
   auto schema = TrustSchema();
   std::unique_ptr<arrow::RecordBatchBuilder> builder;
@@ -188,6 +228,19 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
     e.fragility = trust::FragilityIndex(world.first, e.change);
     if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
     const trust::TrustScore s = trust::Score(e, options.thresholds);
+    // Track record: the earlier state, decayed once per run, then one update per newly observed
+    // value that the previous run forecast (inside its 80% band: success).
+    Track track = tracks[name];
+    if (auto bands = previous.find(name); bands != previous.end()) {
+      track.beta.Decay();
+      for (const auto& [target, band] : bands->second) {
+        auto seen = sig->second.points.find(target);
+        if (seen == sig->second.points.end()) continue;
+        const bool inside = seen->second >= band.first && seen->second <= band.second;
+        track.beta.Update(inside);
+        track.hits += inside, ++track.checked;
+      }
+    }
     nlohmann::json change = nlohmann::json::object();
     for (const auto& [k, v] : e.change) change[k] = v;
     const double mase = JsonNumber(f.backtest, "mase"), naive = JsonNumber(f.backtest, "naive_mase");
@@ -201,8 +254,13 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
               num(15)->Append(world.second).ok() && str(16)->Append(change.dump()).ok() &&
               optional(17, JsonNumber(f.backtest, "coverage80")).ok() && optional(18, skill).ok() &&
               optional(19, (f.upper80 - f.lower80) / level).ok() && optional(20, mase).ok() &&
-              optional(21, naive).ok() &&
-              builder->GetFieldAs<arrow::TimestampBuilder>(22)->Append(now).ok();
+              optional(21, naive).ok() && num(22)->Append(track.beta.alpha).ok() &&
+              num(23)->Append(track.beta.beta).ok() &&
+              builder->GetFieldAs<arrow::Int64Builder>(24)->Append(track.hits).ok() &&
+              builder->GetFieldAs<arrow::Int64Builder>(25)->Append(track.checked).ok() &&
+              num(26)->Append(track.beta.Mean()).ok() && num(27)->Append(track.beta.Interval().first).ok() &&
+              num(28)->Append(track.beta.Interval().second).ok() &&
+              builder->GetFieldAs<arrow::TimestampBuilder>(29)->Append(now).ok();
     if (!ok) return Status::Internal("building the trust_scores table");
     ++report.rows;
   }

@@ -13,6 +13,11 @@
 //   coverage80 = share of the ensemble's out-of-sample backtest outcomes inside the calibrated 80%
 //       band (null without a backtest); skill = 1 - MASE(ensemble) / MASE(Naive1) on that window;
 //   band80_width = (upper - lower) / level of the next step's calibrated 80% band.
+// Track record (the original's Bayesian tracker, trust/bayesian_trust.h): per series, Beta(1, 1)
+// carried from its newest earlier row, decayed once per run, updated with each newly observed value
+// that the previous run forecast - a success when it fell inside that run's 80% band; columns
+// track_alpha, track_beta, track_hits, track_checked, track_record (the mean), track_low/high (its
+// interval).
 // Idempotent: txn app id "pulse-trust:<sim_id>", app version = the signals version.
 #pragma once
 

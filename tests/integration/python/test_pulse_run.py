@@ -193,7 +193,18 @@ def test_rerun_is_idempotent_and_a_new_quarter_appends(pulse_bin, tmp_path):
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["signals_version"] == versions[-1]
     assert summary["changes"][0].startswith("12 new observations")
-    assert any("previous run's 80% bands" in c for c in summary["changes"])
+    inside = [c for c in summary["changes"] if "previous run's 80% bands" in c]
+    assert len(inside) == 1
+    # The track record (the original's Bayesian tracker) took exactly those outcomes: one per series.
+    latest = [r for r in table(lake, "trust_scores") if r["signals_version"] == versions[-1]]
+    first = [r for r in table(lake, "trust_scores") if r["signals_version"] == versions[0]]
+    assert all(r["track_checked"] == 0 and r["track_record"] == 0.5 for r in first)
+    assert all(r["track_checked"] == 1 for r in latest)
+    hits = sum(r["track_hits"] for r in latest)
+    assert inside[0].startswith(f"{hits} of 12 new observations")
+    for r in latest:
+        assert (r["track_alpha"], r["track_beta"]) == ((2, 1) if r["track_hits"] else (1, 2))
+        assert r["track_record"] == r["track_alpha"] / 3 and r["track_low"] <= r["track_record"] <= r["track_high"]
     page = parse_report(tmp_path / "out" / "report.html")
     assert sorted(page.fan) == SERIES
     assert "2009-10-01" in (tmp_path / "out" / "report.html").read_text() or "2009 Q4" in (tmp_path / "out" / "report.html").read_text()
