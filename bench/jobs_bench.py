@@ -83,6 +83,20 @@ def run_batch(r, queue, task, kwargs, n):
     return n / (time.perf_counter() - t0)
 
 
+def send_paced(r, queue, ids, messages, rate, clock):
+    """LPUSHes the messages one by one at `rate` per second (busy-waiting for each slot); returns
+    {task id: clock() just before its LPUSH}."""
+    sent = {}
+    t0 = time.perf_counter()
+    for k, (task_id, m) in enumerate(zip(ids, messages)):
+        target = t0 + k / rate
+        while time.perf_counter() < target:
+            pass
+        sent[task_id] = clock()
+        r.lpush(queue, m)
+    return sent
+
+
 def latency(r, queue, rate, n):
     """Sends n no-op tasks at `rate` per second and returns enqueue-to-result latencies (seconds):
     time from just before the LPUSH to the result's PUBLISH reaching a subscriber - an upper bound
@@ -90,7 +104,7 @@ def latency(r, queue, rate, n):
     import threading
     ids = [str(uuid.uuid4()) for _ in range(n)]
     messages = [envelope("pulse.noop", i, [], {}, queue) for i in ids]
-    sent, arrived = {}, {}
+    arrived = {}
     pubsub = r.pubsub(ignore_subscribe_messages=True)
     pubsub.psubscribe("celery-task-meta-*")
     done = threading.Event()
@@ -104,13 +118,7 @@ def latency(r, queue, rate, n):
     listener = threading.Thread(target=listen)
     listener.start()
     time.sleep(0.2)
-    t0 = time.perf_counter()
-    for k, (task_id, m) in enumerate(zip(ids, messages)):
-        target = t0 + k / rate
-        while time.perf_counter() < target:
-            pass
-        sent[task_id] = time.perf_counter()
-        r.lpush(queue, m)
+    sent = send_paced(r, queue, ids, messages, rate, time.perf_counter)
     deadline = time.time() + 60
     while len(arrived) < n and time.time() < deadline:
         time.sleep(0.01)
@@ -129,14 +137,7 @@ def start_latency(r, queue, rate, n):
     from datetime import datetime
     ids = [str(uuid.uuid4()) for _ in range(n)]
     messages = [envelope("pulse.noop", i, [], {}, queue) for i in ids]
-    sent = {}
-    t0 = time.perf_counter()
-    for k, (task_id, m) in enumerate(zip(ids, messages)):
-        target = t0 + k / rate
-        while time.perf_counter() < target:
-            pass
-        sent[task_id] = time.time()
-        r.lpush(queue, m)
+    sent = send_paced(r, queue, ids, messages, rate, time.time)
     wait_results(r, ids, timeout=120)
     metas = r.mget([f"celery-task-meta-{i}" for i in ids])
     out = []
