@@ -17,7 +17,12 @@ Result<MainJobResult> RunMainJob(jobs::Broker& broker, const MainJobOptions& opt
     message.kwargs = std::move(kwargs);
     PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(broker, std::move(message)));
     auto result = jobs::AwaitResult(broker, id, options.timeout);
-    if (!result.ok()) return Status(result.status().code(), name + " stage: " + result.status().message());
+    if (!result.ok()) {
+      std::string hint;
+      if (result.status().code() == StatusCode::kUnavailable)
+        hint = " (is a pulse worker consuming queue '" + options.queue + "' on this broker?)";
+      return Status(result.status().code(), name + " stage: " + result.status().message() + hint);
+    }
     StageResult stage{name, task, *result,
                       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()};
     out.stages.push_back(stage);

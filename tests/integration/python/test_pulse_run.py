@@ -286,3 +286,11 @@ def test_corrupt_input_and_unwritable_output_are_clear_errors(pulse_bin, tmp_pat
     proc = run_pulse(pulse_bin, "--lake", tmp_path / "lake2", "run", "--out", blocker / "out", check=False)
     assert_clean_failure(proc, "output folder", str(blocker / "out"))
     assert not (tmp_path / "lake2").exists()  # checked before any stage ran
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
+def test_redis_broker_without_workers_is_a_clear_timeout(pulse_bin, tmp_path, redis_db):
+    proc = run_pulse(pulse_bin, "--set", "jobs.timeout_seconds=1", "--lake", tmp_path / "lake", "run", "--out",
+                     tmp_path / "out", "--broker", REDIS_URL, check=False)
+    assert_clean_failure(proc, "ingest stage", "did not finish within 1 s", "is a pulse worker consuming queue 'celery'")
+    assert not (tmp_path / "out" / "report.html").exists()
