@@ -331,7 +331,8 @@ int ParameterCount(const EtsSpec& spec, size_t m) {
 // objective), converted to ratios s_j = 1 + s_j / l0 for a multiplicative season (where the
 // level and slope are then searched from there).
 template <ErrorType E, Trend T, SeasonType S>
-EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic, const EtsFit* warm) {
+EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic, const EtsFit* warm,
+                const EtsFit* seed = nullptr) {
   constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
   constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
   // l0, b0 solved in closed form for each evaluation
@@ -359,6 +360,12 @@ EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heurist
   }
   if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
   if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
+  if (seed && !warm) {  // smoothing parameters of the undamped twin: the damped search starts there
+    size_t i = 0;
+    start[i] = seed->alpha, step[i++] *= 0.5;
+    if constexpr (kHasTrend) start[i] = seed->beta, step[i++] *= 0.5;
+    if constexpr (kSeasonal) start[i] = seed->gamma, step[i++] *= 0.5;
+  }
   if (warm) {
     size_t i = 0;
     start[i] = warm->alpha, step[i++] *= 0.25;
@@ -630,7 +637,8 @@ EtsSpec AdditiveCounterpart(const EtsSpec& spec) {
                  spec.season == SeasonType::kNone ? SeasonType::kNone : SeasonType::kAdditive};
 }
 
-Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int period, const EtsFit* warm) {
+Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int period, const EtsFit* warm,
+                                const EtsFit* seed = nullptr) {
   const size_t n = y.size();
   const bool seasonal = spec.season != SeasonType::kNone;
   const size_t m = seasonal ? static_cast<size_t>(std::max(period, 1)) : 1;
@@ -671,7 +679,8 @@ Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int per
     });
     warm = &*additive;
   }
-  EtsFit fit = Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, warm); });
+  EtsFit fit =
+      Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, warm, seed); });
   if (!std::isfinite(fit.sse))
     return Status::InvalidArgument(spec.Name() + ": no parameters give positive forecasts for this series");
   return fit;
@@ -709,7 +718,11 @@ Result<EtsFit> AutoEts(std::span<const double> y, int period) {
     const EtsFit* warm = nullptr;
     for (const EtsFit& a : additive)
       if (a.spec.trend == spec.trend && a.spec.season == AdditiveCounterpart(spec).season) warm = &a;
-    auto fit = FitWithWarmStart(y, spec, period, warm);
+    const EtsFit* seed = nullptr;  // a damped additive model starts from its undamped twin's parameters
+    if (spec.error == ErrorType::kAdditive && spec.trend == Trend::kDamped)
+      for (const EtsFit& a : additive)
+        if (a.spec.trend == Trend::kAdditive && a.spec.season == spec.season) seed = &a;
+    auto fit = FitWithWarmStart(y, spec, period, warm, seed);
     if (!fit.ok()) continue;
     if (fit->constant) return fit;
     if (spec.error == ErrorType::kAdditive) additive.push_back(*fit);
