@@ -14,6 +14,9 @@
 // table version as app version, so forecasting the same data twice writes nothing.
 #pragma once
 
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,5 +47,21 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
 
 // The forecasts table's schema (partitioned by kind).
 std::shared_ptr<arrow::Schema> ForecastSchema();
+
+// The forecasts table read back, grouped: signals version -> series -> steps.
+struct ForecastStep {
+  int64_t origin = 0, target = 0;
+  double mean = 0;
+  std::map<double, std::pair<double, double>> bands;  // level -> (lower, upper)
+};
+struct SeriesForecasts {
+  std::string kind, model, frequency;
+  nlohmann::json params;                 // model_params (ensemble weights, backtest evidence)
+  std::map<int, ForecastStep> steps;     // step -> forecast
+  // The band of `level` at `step`, if the table has it.
+  std::optional<std::pair<double, double>> Band(int step, double level) const;
+};
+using ForecastsByVersion = std::map<int64_t, std::map<std::string, SeriesForecasts>>;
+Result<ForecastsByVersion> ReadForecasts(lake::Lake& lake);
 
 }  // namespace pulse::pipeline

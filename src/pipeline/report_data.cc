@@ -12,52 +12,13 @@
 
 #include "core/files.h"
 #include "core/time.h"
+#include "pipeline/forecast_signals.h"
 #include "pipeline/table_read.h"
 
 namespace pulse::pipeline {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct ForecastRow {
-  int64_t origin = 0, target = 0;
-  double mean = kNaN;
-  std::map<double, std::pair<double, double>> bands;  // level -> (lower, upper)
-};
-
-struct SeriesForecasts {
-  std::string kind, model, frequency;
-  std::map<int, ForecastRow> steps;
-};
-
-// signals_version -> series -> forecasts.
-Result<std::map<int64_t, std::map<std::string, SeriesForecasts>>> ReadAllForecasts(lake::Lake& lake) {
-  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
-  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"series", "kind", "model", "origin", "target", "step",
-                                                               "mean", "level", "lower", "upper", "frequency",
-                                                               "signals_version"}}));
-  PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*b, "series"));
-  PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*b, "kind"));
-  PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*b, "model"));
-  PULSE_ASSIGN_OR_RETURN(auto origin, ColumnAs<arrow::TimestampArray>(*b, "origin"));
-  PULSE_ASSIGN_OR_RETURN(auto target, ColumnAs<arrow::TimestampArray>(*b, "target"));
-  PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*b, "step"));
-  PULSE_ASSIGN_OR_RETURN(auto mean, ColumnAs<arrow::DoubleArray>(*b, "mean"));
-  PULSE_ASSIGN_OR_RETURN(auto level, ColumnAs<arrow::DoubleArray>(*b, "level"));
-  PULSE_ASSIGN_OR_RETURN(auto lower, ColumnAs<arrow::DoubleArray>(*b, "lower"));
-  PULSE_ASSIGN_OR_RETURN(auto upper, ColumnAs<arrow::DoubleArray>(*b, "upper"));
-  PULSE_ASSIGN_OR_RETURN(auto frequency, ColumnAs<arrow::StringArray>(*b, "frequency"));
-  PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*b, "signals_version"));
-  std::map<int64_t, std::map<std::string, SeriesForecasts>> out;
-  for (int64_t i = 0; i < b->num_rows(); ++i) {
-    SeriesForecasts& s = out[version->Value(i)][series->GetString(i)];
-    s.kind = kind->GetString(i), s.model = model->GetString(i), s.frequency = frequency->GetString(i);
-    ForecastRow& r = s.steps[step->Value(i)];
-    r.origin = origin->Value(i), r.target = target->Value(i), r.mean = mean->Value(i);
-    r.bands[level->Value(i)] = {lower->Value(i), upper->Value(i)};
-  }
-  return out;
-}
 
 // series -> time -> value, for one version and kind (every kind when empty).
 Result<std::map<std::string, std::map<int64_t, double>>> ReadSignalHistory(lake::Lake& lake, int64_t version,
@@ -168,7 +129,7 @@ std::string Short(double v) {
 
 // The "what changed" sentences against the newest earlier signals version with forecasts.
 Result<std::vector<std::string>> Changes(lake::Lake& lake, const ReportRequest& request,
-                                         const std::map<int64_t, std::map<std::string, SeriesForecasts>>& forecasts,
+                                         const ForecastsByVersion& forecasts,
                                          const std::map<std::string, std::map<int64_t, double>>& history,
                                          const std::map<std::string, TrustRow>& trust) {
   std::vector<std::string> out;
@@ -226,7 +187,7 @@ Result<std::vector<std::string>> Changes(lake::Lake& lake, const ReportRequest& 
   for (const auto& [name, s] : now->second) {
     auto pf = prev->second.find(name);
     if (pf == prev->second.end() || s.steps.empty()) continue;
-    const ForecastRow& next = s.steps.begin()->second;
+    const ForecastStep& next = s.steps.begin()->second;
     for (const auto& [step, row] : pf->second.steps) {
       if (row.target != next.target || row.mean == 0) continue;
       const double rel = (next.mean - row.mean) / std::abs(row.mean);
@@ -277,7 +238,7 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
   d.sim_id = request.sim_id;
   PULSE_ASSIGN_OR_RETURN(auto forecasts_table, lake.OpenTable("forecasts"));
   PULSE_ASSIGN_OR_RETURN(d.forecasts_version, forecasts_table->LatestVersion());
-  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadAllForecasts(lake));
+  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadForecasts(lake));
   auto current = forecasts.find(request.signals_version);
   if (current == forecasts.end())
     return Status::InvalidArgument("no forecasts of signals version " + std::to_string(request.signals_version));

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
+#include "pipeline/forecast_signals.h"
 #include "pipeline/table_read.h"
 #include "trust/bayesian_trust.h"
 
@@ -14,15 +15,6 @@ namespace pulse::pipeline {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct SeriesForecast {
-  std::string kind, model;
-  std::map<int, double> mean;          // step -> mean
-  double lower80 = kNaN, upper80 = kNaN;  // step 1
-  nlohmann::json backtest;
-};
-
-using Bands80 = std::map<std::string, std::map<int64_t, std::pair<double, double>>>;  // series -> target -> band
 
 struct SeriesSignal {
   int64_t last_ts = INT64_MIN;
@@ -34,50 +26,6 @@ struct SeriesSignal {
     return level > 0 && std::isfinite(level) ? level : 1.0;
   }
 };
-
-// The forecasts of `signals_version` (the newest when < 0), and in `previous` the 80% bands of the
-// newest earlier version's forecasts (empty when there is none).
-Result<std::map<std::string, SeriesForecast>> ReadForecasts(lake::Lake& lake, int64_t* signals_version,
-                                                            Bands80* previous) {
-  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
-  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.columns = {"series", "kind", "model", "step", "mean", "level",
-                                                                   "lower", "upper", "model_params", "signals_version",
-                                                                   "target"}}));
-  PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
-  PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*batch, "kind"));
-  PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*batch, "model"));
-  PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*batch, "step"));
-  PULSE_ASSIGN_OR_RETURN(auto mean, ColumnAs<arrow::DoubleArray>(*batch, "mean"));
-  PULSE_ASSIGN_OR_RETURN(auto level, ColumnAs<arrow::DoubleArray>(*batch, "level"));
-  PULSE_ASSIGN_OR_RETURN(auto lower, ColumnAs<arrow::DoubleArray>(*batch, "lower"));
-  PULSE_ASSIGN_OR_RETURN(auto upper, ColumnAs<arrow::DoubleArray>(*batch, "upper"));
-  PULSE_ASSIGN_OR_RETURN(auto params, ColumnAs<arrow::StringArray>(*batch, "model_params"));
-  PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
-  PULSE_ASSIGN_OR_RETURN(auto target, ColumnAs<arrow::TimestampArray>(*batch, "target"));
-  if (*signals_version < 0)
-    for (int64_t i = 0; i < batch->num_rows(); ++i) *signals_version = std::max(*signals_version, version->Value(i));
-  int64_t earlier = -1;
-  for (int64_t i = 0; i < batch->num_rows(); ++i)
-    if (version->Value(i) < *signals_version) earlier = std::max(earlier, version->Value(i));
-  std::map<std::string, SeriesForecast> out;
-  for (int64_t i = 0; i < batch->num_rows(); ++i) {
-    if (version->Value(i) == earlier && std::abs(level->Value(i) - 0.8) < 1e-9)
-      (*previous)[series->GetString(i)][target->Value(i)] = {lower->Value(i), upper->Value(i)};
-    if (version->Value(i) != *signals_version) continue;
-    SeriesForecast& f = out[series->GetString(i)];
-    f.kind = kind->GetString(i), f.model = model->GetString(i);
-    f.mean[step->Value(i)] = mean->Value(i);
-    if (step->Value(i) == 1 && std::abs(level->Value(i) - 0.8) < 1e-9) {
-      f.lower80 = lower->Value(i), f.upper80 = upper->Value(i);
-      auto p = nlohmann::json::parse(params->GetView(i), nullptr, false);
-      if (p.is_object() && p.contains("backtest")) f.backtest = p["backtest"];
-    }
-  }
-  if (out.empty())
-    return Status::InvalidArgument("the forecasts table has no forecasts of signals version " +
-                                   std::to_string(*signals_version) + ": run the forecast stage first");
-  return out;
-}
 
 Result<std::map<std::string, SeriesSignal>> ReadSignals(lake::Lake& lake, int64_t signals_version) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("signals"));
@@ -201,8 +149,16 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   if (options.sim_id.empty()) return Status::InvalidArgument("trust scoring needs the world simulation's sim_id");
   TrustReport report;
   report.signals_version = options.signals_version;
-  Bands80 previous;
-  PULSE_ASSIGN_OR_RETURN(auto forecasts, ReadForecasts(lake, &report.signals_version, &previous));
+  PULSE_ASSIGN_OR_RETURN(auto by_version, ReadForecasts(lake));
+  if (report.signals_version < 0 && !by_version.empty()) report.signals_version = by_version.rbegin()->first;
+  auto current = by_version.find(report.signals_version);
+  if (current == by_version.end())
+    return Status::InvalidArgument("the forecasts table has no forecasts of signals version " +
+                                   std::to_string(report.signals_version) + ": run the forecast stage first");
+  const auto& forecasts = current->second;
+  // The newest earlier version's forecasts: the bands the track record judges new observations by.
+  static const std::map<std::string, SeriesForecasts> kNone;
+  const auto& previous = current == by_version.begin() ? kNone : std::prev(current)->second;
   PULSE_ASSIGN_OR_RETURN(auto signals, ReadSignals(lake, report.signals_version));
   PULSE_ASSIGN_OR_RETURN(auto world, ReadWorld(lake, options.sim_id));
   std::map<std::string, Track> tracks;
@@ -224,26 +180,30 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
     trust::Evidence e;
     e.has_overlays = true;
     e.capital_movement = world.second;
-    for (const auto& [step, mean] : f.mean) e.change["h" + std::to_string(step)] = (mean - sig->second.last) / level;
+    for (const auto& [step, row] : f.steps) e.change["h" + std::to_string(step)] = (row.mean - sig->second.last) / level;
     e.fragility = trust::FragilityIndex(world.first, e.change);
     if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
     const trust::TrustScore s = trust::Score(e, options.thresholds);
     // Track record: the earlier state, decayed once per run, then one update per newly observed
     // value that the previous run forecast (inside its 80% band: success).
     Track track = tracks[name];
-    if (auto bands = previous.find(name); bands != previous.end()) {
+    if (auto earlier = previous.find(name); earlier != previous.end()) {
       track.beta.Decay();
-      for (const auto& [target, band] : bands->second) {
-        auto seen = sig->second.points.find(target);
-        if (seen == sig->second.points.end()) continue;
-        const bool inside = seen->second >= band.first && seen->second <= band.second;
+      for (const auto& [step, row] : earlier->second.steps) {
+        auto seen = sig->second.points.find(row.target);
+        const auto band = earlier->second.Band(step, 0.8);
+        if (seen == sig->second.points.end() || !band) continue;
+        const bool inside = seen->second >= band->first && seen->second <= band->second;
         track.beta.Update(inside);
         track.hits += inside, ++track.checked;
       }
     }
     nlohmann::json change = nlohmann::json::object();
     for (const auto& [k, v] : e.change) change[k] = v;
-    const double mase = JsonNumber(f.backtest, "mase"), naive = JsonNumber(f.backtest, "naive_mase");
+    const nlohmann::json backtest = f.params.value("backtest", nlohmann::json::object());
+    const double mase = JsonNumber(backtest, "mase"), naive = JsonNumber(backtest, "naive_mase");
+    const auto next80 = f.Band(1, 0.8);
+    const double width80 = next80 ? (next80->second - next80->first) / level : kNaN;
     const double skill = std::isfinite(mase) && naive > 0 ? 1.0 - mase / naive : kNaN;
     bool ok = str(0)->Append(name).ok() && str(1)->Append(f.kind).ok() && str(2)->Append(f.model).ok() &&
               builder->GetFieldAs<arrow::Int64Builder>(3)->Append(report.signals_version).ok() &&
@@ -252,8 +212,8 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
               str(9)->Append(s.label).ok() && str(10)->Append(s.licence).ok() && num(11)->Append(s.baseline).ok() &&
               num(12)->Append(s.hist).ok() && num(13)->Append(s.novelty).ok() && num(14)->Append(world.first).ok() &&
               num(15)->Append(world.second).ok() && str(16)->Append(change.dump()).ok() &&
-              optional(17, JsonNumber(f.backtest, "coverage80")).ok() && optional(18, skill).ok() &&
-              optional(19, (f.upper80 - f.lower80) / level).ok() && optional(20, mase).ok() &&
+              optional(17, JsonNumber(backtest, "coverage80")).ok() && optional(18, skill).ok() &&
+              optional(19, width80).ok() && optional(20, mase).ok() &&
               optional(21, naive).ok() && num(22)->Append(track.beta.alpha).ok() &&
               num(23)->Append(track.beta.beta).ok() &&
               builder->GetFieldAs<arrow::Int64Builder>(24)->Append(track.hits).ok() &&
