@@ -33,6 +33,14 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def start_redis_server(workdir):
+    """A throwaway redis-server on loopback (no persistence); returns (process, port, url)."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
+    return proc, port, f"redis://127.0.0.1:{port}/0"
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -174,10 +182,7 @@ def main():
     ap.add_argument("--binary", default=str(ROOT / "build/release/apps/pulse/pulse"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pulse-jobs-bench."))
-    port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                               "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    server, port, url = start_redis_server(work)
     r = redis.Redis(port=port)
     for _ in range(100):
         try:

@@ -15,20 +15,15 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from jobs_bench import start_redis_server  # noqa: E402  (bench/ is on sys.path)
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(cmd) -> float:
@@ -54,10 +49,7 @@ def main():
     ap.add_argument("--pulse", default=str(ROOT / "build/release/apps/pulse/pulse"))
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pulse-run-bench-"))
-    port = free_port()
-    redis = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                              "--appendonly", "no", "--dir", str(work)], stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
+    redis, _, url = start_redis_server(work)
     worker = None
     try:
         time.sleep(0.3)
