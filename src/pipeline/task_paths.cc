@@ -65,7 +65,9 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
   std::error_code ec;
   fs::path resolved = fs::weakly_canonical(fs::absolute(fs::path(path), ec), ec);
   if (ec) return Status::InvalidArgument(std::string(what) + " " + Quote(url) + " cannot be resolved: " + ec.message());
-  return Location{false, resolved.lexically_normal().string()};
+  resolved = resolved.lexically_normal();
+  if (!resolved.has_filename() && resolved.has_relative_path()) resolved = resolved.parent_path();  // "a/b/" -> "a/b"
+  return Location{false, resolved.string()};
 }
 
 bool Contains(const Location& root, const Location& target, bool exact) {
