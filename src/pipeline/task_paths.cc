@@ -63,7 +63,22 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
   if (!trusted && HasDotDot(fs::path(path)))
     return Status::InvalidArgument(std::string(what) + " " + Quote(url) + ": '..' is not allowed in a task's paths");
   std::error_code ec;
-  fs::path resolved = fs::weakly_canonical(fs::absolute(fs::path(path), ec), ec);
+  const fs::path absolute = fs::absolute(fs::path(path), ec);
+  if (ec) return Status::InvalidArgument(std::string(what) + " " + Quote(url) + " cannot be resolved: " + ec.message());
+  if (!trusted) {
+    // weakly_canonical treats a dangling symbolic link as a name still to be created; a lake
+    // created through it would land wherever it points. Refuse one on the path.
+    fs::path prefix;
+    for (const auto& part : absolute) {
+      prefix /= part;
+      const fs::file_status link = fs::symlink_status(prefix, ec);
+      if (ec || !fs::exists(link)) break;
+      if (fs::is_symlink(link) && !fs::exists(fs::status(prefix, ec)))
+        return Status::InvalidArgument(std::string(what) + " " + Quote(url) + " goes through a dangling symbolic link");
+    }
+    ec.clear();
+  }
+  fs::path resolved = fs::weakly_canonical(absolute, ec);
   if (ec) return Status::InvalidArgument(std::string(what) + " " + Quote(url) + " cannot be resolved: " + ec.message());
   resolved = resolved.lexically_normal();
   if (!resolved.has_filename() && resolved.has_relative_path()) resolved = resolved.parent_path();  // "a/b/" -> "a/b"

@@ -105,6 +105,10 @@ TEST_F(TaskPathsTest, LakesAreTheWorkersOwnOrUnderALakeRoot) {
   EXPECT_FALSE(ConfineLake(P("lakes/../elsewhere"), own, roots).ok());
   EXPECT_NE(ConfineLake(P("lakes/x/../y"), own, roots).status().message().find("'..' is not allowed"), std::string::npos);
   EXPECT_FALSE(ConfineLake(P("lakes/link-out/lake"), own, roots).ok());  // a symlink out of the root
+  fs::create_symlink(root_ / "not-yet", root_ / "lakes" / "dangling");
+  auto dangling = ConfineLake(P("lakes/dangling/lake"), own, roots);
+  EXPECT_NE(dangling.status().message().find("dangling symbolic link"), std::string::npos) << dangling.status().message();
+  EXPECT_FALSE(ConfineLake(P("lakes/dangling"), own, roots).ok());
   EXPECT_FALSE(ConfineLake(P("lakes-other"), own, roots).ok());          // a sibling sharing the prefix
   EXPECT_FALSE(ConfineLake("relative-lake", own, roots).ok());
   EXPECT_EQ(Ok(ConfineLake("s3://bucket/lakes/a", own, roots)), "s3://bucket/lakes/a");
