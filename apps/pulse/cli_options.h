@@ -67,7 +67,10 @@ CLI::Option* AddNumberOption(CLI::App* app, const std::string& name, T& target, 
       target = static_cast<T>(*v);
     }
   };
-  return app->add_option_function<std::string>(name, parse, description)->default_str(detail::NumberText(target));
+  const char* type = std::is_floating_point_v<T> ? "NUMBER" : std::is_unsigned_v<T> ? "UINT" : "INT";
+  return app->add_option_function<std::string>(name, parse, description)
+      ->type_name(type)
+      ->default_str(detail::NumberText(target));
 }
 
 }  // namespace pulse::cli

@@ -3,6 +3,7 @@
 // Global options are accepted before or after the subcommand (`pulse ingest f.csv --lake ./lake`):
 // every subcommand falls through to the main app for options it does not know.
 #include <cstdio>
+#include <vector>
 
 #include "cli.h"
 #include "core/log.h"
@@ -56,6 +57,12 @@ int main(int argc, char** argv) {
   cli::AddSimulateCommand(app, ctx, exit_code);
   cli::AddWorkerCommands(app, ctx, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::puts("pulse 0.1.0"); });
+  // Subcommand help lists only the subcommand's own options: point at the global ones.
+  std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+  for (size_t i = 0; i < commands.size(); ++i) {
+    commands[i]->footer("Global options (--config FILE, --lake URL, --set key=value) work here too; see pulse --help.");
+    for (CLI::App* sub : commands[i]->get_subcommands([](CLI::App*) { return true; })) commands.push_back(sub);
+  }
 
   try {
     app.parse(argc, argv);
