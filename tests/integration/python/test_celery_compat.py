@@ -56,6 +56,13 @@ def test_python_celery_drives_a_pulse_worker(pulse_bin, lake, pulse_worker):
         bad.get(timeout=30)
     assert "runs must be 1.." in str(failure.value)
     assert bad.state == "FAILURE"
+    # Numbers are not coerced: a negative seed is not 2^64-1, a fraction is not truncated.
+    for kwargs, needle in (({"runs": 10, "seed": -1}, "kwarg 'seed' must be a whole number in [0, 18446744073709551615], got -1"),
+                           ({"runs": 2.5}, "kwarg 'runs' must be a whole number"),
+                           ({"runs": 10, "turns": 1e30}, "kwarg 'turns' must be a whole number")):
+        with pytest.raises(Exception) as failure:
+            app.send_task("pulse.simulate", kwargs=kwargs).get(timeout=30)
+        assert needle in str(failure.value), (kwargs, str(failure.value))
     assert app.AsyncResult("no-such-task").state == "PENDING"
 
 
