@@ -155,7 +155,7 @@ void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto* eval = forecast->add_subcommand("eval", "Accuracy of the M4 benchmark methods on M4-format train/test files");
   eval->add_option("--train", args->train, "M4-format training file")->required();
   eval->add_option("--test", args->test, "M4-format test file (the horizon is its row length)")->required();
-  AddNumberOption(eval, "--period", args->period, "Seasonal period (M4: Hourly 24, Weekly 1)", 1, 100000)->required();
+  AddNumberOption(eval, "--period", args->period, "Seasonal period (M4: Hourly 24, Weekly 1)", 0, 100000)->required();
   eval->add_option("--levels", args->levels, "Interval levels in percent")->capture_default_str();
   eval->add_flag("--json", args->json, "Print JSON");
   eval->callback([args, &ctx, &exit_code] { exit_code = RunEval(*args, ctx); });
