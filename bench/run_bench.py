@@ -54,7 +54,9 @@ def main():
     try:
         time.sleep(0.3)
         inproc = measure(args.pulse, work, args.repeat, "inproc")
-        worker = subprocess.Popen([args.pulse, "worker", "--broker", url, "--concurrency", "1"],
+        # The worker may ingest the bundled dataset (its inbox) into lakes under the work folder.
+        worker = subprocess.Popen([args.pulse, "worker", "--broker", url, "--concurrency", "1",
+                                   "--set", f"ingest.inbox={ROOT / 'data'}", "--set", f"jobs.lake_roots={work}"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
         remote = measure(args.pulse, work, args.repeat, url)

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "forecast/evaluation.h"
 #include "ingest/m4_reader.h"
 #include "pipeline/forecast_signals.h"
@@ -141,8 +142,10 @@ void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code) {
       "forecast", "Forecast every series in the lake's signals table into the forecasts table (or: forecast eval)");
   forecast->require_subcommand(0, 1);
   auto lake_args = std::make_shared<LakeForecastArgs>();
-  forecast->add_option("--horizon", lake_args->horizon, "Steps ahead (default by frequency: quarterly 8, monthly 18, ...)");
-  forecast->add_option("--period", lake_args->period, "Seasonal period (default by frequency: quarterly 4, monthly 12, ...)");
+  AddNumberOption(forecast, "--horizon", lake_args->horizon,
+                  "Steps ahead (0: by frequency: quarterly 8, monthly 18, ...)", 0, 10000);
+  AddNumberOption(forecast, "--period", lake_args->period,
+                  "Seasonal period (0: by frequency: quarterly 4, monthly 12, ...)", 0, 100000);
   forecast->add_option("--levels", lake_args->levels, "Interval levels in percent")->capture_default_str();
   forecast->add_option("--kinds", lake_args->kinds, "Only these signal kinds (comma-separated)");
   forecast->callback([forecast, lake_args, &ctx, &exit_code] {
@@ -152,7 +155,7 @@ void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto* eval = forecast->add_subcommand("eval", "Accuracy of the M4 benchmark methods on M4-format train/test files");
   eval->add_option("--train", args->train, "M4-format training file")->required();
   eval->add_option("--test", args->test, "M4-format test file (the horizon is its row length)")->required();
-  eval->add_option("--period", args->period, "Seasonal period (M4: Hourly 24, Weekly 1)")->required();
+  AddNumberOption(eval, "--period", args->period, "Seasonal period (M4: Hourly 24, Weekly 1)", 0, 100000)->required();
   eval->add_option("--levels", args->levels, "Interval levels in percent")->capture_default_str();
   eval->add_flag("--json", args->json, "Print JSON");
   eval->callback([args, &ctx, &exit_code] { exit_code = RunEval(*args, ctx); });

@@ -73,6 +73,14 @@ int Run(const Context& ctx, RunArgs args) {
   if (args.mapping.empty()) args.mapping = ctx.config.GetString("run.mapping");
   if (args.out.empty()) args.out = ctx.config.GetString("run.out");
   if (args.broker.empty()) args.broker = ctx.config.GetString("jobs.broker");
+  if (ctx.config.GetInt("run.sim_runs") > ctx.config.GetInt("sim.max_runs"))
+    return Fail(Status::InvalidArgument("run.sim_runs (" + ctx.config.GetString("run.sim_runs") +
+                                        ", from " + ctx.config.Origin("run.sim_runs") + ") exceeds sim.max_runs (" +
+                                        ctx.config.GetString("sim.max_runs") + ")"));
+  if (ctx.config.GetInt("run.sim_turns") > ctx.config.GetInt("sim.max_turns"))
+    return Fail(Status::InvalidArgument("run.sim_turns (" + ctx.config.GetString("run.sim_turns") +
+                                        ", from " + ctx.config.Origin("run.sim_turns") + ") exceeds sim.max_turns (" +
+                                        ctx.config.GetString("sim.max_turns") + ")"));
   if (args.broker != "inproc" && args.broker.rfind("redis://", 0) != 0)
     return Fail(Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + args.broker + "'"));
   auto dataset = FindBundledFile("us-macro-quarterly.csv", args.data, ctx.exe_path, "--data");
@@ -113,6 +121,11 @@ int Run(const Context& ctx, RunArgs args) {
     env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
     env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
     env->lake_url = options.lake_url;
+    // The dataset this command's user named is the one file its in-process worker may ingest
+    // outside the inbox; nothing else can write to this process's broker.
+    env->ingest_files = {options.dataset};
+    env->ingest_inbox = ctx.config.GetString("ingest.inbox");
+    env->lake_roots = SplitCommas(ctx.config.GetString("jobs.lake_roots"));
     env->s3 = S3OptionsFrom(ctx);
     pipeline::RegisterPulseTasks(registry, *env);
     jobs::WorkerOptions worker_options;

@@ -18,6 +18,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "core/files.h"
 #include "lake/s3_signer.h"
 #include "core/time.h"
@@ -239,9 +240,8 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
   for (const auto& e : args.events) {
     const auto at = e.rfind('@');
     const auto event = at == std::string::npos ? std::nullopt : rules->FindEvent(e.substr(0, at));
-    char* end = nullptr;
-    const unsigned long turn_at = at == std::string::npos ? 0 : std::strtoul(e.c_str() + at + 1, &end, 10);
-    if (!event || at + 1 == e.size() || *end != 0 || turn_at < 1 || turn_at > args.turns) {
+    const uint64_t turn_at = at == std::string::npos ? 0 : ParseUint64(std::string_view(e).substr(at + 1)).value_or(0);
+    if (!event || turn_at < 1 || turn_at > args.turns) {
       std::string known;
       for (const auto& ev : rules->events) known += (known.empty() ? "" : ", ") + ev.id;
       return Fail(Status::InvalidArgument("--event expects NAME@TURN with a turn in 1.." + std::to_string(args.turns) +
@@ -474,29 +474,30 @@ int Retrodict(const SimulateArgs& args, const RetroArgs& retro, const Context& c
 void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<SimulateArgs>();
   auto* cmd = app.add_subcommand("simulate", "Monte Carlo simulation of the world state (rules as data)");
-  cmd->add_option("--runs", args->runs, "Runs (K)")->capture_default_str();
-  cmd->add_option("--turns", args->turns, "Turns per run (N)")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Random seed (results are bit-identical for a seed)")->capture_default_str();
+  AddNumberOption(cmd, "--runs", args->runs, "Runs (K; at most config sim.max_runs)");
+  AddNumberOption(cmd, "--turns", args->turns, "Turns per run (N; at most config sim.max_turns)", 0u,
+                  std::numeric_limits<uint32_t>::max() - 1);
+  AddNumberOption(cmd, "--seed", args->seed, "Random seed (results are bit-identical for a seed)");
   cmd->add_option("--rules", args->rules, "Rules YAML (default: the bundled data/sim/rules.yaml)");
   cmd->add_option("--catalog", args->catalog, "Catalog YAML (default: the bundled data/sim/catalog.yaml)");
   cmd->add_option("--state", args->state, "YAML map of initial values (name: value) replacing catalog defaults");
   cmd->add_option("--fork", args->forks, "Counterfactual: rerun with name=value initially and report divergence");
   cmd->add_flag("--symbolic,!--no-symbolic", args->symbolic, "Apply rule effects on overlays (config sim.symbolic)");
-  cmd->add_option("--noise", args->noise, "Noise sd as a fraction of each ranged slot's width; 0 = deterministic")
-      ->capture_default_str();
+  AddNumberOption(cmd, "--noise", args->noise, "Noise sd as a fraction of each ranged slot's width; 0 = deterministic",
+                  0.0, 1.0);
   cmd->add_option("--noise-file", args->noise_file,
                   "YAML map name: {initial_sd: X, turn_sd: Y} overriding the default noise per variable");
   cmd->add_option("--quantiles", args->quantiles, "Quantiles to report, in percent")->capture_default_str();
   cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
   cmd->add_option("--event", args->events, "Apply a narrative event (data/sim/rules.yaml) before a turn: NAME@TURN");
-  cmd->add_option("--sample-paths", args->sample_paths,
-                  "Also write the full paths of the first S runs to the lake's simulation_paths table");
+  AddNumberOption(cmd, "--sample-paths", args->sample_paths,
+                  "Also write the full paths of the first S runs (S <= runs) to the lake's simulation_paths table");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
   cmd->add_option("--broker", args->broker,
                   "Run the batch as chunk tasks on pulse workers behind this Redis (redis://host:port/db); "
                   "the merged result equals the in-process one");
-  cmd->add_option("--chunks", args->chunks, "Chunk tasks for --broker")->capture_default_str();
+  AddNumberOption(cmd, "--chunks", args->chunks, "Chunk tasks for --broker", 1, 100000);
   auto retro = std::make_shared<RetroArgs>();
   auto* sub = cmd->add_subcommand("retrodict", "Replay observed history (lake signals or a file) and report errors");
   sub->add_option("--csv", retro->csv, "A signals file (CSV or JSON lines: name, ts, value) instead of the lake");

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "cli_options.h"
 #include "core/ids.h"
 #include "core/files.h"
 #include "core/metrics_server.h"
@@ -92,7 +93,9 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   env->decay_rate = ctx.config.GetDouble("sim.decay_rate");  // part of the cache key
   env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
   env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
-  env->lake_url = ctx.config.GetString("lake.url");  // pulse.ingest / pulse.forecast default
+  env->lake_url = ctx.config.GetString("lake.url");  // every task's default lake
+  env->lake_roots = SplitCommas(ctx.config.GetString("jobs.lake_roots"));
+  env->ingest_inbox = ctx.config.GetString("ingest.inbox");
   env->s3 = S3OptionsFrom(ctx);
   jobs::TaskRegistry registry;
   pipeline::RegisterPulseTasks(registry, *env);
@@ -201,20 +204,19 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto wargs = std::make_shared<WorkerArgs>();
   auto* worker = app.add_subcommand("worker", "Run Pulse tasks from a Celery-compatible Redis broker");
   worker->add_option("--broker", wargs->broker, "redis://host:port/db")->required();
-  worker->add_option("--concurrency", wargs->concurrency, "Worker threads (default: all cores)");
+  AddNumberOption(worker, "--concurrency", wargs->concurrency, "Worker threads (0: all cores)", 0, 4096);
   worker->add_option("--queues", wargs->queues, "Comma-separated queues, earlier first")->capture_default_str();
-  worker->add_option("--visibility-timeout", wargs->visibility_timeout,
-                     "Seconds before an unacknowledged task is redelivered")
-      ->capture_default_str();
-  worker->add_option("--restore-interval", wargs->restore_interval,
-                     "Seconds between sweeps that redeliver tasks unacknowledged past the visibility timeout")
-      ->capture_default_str();
-  worker->add_option("--metrics-port", wargs->metrics_port,
-                     "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; default off)");
+  AddNumberOption(worker, "--visibility-timeout", wargs->visibility_timeout,
+                  "Seconds before an unacknowledged task is redelivered", 1, 366 * 86400);
+  AddNumberOption(worker, "--restore-interval", wargs->restore_interval,
+                  "Seconds between sweeps that redeliver tasks unacknowledged past the visibility timeout", 1, 86400);
+  AddNumberOption(worker, "--metrics-port", wargs->metrics_port,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; -1: off)", -1, 65535);
   worker->add_option("--metrics-host", wargs->metrics_host, "Address for --metrics-port")->capture_default_str();
-  worker->add_option("--cache-max-mb", wargs->cache_max_mb,
-                     "Bound the Redis result cache to this many MiB of values, evicting the oldest entries "
-                     "(0: TTL only)");
+  AddNumberOption(worker, "--cache-max-mb", wargs->cache_max_mb,
+                  "Bound the Redis result cache to this many MiB of values, evicting the oldest entries "
+                  "(0: TTL only)",
+                  0.0, 1e9);
   worker->add_flag("--track-started", wargs->track_started,
                    "Store a STARTED state when a task starts (Celery's task_track_started)");
   worker->add_option("--execution-log", wargs->execution_log,
@@ -226,7 +228,8 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto* beat = app.add_subcommand("beat", "Publish tasks on periodic schedules (one leader among many, by lease)");
   beat->add_option("--broker", bargs->broker, "redis://host:port/db")->required();
   beat->add_option("--schedule", bargs->schedule, "Schedule YAML (schedules: [{name, task, every, ...}])")->required();
-  beat->add_option("--lease-ms", bargs->lease_ms, "Leader lease; a standby takes over within it")->capture_default_str();
+  AddNumberOption(beat, "--lease-ms", bargs->lease_ms, "Leader lease; a standby takes over within it", 10,
+                  86400 * 1000);
   beat->callback([bargs, &exit_code] { exit_code = RunBeat(*bargs); });
 
   auto sargs = std::make_shared<SendArgs>();
@@ -238,7 +241,8 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   send->add_option("--kwargs", sargs->kwargs, "Keyword arguments, a JSON object")->capture_default_str();
   send->add_option("--queue", sargs->queue, "Queue")->capture_default_str();
   send->add_option("--broker", sargs->broker, "redis://host:port/db")->required();
-  send->add_option("--wait", sargs->wait, "Seconds to wait for the result (0: print the task id and return)");
+  AddNumberOption(send, "--wait", sargs->wait, "Seconds to wait for the result (0: print the task id and return)",
+                  0.0, 366.0 * 86400);
   send->callback([sargs, &exit_code] { exit_code = SendTask(*sargs); });
 }
 

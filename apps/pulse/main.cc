@@ -1,6 +1,9 @@
 // pulse: the command-line entry point. Global options resolve the configuration (defaults <
 // --config YAML < PULSE_* environment < --lake / --set flags); each command lives in its own file.
+// Global options are accepted before or after the subcommand (`pulse ingest f.csv --lake ./lake`):
+// every subcommand falls through to the main app for options it does not know.
 #include <cstdio>
+#include <vector>
 
 #include "cli.h"
 #include "core/log.h"
@@ -15,12 +18,14 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Pulse: trust-scored probabilistic forecasts and Monte Carlo scenarios from real-world signals"};
   app.require_subcommand(1);
+  app.fallthrough();  // inherited by every subcommand created below (and theirs)
   app.set_version_flag("--version", "pulse 0.1.0");
   std::string config_file, lake_url;
   std::vector<std::string> overrides;
   app.add_option("--config", config_file, "YAML configuration file");
   app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
-  app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)");
+  // One key=value per --set, so that `pulse ingest --set a=b f.csv` keeps f.csv for ingest.
+  app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)")->allow_extra_args(false);
 
   // Resolve configuration once the command line is parsed, before any command runs.
   app.parse_complete_callback([&] {
@@ -38,6 +43,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "pulse: %s\n", st.message().c_str());
       std::exit(cli::kExitError);
     }
+    for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
     log::Options log_options;
     log_options.level = log::ParseLevel(ctx.config.GetString("log.level")).value_or(log::Level::kInfo);
     log_options.format = ctx.config.GetString("log.format") == "text" ? log::Format::kText : log::Format::kJson;
@@ -51,6 +57,12 @@ int main(int argc, char** argv) {
   cli::AddSimulateCommand(app, ctx, exit_code);
   cli::AddWorkerCommands(app, ctx, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::puts("pulse 0.1.0"); });
+  // Subcommand help lists only the subcommand's own options: point at the global ones.
+  std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });
+  for (size_t i = 0; i < commands.size(); ++i) {
+    commands[i]->footer("Global options (--config FILE, --lake URL, --set key=value) work here too; see pulse --help.");
+    for (CLI::App* sub : commands[i]->get_subcommands([](CLI::App*) { return true; })) commands.push_back(sub);
+  }
 
   try {
     app.parse(argc, argv);

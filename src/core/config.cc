@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cassert>
 #include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace pulse {
@@ -18,20 +21,6 @@ std::string_view TypeName(ConfigType t) {
     case ConfigType::kBool: return "true or false";
   }
   return "?";
-}
-
-std::optional<int64_t> ParseInt(std::string_view s) {
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
-}
-
-std::optional<double> ParseDouble(std::string_view s) {
-  double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size() || s.empty()) return std::nullopt;
-  return v;
 }
 
 std::optional<bool> ParseBool(std::string_view s) {
@@ -54,17 +43,46 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-std::string EnvName(std::string_view key) {
-  std::string out = "PULSE_";
-  for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
+// PULSE_* variables that are known not to be settings, never warned about: those of Pulse's own
+// scripts and tests, and PulseAudio's (its client library reads them; WSLg sets PULSE_SERVER).
+bool ForeignEnv(std::string_view name) {
+  static constexpr std::string_view kExact[] = {
+      "PULSE_VENV", "PULSE_CACHE", "PULSE_BUILD_DIR", "PULSE_BIN", "PULSE_DATA_DIR",
+      "PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE", "PULSE_RUNTIME_PATH", "PULSE_STATE_PATH",
+      "PULSE_CONFIG", "PULSE_CONFIG_PATH", "PULSE_CLIENTCONFIG", "PULSE_SYSTEM", "PULSE_LATENCY_MSEC",
+      "PULSE_PROP", "PULSE_DLOPEN", "PULSE_NO_SIMD", "PULSE_LOG", "PULSE_LOG_TARGET", "PULSE_LOG_META",
+      "PULSE_LOG_TIME", "PULSE_LOG_BACKTRACE", "PULSE_LOG_COLORS", "PULSE_LOG_SYSLOG", "PULSE_LOG_JOURNAL",
+      "PULSE_MEMPOOL_DISABLE", "PULSE_DIR", "PULSE_PASSED_FD"};
+  if (name.starts_with("PULSE_TEST_") || name.starts_with("PULSE_PROP_")) return true;
+  for (auto e : kExact)
+    if (e == name) return true;
+  return false;
 }
 
-// Variables read by Pulse's scripts, not configuration keys.
-bool IgnoredEnv(std::string_view name) {
-  return name.starts_with("PULSE_TEST_") || name == "PULSE_VENV" || name == "PULSE_CACHE" ||
-         name == "PULSE_BUILD_DIR" || name == "PULSE_BIN" || name == "PULSE_DATA_DIR";
+// A value as it appears in a message: quoted, control bytes escaped (a NUL does not cut the
+// message), at most 80 bytes; "an empty value" for "".
+std::string Quote(std::string_view value) {
+  if (value.empty()) return "an empty value";
+  std::string out = "'";
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (i == 80) {
+      out += "...";
+      break;
+    }
+    const auto c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
 }
+
+constexpr size_t kMaxConfigFileBytes = 16u << 20;
+constexpr int kMaxYamlDepth = 16;  // keys have at most a few dots; deeper nesting is a mistake
 
 std::string OneOf(std::initializer_list<std::string_view> allowed, std::string_view v) {
   for (auto a : allowed)
@@ -76,27 +94,72 @@ std::string OneOf(std::initializer_list<std::string_view> allowed, std::string_v
 
 }  // namespace
 
+std::optional<int64_t> ParseInt64(std::string_view s) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<uint64_t> ParseUint64(std::string_view s) {
+  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::optional<double> ParseFiniteDouble(std::string_view s) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::string Config::EnvName(std::string_view key) {
+  std::string out = "PULSE_";
+  for (char c : key) out += c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+namespace {
+// Validators of numeric keys: the range the program can convert the value into.
+std::function<std::string(std::string_view)> IntIn(int64_t min, int64_t max) {
+  return [min, max](std::string_view v) {
+    auto n = ParseInt64(v);
+    if (!n) return std::string();  // the type check reports it
+    if (*n < min) return "must be >= " + std::to_string(min);
+    if (*n > max) return "must be <= " + std::to_string(max);
+    return std::string();
+  };
+}
+
+std::function<std::string(std::string_view)> NumberIn(double min, double max) {
+  return [min, max](std::string_view v) {
+    auto d = ParseFiniteDouble(v);
+    if (!d) return std::string();
+    if (*d < min || *d > max) {
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "must lie in [%g, %g]", min, max);
+      return std::string(buf);
+    }
+    return std::string();
+  };
+}
+}  // namespace
+
 Config Config::Defaults() {
   Config c;
-  auto at_least = [](int64_t min) {
-    return [min](std::string_view v) {
-      auto n = ParseInt(v);
-      return n && *n < min ? "must be >= " + std::to_string(min) : std::string();
-    };
-  };
   auto declare = [&](ConfigKey key) {
     Status st = c.Declare(std::move(key));
     assert(st.ok());
     (void)st;
   };
   auto not_empty = [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); };
-  auto unit_interval = [](std::string_view v) {
-    const double d = std::strtod(std::string(v).c_str(), nullptr);
-    return d >= 0 && d <= 1 ? std::string() : std::string("must lie in [0, 1]");
-  };
+  const auto unit_interval = NumberIn(0, 1);
   declare({"lake.url", ConfigType::kString, "pulse-lake", "Where the Delta tables live: a folder, file://… or s3://bucket/prefix",
            not_empty});
-  declare({"lake.checkpoint_interval", ConfigType::kInt, "10", "Write a Delta checkpoint every N commits (0 = never)", at_least(0)});
+  declare({"lake.checkpoint_interval", ConfigType::kInt, "10", "Write a Delta checkpoint every N commits (0 = never)", IntIn(0, 1000000)});
   declare({"s3.endpoint", ConfigType::kString, "", "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000", {}});
   declare({"s3.region", ConfigType::kString, "us-east-1", "S3 region used for request signing", {}});
   declare({"s3.access_key", ConfigType::kString, "", "S3 access key id", {}});
@@ -106,12 +169,17 @@ Config Config::Defaults() {
            [](std::string_view v) { return OneOf({"trace", "debug", "info", "warn", "error"}, v); }});
   declare({"log.format", ConfigType::kString, "json", "Log line format: json or text",
            [](std::string_view v) { return OneOf({"json", "text"}, v); }});
-  declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", at_least(0)});
-  declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", at_least(1)});
+  declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", IntIn(0, 4096)});
+  declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", IntIn(1, int64_t{1} << 30)});
   declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
            not_empty});
-  declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts", at_least(1)});
-  declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", at_least(1)});
+  declare({"ingest.inbox", ConfigType::kString, "",
+           "The only folder pulse.ingest tasks may read files from (relative task paths resolve in it); "
+           "empty: the worker refuses to ingest local files sent as tasks",
+           {}});
+  declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts",
+           IntIn(1, int64_t{1000000000000})});
+  declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", IntIn(1, 1000000000)});
   declare({"sim.decay_rate", ConfigType::kDouble, "0.01", "Overlay decay per turn (the original's run_turn default)",
            unit_interval});
   declare({"sim.symbolic", ConfigType::kBool, "false",
@@ -121,14 +189,20 @@ Config Config::Defaults() {
            [](std::string_view v) {
              return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be inproc or redis://…");
            }});
-  declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job", at_least(1)});
+  declare({"jobs.lake_roots", ConfigType::kString, "",
+           "Comma-separated folders (or s3://bucket/prefix) under which tasks may name a lake of their own; "
+           "a task's lake must be lake.url or lie under one of these",
+           {}});
+  declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job (at most a year)",
+           IntIn(1, 366 * 86400)});
   declare({"run.dataset", ConfigType::kString, "", "pulse run's input (default: the bundled us-macro-quarterly.csv)", {}});
   declare({"run.mapping", ConfigType::kString, "",
            "Signal -> world-state mapping of pulse run (default: the bundled us-macro-world.yaml)", {}});
   declare({"run.out", ConfigType::kString, "pulse-report", "Folder for pulse run's report.html and summary.json", not_empty});
-  declare({"run.sim_runs", ConfigType::kInt, "10000", "Monte Carlo runs of pulse run's world simulation", at_least(1)});
-  declare({"run.sim_turns", ConfigType::kInt, "12", "Turns of pulse run's world simulation", at_least(1)});
-  declare({"run.seed", ConfigType::kInt, "0", "Seed of pulse run's world simulation", at_least(0)});
+  declare({"run.sim_runs", ConfigType::kInt, "10000", "Monte Carlo runs of pulse run's world simulation (at most sim.max_runs)",
+           IntIn(1, int64_t{1000000000000})});
+  declare({"run.sim_turns", ConfigType::kInt, "12", "Turns of pulse run's world simulation (at most sim.max_turns)", IntIn(1, 1000000000)});
+  declare({"run.seed", ConfigType::kInt, "0", "Seed of pulse run's world simulation", IntIn(0, INT64_MAX)});
   declare({"run.noise", ConfigType::kDouble, "0.01", "Noise scale of pulse run's world simulation (x range width)",
            unit_interval});
   return c;
@@ -152,7 +226,7 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
       size_t d = EditDistance(key, name);
       if (d < best_d) best_d = d, best = name;
     }
-    std::string msg = std::string(origin) + ": unknown config key '" + std::string(key) + "'";
+    std::string msg = std::string(origin) + ": unknown config key " + Quote(key);
     if (best_d <= 3) msg += " (did you mean '" + best + "'?)";
     return Status::InvalidArgument(msg);
   }
@@ -160,18 +234,24 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
   bool ok = true;
   switch (k.type) {
     case ConfigType::kString: break;
-    case ConfigType::kInt: ok = ParseInt(value).has_value(); break;
-    case ConfigType::kDouble: ok = ParseDouble(value).has_value(); break;
+    case ConfigType::kInt: ok = ParseInt64(value).has_value(); break;
+    case ConfigType::kDouble: ok = ParseFiniteDouble(value).has_value(); break;
     case ConfigType::kBool: ok = ParseBool(value).has_value(); break;
   }
-  if (!ok)
-    return Status::InvalidArgument(std::string(origin) + ": config key '" + k.name + "' must be " +
-                                   std::string(TypeName(k.type)) + ", got '" + std::string(value) + "'");
+  const std::string where = std::string(origin) + ": " + k.name + ": ";
+  if (!ok) {
+    std::string expected(TypeName(k.type));
+    if (k.type == ConfigType::kInt) {
+      const std::string_view digits = value.starts_with('-') ? value.substr(1) : value;
+      const bool all_digits = !digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos;
+      expected += all_digits ? " that fits in 64 bits" : " (decimal digits)";
+    }
+    if (k.type == ConfigType::kDouble) expected += " (finite)";
+    return Status::InvalidArgument(where + "expected " + expected + ", got " + Quote(value));
+  }
   if (k.validate) {
     std::string why = k.validate(value);
-    if (!why.empty())
-      return Status::InvalidArgument(std::string(origin) + ": config key '" + k.name + "' " + why + ", got '" +
-                                     std::string(value) + "'");
+    if (!why.empty()) return Status::InvalidArgument(where + why + ", got " + Quote(value));
   }
   it->second.value = std::string(value);
   it->second.origin = std::string(origin);
@@ -179,20 +259,26 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
 }
 
 namespace {
-Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix, std::string_view origin) {
+// Sets every scalar of `node` (a map) under its dotted key. Never throws: only the node
+// accessors that cannot throw are used (Scalar(), Mark(), Is*()).
+Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix, std::string_view origin, int depth) {
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node name = it->first;
     const YAML::Node value = it->second;
-    std::string key = prefix.empty() ? name.as<std::string>() : prefix + "." + name.as<std::string>();
-    std::string where = std::string(origin) + ":" + std::to_string(name.Mark().line + 1);
+    const std::string where = std::string(origin) + ":" + std::to_string(name.Mark().line + 1);
+    if (!name.IsScalar() || name.Scalar().empty())
+      return Status::InvalidArgument(where + ": a key must be a plain name" +
+                                     (prefix.empty() ? std::string() : " (under '" + prefix + "')"));
+    const std::string key = prefix.empty() ? name.Scalar() : prefix + "." + name.Scalar();
     if (value.IsMap()) {
-      PULSE_RETURN_IF_ERROR(Flatten(config, value, key, origin));
+      if (depth + 1 >= kMaxYamlDepth) return Status::InvalidArgument(where + ": " + key + ": nested too deep");
+      PULSE_RETURN_IF_ERROR(Flatten(config, value, key, origin, depth + 1));
     } else if (value.IsScalar()) {
       PULSE_RETURN_IF_ERROR(config.Set(key, value.Scalar(), where));
     } else if (value.IsNull()) {
       PULSE_RETURN_IF_ERROR(config.Set(key, "", where));
     } else {
-      return Status::InvalidArgument(where + ": config key '" + key + "' must be a single value, not a list");
+      return Status::InvalidArgument(where + ": " + key + ": expected a single value, got a list");
     }
   }
   return Status::Ok();
@@ -200,19 +286,20 @@ Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix
 }  // namespace
 
 Status Config::LoadYamlText(std::string_view text, std::string_view origin) {
-  YAML::Node root;
   try {
-    root = YAML::Load(std::string(text));
+    YAML::Node root = YAML::Load(std::string(text));
+    if (root.IsNull()) return Status::Ok();  // empty file
+    if (!root.IsMap())
+      return Status::InvalidArgument(std::string(origin) + ":" + std::to_string(root.Mark().line + 1) +
+                                     ": the top level must be a mapping of keys (key: value)");
+    return Flatten(*this, root, "", origin, 0);
   } catch (const YAML::Exception& e) {
-    return Status::ParseError(std::string(origin) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                              std::to_string(e.mark.column + 1) + ": " + e.msg);
-  }
-  if (root.IsNull()) return Status::Ok();  // empty file
-  if (!root.IsMap()) return Status::InvalidArgument(std::string(origin) + ": the top level must be a mapping of keys");
-  try {
-    return Flatten(*this, root, "", origin);
-  } catch (const YAML::Exception& e) {
-    return Status::ParseError(std::string(origin) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+    // yaml-cpp's syntax errors (and its depth guard); the mark is where the parser stopped.
+    std::string where = std::string(origin);
+    if (!e.mark.is_null()) where += ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1);
+    return Status::ParseError(where + ": " + (e.msg.empty() ? std::string("invalid YAML") : e.msg));
+  } catch (const std::exception& e) {
+    return Status::ParseError(std::string(origin) + ": cannot read the YAML: " + e.what());
   }
 }
 
@@ -222,10 +309,18 @@ Status Config::LoadYamlFile(const std::string& path) {
   std::string text;
   char buf[4096];
   size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-  bool failed = std::ferror(f) != 0;
+  int read_errno = 0;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    text.append(buf, n);
+    if (text.size() > kMaxConfigFileBytes) break;
+  }
+  if (std::ferror(f) != 0) read_errno = errno;
   std::fclose(f);
-  if (failed) return Status::IoError("cannot read config file '" + path + "'");
+  if (read_errno != 0)
+    return Status::IoError("cannot read config file '" + path + "': " + std::strerror(read_errno));
+  if (text.size() > kMaxConfigFileBytes)
+    return Status::InvalidArgument("config file '" + path + "' is larger than " +
+                                   std::to_string(kMaxConfigFileBytes >> 20) + " MiB");
   return LoadYamlText(text, path);
 }
 
@@ -236,15 +331,24 @@ Status Config::LoadEnvironment(char** envp) {
     size_t eq = entry.find('=');
     std::string_view name = entry.substr(0, eq);
     std::string_view value = eq == std::string_view::npos ? std::string_view() : entry.substr(eq + 1);
-    if (IgnoredEnv(name)) continue;
     const Entry* match = nullptr;
-    for (const auto& [key, entry_] : entries_)
-      if (EnvName(key) == name) match = &entry_;
+    std::string nearest;
+    size_t nearest_d = SIZE_MAX;
+    for (const auto& [key, entry_] : entries_) {
+      const std::string env = EnvName(key);
+      if (env == name) {
+        match = &entry_;
+        break;
+      }
+      const size_t d = EditDistance(name, env);
+      if (d < nearest_d) nearest_d = d, nearest = env;
+    }
     if (match == nullptr) {
-      std::string known;
-      for (const auto& [key, entry_] : entries_) known += " " + EnvName(key);
-      return Status::InvalidArgument("environment variable " + std::string(name) +
-                                     " is not a Pulse setting (known:" + known + ")");
+      // Not a setting: other software shares the prefix. A near miss is probably a typo.
+      if (nearest_d <= 2 && !ForeignEnv(name))
+        warnings_.push_back("environment variable " + std::string(name) +
+                            " is not a Pulse setting and is ignored; did you mean " + nearest + "?");
+      continue;
     }
     PULSE_RETURN_IF_ERROR(Set(match->key.name, value, "env " + std::string(name)));
   }
@@ -257,8 +361,8 @@ std::string Config::GetString(std::string_view key) const {
   return it == entries_.end() ? std::string() : it->second.value;
 }
 
-int64_t Config::GetInt(std::string_view key) const { return ParseInt(GetString(key)).value_or(0); }
-double Config::GetDouble(std::string_view key) const { return ParseDouble(GetString(key)).value_or(0); }
+int64_t Config::GetInt(std::string_view key) const { return ParseInt64(GetString(key)).value_or(0); }
+double Config::GetDouble(std::string_view key) const { return ParseFiniteDouble(GetString(key)).value_or(0); }
 bool Config::GetBool(std::string_view key) const { return ParseBool(GetString(key)).value_or(false); }
 
 std::string Config::Origin(std::string_view key) const {

@@ -1,9 +1,14 @@
 #include "pipeline/pulse_tasks.h"
 
+#include <cmath>
+#include <limits>
+#include <type_traits>
+
 #include "core/files.h"
 #include "lake/s3_signer.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/task_paths.h"
 #include "pipeline/trust_scores.h"
 #include "pipeline/world_simulation.h"
 #include "pipeline/retrodiction_history.h"
@@ -17,8 +22,30 @@ template <class T>
 Result<T> Kwarg(const nlohmann::json& kwargs, const char* name, T fallback) {
   auto it = kwargs.find(name);
   if (it == kwargs.end() || it->is_null()) return fallback;
+  // nlohmann would convert -1 to 2^64-1 for an unsigned target and truncate 2.5 or 1e30 (the
+  // latter undefined): a whole-number kwarg must be an integer within the target's range.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    const auto out_of_range = [&] {
+      return Status::InvalidArgument(std::string("kwarg '") + name + "' must be a whole number in [" +
+                                     std::to_string(std::numeric_limits<T>::min()) + ", " +
+                                     std::to_string(std::numeric_limits<T>::max()) + "], got " + it->dump());
+    };
+    if (it->is_number_float()) return out_of_range();
+    if (it->is_number_unsigned() && it->template get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+      return out_of_range();
+    if (it->is_number_integer() && !it->is_number_unsigned()) {
+      const int64_t v = it->template get<int64_t>();
+      if (v < 0 ? (std::is_unsigned_v<T> || v < static_cast<int64_t>(std::numeric_limits<T>::min()))
+                : static_cast<uint64_t>(v) > static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        return out_of_range();
+    }
+  }
   try {
-    return it->get<T>();
+    T value = it->get<T>();
+    if constexpr (std::is_floating_point_v<T>)
+      if (!std::isfinite(value))
+        return Status::InvalidArgument(std::string("kwarg '") + name + "' must be a finite number, got " + it->dump());
+    return value;
   } catch (const nlohmann::json::exception&) {
     return Status::InvalidArgument(std::string("kwarg '") + name + "' has the wrong type: " + it->dump());
   }
@@ -77,13 +104,15 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
 Result<std::unique_ptr<lake::Lake>> OpenTaskLake(const TaskEnvironment& env, const nlohmann::json& kw) {
   PULSE_ASSIGN_OR_RETURN(std::string url, Kwarg<std::string>(kw, "lake", env.lake_url));
   if (url.empty()) return Status::InvalidArgument("no lake: pass kwarg 'lake' or start the worker with --lake");
-  return lake::Lake::Open(url, env.s3);
+  PULSE_ASSIGN_OR_RETURN(std::string allowed, ConfineLake(url, env.lake_url, env.lake_roots));
+  return lake::Lake::Open(allowed, env.s3);
 }
 
 Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContext& context) {
   const nlohmann::json& kw = context.message.kwargs;
-  PULSE_ASSIGN_OR_RETURN(std::string path, Kwarg<std::string>(kw, "path", ""));
-  if (path.empty()) return Status::InvalidArgument("pulse.ingest needs kwarg 'path'");
+  PULSE_ASSIGN_OR_RETURN(std::string requested, Kwarg<std::string>(kw, "path", ""));
+  if (requested.empty()) return Status::InvalidArgument("pulse.ingest needs kwarg 'path'");
+  PULSE_ASSIGN_OR_RETURN(std::string path, ConfineIngestFile(requested, env.ingest_inbox, env.ingest_files));
   ingest::IngestOptions options;
   PULSE_ASSIGN_OR_RETURN(options.kind, Kwarg<std::string>(kw, "kind", "signal"));
   PULSE_ASSIGN_OR_RETURN(options.source, Kwarg<std::string>(kw, "source", ""));

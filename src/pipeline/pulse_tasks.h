@@ -25,11 +25,16 @@
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.
-// Bad kwargs fail the task with a clear message (kInvalidArgument: not retried).
+// Bad kwargs fail the task with a clear message (kInvalidArgument: not retried): a negative
+// number for a count or seed, a non-finite number, or a path outside what the worker allows.
+// Paths are confined (pipeline/task_paths.h): `lake` must be the worker's lake_url or lie under
+// one of lake_roots; pulse.ingest's `path` must be a file in ingest_inbox (relative paths resolve
+// there) or one of ingest_files.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/status.h"
 #include "jobs/worker.h"
@@ -44,7 +49,10 @@ struct TaskEnvironment {
   std::string version;  // SHA-256 of the catalog and rules text: the model version of cache keys
   double decay_rate = 0.01;
   uint64_t max_runs = 10000000, max_turns = 100000;
-  std::string lake_url;     // default lake of pulse.ingest / pulse.forecast
+  std::string lake_url;     // default lake of every task, and a lake a task may always name
+  std::vector<std::string> lake_roots;   // a task may also name any lake under these (jobs.lake_roots)
+  std::string ingest_inbox;              // pulse.ingest reads files only here (ingest.inbox; "" = none)
+  std::vector<std::string> ingest_files; // ... and these, by name (pulse run's in-process dataset)
   lake::S3Options s3;
 };
 

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is n
 
 
 @pytest.fixture
-def pulse_worker(pulse_bin, redis_db):
+def pulse_worker(pulse_bin, redis_db, tmp_path):
+    # Tasks may use the test's lake (tmp_path/lake, the `lake` fixture) and ingest files in tmp_path.
     proc = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "2", "--queues", "celery",
-                             "--visibility-timeout", "5"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             "--visibility-timeout", "5", "--lake", str(tmp_path / "lake"),
+                             "--set", f"ingest.inbox={tmp_path}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(0.3)
     assert proc.poll() is None, proc.stderr.read()
     yield proc
@@ -54,6 +56,13 @@ def test_python_celery_drives_a_pulse_worker(pulse_bin, lake, pulse_worker):
         bad.get(timeout=30)
     assert "runs must be 1.." in str(failure.value)
     assert bad.state == "FAILURE"
+    # Numbers are not coerced: a negative seed is not 2^64-1, a fraction is not truncated.
+    for kwargs, needle in (({"runs": 10, "seed": -1}, "kwarg 'seed' must be a whole number in [0, 18446744073709551615], got -1"),
+                           ({"runs": 2.5}, "kwarg 'runs' must be a whole number"),
+                           ({"runs": 10, "turns": 1e30}, "kwarg 'turns' must be a whole number")):
+        with pytest.raises(Exception) as failure:
+            app.send_task("pulse.simulate", kwargs=kwargs).get(timeout=30)
+        assert needle in str(failure.value), (kwargs, str(failure.value))
     assert app.AsyncResult("no-such-task").state == "PENDING"
 
 
@@ -217,6 +226,82 @@ def test_ingest_and_forecast_tasks_through_celery(pulse_bin, lake, tmp_path, pul
     with pytest.raises(Exception) as failure:
         missing.get(timeout=30)
     assert "needs kwarg 'path'" in str(failure.value)
+
+
+def test_task_paths_are_confined_to_the_inbox_and_the_lake_roots(pulse_bin, redis_db, tmp_path):
+    """Whoever can write to the broker chooses a task's kwargs: a Pulse worker reads files only
+    from its ingest inbox and opens only its own lake or lakes under its lake roots. Every refusal
+    is a FAILURE (ValueError, not retried) that says why, and nothing is read or written."""
+    inbox, lakes, own = tmp_path / "inbox", tmp_path / "lakes", tmp_path / "own-lake"
+    inbox.mkdir()
+    lakes.mkdir()
+    (inbox / "gdp.csv").write_text("name,ts,value\n" + "".join(f"gdp,{2000 + y}-01-01,{100 + y}\n" for y in range(8)))
+    secret = tmp_path / "secret.csv"
+    secret.write_text("name,ts,value\nleaked,2024-01-01,1\n")
+    (inbox / "escape.csv").symlink_to(secret)
+    (tmp_path / "elsewhere").mkdir()
+    (lakes / "out").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
+    (lakes / "dangling").symlink_to(tmp_path / "not-yet", target_is_directory=True)
+    # Global options after the subcommand: the worker's lake, inbox and lake roots.
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1", "--lake", str(own),
+                               "--set", f"ingest.inbox={inbox}", "--set", f"jobs.lake_roots={lakes}"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        app = celery_app()
+        refused = [
+            ("pulse.ingest", {"path": "/etc/passwd"}, "path '/etc/passwd' is outside the ingest inbox"),
+            ("pulse.ingest", {"path": str(inbox / ".." / "secret.csv")}, "'..' is not allowed in a task's paths"),
+            ("pulse.ingest", {"path": "../secret.csv"}, "'..' is not allowed in a task's paths"),
+            ("pulse.ingest", {"path": "escape.csv"}, "leads outside the ingest inbox"),
+            ("pulse.ingest", {"path": str(secret)}, "is outside the ingest inbox"),
+            ("pulse.ingest", {"path": "gdp.csv", "lake": str(tmp_path / "elsewhere" / "lake")},
+             f"lake '{tmp_path / 'elsewhere' / 'lake'}' is not allowed"),
+            ("pulse.ingest", {"path": "gdp.csv", "lake": str(lakes / ".." / "escaped")}, "'..' is not allowed"),
+            ("pulse.ingest", {"path": "gdp.csv", "lake": str(lakes / "out" / "lake")}, "is not allowed"),
+            ("pulse.ingest", {"path": "gdp.csv", "lake": str(lakes / "dangling" / "lake")}, "dangling symbolic link"),
+            ("pulse.ingest", {"path": "gdp.csv", "lake": "/tmp"}, "config jobs.lake_roots"),
+            ("pulse.forecast", {"lake": str(tmp_path / "elsewhere")}, "is not allowed"),
+            ("pulse.trust", {"lake": str(own / "nested")}, "is not allowed"),
+        ]
+        results = [(app.send_task(task, kwargs=kwargs), needle) for task, kwargs, needle in refused]
+        for result, needle in results:
+            with pytest.raises(Exception) as failure:
+                result.get(timeout=30)
+            assert type(failure.value).__name__ == "ValueError", repr(failure.value)
+            assert needle in str(failure.value), (needle, str(failure.value))
+            assert result.state == "FAILURE"
+        # What the configuration allows works: a relative path in the inbox, into the worker's own
+        # lake and into a lake under a root.
+        assert app.send_task("pulse.ingest", kwargs={"path": "gdp.csv"}).get(timeout=60)["accepted"] == 8
+        team = app.send_task("pulse.ingest", kwargs={"path": str(inbox / "gdp.csv"), "lake": str(lakes / "team")})
+        assert team.get(timeout=60)["accepted"] == 8
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        stats = json.loads(worker.communicate(timeout=60)[0])
+    assert stats["failed"] == len(refused) and stats["retried"] == 0 and stats["succeeded"] == 2
+    # Nothing was written outside the roots, and the secret was never read into a lake.
+    assert not any((tmp_path / "elsewhere").iterdir()) and not (tmp_path / "not-yet").exists()
+    assert not (tmp_path / "escaped").exists()
+    assert not (own / "nested").exists()
+    for lake_dir in (own, lakes / "team"):
+        rows = json.loads(run_pulse(pulse_bin, "lake", "show", "signals", "--json", "--limit", "0", "--lake", lake_dir).stdout)
+        assert {r["name"] for r in rows} == {"gdp"}
+
+
+def test_a_worker_without_an_inbox_refuses_local_files(pulse_bin, redis_db, tmp_path):
+    data = tmp_path / "gdp.csv"
+    data.write_text("name,ts,value\ngdp,2024-01-01,1\n")
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1",
+                               "--lake", str(tmp_path / "lake")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        result = celery_app().send_task("pulse.ingest", kwargs={"path": str(data)})
+        with pytest.raises(Exception) as failure:
+            result.get(timeout=30)
+        assert "reads files only from its ingest inbox, and it has none (set config ingest.inbox" in str(failure.value)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=60)
+    assert not (tmp_path / "lake").exists()
 
 
 def test_worker_exports_prometheus_metrics(pulse_bin, redis_db):

@@ -92,7 +92,7 @@ def test_retry_is_visible_for_a_transient_failure_then_success_or_failure(start_
         # error (retryable) for as long as it is there - storage that is not mounted yet.
         mounts[name] = tmp_path / name
         mounts[name].write_text("not a directory")
-    start_worker()
+    start_worker("--set", f"ingest.inbox={tmp_path}", "--set", f"jobs.lake_roots={tmp_path}")
     app = celery_app()
     recovers = app.send_task("pulse.ingest", kwargs={"path": str(data), "kind": "macro",
                                                      "lake": str(mounts["recovers"] / "lake")})

@@ -109,3 +109,113 @@ def test_main_job_runs_and_is_idempotent(pulse_bin, tmp_path):
     assert len(show_json(pulse_bin, lake, "signals", "--columns", "value")) == 2436
     missing = run_pulse(pulse_bin, "--lake", lake, "run", "--out", out, "--data", tmp_path / "nope.csv", check=False)
     assert missing.returncode == 1 and "nope.csv" in missing.stderr
+
+
+def test_global_options_are_accepted_after_the_subcommand(pulse_bin, tmp_path):
+    lake, other = tmp_path / "lake", tmp_path / "other"
+    csv = tmp_path / "f.csv"
+    csv.write_text("name,ts,value\ngdp,2024-01-01,1\n")
+    # The way users type it: options after the subcommand (and after its positionals).
+    assert "accepted 1" in run_pulse(pulse_bin, "ingest", csv, "--lake", lake).stdout
+    listing = json.loads(run_pulse(pulse_bin, "lake", "list", "--json", "--lake", lake).stdout)
+    assert listing[0]["table"] == "signals" and listing[0]["rows"] == 1
+    assert [r["name"] for r in json.loads(run_pulse(pulse_bin, "lake", "show", "signals", "--lake", lake, "--json").stdout)] == ["gdp"]
+    # --set takes one key=value per occurrence, so a positional after it stays the command's.
+    run_pulse(pulse_bin, "ingest", "--set", f"lake.url={other}", csv)
+    assert (other / "signals" / "_delta_log").is_dir()
+    cfg = tmp_path / "pulse.yaml"
+    cfg.write_text(f"lake:\n  url: {lake}\n")
+    history = json.loads(run_pulse(pulse_bin, "lake", "history", "signals", "--json", "--config", cfg).stdout)
+    assert history[0]["operation"] == "INGEST"
+    out = json.loads(run_pulse(pulse_bin, "simulate", "--runs", 20, "--turns", 2, "--json", "-", "--lake", lake).stdout)
+    assert out["lake"]["table"] == "simulations" and (lake / "simulations").is_dir()
+    history_csv = tmp_path / "history.csv"
+    history_csv.write_text("name,ts,value\ngdp,2024-01-01,0.5\ngdp,2024-01-02,0.6\n")
+    retro = run_pulse(pulse_bin, "simulate", "retrodict", "--csv", history_csv, "--map", "gdp=hope", "--grid", "daily",
+                      "--set", "log.level=warn", "--lake", lake)
+    assert "retrodiction" in retro.stdout
+    # Before the subcommand still works, and a global option's error is still reported as such.
+    assert run_pulse(pulse_bin, "--lake", lake, "lake", "list").returncode == 0
+    bad = run_pulse(pulse_bin, "lake", "list", "--set", "log.level=loud", check=False)
+    assert bad.returncode == 1 and "log.level" in bad.stderr
+    unknown = run_pulse(pulse_bin, "lake", "list", "--no-such-option", check=False)
+    assert unknown.returncode == 2 and "--no-such-option" in unknown.stderr
+
+
+def test_foreign_pulse_variables_are_ignored_and_near_misses_warn(pulse_bin, lake, tmp_path):
+    # PulseAudio's client variables (WSLg sets PULSE_SERVER in every shell) are not Pulse's.
+    pulseaudio = {"PULSE_SERVER": "unix:/mnt/wslg/PulseServer", "PULSE_SINK": "alsa_output.pci-0000_00_1f.3",
+                  "PULSE_COOKIE": "/home/u/.config/pulse/cookie", "PULSE_RUNTIME_PATH": "/run/user/1000/pulse",
+                  "PULSE_SOMETHING_ELSE": "1"}
+    proc = run_pulse(pulse_bin, "--lake", lake, "lake", "list", env=pulseaudio)
+    assert proc.stdout.startswith("no tables") and proc.stderr == ""
+    csv = tmp_path / "f.csv"
+    csv.write_text("name,ts,value\ngdp,2024-01-01,1\n")
+    assert run_pulse(pulse_bin, "--lake", lake, "ingest", csv, env=pulseaudio).returncode == 0
+    # A near miss of a real setting is probably a typo: it is named, and the command still runs.
+    typo = run_pulse(pulse_bin, "--lake", lake, "lake", "list", env={**pulseaudio, "PULSE_LAKE_UR": "/elsewhere"})
+    assert "PULSE_LAKE_UR is not a Pulse setting and is ignored; did you mean PULSE_LAKE_URL?" in typo.stderr
+    assert "signals" in typo.stdout
+    # A real setting with a bad value is still an error naming the variable.
+    bad = run_pulse(pulse_bin, "lake", "list", env={"PULSE_THREADS": "-1"}, check=False)
+    assert bad.returncode == 1 and "env PULSE_THREADS: threads: must be >= 0, got '-1'" in bad.stderr
+
+
+def test_numeric_options_are_strict(pulse_bin, tmp_path):
+    cases = [
+        (["simulate", "--runs", "-1"], "--runs: expected a whole number >= 0, got '-1'"),
+        (["simulate", "--seed", "-1"], "--seed: expected a whole number >= 0, got '-1'"),
+        (["simulate", "--seed", "18446744073709551616"], "--seed: expected a whole number >= 0"),
+        (["simulate", "--turns", "0x10"], "--turns: expected a whole number >= 0, got '0x10'"),
+        (["simulate", "--noise", "inf"], "--noise: expected a finite number, got 'inf'"),
+        (["simulate", "--noise", "nan"], "--noise: expected a finite number, got 'nan'"),
+        (["simulate", "--noise", "-0.1"], "--noise: must lie in [0, 1]"),
+        (["simulate", "--chunks", "0"], "--chunks: must lie in [1, 100000]"),
+        (["simulate", "--sample-paths", "-5"], "--sample-paths: expected a whole number >= 0"),
+        (["task", "send", "pulse.noop", "--broker", "redis://127.0.0.1:1/0", "--wait", "nan"],
+         "--wait: expected a finite number, got 'nan'"),
+        (["task", "send", "pulse.noop", "--broker", "redis://127.0.0.1:1/0", "--wait", "-1"], "--wait: must lie in"),
+        (["worker", "--broker", "redis://127.0.0.1:1/0", "--concurrency", "-1"], "--concurrency: must lie in [0, 4096]"),
+        (["worker", "--broker", "redis://127.0.0.1:1/0", "--metrics-port", "70000"], "--metrics-port: must lie in"),
+        (["worker", "--broker", "redis://127.0.0.1:1/0", "--cache-max-mb", "inf"], "--cache-max-mb: expected a finite"),
+        (["beat", "--broker", "redis://127.0.0.1:1/0", "--schedule", "x.yaml", "--lease-ms", "-5"], "--lease-ms: must lie in"),
+    ]
+    for args, needle in cases:
+        proc = run_pulse(pulse_bin, "--lake", tmp_path / "lake", *args, check=False)
+        assert proc.returncode == 2, (args, proc.returncode, proc.stderr)
+        assert needle in proc.stderr, (args, proc.stderr)
+    assert not (tmp_path / "lake").exists()  # refused before anything ran
+    # Decimal, not octal: --seed 010 is seed 10.
+    ten = json.loads(run_pulse(pulse_bin, "simulate", "--runs", 8, "--turns", 2, "--seed", "010", "--no-lake", "--json", "-").stdout)
+    assert ten["seed"] == 10
+    # An out-of-range run count is named with its limit.
+    proc = run_pulse(pulse_bin, "simulate", "--runs", 50, "--set", "sim.max_runs=10", "--no-lake", check=False)
+    assert proc.returncode == 1 and "--runs must be 1..10 (config sim.max_runs), got 50" in proc.stderr
+    proc = run_pulse(pulse_bin, "run", "--set", "run.sim_runs=50", "--set", "sim.max_runs=10", "--lake", tmp_path / "l2",
+                     "--out", tmp_path / "out", check=False)
+    assert proc.returncode == 1 and "run.sim_runs (50, from --set) exceeds sim.max_runs (10)" in proc.stderr
+
+
+def test_config_file_errors_name_file_line_key_and_type(pulse_bin, tmp_path):
+    cfg = tmp_path / "pulse.yaml"
+    cases = [
+        ("lake:\n  url: x\nsim:\n  max_runs: abc\n", "pulse.yaml:4: sim.max_runs: expected an integer (decimal digits), got 'abc'"),
+        ("run:\n  seed: -1\n", "pulse.yaml:2: run.seed: must be >= 0, got '-1'"),
+        ("run:\n  noise: .nan\n", "pulse.yaml:2: run.noise: expected a number (finite), got '.nan'"),
+        ("threads: 1e3\n", "pulse.yaml:1: threads: expected an integer (decimal digits), got '1e3'"),
+        ("jobs:\n  timeout_seconds: 99999999999999999999\n", "pulse.yaml:2: jobs.timeout_seconds: expected an integer that fits in 64 bits"),
+        ("? [a, b]\n: 1\n", "pulse.yaml:1: a key must be a plain name"),
+        ("lake:\n  url: [a, b]\n", "pulse.yaml:2: lake.url: expected a single value, got a list"),
+        ("lake: [broken\n", "pulse.yaml:"),
+    ]
+    for text, needle in cases:
+        cfg.write_text(text)
+        proc = run_pulse(pulse_bin, "lake", "list", "--config", cfg, check=False)
+        assert proc.returncode == 1, (text, proc.stderr)
+        assert needle in proc.stderr, (text, proc.stderr)
+        assert "bad conversion" not in proc.stderr and "bad file" not in proc.stderr
+    missing = run_pulse(pulse_bin, "--config", tmp_path / "absent.yaml", "lake", "list", check=False)
+    assert missing.returncode == 1
+    assert f"cannot open config file '{tmp_path / 'absent.yaml'}': No such file or directory" in missing.stderr
+    folder = run_pulse(pulse_bin, "--config", tmp_path, "lake", "list", check=False)
+    assert folder.returncode == 1 and f"cannot read config file '{tmp_path}': Is a directory" in folder.stderr

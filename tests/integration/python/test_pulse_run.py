@@ -216,7 +216,10 @@ def test_redis_broker_with_a_remote_worker_gives_identical_results(pulse_bin, tm
     redis.Redis.from_url(REDIS_URL).flushdb()
     local, remote = tmp_path / "local", tmp_path / "remote"
     run_main_job(pulse_bin, local)
-    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "2"],
+    # The remote worker serves this lake and reads the bundled dataset from its inbox (a shared
+    # folder in a cluster); a task naming any other file or lake would be refused.
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "2",
+                               "--lake", str(remote / "lake"), "--set", f"ingest.inbox={DATASET.parent}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(0.3)

@@ -171,7 +171,7 @@ def test_retrodict_task_from_python_celery_equals_the_cli(pulse_bin, lake, tmp_p
     run_pulse(pulse_bin, "--lake", lake, "ingest", history, "--kind", "macro")
     cli = json.loads(simulate(pulse_bin, lake, "retrodict", "--kinds", "macro", "--map", "infl=inflation_index/100",
                               "--grid", "daily", "--json", "-").stdout)
-    worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1"],
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1", "--lake", str(lake)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         app = Celery("retro", broker=url, backend=url)

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 namespace pulse {
 namespace {
@@ -43,7 +45,9 @@ TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
   EXPECT_NE(unknown.message().find("did you mean 'lake.url'"), std::string::npos);
 
   Status type = c.LoadYamlText("lake:\n  checkpoint_interval: often\n", "f.yaml");
-  EXPECT_NE(type.message().find("must be an integer"), std::string::npos) << type.message();
+  EXPECT_NE(type.message().find("f.yaml:2: lake.checkpoint_interval: expected an integer"), std::string::npos)
+      << type.message();
+  EXPECT_NE(type.message().find("got 'often'"), std::string::npos) << type.message();
   Status range = c.Set("lake.checkpoint_interval", "-1");
   EXPECT_NE(range.message().find("must be >= 0"), std::string::npos);
   Status choice = c.Set("log.level", "loud");
@@ -59,13 +63,116 @@ TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
   EXPECT_FALSE(c.LoadYamlText("lake:\n  url: [a, b]\n", "seq.yaml").ok());
   EXPECT_TRUE(c.LoadYamlText("", "empty.yaml").ok());
 
-  std::string bad_env = "PULSE_LAKE_ULR=x";
-  char* envp[] = {bad_env.data(), nullptr};
+  std::string bad_value = "PULSE_THREADS=many";
+  char* envp[] = {bad_value.data(), nullptr};
   Status env = c.LoadEnvironment(envp);
-  EXPECT_NE(env.message().find("PULSE_LAKE_ULR"), std::string::npos);
+  EXPECT_NE(env.message().find("env PULSE_THREADS: threads: expected an integer"), std::string::npos) << env.message();
 
-  EXPECT_EQ(c.LoadYamlFile("/no/such/pulse.yaml").code(), StatusCode::kNotFound);
+  Status missing = c.LoadYamlFile("/no/such/pulse.yaml");
+  EXPECT_EQ(missing.code(), StatusCode::kNotFound);
+  EXPECT_NE(missing.message().find("'/no/such/pulse.yaml': No such file or directory"), std::string::npos)
+      << missing.message();
+  Status directory = c.LoadYamlFile(std::filesystem::temp_directory_path().string());
+  EXPECT_FALSE(directory.ok());
+  EXPECT_NE(directory.message().find("Is a directory"), std::string::npos) << directory.message();
   EXPECT_EQ(c.Declare({"lake.url"}).code(), StatusCode::kAlreadyExists);
+}
+
+// Unknown PULSE_* variables belong to other software (PulseAudio: PULSE_SERVER, PULSE_SINK, ...;
+// WSLg sets PULSE_SERVER in every shell): ignored. A near miss of a setting is probably a typo.
+TEST(Config, UnknownEnvironmentVariablesAreIgnoredNearMissesWarn) {
+  Config c = Config::Defaults();
+  std::vector<std::string> vars = {"PULSE_SERVER=unix:/mnt/wslg/PulseServer", "PULSE_SINK=alsa_output.pci",
+                                   "PULSE_COOKIE=/home/u/.config/pulse/cookie", "PULSE_RUNTIME_PATH=/run/user/1000/pulse",
+                                   "PULSE_SOURCE=mic", "PULSE_PROP_application.name=x", "PULSE_LATENCY_MSEC=60",
+                                   "PULSE_WHATEVER_ELSE=1", "PULSE_LAKE_UR=/typo", "PULSE_THREAD=2",
+                                   "PULSE_LAKE_URL=/from/env"};
+  std::vector<char*> envp;
+  for (auto& v : vars) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  ASSERT_TRUE(c.LoadEnvironment(envp.data()).ok());
+  EXPECT_EQ(c.GetString("lake.url"), "/from/env");
+  EXPECT_EQ(c.GetInt("threads"), 0);  // PULSE_THREAD is not PULSE_THREADS
+  ASSERT_EQ(c.Warnings().size(), 2u);
+  EXPECT_NE(c.Warnings()[0].find("PULSE_LAKE_UR is not a Pulse setting"), std::string::npos) << c.Warnings()[0];
+  EXPECT_NE(c.Warnings()[0].find("did you mean PULSE_LAKE_URL?"), std::string::npos) << c.Warnings()[0];
+  EXPECT_NE(c.Warnings()[1].find("did you mean PULSE_THREADS?"), std::string::npos) << c.Warnings()[1];
+  // Every variable PulseAudio documents, and every known setting's own name, passes silently.
+  Config quiet = Config::Defaults();
+  std::vector<std::string> pa = {"PULSE_SERVER=x", "PULSE_SINK=x", "PULSE_SOURCE=x", "PULSE_COOKIE=x",
+                                 "PULSE_RUNTIME_PATH=x", "PULSE_STATE_PATH=x", "PULSE_CONFIG_PATH=x",
+                                 "PULSE_CLIENTCONFIG=x", "PULSE_SYSTEM=0", "PULSE_LOG=4", "PULSE_DIR=x"};
+  std::vector<char*> pa_envp;
+  for (auto& v : pa) pa_envp.push_back(v.data());
+  pa_envp.push_back(nullptr);
+  ASSERT_TRUE(quiet.LoadEnvironment(pa_envp.data()).ok());
+  EXPECT_TRUE(quiet.Warnings().empty()) << quiet.Warnings().front();
+  EXPECT_EQ(Config::EnvName("ingest.max_field_bytes"), "PULSE_INGEST_MAX_FIELD_BYTES");
+}
+
+// YAML errors name file:line, the key, what was expected and what was found; nothing throws.
+TEST(Config, YamlErrorsNameFileLineKeyAndExpectedType) {
+  auto error = [](std::string_view yaml) {
+    Config c = Config::Defaults();
+    Status st = c.LoadYamlText(yaml, "pulse.yaml");
+    EXPECT_FALSE(st.ok()) << yaml;
+    return st.message();
+  };
+  EXPECT_EQ(error("lake:\n  url: x\nsim:\n  max_runs: abc\n"), "pulse.yaml:4: sim.max_runs: expected an integer (decimal digits), got 'abc'");
+  EXPECT_EQ(error("run:\n  noise: nan\n"), "pulse.yaml:2: run.noise: expected a number (finite), got 'nan'");
+  EXPECT_EQ(error("run:\n  noise: .inf\n"), "pulse.yaml:2: run.noise: expected a number (finite), got '.inf'");
+  EXPECT_EQ(error("sim:\n  decay_rate: 1e400\n"), "pulse.yaml:2: sim.decay_rate: expected a number (finite), got '1e400'");
+  EXPECT_EQ(error("threads: 99999999999999999999\n"),
+            "pulse.yaml:1: threads: expected an integer that fits in 64 bits, got '99999999999999999999'");
+  EXPECT_EQ(error("threads: 0x10\n"), "pulse.yaml:1: threads: expected an integer (decimal digits), got '0x10'");
+  EXPECT_EQ(error("threads:\n"), "pulse.yaml:1: threads: expected an integer (decimal digits), got an empty value");
+  EXPECT_EQ(error("? [a, b]\n: 1\n"), "pulse.yaml:1: a key must be a plain name");
+  EXPECT_EQ(error("sim: [1, 2]\n"), "pulse.yaml:1: sim: expected a single value, got a list");
+  EXPECT_EQ(error("s3:\n  path_style: maybe\n"), "pulse.yaml:2: s3.path_style: expected true or false, got 'maybe'");
+  EXPECT_EQ(error("log:\n  level: \"loud\\0x\"\n"), "pulse.yaml:2: log.level: must be one of trace debug info warn error, got 'loud\\x00x'");
+  EXPECT_NE(error("a:\n b:\n  c: [1,\n").find("pulse.yaml:"), std::string::npos);
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += std::string(static_cast<size_t>(i), ' ') + "k:\n";
+  EXPECT_NE(error(deep).find("nested too deep"), std::string::npos);
+  std::string flow(100000, '[');
+  EXPECT_NE(error(flow).find("pulse.yaml"), std::string::npos);  // yaml-cpp's depth guard, not a crash
+}
+
+// Every numeric key has a range that fits what the program converts it into.
+TEST(Config, NumericKeysAreRangeChecked) {
+  Config c = Config::Defaults();
+  EXPECT_NE(c.Set("run.seed", "-1").message().find("run.seed: must be >= 0, got '-1'"), std::string::npos);
+  EXPECT_NE(c.Set("run.sim_turns", "5000000000").message().find("must be <= 1000000000"), std::string::npos);
+  EXPECT_NE(c.Set("lake.checkpoint_interval", "4294967297").message().find("must be <= 1000000"), std::string::npos);
+  EXPECT_NE(c.Set("threads", "100000").message().find("must be <= 4096"), std::string::npos);
+  EXPECT_NE(c.Set("jobs.timeout_seconds", "9223372036854775807").message().find("must be <="), std::string::npos);
+  EXPECT_NE(c.Set("run.noise", "-0.5").message().find("must lie in [0, 1]"), std::string::npos);
+  EXPECT_NE(c.Set("run.noise", "inf").message().find("expected a number (finite)"), std::string::npos);
+  EXPECT_NE(c.Set("sim.decay_rate", "-nan").message().find("expected a number (finite)"), std::string::npos);
+  EXPECT_TRUE(c.Set("run.seed", "9223372036854775807").ok());
+  EXPECT_TRUE(c.Set("run.noise", "0.25").ok());
+  EXPECT_EQ(c.GetDouble("run.noise"), 0.25);
+  EXPECT_TRUE(c.Set("ingest.inbox", "/srv/pulse/inbox").ok());
+  EXPECT_TRUE(c.Set("jobs.lake_roots", "/srv/lakes,s3://bucket/lakes").ok());
+  EXPECT_EQ(c.GetString("ingest.inbox"), "/srv/pulse/inbox");
+  EXPECT_EQ(Config::Defaults().GetString("ingest.inbox"), "");  // none: tasks may not read local files
+}
+
+TEST(Config, StrictNumberParsing) {
+  EXPECT_EQ(ParseUint64("18446744073709551615"), UINT64_MAX);
+  EXPECT_FALSE(ParseUint64("18446744073709551616"));
+  EXPECT_FALSE(ParseUint64("-1"));
+  EXPECT_FALSE(ParseUint64("+1"));
+  EXPECT_FALSE(ParseUint64(" 1"));
+  EXPECT_FALSE(ParseUint64("0x10"));
+  EXPECT_EQ(ParseUint64("010"), 10u);  // decimal, not octal
+  EXPECT_FALSE(ParseUint64(""));
+  EXPECT_EQ(ParseInt64("-9223372036854775808"), INT64_MIN);
+  EXPECT_FALSE(ParseInt64("9223372036854775808"));
+  EXPECT_FALSE(ParseInt64("1.5"));
+  EXPECT_EQ(ParseFiniteDouble("-2.5e3"), -2500.0);
+  for (const char* bad : {"nan", "NaN", "inf", "-inf", "infinity", "1e400", "", "1,5", "0x1p3", " 1"})
+    EXPECT_FALSE(ParseFiniteDouble(bad)) << bad;
 }
 
 TEST(Config, LoadsAFile) {

@@ -1,0 +1,36 @@
+// Confinement of the paths a task names. Whoever can write to the broker chooses a task's kwargs,
+// so a worker reads files and opens lakes only where its own configuration allows:
+//   - a lake (every task's `lake` kwarg, and the worker's default): the worker's own lake
+//     (config lake.url) or any lake at or under one of its lake roots (config jobs.lake_roots);
+//   - a file to ingest (pulse.ingest's `path`): a regular file inside the worker's ingest inbox
+//     (config ingest.inbox; a relative path resolves inside it), or one of `allowed_files` (the
+//     in-process worker of `pulse run` allows the dataset its user named). No inbox: none.
+//
+// Local paths are resolved canonically (symbolic links followed, as realpath does) before they are
+// compared, and callers open the resolved path, so a symlink inside the inbox that leads outside is
+// refused. Any `..` component is refused outright, and so is a NUL byte. A file outside the inbox
+// is refused before the file system is asked about it (the error does not reveal whether it
+// exists). S3 lakes (s3://bucket/prefix) are compared by bucket and key segments; ".", ".." and
+// empty segments are refused.
+//
+// Every refusal is kInvalidArgument (a task FAILURE, not retried) naming the path, what is allowed
+// and the config key that allows more. A path that is allowed but absent is kNotFound.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace pulse::pipeline {
+
+// The lake URL to open for a task that names `url`: a canonical local path or a normalised
+// s3:// URL. `worker_lake` is the worker's lake.url, `roots` its jobs.lake_roots.
+Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake, const std::vector<std::string>& roots);
+
+// The canonical path of the file pulse.ingest may read for `path`. `inbox` may be empty (none).
+Result<std::string> ConfineIngestFile(std::string_view path, std::string_view inbox,
+                                      const std::vector<std::string>& allowed_files);
+
+}  // namespace pulse::pipeline

@@ -1,0 +1,129 @@
+// Confinement of task paths (pipeline/task_paths.h) on a real temporary directory tree:
+//   root/inbox/{good.csv, sub/deep.csv, escape.csv -> root/secret.csv, inside.csv -> good.csv, dir/}
+//   root/secret.csv, root/lakes/, root/link-lakes -> root/elsewhere
+#include "pipeline/task_paths.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+namespace pulse::pipeline {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The value, or "" after reporting the error.
+std::string Ok(const Result<std::string>& r) {
+  if (r.ok()) return *r;
+  ADD_FAILURE() << r.status().message();
+  return "";
+}
+
+class TaskPathsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("pulse_task_paths_" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::create_directories(root_ / "inbox" / "sub");
+    fs::create_directories(root_ / "inbox" / "dir");
+    fs::create_directories(root_ / "lakes");
+    fs::create_directories(root_ / "elsewhere");
+    std::ofstream(root_ / "inbox" / "good.csv") << "name,ts,value\n";
+    std::ofstream(root_ / "inbox" / "sub" / "deep.csv") << "name,ts,value\n";
+    std::ofstream(root_ / "secret.csv") << "secret\n";
+    fs::create_symlink(root_ / "secret.csv", root_ / "inbox" / "escape.csv");
+    fs::create_symlink(root_ / "inbox" / "good.csv", root_ / "inbox" / "inside.csv");
+    fs::create_symlink(root_ / "elsewhere", root_ / "lakes" / "link-out");
+    fs::create_symlink(root_ / "inbox", root_ / "inbox-link");
+    root_ = fs::canonical(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string P(const std::string& rel) const { return (root_ / rel).string(); }
+  fs::path root_;
+};
+
+TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
+  const std::string inbox = P("inbox");
+  EXPECT_EQ(Ok(ConfineIngestFile(P("inbox/good.csv"), inbox, {})), P("inbox/good.csv"));
+  EXPECT_EQ(Ok(ConfineIngestFile("sub/deep.csv", inbox, {})), P("inbox/sub/deep.csv"));  // relative: in the inbox
+  EXPECT_EQ(Ok(ConfineIngestFile("inside.csv", inbox, {})), P("inbox/good.csv"));      // a link that stays inside
+  EXPECT_EQ(Ok(ConfineIngestFile(P("inbox-link/good.csv"), P("inbox-link"), {})), P("inbox/good.csv"));
+  EXPECT_EQ(Ok(ConfineIngestFile(P("inbox/good.csv"), inbox + "/", {})), P("inbox/good.csv"));
+
+  auto outside = ConfineIngestFile("/etc/passwd", inbox, {});
+  EXPECT_EQ(outside.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(outside.status().message(),
+            "path '/etc/passwd' is outside the ingest inbox '" + inbox + "' (config ingest.inbox)");
+  auto dots = ConfineIngestFile(P("inbox/../secret.csv"), inbox, {});
+  EXPECT_EQ(dots.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dots.status().message().find("'..' is not allowed"), std::string::npos) << dots.status().message();
+  EXPECT_EQ(ConfineIngestFile("sub/../good.csv", inbox, {}).status().code(), StatusCode::kInvalidArgument);
+  auto link = ConfineIngestFile("escape.csv", inbox, {});
+  EXPECT_EQ(link.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(link.status().message().find("leads outside the ingest inbox"), std::string::npos) << link.status().message();
+  EXPECT_EQ(link.status().message().find("secret"), std::string::npos);  // the target is not revealed
+  auto dir = ConfineIngestFile("dir", inbox, {});
+  EXPECT_NE(dir.status().message().find("not a regular file"), std::string::npos) << dir.status().message();
+  EXPECT_EQ(ConfineIngestFile("absent.csv", inbox, {}).status().code(), StatusCode::kNotFound);
+  // Outside the inbox, absent and present files get the same answer: no existence oracle.
+  EXPECT_EQ(ConfineIngestFile(P("absent.csv"), inbox, {}).status().message().find("outside the ingest inbox") !=
+                std::string::npos,
+            true);
+  EXPECT_EQ(ConfineIngestFile(std::string("good.csv\0/x", 10), inbox, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConfineIngestFile(P("inbox-other/x.csv"), inbox, {}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(TaskPathsTest, WithoutAnInboxOnlyNamedFilesAreAllowed) {
+  auto none = ConfineIngestFile(P("inbox/good.csv"), "", {});
+  EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(none.status().message().find("has none (set config ingest.inbox"), std::string::npos)
+      << none.status().message();
+  EXPECT_EQ(Ok(ConfineIngestFile(P("secret.csv"), "", {P("secret.csv")})), P("secret.csv"));
+  EXPECT_FALSE(ConfineIngestFile(P("inbox/good.csv"), "", {P("secret.csv")}).ok());
+  EXPECT_EQ(ConfineIngestFile(P("inbox/good.csv"), P("no-such-inbox"), {}).status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(TaskPathsTest, LakesAreTheWorkersOwnOrUnderALakeRoot) {
+  const std::string own = P("lakes/main");
+  EXPECT_EQ(Ok(ConfineLake(own, own, {})), own);
+  EXPECT_EQ(Ok(ConfineLake("file://" + own, own, {})), own);
+  EXPECT_EQ(Ok(ConfineLake(own + "/", "file://" + own, {})), own);
+  auto under_own = ConfineLake(own + "/nested", own, {});  // the worker's lake is one lake, not a root
+  EXPECT_EQ(under_own.status().code(), StatusCode::kInvalidArgument);
+  auto elsewhere = ConfineLake(P("elsewhere/lake"), own, {});
+  EXPECT_EQ(elsewhere.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(elsewhere.status().message(),
+            "lake '" + P("elsewhere/lake") + "' is not allowed: a task may name this worker's lake ('" + own +
+                "', config lake.url) or a lake under one of its lake roots (none configured, config jobs.lake_roots)");
+
+  const std::vector<std::string> roots = {P("lakes"), "s3://bucket/lakes/"};
+  EXPECT_EQ(Ok(ConfineLake(P("lakes/team-a"), own, roots)), P("lakes/team-a"));
+  EXPECT_EQ(Ok(ConfineLake(P("lakes/a/b/c"), own, roots)), P("lakes/a/b/c"));
+  EXPECT_FALSE(ConfineLake(P("lakes/../elsewhere"), own, roots).ok());
+  EXPECT_NE(ConfineLake(P("lakes/x/../y"), own, roots).status().message().find("'..' is not allowed"), std::string::npos);
+  EXPECT_FALSE(ConfineLake(P("lakes/link-out/lake"), own, roots).ok());  // a symlink out of the root
+  fs::create_symlink(root_ / "not-yet", root_ / "lakes" / "dangling");
+  auto dangling = ConfineLake(P("lakes/dangling/lake"), own, roots);
+  EXPECT_NE(dangling.status().message().find("dangling symbolic link"), std::string::npos) << dangling.status().message();
+  EXPECT_FALSE(ConfineLake(P("lakes/dangling"), own, roots).ok());
+  EXPECT_FALSE(ConfineLake(P("lakes-other"), own, roots).ok());          // a sibling sharing the prefix
+  EXPECT_FALSE(ConfineLake("relative-lake", own, roots).ok());
+  EXPECT_EQ(Ok(ConfineLake("s3://bucket/lakes/a", own, roots)), "s3://bucket/lakes/a");
+  EXPECT_EQ(Ok(ConfineLake("s3://bucket/lakes/a/", own, roots)), "s3://bucket/lakes/a");
+  EXPECT_FALSE(ConfineLake("s3://bucket/lakes/../x", own, roots).ok());
+  EXPECT_FALSE(ConfineLake("s3://bucket/lakes//a", own, roots).ok());
+  EXPECT_FALSE(ConfineLake("s3://bucket/lakesX", own, roots).ok());
+  EXPECT_FALSE(ConfineLake("s3://other/lakes/a", own, roots).ok());
+  EXPECT_FALSE(ConfineLake("ftp://x/y", own, roots).ok());
+  EXPECT_EQ(Ok(ConfineLake("s3://bucket/main", "s3://bucket/main/", {})), "s3://bucket/main");
+  // A lake whose parent is a file (storage not mounted yet) is still allowed: opening it fails
+  // later with an I/O error that the worker retries.
+  std::ofstream(root_ / "lakes" / "blocker") << "x";
+  EXPECT_EQ(Ok(ConfineLake(P("lakes/blocker/lake"), own, roots)), P("lakes/blocker/lake"));
+}
+
+}  // namespace
+}  // namespace pulse::pipeline
