@@ -108,6 +108,8 @@ Config Config::Defaults() {
            [](std::string_view v) { return OneOf({"json", "text"}, v); }});
   declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", at_least(0)});
   declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", at_least(1)});
+  declare({"ingest.max_file_bytes", ConfigType::kInt, "1073741824",
+           "Largest input pulse ingest reads (it is read once into memory); more is refused", at_least(1)});
   declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
            not_empty});
   declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts", at_least(1)});
