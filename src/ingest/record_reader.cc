@@ -1,6 +1,5 @@
 #include "ingest/record_reader.h"
 
-#include <cmath>
 #include <cstring>
 #include <unordered_set>
 
@@ -21,12 +20,14 @@ bool HasBreak(std::string_view d, size_t from, size_t to) {
   return false;
 }
 
-// The useful part of an nlohmann parse error: "column 5: syntax error while parsing ...".
-std::string JsonErrorText(const nlohmann::json::parse_error& e) {
+// The useful part of an nlohmann error: "column 5: syntax error while parsing ...", "number
+// overflow parsing '1e999'" (without the "[json.exception...]" prefix).
+std::string JsonErrorText(const nlohmann::json::exception& e) {
   std::string what = e.what();
-  const auto at = what.find("parse error at line 1, ");
-  if (at != std::string::npos) what = what.substr(at + std::strlen("parse error at line 1, "));
-  else if (const auto colon = what.find("] "); colon != std::string::npos) what = what.substr(colon + 2);
+  if (const auto at = what.find("parse error at line 1, "); at != std::string::npos)
+    what = what.substr(at + std::strlen("parse error at line 1, "));
+  else if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos)
+    what = what.substr(bracket + 2);
   return Printable(what, 160);
 }
 
@@ -299,11 +300,8 @@ bool RecordReader::NextJson(Record& out) {
   json obj;
   try {
     obj = json::parse(line, note_keys);
-  } catch (const json::parse_error& e) {
-    out.error = "not valid JSON: " + JsonErrorText(e);
-    return true;
   } catch (const json::exception& e) {
-    out.error = "not valid JSON: " + Printable(e.what(), 160);
+    out.error = "not valid JSON: " + JsonErrorText(e);
     return true;
   }
   if (!obj.is_object()) {
@@ -320,9 +318,7 @@ bool RecordReader::NextJson(Record& out) {
     const json& v = it.value();
     out.json_names_.push_back(it.key());
     out.present.push_back(!v.is_null());
-    if (v.is_string()) out.values.push_back(v.get_ref<const std::string&>());
-    else if (v.is_number_float() && !std::isfinite(v.get<double>())) out.values.push_back(v.get<double>() > 0 ? "inf" : "-inf");
-    else out.values.push_back(v.dump());
+    out.values.push_back(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
   }
   return true;
 }

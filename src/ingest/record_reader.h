@@ -15,10 +15,10 @@
 // exactly one record: nothing is dropped silently.
 //
 // JSON lines: each non-blank line is one object; strings are returned as-is, numbers and booleans
-// as their JSON text (non-finite numbers as "inf"/"-inf"), null as absent, nested objects and
-// arrays as their JSON text. A line that is not valid JSON, not an object, nested deeper than
-// limits.max_json_depth, or that repeats a key, is returned with `error` set. Depth is checked
-// before parsing, so no input can exhaust the stack.
+// as their JSON text, null as absent, nested objects and arrays as their JSON text. A line that
+// is not valid JSON (invalid UTF-8 and numbers beyond a double included), not an object, nested
+// deeper than limits.max_json_depth, or that repeats a key, is returned with `error` set. Depth
+// is checked before parsing, so no input can exhaust the stack.
 //
 // Header lookups are hashed: a CSV with 10^5 columns reads in linear time.
 #pragma once

@@ -218,10 +218,7 @@ TEST(JsonReader, LineEndingsBomAndBadLines) {
   EXPECT_EQ(r.records[2].error, "a key appears twice in the object");
   EXPECT_TRUE(r.records[3].error.starts_with("not valid JSON: ")) << r.records[3].error;
   EXPECT_EQ(r.records[3].error.find('\xff'), std::string::npos);  // printable
-  EXPECT_TRUE(r.records[4].error.empty() || r.records[4].error.starts_with("not valid JSON")) << r.records[4].error;
-  if (r.records[4].error.empty()) {
-    EXPECT_EQ(r.records[4].Get("a"), "inf");
-  }
+  EXPECT_EQ(r.records[4].error, "not valid JSON: number overflow parsing '1e999'");
   EXPECT_EQ(r.records[5].Get("a"), std::string("x\0y", 3));  // the ingest rejects NULs, not the reader
   EXPECT_EQ(r.records[6].error, "a JSON line must be an object");
   EXPECT_TRUE(r.records[7].error.starts_with("not valid JSON: ")) << r.records[7].error;
