@@ -330,7 +330,9 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, 
   PULSE_ASSIGN_OR_RETURN(InputBytes input, ReadInput(path, options.max_file_bytes, options.regular_files_only));
   if (options.on_read) options.on_read(input.bytes);
   report.sha256 = lake::s3::Sha256Hex(input.bytes);
-  return ParseSignalsBytes(input.bytes, path, !input.regular_file, options, report);
+  // Standard input, pipes and device paths have no extension to go by: guess their format.
+  const bool sniff = !input.regular_file || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/");
+  return ParseSignalsBytes(input.bytes, path, sniff, options, report);
 }
 
 Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options) {
