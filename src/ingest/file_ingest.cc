@@ -42,6 +42,23 @@ Result<double> ParseValue(std::string_view text) {
   return v;
 }
 
+// Instants Pulse stores: years 0001-9999, the range every Delta, Parquet and Python reader handles.
+Status CheckTimeRange(int64_t ts_us) {
+  static const int64_t kMin = *time::FromCivil(1, 1, 1);
+  static const int64_t kEnd = *time::FromCivil(9999, 12, 31) + 86400LL * 1000000;
+  if (ts_us < kMin || ts_us >= kEnd)
+    return Status::InvalidArgument("timestamp " + time::FormatTimestamp(ts_us) + " is outside years 0001-9999");
+  return Status::Ok();
+}
+
+// A kind names a partition folder: short, and no NUL (checked with every field).
+Status CheckKind(std::string_view kind) {
+  if (kind.size() > kMaxKindBytes)
+    return Status::InvalidArgument("kind is " + std::to_string(kind.size()) + " bytes, over the limit of " +
+                                   std::to_string(kMaxKindBytes) + " (it names a lake partition)");
+  return Status::Ok();
+}
+
 // Rows of the wide layout's time columns -> instant.
 Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols) {
   if (cols.size() == 2) {
@@ -57,12 +74,14 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
       return Status::InvalidArgument("bad timestamp: year '" + Printable(ys, 64) + "', quarter '" + Printable(qs, 64) + "'");
     auto t = time::QuarterStart(year, quarter);
     if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
+    PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
     return t;
   }
   auto text = rec.Get(cols[0]);
   if (!text || Trim(*text).empty()) return Status::InvalidArgument("missing timestamp");
   auto t = time::ParseTimestamp(*text);
   if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
+  PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
   return t;
 }
 
@@ -160,6 +179,12 @@ class Parser {
   }
 
   bool CheckFields(const Record& rec) {
+    const auto& names = rec.names();
+    for (size_t i = 0; i < names.size() && i < rec.values.size(); ++i)
+      if (names[i].find('\0') != std::string::npos) {
+        Reject(rec, "field name '" + Printable(names[i], 64) + "' contains a NUL character");
+        return false;
+      }
     for (size_t i = 0; i < rec.values.size(); ++i) {
       const std::string& v = rec.values[i];
       if (static_cast<int64_t>(v.size()) > options_.max_field_bytes) {
@@ -186,12 +211,14 @@ class Parser {
     if (!ts_text || Trim(*ts_text).empty()) return Reject(rec, "missing timestamp");
     auto ts = time::ParseTimestamp(*ts_text);
     if (!ts.ok()) return Reject(rec, "bad timestamp: " + Printable(ts.status().message()));
+    if (Status range = CheckTimeRange(*ts); !range.ok()) return Reject(rec, range.message());
     auto value_text = rec.Get(column_["value"]);
     if (!value_text) return Reject(rec, "missing value");
     auto value = ParseValue(*value_text);
     if (!value.ok()) return Reject(rec, value.status().message());
     auto kind = rec.Get(column_["kind"]);
     std::string_view kind_v = kind && !Trim(*kind).empty() ? Trim(*kind) : std::string_view(options_.kind);
+    if (Status k = CheckKind(kind_v); !k.ok()) return Reject(rec, k.message());
     auto source = rec.Get(column_["source"]);
     std::string_view source_v = source && !Trim(*source).empty() ? Trim(*source) : std::string_view(default_source_);
     auto unit = rec.Get(column_["unit"]);
@@ -321,6 +348,9 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsBytes(std::string_view bytes, 
   report.bytes = static_cast<int64_t>(bytes.size());
   if (options.max_field_bytes <= 0) return Status::InvalidArgument("max_field_bytes must be > 0");
   if (options.kind.empty()) return Status::InvalidArgument("the default kind must not be empty");
+  if (Status k = CheckKind(options.kind); !k.ok()) return Status::InvalidArgument("--kind: " + k.message());
+  if (options.kind.find('\0') != std::string::npos || !ValidUtf8(options.kind))
+    return Status::InvalidArgument("--kind must be valid UTF-8 without NUL characters");
   Parser parser(bytes, name, options, report);
   return parser.Run(sniff);
 }

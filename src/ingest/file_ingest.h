@@ -58,6 +58,9 @@ struct IngestOptions {
   bool only_new = false;
 };
 
+// Longest accepted kind (a kind names a partition folder of the signals table).
+inline constexpr size_t kMaxKindBytes = 64;
+
 // Raw text kept per reject; a longer record is cut and its full length recorded in the text.
 inline constexpr size_t kMaxRejectRawBytes = size_t{1} << 20;
 

@@ -113,6 +113,9 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
     if (!ValidUtf8(column))
       return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
                                      "') is not valid UTF-8");
+    if (column.find('\0') != std::string::npos)
+      return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
+                                     "') contains a NUL character");
     if (!r->index_.emplace(column, i).second)
       return Status::InvalidArgument(at + "header names column '" + Printable(column) + "' twice");
   }

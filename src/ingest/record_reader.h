@@ -82,7 +82,7 @@ class RecordReader {
   // A reader over `bytes`, which must outlive it; records read from it refer to both (their raw
   // text and field names), so they are valid while the reader is. `name` (the file) prefixes
   // errors. CSV: reads and checks the header (kInvalidArgument "name:1: ..." when it is missing,
-  // malformed, has an empty, invalid UTF-8 or repeated column name).
+  // malformed, has an empty, invalid UTF-8, NUL-holding or repeated column name).
   static Result<std::unique_ptr<RecordReader>> Open(std::string_view bytes, std::string name, FileFormat format,
                                                     ReaderLimits limits = {});
   // Next record into `out`; false at the end of the input.

@@ -192,6 +192,8 @@ TEST_F(HostileIngestTest, EveryLineIsAcceptedOrRejectedWithItsReason) {
       {"a,2024-13-01,1", "bad timestamp"},
       {"a,99999999999999999999-01-01,1", "bad timestamp"},
       {"a,\x01\x02,1", "bad timestamp"},
+      {"a,999999999999,1", "timestamp 33658-"},      // Unix seconds beyond year 9999
+      {"a,-999999999999,1", "timestamp -29719-"},
       {",2024-01-01,1", "missing name"},
       {"a,,1", "missing timestamp"},
       {"a,2024-01-01,", "missing value"},
@@ -255,6 +257,24 @@ TEST_F(HostileIngestTest, JsonLinesHostileRows) {
   }
 }
 
+TEST_F(HostileIngestTest, KindsAndNamesThatCannotBeStoredAreRejectedPerRow) {
+  // A kind names a partition folder: an over-long one would fail the whole commit, so it is a
+  // rejected row; a NUL in a JSON key (a wide layout's series name) likewise.
+  const std::string long_kind(65, 'k');
+  auto r = IngestFile(*lake_, Write("k.csv", "name,ts,value,kind\na,2024-01-01,1," + long_kind + "\nb,2024-01-01,2,ok\n"), {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 1);
+  EXPECT_EQ(ReasonAt(*r, 2), "kind is 65 bytes, over the limit of 64 (it names a lake partition)");
+  auto bad_default = IngestFile(*lake_, Write("d.csv", "name,ts,value\na,2024-01-01,1\n"), {.kind = long_kind});
+  ASSERT_FALSE(bad_default.ok());
+  EXPECT_NE(bad_default.status().message().find("--kind"), std::string::npos);
+  auto wide = IngestFile(*lake_, Write("w.jsonl", "{\"ts\":\"2024-01-01\",\"a\\u0000b\":1}\n{\"ts\":\"2024-01-01\",\"c\":2}\n"),
+                         {.wide = true, .time_columns = {"ts"}});
+  ASSERT_TRUE(wide.ok()) << wide.status().ToString();
+  EXPECT_EQ(wide->accepted, 1);
+  EXPECT_EQ(ReasonAt(*wide, 1), "field name 'a\\0b' contains a NUL character");
+}
+
 TEST_F(HostileIngestTest, DeepMetadataInACsvFieldIsRejected) {
   std::string meta = "\"";
   for (int i = 0; i < 20000; ++i) meta += "[";
@@ -302,7 +322,7 @@ TEST_F(HostileIngestTest, EmptyAndDegenerateInputs) {
   expect_error("e.csv", "", "empty file");
   expect_error("bom.csv", "\xEF\xBB\xBF", "empty file");
   expect_error("blank.csv", "\n\n\r\n", "empty file");
-  expect_error("nul.csv", std::string("\0\0\0", 3), "no 'name' column");
+  expect_error("nul.csv", std::string("\0\0\0", 3), "header column 1 ('\\0\\0\\0') contains a NUL character");
   expect_error("bin.csv", "\xff\xfe\x00\x01", "not valid UTF-8");
   // An empty JSON-lines file is valid and empty.
   auto j = IngestFile(*lake_, Write("e.jsonl", ""), {});

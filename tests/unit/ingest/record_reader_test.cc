@@ -180,7 +180,8 @@ TEST(CsvReader, HeaderProblemsAreErrorsNamingLineOne) {
   EXPECT_EQ(error("a,,b\n"), "h.csv:1: header column 2 has no name");
   EXPECT_EQ(error("a,\"b\n"), "h.csv:1: bad header: unterminated quote in field 2");
   EXPECT_EQ(error("a,\xff\xfe\n"), "h.csv:1: header column 2 ('\\xff\\xfe') is not valid UTF-8");
-  EXPECT_EQ(error(std::string("a,b\0c,b\0c\n", 10)), "h.csv:1: header names column 'b\\0c' twice");
+  EXPECT_EQ(error(std::string("a,b\0c\n", 6)), "h.csv:1: header column 2 ('b\\0c') contains a NUL character");
+  EXPECT_EQ(error("a,b\x01,b\x01\n"), "h.csv:1: header names column 'b\\x01' twice");
   // A BOM before the header is not part of the first column's name.
   auto bom = RecordReader::Open("\xEF\xBB\xBFname,ts\n", "h.csv", FileFormat::kCsv);
   ASSERT_TRUE(bom.ok());
