@@ -102,42 +102,61 @@ class ExprParser {
     max_depth_ = std::max(max_depth_, depth_);
   }
 
-  Status ParseBinary(Status (ExprParser::*operand)(),
-                     std::initializer_list<std::pair<std::string_view, Op>> operators, bool once = false) {
-    PULSE_RETURN_IF_ERROR((this->*operand)());
-    for (bool more = true; more;) {
-      more = false;
-      for (const auto& [symbol, op] : operators) {
-        if (Accept(symbol)) {
-          PULSE_RETURN_IF_ERROR((this->*operand)());
-          Emit(op, -1);
-          more = !once;
-          break;
-        }
-      }
+  // Binary operators by precedence (higher binds tighter); comparisons do not chain.
+  static constexpr int kOrLevel = 1, kAndLevel = 2, kNotLevel = 3, kCompareLevel = 4, kSumLevel = 5, kProductLevel = 6;
+  struct Binary {
+    std::string_view symbol;
+    Op op;
+    int level;
+  };
+  static constexpr std::array<Binary, 12> kBinary = {{{"or", Op::kOr, kOrLevel},
+                                                      {"and", Op::kAnd, kAndLevel},
+                                                      {"<=", Op::kLe, kCompareLevel},
+                                                      {">=", Op::kGe, kCompareLevel},
+                                                      {"==", Op::kEq, kCompareLevel},
+                                                      {"!=", Op::kNe, kCompareLevel},
+                                                      {"<", Op::kLt, kCompareLevel},
+                                                      {">", Op::kGt, kCompareLevel},
+                                                      {"+", Op::kAdd, kSumLevel},
+                                                      {"-", Op::kSub, kSumLevel},
+                                                      {"*", Op::kMul, kProductLevel},
+                                                      {"/", Op::kDiv, kProductLevel}}};
+
+  const Binary* PeekBinary() const {
+    if (token_.kind != Kind::kSymbol && token_.kind != Kind::kName) return nullptr;
+    for (const Binary& b : kBinary)
+      if (token_.text == b.symbol) return &b;
+    return nullptr;
+  }
+
+  // Precedence climbing over the grammar in expr.h: one stack frame per operand level instead of
+  // one per grammar rule, so the nesting limit costs little stack.
+  Status ParseExpr(int min_level) {
+    int max_level = kProductLevel;
+    if (min_level <= kNotLevel && Accept("not")) {
+      // not := "not" not | cmp ; what follows a "not" operand is "and" / "or" only.
+      const Nesting level(*this);
+      if (level.too_deep()) return TooDeep();
+      PULSE_RETURN_IF_ERROR(ParseExpr(kNotLevel));
+      Emit(Op::kNot, 0);
+      max_level = kAndLevel;
+    } else {
+      PULSE_RETURN_IF_ERROR(ParseUnary());
+    }
+    bool compared = false;
+    for (const Binary* b = PeekBinary(); b && b->level >= min_level && b->level <= max_level; b = PeekBinary()) {
+      if (b->level == kCompareLevel && compared) break;  // a < b < c: left for the caller to refuse
+      compared = compared || b->level == kCompareLevel;
+      const Op op = b->op;
+      const int next = b->level + 1;
+      Next();
+      PULSE_RETURN_IF_ERROR(ParseExpr(next));
+      Emit(op, -1);
     }
     return Status::Ok();
   }
-  Status ParseOr() { return ParseBinary(&ExprParser::ParseAnd, {{"or", Op::kOr}}); }
-  Status ParseAnd() { return ParseBinary(&ExprParser::ParseNot, {{"and", Op::kAnd}}); }
-  Status ParseNot() {
-    if (Accept("not")) {
-      const Nesting level(*this);
-      if (level.too_deep()) return TooDeep();
-      PULSE_RETURN_IF_ERROR(ParseNot());
-      Emit(Op::kNot, 0);
-      return Status::Ok();
-    }
-    return ParseCompare();
-  }
-  Status ParseCompare() {
-    return ParseBinary(&ExprParser::ParseSum,
-                       {{"<=", Op::kLe}, {">=", Op::kGe}, {"==", Op::kEq}, {"!=", Op::kNe}, {"<", Op::kLt},
-                        {">", Op::kGt}},
-                       /*once=*/true);
-  }
-  Status ParseSum() { return ParseBinary(&ExprParser::ParseProduct, {{"+", Op::kAdd}, {"-", Op::kSub}}); }
-  Status ParseProduct() { return ParseBinary(&ExprParser::ParseUnary, {{"*", Op::kMul}, {"/", Op::kDiv}}); }
+  Status ParseOr() { return ParseExpr(kOrLevel); }
+
   Status ParseUnary() {
     if (Accept("-")) {
       const Nesting level(*this);
