@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/printable.h"
+
 namespace pulse::ingest {
 namespace {
 
@@ -32,7 +34,7 @@ struct Fd {
 Result<InputBytes> ReadInput(const std::string& path, int64_t max_bytes, bool regular_only) {
   if (max_bytes <= 0) return Status::InvalidArgument("the maximum input size must be > 0");
   const bool is_stdin = path == "-";
-  const std::string name = is_stdin ? std::string("standard input") : "'" + path + "'";
+  const std::string name = is_stdin ? std::string("standard input") : "'" + Printable(path, 1024) + "'";
   Fd f;
   if (is_stdin) {
     f.fd = STDIN_FILENO;
