@@ -1,7 +1,10 @@
 // pulse ingest FILE... : validate signal files and append them to the lake (see ingest/file_ingest.h).
+// FILE may be "-" (standard input), a pipe or /dev/stdin; each is read once, at most
+// ingest.max_file_bytes. Printed reasons and names are escaped (no control bytes reach the terminal).
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "core/printable.h"
 #include "ingest/file_ingest.h"
 
 namespace pulse::cli {
@@ -32,6 +35,7 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
   o.time_columns = SplitCommas(a.time);
   if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
   o.max_field_bytes = config.GetInt("ingest.max_field_bytes");
+  o.max_file_bytes = config.GetInt("ingest.max_file_bytes");
   return o;
 }
 
@@ -43,32 +47,33 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
   int exit_code = kExitOk;
   nlohmann::json reports = nlohmann::json::array();
   for (const auto& file : args.files) {
+    const std::string shown = file == "-" ? std::string("stdin") : Printable(file, 4096);
     auto report = ingest::IngestFile(**lake, file, *options);
     if (!report.ok()) return Fail(report.status());
     if (report->rejected > 0) exit_code = kExitRejects;
     if (args.json) {
       nlohmann::json rejects = nlohmann::json::array();
       for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
-      reports.push_back({{"file", file}, {"accepted", report->accepted}, {"rejected", report->rejected},
+      reports.push_back({{"file", shown}, {"accepted", report->accepted}, {"rejected", report->rejected},
                          {"version", report->version}, {"duplicate", report->duplicate},
                          {"seconds", report->seconds}, {"rejects", rejects}});
       continue;
     }
     constexpr size_t kShown = 20;
     for (size_t i = 0; i < report->rejects.size() && i < kShown; ++i)
-      std::fprintf(stderr, "%s:%lld: %s\n", file.c_str(), static_cast<long long>(report->rejects[i].line),
-                   report->rejects[i].reason.c_str());
+      std::fprintf(stderr, "%s:%lld: %s\n", shown.c_str(), static_cast<long long>(report->rejects[i].line),
+                   Printable(report->rejects[i].reason, 4096).c_str());
     if (report->rejects.size() > kShown)
       std::fprintf(stderr, "... and %zu more (all are in the signal_rejects table)\n", report->rejects.size() - kShown);
     if (report->duplicate)
-      std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", file.c_str(),
+      std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", shown.c_str(),
                   static_cast<long long>(report->version));
     else
-      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", file.c_str(),
+      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", shown.c_str(),
                   static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
                   static_cast<long long>(report->version), report->seconds);
   }
-  if (args.json) std::printf("%s\n", reports.dump(2).c_str());
+  if (args.json) std::printf("%s\n", reports.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return exit_code;
 }
 
@@ -77,7 +82,7 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<IngestArgs>();
   auto* cmd = app.add_subcommand("ingest", "Validate signal files (CSV or JSON lines) and append them to the lake");
-  cmd->add_option("files", args->files, "Files to ingest")->required();
+  cmd->add_option("files", args->files, "Files to ingest ('-' for standard input)")->required();
   cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");
   cmd->add_option("--map", args->map, "Column mapping, e.g. ts=date,value=close,name=ticker");
   cmd->add_option("--kind", args->kind, "Signal kind when the file has no kind column");

@@ -171,6 +171,9 @@ Config Config::Defaults() {
            [](std::string_view v) { return OneOf({"json", "text"}, v); }});
   declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", IntIn(0, 4096)});
   declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", IntIn(1, int64_t{1} << 30)});
+  declare({"ingest.max_file_bytes", ConfigType::kInt, "1073741824",
+           "Largest input pulse ingest reads (it is read once into memory); more is refused",
+           IntIn(1, int64_t{1} << 40)});
   declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
            not_empty});
   declare({"ingest.inbox", ConfigType::kString, "",

@@ -5,58 +5,20 @@
 #include <set>
 #include <unordered_set>
 
-#include <openssl/evp.h>
-
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include <nlohmann/json.hpp>
 
+#include "core/printable.h"
 #include "core/time.h"
+#include "lake/s3_signer.h"
 #include "signals/signal_builder.h"
 
 namespace pulse::ingest {
 namespace {
-
-// Hex SHA-256 of a file's bytes: the identity of its content for idempotent re-ingest.
-Result<std::string> FileSha256(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("cannot open '" + path + "'");
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buf(1 << 20);
-  while (in) {
-    in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
-    EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(in.gcount()));
-  }
-  if (in.bad()) return Status::IoError("error reading '" + path + "'");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &len);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < len; ++i) {
-    out += kHex[digest[i] >> 4];
-    out += kHex[digest[i] & 15];
-  }
-  return out;
-}
-
-bool ValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += n;
-  }
-  return true;
-}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -71,12 +33,30 @@ Result<double> ParseValue(std::string_view text) {
   if (text.front() == '+') text.remove_prefix(1);
   double v = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec == std::errc::result_out_of_range) return Status::InvalidArgument("value '" + std::string(text) + "' is out of range");
+  if (ec == std::errc::result_out_of_range)
+    return Status::InvalidArgument("value '" + Printable(text, 64) + "' is out of range");
   if (ec != std::errc() || end != text.data() + text.size())
-    return Status::InvalidArgument("unparseable number '" + std::string(text.substr(0, 64)) + "'");
+    return Status::InvalidArgument("unparseable number '" + Printable(text, 64) + "'");
   if (std::isnan(v)) return Status::InvalidArgument("value is NaN");
   if (std::isinf(v)) return Status::InvalidArgument("value is infinite");
   return v;
+}
+
+// Instants Pulse stores: years 0001-9999, the range every Delta, Parquet and Python reader handles.
+Status CheckTimeRange(int64_t ts_us) {
+  static const int64_t kMin = *time::FromCivil(1, 1, 1);
+  static const int64_t kEnd = *time::FromCivil(9999, 12, 31) + 86400LL * 1000000;
+  if (ts_us < kMin || ts_us >= kEnd)
+    return Status::InvalidArgument("timestamp " + time::FormatTimestamp(ts_us) + " is outside years 0001-9999");
+  return Status::Ok();
+}
+
+// A kind names a partition folder: short, and no NUL (checked with every field).
+Status CheckKind(std::string_view kind) {
+  if (kind.size() > kMaxKindBytes)
+    return Status::InvalidArgument("kind is " + std::to_string(kind.size()) + " bytes, over the limit of " +
+                                   std::to_string(kMaxKindBytes) + " (it names a lake partition)");
+  return Status::Ok();
 }
 
 // Rows of the wide layout's time columns -> instant.
@@ -91,34 +71,51 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
     auto rq = std::from_chars(qs.data(), qs.data() + qs.size(), quarter);
     if (ry.ec != std::errc() || ry.ptr != ys.data() + ys.size() || rq.ec != std::errc() ||
         rq.ptr != qs.data() + qs.size())
-      return Status::InvalidArgument("bad timestamp: year '" + std::string(ys) + "', quarter '" + std::string(qs) + "'");
+      return Status::InvalidArgument("bad timestamp: year '" + Printable(ys, 64) + "', quarter '" + Printable(qs, 64) + "'");
     auto t = time::QuarterStart(year, quarter);
-    if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + t.status().message());
+    if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
+    PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
     return t;
   }
   auto text = rec.Get(cols[0]);
   if (!text || Trim(*text).empty()) return Status::InvalidArgument("missing timestamp");
   auto t = time::ParseTimestamp(*text);
-  if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + t.status().message());
+  if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
+  PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
   return t;
+}
+
+// The raw text kept for a reject: valid UTF-8, cut at kMaxRejectRawBytes with the full length.
+std::string RawForReject(std::string_view raw) {
+  if (raw.size() <= kMaxRejectRawBytes) return LossyUtf8(raw);
+  return LossyUtf8(raw.substr(0, kMaxRejectRawBytes)) + "... [cut: the record has " + std::to_string(raw.size()) +
+         " bytes]";
 }
 
 class Parser {
  public:
-  Parser(const std::string& path, const IngestOptions& options, IngestReport& report)
-      : path_(path), options_(options), report_(report) {
+  Parser(std::string_view bytes, const std::string& name, const IngestOptions& options, IngestReport& report)
+      : bytes_(bytes), name_(name), where_(Printable(name)), options_(options), report_(report) {
     now_us_ = options.now_us != 0 ? options.now_us : time::NowMicros();
-    default_source_ = options.source.empty() ? std::filesystem::path(path).filename().string() : options.source;
+    default_source_ = !options.source.empty() ? options.source
+                      : name == "-"          ? std::string("stdin")
+                                             : LossyUtf8(std::filesystem::path(name).filename().string());
   }
 
-  Result<std::shared_ptr<arrow::Table>> Run() {
+  Result<std::shared_ptr<arrow::Table>> Run(bool sniff) {
     FileFormat format;
     if (options_.format) {
       format = *options_.format;
+    } else if (auto from_name = FormatFromPath(name_); from_name.ok()) {
+      format = *from_name;
+    } else if (sniff) {
+      format = SniffFormat(bytes_);
     } else {
-      PULSE_ASSIGN_OR_RETURN(format, FormatFromPath(path_));
+      return from_name.status();
     }
-    PULSE_ASSIGN_OR_RETURN(auto reader, RecordReader::Open(path_, format));
+    ReaderLimits limits;
+    limits.max_field_bytes = options_.max_field_bytes;
+    PULSE_ASSIGN_OR_RETURN(auto reader, RecordReader::Open(bytes_, name_, format, limits));
     PULSE_RETURN_IF_ERROR(ResolveColumns(reader->header(), format));
     Record rec;
     while (reader->Next(rec)) {
@@ -129,7 +126,7 @@ class Parser {
       if (!CheckFields(rec)) continue;
       if (options_.wide) WideRecord(rec); else LongRecord(rec);
     }
-    PULSE_RETURN_IF_ERROR(reader->status());
+    report_.lines = reader->lines();
     report_.accepted = builder_.size();
     return builder_.Finish();
   }
@@ -139,11 +136,10 @@ class Parser {
     static const std::vector<std::string> kTargets = {"name", "source", "kind", "ts", "value", "unit", "metadata"};
     for (const auto& [target, column] : options_.mapping)
       if (std::find(kTargets.begin(), kTargets.end(), target) == kTargets.end())
-        return Status::InvalidArgument("--map: unknown target field '" + target +
+        return Status::InvalidArgument("--map: unknown target field '" + Printable(target) +
                                        "' (known: name, source, kind, ts, value, unit, metadata)");
-    auto has = [&](const std::string& c) {
-      return format != FileFormat::kCsv || std::find(header.begin(), header.end(), c) != header.end();
-    };
+    const std::unordered_set<std::string_view> columns(header.begin(), header.end());
+    auto has = [&](const std::string& c) { return format != FileFormat::kCsv || columns.count(c) > 0; };
     if (options_.wide) {
       time_columns_ = options_.time_columns;
       if (time_columns_.empty()) {
@@ -153,11 +149,9 @@ class Parser {
       if (time_columns_.empty() || time_columns_.size() > 2)
         return Status::InvalidArgument("--wide needs --time COLUMN or --time year,quarter");
       for (const auto& c : time_columns_)
-        if (!has(c)) return Status::InvalidArgument(path_ + ": no time column '" + c + "' in the header");
-      for (const auto& c : header)
-        if (std::find(time_columns_.begin(), time_columns_.end(), c) == time_columns_.end()) value_columns_.push_back(c);
-      if (format == FileFormat::kCsv && value_columns_.empty())
-        return Status::InvalidArgument(path_ + ": wide layout but no value columns besides the time columns");
+        if (!has(c)) return Status::InvalidArgument(where_ + ": no time column '" + Printable(c) + "' in the header");
+      if (format == FileFormat::kCsv && header.size() <= time_columns_.size())
+        return Status::InvalidArgument(where_ + ": wide layout but no value columns besides the time columns");
       return Status::Ok();
     }
     for (const auto& target : kTargets) {
@@ -167,28 +161,43 @@ class Parser {
         for (const char* alt : {"timestamp", "time", "date"})
           if (has(alt)) { column = alt; break; }
       if (it != options_.mapping.end() && !has(column))
-        return Status::InvalidArgument("--map " + target + "=" + column + ": no column '" + column + "' in " + path_);
+        return Status::InvalidArgument("--map " + target + "=" + Printable(column) + ": no column '" +
+                                       Printable(column) + "' in " + where_);
       column_[target] = column;
     }
     if (format == FileFormat::kCsv)
       for (const char* required : {"name", "ts", "value"})
         if (!has(column_[required]))
-          return Status::InvalidArgument(path_ + ":1: no '" + column_[required] + "' column for the signal's " +
+          return Status::InvalidArgument(where_ + ":1: no '" + Printable(column_[required]) + "' column for the signal's " +
                                          required + " (map one with --map " + required + "=COLUMN)");
     return Status::Ok();
   }
 
+  std::string FieldName(const Record& rec, size_t i) const {
+    const auto& names = rec.names();
+    return i < names.size() ? Printable(names[i], 64) : std::to_string(i + 1);
+  }
+
   bool CheckFields(const Record& rec) {
-    for (size_t i = 0; i < rec.values.size(); ++i) {
-      if (static_cast<int64_t>(rec.values[i].size()) > options_.max_field_bytes) {
-        Reject(rec, "field '" + (i < rec.names.size() ? rec.names[i] : std::to_string(i + 1)) + "' is " +
-                        std::to_string(rec.values[i].size()) + " bytes, over the limit of " +
-                        std::to_string(options_.max_field_bytes));
+    const auto& names = rec.names();
+    for (size_t i = 0; i < names.size() && i < rec.values.size(); ++i)
+      if (names[i].find('\0') != std::string::npos) {
+        Reject(rec, "field name '" + Printable(names[i], 64) + "' contains a NUL character");
         return false;
       }
-      if (!ValidUtf8(rec.values[i])) {
-        Reject(rec, "field '" + (i < rec.names.size() ? rec.names[i] : std::to_string(i + 1)) +
-                        "' is not valid UTF-8");
+    for (size_t i = 0; i < rec.values.size(); ++i) {
+      const std::string& v = rec.values[i];
+      if (static_cast<int64_t>(v.size()) > options_.max_field_bytes) {
+        Reject(rec, "field '" + FieldName(rec, i) + "' is " + std::to_string(v.size()) +
+                        " bytes, over the limit of " + std::to_string(options_.max_field_bytes));
+        return false;
+      }
+      if (!ValidUtf8(v)) {
+        Reject(rec, "field '" + FieldName(rec, i) + "' is not valid UTF-8");
+        return false;
+      }
+      if (v.find('\0') != std::string::npos) {
+        Reject(rec, "field '" + FieldName(rec, i) + "' contains a NUL character: '" + Printable(v, 64) + "'");
         return false;
       }
     }
@@ -201,13 +210,15 @@ class Parser {
     auto ts_text = rec.Get(column_["ts"]);
     if (!ts_text || Trim(*ts_text).empty()) return Reject(rec, "missing timestamp");
     auto ts = time::ParseTimestamp(*ts_text);
-    if (!ts.ok()) return Reject(rec, "bad timestamp: " + ts.status().message());
+    if (!ts.ok()) return Reject(rec, "bad timestamp: " + Printable(ts.status().message()));
+    if (Status range = CheckTimeRange(*ts); !range.ok()) return Reject(rec, range.message());
     auto value_text = rec.Get(column_["value"]);
     if (!value_text) return Reject(rec, "missing value");
     auto value = ParseValue(*value_text);
     if (!value.ok()) return Reject(rec, value.status().message());
     auto kind = rec.Get(column_["kind"]);
     std::string_view kind_v = kind && !Trim(*kind).empty() ? Trim(*kind) : std::string_view(options_.kind);
+    if (Status k = CheckKind(kind_v); !k.ok()) return Reject(rec, k.message());
     auto source = rec.Get(column_["source"]);
     std::string_view source_v = source && !Trim(*source).empty() ? Trim(*source) : std::string_view(default_source_);
     auto unit = rec.Get(column_["unit"]);
@@ -215,24 +226,32 @@ class Parser {
     auto metadata = rec.Get(column_["metadata"]);
     std::string_view metadata_v = metadata ? Trim(*metadata) : std::string_view();
     if (!metadata_v.empty()) {
-      auto parsed = nlohmann::json::parse(metadata_v, nullptr, false);
-      if (parsed.is_discarded() || !parsed.is_object()) return Reject(rec, "metadata is not a JSON object");
+      if (!IsJsonObject(metadata_v)) return Reject(rec, "metadata is not a JSON object");
     }
     Status st = builder_.Append(Trim(*name), source_v, kind_v, *ts, *value, unit_v, metadata_v, now_us_);
     if (!st.ok()) Reject(rec, st.message());
   }
 
+  // A JSON object of bounded depth (checked before parsing, so no input exhausts the stack).
+  static bool IsJsonObject(std::string_view text) {
+    if (JsonNestingDepth(text, kMaxMetadataDepth) > kMaxMetadataDepth) return false;
+    const auto parsed = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    return !parsed.is_discarded() && parsed.is_object();
+  }
+
   void WideRecord(const Record& rec) {
     auto ts = WideTime(rec, time_columns_);
     if (!ts.ok()) return Reject(rec, ts.status().message());
-    const auto& columns = value_columns_.empty() ? rec.names : value_columns_;
-    for (const auto& column : columns) {
+    const auto& names = rec.names();
+    for (size_t i = 0; i < rec.values.size() && i < names.size(); ++i) {
+      const std::string& column = names[i];
       if (std::find(time_columns_.begin(), time_columns_.end(), column) != time_columns_.end()) continue;
-      auto text = rec.Get(column);
-      if (!text || Trim(*text).empty()) continue;  // no observation for this series at this time
-      auto value = ParseValue(*text);
+      if (i < rec.present.size() && !rec.present[i]) continue;
+      const std::string_view text = rec.values[i];
+      if (Trim(text).empty()) continue;  // no observation for this series at this time
+      auto value = ParseValue(text);
       if (!value.ok()) {
-        Reject(rec, "column '" + column + "': " + value.status().message());
+        Reject(rec, "column '" + Printable(column, 64) + "': " + value.status().message());
         continue;
       }
       Status st = builder_.Append(column, default_source_, options_.kind, *ts, *value, options_.unit, "", now_us_);
@@ -242,25 +261,30 @@ class Parser {
 
   void Reject(const Record& rec, std::string reason) {
     ++report_.rejected;
-    report_.rejects.push_back({rec.line, std::move(reason), rec.raw.substr(0, 4096)});
+    report_.rejects.push_back({rec.line, std::move(reason), RawForReject(rec.raw)});
   }
 
-  const std::string& path_;
+  static constexpr int kMaxMetadataDepth = 64;
+
+  std::string_view bytes_;
+  const std::string& name_;
+  std::string where_;
   const IngestOptions& options_;
   IngestReport& report_;
   int64_t now_us_ = 0;
   std::string default_source_;
   std::map<std::string, std::string> column_;
-  std::vector<std::string> time_columns_, value_columns_;
+  std::vector<std::string> time_columns_;
   signals::SignalBatchBuilder builder_;
 };
 
 Result<std::shared_ptr<arrow::Table>> RejectsTable(const IngestReport& report, int64_t now_us) {
   arrow::StringBuilder file, reason, raw;
+  const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
   arrow::Int64Builder line;
   arrow::TimestampBuilder ingest(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
   for (const auto& r : report.rejects) {
-    if (!file.Append(report.file).ok() || !line.Append(r.line).ok() || !reason.Append(r.reason).ok() ||
+    if (!file.Append(file_name).ok() || !line.Append(r.line).ok() || !reason.Append(r.reason).ok() ||
         !raw.Append(r.raw).ok() || !ingest.Append(now_us).ok())
       return Status::Internal("building the rejects table");
   }
@@ -318,13 +342,27 @@ Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, cons
 
 }  // namespace
 
-Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, const IngestOptions& options,
-                                                       IngestReport& report) {
-  report.file = path;
+Result<std::shared_ptr<arrow::Table>> ParseSignalsBytes(std::string_view bytes, const std::string& name, bool sniff,
+                                                        const IngestOptions& options, IngestReport& report) {
+  report.file = name;
+  report.bytes = static_cast<int64_t>(bytes.size());
   if (options.max_field_bytes <= 0) return Status::InvalidArgument("max_field_bytes must be > 0");
   if (options.kind.empty()) return Status::InvalidArgument("the default kind must not be empty");
-  Parser parser(path, options, report);
-  return parser.Run();
+  if (Status k = CheckKind(options.kind); !k.ok()) return Status::InvalidArgument("--kind: " + k.message());
+  if (options.kind.find('\0') != std::string::npos || !ValidUtf8(options.kind))
+    return Status::InvalidArgument("--kind must be valid UTF-8 without NUL characters");
+  Parser parser(bytes, name, options, report);
+  return parser.Run(sniff);
+}
+
+Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, const IngestOptions& options,
+                                                       IngestReport& report) {
+  PULSE_ASSIGN_OR_RETURN(InputBytes input, ReadInput(path, options.max_file_bytes, options.regular_files_only));
+  if (options.on_read) options.on_read(input.bytes);
+  report.sha256 = lake::s3::Sha256Hex(input.bytes);
+  // Standard input, pipes and device paths have no extension to go by: guess their format.
+  const bool sniff = !input.regular_file || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/");
+  return ParseSignalsBytes(input.bytes, path, sniff, options, report);
 }
 
 Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options) {
@@ -332,7 +370,7 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   IngestReport report;
   IngestOptions opts = options;
   if (opts.now_us == 0) opts.now_us = time::NowMicros();
-  PULSE_ASSIGN_OR_RETURN(std::string digest, FileSha256(path));
+  // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
   PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
                                                                     signals::SignalPartitionColumns()));
@@ -346,10 +384,11 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
     }
   }
   lake::WriteOptions write;
-  write.app_id = "pulse-ingest:" + digest;
+  write.app_id = "pulse-ingest:" + report.sha256;
   write.app_version = 0;
   write.operation = "INGEST";
-  write.operation_parameters = {{"file", std::filesystem::path(path).filename().string()},
+  write.operation_parameters = {{"file", path == "-" ? std::string("stdin")
+                                                     : LossyUtf8(std::filesystem::path(path).filename().string())},
                                 {"accepted", std::to_string(report.accepted)},
                                 {"rejected", std::to_string(report.rejected)}};
   PULSE_ASSIGN_OR_RETURN(auto commit, signals_table->Append(*rows, write));

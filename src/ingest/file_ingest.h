@@ -5,17 +5,27 @@
 //    kill at any point leaves all of the file's rows visible or none.
 //  - Rejected rows never disappear: each is reported (file, line, reason) and appended, with its
 //    raw text, to the signal_rejects table in a second commit after the signals commit.
+//  - The input is read ONCE into memory (at most max_file_bytes; more, e.g. /dev/zero, is an
+//    error) and both the rows and the content hash come from that one buffer, so a file appended
+//    to or truncated during an ingest lands exactly the snapshot that was read and hashed.
 //  - Re-ingesting a file with the same content is a no-op: the commit carries a Delta `txn`
 //    (app id "pulse-ingest:<sha256 of the content>"), so a retried ingest is applied once.
+//  - "-" reads standard input; input without a known extension (stdin, a pipe) has its format
+//    guessed from its first character unless IngestOptions::format is set.
+//  - Every record of the input is accepted or rejected (with file:line:reason, printable): a
+//    malformed CSV record never swallows the lines after it (see record_reader.h).
 //  - Layouts: "long" (one signal per record; columns mapped by IngestOptions::mapping) or "wide"
 //    (one record per time point, one signal per remaining numeric column, named after it).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
+#include "ingest/input_file.h"
 #include "ingest/record_reader.h"
 #include "lake/delta_table.h"
 
@@ -33,6 +43,12 @@ struct IngestOptions {
   // Wide layout: the time columns, either one timestamp column or "year,quarter".
   std::vector<std::string> time_columns;
   int64_t max_field_bytes = 65536;
+  int64_t max_file_bytes = kDefaultMaxFileBytes;  // larger input is refused, not read
+  // Refuse anything but a regular file (FIFOs, devices, stdin) without blocking: for ingests
+  // requested by others (the pulse.ingest task), which must not hang a worker.
+  bool regular_files_only = false;
+  // Test hook: called with the bytes just read, before they are hashed and parsed.
+  std::function<void(std::string_view bytes)> on_read;
   int64_t now_us = 0;                        // ingest time; 0 = the current time
   // Append only observations the table lacks: rows whose (kind, name, ts, value) already exist
   // are dropped before the commit (counted in IngestReport::existing), so re-ingesting a grown
@@ -42,10 +58,16 @@ struct IngestOptions {
   bool only_new = false;
 };
 
+// Longest accepted kind (a kind names a partition folder of the signals table).
+inline constexpr size_t kMaxKindBytes = 64;
+
+// Raw text kept per reject; a longer record is cut and its full length recorded in the text.
+inline constexpr size_t kMaxRejectRawBytes = size_t{1} << 20;
+
 struct Reject {
-  int64_t line = 0;
-  std::string reason;
-  std::string raw;
+  int64_t line = 0;     // first physical line of the record
+  std::string reason;   // printable (control characters and invalid UTF-8 escaped)
+  std::string raw;      // the record's text as valid UTF-8 (invalid bytes as \xNN), see above
 };
 
 struct IngestReport {
@@ -56,12 +78,19 @@ struct IngestReport {
   int64_t version = -1;                      // signals table version holding the rows
   bool duplicate = false;                    // this content was ingested before: nothing written
   int64_t existing = 0;                      // only_new: accepted rows already in the table
+  std::string sha256;                        // hex SHA-256 of exactly the bytes parsed
+  int64_t bytes = 0;                         // their number
+  int64_t lines = 0;                         // physical lines in them
   double seconds = 0;
 };
 
 // Reads and validates `path` without writing anything: the accepted rows as a signals table.
 Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, const IngestOptions& options,
                                                        IngestReport& report);
+// The same over bytes already read; `name` is the file name used in messages and as the default
+// source; `sniff` guesses the format when it is not set and the name has no known extension.
+Result<std::shared_ptr<arrow::Table>> ParseSignalsBytes(std::string_view bytes, const std::string& name, bool sniff,
+                                                        const IngestOptions& options, IngestReport& report);
 
 // Parses `path` and appends it to the lake's signals and signal_rejects tables (created if absent).
 Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options);

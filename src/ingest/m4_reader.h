@@ -16,7 +16,8 @@ struct M4Series {
   std::vector<double> values;
 };
 
-// Every row of the file; errors name the file, line and cell ("bad number 'x' in column 7").
+// Every row of the file, read once (at most 1 GiB); the first malformed row is an error naming
+// the file, line and cell ("bad number 'x' in column 7"), as is a series id given twice.
 Result<std::vector<M4Series>> ReadM4File(const std::string& path);
 
 // Pairs train and test files by series id, in the train file's order. kInvalidArgument when an

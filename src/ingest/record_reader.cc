@@ -1,10 +1,60 @@
 #include "ingest/record_reader.h"
 
 #include <cstring>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/printable.h"
+
 namespace pulse::ingest {
+namespace {
+
+constexpr std::string_view kBom = "\xEF\xBB\xBF";
+
+bool IsBreak(char c) { return c == '\n' || c == '\r'; }
+
+bool HasBreak(std::string_view d, size_t from, size_t to) {
+  for (size_t i = from; i < to; ++i)
+    if (IsBreak(d[i])) return true;
+  return false;
+}
+
+// The useful part of an nlohmann error: "column 5: syntax error while parsing ...", "number
+// overflow parsing '1e999'" (without the "[json.exception...]" prefix).
+std::string JsonErrorText(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  if (const auto at = what.find("parse error at line 1, "); at != std::string::npos)
+    what = what.substr(at + std::strlen("parse error at line 1, "));
+  else if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos)
+    what = what.substr(bracket + 2);
+  return Printable(what, 160);
+}
+
+}  // namespace
+
+int JsonNestingDepth(std::string_view text, int limit) {
+  // Brackets inside strings do not count; a backslash escapes the next character.
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
 
 Result<FileFormat> FormatFromPath(std::string_view path) {
   auto ends = [&](std::string_view suffix) {
@@ -15,120 +65,204 @@ Result<FileFormat> FormatFromPath(std::string_view path) {
   };
   if (ends(".csv")) return FileFormat::kCsv;
   if (ends(".jsonl") || ends(".ndjson") || ends(".json")) return FileFormat::kJsonLines;
-  return Status::InvalidArgument("cannot tell the format of '" + std::string(path) +
+  return Status::InvalidArgument("cannot tell the format of '" + Printable(path) +
                                  "' from its extension; use --format csv or --format jsonl");
 }
 
+FileFormat SniffFormat(std::string_view bytes) {
+  if (bytes.starts_with(kBom)) bytes.remove_prefix(kBom.size());
+  for (char c : bytes) {
+    if (c == ' ' || c == '\t' || IsBreak(c)) continue;
+    return c == '{' ? FileFormat::kJsonLines : FileFormat::kCsv;
+  }
+  return FileFormat::kCsv;
+}
+
 std::optional<std::string_view> Record::Get(std::string_view name) const {
-  for (size_t i = 0; i < names.size(); ++i)
-    if (names[i] == name) {
+  if (index_) {
+    const auto it = index_->find(name);
+    if (it == index_->end() || it->second >= values.size()) return std::nullopt;
+    return std::string_view(values[it->second]);
+  }
+  for (size_t i = 0; i < json_names_.size() && i < values.size(); ++i)
+    if (json_names_[i] == name) {
       if (!present[i]) return std::nullopt;
       return std::string_view(values[i]);
     }
   return std::nullopt;
 }
 
-Result<std::unique_ptr<RecordReader>> RecordReader::Open(const std::string& path, FileFormat format) {
-  std::unique_ptr<RecordReader> r(new RecordReader(path, format));
-  r->in_.open(path, std::ios::binary);
-  if (!r->in_) {
-    std::error_code ec;
-    return Status::NotFound("cannot open '" + path + "': " + std::strerror(errno));
-  }
-  if (format == FileFormat::kCsv) {
-    Record header;
-    if (!r->NextCsv(header)) {
-      if (!r->status_.ok()) return r->status_;
-      return Status::InvalidArgument(path + ": empty file (a CSV file needs a header line)");
-    }
-    if (!header.error.empty()) return Status::InvalidArgument(path + ":1: bad header: " + header.error);
-    r->header_ = std::move(header.values);
-    if (!r->header_.empty() && r->header_[0].starts_with("\xEF\xBB\xBF")) r->header_[0].erase(0, 3);
-    for (size_t i = 0; i < r->header_.size(); ++i) {
-      if (r->header_[i].empty())
-        return Status::InvalidArgument(path + ":1: header column " + std::to_string(i + 1) + " has no name");
-      for (size_t j = 0; j < i; ++j)
-        if (r->header_[j] == r->header_[i])
-          return Status::InvalidArgument(path + ":1: header names column '" + r->header_[i] + "' twice");
-    }
+Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes, std::string name, FileFormat format,
+                                                         ReaderLimits limits) {
+  if (limits.max_field_bytes <= 0 || limits.max_json_depth <= 0)
+    return Status::InvalidArgument("reader limits must be > 0");
+  std::unique_ptr<RecordReader> r(new RecordReader(bytes, std::move(name), format, limits));
+  if (bytes.starts_with(kBom)) r->pos_ = kBom.size();
+  if (format != FileFormat::kCsv) return r;
+  const std::string where = Printable(r->name_);
+  Record header;
+  if (!r->NextCsv(header)) return Status::InvalidArgument(where + ": empty file (a CSV file needs a header line)");
+  const std::string at = where + ":" + std::to_string(header.line) + ": ";
+  if (!header.error.empty()) return Status::InvalidArgument(at + "bad header: " + header.error);
+  r->header_ = std::move(header.values);
+  r->index_.reserve(r->header_.size());
+  for (size_t i = 0; i < r->header_.size(); ++i) {
+    const std::string& column = r->header_[i];
+    if (column.empty())
+      return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " has no name");
+    if (!ValidUtf8(column))
+      return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
+                                     "') is not valid UTF-8");
+    if (column.find('\0') != std::string::npos)
+      return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
+                                     "') contains a NUL character");
+    if (!r->index_.emplace(column, i).second)
+      return Status::InvalidArgument(at + "header names column '" + Printable(column) + "' twice");
   }
   return r;
 }
 
-bool RecordReader::ReadPhysicalLine(std::string& line) {
-  if (!std::getline(in_, line)) {
-    if (in_.bad()) status_ = Status::IoError("error reading '" + path_ + "' after line " + std::to_string(line_no_));
-    return false;
-  }
-  ++line_no_;
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return true;
+size_t RecordReader::LineEnd(size_t from) const {
+  const char* p = data_.data();
+  for (size_t i = from; i < data_.size(); ++i)
+    if (IsBreak(p[i])) return i;
+  return data_.size();
 }
 
-bool RecordReader::Next(Record& out) {
-  return format_ == FileFormat::kCsv ? NextCsv(out) : NextJson(out);
+size_t RecordReader::AfterBreak(size_t at) const {
+  if (at >= data_.size()) return data_.size();
+  if (data_[at] == '\r' && at + 1 < data_.size() && data_[at + 1] == '\n') return at + 2;
+  return at + 1;
+}
+
+size_t RecordReader::NextQuote(size_t from) {
+  if (quote_memo_ && quote_from_ <= from && (quote_at_ == std::string_view::npos || from <= quote_at_))
+    return quote_at_;
+  const void* hit = from < data_.size() ? std::memchr(data_.data() + from, '"', data_.size() - from) : nullptr;
+  quote_memo_ = true;
+  quote_from_ = from;
+  quote_at_ = hit ? static_cast<size_t>(static_cast<const char*>(hit) - data_.data()) : std::string_view::npos;
+  return quote_at_;
+}
+
+bool RecordReader::Next(Record& out) { return format_ == FileFormat::kCsv ? NextCsv(out) : NextJson(out); }
+
+size_t RecordReader::ScanCsv(Record& out, int64_t& breaks, size_t& first_multiline_field) {
+  const char* d = data_.data();
+  const size_t n = data_.size();
+  size_t p = pos_;
+  breaks = 0;
+  first_multiline_field = 0;
+  std::string field;
+  for (;;) {  // one field per pass
+    field.clear();
+    const size_t number = out.values.size() + 1;  // 1-based field number, for messages
+    if (p < n && d[p] == '"') {
+      const size_t content = ++p;
+      bool spans_lines = false;
+      for (;;) {
+        const size_t q = NextQuote(p);
+        if (q == std::string_view::npos) {
+          out.error = "unterminated quote in field " + std::to_string(number);
+          if (!spans_lines && LineEnd(p) < n) spans_lines = true;  // the rest of the input has a line break
+          if (spans_lines && first_multiline_field == 0) first_multiline_field = number;
+          if (spans_lines) ++breaks;  // make the caller resynchronise at the next line
+          return n;
+        }
+        // A quoted field that runs over lines may not run on without bound: past the limit the
+        // quote is taken as unterminated and the reader resynchronises at the next line.
+        if (static_cast<int64_t>(q - content) > limits_.max_field_bytes && (spans_lines || HasBreak(data_, p, q))) {
+          out.error = "unterminated quote in field " + std::to_string(number) + " (no closing quote within " +
+                      std::to_string(limits_.max_field_bytes) + " bytes)";
+          if (first_multiline_field == 0) first_multiline_field = number;
+          ++breaks;
+          return n;
+        }
+        for (size_t i = p; i < q; ++i) {
+          if (d[i] == '\r') {
+            field += '\n';
+            ++breaks;
+            spans_lines = true;
+            if (i + 1 < q && d[i + 1] == '\n') ++i;
+          } else {
+            if (d[i] == '\n') {
+              ++breaks;
+              spans_lines = true;
+            }
+            field += d[i];
+          }
+        }
+        if (spans_lines && first_multiline_field == 0) first_multiline_field = number;
+        if (q + 1 < n && d[q + 1] == '"') {  // a doubled quote stands for one
+          field += '"';
+          p = q + 2;
+          continue;
+        }
+        p = q + 1;
+        break;
+      }
+      if (p < n && d[p] != ',' && !IsBreak(d[p])) {
+        out.error = "text after the closing quote of field " + std::to_string(number);
+        return n;
+      }
+    } else {
+      const size_t start = p;
+      while (p < n && d[p] != ',' && !IsBreak(d[p])) {
+        if (d[p] == '"') {
+          out.error = "stray quote in field " + std::to_string(number) + " (quote the whole field and double the quote)";
+          return n;
+        }
+        ++p;
+      }
+      field.assign(d + start, p - start);
+    }
+    out.values.push_back(std::move(field));
+    if (p < n && d[p] == ',') {
+      ++p;
+      continue;
+    }
+    return p;  // at a line break or the end
+  }
 }
 
 bool RecordReader::NextCsv(Record& out) {
   out.error.clear();
   out.values.clear();
-  std::string line;
-  do {
-    if (!ReadPhysicalLine(line)) return false;
-  } while (line.empty());  // blank lines carry no record
-  out.line = line_no_;
-  out.raw = line;
-  std::string field;
-  bool in_quotes = false, quoted = false;
-  size_t i = 0;
-  for (;;) {
-    if (i >= line.size()) {
-      if (in_quotes) {  // a quoted field spans lines
-        std::string next;
-        if (!ReadPhysicalLine(next)) {
-          out.error = "unterminated quoted field";
-          break;
-        }
-        field += '\n';
-        out.raw += '\n';
-        out.raw += next;
-        line = std::move(next);
-        i = 0;
-        continue;
-      }
-      out.values.push_back(std::move(field));
-      break;
-    }
-    char c = line[i++];
-    if (in_quotes) {
-      if (c == '"') {
-        if (i < line.size() && line[i] == '"') {
-          field += '"';
-          ++i;
-        } else {
-          in_quotes = false;
-        }
-      } else {
-        field += c;
-      }
-    } else if (c == ',') {
-      out.values.push_back(std::move(field));
-      field.clear();
-      quoted = false;
-    } else if (c == '"' && field.empty() && !quoted) {
-      in_quotes = quoted = true;
-    } else if (c == '"') {
-      out.error = "stray quote in field " + std::to_string(out.values.size() + 1);
-      field += c;
-    } else {
-      field += c;
-    }
+  out.header_ = nullptr;
+  out.index_ = nullptr;
+  out.json_names_.clear();
+  const size_t n = data_.size();
+  while (pos_ < n && IsBreak(data_[pos_])) {  // blank lines carry no record
+    pos_ = AfterBreak(pos_);
+    ++line_no_;
+  }
+  if (pos_ >= n) return false;
+  const size_t start = pos_;
+  out.line = line_no_ + 1;
+  int64_t breaks = 0;
+  size_t multiline_field = 0;
+  size_t end = ScanCsv(out, breaks, multiline_field);
+  if (out.error.empty() && !header_.empty() && out.values.size() != header_.size())
+    out.error = "expected " + std::to_string(header_.size()) + " fields, found " + std::to_string(out.values.size());
+  if (!out.error.empty()) {
+    // The record is the first line only; reading resumes at the next one.
+    if (breaks > 0 && multiline_field > 0 && !out.error.starts_with("unterminated quote"))
+      out.error = "unterminated quote in field " + std::to_string(multiline_field) +
+                  ": the quoted text runs over lines into a malformed record (" + out.error + ")";
+    end = LineEnd(start);
+    breaks = 0;
+    out.values.clear();
+  }
+  out.raw = data_.substr(start, end - start);
+  out.last_line = out.line + breaks;
+  line_no_ = out.last_line;
+  pos_ = end;
+  if (pos_ < n) {  // consume the line break that ends the record
+    pos_ = AfterBreak(pos_);
   }
   if (!header_.empty()) {
-    if (out.error.empty() && out.values.size() != header_.size())
-      out.error = "expected " + std::to_string(header_.size()) + " fields, found " + std::to_string(out.values.size());
-    out.names = header_;
-    out.names.resize(out.values.size(), "");
+    out.header_ = &header_;
+    out.index_ = &index_;
     out.present.assign(out.values.size(), true);
   }
   return true;
@@ -137,28 +271,57 @@ bool RecordReader::NextCsv(Record& out) {
 bool RecordReader::NextJson(Record& out) {
   using nlohmann::json;
   out.error.clear();
-  out.names.clear();
   out.values.clear();
   out.present.clear();
-  std::string line;
-  do {
-    if (!ReadPhysicalLine(line)) return false;
-  } while (line.find_first_not_of(" \t") == std::string::npos);
-  out.line = line_no_;
+  out.json_names_.clear();
+  out.header_ = nullptr;
+  out.index_ = nullptr;
+  const size_t n = data_.size();
+  std::string_view line;
+  for (;;) {
+    if (pos_ >= n) return false;
+    const size_t end = LineEnd(pos_);
+    line = data_.substr(pos_, end - pos_);
+    pos_ = AfterBreak(end);
+    ++line_no_;
+    if (line.find_first_not_of(" \t") != std::string_view::npos) break;  // blank lines carry no record
+  }
+  out.line = out.last_line = line_no_;
   out.raw = line;
-  json obj = json::parse(line, nullptr, false);
-  if (obj.is_discarded()) {
-    out.error = "not valid JSON";
+  if (const int depth = JsonNestingDepth(line, limits_.max_json_depth); depth > limits_.max_json_depth) {
+    out.error = "nested deeper than " + std::to_string(limits_.max_json_depth) + " levels";
+    return true;
+  }
+  bool duplicate = false;
+  std::unordered_set<std::string> keys;
+  const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event, json& parsed) {
+    if (event == json::parse_event_t::key && depth == 1 && parsed.is_string() &&
+        !keys.insert(parsed.get_ref<const std::string&>()).second)
+      duplicate = true;
+    return true;
+  };
+  json obj;
+  try {
+    obj = json::parse(line, note_keys);
+  } catch (const json::exception& e) {
+    out.error = "not valid JSON: " + JsonErrorText(e);
     return true;
   }
   if (!obj.is_object()) {
     out.error = "a JSON line must be an object";
     return true;
   }
+  if (duplicate) {
+    out.error = "a key appears twice in the object";
+    return true;
+  }
+  out.json_names_.reserve(obj.size());
+  out.values.reserve(obj.size());
   for (auto it = obj.begin(); it != obj.end(); ++it) {
-    out.names.push_back(it.key());
-    out.present.push_back(!it.value().is_null());
-    out.values.push_back(it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    const json& v = it.value();
+    out.json_names_.push_back(it.key());
+    out.present.push_back(!v.is_null());
+    out.values.push_back(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
   }
   return true;
 }

@@ -119,6 +119,7 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   PULSE_ASSIGN_OR_RETURN(options.wide, Kwarg<bool>(kw, "wide", false));
   PULSE_ASSIGN_OR_RETURN(options.only_new, Kwarg<bool>(kw, "only_new", false));
   PULSE_ASSIGN_OR_RETURN(options.time_columns, Kwarg<std::vector<std::string>>(kw, "time_columns", {}));
+  options.regular_files_only = true;  // a FIFO or device must not hang the worker past its time limit
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
   nlohmann::json rejects = nlohmann::json::array();

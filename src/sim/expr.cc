@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "core/printable.h"
+
 namespace pulse::sim {
 
 // Recursive-descent parser emitting postfix code; tracks stack depth as it goes.
@@ -20,7 +22,7 @@ class ExprParser {
     code_ = &out.code_;
     Next();
     PULSE_RETURN_IF_ERROR(ParseOr());
-    if (token_.kind != Kind::kEnd) return Error("unexpected '" + std::string(token_.text) + "'");
+    if (token_.kind != Kind::kEnd) return Error("unexpected '" + Printable(token_.text, 40) + "'");
     out.max_depth_ = max_depth_;
     return out;
   }
@@ -36,9 +38,26 @@ class ExprParser {
 
   Status Error(const std::string& message) const {
     // Expressions are single-line YAML scalars: the column is the start column plus the offset.
-    return Status::ParseError(where_.file + ":" + std::to_string(where_.line) + ":" +
-                              std::to_string(where_.column + static_cast<int>(token_.pos)) + ": " + message +
-                              " in '" + std::string(text_) + "'");
+    return Status::ParseError(Printable(where_.file) + ":" + std::to_string(where_.line) + ":" +
+                              std::to_string(where_.column + static_cast<int64_t>(token_.pos)) + ": " + message +
+                              " in '" + Printable(text_, 120) + "'");
+  }
+
+  // Bounds the parser's recursion: one level per "not", unary "-", "(" and function call.
+  class Nesting {
+   public:
+    explicit Nesting(ExprParser& p) : p_(p) { ++p_.nesting_; }
+    ~Nesting() { --p_.nesting_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+    bool too_deep() const { return p_.nesting_ > kMaxNesting; }
+
+   private:
+    ExprParser& p_;
+  };
+  Status TooDeep() const {
+    return Error("expression nested deeper than " + std::to_string(kMaxNesting) +
+                 " levels (parentheses, not, unary minus and calls count)");
   }
 
   void Next() {
@@ -83,42 +102,65 @@ class ExprParser {
     max_depth_ = std::max(max_depth_, depth_);
   }
 
-  Status ParseBinary(Status (ExprParser::*operand)(),
-                     std::initializer_list<std::pair<std::string_view, Op>> operators, bool once = false) {
-    PULSE_RETURN_IF_ERROR((this->*operand)());
-    for (bool more = true; more;) {
-      more = false;
-      for (const auto& [symbol, op] : operators) {
-        if (Accept(symbol)) {
-          PULSE_RETURN_IF_ERROR((this->*operand)());
-          Emit(op, -1);
-          more = !once;
-          break;
-        }
-      }
+  // Binary operators by precedence (higher binds tighter); comparisons do not chain.
+  static constexpr int kOrLevel = 1, kAndLevel = 2, kNotLevel = 3, kCompareLevel = 4, kSumLevel = 5, kProductLevel = 6;
+  struct Binary {
+    std::string_view symbol;
+    Op op;
+    int level;
+  };
+  static constexpr std::array<Binary, 12> kBinary = {{{"or", Op::kOr, kOrLevel},
+                                                      {"and", Op::kAnd, kAndLevel},
+                                                      {"<=", Op::kLe, kCompareLevel},
+                                                      {">=", Op::kGe, kCompareLevel},
+                                                      {"==", Op::kEq, kCompareLevel},
+                                                      {"!=", Op::kNe, kCompareLevel},
+                                                      {"<", Op::kLt, kCompareLevel},
+                                                      {">", Op::kGt, kCompareLevel},
+                                                      {"+", Op::kAdd, kSumLevel},
+                                                      {"-", Op::kSub, kSumLevel},
+                                                      {"*", Op::kMul, kProductLevel},
+                                                      {"/", Op::kDiv, kProductLevel}}};
+
+  const Binary* PeekBinary() const {
+    if (token_.kind != Kind::kSymbol && token_.kind != Kind::kName) return nullptr;
+    for (const Binary& b : kBinary)
+      if (token_.text == b.symbol) return &b;
+    return nullptr;
+  }
+
+  // Precedence climbing over the grammar in expr.h: one stack frame per operand level instead of
+  // one per grammar rule, so the nesting limit costs little stack.
+  Status ParseExpr(int min_level) {
+    int max_level = kProductLevel;
+    if (min_level <= kNotLevel && Accept("not")) {
+      // not := "not" not | cmp ; what follows a "not" operand is "and" / "or" only.
+      const Nesting level(*this);
+      if (level.too_deep()) return TooDeep();
+      PULSE_RETURN_IF_ERROR(ParseExpr(kNotLevel));
+      Emit(Op::kNot, 0);
+      max_level = kAndLevel;
+    } else {
+      PULSE_RETURN_IF_ERROR(ParseUnary());
+    }
+    bool compared = false;
+    for (const Binary* b = PeekBinary(); b && b->level >= min_level && b->level <= max_level; b = PeekBinary()) {
+      if (b->level == kCompareLevel && compared) break;  // a < b < c: left for the caller to refuse
+      compared = compared || b->level == kCompareLevel;
+      const Op op = b->op;
+      const int next = b->level + 1;
+      Next();
+      PULSE_RETURN_IF_ERROR(ParseExpr(next));
+      Emit(op, -1);
     }
     return Status::Ok();
   }
-  Status ParseOr() { return ParseBinary(&ExprParser::ParseAnd, {{"or", Op::kOr}}); }
-  Status ParseAnd() { return ParseBinary(&ExprParser::ParseNot, {{"and", Op::kAnd}}); }
-  Status ParseNot() {
-    if (Accept("not")) {
-      PULSE_RETURN_IF_ERROR(ParseNot());
-      Emit(Op::kNot, 0);
-      return Status::Ok();
-    }
-    return ParseCompare();
-  }
-  Status ParseCompare() {
-    return ParseBinary(&ExprParser::ParseSum,
-                       {{"<=", Op::kLe}, {">=", Op::kGe}, {"==", Op::kEq}, {"!=", Op::kNe}, {"<", Op::kLt},
-                        {">", Op::kGt}},
-                       /*once=*/true);
-  }
-  Status ParseSum() { return ParseBinary(&ExprParser::ParseProduct, {{"+", Op::kAdd}, {"-", Op::kSub}}); }
-  Status ParseProduct() { return ParseBinary(&ExprParser::ParseUnary, {{"*", Op::kMul}, {"/", Op::kDiv}}); }
+  Status ParseOr() { return ParseExpr(kOrLevel); }
+
   Status ParseUnary() {
     if (Accept("-")) {
+      const Nesting level(*this);
+      if (level.too_deep()) return TooDeep();
       PULSE_RETURN_IF_ERROR(ParseUnary());
       Emit(Op::kNeg, 0);
       return Status::Ok();
@@ -131,17 +173,20 @@ class ExprParser {
       double v = 0;
       const auto [end, ec] = std::from_chars(token_.text.data(), token_.text.data() + token_.text.size(), v);
       if (ec != std::errc() || end != token_.text.data() + token_.text.size() || !std::isfinite(v))
-        return Error("bad number '" + std::string(token_.text) + "'");
+        return Error("bad number '" + Printable(token_.text, 40) + "'");
       Emit(Op::kConst, 1, 0, v);
       Next();
       return Status::Ok();
     }
     if (Accept("(")) {
+      const Nesting level(*this);
+      if (level.too_deep()) return TooDeep();
       PULSE_RETURN_IF_ERROR(ParseOr());
       if (!Accept(")")) return Error("expected ')'");
       return Status::Ok();
     }
-    if (token_.kind != Kind::kName) return Error("expected a number, a name or '(' but found '" + std::string(token_.text) + "'");
+    if (token_.kind != Kind::kName)
+      return Error("expected a number, a name or '(' but found '" + Printable(token_.text, 40) + "'");
     const std::string name(token_.text);
     static constexpr std::array<std::tuple<std::string_view, Op, int>, 4> kFunctions = {
         {{"min", Op::kMin, 2}, {"max", Op::kMax, 2}, {"abs", Op::kAbs, 1}, {"clamp", Op::kClamp, 3}}};
@@ -149,6 +194,8 @@ class ExprParser {
       if (name != fn) continue;
       Next();
       if (!Accept("(")) return Error("expected '(' after " + name);
+      const Nesting level(*this);
+      if (level.too_deep()) return TooDeep();
       for (int a = 0; a < arity; ++a) {
         if (a > 0 && !Accept(",")) return Error(name + " takes " + std::to_string(arity) + " arguments");
         PULSE_RETURN_IF_ERROR(ParseOr());
@@ -159,7 +206,7 @@ class ExprParser {
     }
     if (name == "and" || name == "or" || name == "not") return Error("'" + name + "' needs a value before/after it");
     const auto slot = resolve_(name);
-    if (!slot) return Error("unknown name '" + name + "'");
+    if (!slot) return Error("unknown name '" + Printable(name, 80) + "'");
     Emit(Op::kLoad, 1, *slot);
     Next();
     return Status::Ok();
@@ -172,6 +219,7 @@ class ExprParser {
   Token token_;
   std::vector<Expr::Instr>* code_ = nullptr;
   size_t depth_ = 0, max_depth_ = 0;
+  int nesting_ = 0;
 };
 
 Result<Expr> Expr::Compile(std::string_view text, const SlotResolver& resolve, const SourceLocation& where) {

@@ -14,7 +14,9 @@
 //   atom   := number | name | fn "(" expr ("," expr)* ")" | "(" expr ")"
 //   fn     := min | max | abs | clamp           (min/max take 2, abs 1, clamp 3 arguments)
 //
-// Names resolve to state slots when compiled. Truth values are 1.0 and 0.0; a condition holds
+// Nesting is bounded: more than kMaxNesting levels of parentheses, "not", unary "-" and function
+// calls is a kParseError (no expression can exhaust the parser's stack). Names resolve to state
+// slots when compiled. Truth values are 1.0 and 0.0; a condition holds
 // where it evaluates to non-zero. Division by zero gives 0 (never inf or NaN in the state).
 #pragma once
 
@@ -31,6 +33,8 @@ namespace pulse::sim {
 
 // Runs evaluated together; arrays passed to Evaluate hold at least `count <= kBlock` values.
 inline constexpr size_t kBlock = 256;
+// Deepest nesting Compile accepts (see above).
+inline constexpr int kMaxNesting = 256;
 
 // Where an expression comes from, for error messages ("rules.yaml:12:9: ...").
 struct SourceLocation {

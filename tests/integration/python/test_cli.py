@@ -1,6 +1,7 @@
 """The pulse CLI as a user and a script see it: exit codes, clear errors, readable and JSON
 output, and the main job (`pulse run`) being idempotent."""
 import json
+import os
 
 from conftest import ROOT, run_pulse, show_json
 
@@ -219,3 +220,72 @@ def test_config_file_errors_name_file_line_key_and_type(pulse_bin, tmp_path):
     assert f"cannot open config file '{tmp_path / 'absent.yaml'}': No such file or directory" in missing.stderr
     folder = run_pulse(pulse_bin, "--config", tmp_path, "lake", "list", check=False)
     assert folder.returncode == 1 and f"cannot read config file '{tmp_path}': Is a directory" in folder.stderr
+def test_ingest_reads_stdin_and_pipes(pulse_bin, lake, tmp_path):
+    """`pulse ingest -`, `cat f | pulse ingest /dev/stdin` and a FIFO with a writer all read the
+    content once (they used to say "empty file"); the format of extension-less input is guessed."""
+    import subprocess
+    import threading
+    csv = "name,ts,value\na,2024-01-01,1\nb,2024-01-02,2\n"
+    piped = subprocess.run(f"printf '{csv}' | {pulse_bin} --lake {lake} ingest /dev/stdin", shell=True,
+                           capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0, piped.stderr
+    assert "accepted 2, rejected 0" in piped.stdout
+    dash = subprocess.run([pulse_bin, "--lake", str(lake), "ingest", "-", "--json"], input=csv.replace("a,", "c,"),
+                          capture_output=True, text=True, timeout=120)
+    assert dash.returncode == 0, dash.stderr
+    report = json.loads(dash.stdout)[0]
+    assert report["file"] == "stdin" and report["accepted"] == 2
+    jsonl = subprocess.run([pulse_bin, "--lake", str(lake), "ingest", "-"], text=True, capture_output=True,
+                           input='{"name":"j","ts":"2024-01-01","value":1}\n', timeout=120)
+    assert jsonl.returncode == 0 and "accepted 1" in jsonl.stdout, jsonl.stderr
+    fifo = tmp_path / "in.fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_text("name,ts,value\nf,2024-01-05,5\n"))
+    writer.start()
+    proc = run_pulse(pulse_bin, "--lake", lake, "ingest", fifo)
+    writer.join()
+    assert "accepted 1, rejected 0" in proc.stdout
+    rows = show_json(pulse_bin, lake, "signals")
+    assert sorted(r["name"] for r in rows) == ["a", "b", "b", "c", "f", "j"]
+    assert {r["source"] for r in rows if r["name"] == "c"} == {"stdin"}
+
+
+def test_ingest_refuses_inputs_over_the_size_limit(pulse_bin, lake, tmp_path):
+    """/dev/zero and oversized files are refused with a clear error instead of being read forever."""
+    env = {"PULSE_INGEST_MAX_FILE_BYTES": "4096"}
+    zero = run_pulse(pulse_bin, "--lake", lake, "ingest", "/dev/zero", "--format", "csv", env=env, check=False)
+    assert zero.returncode == 1
+    assert "'/dev/zero' exceeds the maximum input size of 4096 bytes" in zero.stderr
+    big = tmp_path / "big.csv"
+    big.write_text("name,ts,value\n" + "a,2024-01-01,1\n" * 1000)
+    refused = run_pulse(pulse_bin, "--lake", lake, "ingest", big, env=env, check=False)
+    assert refused.returncode == 1 and "ingest.max_file_bytes" in refused.stderr
+    assert run_pulse(pulse_bin, "--lake", lake, "ingest", big).returncode == 0  # the default limit is 1 GiB
+
+
+def test_ingest_hostile_csv_loses_no_rows(pulse_bin, lake, tmp_path):
+    """An unterminated quote costs one line, not the rest of the file; CR-only line endings work;
+    a NUL or escape byte in a field is printed escaped, never cutting or colouring the reason."""
+    bad = tmp_path / "bad.csv"
+    lines = ["name,ts,value", 'a,"2020-01-01,1'] + [f"g{i},2020-01-02,{i}" for i in range(1000)]
+    bad.write_text("\n".join(lines) + "\n")
+    proc = run_pulse(pulse_bin, "--lake", lake, "ingest", bad, "--json", check=False)
+    assert proc.returncode == 3, proc.stderr
+    report = json.loads(proc.stdout)[0]
+    assert (report["accepted"], report["rejected"]) == (1000, 1)
+    assert report["rejects"] == [{"line": 2, "reason": "unterminated quote in field 2"}]
+    rejects = show_json(pulse_bin, lake, "signal_rejects")
+    assert [(r["line"], r["raw"]) for r in rejects] == [(2, 'a,"2020-01-01,1')]
+
+    mac = tmp_path / "mac.csv"
+    mac.write_bytes(b"name,ts,value\ra,2024-01-01,1\rb,2024-01-02,2\r")
+    proc = run_pulse(pulse_bin, "--lake", lake, "ingest", mac)
+    assert "accepted 2, rejected 0" in proc.stdout
+
+    nul = tmp_path / "nul.csv"
+    nul.write_bytes(b"name,ts,value\nx,2024-01-01,1\x00tail\ny,2024-01-01,\x1b[31mred\n")
+    proc = run_pulse(pulse_bin, "--lake", lake, "ingest", nul, check=False)
+    assert proc.returncode == 3
+    assert f"{nul}:2: field 'value' contains a NUL character: '1\\0tail'" in proc.stderr
+    assert f"{nul}:3: unparseable number '\\x1b[31mred'" in proc.stderr
+    assert "\x00" not in proc.stderr and "\x1b" not in proc.stderr

@@ -54,3 +54,43 @@ def test_kill_mid_ingest_is_all_or_nothing(pulse_bin, lake, tmp_path):
     run_pulse(pulse_bin, "--lake", lake, "ingest", csv)
     run_pulse(pulse_bin, "--lake", lake, "ingest", csv)
     assert visible_rows(lake) == ROWS
+
+
+def test_worker_refuses_fifos_and_devices_without_hanging(pulse_bin, lake, tmp_path):
+    """pulse.ingest on a FIFO (no writer) or /dev/zero used to block the worker thread forever,
+    past its time limit; now each is a prompt FAILURE naming the problem, and the worker goes on
+    serving."""
+    import pytest
+    redis_url = os.environ.get("PULSE_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
+    import redis
+    from celery import Celery
+    redis.Redis.from_url(redis_url).flushdb()
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", redis_url, "--concurrency", "1", "--queues", "celery"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        assert worker.poll() is None, worker.stderr.read()
+        app = Celery("pulse-ingest-tests", broker=redis_url, backend=redis_url)
+        fifo = tmp_path / "inbox.fifo"
+        os.mkfifo(fifo)
+        good = tmp_path / "good.csv"
+        good.write_text("name,ts,value\na,2024-01-01,1\n")
+        for path, why in ((fifo, "is a FIFO or pipe"), ("/dev/zero", "is a character device")):
+            result = app.send_task("pulse.ingest", kwargs={"path": str(path), "lake": str(lake)})
+            t0 = time.monotonic()
+            try:
+                result.get(timeout=30)
+                raise AssertionError(f"ingesting {path} succeeded")
+            except Exception as e:  # the task's FAILURE, re-raised by Celery
+                # ("outside": once task paths are confined to configured roots, that refusal comes first)
+                assert why in str(e) or "outside" in str(e), str(e)
+            assert time.monotonic() - t0 < 30
+        # The worker is still serving.
+        ok = app.send_task("pulse.ingest", kwargs={"path": str(good), "lake": str(lake)}).get(timeout=60)
+        assert ok["accepted"] == 1
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        redis.Redis.from_url(redis_url).flushdb()
