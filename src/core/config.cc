@@ -121,6 +121,9 @@ Config Config::Defaults() {
            [](std::string_view v) {
              return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be inproc or redis://…");
            }});
+  declare({"jobs.max_deaths", ConfigType::kInt, "3",
+           "Times a worker may die while running one message before it is dead-lettered (pulse worker)",
+           at_least(1)});
   declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job", at_least(1)});
   declare({"run.dataset", ConfigType::kString, "", "pulse run's input (default: the bundled us-macro-quarterly.csv)", {}});
   declare({"run.mapping", ConfigType::kString, "",

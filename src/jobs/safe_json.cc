@@ -1,0 +1,54 @@
+#include "jobs/safe_json.h"
+
+namespace pulse::jobs {
+
+size_t JsonNestingDepth(std::string_view text, size_t limit) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false, escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) escaped = false;
+      else if (c == '\\') escaped = true;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest > limit) return limit + 1;
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth) {
+  if (JsonNestingDepth(text, max_depth) > max_depth)
+    return Status::InvalidArgument(std::string(what) + " nests deeper than " + std::to_string(max_depth) + " levels");
+  try {
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (j.is_discarded()) return Status::InvalidArgument(std::string(what) + " is not JSON");
+    return j;
+  } catch (const std::exception& e) {  // allocation failure; parse errors do not throw here
+    return Status::InvalidArgument(std::string(what) + " could not be parsed: " + e.what());
+  }
+}
+
+std::string DumpJson(const nlohmann::json& j) {
+  try {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::exception&) {  // only allocation failures remain
+    return "null";
+  }
+}
+
+std::string JsonTypeName(const nlohmann::json& j) {
+  if (j.is_number()) return "number";
+  return j.type_name();
+}
+
+}  // namespace pulse::jobs
