@@ -29,6 +29,9 @@ size_t JsonNestingDepth(std::string_view text, size_t limit) {
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth) {
   if (JsonNestingDepth(text, max_depth) > max_depth)
     return Status::InvalidArgument(std::string(what) + " nests deeper than " + std::to_string(max_depth) + " levels");
+  // nlohmann stops at a NUL byte as if the text ended there; in JSON text a raw NUL is never valid.
+  if (text.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument(std::string(what) + " is not JSON (it contains a NUL byte)");
   try {
     nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return Status::InvalidArgument(std::string(what) + " is not JSON");

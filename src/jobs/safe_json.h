@@ -23,7 +23,8 @@ inline constexpr size_t kMaxJsonDepth = 256;
 // Linear, no recursion; meant as a guard before parsing, so it does not validate the text.
 size_t JsonNestingDepth(std::string_view text, size_t limit);
 
-// Parses `text`; kInvalidArgument "<what> is not JSON" or "<what> nests deeper than N levels".
+// Parses `text`; kInvalidArgument "<what> is not JSON" (also for a NUL byte anywhere, where
+// nlohmann would stop reading and accept what came before) or "<what> nests deeper than N levels".
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth = kMaxJsonDepth);
 
 // j.dump() that never throws: strings that are not UTF-8 are written with U+FFFD for bad bytes.
