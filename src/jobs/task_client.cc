@@ -1,8 +1,10 @@
 #include "jobs/task_client.h"
 
+#include <cmath>
 #include <thread>
 
 #include "core/ids.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 
@@ -14,7 +16,11 @@ Result<std::string> SubmitTask(Broker& broker, TaskMessage message) {
 
 Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9)
+    return Status::InvalidArgument("waiting for task " + task_id + ": the timeout must be 0..1e9 seconds, got " +
+                                   std::to_string(timeout.count()));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   for (;;) {
     PULSE_ASSIGN_OR_RETURN(auto raw, broker.GetResult(task_id));
     if (raw) {
@@ -22,11 +28,13 @@ Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, s
       if (meta.state == TaskState::kSuccess) return std::move(meta.result);
       if (meta.state == TaskState::kFailure || meta.state == TaskState::kRevoked) {
         // Celery's failure result: {exc_type, exc_message: [message], exc_module}.
-        std::string what = meta.result.dump();
+        // Whatever another worker stored there: fields of other types are shown as JSON, not thrown on.
+        std::string what = DumpJson(meta.result);
         if (meta.result.is_object() && meta.result.contains("exc_type")) {
+          const auto& type = meta.result["exc_type"];
           const auto& msg = meta.result.value("exc_message", nlohmann::json());
-          what = meta.result.value("exc_type", std::string()) + ": " +
-                 (msg.is_array() && msg.size() == 1 && msg[0].is_string() ? msg[0].get<std::string>() : msg.dump());
+          what = (type.is_string() ? type.get<std::string>() : DumpJson(type)) + ": " +
+                 (msg.is_array() && msg.size() == 1 && msg[0].is_string() ? msg[0].get<std::string>() : DumpJson(msg));
         }
         return Status::Internal("task " + task_id + " " + std::string(StateName(meta.state)) + ": " + what);
       }

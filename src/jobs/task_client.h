@@ -17,7 +17,7 @@ Result<std::string> SubmitTask(Broker& broker, TaskMessage message);
 
 // Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error
 // carrying the task's exception type and message), or `timeout` passes (kUnavailable). PENDING,
-// STARTED and RETRY keep waiting.
+// STARTED and RETRY keep waiting. kInvalidArgument for a timeout outside 0..1e9 seconds (NaN too).
 Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll = std::chrono::milliseconds(10));
 
