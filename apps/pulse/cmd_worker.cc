@@ -28,6 +28,7 @@
 #include "core/files.h"
 #include "core/metrics_server.h"
 #include "jobs/redis_broker.h"
+#include "jobs/safe_json.h"
 #include "jobs/task_client.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
@@ -204,10 +205,16 @@ int SendTask(const SendArgs& a) {
   m.task = a.name;
   m.id = NewUuid();
   m.queue = a.queue;
-  m.args = nlohmann::json::parse(a.args, nullptr, false);
-  m.kwargs = nlohmann::json::parse(a.kwargs, nullptr, false);
-  if (m.args.is_discarded() || !m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
-  if (m.kwargs.is_discarded() || !m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
+  // Bounded parses: workers refuse deeper messages, and a deeper value would overflow the stack
+  // when copied or serialized.
+  auto args = jobs::ParseJson(a.args, "--args");
+  if (!args.ok()) return Fail(args.status());
+  auto kwargs = jobs::ParseJson(a.kwargs, "--kwargs");
+  if (!kwargs.ok()) return Fail(kwargs.status());
+  m.args = std::move(*args);
+  m.kwargs = std::move(*kwargs);
+  if (!m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
+  if (!m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
   auto broker = jobs::RedisBroker::Connect(a.broker);
   if (!broker.ok()) return Fail(broker.status());
   auto id = jobs::SubmitTask(**broker, m);

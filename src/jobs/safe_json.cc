@@ -1,5 +1,9 @@
 #include "jobs/safe_json.h"
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
 namespace pulse::jobs {
 
 size_t JsonNestingDepth(std::string_view text, size_t limit) {
@@ -39,6 +43,20 @@ Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, s
   } catch (const std::exception& e) {  // allocation failure; parse errors do not throw here
     return Status::InvalidArgument(std::string(what) + " could not be parsed: " + e.what());
   }
+}
+
+size_t JsonValueDepth(const nlohmann::json& j, size_t limit) {
+  size_t deepest = 0;
+  std::vector<std::pair<const nlohmann::json*, size_t>> stack = {{&j, 0}};
+  while (!stack.empty()) {
+    auto [node, depth] = stack.back();
+    stack.pop_back();
+    if (!node->is_structured()) continue;
+    deepest = std::max(deepest, depth + 1);
+    if (deepest > limit) return limit + 1;
+    for (const auto& child : *node) stack.emplace_back(&child, depth + 1);
+  }
+  return deepest;
 }
 
 std::string DumpJson(const nlohmann::json& j) {

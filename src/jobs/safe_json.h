@@ -27,6 +27,11 @@ size_t JsonNestingDepth(std::string_view text, size_t limit);
 // nlohmann would stop reading and accept what came before) or "<what> nests deeper than N levels".
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth = kMaxJsonDepth);
 
+// The nesting depth of a JSON value (a scalar: 0), found without recursion, counting no further
+// than limit + 1. For values built in the process (command-line arguments, YAML) before they are
+// serialized (the serializer recurses) or sent to workers (which refuse deeper messages).
+size_t JsonValueDepth(const nlohmann::json& j, size_t limit);
+
 // j.dump() that never throws: strings that are not UTF-8 are written with U+FFFD for bad bytes.
 std::string DumpJson(const nlohmann::json& j);
 

@@ -10,6 +10,12 @@ namespace pulse::jobs {
 
 Result<std::string> SubmitTask(Broker& broker, TaskMessage message) {
   if (message.id.empty()) message.id = NewUuid();
+  if (!message.args.is_array() || !message.kwargs.is_object())
+    return Status::InvalidArgument("task arguments must be a JSON array (args) and a JSON object (kwargs)");
+  if (JsonValueDepth(message.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
+      JsonValueDepth(message.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+    return Status::InvalidArgument("task arguments nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
+                                   " levels (workers refuse such messages)");
   PULSE_RETURN_IF_ERROR(broker.Publish(message.queue, EncodeMessage(message)));
   return message.id;
 }

@@ -9,10 +9,13 @@
 #include "core/status.h"
 #include "jobs/broker.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 
 // Publishes `message` (a fresh id when empty) on message.queue; returns the task id.
+// kInvalidArgument when args is not an array, kwargs not an object, or either nests deeper than
+// workers accept (kMaxJsonDepth, jobs/safe_json.h).
 Result<std::string> SubmitTask(Broker& broker, TaskMessage message);
 
 // Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error

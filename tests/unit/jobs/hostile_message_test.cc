@@ -17,6 +17,7 @@
 #include "jobs/broker.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/safe_json.h"
+#include "jobs/task_client.h"
 #include "jobs/worker.h"
 
 namespace pulse::jobs {
@@ -511,6 +512,51 @@ TEST(HostileMessages, AWorkerFedHostileMessagesKeepsServing) {
   EXPECT_EQ(echo_runs, 21);  // each good task once (20 + the null-retries one)
   EXPECT_EQ(worker.stats().dead_lettered, static_cast<int64_t>(poison.size() - 1));
   EXPECT_EQ(worker.stats().failed, 3);
+}
+
+TEST(HostileMessages, ClientRefusesDeepArgumentsAndReadsOddResultsWithoutThrowing) {
+  InProcessBroker broker;
+  json deep = json::array();  // 10^5 levels, built without recursion
+  json* at = &deep;
+  for (int i = 0; i < 100000; ++i) at = &at->emplace_back(json::array());
+  EXPECT_EQ(JsonValueDepth(deep, 256), 257u);
+  EXPECT_EQ(JsonValueDepth(json::array({1, json::object({{"a", json::array()}})}), 256), 3u);
+  EXPECT_EQ(JsonValueDepth(5, 256), 0u);
+  TaskMessage m;
+  m.task = "t.echo";
+  m.args = std::move(deep);  // (copying it would recurse: nlohmann's copy constructor does)
+  auto sent = SubmitTask(broker, std::move(m));
+  ASSERT_FALSE(sent.ok());
+  EXPECT_NE(sent.status().message().find("nest deeper than 254 levels"), std::string::npos);
+  m = TaskMessage();
+  m.task = "t.echo";
+  m.args = json::object();
+  EXPECT_FALSE(SubmitTask(broker, m).ok());
+  EXPECT_EQ(*broker.QueueLength("celery"), 0);  // nothing was published
+  EXPECT_EQ(AwaitResult(broker, "x", std::chrono::duration<double>(std::nan(""))).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(AwaitResult(broker, "x", std::chrono::duration<double>(1e300)).status().code(), StatusCode::kInvalidArgument);
+  // Results another worker may have stored, of every odd shape: an error or a value, never a throw.
+  const std::vector<std::string> stored = {
+      R"({"status": "FAILURE", "result": {"exc_type": 5, "exc_message": {"a": 1}}})",
+      R"({"status": "FAILURE", "result": {"exc_type": null}})",
+      R"({"status": "REVOKED", "result": "x"})",
+      R"({"status": "FAILURE"})",
+      R"({"status": 5})",
+      R"({"status": "SUCCESS", "result": )" + Nested(100000) + "}",
+      "[" + Nested(100000) + "]",
+      "not json",
+      std::string("{\"status\": \"SUCCESS\"}\0junk", 26),
+  };
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const std::string id = "odd-" + std::to_string(i);
+    ASSERT_TRUE(broker.StoreResult(id, stored[i], std::chrono::seconds(60)).ok());
+    Result<json> got = Status::Internal("not run");
+    EXPECT_NO_THROW(got = AwaitResult(broker, id, std::chrono::duration<double>(0)));
+    EXPECT_FALSE(got.ok()) << stored[i].substr(0, 80);
+  }
+  auto odd = AwaitResult(broker, "odd-0", std::chrono::duration<double>(0));
+  EXPECT_NE(odd.status().message().find("5: {\"a\":1}"), std::string::npos) << odd.status().message();
 }
 
 }  // namespace
