@@ -1,5 +1,10 @@
 // pulse worker --broker redis://HOST:PORT/DB [--concurrency N] [--queues a,b] [--visibility-timeout S]
 //              [--track-started] [--execution-log KEY] [--cache-max-mb MB] [--metrics-port P]
+//              [--max-deaths N]
+//   --max-deaths (config jobs.max_deaths, default 3): a message whose worker died N times while
+//   running it goes to the dead-letter list instead of being redelivered again.
+//   --enable-test-tasks (hidden; tests only) also registers pulse.test.abort (calls abort()) and
+//   pulse.test.throw (throws a non-std exception), so tests can kill a worker with a message.
 //   A native worker for Pulse's tasks (pipeline/pulse_tasks.h) that joins Celery deployments:
 //   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
 //   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
@@ -11,6 +16,8 @@
 //   Enqueues a task the way Celery's send_task does (any Celery worker may run it) and, with
 //   --wait, prints its result; exit 1 when it failed or did not finish in time.
 #include <csignal>
+#include <cstdlib>
+#include <optional>
 #include <cstdio>
 #include <thread>
 
@@ -22,6 +29,7 @@
 #include "core/files.h"
 #include "core/metrics_server.h"
 #include "jobs/redis_broker.h"
+#include "jobs/safe_json.h"
 #include "jobs/task_client.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
@@ -43,7 +51,21 @@ struct WorkerArgs {
   std::string execution_log;
   double cache_max_mb = 0;  // 0: entries expire by TTL only
   std::string metrics_host = "127.0.0.1";
+  std::optional<int64_t> max_deaths;  // absent: the config's jobs.max_deaths
+  bool test_tasks = false;
 };
+
+// Tasks that misbehave on purpose, for the tests of the worker's barriers (never registered
+// unless --enable-test-tasks is given).
+void RegisterTestTasks(jobs::TaskRegistry& registry) {
+  registry.Register("pulse.test.abort", {[](const jobs::TaskContext&) -> Result<nlohmann::json> {
+                      std::fprintf(stderr, "pulse worker: pulse.test.abort called abort() on purpose\n");
+                      std::abort();
+                    }});
+  registry.Register("pulse.test.throw", {[](const jobs::TaskContext&) -> Result<nlohmann::json> {
+                      throw 42;  // not a std::exception
+                    }});
+}
 
 // Prometheus text exposition of the worker's counters and its queues' lengths.
 std::string RenderMetrics(const jobs::WorkerStats& s, jobs::Broker& broker, const std::vector<std::string>& queues) {
@@ -99,7 +121,13 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   env->s3 = S3OptionsFrom(ctx);
   jobs::TaskRegistry registry;
   pipeline::RegisterPulseTasks(registry, *env);
+  if (args.test_tasks) RegisterTestTasks(registry);
   jobs::WorkerOptions options;
+  const int64_t max_deaths = args.max_deaths ? *args.max_deaths : ctx.config.GetInt("jobs.max_deaths");
+  if (max_deaths < 1 || max_deaths > 1000000)
+    return Fail(Status::InvalidArgument("--max-deaths (jobs.max_deaths) must be 1..1000000, got " +
+                                        std::to_string(max_deaths)));
+  options.max_deaths = static_cast<int>(max_deaths);
   options.queues = SplitCommas(args.queues);
   if (options.queues.empty()) return Fail(Status::InvalidArgument("--queues must name at least one queue"));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -180,10 +208,16 @@ int SendTask(const SendArgs& a) {
   m.task = a.name;
   m.id = NewUuid();
   m.queue = a.queue;
-  m.args = nlohmann::json::parse(a.args, nullptr, false);
-  m.kwargs = nlohmann::json::parse(a.kwargs, nullptr, false);
-  if (m.args.is_discarded() || !m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
-  if (m.kwargs.is_discarded() || !m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
+  // Bounded parses: workers refuse deeper messages, and a deeper value would overflow the stack
+  // when copied or serialized.
+  auto args = jobs::ParseJson(a.args, "--args");
+  if (!args.ok()) return Fail(args.status());
+  auto kwargs = jobs::ParseJson(a.kwargs, "--kwargs");
+  if (!kwargs.ok()) return Fail(kwargs.status());
+  m.args = std::move(*args);
+  m.kwargs = std::move(*kwargs);
+  if (!m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
+  if (!m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
   auto broker = jobs::RedisBroker::Connect(a.broker);
   if (!broker.ok()) return Fail(broker.status());
   auto id = jobs::SubmitTask(**broker, m);
@@ -222,6 +256,10 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   worker->add_option("--execution-log", wargs->execution_log,
                      "Redis list on which to record every task execution as it starts (an audit of redeliveries; "
                      "default off)");
+  worker->add_option("--max-deaths", wargs->max_deaths,
+                     "Dead-letter a message once its worker died this many times while running it "
+                     "(default: config jobs.max_deaths, 3)");
+  worker->add_flag("--enable-test-tasks", wargs->test_tasks, "Register pulse.test.* tasks (tests only)")->group("");
   worker->callback([wargs, &ctx, &exit_code] { exit_code = RunWorker(*wargs, ctx); });
 
   auto bargs = std::make_shared<BeatArgs>();

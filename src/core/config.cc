@@ -196,6 +196,9 @@ Config Config::Defaults() {
            "Comma-separated folders (or s3://bucket/prefix) under which tasks may name a lake of their own; "
            "a task's lake must be lake.url or lie under one of these",
            {}});
+  declare({"jobs.max_deaths", ConfigType::kInt, "3",
+           "Times a worker may die while running one message before it is dead-lettered (pulse worker)",
+           IntIn(1, 1000000)});
   declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job (at most a year)",
            IntIn(1, 366 * 86400)});
   declare({"run.dataset", ConfigType::kString, "", "pulse run's input (default: the bundled us-macro-quarterly.csv)", {}});

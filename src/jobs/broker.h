@@ -49,8 +49,12 @@ class Broker {
   // Removes the delivery from the unacked set and records it with the reason on the dead-letter
   // list (malformed or unknown messages: never lost silently, never retried forever).
   virtual Status DeadLetter(const Delivery& delivery, const std::string& reason) = 0;
-  // Re-queues messages unacked for longer than `visibility`; returns how many.
-  virtual Result<int64_t> RestoreVisible(std::chrono::seconds visibility) = 0;
+  // Re-queues messages unacked for longer than `visibility` (their worker died, or overran the
+  // timeout) with properties.delivery_info.redelivered = true and a count of such ends
+  // (DecideRestore); returns how many were re-queued. A message whose count reaches `max_deaths`
+  // (> 0; 0: no bound) goes to the dead-letter list instead, with the reason "worker died N times
+  // while running it", so one poison message cannot take down worker after worker.
+  virtual Result<int64_t> RestoreVisible(std::chrono::seconds visibility, int max_deaths) = 0;
   virtual Result<int64_t> QueueLength(const std::string& queue) = 0;
 
   // Result backend: the JSON value Celery stores under celery-task-meta-<id>, with a TTL.
@@ -97,7 +101,7 @@ class InProcessBroker final : public Broker {
   Status Ack(const Delivery& delivery) override;
   Status Requeue(const Delivery& delivery) override;
   Status DeadLetter(const Delivery& delivery, const std::string& reason) override;
-  Result<int64_t> RestoreVisible(std::chrono::seconds visibility) override;
+  Result<int64_t> RestoreVisible(std::chrono::seconds visibility, int max_deaths) override;
   Result<int64_t> QueueLength(const std::string& queue) override;
   Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
@@ -138,5 +142,19 @@ std::string DeliveryTagOf(const std::string& envelope);
 // an envelope that is not a JSON object, or whose properties / delivery_info are not objects, is
 // returned as it was.
 std::string MarkRedelivered(const std::string& envelope);
+
+// Where a restore counts the deliveries of a message that ended without an acknowledgement:
+// properties.delivery_info.pulse_deaths (kombu keeps delivery_info as it is; Celery ignores the key).
+inline constexpr const char* kDeathsField = "pulse_deaths";
+// What to do with an envelope held by a worker that died: re-queue `value` (the envelope marked
+// redelivered, its death count raised to `deaths`), or dead-letter it with the reason `value` when
+// the count reaches `max_deaths` (> 0) or the envelope is not a JSON object whose properties and
+// delivery_info are objects (no place to count in, and no worker would run it).
+struct RestoreDecision {
+  bool dead_letter = false;
+  std::string value;
+  int deaths = 0;
+};
+RestoreDecision DecideRestore(const std::string& envelope, int max_deaths);
 
 }  // namespace pulse::jobs

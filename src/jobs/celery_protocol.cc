@@ -3,10 +3,12 @@
 #include <unistd.h>
 
 #include <array>
+#include <cmath>
 
 #include "core/base64.h"
 #include "core/ids.h"
 #include "core/time.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 namespace {
@@ -15,15 +17,173 @@ nlohmann::json OrNull(const std::optional<std::string>& v) { return v ? nlohmann
 nlohmann::json OrNull(const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); }
 nlohmann::json OrNull(const std::string& v) { return v.empty() ? nlohmann::json() : nlohmann::json(v); }
 
+// A string field that is optional and informational: anything but a string reads as empty.
 std::string Text(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-std::optional<std::string> OptionalText(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
+// Typed reads of one object's fields (an envelope, its headers, properties or delivery_info).
+// Absent and null both mean "not given"; a value of another type is kInvalidArgument naming the
+// field ("header 'retries' must be an integer or null, got string"). Nothing here throws.
+class Fields {
+ public:
+  Fields(const nlohmann::json& object, std::string where) : object_(object), where_(std::move(where)) {}
+
+  // The field's value, or nullptr when absent or null.
+  const nlohmann::json* Find(const char* key) const {
+    auto it = object_.find(key);
+    return it == object_.end() || it->is_null() ? nullptr : &*it;
+  }
+  Status WrongType(const char* key, const char* want, const nlohmann::json& got) const {
+    return Status::InvalidArgument(where_ + " '" + key + "' must be " + want + " or null, got " + JsonTypeName(got));
+  }
+  Result<std::optional<std::string>> String(const char* key) const {
+    const nlohmann::json* v = Find(key);
+    if (!v) return std::optional<std::string>();
+    if (!v->is_string()) return WrongType(key, "a string", *v);
+    return std::optional<std::string>(v->get<std::string>());
+  }
+  Result<std::optional<bool>> Bool(const char* key) const {
+    const nlohmann::json* v = Find(key);
+    if (!v) return std::optional<bool>();
+    if (!v->is_boolean()) return WrongType(key, "true or false", *v);
+    return std::optional<bool>(v->get<bool>());
+  }
+  // A whole number in [0, max] (an integral float such as 3.0 counts: Python clients may send one).
+  Result<std::optional<int64_t>> Count(const char* key, int64_t max) const {
+    const nlohmann::json* v = Find(key);
+    if (!v) return std::optional<int64_t>();
+    if (!v->is_number()) return WrongType(key, "a whole number", *v);
+    const double d = v->get<double>();
+    if (v->is_number_float() && (!std::isfinite(d) || std::floor(d) != d))
+      return WrongType(key, "a whole number", *v);
+    if (v->is_number_integer() && !v->is_number_unsigned() && v->get<int64_t>() < 0)
+      return Status::InvalidArgument(where_ + " '" + key + "' must not be negative, got " + v->dump());
+    if (d < 0 || d > static_cast<double>(max))
+      return Status::InvalidArgument(where_ + " '" + key + "' is out of range (0.." + std::to_string(max) + "), got " +
+                                     v->dump());
+    return std::optional<int64_t>(v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>())
+                                  : v->is_number_integer() ? v->get<int64_t>()
+                                                           : static_cast<int64_t>(d));
+  }
+  Result<const nlohmann::json*> Object(const char* key) const {
+    const nlohmann::json* v = Find(key);
+    if (v && !v->is_object()) return WrongType(key, "an object", *v);
+    return v;
+  }
+  // An ISO-8601 time as a string (eta, expires); one that does not parse is an error too.
+  Result<std::optional<std::string>> Time(const char* key) const {
+    PULSE_ASSIGN_OR_RETURN(std::optional<std::string> text, String(key));
+    if (text) {
+      auto parsed = time::ParseTimestamp(*text);
+      if (!parsed.ok())
+        return Status::InvalidArgument(where_ + " '" + key + "' is not an ISO-8601 time: " + parsed.status().message());
+    }
+    return text;
+  }
+
+ private:
+  const nlohmann::json& object_;
+  std::string where_;
+};
+
+// A time limit in seconds: null or 0 means none (Celery's reading); negative is an error; beyond
+// ~31 years it is no limit in practice and reads as none (so no duration arithmetic overflows).
+Result<std::optional<double>> TimeLimit(const nlohmann::json& v, const char* which) {
+  if (v.is_null()) return std::optional<double>();
+  if (!v.is_number())
+    return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be a number or null, got " +
+                                   JsonTypeName(v));
+  const double seconds = v.get<double>();
+  if (!std::isfinite(seconds) || seconds < 0)
+    return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be >= 0 seconds, got " + v.dump());
+  if (seconds == 0 || seconds > 1e9) return std::optional<double>();
+  return std::optional<double>(seconds);
+}
+
+Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
+  PULSE_ASSIGN_OR_RETURN(nlohmann::json envelope, ParseJson(raw, "message"));
+  if (!envelope.is_object()) return Status::InvalidArgument("message is not a JSON object (got " + JsonTypeName(envelope) + ")");
+  const Fields top(envelope, "message field");
+  PULSE_ASSIGN_OR_RETURN(const nlohmann::json* headers_field, top.Object("headers"));
+  PULSE_ASSIGN_OR_RETURN(const nlohmann::json* properties_field, top.Object("properties"));
+  const nlohmann::json empty = nlohmann::json::object();
+  const Fields headers(headers_field ? *headers_field : empty, "header");
+  const Fields properties(properties_field ? *properties_field : empty, "property");
+  TaskMessage m;
+  PULSE_ASSIGN_OR_RETURN(auto task, headers.String("task"));
+  if (!task || task->empty()) return Status::InvalidArgument("not a Celery protocol v2 message: no 'task' header");
+  m.task = *task;
+  PULSE_ASSIGN_OR_RETURN(auto id, headers.String("id"));
+  if (!id || id->empty()) return Status::InvalidArgument("message for '" + m.task + "' has no task id");
+  m.id = *id;
+
+  PULSE_ASSIGN_OR_RETURN(auto content_type, top.String("content-type"));
+  if (!content_type) return Status::InvalidArgument("message has no content-type (only application/json is supported)");
+  if (*content_type != "application/json")
+    return Status::InvalidArgument("unsupported content-type '" + *content_type + "' (only application/json)");
+  PULSE_ASSIGN_OR_RETURN(auto content_encoding, top.String("content-encoding"));
+  if (content_encoding && *content_encoding != "utf-8" && *content_encoding != "utf8" && *content_encoding != "UTF-8")
+    return Status::InvalidArgument("unsupported content-encoding '" + *content_encoding + "' (only utf-8)");
+  PULSE_ASSIGN_OR_RETURN(auto body_encoding, properties.String("body_encoding"));
+  const nlohmann::json* body_field = top.Find("body");
+  if (!body_field) return Status::InvalidArgument("message has no body");
+  if (!body_field->is_string()) return top.WrongType("body", "a string", *body_field);
+  std::string body_text;
+  if (!body_encoding || *body_encoding == "base64") {
+    auto decoded = Base64Decode(body_field->get<std::string>());
+    if (!decoded.ok()) return Status::InvalidArgument("message body is not base64: " + decoded.status().message());
+    body_text = std::move(*decoded);
+  } else if (*body_encoding == "utf-8") {
+    body_text = body_field->get<std::string>();
+  } else {
+    return Status::InvalidArgument("unsupported body_encoding '" + *body_encoding + "'");
+  }
+  PULSE_ASSIGN_OR_RETURN(nlohmann::json body, ParseJson(body_text, "message body"));
+  if (!body.is_array() || body.size() != 3 || !body[0].is_array() || !body[1].is_object() ||
+      !(body[2].is_object() || body[2].is_null()))
+    return Status::InvalidArgument("message body is not [args, kwargs, embed]");
+  m.args = std::move(body[0]);
+  m.kwargs = std::move(body[1]);
+
+  PULSE_ASSIGN_OR_RETURN(auto root_id, headers.String("root_id"));
+  PULSE_ASSIGN_OR_RETURN(auto parent_id, headers.String("parent_id"));
+  PULSE_ASSIGN_OR_RETURN(auto group, headers.String("group"));
+  m.root_id = root_id.value_or("");
+  m.parent_id = parent_id.value_or("");
+  m.group = group.value_or("");
+  PULSE_ASSIGN_OR_RETURN(auto retries, headers.Count("retries", 1000000));
+  m.retries = static_cast<int>(retries.value_or(0));
+  PULSE_ASSIGN_OR_RETURN(m.eta, headers.Time("eta"));
+  PULSE_ASSIGN_OR_RETURN(m.expires, headers.Time("expires"));
+  if (const nlohmann::json* tl = headers.Find("timelimit")) {
+    if (!tl->is_array() || tl->size() != 2)
+      return Status::InvalidArgument("header 'timelimit' must be [hard, soft] or null, got " + JsonTypeName(*tl) +
+                                     (tl->is_array() ? " of " + std::to_string(tl->size()) + " items" : ""));
+    PULSE_ASSIGN_OR_RETURN(m.time_limit, TimeLimit((*tl)[0], "hard"));
+    PULSE_ASSIGN_OR_RETURN(m.soft_time_limit, TimeLimit((*tl)[1], "soft"));
+  }
+  PULSE_ASSIGN_OR_RETURN(auto ignore_result, headers.Bool("ignore_result"));
+  m.ignore_result = ignore_result.value_or(false);
+  // Informational fields: read when they are strings / numbers, otherwise left empty.
+  m.origin = Text(*(headers_field ? headers_field : &empty), "origin");
+  m.correlation_id = Text(*(properties_field ? properties_field : &empty), "correlation_id");
+  m.reply_to = Text(*(properties_field ? properties_field : &empty), "reply_to");
+  m.delivery_tag = Text(*(properties_field ? properties_field : &empty), "delivery_tag");
+  if (const nlohmann::json* p = properties.Find("priority"); p && p->is_number_integer()) {
+    const int64_t priority = p->get<int64_t>();
+    if (priority >= 0 && priority <= 255) m.priority = static_cast<int>(priority);
+  }
+  PULSE_ASSIGN_OR_RETURN(const nlohmann::json* info_field, properties.Object("delivery_info"));
+  if (info_field) {
+    const Fields info(*info_field, "delivery_info");
+    PULSE_ASSIGN_OR_RETURN(auto routing_key, info.String("routing_key"));
+    if (routing_key && !routing_key->empty()) m.queue = *routing_key;
+    PULSE_ASSIGN_OR_RETURN(auto redelivered, info.Bool("redelivered"));
+    m.redelivered = redelivered.value_or(false);
+  }
+  return m;
 }
 
 std::string Hostname() {
@@ -51,8 +211,8 @@ std::string EncodeMessage(const TaskMessage& m) {
       {"timelimit", nlohmann::json::array({OrNull(m.time_limit), OrNull(m.soft_time_limit)})},
       {"root_id", m.root_id.empty() ? m.id : m.root_id},
       {"parent_id", OrNull(m.parent_id)},
-      {"argsrepr", m.args.dump()},
-      {"kwargsrepr", m.kwargs.dump()},
+      {"argsrepr", DumpJson(m.args)},
+      {"kwargsrepr", DumpJson(m.kwargs)},
       {"origin", origin},
       {"ignore_result", m.ignore_result},
       {"replaced_task_nesting", 0},
@@ -70,68 +230,20 @@ std::string EncodeMessage(const TaskMessage& m) {
       {"body_encoding", "base64"},
       {"delivery_tag", m.delivery_tag.empty() ? NewUuid() : m.delivery_tag},
   };
-  nlohmann::json envelope = {{"body", Base64Encode(body.dump())},
+  nlohmann::json envelope = {{"body", Base64Encode(DumpJson(body))},
                              {"content-encoding", "utf-8"},
                              {"content-type", "application/json"},
                              {"headers", headers},
                              {"properties", properties}};
-  return envelope.dump();
+  return DumpJson(envelope);
 }
 
 Result<TaskMessage> DecodeMessage(std::string_view raw) {
-  nlohmann::json envelope = nlohmann::json::parse(raw, nullptr, /*allow_exceptions=*/false);
-  if (envelope.is_discarded()) return Status::InvalidArgument("message is not JSON");
-  if (!envelope.is_object()) return Status::InvalidArgument("message is not a JSON object");
-  const auto headers = envelope.value("headers", nlohmann::json::object());
-  const auto properties = envelope.value("properties", nlohmann::json::object());
-  if (!headers.is_object() || !properties.is_object())
-    return Status::InvalidArgument("message headers/properties are not objects");
-  TaskMessage m;
-  m.task = Text(headers, "task");
-  if (m.task.empty()) return Status::InvalidArgument("not a Celery protocol v2 message: no 'task' header");
-  m.id = Text(headers, "id");
-  if (m.id.empty()) return Status::InvalidArgument("message for '" + m.task + "' has no task id");
-  const std::string content_type = envelope.value("content-type", "");
-  if (content_type != "application/json")
-    return Status::InvalidArgument("unsupported content-type '" + content_type + "' (only application/json)");
-  const std::string body_encoding = properties.value("body_encoding", "base64");
-  const auto body_field = envelope.find("body");
-  if (body_field == envelope.end() || !body_field->is_string()) return Status::InvalidArgument("message has no body");
-  std::string body_text;
-  if (body_encoding == "base64") {
-    PULSE_ASSIGN_OR_RETURN(body_text, Base64Decode(body_field->get<std::string>()));
-  } else if (body_encoding == "utf-8") {
-    body_text = body_field->get<std::string>();
-  } else {
-    return Status::InvalidArgument("unsupported body_encoding '" + body_encoding + "'");
+  try {
+    return DecodeEnvelope(raw);
+  } catch (const std::exception& e) {  // a bug or an allocation failure: still a reason, never an abort
+    return Status::InvalidArgument(std::string("message could not be decoded: ") + e.what());
   }
-  nlohmann::json body = nlohmann::json::parse(body_text, nullptr, false);
-  if (body.is_discarded() || !body.is_array() || body.size() != 3 || !body[0].is_array() || !body[1].is_object())
-    return Status::InvalidArgument("message body is not [args, kwargs, embed]");
-  m.args = body[0];
-  m.kwargs = body[1];
-  m.root_id = Text(headers, "root_id");
-  m.parent_id = Text(headers, "parent_id");
-  m.group = Text(headers, "group");
-  m.retries = headers.value("retries", 0);
-  m.eta = OptionalText(headers, "eta");
-  m.expires = OptionalText(headers, "expires");
-  if (auto tl = headers.find("timelimit"); tl != headers.end() && tl->is_array() && tl->size() == 2) {
-    if ((*tl)[0].is_number()) m.time_limit = (*tl)[0].get<double>();
-    if ((*tl)[1].is_number()) m.soft_time_limit = (*tl)[1].get<double>();
-  }
-  m.origin = Text(headers, "origin");
-  m.ignore_result = headers.value("ignore_result", false);
-  m.correlation_id = Text(properties, "correlation_id");
-  m.reply_to = Text(properties, "reply_to");
-  m.delivery_tag = Text(properties, "delivery_tag");
-  if (auto p = properties.find("priority"); p != properties.end() && p->is_number_integer()) m.priority = p->get<int>();
-  const auto info = properties.value("delivery_info", nlohmann::json::object());
-  if (info.is_object()) {
-    m.queue = info.value("routing_key", m.queue);
-    m.redelivered = info.value("redelivered", false);
-  }
-  return m;
 }
 
 std::string_view StateName(TaskState state) {
@@ -161,12 +273,14 @@ std::string EncodeResultMeta(const std::string& task_id, TaskState state, const 
                          {"task_id", task_id}};
   if (date_done.empty() && (state == TaskState::kSuccess || state == TaskState::kFailure))
     meta["date_done"] = time::FormatTimestamp(time::NowMicros());
-  return meta.dump();
+  return DumpJson(meta);
 }
 
 Result<ResultMeta> DecodeResultMeta(std::string_view raw) {
-  nlohmann::json meta = nlohmann::json::parse(raw, nullptr, false);
-  if (meta.is_discarded() || !meta.is_object()) return Status::InvalidArgument("result meta is not a JSON object");
+  auto parsed = ParseJson(raw, "result meta");
+  if (!parsed.ok()) return parsed.status();
+  const nlohmann::json& meta = *parsed;
+  if (!meta.is_object()) return Status::InvalidArgument("result meta is not a JSON object");
   ResultMeta out;
   out.task_id = Text(meta, "task_id");
   const std::string status = Text(meta, "status");

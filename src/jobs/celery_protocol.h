@@ -48,7 +48,17 @@ std::string EncodeMessage(const TaskMessage& message);
 
 // kInvalidArgument naming what is wrong: not JSON, not an object, protocol v1 (no "task"
 // header), a body that is not base64 JSON [args, kwargs, embed], an unsupported content type or
-// body encoding. The worker sends such messages to the dead-letter list with this reason.
+// body encoding, JSON nested deeper than kMaxJsonDepth (jobs/safe_json.h), or a field of the wrong
+// type ("header 'retries' must be a whole number or null, got string"). The worker sends such
+// messages to the dead-letter list with this reason. Never throws.
+// Every optional field may be absent or null (Celery 5.7 sends "ignore_result": null, and every
+// release sends null eta/expires/group/parent_id/shadow/...). Fields that steer the run are
+// typed strictly: retries (whole number >= 0), eta and expires (ISO-8601 strings), timelimit
+// ([hard, soft], numbers >= 0; 0 = none), ignore_result (boolean), content-type and
+// content-encoding, body_encoding, delivery_info (object) with routing_key (string) and
+// redelivered (boolean), root_id/parent_id/group (strings). Informational fields that Pulse
+// only carries along (origin, correlation_id, reply_to, delivery_tag, priority, lang,
+// argsrepr, stamps, ...) are ignored when they have another type, as Celery ignores them.
 Result<TaskMessage> DecodeMessage(std::string_view raw);
 
 // Celery's task states as its API reports them.

@@ -10,6 +10,7 @@
 #include "core/ids.h"
 #include "core/time.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 namespace {
@@ -45,11 +46,10 @@ Status Transaction(RedisClient& c, std::vector<std::vector<std::string>> command
 
 // A pulse.dead_letter entry. Text that is not UTF-8 is kept with U+FFFD in place of bad bytes.
 std::string DeadLetterEntry(const std::string& reason, const std::string& queue, const std::string& envelope) {
-  return nlohmann::json{{"reason", reason},
-                        {"queue", queue},
-                        {"envelope", envelope},
-                        {"time", time::FormatTimestamp(time::NowMicros())}}
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return DumpJson(nlohmann::json{{"reason", reason},
+                                 {"queue", queue},
+                                 {"envelope", envelope},
+                                 {"time", time::FormatTimestamp(time::NowMicros())}});
 }
 
 // Takes the oldest message of the first non-empty queue and records it as unacked, atomically.
@@ -281,7 +281,7 @@ Status RedisBroker::DeadLetter(const Delivery& delivery, const std::string& reas
   });
 }
 
-Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility) {
+Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int max_deaths) {
   const std::string cutoff =
       SecondsText(static_cast<double>(time::NowMicros()) / 1e6 - static_cast<double>(visibility.count()));
   return WithClient([&](RedisClient& c) -> Result<int64_t> {
@@ -311,17 +311,25 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility) {
           args.insert(args.end(), {tag, "", "0", "", ""});
           continue;
         }
-        const auto entry = nlohmann::json::parse(value.str, nullptr, false);
-        if (entry.is_discarded() || !entry.is_array() || entry.size() != 3) {
-          const std::string reason = "unacked entry is not [envelope, exchange, routing_key]";
+        const auto parsed = ParseJson(value.str, "unacked entry");
+        if (!parsed.ok() || !parsed->is_array() || parsed->size() != 3) {
+          const std::string reason = "unacked entry is not [envelope, exchange, routing_key]" +
+                                     (parsed.ok() ? std::string() : " (" + parsed.status().message() + ")");
           args.insert(args.end(), {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(reason, "", value.str)});
           continue;
         }
+        const nlohmann::json& entry = *parsed;
         const nlohmann::json& payload = entry[0];
-        const std::string raw = payload.is_string() ? payload.get<std::string>() : MarkRedelivered(payload.dump());
+        const std::string raw = payload.is_string() ? payload.get<std::string>() : DumpJson(payload);
         const std::string queue =
             entry[2].is_string() && !entry[2].get<std::string>().empty() ? entry[2].get<std::string>() : "celery";
-        args.insert(args.end(), {tag, value.str, slot(queue), "RPUSH", raw});
+        RestoreDecision decision = DecideRestore(raw, max_deaths);
+        if (decision.dead_letter) {
+          args.insert(args.end(),
+                      {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(decision.value, queue, raw)});
+        } else {
+          args.insert(args.end(), {tag, value.str, slot(queue), "RPUSH", std::move(decision.value)});
+        }
       }
       PULSE_ASSIGN_OR_RETURN(RedisReply moved, RunScript(c, Script::kRestore, keys, args));
       restored += moved.integer;

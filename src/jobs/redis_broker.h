@@ -22,6 +22,10 @@
 //   which takes each entry atomically) and acks racing the restore cannot duplicate a message.
 //   No unacked_mutex is taken: a restorer killed mid-sweep blocks no one. An unacked entry that
 //   is not kombu's [envelope, exchange, routing_key] goes to the dead-letter list.
+// - No crash loops: each restore raises the envelope's death count (DecideRestore, in
+//   properties.delivery_info, carried by the envelope through queue and unacked record alike and
+//   written by the same compare-and-set script); at max_deaths the message goes to the
+//   dead-letter list ("worker died N times while running it") instead of back to its queue.
 // A reply lost with the connection (Redis killed after the write) leaves the work undone or done
 // whole; an undone ack is redone by the restore: the message runs again or, if its SUCCESS result
 // was stored, is skipped as a duplicate.
@@ -53,7 +57,7 @@ class RedisBroker final : public Broker {
   Status Ack(const Delivery& delivery) override;
   Status Requeue(const Delivery& delivery) override;
   Status DeadLetter(const Delivery& delivery, const std::string& reason) override;
-  Result<int64_t> RestoreVisible(std::chrono::seconds visibility) override;
+  Result<int64_t> RestoreVisible(std::chrono::seconds visibility, int max_deaths) override;
   Result<int64_t> QueueLength(const std::string& queue) override;
   Status StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;

@@ -7,6 +7,7 @@
 
 #include "core/ids.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 namespace {
@@ -35,13 +36,11 @@ nlohmann::json ToJson(const YAML::Node& node) {
   return s;
 }
 
-}  // namespace
-
-Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::string_view file) {
+Result<std::vector<ScheduleEntry>> ParseEntries(std::string_view yaml, std::string_view file) {
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
-  } catch (const YAML::ParserException& e) {
+  } catch (const YAML::Exception& e) {
     return Status::ParseError(std::string(file) + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   if (!root.IsMap() || !root["schedules"] || !root["schedules"].IsSequence())
@@ -64,17 +63,36 @@ Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::str
     } catch (const YAML::Exception&) {
       return Status::ParseError(where + ": 'every' needs a number of seconds");
     }
-    if (!(every > 0) || !std::isfinite(every)) return Status::ParseError(where + ": 'every' must be > 0 seconds");
+    if (!(every > 0) || !std::isfinite(every) || every > 1e9)
+      return Status::ParseError(where + ": 'every' must be > 0 and at most 1e9 seconds");
     e.every = std::chrono::milliseconds(static_cast<int64_t>(std::llround(every * 1000)));
     if (e.every.count() < 1) return Status::ParseError(where + ": 'every' must be at least 1 ms");
-    if (item["queue"]) e.queue = item["queue"].Scalar();
+    if (item["queue"]) {
+      if (!item["queue"].IsScalar() || item["queue"].Scalar().empty())
+        return Status::ParseError(where + ": 'queue' must be a queue name");
+      e.queue = item["queue"].Scalar();
+    }
     if (item["args"]) e.args = ToJson(item["args"]);
     if (item["kwargs"]) e.kwargs = ToJson(item["kwargs"]);
     if (!e.args.is_array()) return Status::ParseError(where + ": 'args' must be a list");
     if (!e.kwargs.is_object()) return Status::ParseError(where + ": 'kwargs' must be a map");
+    if (JsonValueDepth(e.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
+        JsonValueDepth(e.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+      return Status::ParseError(where + ": 'args'/'kwargs' nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
+                                " levels");
     out.push_back(std::move(e));
   }
   return out;
+}
+
+}  // namespace
+
+Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::string_view file) {
+  try {  // yaml-cpp conversions and nlohmann never escape as exceptions
+    return ParseEntries(yaml, file);
+  } catch (const std::exception& e) {
+    return Status::ParseError(std::string(file) + ": " + e.what());
+  }
 }
 
 Scheduler::Scheduler(Broker& broker, std::vector<ScheduleEntry> entries, std::string owner,

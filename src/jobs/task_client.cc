@@ -1,20 +1,32 @@
 #include "jobs/task_client.h"
 
+#include <cmath>
 #include <thread>
 
 #include "core/ids.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 
 Result<std::string> SubmitTask(Broker& broker, TaskMessage message) {
   if (message.id.empty()) message.id = NewUuid();
+  if (!message.args.is_array() || !message.kwargs.is_object())
+    return Status::InvalidArgument("task arguments must be a JSON array (args) and a JSON object (kwargs)");
+  if (JsonValueDepth(message.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
+      JsonValueDepth(message.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+    return Status::InvalidArgument("task arguments nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
+                                   " levels (workers refuse such messages)");
   PULSE_RETURN_IF_ERROR(broker.Publish(message.queue, EncodeMessage(message)));
   return message.id;
 }
 
 Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9)
+    return Status::InvalidArgument("waiting for task " + task_id + ": the timeout must be 0..1e9 seconds, got " +
+                                   std::to_string(timeout.count()));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   for (;;) {
     PULSE_ASSIGN_OR_RETURN(auto raw, broker.GetResult(task_id));
     if (raw) {
@@ -22,11 +34,13 @@ Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, s
       if (meta.state == TaskState::kSuccess) return std::move(meta.result);
       if (meta.state == TaskState::kFailure || meta.state == TaskState::kRevoked) {
         // Celery's failure result: {exc_type, exc_message: [message], exc_module}.
-        std::string what = meta.result.dump();
+        // Whatever another worker stored there: fields of other types are shown as JSON, not thrown on.
+        std::string what = DumpJson(meta.result);
         if (meta.result.is_object() && meta.result.contains("exc_type")) {
+          const auto& type = meta.result["exc_type"];
           const auto& msg = meta.result.value("exc_message", nlohmann::json());
-          what = meta.result.value("exc_type", std::string()) + ": " +
-                 (msg.is_array() && msg.size() == 1 && msg[0].is_string() ? msg[0].get<std::string>() : msg.dump());
+          what = (type.is_string() ? type.get<std::string>() : DumpJson(type)) + ": " +
+                 (msg.is_array() && msg.size() == 1 && msg[0].is_string() ? msg[0].get<std::string>() : DumpJson(msg));
         }
         return Status::Internal("task " + task_id + " " + std::string(StateName(meta.state)) + ": " + what);
       }

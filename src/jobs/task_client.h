@@ -9,15 +9,18 @@
 #include "core/status.h"
 #include "jobs/broker.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 
 // Publishes `message` (a fresh id when empty) on message.queue; returns the task id.
+// kInvalidArgument when args is not an array, kwargs not an object, or either nests deeper than
+// workers accept (kMaxJsonDepth, jobs/safe_json.h).
 Result<std::string> SubmitTask(Broker& broker, TaskMessage message);
 
 // Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error
 // carrying the task's exception type and message), or `timeout` passes (kUnavailable). PENDING,
-// STARTED and RETRY keep waiting.
+// STARTED and RETRY keep waiting. kInvalidArgument for a timeout outside 0..1e9 seconds (NaN too).
 Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll = std::chrono::milliseconds(10));
 

@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 namespace {
@@ -64,6 +65,30 @@ void Worker::Store(const std::string& task_id, TaskState state, const nlohmann::
 }
 
 void Worker::Process(const Delivery& delivery) {
+  // No exception leaves a worker thread: the steps below report errors as Status, and the task
+  // function's own exceptions become FAILURE results (Run); whatever else throws - a bug, an
+  // allocation failure - dead-letters the delivery with the reason instead of aborting the worker.
+  try {
+    Handle(delivery);
+  } catch (const std::exception& e) {
+    Contain(delivery, e.what());
+  } catch (...) {
+    Contain(delivery, "an exception of unknown type");
+  }
+}
+
+void Worker::Contain(const Delivery& delivery, const std::string& what) {
+  try {
+    ++stats_.dead_lettered;
+    log::Warn("jobs", "handling a delivery raised; dead-lettering it", {{"error", what}});
+    if (Status st = broker_.DeadLetter(delivery, "internal error while handling the message: " + what); !st.ok())
+      ++stats_.broker_errors;  // stays unacked: restored, counted, dead-lettered by a restore at worst
+  } catch (...) {
+    ++stats_.broker_errors;
+  }
+}
+
+void Worker::Handle(const Delivery& delivery) {
   ++stats_.received;
   auto decoded = DecodeMessage(delivery.raw);
   if (!decoded.ok()) {
@@ -114,10 +139,10 @@ void Worker::Process(const Delivery& delivery) {
     cache_key = spec->cache_key(m);
     auto cached = broker_.CacheGet(cache_key);
     if (cached.ok() && *cached) {
-      auto value = nlohmann::json::parse(**cached, nullptr, false);
-      if (!value.is_discarded()) {
+      auto value = ParseJson(**cached, "cached result");
+      if (value.ok()) {
         ++stats_.cache_hits, ++stats_.succeeded;
-        if (!broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, value), options_.result_ttl).ok())
+        if (!broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, *value), options_.result_ttl).ok())
           ++stats_.broker_errors;
         return;
       }
@@ -125,13 +150,12 @@ void Worker::Process(const Delivery& delivery) {
     ++stats_.cache_misses;
   }
   if (!options_.execution_log.empty()) {
-    const std::string entry = nlohmann::json{{"id", m.id},
-                                             {"task", m.task},
-                                             {"retries", m.retries},
-                                             {"redelivered", m.redelivered},
-                                             {"worker", options_.name},
-                                             {"time", time::FormatTimestamp(time::NowMicros())}}
-                                  .dump();
+    const std::string entry = DumpJson(nlohmann::json{{"id", m.id},
+                                                      {"task", m.task},
+                                                      {"retries", m.retries},
+                                                      {"redelivered", m.redelivered},
+                                                      {"worker", options_.name},
+                                                      {"time", time::FormatTimestamp(time::NowMicros())}});
     if (Status st = broker_.Append(options_.execution_log, entry); !st.ok()) {
       // Not run unrecorded: the delivery stays unacked and is restored after the visibility timeout.
       ++stats_.broker_errors;
@@ -158,6 +182,8 @@ void Worker::Process(const Delivery& delivery) {
     result = spec->fn(TaskContext{m, cancelled});
   } catch (const std::exception& e) {
     result = Status::Internal(std::string("task raised: ") + e.what());
+  } catch (...) {
+    result = Status::Internal("task raised an exception of unknown type");
   }
   done = true;
   if (watchdog.joinable()) watchdog.join();
@@ -176,7 +202,7 @@ void Worker::Process(const Delivery& delivery) {
   };
   if (result.ok()) {
     ++stats_.succeeded;
-    if (!cache_key.empty() && !broker_.CachePut(cache_key, result->dump(), options_.cache_ttl).ok()) ++stats_.broker_errors;
+    if (!cache_key.empty() && !broker_.CachePut(cache_key, DumpJson(*result), options_.cache_ttl).ok()) ++stats_.broker_errors;
     finish(TaskState::kSuccess, *result, "");
     return;
   } else {
@@ -212,7 +238,12 @@ void Worker::Process(const Delivery& delivery) {
 void Worker::Loop() {
   int backoff_ms = 100;
   while (!stopping_) {
-    auto next = broker_.Fetch(options_.queues, options_.poll);
+    Result<std::optional<Delivery>> next = Status::Internal("fetch did not run");
+    try {
+      next = broker_.Fetch(options_.queues, options_.poll);
+    } catch (const std::exception& e) {  // a reply the client could not handle: treated as a broker error
+      next = Status::Internal(std::string("fetch raised: ") + e.what());
+    }
     if (!next.ok()) {
       ++stats_.broker_errors;
       log::Warn("jobs", "broker fetch failed; retrying", {{"error", next.status().ToString()}, {"backoff_ms", backoff_ms}});
@@ -231,9 +262,14 @@ void Worker::RestoreLoop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (Clock::now() - last < options_.restore_interval) continue;
     last = Clock::now();
-    auto restored = broker_.RestoreVisible(options_.visibility_timeout);
-    if (restored.ok()) stats_.restored += *restored;
-    else ++stats_.broker_errors;
+    try {
+      auto restored = broker_.RestoreVisible(options_.visibility_timeout, options_.max_deaths);
+      if (restored.ok()) stats_.restored += *restored;
+      else ++stats_.broker_errors;
+    } catch (const std::exception& e) {  // never leaves the thread: the next sweep tries again
+      ++stats_.broker_errors;
+      log::Warn("jobs", "restoring deliveries raised", {{"error", std::string(e.what())}});
+    }
   }
 }
 

@@ -19,8 +19,12 @@
 // task's cancellation flag (tasks check it); the hard limit turns the result into a FAILURE
 // (TimeLimitExceeded) once the task returns - threads are not killed.
 // One thread per concurrency slot, plus one that re-queues deliveries unacked for longer than
-// the visibility timeout (workers that died holding them). Stop() finishes in-flight tasks
-// within the grace period; what is not finished stays unacked and is restored later.
+// the visibility timeout (workers that died holding them) - or dead-letters one restored
+// max_deaths times. Stop() finishes in-flight tasks within the grace period; what is not
+// finished stays unacked and is restored later.
+// No exception leaves a worker thread: decoding reports errors as Status (dead letter with the
+// reason), a task's exception of any type becomes a FAILURE result, and anything else that throws
+// while a delivery is handled dead-letters that delivery; the thread goes on serving.
 #pragma once
 
 #include <atomic>
@@ -85,6 +89,10 @@ struct WorkerOptions {
   // visibility timeout. Nothing trims the list: use it for audits and tests, not forever.
   std::string execution_log;
   std::string name;  // this worker in the execution log; empty: "<pid>@<host>"
+  // A delivery restored this many times (its worker died, or it overran the visibility timeout,
+  // each time) goes to the dead-letter list instead ("worker died N times while running it").
+  // 0: restored forever (a message that kills its worker then kills every worker in turn).
+  int max_deaths = 3;
 };
 
 struct WorkerStats {
@@ -108,6 +116,8 @@ class Worker {
  private:
   void Loop();
   void RestoreLoop();
+  void Handle(const Delivery& delivery);  // Process without the exception barrier
+  void Contain(const Delivery& delivery, const std::string& what);  // dead-letters after an exception
   void Store(const std::string& task_id, TaskState state, const nlohmann::json& result,
              const std::string& traceback = "");
 

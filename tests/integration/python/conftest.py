@@ -9,6 +9,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 
 
+def pytest_configure(config):
+    # scripts/test runs the tests marked so once more with each Celery release of the
+    # compatibility matrix (scripts/celery-venv), in that release's own venv.
+    config.addinivalue_line("markers", "celery_matrix: an interop test run against every Celery of the matrix")
+
+
 @pytest.fixture(scope="session")
 def pulse_bin() -> str:
     path = os.environ.get("PULSE_BIN", str(ROOT / "build/dev/apps/pulse/pulse"))

@@ -37,6 +37,7 @@ def celery_app():
     return Celery("pulse-tests", broker=REDIS_URL, backend=REDIS_URL)
 
 
+@pytest.mark.celery_matrix
 def test_python_celery_drives_a_pulse_worker(pulse_bin, lake, pulse_worker):
     app = celery_app()
     kwargs = {"runs": 512, "turns": 6, "seed": 11, "variables": ["hope", "inflation_index"]}
@@ -109,6 +110,7 @@ def test_the_redis_cache_stays_within_its_byte_bound(pulse_bin, redis_db):
     assert stats["cache_hits"] == 1 and stats["cache_misses"] == 9
 
 
+@pytest.mark.celery_matrix
 def test_malformed_and_unknown_messages_are_dead_lettered(pulse_worker, redis_db):
     app = celery_app()
     redis_db.lpush("celery", b"{this is not json")
@@ -127,6 +129,7 @@ def test_malformed_and_unknown_messages_are_dead_lettered(pulse_worker, redis_db
     assert redis_db.hlen("unacked") == 0  # everything acknowledged
 
 
+@pytest.mark.celery_matrix
 def test_a_pulse_client_drives_a_python_celery_worker(pulse_bin, redis_db, tmp_path):
     (tmp_path / "pytasks.py").write_text(
         "from celery import Celery\n"

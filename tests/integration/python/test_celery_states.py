@@ -60,6 +60,7 @@ def states_until(result, final, timeout):
 LONG = {"runs": 4000, "turns": 52, "variables": ["hope"]}  # about 2-3 s of one worker thread
 
 
+@pytest.mark.celery_matrix
 def test_started_is_visible_while_a_long_task_runs(start_worker):
     start_worker("--track-started")
     app = celery_app()
@@ -70,6 +71,7 @@ def test_started_is_visible_while_a_long_task_runs(start_worker):
     assert result.get(timeout=5)["seed"] == 1
 
 
+@pytest.mark.celery_matrix
 def test_without_track_started_a_running_task_stays_pending(start_worker, redis_db):
     start_worker()
     app = celery_app()
@@ -82,6 +84,7 @@ def test_without_track_started_a_running_task_stays_pending(start_worker, redis_
     assert states_until(result, {"SUCCESS", "FAILURE"}, 60) == ["PENDING", "SUCCESS"]
 
 
+@pytest.mark.celery_matrix
 def test_retry_is_visible_for_a_transient_failure_then_success_or_failure(start_worker, tmp_path):
     from celery.exceptions import Retry
     data = tmp_path / "gdp.csv"

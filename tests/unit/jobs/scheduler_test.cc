@@ -28,7 +28,14 @@ TEST(Scheduler, ParsesSchedules) {
            {"schedules:\n  - {name: a, task: t, every: soon}", "number of seconds"},
            {"schedules:\n  - {name: a, task: t, every: 1}\n  - {name: a, task: t, every: 2}", "defined twice"},
            {"schedules:\n  - {name: a, task: t, every: 1, kwargs: [1]}", "'kwargs' must be a map"},
-           {"schedules: [", "s.yaml:1"}}) {
+           {"schedules: [", "s.yaml:1"},
+           {"schedules:\n  - {name: a, task: t, every: 1e300}", "at most 1e9 seconds"},
+           {"schedules:\n  - {name: a, task: t, every: [1]}", "number of seconds"},
+           {"schedules:\n  - {name: a, task: t, every: 1, queue: {a: 1}}", "'queue' must be a queue name"},
+           {"schedules:\n  - {name: a, task: t, every: 1, queue: ''}", "'queue' must be a queue name"},
+           {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(300, '[') + std::string(300, ']') + "}",
+            "nest deeper than 254 levels"},
+           {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(100000, '[') + "}", "s.yaml:"}}) {
     auto r = ParseSchedule(bad, "s.yaml");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().ToString();

@@ -147,8 +147,8 @@ TEST(InProcessBroker, UnackedDeliveriesComeBackAfterTheVisibilityTimeout) {
   auto d = broker.Fetch({"q"}, std::chrono::milliseconds(10));
   ASSERT_TRUE(d.ok() && *d);
   EXPECT_EQ(*broker.QueueLength("q"), 1);
-  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(3600)), 0);  // still within the timeout
-  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);     // a dead worker's delivery
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(3600), 0), 0);  // still within the timeout
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0), 0), 1);     // a dead worker's delivery
   EXPECT_EQ(*broker.QueueLength("q"), 2);
   auto again = broker.Fetch({"q"}, std::chrono::milliseconds(10));  // the restored one: marked
   ASSERT_TRUE(again.ok() && *again);
@@ -225,7 +225,7 @@ class FailingBroker final : public Broker {
   Status Ack(const Delivery& d) override { return inner.Ack(d); }
   Status Requeue(const Delivery& d) override { return inner.Requeue(d); }
   Status DeadLetter(const Delivery& d, const std::string& r) override { return inner.DeadLetter(d, r); }
-  Result<int64_t> RestoreVisible(std::chrono::seconds v) override { return inner.RestoreVisible(v); }
+  Result<int64_t> RestoreVisible(std::chrono::seconds v, int d) override { return inner.RestoreVisible(v, d); }
   Result<int64_t> QueueLength(const std::string& q) override { return inner.QueueLength(q); }
   Status StoreResult(const std::string& id, const std::string& m, std::chrono::seconds t) override {
     return inner.StoreResult(id, m, t);
@@ -264,7 +264,7 @@ TEST(Worker, DoesNotRunATaskItCannotRecord) {
   EXPECT_EQ(worker.stats().broker_errors, 1);
   EXPECT_FALSE(*broker.GetResult("o1"));
   // Left unacked: it comes back after the visibility timeout, redelivered, and runs once recorded.
-  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0), 0), 1);
   broker.fail_append = false;
   worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
   EXPECT_EQ(calls, 1);
@@ -290,7 +290,7 @@ TEST(Worker, LeavesATaskWhoseRetryCannotBePublishedForRedelivery) {
   EXPECT_EQ(worker.stats().retried, 0);
   EXPECT_EQ(worker.stats().failed, 0);
   EXPECT_EQ(worker.stats().broker_errors, 1);
-  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0)), 1);
+  EXPECT_EQ(*broker.RestoreVisible(std::chrono::seconds(0), 0), 1);
   worker.Process(**broker.Fetch({"celery"}, std::chrono::milliseconds(10)));
   EXPECT_EQ(DecodeResultMeta(**broker.GetResult("f1"))->state, TaskState::kSuccess);
 }
