@@ -142,7 +142,10 @@ void Worker::Handle(const Delivery& delivery) {
       auto value = ParseJson(**cached, "cached result");
       if (value.ok()) {
         ++stats_.cache_hits, ++stats_.succeeded;
-        if (!broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, *value), options_.result_ttl).ok())
+        if (!(m.ignore_result ? broker_.Ack(delivery)
+                              : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, *value),
+                                               options_.result_ttl))
+                 .ok())
           ++stats_.broker_errors;
         return;
       }
@@ -164,7 +167,7 @@ void Worker::Handle(const Delivery& delivery) {
       return;
     }
   }
-  if (options_.track_started) Store(m.id, TaskState::kStarted, nullptr);
+  if (options_.track_started && !m.ignore_result) Store(m.id, TaskState::kStarted, nullptr);
   ++stats_.executed;
   std::atomic<bool> cancelled{false};
   const auto started = Clock::now();
@@ -193,8 +196,10 @@ void Worker::Handle(const Delivery& delivery) {
     result = Status::OutOfRange("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
                                 std::to_string(seconds) + " s)");
   }
+  // ignore_result (Celery's header, or task option): as a Celery worker does, no state is stored,
+  // neither the outcome nor STARTED; the delivery is only acknowledged.
   auto finish = [&](TaskState state, const nlohmann::json& value, const std::string& traceback) {
-    const Status st = broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback), options_.result_ttl);
+    const Status st = m.ignore_result ? broker_.Ack(delivery) : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback), options_.result_ttl);
     if (!st.ok()) {  // stays unacked: redelivered after the visibility timeout, then skipped or rerun
       ++stats_.broker_errors;
       log::Warn("jobs", "storing a result failed", {{"task_id", m.id}, {"error", st.ToString()}});

@@ -309,4 +309,31 @@ TEST(Broker, MarkRedeliveredSetsKombusFlagAndLeavesOtherTextAlone) {
 }
 
 }  // namespace
+TEST(Worker, IgnoreResultRunsTheTaskAndStoresNoState) {
+  // Celery 5.x clients send "ignore_result": true for app.send_task(..., ignore_result=True); a
+  // Celery worker then stores neither the outcome nor STARTED. Failures are not stored either.
+  InProcessBroker broker;
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  registry.Register("t.count", {[&](const TaskContext&) -> Result<nlohmann::json> { return nlohmann::json(++calls); }});
+  registry.Register("t.fail", {[&](const TaskContext&) -> Result<nlohmann::json> { return Status::InvalidArgument("no"); }});
+  Worker worker(broker, registry, {.track_started = true});
+  for (const auto& [task, id, ignore] : {std::tuple{"t.count", "i1", true}, std::tuple{"t.fail", "i2", true},
+                                         std::tuple{"t.count", "i3", false}}) {
+    TaskMessage m;
+    m.task = task, m.id = id, m.ignore_result = ignore;
+    ASSERT_TRUE(broker.Publish("celery", EncodeMessage(m)).ok());
+    auto d = broker.Fetch({"celery"}, std::chrono::milliseconds(10));
+    ASSERT_TRUE(d.ok() && *d);
+    worker.Process(**d);
+  }
+  EXPECT_EQ(calls, 2);
+  EXPECT_FALSE(*broker.GetResult("i1"));
+  EXPECT_FALSE(*broker.GetResult("i2"));
+  EXPECT_EQ(DecodeResultMeta(**broker.GetResult("i3"))->state, TaskState::kSuccess);
+  EXPECT_EQ(worker.stats().succeeded, 2);
+  EXPECT_EQ(worker.stats().failed, 1);
+}
+
+
 }  // namespace pulse::jobs
