@@ -335,7 +335,8 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   PULSE_ASSIGN_OR_RETURN(std::string digest, FileSha256(path));
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
   PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
-                                                                    signals::SignalPartitionColumns()));
+                                                                    signals::SignalPartitionColumns(), std::nullopt,
+                                                                    signals::SignalSortColumns()));
   if (opts.only_new) {
     PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {
