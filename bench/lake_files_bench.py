@@ -77,11 +77,11 @@ def synthetic_csvs(out, rows, years, chunks, seed=1):
     return history, stream
 
 
-def run_case(binary, root, label, files, old_layout, results):
+def run_case(binary, root, label, files, old_layout, results, extra=()):
     lake = make_lake(root, label.replace(" ", "_").replace(",", "") + ("_old" if old_layout else "_new"), old_layout)
     t0 = time.time()
     for f in files:
-        pulse(binary, lake, "ingest", f)
+        pulse(binary, lake, "ingest", f, *extra)
     ingest_s = time.time() - t0
     rows, n, size = measure(lake)
     t0 = time.time()
@@ -106,7 +106,9 @@ def main():
         root = Path(tmp)
         macro = ROOT / "data/us-macro-quarterly.csv"
         for old in (True, False):
-            run_case(args.pulse, root, "macro dataset (1 file)", [macro], old, results)
+            # as `pulse run` ingests it: wide layout, one signal per column, quarters
+            run_case(args.pulse, root, "macro dataset (1 file)", [macro], old, results,
+                     ("--wide", "--time", "year,quarter", "--kind", "macro"))
         data = root / "data"
         data.mkdir()
         history, stream = synthetic_csvs(data, args.rows, args.years, args.stream)
