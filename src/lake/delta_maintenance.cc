@@ -6,7 +6,6 @@
 #include <cmath>
 #include <set>
 
-#include "core/ids.h"
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
