@@ -373,7 +373,8 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
   PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
-                                                                    signals::SignalPartitionColumns()));
+                                                                    signals::SignalPartitionColumns(), std::nullopt,
+                                                                    signals::SignalSortColumns()));
   if (opts.only_new) {
     PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {

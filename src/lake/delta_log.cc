@@ -6,6 +6,7 @@
 #include <parquet/arrow/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <set>
 
@@ -35,7 +36,9 @@ std::optional<LogFileName> ParseLogFileName(std::string_view key) {
   for (size_t i = 0; i < 20; ++i)
     if (name[i] < '0' || name[i] > '9') return std::nullopt;
   LogFileName out;
-  out.version = std::stoll(std::string(name.substr(0, 20)));
+  // 20 digits can exceed int64: such a name is not a log file of ours (never a throw).
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, out.version);
+  if (ec != std::errc() || end != name.data() + 20) return std::nullopt;
   std::string_view rest = name.substr(20);
   if (rest == ".json") {
     out.is_commit = true;
@@ -58,19 +61,93 @@ std::optional<LogFileName> ParseLogFileName(std::string_view key) {
 
 std::map<std::string, std::string> PartitionValuesOf(const json& action) {
   std::map<std::string, std::string> out;
+  if (!action.is_object()) return out;
   auto it = action.find("partitionValues");
   if (it == action.end() || !it->is_object()) return out;
   for (auto kv = it->begin(); kv != it->end(); ++kv)
-    out[kv.key()] = kv.value().is_string() ? kv.value().get<std::string>() : std::string();
+    out[kv.key()] = kv.value().is_string() ? kv.value().get_ref<const std::string&>() : std::string();
   return out;
 }
 
 int64_t NumRecordsOf(const json& add) {
+  if (!add.is_object()) return -1;
   auto it = add.find("stats");
   if (it == add.end() || !it->is_string()) return -1;
-  json stats = json::parse(it->get<std::string>(), nullptr, false);
-  if (stats.is_discarded() || !stats.contains("numRecords") || !stats["numRecords"].is_number_integer()) return -1;
-  return stats["numRecords"].get<int64_t>();
+  json stats = json::parse(it->get_ref<const std::string&>(), nullptr, false);
+  if (stats.is_discarded() || !stats.is_object()) return -1;
+  auto n = stats.find("numRecords");
+  if (n == stats.end() || !n->is_number_integer()) return -1;
+  return n->get<int64_t>();
+}
+
+// Checks that `body[key]`, when present (or always, if `required`), has the JSON type `want`
+// ("string", "integer", "boolean", "object", "array", "string array", "string map"). The error
+// names the action and field: "add.size must be an integer, got string".
+Status CheckField(const json& body, std::string_view action, const char* key, std::string_view want,
+                  bool required) {
+  auto it = body.find(key);
+  if (it == body.end() || (it->is_null() && !required)) {
+    if (!required) return Status::Ok();
+    return Status::ParseError(std::string(action) + " action without '" + key + "'");
+  }
+  bool ok = false;
+  if (want == "string") ok = it->is_string();
+  else if (want == "integer") ok = it->is_number_integer();
+  else if (want == "boolean") ok = it->is_boolean();
+  else if (want == "object") ok = it->is_object();
+  else if (want == "string array") {
+    ok = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) { return v.is_string(); });
+  } else if (want == "string map") {
+    ok = it->is_object() &&
+         std::all_of(it->begin(), it->end(), [](const json& v) { return v.is_string() || v.is_null(); });
+  }
+  if (ok) return Status::Ok();
+  return Status::ParseError(std::string(action) + "." + key + " must be " +
+                            (std::string_view("aeiou").find(want[0]) != std::string_view::npos ? "an " : "a ") +
+                            std::string(want) + ", got " + it->type_name());
+}
+
+// Validates the fields this reader uses, so that later accesses cannot throw.
+Status ValidateAction(std::string_view kind, const json& body) {
+  if (kind == "commitInfo") return body.is_object() ? Status::Ok() : Status::ParseError("commitInfo must be an object");
+  if (kind != "add" && kind != "remove" && kind != "txn" && kind != "metaData" && kind != "protocol")
+    return Status::Ok();  // cdc, domainMetadata, unknown: ignored
+  if (!body.is_object()) return Status::ParseError(std::string(kind) + " action must be an object");
+  if (kind == "add") {
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "path", "string", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "partitionValues", "string map", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "size", "integer", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "modificationTime", "integer", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "dataChange", "boolean", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "stats", "string", false));
+  } else if (kind == "remove") {
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "path", "string", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "partitionValues", "string map", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "size", "integer", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "deletionTimestamp", "integer", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "dataChange", "boolean", false));
+  } else if (kind == "txn") {
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "appId", "string", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "version", "integer", true));
+  } else if (kind == "metaData") {
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "schemaString", "string", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "id", "string", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "name", "string", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "partitionColumns", "string array", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "configuration", "string map", false));
+  } else if (kind == "protocol") {
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "minReaderVersion", "integer", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "minWriterVersion", "integer", true));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "readerFeatures", "string array", false));
+    PULSE_RETURN_IF_ERROR(CheckField(body, kind, "writerFeatures", "string array", false));
+  }
+  return Status::Ok();
+}
+
+// body[key] as an integer, `fallback` when absent or null (validated by ValidateAction).
+int64_t IntOr(const json& body, const char* key, int64_t fallback) {
+  auto it = body.find(key);
+  return it != body.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
 }
 
 std::shared_ptr<arrow::DataType> StringMap() { return arrow::map(arrow::utf8(), arrow::utf8()); }
@@ -102,11 +179,21 @@ std::shared_ptr<arrow::Schema> CheckpointSchema() {
                         arrow::field("metaData", metadata), arrow::field("protocol", protocol)});
 }
 
+// The schema a (validated) metaData action declares, with its partition columns checked.
+Result<std::shared_ptr<arrow::Schema>> MetadataSchema(const json& m) {
+  PULSE_ASSIGN_OR_RETURN(auto schema, DeltaSchemaToArrow(m["schemaString"].get<std::string>()));
+  if (m.contains("partitionColumns") && m["partitionColumns"].is_array())
+    for (const auto& c : m["partitionColumns"])
+      if (!schema->GetFieldByName(c.get<std::string>()))
+        return Status::ParseError("metaData.partitionColumns names '" + c.get<std::string>() +
+                                  "', which is not in the schema");
+  return schema;
+}
+
 Status ApplyMetadata(LogState& state, const json& m) {
-  if (!m.contains("schemaString") || !m["schemaString"].is_string())
-    return Status::ParseError("metaData action without schemaString");
-  PULSE_ASSIGN_OR_RETURN(state.snapshot.schema, DeltaSchemaToArrow(m["schemaString"].get<std::string>()));
-  state.snapshot.table_id = m.value("id", "");
+  // ValidateAction has checked every field's type.
+  PULSE_ASSIGN_OR_RETURN(state.snapshot.schema, MetadataSchema(m));
+  state.snapshot.table_id = m.contains("id") && m["id"].is_string() ? m["id"].get<std::string>() : "";
   state.snapshot.name = m.contains("name") && m["name"].is_string() ? m["name"].get<std::string>() : "";
   state.snapshot.partition_columns.clear();
   if (m.contains("partitionColumns") && m["partitionColumns"].is_array())
@@ -189,24 +276,25 @@ Status ApplyAction(LogState& state, const json& action) {
   if (!action.is_object() || action.size() != 1) return Status::ParseError("an action must be an object with one key");
   const std::string& kind = action.begin().key();
   const json& body = action.begin().value();
+  PULSE_RETURN_IF_ERROR(ValidateAction(kind, body));
   if (kind == "add") {
-    std::string path = body.at("path").get<std::string>();
+    std::string path = body["path"].get<std::string>();
     AddFile f;
     f.path = DecodePath(path);
     f.partition_values = PartitionValuesOf(body);
-    f.size = body.value("size", int64_t{0});
-    f.modification_time = body.value("modificationTime", int64_t{0});
+    f.size = IntOr(body, "size", 0);
+    f.modification_time = IntOr(body, "modificationTime", 0);
     f.num_records = NumRecordsOf(body);
     state.tombstones.erase(path);
     state.snapshot.files[path] = std::move(f);
     state.adds[path] = body;
   } else if (kind == "remove") {
-    std::string path = body.at("path").get<std::string>();
+    std::string path = body["path"].get<std::string>();
     state.snapshot.files.erase(path);
     state.adds.erase(path);
     state.tombstones[path] = body;
   } else if (kind == "txn") {
-    state.snapshot.app_versions[body.at("appId").get<std::string>()] = body.at("version").get<int64_t>();
+    state.snapshot.app_versions[body["appId"].get<std::string>()] = body["version"].get<int64_t>();
   } else if (kind == "metaData") {
     return ApplyMetadata(state, body);
   } else if (kind == "protocol") {
@@ -222,6 +310,8 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
   summary.version = version;
   summary.commit_info = json::object();
   int64_t line_no = 0;
+  int64_t actions = 0;
+  std::vector<json> parsed;  // applied only once every line has parsed, so a bad commit changes nothing
   size_t pos = 0;
   bool rows_known = true;
   while (pos < text.size()) {
@@ -236,28 +326,49 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
       return Status::ParseError(CommitKey(version) + " line " + std::to_string(line_no) + ": not a Delta action");
     const std::string kind = action.begin().key();
     const json& body = action.begin().value();
-    try {
+    const std::string where = CommitKey(version) + " line " + std::to_string(line_no);
+    Status valid = ValidateAction(kind, body);
+    if (!valid.ok()) return valid.WithContext(where);
+    ++actions;
+    try {  // nothing below throws on validated actions; the catch is a second line of defence
       if (kind == "commitInfo") {
         summary.commit_info = body;
       } else if (kind == "add" || kind == "remove") {
         summary.touched_partitions.push_back(PartitionValuesOf(body));
+        if (!body.contains("dataChange") || body["dataChange"].is_null() || body["dataChange"].get<bool>())
+          summary.data_change = true;
         if (kind == "add") {
           ++summary.files_added;
           int64_t n = NumRecordsOf(body);
           if (n < 0) rows_known = false; else summary.rows_added += n;
         } else {
           ++summary.files_removed;
+          summary.removed_paths.push_back(body["path"].get<std::string>());
         }
       } else if (kind == "txn") {
-        summary.txns.emplace_back(body.at("appId").get<std::string>(), body.at("version").get<int64_t>());
+        summary.txns.emplace_back(body["appId"].get<std::string>(), body["version"].get<int64_t>());
+      } else if (kind == "metaData" || kind == "protocol") {
+        summary.data_change = true;
       }
-      if (state != nullptr) PULSE_RETURN_IF_ERROR(ApplyAction(*state, action));
-    } catch (const json::exception& e) {
-      return Status::ParseError(CommitKey(version) + " line " + std::to_string(line_no) + ": " + e.what());
+      if (kind == "metaData") {  // the one action whose application can fail: check it up front
+        auto schema = MetadataSchema(body);
+        if (!schema.ok()) return schema.status().WithContext(where);
+      }
+      if (state != nullptr) parsed.push_back(std::move(action));
+    } catch (const std::exception& e) {
+      return Status::ParseError(where + ": " + e.what());
     }
   }
+  if (actions == 0)
+    return Status::ParseError(CommitKey(version) + " is " + (text.empty() ? std::string("empty (0 bytes)") : "blank") +
+                              ": a Delta commit holds at least one action (the file is damaged or was "
+                              "truncated)");
   if (!rows_known) summary.rows_added = -1;
-  if (state != nullptr) state->snapshot.version = version;
+  if (state != nullptr) {
+    for (const auto& action : parsed)
+      PULSE_RETURN_IF_ERROR(ApplyAction(*state, action).WithContext(CommitKey(version)));
+    state->snapshot.version = version;
+  }
   return summary;
 }
 }  // namespace
@@ -276,7 +387,7 @@ Result<CommitSummary> SummarizeCommit(int64_t version, std::string_view text) {
 Status CheckReadable(const LogState& state) {
   if (state.protocol.is_null() || state.metadata.is_null())
     return Status::ParseError("Delta log has no protocol or metaData action");
-  int reader = state.protocol.value("minReaderVersion", 1);
+  const int64_t reader = IntOr(state.protocol, "minReaderVersion", 1);
   if (reader > 3) return Status::InvalidArgument("Delta reader version " + std::to_string(reader) + " is not supported");
   if (reader == 2 || reader == 3) {
     auto it = state.snapshot.configuration.find("delta.columnMapping.mode");
@@ -294,7 +405,7 @@ Status CheckReadable(const LogState& state) {
 
 Status CheckWritable(const LogState& state) {
   PULSE_RETURN_IF_ERROR(CheckReadable(state));
-  int writer = state.protocol.value("minWriterVersion", 2);
+  const int64_t writer = IntOr(state.protocol, "minWriterVersion", 2);
   if (writer <= 2) return Status::Ok();
   if (writer == 7 && state.protocol.contains("writerFeatures")) {
     static const std::set<std::string> kSupported = {"appendOnly", "invariants", "timestampNtz"};
@@ -373,26 +484,48 @@ Result<LogState> LoadState(FileSystem& fs, std::optional<int64_t> version) {
                             " does not exist (latest is " + std::to_string(latest) + ")");
 
   LogState state;
-  // Newest complete checkpoint at or before the target.
+  // Newest complete checkpoint at or before the target; a damaged one is skipped (older
+  // checkpoints or the JSON commits still describe the table), but remembered for the error.
+  std::string checkpoint_errors;
   for (auto it = checkpoints.rbegin(); it != checkpoints.rend(); ++it) {
     if (it->first > target) continue;
     if (static_cast<int>(it->second.size()) != checkpoint_parts[it->first]) continue;  // incomplete
     std::vector<std::string> keys;
     for (const auto& [part, key] : it->second) keys.push_back(key);
     LogState from_checkpoint;
-    if (LoadCheckpoint(fs, from_checkpoint, it->first, keys).ok()) {
+    Status loaded = LoadCheckpoint(fs, from_checkpoint, it->first, keys);
+    if (loaded.ok()) {
       state = std::move(from_checkpoint);
       break;
     }
+    checkpoint_errors += "; checkpoint " + std::to_string(it->first) + " unreadable: " + loaded.message();
   }
+  const std::string url = fs.RootUrl();
   for (int64_t v = state.snapshot.version + 1; v <= target; ++v) {
-    if (!commits.count(v))
-      return Status::NotFound("Delta log of " + fs.RootUrl() + " is missing commit " + std::to_string(v));
-    PULSE_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(CommitKey(v)));
-    PULSE_ASSIGN_OR_RETURN(auto summary, ApplyCommit(state, v, text));
-    (void)summary;
+    if (!commits.count(v)) {
+      // Commits older than the oldest one present were cleaned up (legitimate after a checkpoint);
+      // a hole between present commits, or after the checkpoint we start from, is damage.
+      const bool cleaned_up = state.snapshot.version < 0 && !commits.empty() && v < *commits.begin() &&
+                              target < *commits.begin();
+      if (cleaned_up)
+        return Status::NotFound("version " + std::to_string(target) + " of " + url +
+                                " is no longer available (its commits were cleaned up; oldest is " +
+                                std::to_string(*commits.begin()) + ")" + checkpoint_errors);
+      return Status::ParseError("Delta log of " + url + " is broken: version " + std::to_string(v) + " missing (" +
+                                CommitKey(v) + " does not exist, but version " + std::to_string(target) +
+                                " needs it" +
+                                (state.snapshot.version >= 0
+                                     ? ", replaying from the checkpoint at " + std::to_string(state.snapshot.version)
+                                     : std::string()) +
+                                ")" + checkpoint_errors);
+    }
+    auto text = fs.ReadFile(CommitKey(v));
+    if (!text.ok()) return text.status().WithContext(url);
+    auto summary = ApplyCommit(state, v, *text);
+    if (!summary.ok()) return summary.status().WithContext(url);
   }
-  PULSE_RETURN_IF_ERROR(CheckReadable(state));
+  Status readable = CheckReadable(state);
+  if (!readable.ok()) return readable.WithContext(url);
   return state;
 }
 
@@ -405,10 +538,14 @@ Result<std::vector<CommitSummary>> CatchUp(FileSystem& fs, LogState& state) {
       if (text.status().code() == StatusCode::kNotFound) break;
       return text.status();
     }
-    PULSE_ASSIGN_OR_RETURN(auto summary, ApplyCommit(state, next, *text));
-    applied.push_back(std::move(summary));
+    auto summary = ApplyCommit(state, next, *text);
+    if (!summary.ok()) return summary.status().WithContext(fs.RootUrl());
+    applied.push_back(std::move(*summary));
   }
-  if (!applied.empty()) PULSE_RETURN_IF_ERROR(CheckReadable(state));
+  if (!applied.empty()) {
+    Status readable = CheckReadable(state);
+    if (!readable.ok()) return readable.WithContext(fs.RootUrl());
+  }
   return applied;
 }
 

@@ -49,13 +49,19 @@ struct CommitSummary {
   int64_t files_added = 0;
   int64_t files_removed = 0;
   int64_t rows_added = 0;                  // -1 if some add lacks numRecords
+  std::vector<std::string> removed_paths;  // as written in the log (URL-encoded)
+  bool data_change = false;                // some add/remove changed data, or metaData/protocol changed
   std::vector<std::pair<std::string, int64_t>> txns;
 };
 
-// Applies one action object ({"add": {...}} etc.) to `state`.
+// Applies one action object ({"add": {...}} etc.) to `state`. Every field the reader uses is
+// type-checked first: a wrong-typed field is a kParseError naming it ("add.size must be an
+// integer, got string"), never an exception.
 Status ApplyAction(LogState& state, const json& action);
 // Parses a JSON-lines commit, applies it to `state` (whose version becomes `version`) and
-// summarises it. Errors name the version and line.
+// summarises it. Errors name the commit file and line. A commit without any action (a 0-byte or
+// blank file) is a kParseError: it can only come from damage, and reading it as "no change"
+// would hide that.
 Result<CommitSummary> ApplyCommit(LogState& state, int64_t version, std::string_view text);
 // Parses a commit without applying it (History).
 Result<CommitSummary> SummarizeCommit(int64_t version, std::string_view text);

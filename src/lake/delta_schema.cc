@@ -3,6 +3,8 @@
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
+#include <set>
+
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
@@ -55,17 +57,40 @@ Result<json> TypeToDelta(const arrow::DataType& type, const std::string& field) 
   }
 }
 
-Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std::string& field);
+// A Delta schema nested deeper than this is refused (the readers below recurse once per level).
+constexpr int kMaxSchemaDepth = 64;
 
-Result<std::shared_ptr<arrow::Field>> FieldFromDelta(const json& f, const std::string& parent) {
-  if (!f.is_object() || !f.contains("name") || !f.contains("type"))
-    return Status::ParseError("schemaString: malformed field under '" + parent + "'");
-  std::string name = f["name"].get<std::string>();
-  PULSE_ASSIGN_OR_RETURN(auto type, TypeFromDelta(f["type"], parent.empty() ? name : parent + "." + name));
-  return arrow::field(name, type, f.value("nullable", true));
+Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std::string& field, int depth);
+
+// Optional boolean member; a present member of another type is an error.
+Result<bool> BoolMember(const json& obj, const char* key, bool fallback, const std::string& field) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return fallback;
+  if (!it->is_boolean()) return Status::ParseError("schemaString: field '" + field + "': '" + key + "' must be a boolean");
+  return it->get<bool>();
 }
 
-Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std::string& field) {
+// A required member (type checked by the caller's recursion).
+Result<const json*> Member(const json& obj, const char* key, const std::string& field) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return Status::ParseError("schemaString: field '" + field + "': type without '" + key + "'");
+  return &*it;
+}
+
+Result<std::shared_ptr<arrow::Field>> FieldFromDelta(const json& f, const std::string& parent, int depth) {
+  if (!f.is_object() || !f.contains("name") || !f.contains("type") || !f["name"].is_string())
+    return Status::ParseError("schemaString: malformed field under '" + parent + "'");
+  std::string name = f["name"].get<std::string>();
+  const std::string path = parent.empty() ? name : parent + "." + name;
+  PULSE_ASSIGN_OR_RETURN(auto type, TypeFromDelta(f["type"], path, depth + 1));
+  PULSE_ASSIGN_OR_RETURN(bool nullable, BoolMember(f, "nullable", true, path));
+  return arrow::field(name, type, nullable);
+}
+
+Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std::string& field, int depth) {
+  if (depth > kMaxSchemaDepth)
+    return Status::ParseError("schemaString: field '" + field + "' is nested more than " +
+                              std::to_string(kMaxSchemaDepth) + " levels deep");
   if (t.is_string()) {
     const std::string s = t.get<std::string>();
     if (s == "string") return arrow::utf8();
@@ -82,27 +107,39 @@ Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std:
     if (s == "timestamp_ntz") return arrow::timestamp(arrow::TimeUnit::MICRO);
     if (s.starts_with("decimal(")) {
       int precision = 0, scale = 0;
-      if (std::sscanf(s.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) return arrow::decimal128(precision, scale);
+      if (std::sscanf(s.c_str(), "decimal(%d,%d)", &precision, &scale) == 2) {
+        auto type = arrow::Decimal128Type::Make(precision, scale);  // validates; never aborts
+        if (type.ok()) return *type;
+        return Status::ParseError("field '" + field + "': invalid Delta type '" + s + "': " + type.status().message());
+      }
     }
     return Status::InvalidArgument("field '" + field + "': unsupported Delta type '" + s + "'");
   }
   if (!t.is_object()) return Status::ParseError("field '" + field + "': malformed type");
-  const std::string kind = t.value("type", "");
+  auto kind_it = t.find("type");
+  const std::string kind = kind_it != t.end() && kind_it->is_string() ? kind_it->get<std::string>() : "";
   if (kind == "array") {
-    PULSE_ASSIGN_OR_RETURN(auto elem, TypeFromDelta(t["elementType"], field));
-    return arrow::list(arrow::field("element", elem, t.value("containsNull", true)));
+    PULSE_ASSIGN_OR_RETURN(const json* elem_json, Member(t, "elementType", field));
+    PULSE_ASSIGN_OR_RETURN(auto elem, TypeFromDelta(*elem_json, field, depth + 1));
+    PULSE_ASSIGN_OR_RETURN(bool nulls, BoolMember(t, "containsNull", true, field));
+    return arrow::list(arrow::field("element", elem, nulls));
   }
   if (kind == "map") {
-    PULSE_ASSIGN_OR_RETURN(auto k, TypeFromDelta(t["keyType"], field));
-    PULSE_ASSIGN_OR_RETURN(auto v, TypeFromDelta(t["valueType"], field));
-    std::shared_ptr<arrow::DataType> map = std::make_shared<arrow::MapType>(
-        arrow::field("key", k, false), arrow::field("value", v, t.value("valueContainsNull", true)));
+    PULSE_ASSIGN_OR_RETURN(const json* k_json, Member(t, "keyType", field));
+    PULSE_ASSIGN_OR_RETURN(const json* v_json, Member(t, "valueType", field));
+    PULSE_ASSIGN_OR_RETURN(auto k, TypeFromDelta(*k_json, field, depth + 1));
+    PULSE_ASSIGN_OR_RETURN(auto v, TypeFromDelta(*v_json, field, depth + 1));
+    PULSE_ASSIGN_OR_RETURN(bool nulls, BoolMember(t, "valueContainsNull", true, field));
+    std::shared_ptr<arrow::DataType> map =
+        std::make_shared<arrow::MapType>(arrow::field("key", k, false), arrow::field("value", v, nulls));
     return map;
   }
   if (kind == "struct") {
+    PULSE_ASSIGN_OR_RETURN(const json* fields_json, Member(t, "fields", field));
+    if (!fields_json->is_array()) return Status::ParseError("field '" + field + "': struct 'fields' must be an array");
     arrow::FieldVector fields;
-    for (const auto& f : t["fields"]) {
-      PULSE_ASSIGN_OR_RETURN(auto af, FieldFromDelta(f, field));
+    for (const auto& f : *fields_json) {
+      PULSE_ASSIGN_OR_RETURN(auto af, FieldFromDelta(f, field, depth + 1));
       fields.push_back(af);
     }
     return arrow::struct_(fields);
@@ -119,11 +156,15 @@ Result<std::string> ArrowSchemaToDelta(const arrow::Schema& schema) {
 
 Result<std::shared_ptr<arrow::Schema>> DeltaSchemaToArrow(const std::string& schema_string) {
   json s = json::parse(schema_string, nullptr, false);
-  if (s.is_discarded() || !s.is_object() || s.value("type", "") != "struct" || !s.contains("fields"))
+  if (s.is_discarded() || !s.is_object() || !s.contains("type") || s["type"] != "struct" || !s.contains("fields") ||
+      !s["fields"].is_array())
     return Status::ParseError("schemaString is not a Delta struct type");
   arrow::FieldVector fields;
+  std::set<std::string> names;
   for (const auto& f : s["fields"]) {
-    PULSE_ASSIGN_OR_RETURN(auto af, FieldFromDelta(f, ""));
+    PULSE_ASSIGN_OR_RETURN(auto af, FieldFromDelta(f, "", 0));
+    if (!names.insert(af->name()).second)
+      return Status::ParseError("schemaString: column '" + af->name() + "' appears twice");
     fields.push_back(af);
   }
   return arrow::schema(fields);

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "lake/delta_files.h"
 #include "lake/delta_log.h"
 #include "lake/delta_schema.h"
 
@@ -316,6 +317,24 @@ bool MatchesPartition(const std::map<std::string, std::string>& file_values,
 
 }  // namespace
 
+std::vector<std::string> Snapshot::sort_columns() const {
+  std::vector<std::string> out;
+  auto it = configuration.find(kSortColumnsKey);
+  if (it == configuration.end()) return out;
+  size_t start = 0;
+  while (start <= it->second.size()) {
+    size_t comma = it->second.find(',', start);
+    if (comma == std::string::npos) comma = it->second.size();
+    std::string col = it->second.substr(start, comma - start);
+    // Only existing data columns count: a hand-edited or foreign value never breaks writes.
+    if (!col.empty() && schema && schema->GetFieldByName(col) &&
+        std::find(partition_columns.begin(), partition_columns.end(), col) == partition_columns.end())
+      out.push_back(col);
+    start = comma + 1;
+  }
+  return out;
+}
+
 int64_t Snapshot::num_rows() const {
   int64_t total = 0;
   for (const auto& [path, f] : files) {
@@ -325,9 +344,6 @@ int64_t Snapshot::num_rows() const {
   return total;
 }
 
-struct DeltaTable::State {
-  delta::LogState log;
-};
 
 DeltaTable::DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options)
     : fs_(std::move(fs)), options_(options), state_(std::make_unique<State>()) {}
@@ -337,12 +353,24 @@ std::shared_ptr<arrow::Schema> DeltaTable::schema() const { return state_->log.s
 const std::vector<std::string>& DeltaTable::partition_columns() const {
   return state_->log.snapshot.partition_columns;
 }
+std::vector<std::string> DeltaTable::sort_columns() const { return state_->log.snapshot.sort_columns(); }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSystem> fs,
                                                        std::shared_ptr<arrow::Schema> schema,
                                                        std::vector<std::string> partition_columns,
-                                                       std::string name, TableOptions options) {
+                                                       std::string name, TableOptions options,
+                                                       std::vector<std::string> sort_columns) {
   if (!schema || schema->num_fields() == 0) return Status::InvalidArgument("a table needs at least one column");
+  for (const auto& col : sort_columns) {
+    auto field = schema->GetFieldByName(col);
+    if (!field) return Status::InvalidArgument("sort column '" + col + "' is not in the schema");
+    if (std::find(partition_columns.begin(), partition_columns.end(), col) != partition_columns.end())
+      return Status::InvalidArgument("sort column '" + col + "' is a partition column");
+    if (col.find(',') != std::string::npos) return Status::InvalidArgument("sort column '" + col + "' contains ','");
+    auto id = field->type()->id();
+    if (id == arrow::Type::LIST || id == arrow::Type::STRUCT || id == arrow::Type::MAP)
+      return Status::InvalidArgument("sort column '" + col + "' has unsortable type " + field->type()->ToString());
+  }
   for (const auto& col : partition_columns) {
     auto field = schema->GetFieldByName(col);
     if (!field) return Status::InvalidArgument("partition column '" + col + "' is not in the schema");
@@ -361,6 +389,11 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
                    {"partitionColumns", partition_columns},
                    {"configuration", json::object()},
                    {"createdTime", NowMillis()}};
+  if (!sort_columns.empty()) {
+    std::string joined;
+    for (const auto& c : sort_columns) joined += (joined.empty() ? "" : ",") + c;
+    metadata["configuration"][kSortColumnsKey] = joined;
+  }
   if (!name.empty()) metadata["name"] = name;
   json info = {{"timestamp", NowMillis()}, {"operation", "CREATE TABLE"},
                {"operationParameters", {{"partitionBy", json(partition_columns).dump()}}},
@@ -384,17 +417,20 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(std::unique_ptr<FileSystem>
 Result<std::unique_ptr<DeltaTable>> DeltaTable::OpenOrCreate(std::unique_ptr<FileSystem> fs,
                                                              std::shared_ptr<arrow::Schema> schema,
                                                              std::vector<std::string> partition_columns,
-                                                             std::string name, TableOptions options) {
+                                                             std::string name, TableOptions options,
+                                                             std::vector<std::string> sort_columns) {
   auto existing = delta::LoadState(*fs, std::nullopt);
   if (existing.status().code() == StatusCode::kNotFound) {
-    auto created = Create(fs->Sub(""), schema, partition_columns, name, options);
+    auto created = Create(fs->Sub(""), schema, partition_columns, name, options, sort_columns);
     if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
     existing = delta::LoadState(*fs, std::nullopt);  // another process created it first
   }
   if (!existing.ok()) return existing.status();
   const auto& snap = existing->snapshot;
-  if (!SameFields(*snap.schema, *schema) || snap.partition_columns != partition_columns)
-    return Status::InvalidArgument("table at " + fs->RootUrl() + " exists with a different schema or partitioning: " +
+  // The layout (partitioning, sort columns) of an existing table is its own: writers follow its
+  // metadata, so a table created with an older layout stays readable and writable.
+  if (!SameFields(*snap.schema, *schema))
+    return Status::InvalidArgument("table at " + fs->RootUrl() + " exists with a different schema: " +
                                    snap.schema->ToString());
   std::unique_ptr<DeltaTable> table(new DeltaTable(std::move(fs), options));
   table->state_->log = std::move(*existing);
@@ -420,11 +456,83 @@ Result<Snapshot> DeltaTable::LoadSnapshot(std::optional<int64_t> version) {
 
 namespace {
 
-// Writes each partition group as one or more Parquet files, in parallel; returns their add actions.
+// Three-way comparison of rows i and j of one column (nulls last). Arrow's sort_indices lives in
+// libarrow_compute, which Pulse does not link, so the few types a sort column can have are
+// compared here.
+using RowCompare = std::function<int(int64_t, int64_t)>;
+
+template <typename ArrayT>
+RowCompare CompareValues(const std::shared_ptr<arrow::Array>& column) {
+  auto a = std::static_pointer_cast<ArrayT>(column);
+  return [a](int64_t i, int64_t j) {
+    const bool ni = a->IsNull(i), nj = a->IsNull(j);
+    if (ni || nj) return ni == nj ? 0 : (ni ? 1 : -1);
+    const auto x = a->GetView(i), y = a->GetView(j);
+    return x < y ? -1 : (y < x ? 1 : 0);
+  };
+}
+
+Result<RowCompare> ColumnCompare(const std::shared_ptr<arrow::Array>& column, const std::string& name) {
+  switch (column->type_id()) {
+    case arrow::Type::STRING: return CompareValues<arrow::StringArray>(column);
+    case arrow::Type::INT64: return CompareValues<arrow::Int64Array>(column);
+    case arrow::Type::INT32: return CompareValues<arrow::Int32Array>(column);
+    case arrow::Type::INT16: return CompareValues<arrow::Int16Array>(column);
+    case arrow::Type::INT8: return CompareValues<arrow::Int8Array>(column);
+    case arrow::Type::TIMESTAMP: return CompareValues<arrow::TimestampArray>(column);
+    case arrow::Type::DATE32: return CompareValues<arrow::Date32Array>(column);
+    case arrow::Type::DOUBLE: return CompareValues<arrow::DoubleArray>(column);
+    case arrow::Type::FLOAT: return CompareValues<arrow::FloatArray>(column);
+    case arrow::Type::BOOL: return CompareValues<arrow::BooleanArray>(column);
+    default:
+      return Status::InvalidArgument("sort column '" + name + "' has type " + column->type()->ToString() +
+                                     ", which Pulse cannot sort by");
+  }
+}
+
+// Sorts every group's rows by `sort_columns` (ascending, nulls last, stable), so that each file
+// written from it is ordered and its min/max statistics are tight.
+Status SortGroups(std::vector<PartitionGroup>& groups, const std::vector<std::string>& sort_columns, int threads) {
+  if (sort_columns.empty()) return Status::Ok();
+  return RunParallel(groups.size(), ThreadCount(threads, groups.size()), [&](size_t g) -> Status {
+    auto& group = groups[g];
+    PULSE_ASSIGN_OR_RETURN(auto rows, group.Rows(0, group.num_rows()));
+    PULSE_ASSIGN_OR_RETURN(auto batch, FromArrow(rows->CombineChunksToBatch(), "sorting"));
+    std::vector<RowCompare> compares;
+    for (const auto& c : sort_columns) {
+      auto column = batch->GetColumnByName(c);
+      if (!column) return Status::InvalidArgument("sort column '" + c + "' is not a data column");
+      PULSE_ASSIGN_OR_RETURN(auto cmp, ColumnCompare(column, c));
+      compares.push_back(std::move(cmp));
+    }
+    std::vector<int64_t> order(static_cast<size_t>(batch->num_rows()));
+    for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
+    std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) {
+      for (const auto& cmp : compares)
+        if (int c = cmp(i, j); c != 0) return c < 0;
+      return false;
+    });
+    arrow::Int64Builder indices;
+    PULSE_RETURN_IF_ERROR(FromArrow(indices.AppendValues(order), "sorting"));
+    PULSE_ASSIGN_OR_RETURN(auto index_array, FromArrow(indices.Finish(), "sorting"));
+    PULSE_ASSIGN_OR_RETURN(auto sorted, FromArrow(arrow::compute::Take(rows, index_array), "sorting"));
+    group.data = sorted.table();
+    group.rows = nullptr;
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
+namespace detail {
+
 Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& rows,
                                          const std::vector<std::string>& partition_columns,
-                                         int64_t max_rows_per_file, int threads) {
+                                         const std::vector<std::string>& sort_columns, int64_t max_rows_per_file,
+                                         int threads, bool data_change) {
+  if (max_rows_per_file <= 0) return Status::InvalidArgument("max_rows_per_file must be > 0");
   PULSE_ASSIGN_OR_RETURN(auto groups, SplitByPartition(rows, partition_columns));
+  PULSE_RETURN_IF_ERROR(SortGroups(groups, sort_columns, threads));
   struct Job {
     const PartitionGroup* group;
     std::string dir;
@@ -458,7 +566,7 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
                {"partitionValues", job.partition_values},
                {"size", static_cast<int64_t>(bytes.size())},
                {"modificationTime", NowMillis()},
-               {"dataChange", true},
+               {"dataChange", data_change},
                {"stats", encoded.stats.dump()}};
     return Status::Ok();
   });
@@ -473,6 +581,12 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
 void DeleteDataFiles(FileSystem& fs, const std::vector<json>& adds) {
   for (const auto& add : adds) (void)fs.Delete(delta::DecodePath(add["path"].get<std::string>()));
 }
+
+}  // namespace detail
+
+namespace {
+
+using detail::DeleteDataFiles;
 
 Status CheckRows(const arrow::Schema& table_schema, const arrow::Table& rows) {
   if (!SameFields(table_schema, *rows.schema()))
@@ -535,7 +649,8 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
 
   std::vector<json> adds;
   if (rows.num_rows() > 0) {
-    PULSE_ASSIGN_OR_RETURN(adds, WriteDataFiles(*fs_, rows, partition_columns(), options_.max_rows_per_file, options_.write_threads));
+    PULSE_ASSIGN_OR_RETURN(adds, detail::WriteDataFiles(*fs_, rows, partition_columns(), sort_columns(),
+                                                        options_.max_rows_per_file, options_.write_threads, true));
   }
   const int64_t base_version = state_->log.snapshot.version;
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
@@ -543,7 +658,9 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     if (attempt > 1) {
       PULSE_ASSIGN_OR_RETURN(auto winners, delta::CatchUp(*fs_, state_->log));
       for (const auto& w : winners) {
-        if (replace != nullptr)
+        // A compaction (only dataChange=false actions) changes no rows: the replacement below
+        // removes whatever files are live in the partition now, compacted ones included.
+        if (replace != nullptr && w.data_change)
           for (const auto& touched : w.touched_partitions)
             if (MatchesPartition(touched, *replace)) {
               DeleteDataFiles(*fs_, adds);
@@ -592,8 +709,9 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
       for (const auto& [path, body] : state_->log.adds) {
         if (!MatchesPartition(state_->log.snapshot.files.at(path).partition_values, *replace)) continue;
         json remove = {{"path", path}, {"deletionTimestamp", now}, {"dataChange", true},
-                       {"extendedFileMetadata", true}, {"partitionValues", body.value("partitionValues", json::object())},
-                       {"size", body.value("size", int64_t{0})}};
+                       {"extendedFileMetadata", true}, {"partitionValues", body.contains("partitionValues") && body["partitionValues"].is_object()
+                                                               ? body["partitionValues"] : json::object()},
+                       {"size", state_->log.snapshot.files.at(path).size}};
         text += json{{"remove", remove}}.dump() + "\n";
         ++removed;
       }
@@ -627,9 +745,8 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
                           " commit attempts on " + fs_->RootUrl());
 }
 
-namespace {
+namespace detail {
 
-// Reads one data file, projected to `columns`, with partition columns filled in.
 Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile& file, const arrow::Schema& schema,
                                                    const std::vector<std::string>& partition_columns,
                                                    const std::vector<std::string>& columns) {
@@ -674,7 +791,7 @@ Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile
   return arrow::Table::Make(arrow::schema(out_fields), out_columns, n);
 }
 
-}  // namespace
+}  // namespace detail
 
 Result<std::shared_ptr<arrow::Table>> DeltaTable::Read(const ReadOptions& options) {
   PULSE_ASSIGN_OR_RETURN(Snapshot snap, LoadSnapshot(options.version));
@@ -704,7 +821,7 @@ Result<std::shared_ptr<arrow::Table>> DeltaTable::Read(const ReadOptions& option
   }
   std::vector<std::shared_ptr<arrow::Table>> parts(files.size());
   PULSE_RETURN_IF_ERROR(RunParallel(files.size(), ThreadCount(options_.read_threads, files.size()), [&](size_t i) {
-    auto r = ReadDataFile(*fs_, *files[i], *snap.schema, snap.partition_columns, columns);
+    auto r = detail::ReadDataFile(*fs_, *files[i], *snap.schema, snap.partition_columns, columns);
     if (!r.ok()) return r.status();
     parts[i] = *r;
     return Status::Ok();
@@ -728,11 +845,12 @@ Result<std::vector<VersionInfo>> DeltaTable::History() {
     PULSE_ASSIGN_OR_RETURN(auto summary, delta::SummarizeCommit(v, *text));
     VersionInfo info;
     info.version = v;
-    info.timestamp_ms = summary.commit_info.value("timestamp", int64_t{0});
-    info.operation = summary.commit_info.value("operation", "");
-    if (summary.commit_info.contains("operationParameters") && summary.commit_info["operationParameters"].is_object())
-      for (auto kv = summary.commit_info["operationParameters"].begin();
-           kv != summary.commit_info["operationParameters"].end(); ++kv)
+    // commitInfo is free-form (any writer's): read only fields of the expected type.
+    const json& ci = summary.commit_info;
+    if (ci.contains("timestamp") && ci["timestamp"].is_number_integer()) info.timestamp_ms = ci["timestamp"].get<int64_t>();
+    if (ci.contains("operation") && ci["operation"].is_string()) info.operation = ci["operation"].get<std::string>();
+    if (ci.contains("operationParameters") && ci["operationParameters"].is_object())
+      for (auto kv = ci["operationParameters"].begin(); kv != ci["operationParameters"].end(); ++kv)
         info.operation_parameters[kv.key()] = kv.value().is_string() ? kv.value().get<std::string>() : kv.value().dump();
     info.files_added = summary.files_added;
     info.files_removed = summary.files_removed;

@@ -1,9 +1,12 @@
 // DeltaTable: a Delta Lake table (protocol reader 1 / writer 2) of Parquet files written through
 // Arrow, on any FileSystem (local directory or S3).
 //
-// Layout: data files under Hive-style partition folders ("kind=macro/date=2020-01-01/part-<uuid>
-// .parquet"), the transaction log under "_delta_log/" as NNNNNNNNNNNNNNNNNNNN.json commits, a
-// Parquet checkpoint every `checkpoint_interval` commits and "_delta_log/_last_checkpoint".
+// Layout: data files under Hive-style partition folders ("kind=macro/part-<uuid>.parquet"), the
+// transaction log under "_delta_log/" as NNNNNNNNNNNNNNNNNNNN.json commits, a Parquet checkpoint
+// every `checkpoint_interval` commits and "_delta_log/_last_checkpoint". A table may have sort
+// columns (metaData configuration "pulse.sortColumns", set at creation): every file Pulse writes
+// holds its rows sorted by them, so the min/max statistics in each add action's `stats` are tight
+// and readers (delta-rs, DuckDB, Spark) skip files by them.
 // Tables are standard: delta-rs (the `deltalake` package), Spark and DuckDB read them, and Pulse
 // reads tables those write (reader features beyond protocol 1/2 are refused with a clear error).
 //
@@ -14,7 +17,8 @@
 //  - Optimistic concurrency: two writers racing for version N both end up committed; the loser
 //    re-reads the winner's commit, checks for a logical conflict and retries at N+1. Appends never
 //    conflict with each other. ReplacePartition fails with kConflict if a concurrent commit added
-//    or removed files in the partition it replaces.
+//    or removed files in the partition it replaces (a compaction, which changes no data, does not
+//    count: the replacement then removes the compacted files instead).
 //  - Idempotent retries: with WriteOptions::app_id/app_version set, the commit carries a Delta
 //    `txn` action; a write whose app_version is <= the table's recorded version for that app id is
 //    skipped (CommitResult::skipped == true) and changes nothing.
@@ -25,6 +29,7 @@
 #include <arrow/type_fwd.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -81,6 +86,42 @@ struct AddFile {
   int64_t num_records = -1;                       // from stats; -1 if unknown
 };
 
+// Bin-packing compaction (DeltaTable::Optimize).
+struct OptimizeOptions {
+  int64_t target_file_bytes = 128 << 20;  // a bin is filled up to this many bytes of input files
+  // Files at least this large are left alone; default (-1) = 3/4 of target_file_bytes.
+  int64_t min_file_bytes = -1;
+  // Test hook: called after the compacted files are written, before the first commit attempt.
+  std::function<void()> before_commit;
+};
+
+struct OptimizeResult {
+  int64_t version = -1;         // the OPTIMIZE commit; the table's version if nothing was compacted
+  bool noop = false;            // no partition had two or more small files
+  int attempts = 0;             // commit attempts (> 1 when concurrent commits won the race)
+  int64_t partitions = 0;       // partitions compacted
+  int64_t files_removed = 0;
+  int64_t files_added = 0;
+  int64_t bytes_removed = 0;
+  int64_t bytes_added = 0;
+  int64_t rows = 0;             // rows rewritten
+};
+
+// Deleting unreferenced files (DeltaTable::Vacuum).
+struct VacuumOptions {
+  double retain_hours = 168;    // keep files removed less than this long ago (Delta's default: 7 days)
+  bool dry_run = false;         // list what would be deleted, delete nothing
+  bool force = false;           // allow retain_hours below kMinVacuumRetainHours
+  int64_t now_ms = 0;           // the clock; 0 = now (tests)
+};
+inline constexpr double kMinVacuumRetainHours = 168;
+
+struct VacuumResult {
+  std::vector<FileInfo> files;  // deleted (or, on a dry run, to be deleted), sorted by key
+  int64_t bytes = 0;
+  bool dry_run = false;
+};
+
 // One entry of the table's history (newest first in History()).
 struct VersionInfo {
   int64_t version = 0;
@@ -103,7 +144,11 @@ struct Snapshot {
   std::map<std::string, AddFile> files;           // live files by path
   std::map<std::string, int64_t> app_versions;    // txn appId -> version
   int64_t num_rows() const;                       // -1 if some file lacks stats
+  std::vector<std::string> sort_columns() const;  // from configuration "pulse.sortColumns"
 };
+
+// metaData configuration key holding a table's sort columns ("name,ts").
+inline constexpr const char* kSortColumnsKey = "pulse.sortColumns";
 
 class DeltaTable {
  public:
@@ -112,19 +157,24 @@ class DeltaTable {
   DeltaTable& operator=(const DeltaTable&) = delete;
 
   // Creates a table at version 0. kAlreadyExists if the location already holds a Delta log.
-  // Partition columns must be top-level string, integer, date or timestamp columns of `schema`.
+  // Partition columns must be top-level string, integer, date or timestamp columns of `schema`;
+  // sort columns (optional) must be data columns that are not partition columns.
   static Result<std::unique_ptr<DeltaTable>> Create(std::unique_ptr<FileSystem> fs,
                                                     std::shared_ptr<arrow::Schema> schema,
                                                     std::vector<std::string> partition_columns,
-                                                    std::string name = {}, TableOptions options = {});
+                                                    std::string name = {}, TableOptions options = {},
+                                                    std::vector<std::string> sort_columns = {});
   // Opens an existing table. kNotFound if there is no Delta log.
   static Result<std::unique_ptr<DeltaTable>> Open(std::unique_ptr<FileSystem> fs, TableOptions options = {});
   // Opens the table, creating it if absent (safe when several processes race to create it).
-  // kInvalidArgument if it exists with a different schema or partitioning.
+  // kInvalidArgument if it exists with a different schema. `partition_columns` and
+  // `sort_columns` only shape a table created here: an existing table keeps the layout in its
+  // metadata (writers follow it), so tables created with an older layout keep working.
   static Result<std::unique_ptr<DeltaTable>> OpenOrCreate(std::unique_ptr<FileSystem> fs,
                                                           std::shared_ptr<arrow::Schema> schema,
                                                           std::vector<std::string> partition_columns,
-                                                          std::string name = {}, TableOptions options = {});
+                                                          std::string name = {}, TableOptions options = {},
+                                                          std::vector<std::string> sort_columns = {});
 
   // Appends rows (their schema must equal the table's; nullability may be looser in `rows`).
   Result<CommitResult> Append(const arrow::Table& rows, const WriteOptions& options = {});
@@ -133,6 +183,22 @@ class DeltaTable {
   // deletes the partition.
   Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition,
                                         const arrow::Table& rows, const WriteOptions& options = {});
+
+  // Compacts each partition's small files (< min_file_bytes) into files of about
+  // target_file_bytes: one commit of `remove` + `add` actions, all with dataChange=false, so the
+  // rows, their values and the table's row count are unchanged. Concurrency: the commit is
+  // create-if-absent like any other; on losing the race it re-reads the winners and retries as
+  // long as every file it removes is still live (concurrent appends never conflict; a concurrent
+  // commit that removed one of its input files makes it fail with kConflict, leaving the table as
+  // the winner left it). Rows of each new file are sorted by the table's sort columns.
+  Result<OptimizeResult> Optimize(const OptimizeOptions& options = {});
+  // Deletes data files that no version within the retention window references: files neither
+  // live at the latest version nor removed less than retain_hours ago, and (for files no commit
+  // names, e.g. left by a failed write) older than retain_hours. The log is untouched; time
+  // travel to versions older than the window may then fail. kInvalidArgument for retain_hours
+  // below kMinVacuumRetainHours unless force is set (a shorter window can delete files that a
+  // concurrent writer is about to commit or that a reader of a recent version still needs).
+  Result<VacuumResult> Vacuum(const VacuumOptions& options = {});
 
   // Reads rows (see ReadOptions). Rows come file by file; order within a file is preserved.
   Result<std::shared_ptr<arrow::Table>> Read(const ReadOptions& options = {});
@@ -145,6 +211,7 @@ class DeltaTable {
 
   std::shared_ptr<arrow::Schema> schema() const;
   const std::vector<std::string>& partition_columns() const;
+  std::vector<std::string> sort_columns() const;
   FileSystem& filesystem() { return *fs_; }
 
  private:
@@ -168,10 +235,12 @@ class Lake {
   Result<std::vector<std::string>> ListTables();
   Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name,
                                                 std::optional<TableOptions> options = std::nullopt);
+  // See DeltaTable::OpenOrCreate (partitioning and sort columns apply to a new table only).
   Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
                                                         std::shared_ptr<arrow::Schema> schema,
                                                         std::vector<std::string> partition_columns,
-                                                        std::optional<TableOptions> options = std::nullopt);
+                                                        std::optional<TableOptions> options = std::nullopt,
+                                                        std::vector<std::string> sort_columns = {});
   std::string url() const { return fs_->RootUrl(); }
   FileSystem& filesystem() { return *fs_; }
 

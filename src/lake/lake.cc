@@ -46,10 +46,11 @@ Result<std::unique_ptr<DeltaTable>> Lake::OpenTable(std::string_view name, std::
 Result<std::unique_ptr<DeltaTable>> Lake::OpenOrCreateTable(std::string_view name,
                                                             std::shared_ptr<arrow::Schema> schema,
                                                             std::vector<std::string> partition_columns,
-                                                            std::optional<TableOptions> options) {
+                                                            std::optional<TableOptions> options,
+                                                            std::vector<std::string> sort_columns) {
   PULSE_RETURN_IF_ERROR(CheckTableName(name));
   return DeltaTable::OpenOrCreate(fs_->Sub(name), std::move(schema), std::move(partition_columns),
-                                  std::string(name), options.value_or(defaults_));
+                                  std::string(name), options.value_or(defaults_), std::move(sort_columns));
 }
 
 }  // namespace pulse::lake

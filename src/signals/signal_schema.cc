@@ -19,7 +19,8 @@ std::shared_ptr<arrow::Schema> SignalSchema() {
   });
 }
 
-std::vector<std::string> SignalPartitionColumns() { return {"kind", "date"}; }
+std::vector<std::string> SignalPartitionColumns() { return {"kind"}; }
+std::vector<std::string> SignalSortColumns() { return {"name", "ts"}; }
 
 std::shared_ptr<arrow::Schema> RejectSchema() {
   auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");

@@ -1,6 +1,6 @@
 // The signal: one observation of one real-world series, and its Arrow schema in the lake.
 //
-// Columns of the signals table (partitioned by kind and date):
+// Columns of the signals table (partitioned by kind; rows of each file sorted by name, ts):
 //   name        utf8, not null     series name, e.g. "realgdp"
 //   source      utf8, not null     where it came from, e.g. "us-macro-quarterly.csv"
 //   kind        utf8, not null     signal family, e.g. "macro", "price", "sentiment" (partition)
@@ -9,7 +9,16 @@
 //   unit        utf8               may be empty
 //   metadata    utf8               JSON object text ("{}" when none)
 //   ingest_time timestamp[us, UTC] when Pulse accepted it
-//   date        utf8 "YYYY-MM-DD"  UTC date of ts (partition column)
+//   date        utf8 "YYYY-MM-DD"  UTC date of ts
+//
+// Layout. Tables created before this layout are partitioned by kind and date: one folder, hence
+// at least one file, per day and kind in every commit (1,799 files for 2,042 rows over a few
+// years). New tables are partitioned by kind only and every file Pulse writes is sorted by
+// (name, ts): a history load is one file per kind (up to TableOptions::max_rows_per_file rows),
+// a stream of small appends is compacted by `pulse lake optimize`, and each file's min/max
+// statistics on name, ts and date let readers skip files by series and time. Existing tables keep
+// their layout (it is in their Delta metadata): Pulse reads and appends to them as before, and
+// `pulse lake optimize` compacts them within each (kind, date) partition.
 #pragma once
 
 #include <arrow/type_fwd.h>
@@ -23,10 +32,12 @@ namespace pulse::signals {
 inline constexpr const char* kSignalsTable = "signals";
 inline constexpr const char* kRejectsTable = "signal_rejects";
 
-// Schema of the signals table, including the partition column "date".
+// Schema of the signals table (the same for both layouts).
 std::shared_ptr<arrow::Schema> SignalSchema();
-// Partition columns of the signals table: {"kind", "date"}.
+// Partition columns of a new signals table: {"kind"} (tables created earlier: {"kind", "date"}).
 std::vector<std::string> SignalPartitionColumns();
+// Sort columns of a new signals table: {"name", "ts"}.
+std::vector<std::string> SignalSortColumns();
 
 // Schema of the rejects table: file, line, reason, raw (the offending record), ingest_time.
 std::shared_ptr<arrow::Schema> RejectSchema();

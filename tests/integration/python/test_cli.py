@@ -36,7 +36,7 @@ def test_lake_list_show_history(pulse_bin, lake, tmp_path):
     csv.write_text("name,ts,value,kind\na,2024-01-01T00:00:00Z,1.5,x\nb,2024-01-02T00:00:00Z,2.5,y\n")
     run_pulse(pulse_bin, "--lake", lake, "ingest", csv)
     listing = json.loads(run_pulse(pulse_bin, "--lake", lake, "lake", "list", "--json").stdout)
-    assert listing == [{"table": "signals", "version": 1, "files": 2, "rows": 2}]
+    assert listing == [{"table": "signals", "version": 1, "files": 2, "rows": 2, "status": "ok"}]
     text = run_pulse(pulse_bin, "--lake", lake, "lake", "show", "signals", "--columns", "name,ts,value").stdout
     lines = text.splitlines()
     assert lines[0].split() == ["name", "ts", "value"]

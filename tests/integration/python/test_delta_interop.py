@@ -38,11 +38,13 @@ def test_deltalake_reads_what_pulse_writes(pulse_bin, lake, tmp_path):
     expected = write_signals_csv(csv, 500)
     run_pulse(pulse_bin, "--lake", lake, "ingest", csv)
     dtab = DeltaTable(str(lake / "signals"))
-    assert dtab.metadata().partition_columns == ["kind", "date"]
+    assert dtab.metadata().partition_columns == ["kind"]  # tables before issue 11: ["kind", "date"]
+    assert dtab.metadata().configuration.get("pulse.sortColumns") == "name,ts"
+    assert len(dtab.files()) == len(KINDS)  # one file per kind for a history load
     table = dtab.to_pyarrow_table()
     assert table.num_rows == 500
     assert rows_of(table) == expected
-    # date partition column is the UTC date of ts
+    # the date column is the UTC date of ts
     d = table.to_pydict()
     assert all(date == ts.date().isoformat() for date, ts in zip(d["date"], d["ts"]))
     # partition pruning through deltalake's own filter
