@@ -50,7 +50,9 @@ TEST(SignalBatchBuilder, BuildsRowsWithTheirUtcDate) {
 }
 
 TEST(SignalSchema, TablesAndPartitions) {
-  EXPECT_EQ(SignalPartitionColumns(), (std::vector<std::string>{"kind", "date"}));
+  EXPECT_EQ(SignalPartitionColumns(), (std::vector<std::string>{"kind"}));  // few files; stats prune by time
+  EXPECT_EQ(SignalSortColumns(), (std::vector<std::string>{"name", "ts"}));
+  for (const auto& c : SignalSortColumns()) EXPECT_NE(SignalSchema()->GetFieldByName(c), nullptr);
   for (const auto& c : SignalPartitionColumns()) EXPECT_NE(SignalSchema()->GetFieldByName(c), nullptr);
   EXPECT_EQ(RejectSchema()->num_fields(), 5);
   EXPECT_NE(RejectSchema()->GetFieldByName("raw"), nullptr);
