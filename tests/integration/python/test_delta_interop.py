@@ -40,7 +40,7 @@ def test_deltalake_reads_what_pulse_writes(pulse_bin, lake, tmp_path):
     dtab = DeltaTable(str(lake / "signals"))
     assert dtab.metadata().partition_columns == ["kind"]  # tables before issue 11: ["kind", "date"]
     assert dtab.metadata().configuration.get("pulse.sortColumns") == "name,ts"
-    assert len(dtab.files()) == len(KINDS)  # one file per kind for a history load
+    assert len(dtab.file_uris()) == len(KINDS)  # one file per kind for a history load
     table = dtab.to_pyarrow_table()
     assert table.num_rows == 500
     assert rows_of(table) == expected
