@@ -14,9 +14,12 @@
 #include "core/time.h"
 #include "lake/filesystem.h"
 #include "lake/s3_signer.h"
+#include "lake/s3_xml.h"
 
 namespace pulse::lake {
 namespace {
+
+using s3xml::XmlTag;
 
 struct HttpResponse {
   long status = 0;
@@ -52,45 +55,6 @@ std::string AmzDate() {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
   return buf;
-}
-
-std::string XmlUnescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out += s[i];
-      continue;
-    }
-    size_t semi = s.find(';', i);
-    std::string_view ent = semi == std::string_view::npos ? "" : s.substr(i + 1, semi - i - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (ent.size() > 1 && ent[0] == '#') {
-      unsigned long cp = ent[1] == 'x' ? std::stoul(std::string(ent.substr(2)), nullptr, 16)
-                                       : std::stoul(std::string(ent.substr(1)));
-      if (cp < 0x80) out += static_cast<char>(cp);
-      else if (cp < 0x800) { out += static_cast<char>(0xC0 | (cp >> 6)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-      else { out += static_cast<char>(0xE0 | (cp >> 12)); out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F)); out += static_cast<char>(0x80 | (cp & 0x3F)); }
-    } else {
-      out += '&';
-      continue;
-    }
-    i = semi;
-  }
-  return out;
-}
-
-// Text of the first <tag>...</tag> in `xml` at or after `from`; nullopt if absent.
-std::optional<std::string> XmlTag(std::string_view xml, std::string_view tag, size_t from = 0) {
-  std::string open = "<" + std::string(tag) + ">", close = "</" + std::string(tag) + ">";
-  size_t a = xml.find(open, from);
-  if (a == std::string_view::npos) return std::nullopt;
-  size_t b = xml.find(close, a);
-  if (b == std::string_view::npos) return std::nullopt;
-  return XmlUnescape(xml.substr(a + open.size(), b - a - open.size()));
 }
 
 class S3Client {
@@ -232,20 +196,10 @@ class S3FileSystem final : public FileSystem {
       if (!token.empty()) query.emplace_back("continuation-token", token);
       auto r = client_->Request("GET", bucket_, "", query, {}, {});
       if (r.curl != CURLE_OK || r.status != 200) return ErrorFrom(r, "LIST", Url(prefix));
-      for (size_t pos = r.body.find("<Contents>"); pos != std::string::npos; pos = r.body.find("<Contents>", pos + 1)) {
-        size_t end = r.body.find("</Contents>", pos);
-        std::string_view item(r.body.data() + pos, (end == std::string::npos ? r.body.size() : end) - pos);
-        auto key = XmlTag(item, "Key");
-        if (!key) continue;
-        FileInfo info;
-        info.key = prefix_.empty() ? *key : key->substr(std::min(key->size(), prefix_.size() + 1));
-        info.size = std::stoll(XmlTag(item, "Size").value_or("0"));
-        auto ts = time::ParseTimestamp(XmlTag(item, "LastModified").value_or(""));
-        info.mtime_ms = ts.ok() ? *ts / 1000 : 0;
-        out.push_back(std::move(info));
-      }
-      if (XmlTag(r.body, "IsTruncated").value_or("false") != "true") break;
-      token = XmlTag(r.body, "NextContinuationToken").value_or("");
+      PULSE_ASSIGN_OR_RETURN(auto page, s3xml::ParseListPage(r.body, prefix_));
+      for (auto& info : page.files) out.push_back(std::move(info));
+      if (!page.truncated) break;
+      token = std::move(page.next_token);
       if (token.empty()) return Status::IoError("LIST " + Url(prefix) + ": truncated listing without a continuation token");
     }
     std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.key < b.key; });
