@@ -196,10 +196,11 @@ class S3FileSystem final : public FileSystem {
       if (!token.empty()) query.emplace_back("continuation-token", token);
       auto r = client_->Request("GET", bucket_, "", query, {}, {});
       if (r.curl != CURLE_OK || r.status != 200) return ErrorFrom(r, "LIST", Url(prefix));
-      PULSE_ASSIGN_OR_RETURN(auto page, s3xml::ParseListPage(r.body, prefix_));
-      for (auto& info : page.files) out.push_back(std::move(info));
-      if (!page.truncated) break;
-      token = std::move(page.next_token);
+      auto page = s3xml::ParseListPage(r.body, prefix_);
+      if (!page.ok()) return Status::ParseError("LIST " + Url(prefix) + ": " + page.status().message());
+      for (auto& info : page->files) out.push_back(std::move(info));
+      if (!page->truncated) break;
+      token = std::move(page->next_token);
       if (token.empty()) return Status::IoError("LIST " + Url(prefix) + ": truncated listing without a continuation token");
     }
     std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.key < b.key; });

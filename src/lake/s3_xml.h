@@ -19,8 +19,8 @@
 
 namespace pulse::lake::s3xml {
 
-// Decodes &amp; &lt; &gt; &quot; &apos; and &#N; / &#xH; (as UTF-8). Anything else after '&' is
-// kept as written.
+// Decodes &amp; &lt; &gt; &quot; &apos; and &#N; / &#xH; (as UTF-8). Anything else after '&',
+// including a malformed or out-of-range character reference, is kept as written.
 std::string XmlUnescape(std::string_view s);
 
 // Text of the first <tag>...</tag> in `xml` at or after `from`, unescaped; nullopt if absent.
@@ -34,7 +34,8 @@ struct ListPage {
 };
 
 // Parses one page. `prefix` is the filesystem's key prefix inside the bucket ("" for none); it
-// and the '/' after it are cut from every key.
+// and the '/' after it are cut from every key. kParseError naming the key when a <Size> is not a
+// non-negative integer (an absent <Size> reads as 0).
 Result<ListPage> ParseListPage(std::string_view body, std::string_view prefix);
 
 }  // namespace pulse::lake::s3xml
