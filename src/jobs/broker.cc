@@ -112,7 +112,7 @@ Status InProcessBroker::Requeue(const Delivery& delivery) {
   {
     std::lock_guard lock(mu_);
     unacked_.erase(delivery.delivery_tag);
-    queues_[delivery.queue].push_back(delivery.raw);  // back = next out
+    queues_[delivery.queue].push_front(delivery.raw);  // LPUSH: behind the waiting messages
   }
   ready_.notify_one();
   return Status::Ok();

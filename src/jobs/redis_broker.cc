@@ -263,7 +263,7 @@ Status RedisBroker::Ack(const Delivery& delivery) {
 Status RedisBroker::Requeue(const Delivery& delivery) {
   return WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
-                       {{"RPUSH", delivery.queue, delivery.raw},
+                       {{"LPUSH", delivery.queue, delivery.raw},
                         {"ZREM", "unacked_index", delivery.delivery_tag},
                         {"HDEL", "unacked", delivery.delivery_tag}},
                        "requeue");
