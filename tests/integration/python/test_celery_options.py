@@ -2,7 +2,9 @@
 redis-server to a `pulse worker` (issue 11's held-back review; scripts/test runs this file with
 every Celery release of the matrix):
   - countdowns an hour away outnumbering the worker's threads do not starve a task that is due,
-    and they stay queued, not run and not lost."""
+    and they stay queued, not run and not lost;
+  - priority=N puts a message on kombu's priority list ("celery\x06\x169" for 9): the worker
+    takes it from there, and a restore puts it back on the same list, as kombu does."""
 import json
 import os
 import signal
@@ -10,6 +12,8 @@ import subprocess
 import time
 
 import pytest
+
+from test_jobs_poison import no_core_dumps
 
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL")
 pytestmark = [pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)"),
@@ -52,3 +56,32 @@ def test_tasks_an_hour_away_do_not_starve_a_due_one(pulse_worker, redis_db):
     assert all(r.state == "PENDING" for r in later)
     assert redis_db.llen("celery") + redis_db.hlen("unacked") == 5  # queued or held for a moment, none lost
     assert runs(redis_db) == {due.id: 1}
+
+
+def test_tasks_sent_with_a_priority_are_run(pulse_worker, redis_db):
+    app = celery_app()
+    sent = {p: app.send_task("pulse.noop", args=[p], priority=p) for p in (0, 1, 3, 5, 6, 9, 255)}
+    assert redis_db.exists("celery\x06\x169") or sent[9].ready()  # kombu's own layout, not ours
+    assert {p: r.get(timeout=20) for p, r in sent.items()} == {p: [p] for p in sent}
+    assert runs(redis_db) == {r.id: 1 for r in sent.values()}
+    assert all(redis_db.llen(k) == 0 for k in redis_db.keys("celery*") if redis_db.type(k) == b"list")
+
+
+def test_a_restored_message_goes_back_to_its_priority_list(pulse_bin, redis_db):
+    killer = celery_app().send_task("pulse.test.abort", args=["on purpose"], priority=9)
+    first = subprocess.run([pulse_bin, "worker", "--broker", REDIS_URL, "--concurrency", "1", "--enable-test-tasks"],
+                           capture_output=True, text=True, timeout=60, preexec_fn=no_core_dumps)
+    assert first.returncode == -signal.SIGABRT, first.stderr
+    assert redis_db.hlen("unacked") == 1
+    # A worker of another queue restores it (visibility 1 s) without taking it.
+    other = subprocess.Popen([pulse_bin, "worker", "--broker", REDIS_URL, "--queues", "other", "--visibility-timeout",
+                              "1", "--restore-interval", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while redis_db.hlen("unacked") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert redis_db.llen("celery\x06\x169") == 1 and redis_db.llen("celery") == 0
+        assert killer.id in redis_db.lindex("celery\x06\x169", 0).decode()
+    finally:
+        other.send_signal(signal.SIGTERM)
+        other.communicate(timeout=30)
