@@ -4,7 +4,10 @@ every Celery release of the matrix):
   - countdowns an hour away outnumbering the worker's threads do not starve a task that is due,
     and they stay queued, not run and not lost;
   - priority=N puts a message on kombu's priority list ("celery\x06\x169" for 9): the worker
-    takes it from there, and a restore puts it back on the same list, as kombu does."""
+    takes it from there, and a restore puts it back on the same list, as kombu does;
+  - compression='zlib'/'gzip'/'bzip2', link, link_error, chains and chords are dead-lettered with a
+    reason naming what is not supported (never run with their continuation silently dropped), and
+    a group's tasks, which need nothing after them, succeed."""
 import json
 import os
 import signal
@@ -85,3 +88,45 @@ def test_a_restored_message_goes_back_to_its_priority_list(pulse_bin, redis_db):
     finally:
         other.send_signal(signal.SIGTERM)
         other.communicate(timeout=30)
+
+
+def dead_letters(redis_db):
+    return [json.loads(e) for e in redis_db.lrange("pulse.dead_letter", 0, -1)]
+
+
+def test_compression_and_workflow_steps_are_dead_lettered_with_their_reason(pulse_worker, redis_db):
+    from celery import chain, chord, group, signature
+    app = celery_app()
+    noop = lambda *args: signature("pulse.noop", args=list(args), app=app)  # noqa: E731
+    refused = {
+        "zlib": app.send_task("pulse.noop", args=["zlib"], compression="zlib"),
+        "gzip": app.send_task("pulse.noop", args=["gzip"], compression="gzip"),
+        "bzip2": app.send_task("pulse.noop", args=["bzip2"], compression="bzip2"),
+        "link": noop("link").apply_async(link=noop("callback")),
+        "link_error": noop("link_error").apply_async(link_error=noop("errback")),
+        "chain": chain(noop("chain-1"), noop("chain-2")).apply_async().parent,
+    }
+    header = chord([noop("chord-1"), noop("chord-2")], noop("chord-body")).apply_async()
+    grouped = group(noop("group-1"), noop("group-2")).apply_async()
+    assert grouped.get(timeout=20) == [["group-1"], ["group-2"]]
+    after = app.send_task("pulse.noop", args=["after"])
+    assert after.get(timeout=20) == ["after"]
+    deadline = time.monotonic() + 20
+    while len(dead_letters(redis_db)) < len(refused) + 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    dead = dead_letters(redis_db)
+    assert len(dead) == len(refused) + 2, [d["reason"] for d in dead]  # + the chord's two header tasks
+    by_id = {}
+    for d in dead:
+        by_id.setdefault(json.loads(d["envelope"])["headers"]["id"], []).append(d["reason"])
+    for name in ("zlib", "gzip", "bzip2"):
+        assert by_id[refused[name].id] == [by_id[refused[name].id][0]]
+        assert by_id[refused[name].id][0].startswith("compressed message bodies are not supported")
+    assert "link callbacks (embed 'callbacks')" in by_id[refused["link"].id][0]
+    assert "link_error callbacks (embed 'errbacks')" in by_id[refused["link_error"].id][0]
+    assert "a chain (embed 'chain')" in by_id[refused["chain"].id][0]
+    chord_reasons = [r for rs in by_id.values() for r in rs if "a chord (embed 'chord')" in r]
+    assert len(chord_reasons) == 2
+    assert header.state == "PENDING" and all(r.state == "PENDING" for r in refused.values())
+    # Nothing refused ever ran: only the group's tasks and the last one did, once each.
+    assert sorted(runs(redis_db).values()) == [1, 1, 1] and after.id in runs(redis_db)
