@@ -204,6 +204,18 @@ auto RedisBroker::WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>(
 Result<std::unique_ptr<RedisBroker>> RedisBroker::Connect(const std::string& url, RedisOptions options) {
   auto client = RedisClient::Connect(url, options);
   if (!client.ok()) return client.status();
+  // One PING, so that a server that wants a password the URL does not give, or something that is
+  // not a Redis server, is a clear error now rather than a worker that retries forever.
+  auto pong = client->Command({"PING"});
+  if (!pong.ok()) {
+    const std::string why = pong.status().message();
+    if (why.find("NOAUTH") != std::string::npos)
+      return Status::InvalidArgument(why + " (the server wants a password: redis://:PASSWORD@host:port/db)");
+    return Status(pong.status().code(), why + " (is this a Redis server?)");
+  }
+  if (pong->str != "PONG")
+    return Status::InvalidArgument("redis " + client->endpoint().ToString() + ": PING answered " + pong->DebugString() +
+                                   ", not PONG (is this a Redis server?)");
   std::unique_ptr<RedisBroker> broker(new RedisBroker(url, options));
   broker->idle_.push_back(std::move(*client));
   return broker;
