@@ -292,6 +292,12 @@ bool RecordReader::NextJson(Record& out) {
     out.error = "nested deeper than " + std::to_string(limits_.max_json_depth) + " levels";
     return true;
   }
+  // A raw NUL is never valid JSON text, but nlohmann's parser stops at one as if the line ended
+  // there: '{..}\0{..}' would land its first object and silently drop the second.
+  if (const size_t nul = line.find('\0'); nul != std::string_view::npos) {
+    out.error = "not valid JSON: a NUL byte at column " + std::to_string(nul + 1);
+    return true;
+  }
   bool duplicate = false;
   std::unordered_set<std::string> keys;
   const json::parser_callback_t note_keys = [&](int depth, json::parse_event_t event, json& parsed) {

@@ -16,7 +16,7 @@
 //
 // JSON lines: each non-blank line is one object; strings are returned as-is, numbers and booleans
 // as their JSON text, null as absent, nested objects and arrays as their JSON text. A line that
-// is not valid JSON (invalid UTF-8 and numbers beyond a double included), not an object, nested
+// is not valid JSON (invalid UTF-8, a raw NUL byte and numbers beyond a double included), not an object, nested
 // deeper than limits.max_json_depth, or that repeats a key, is returned with `error` set. Depth
 // is checked before parsing, so no input can exhaust the stack.
 //

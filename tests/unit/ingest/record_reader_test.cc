@@ -227,6 +227,18 @@ TEST(JsonReader, LineEndingsBomAndBadLines) {
   EXPECT_TRUE(r.records[7].error.starts_with("not valid JSON: ")) << r.records[7].error;
 }
 
+// A raw NUL byte after (or inside) an object: nlohmann stops reading at it, so without a check the
+// line '{..}\0{..}' was accepted as its first object and the second vanished.
+TEST(JsonReader, ARawNulByteRejectsTheLine) {
+  const std::string text = std::string("{\"a\":1}\0{\"a\":2}\n{\"a\":3}\0\n{\"a\":4}\n", 33);
+  const Read r = ReadAll(text, FileFormat::kJsonLines);
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0].error, "not valid JSON: a NUL byte at column 8");
+  EXPECT_EQ(r.records[1].error, "not valid JSON: a NUL byte at column 8");
+  EXPECT_TRUE(r.records[2].error.empty());
+  EXPECT_EQ(r.records[2].Get("a"), "4");
+}
+
 // Physical lines of `text` the way the reader counts them ("\r\n", "\r" and "\n" end a line).
 std::vector<std::string_view> PhysicalLines(std::string_view text) {
   std::vector<std::string_view> out;
