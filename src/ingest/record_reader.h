@@ -1,7 +1,8 @@
 // RecordReader: the records of a CSV (RFC 4180, header row) or JSON-lines text held in memory, as
 // name -> text fields, with the physical lines each record spans (header = line 1).
 //
-// Lines end with "\n", "\r\n" or a lone "\r" (old Mac files); a UTF-8 BOM at the start is skipped.
+// Lines end with "\n", "\r\n" or a lone "\r" (old Mac files); a UTF-8 BOM at the start is skipped;
+// a UTF-16 or UTF-32 one makes Open fail ("save it as UTF-8") rather than every line.
 //
 // CSV: quoted fields may contain commas, doubled quotes and line breaks (kept as "\n"). Malformed
 // records come back with `error` set and are never allowed to swallow the rows after them:
