@@ -23,7 +23,8 @@ int main(int argc, char** argv) {
   std::string config_file, lake_url;
   std::vector<std::string> overrides;
   app.add_option("--config", config_file, "YAML configuration file");
-  app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
+  CLI::Option* lake_option =
+      app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
   // One key=value per --set, so that `pulse ingest --set a=b f.csv` keeps f.csv for ingest.
   app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)")->allow_extra_args(false);
 
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
     Status st;
     if (!config_file.empty()) st = ctx.config.LoadYamlFile(config_file);
     if (st.ok()) st = ctx.config.LoadEnvironment(environ);
-    if (st.ok() && !lake_url.empty()) st = ctx.config.Set("lake.url", lake_url, "--lake");
+    // Given, even empty (--lake "$UNSET"): checked, never silently the default ./pulse-lake.
+    if (st.ok() && lake_option->count() > 0) st = ctx.config.Set("lake.url", lake_url, "--lake");
     for (const auto& kv : overrides) {
       if (!st.ok()) break;
       auto eq = kv.find('=');
