@@ -55,7 +55,9 @@ std::string DeadLetterEntry(const std::string& reason, const std::string& queue,
 // Takes the oldest message of the first non-empty queue and records it as unacked, atomically.
 // KEYS: the lists (earlier first: ConsumedLists), then unacked and unacked_index. ARGV: the time
 // (seconds), a delivery tag for a message without one, then each list's queue (its routing key).
-// Returns nil, or [list, envelope, delivery tag, task id, stored result or nil]. The unacked value
+// Returns nil, or [list, envelope, delivery tag, task id, stored result or nil]; the delivery tag is
+// the envelope's properties.delivery_tag unless that is missing or already unacked (then ARGV[2],
+// so deliveries never share an unacked record). The unacked value
 // embeds the envelope text as it came (kombu's [payload, exchange, routing_key], the routing key
 // being the queue's name also for a priority list, as kombu records it; a message that is not a
 // JSON object is embedded as a string).
@@ -100,6 +102,9 @@ for i = 1, n do
         if type(h) == 'table' and type(h['id']) == 'string' then id = h['id'] end
       end
     end
+    -- A tag already held (a producer that reuses one envelope's delivery_tag): a fresh one, so
+    -- that one delivery's ack never drops another's unacked record.
+    if redis.call('HEXISTS', KEYS[n + 1], tag) == 1 then tag = ARGV[2] end
     local payload = raw
     if not object then payload = cjson.encode(raw) end
     redis.call('ZADD', KEYS[n + 2], ARGV[1], tag)

@@ -11,6 +11,7 @@
   - a task throwing a non-std exception (pulse.test.throw) is a FAILURE, the worker lives on."""
 import base64
 import copy
+import datetime
 import json
 import os
 import resource
@@ -307,3 +308,35 @@ def test_test_tasks_are_not_exposed_without_the_flag_and_max_deaths_is_checked(p
         proc = subprocess.run([pulse_bin, "worker", "--broker", REDIS_URL, "--max-deaths", bad], capture_output=True,
                               text=True, timeout=30)
         assert proc.returncode != 0 and "max-deaths" in (proc.stderr + proc.stdout), (bad, proc.stderr)
+
+
+def test_messages_sharing_a_delivery_tag_are_each_kept_until_done(pulse_bin, redis_db):
+    """(issue 11 review) A producer that LPUSHes copies of one envelope reuses its delivery_tag.
+    Two such deliveries in flight shared one unacked record: a worker killed then lost one of them
+    for good (never restored, never dead-lettered). Held here by an ETA 1.5 s away while the worker
+    is killed; both must come back and succeed once."""
+    base = base_envelope(redis_db)
+    eta = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=1.5)).isoformat()
+    ids = []
+    for i in range(2):
+        env = copy.deepcopy(base)
+        env["headers"].update({"id": f"shared-tag-{i}", "eta": eta})
+        env["body"] = b64(json.dumps([[i], {}, None]))
+        ids.append(env["headers"]["id"])
+        redis_db.lpush("celery", json.dumps(env))
+    worker = start_worker(pulse_bin, "--concurrency", "2")
+    wait_serving(worker)
+    deadline = time.monotonic() + 10
+    while redis_db.llen("celery") and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.kill()
+    worker.communicate()
+    assert redis_db.hlen("unacked") == 2 and redis_db.zcard("unacked_index") == 2
+    second = start_worker(pulse_bin, "--concurrency", "2", "--visibility-timeout", "1", "--restore-interval", "1")
+    try:
+        wait_serving(second)
+        app = celery_app()
+        assert [app.AsyncResult(t).get(timeout=30) for t in ids] == [[0], [1]]
+        assert redis_db.llen("pulse.dead_letter") == 0
+    finally:
+        stop(second)
