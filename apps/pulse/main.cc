@@ -3,6 +3,7 @@
 // Global options are accepted before or after the subcommand (`pulse ingest f.csv --lake ./lake`):
 // every subcommand falls through to the main app for options it does not know.
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "cli.h"
@@ -69,6 +70,34 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A
+    // subcommand is required": name the word instead. Walks the words that are neither options
+    // nor a global option's value down the command tree.
+    CLI::App* level = &app;
+    std::string path = "pulse";
+    for (int i = 1; i < argc && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr; ++i) {
+      const std::string word = argv[i];
+      if (word == "--") break;
+      if (word.starts_with('-')) {
+        if (word == "--config" || word == "--lake" || word == "--set") ++i;  // its value follows
+        continue;
+      }
+      const std::vector<CLI::App*> below = level->get_subcommands([](CLI::App*) { return true; });
+      if (below.empty()) break;
+      CLI::App* match = nullptr;
+      std::string names;
+      for (CLI::App* command : below) {
+        if (command->check_name(word)) match = command;
+        names += (names.empty() ? "" : ", ") + command->get_name();
+      }
+      if (match == nullptr) {
+        std::fprintf(stderr, "%s: unknown command '%s' (commands: %s; see %s --help)\n", path.c_str(), word.c_str(),
+                     names.c_str(), path.c_str());
+        return cli::kExitUsage;
+      }
+      level = match;
+      path += " " + match->get_name();
+    }
     int code = app.exit(e);
     return code == 0 ? 0 : cli::kExitUsage;
   }

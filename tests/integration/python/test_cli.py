@@ -107,6 +107,21 @@ def test_lake_urls_a_confused_user_types_are_clear_errors(pulse_bin, tmp_path):
     assert not (tmp_path / "b").exists()
 
 
+def test_a_mistyped_command_is_named(pulse_bin, tmp_path):
+    """(issue 11 review) `pulse ingset f.csv` and `pulse lake lsit` said only "A subcommand is
+    required"."""
+    for args, needle in [(["ingset", "f.csv"], "pulse: unknown command 'ingset' (commands: ingest, lake,"),
+                         (["--lake", tmp_path, "lake", "lsit"], "pulse lake: unknown command 'lsit' (commands: list,"),
+                         (["lake", "--set", "a=b", "frob"], "pulse lake: unknown command 'frob'")]:
+        proc = run_pulse(pulse_bin, *args, check=False)
+        assert proc.returncode == 2 and needle in proc.stderr, (args, proc.stderr)
+    for args in (["lake"], []):  # no command at all: CLI11's own message
+        proc = run_pulse(pulse_bin, *args, check=False)
+        assert proc.returncode == 2 and "A subcommand is required" in proc.stderr
+    proc = run_pulse(pulse_bin, "worker", check=False)  # a required option, not a command
+    assert proc.returncode == 2 and "--broker is required" in proc.stderr, proc.stderr
+
+
 def test_unwritable_lake_is_a_clear_error(pulse_bin, tmp_path):
     # A lake path below a regular file cannot be created, even by root.
     blocker = tmp_path / "blocker"
