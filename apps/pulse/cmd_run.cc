@@ -139,7 +139,7 @@ int Run(const Context& ctx, RunArgs args) {
     broker = std::move(*redis);
   }
   std::printf("Pulse run: %s -> lake %s (jobs: %s)\n", options.dataset.c_str(), options.lake_url.c_str(),
-              args.broker.c_str());
+              args.broker == "inproc" ? "inproc" : jobs::RedisUrlForDisplay(args.broker).c_str());
   const int total = pipeline::kMainJobStages + 1;
   auto progress = [&](int index, const std::string& name, const pipeline::StageResult* result) {
     if (!result) {

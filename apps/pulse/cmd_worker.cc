@@ -150,7 +150,8 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
     std::fprintf(stderr, "pulse worker: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
   }
   worker.Start();
-  std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency, args.broker.c_str(),
+  std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency,
+               jobs::RedisUrlForDisplay(args.broker).c_str(),
                args.queues.c_str());
   for (const auto& name : registry.Names()) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");

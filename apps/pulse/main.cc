@@ -3,6 +3,7 @@
 // Global options are accepted before or after the subcommand (`pulse ingest f.csv --lake ./lake`):
 // every subcommand falls through to the main app for options it does not know.
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "cli.h"
@@ -23,7 +24,8 @@ int main(int argc, char** argv) {
   std::string config_file, lake_url;
   std::vector<std::string> overrides;
   app.add_option("--config", config_file, "YAML configuration file");
-  app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
+  CLI::Option* lake_option =
+      app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
   // One key=value per --set, so that `pulse ingest --set a=b f.csv` keeps f.csv for ingest.
   app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)")->allow_extra_args(false);
 
@@ -32,7 +34,8 @@ int main(int argc, char** argv) {
     Status st;
     if (!config_file.empty()) st = ctx.config.LoadYamlFile(config_file);
     if (st.ok()) st = ctx.config.LoadEnvironment(environ);
-    if (st.ok() && !lake_url.empty()) st = ctx.config.Set("lake.url", lake_url, "--lake");
+    // Given, even empty (--lake "$UNSET"): checked, never silently the default ./pulse-lake.
+    if (st.ok() && lake_option->count() > 0) st = ctx.config.Set("lake.url", lake_url, "--lake");
     for (const auto& kv : overrides) {
       if (!st.ok()) break;
       auto eq = kv.find('=');
@@ -67,6 +70,34 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A
+    // subcommand is required": name the word instead. Walks the words that are neither options
+    // nor a global option's value down the command tree.
+    CLI::App* level = &app;
+    std::string path = "pulse";
+    for (int i = 1; i < argc && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr; ++i) {
+      const std::string word = argv[i];
+      if (word == "--") break;
+      if (word.starts_with('-')) {
+        if (word == "--config" || word == "--lake" || word == "--set") ++i;  // its value follows
+        continue;
+      }
+      const std::vector<CLI::App*> below = level->get_subcommands([](CLI::App*) { return true; });
+      if (below.empty()) break;
+      CLI::App* match = nullptr;
+      std::string names;
+      for (CLI::App* command : below) {
+        if (command->check_name(word)) match = command;
+        names += (names.empty() ? "" : ", ") + command->get_name();
+      }
+      if (match == nullptr) {
+        std::fprintf(stderr, "%s: unknown command '%s' (commands: %s; see %s --help)\n", path.c_str(), word.c_str(),
+                     names.c_str(), path.c_str());
+        return cli::kExitUsage;
+      }
+      level = match;
+      path += " " + match->get_name();
+    }
     int code = app.exit(e);
     return code == 0 ? 0 : cli::kExitUsage;
   }

@@ -267,7 +267,10 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
 namespace {
 // Sets every scalar of `node` (a map) under its dotted key. Never throws: only the node
 // accessors that cannot throw are used (Scalar(), Mark(), Is*()).
+// A key given twice in one mapping is an error (YAML forbids it; yaml-cpp keeps both, and the
+// later one used to win silently).
 Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix, std::string_view origin, int depth) {
+  std::map<std::string, int> seen;  // key -> its line
   for (auto it = node.begin(); it != node.end(); ++it) {
     const YAML::Node name = it->first;
     const YAML::Node value = it->second;
@@ -276,6 +279,9 @@ Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix
       return Status::InvalidArgument(where + ": a key must be a plain name" +
                                      (prefix.empty() ? std::string() : " (under '" + prefix + "')"));
     const std::string key = prefix.empty() ? name.Scalar() : prefix + "." + name.Scalar();
+    if (auto [first, fresh] = seen.emplace(name.Scalar(), name.Mark().line + 1); !fresh)
+      return Status::InvalidArgument(where + ": " + key + ": the key is given twice (first on line " +
+                                     std::to_string(first->second) + ")");
     if (value.IsMap()) {
       if (depth + 1 >= kMaxYamlDepth) return Status::InvalidArgument(where + ": " + key + ": nested too deep");
       PULSE_RETURN_IF_ERROR(Flatten(config, value, key, origin, depth + 1));

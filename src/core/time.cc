@@ -105,6 +105,14 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   std::string_view unsigned_part = text.front() == '-' ? text.substr(1) : text;
   if (!unsigned_part.empty() && unsigned_part.find_first_not_of("0123456789") == std::string_view::npos) {
     if (unsigned_part.size() > 12) return Bad(text, "not a date and out of range for Unix seconds");
+    // Eight digits that form a date (20240101) are far likelier ISO 8601's basic YYYYMMDD than a
+    // time in 1970-1973; neither reading is taken silently.
+    if (text.size() == 8) {
+      const auto digits = [&](size_t at, size_t n) { return std::stoll(std::string(text.substr(at, n))); };
+      const int64_t y = digits(0, 4), m = digits(4, 2), d = digits(6, 2);
+      if (y >= 1000 && m >= 1 && m <= 12 && d >= 1 && d <= DaysInMonth(y, m))
+        return Bad(text, "ambiguous: a YYYYMMDD date or Unix seconds? Write the date as YYYY-MM-DD");
+    }
     return static_cast<int64_t>(std::stoll(std::string(text))) * kMicrosPerSecond;
   }
 

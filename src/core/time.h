@@ -15,7 +15,8 @@ int64_t NowMicros();
 // Parses ISO-8601 / RFC 3339: "2024-03-01", "2024-03-01T12:30:00", "2024-03-01 12:30:00.123456",
 // with an optional "Z" or "+hh:mm"/"-hh:mm" offset (converted to UTC; no offset means UTC), or
 // a plain integer of Unix seconds. Rejects impossible dates (2023-02-29, month 13, hour 24) with
-// kInvalidArgument naming the text and the problem.
+// kInvalidArgument naming the text and the problem, and eight digits that also read as a date
+// ("20240101": YYYYMMDD or 1970's Unix seconds?) as ambiguous.
 Result<int64_t> ParseTimestamp(std::string_view text);
 
 // "2024-03-01T12:30:00.123456Z" (fraction omitted when zero).

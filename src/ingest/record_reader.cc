@@ -98,8 +98,13 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
     return Status::InvalidArgument("reader limits must be > 0");
   std::unique_ptr<RecordReader> r(new RecordReader(bytes, std::move(name), format, limits));
   if (bytes.starts_with(kBom)) r->pos_ = kBom.size();
-  if (format != FileFormat::kCsv) return r;
   const std::string where = Printable(r->name_);
+  // UTF-32 LE starts like UTF-16 LE; either way the text is not UTF-8 and no line of it would be.
+  for (std::string_view mark : {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"), std::string_view("\0\0\xFE\xFF", 4)})
+    if (bytes.starts_with(mark))
+      return Status::InvalidArgument(where + ": the file is UTF-16 or UTF-32 (it starts with that byte order mark); "
+                                             "save it as UTF-8");
+  if (format != FileFormat::kCsv) return r;
   Record header;
   if (!r->NextCsv(header)) return Status::InvalidArgument(where + ": empty file (a CSV file needs a header line)");
   const std::string at = where + ":" + std::to_string(header.line) + ": ";
@@ -290,6 +295,12 @@ bool RecordReader::NextJson(Record& out) {
   out.raw = line;
   if (const int depth = JsonNestingDepth(line, limits_.max_json_depth); depth > limits_.max_json_depth) {
     out.error = "nested deeper than " + std::to_string(limits_.max_json_depth) + " levels";
+    return true;
+  }
+  // A raw NUL is never valid JSON text, but nlohmann's parser stops at one as if the line ended
+  // there: '{..}\0{..}' would land its first object and silently drop the second.
+  if (const size_t nul = line.find('\0'); nul != std::string_view::npos) {
+    out.error = "not valid JSON: a NUL byte at column " + std::to_string(nul + 1);
     return true;
   }
   bool duplicate = false;

@@ -1,7 +1,8 @@
 // RecordReader: the records of a CSV (RFC 4180, header row) or JSON-lines text held in memory, as
 // name -> text fields, with the physical lines each record spans (header = line 1).
 //
-// Lines end with "\n", "\r\n" or a lone "\r" (old Mac files); a UTF-8 BOM at the start is skipped.
+// Lines end with "\n", "\r\n" or a lone "\r" (old Mac files); a UTF-8 BOM at the start is skipped;
+// a UTF-16 or UTF-32 one makes Open fail ("save it as UTF-8") rather than every line.
 //
 // CSV: quoted fields may contain commas, doubled quotes and line breaks (kept as "\n"). Malformed
 // records come back with `error` set and are never allowed to swallow the rows after them:
@@ -16,7 +17,7 @@
 //
 // JSON lines: each non-blank line is one object; strings are returned as-is, numbers and booleans
 // as their JSON text, null as absent, nested objects and arrays as their JSON text. A line that
-// is not valid JSON (invalid UTF-8 and numbers beyond a double included), not an object, nested
+// is not valid JSON (invalid UTF-8, a raw NUL byte and numbers beyond a double included), not an object, nested
 // deeper than limits.max_json_depth, or that repeats a key, is returned with `error` set. Depth
 // is checked before parsing, so no input can exhaust the stack.
 //

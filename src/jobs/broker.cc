@@ -90,7 +90,8 @@ Result<std::optional<Delivery>> InProcessBroker::Fetch(const std::vector<std::st
       Delivery d{std::move(it->second.back()), name, ""};
       it->second.pop_back();
       d.delivery_tag = DeliveryTagOf(d.raw);
-      if (d.delivery_tag.empty()) d.delivery_tag = NewUuid();  // malformed: still trackable
+      // Malformed, or a tag another delivery holds (a reused envelope): a fresh one, still trackable.
+      if (d.delivery_tag.empty() || unacked_.count(d.delivery_tag) > 0) d.delivery_tag = NewUuid();
       unacked_[d.delivery_tag] = {d, std::chrono::steady_clock::now()};
       return std::optional<Delivery>(std::move(d));
     }
@@ -112,7 +113,7 @@ Status InProcessBroker::Requeue(const Delivery& delivery) {
   {
     std::lock_guard lock(mu_);
     unacked_.erase(delivery.delivery_tag);
-    queues_[delivery.queue].push_back(delivery.raw);  // back = next out
+    queues_[delivery.queue].push_front(delivery.raw);  // LPUSH: behind the waiting messages
   }
   ready_.notify_one();
   return Status::Ok();

@@ -4,7 +4,8 @@
 // wire layout so Python Celery clients and workers share its queues.
 //
 // Delivery contract (late ack): Fetch moves a message to the "unacked" set with the time of
-// delivery; Ack removes it; Requeue puts it back at the head of its queue; RestoreVisible puts
+// delivery; Ack removes it; Requeue puts it back at the end of its queue, behind the messages
+// waiting (a task not yet due must not block those that are); RestoreVisible puts
 // back every message unacked for longer than the visibility timeout (a worker that died holding
 // it). So a message is never lost, and may run more than once: tasks are idempotent and the
 // worker skips a task whose SUCCESS result already exists.

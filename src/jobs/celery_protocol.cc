@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cmath>
+#include <utility>
 
 #include "core/base64.h"
 #include "core/ids.h"
@@ -102,6 +103,23 @@ Result<std::optional<double>> TimeLimit(const nlohmann::json& v, const char* whi
   return std::optional<double>(seconds);
 }
 
+// The body's embed: {callbacks, errbacks, chain, chord}, each null (or an empty list) for a single
+// task. Pulse runs single tasks only: a message that asks for a callback, errback, the rest of a
+// chain or a chord's body afterwards is refused as a whole (dead-lettered with this reason) rather
+// than run with its continuation silently dropped.
+Status CheckNoWorkflow(const nlohmann::json& embed) {
+  static constexpr std::pair<const char*, const char*> kParts[] = {
+      {"callbacks", "link callbacks"}, {"errbacks", "link_error callbacks"}, {"chain", "a chain"}, {"chord", "a chord"}};
+  for (const auto& [key, what] : kParts) {
+    auto it = embed.find(key);
+    if (it == embed.end() || it->is_null() || (it->is_array() && it->empty())) continue;
+    return Status::InvalidArgument(std::string("message body asks for ") + what + " (embed '" + key +
+                                   "'), which Pulse workers do not run: send it to a Celery worker, or send "
+                                   "the tasks one by one");
+  }
+  return Status::Ok();
+}
+
 Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   PULSE_ASSIGN_OR_RETURN(nlohmann::json envelope, ParseJson(raw, "message"));
   if (!envelope.is_object()) return Status::InvalidArgument("message is not a JSON object (got " + JsonTypeName(envelope) + ")");
@@ -126,6 +144,10 @@ Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   PULSE_ASSIGN_OR_RETURN(auto content_encoding, top.String("content-encoding"));
   if (content_encoding && *content_encoding != "utf-8" && *content_encoding != "utf8" && *content_encoding != "UTF-8")
     return Status::InvalidArgument("unsupported content-encoding '" + *content_encoding + "' (only utf-8)");
+  PULSE_ASSIGN_OR_RETURN(auto compression, headers.String("compression"));
+  if (compression)  // kombu compresses the body after serializing it; Pulse reads JSON only
+    return Status::InvalidArgument("compressed message bodies are not supported (header 'compression' is '" +
+                                   *compression + "'): send the task without compression");
   PULSE_ASSIGN_OR_RETURN(auto body_encoding, properties.String("body_encoding"));
   const nlohmann::json* body_field = top.Find("body");
   if (!body_field) return Status::InvalidArgument("message has no body");
@@ -144,6 +166,7 @@ Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   if (!body.is_array() || body.size() != 3 || !body[0].is_array() || !body[1].is_object() ||
       !(body[2].is_object() || body[2].is_null()))
     return Status::InvalidArgument("message body is not [args, kwargs, embed]");
+  if (body[2].is_object()) PULSE_RETURN_IF_ERROR(CheckNoWorkflow(body[2]));
   m.args = std::move(body[0]);
   m.kwargs = std::move(body[1]);
 

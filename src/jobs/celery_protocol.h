@@ -59,6 +59,10 @@ std::string EncodeMessage(const TaskMessage& message);
 // redelivered (boolean), root_id/parent_id/group (strings). Informational fields that Pulse
 // only carries along (origin, correlation_id, reply_to, delivery_tag, priority, lang,
 // argsrepr, stamps, ...) are ignored when they have another type, as Celery ignores them.
+// Refused too, each with its own reason: a compressed body (header 'compression', kombu's
+// compression='zlib' etc.), and an embed asking for workflow steps Pulse does not run (link /
+// link_error callbacks, the rest of a chain, a chord's body): refusing beats running the task and
+// silently dropping what should follow it.
 Result<TaskMessage> DecodeMessage(std::string_view raw);
 
 // Celery's task states as its API reports them.

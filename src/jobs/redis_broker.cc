@@ -53,10 +53,14 @@ std::string DeadLetterEntry(const std::string& reason, const std::string& queue,
 }
 
 // Takes the oldest message of the first non-empty queue and records it as unacked, atomically.
-// KEYS: the queues (earlier first), then unacked and unacked_index. ARGV: the time (seconds), a
-// delivery tag for a message without one. Returns nil, or [queue, envelope, delivery tag, task
-// id, stored result or nil]. The unacked value embeds the envelope text as it came (kombu's
-// [payload, exchange, routing_key]; a message that is not a JSON object is embedded as a string).
+// KEYS: the lists (earlier first: ConsumedLists), then unacked and unacked_index. ARGV: the time
+// (seconds), a delivery tag for a message without one, then each list's queue (its routing key).
+// Returns nil, or [list, envelope, delivery tag, task id, stored result or nil]; the delivery tag is
+// the envelope's properties.delivery_tag unless that is missing or already unacked (then ARGV[2],
+// so deliveries never share an unacked record). The unacked value
+// embeds the envelope text as it came (kombu's [payload, exchange, routing_key], the routing key
+// being the queue's name also for a priority list, as kombu records it; a message that is not a
+// JSON object is embedded as a string).
 // Puts a cache entry and evicts the oldest-written ones while the values' total exceeds the bound.
 // KEYS: entry, index (zset by write time), sizes (hash), total (counter); ARGV: value, ttl seconds,
 // now, bound in bytes. Returns the number of entries evicted.
@@ -98,10 +102,13 @@ for i = 1, n do
         if type(h) == 'table' and type(h['id']) == 'string' then id = h['id'] end
       end
     end
+    -- A tag already held (a producer that reuses one envelope's delivery_tag): a fresh one, so
+    -- that one delivery's ack never drops another's unacked record.
+    if redis.call('HEXISTS', KEYS[n + 1], tag) == 1 then tag = ARGV[2] end
     local payload = raw
     if not object then payload = cjson.encode(raw) end
     redis.call('ZADD', KEYS[n + 2], ARGV[1], tag)
-    redis.call('HSET', KEYS[n + 1], tag, '[' .. payload .. ', "", ' .. cjson.encode(KEYS[i]) .. ']')
+    redis.call('HSET', KEYS[n + 1], tag, '[' .. payload .. ', "", ' .. cjson.encode(ARGV[2 + i]) .. ']')
     local result = false
     if id ~= '' then result = redis.call('GET', 'celery-task-meta-' .. id) end
     return {KEYS[i], raw, tag, id, result}
@@ -147,7 +154,36 @@ const char* ScriptText(RedisBroker::Script script) {
   return "";
 }
 
+// kombu's default priority steps and the separator of its priority list names.
+constexpr int kPrioritySteps[] = {0, 3, 6, 9};
+constexpr const char* kPrioritySeparator = "\x06\x16";
+
+// The list a restored envelope goes back to: its queue's list for its properties.priority.
+std::string RestoreList(const std::string& queue, const nlohmann::json& envelope) {
+  if (!envelope.is_object()) return queue;
+  auto props = envelope.find("properties");
+  if (props == envelope.end() || !props->is_object()) return queue;
+  auto priority = props->find("priority");
+  if (priority == props->end() || !priority->is_number()) return queue;
+  const double p = priority->get<double>();
+  return PriorityList(queue, std::isfinite(p) ? static_cast<int64_t>(std::clamp(p, 0.0, 9.0)) : 0);
+}
+
 }  // namespace
+
+std::string PriorityList(const std::string& queue, int64_t priority) {
+  int step = 0;
+  for (int s : kPrioritySteps)
+    if (priority >= s) step = s;
+  return step == 0 ? queue : queue + kPrioritySeparator + std::to_string(step);
+}
+
+std::vector<std::string> ConsumedLists(const std::vector<std::string>& queues) {
+  std::vector<std::string> lists;
+  for (int step : kPrioritySteps)
+    for (const std::string& q : queues) lists.push_back(PriorityList(q, step));
+  return lists;
+}
 
 template <class Fn>
 auto RedisBroker::WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>())) {
@@ -173,6 +209,18 @@ auto RedisBroker::WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>(
 Result<std::unique_ptr<RedisBroker>> RedisBroker::Connect(const std::string& url, RedisOptions options) {
   auto client = RedisClient::Connect(url, options);
   if (!client.ok()) return client.status();
+  // One PING, so that a server that wants a password the URL does not give, or something that is
+  // not a Redis server, is a clear error now rather than a worker that retries forever.
+  auto pong = client->Command({"PING"});
+  if (!pong.ok()) {
+    const std::string why = pong.status().message();
+    if (why.find("NOAUTH") != std::string::npos)
+      return Status::InvalidArgument(why + " (the server wants a password: redis://:PASSWORD@host:port/db)");
+    return Status(pong.status().code(), why + " (is this a Redis server?)");
+  }
+  if (pong->str != "PONG")
+    return Status::InvalidArgument("redis " + client->endpoint().ToString() + ": PING answered " + pong->DebugString() +
+                                   ", not PONG (is this a Redis server?)");
   std::unique_ptr<RedisBroker> broker(new RedisBroker(url, options));
   broker->idle_.push_back(std::move(*client));
   return broker;
@@ -211,10 +259,12 @@ Result<RedisReply> RedisBroker::RunScript(RedisClient& c, Script script, const s
 }
 
 Result<std::optional<Delivery>> RedisBroker::Take(RedisClient& c, const std::vector<std::string>& queues) {
-  std::vector<std::string> keys = queues;
+  std::vector<std::string> keys = ConsumedLists(queues);
+  std::vector<std::string> args = {NowSeconds(), NewUuid()};
+  for (size_t i = 0; i < keys.size(); ++i) args.push_back(queues[i % queues.size()]);
   keys.push_back("unacked");
   keys.push_back("unacked_index");
-  PULSE_ASSIGN_OR_RETURN(RedisReply r, RunScript(c, Script::kTake, keys, {NowSeconds(), NewUuid()}));
+  PULSE_ASSIGN_OR_RETURN(RedisReply r, RunScript(c, Script::kTake, keys, args));
   if (r.is_nil()) return std::optional<Delivery>();
   if (r.type != RedisReply::Type::kArray || r.elements.size() != 5)
     return Status::Internal("taking a message: unexpected reply " + r.DebugString());
@@ -263,7 +313,7 @@ Status RedisBroker::Ack(const Delivery& delivery) {
 Status RedisBroker::Requeue(const Delivery& delivery) {
   return WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
-                       {{"RPUSH", delivery.queue, delivery.raw},
+                       {{"LPUSH", delivery.queue, delivery.raw},
                         {"ZREM", "unacked_index", delivery.delivery_tag},
                         {"HDEL", "unacked", delivery.delivery_tag}},
                        "requeue");
@@ -328,7 +378,7 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
           args.insert(args.end(),
                       {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(decision.value, queue, raw)});
         } else {
-          args.insert(args.end(), {tag, value.str, slot(queue), "RPUSH", std::move(decision.value)});
+          args.insert(args.end(), {tag, value.str, slot(RestoreList(queue, payload)), "RPUSH", std::move(decision.value)});
         }
       }
       PULSE_ASSIGN_OR_RETURN(RedisReply moved, RunScript(c, Script::kRestore, keys, args));
@@ -341,8 +391,12 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
 
 Result<int64_t> RedisBroker::QueueLength(const std::string& queue) {
   return WithClient([&](RedisClient& c) -> Result<int64_t> {
-    PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"LLEN", queue}));
-    return r.integer;
+    int64_t total = 0;  // the queue's own list and its priority lists, as kombu counts it
+    for (int step : kPrioritySteps) {
+      PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"LLEN", PriorityList(queue, step)}));
+      total += r.integer;
+    }
+    return total;
   });
 }
 

@@ -1,6 +1,10 @@
 // The Broker over Redis in kombu's layout (anchors.md §3.2-3.3), so Python Celery producers,
 // clients and workers share its queues and results:
 //   <queue>                 list: producers LPUSH envelopes, consumers take from the right (FIFO)
+//   <queue>\x06\x16<3|6|9>   kombu's priority lists: a message with properties.priority 3-5,
+//                           6-8 or 9 goes there (kombu's default priority_steps 0, 3, 6, 9);
+//                           Fetch takes from every queue's list 0 first, then 3, 6 and 9, as
+//                           kombu's BRPOP does, and restores go back to the message's list
 //   unacked                 hash: delivery_tag -> JSON [envelope, exchange "", routing_key]
 //   unacked_index           zset: delivery_tag scored by the delivery time (seconds)
 //   celery-task-meta-<id>   result values (SETEX with the TTL, then PUBLISH on the same key)
@@ -13,7 +17,9 @@
 //   queue, records it in unacked / unacked_index and reads its stored result, atomically. (kombu's
 //   BRPOP, then recording, loses the message when the worker dies between the two.) When every
 //   queue is empty it waits with BLMOVE q q RIGHT RIGHT (Redis 6.2 or later), which wakes when a
-//   message arrives and leaves it where it is, then takes it with the script.
+//   message arrives and leaves it where it is, then takes it with the script. (It waits on the
+//   queues' own lists only: a message on a priority list of an idle worker is taken when the
+//   wait's slice ends, within the poll interval.)
 // - Ack, Finish (result + ack), Retry (next attempt + RETRY result + ack), Requeue and DeadLetter
 //   are MULTI/EXEC transactions: all of their writes happen or none does.
 // - RestoreVisible reads the entries unacked past the visibility timeout, then moves them back in
@@ -45,6 +51,13 @@
 namespace pulse::jobs {
 
 inline constexpr const char* kDeadLetterList = "pulse.dead_letter";
+
+// The Redis list kombu puts a message of `queue` with properties.priority `priority` on: the queue
+// itself for 0-2 (and for no or a non-numeric priority), "<queue>\x06\x16<step>" for the steps
+// 3, 6 and 9 (priorities above 9 count as 9). `ConsumedLists` is what a consumer of `queues`
+// reads, in kombu's order: every queue's own list, then every queue's step 3, 6 and 9 lists.
+std::string PriorityList(const std::string& queue, int64_t priority);
+std::vector<std::string> ConsumedLists(const std::vector<std::string>& queues);
 
 class RedisBroker final : public Broker {
  public:

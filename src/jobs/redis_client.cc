@@ -314,6 +314,11 @@ std::string RedisEndpoint::ToString() const {
   return "redis://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
 }
 
+std::string RedisUrlForDisplay(std::string_view url) {
+  auto endpoint = ParseRedisUrl(url);
+  return endpoint.ok() ? endpoint->ToString() : "redis://(a URL that does not parse)";
+}
+
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   constexpr std::string_view kScheme = "redis://";
   if (url.substr(0, 9) == "rediss://") {

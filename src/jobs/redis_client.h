@@ -137,6 +137,9 @@ struct RedisEndpoint {
 // host in brackets). kInvalidArgument for another scheme (rediss:// TLS is not supported), a bad
 // port (1..65535) or db (0..), or anything after the db.
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
+// The URL for banners and logs: redis://host:port/db without user and password ("redis://(a URL
+// that does not parse)" for one that does not parse, which never shows its text).
+std::string RedisUrlForDisplay(std::string_view url);
 
 struct RedisOptions {
   std::chrono::milliseconds connect_timeout{2000};

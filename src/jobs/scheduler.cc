@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <thread>
+#include <utility>
 
 #include "core/ids.h"
 #include "jobs/celery_protocol.h"
@@ -12,28 +13,50 @@
 namespace pulse::jobs {
 namespace {
 
-nlohmann::json ToJson(const YAML::Node& node) {
+// Most values (scalars, lists and maps, counted as expanded) in one entry's args and kwargs. YAML
+// aliases share nodes, so a few lines of anchors can stand for 10^10 values ("billion laughs"):
+// expanding them unbounded took 12 GB and never finished.
+constexpr int64_t kMaxScheduleValues = 100000;
+
+// Deepest args/kwargs: the message adds two levels ([args, kwargs, embed]) and workers refuse
+// messages deeper than kMaxJsonDepth.
+constexpr size_t kMaxScheduleDepth = kMaxJsonDepth - 2;
+
+// The value as JSON; kParseError (without a place: the caller adds it) once `budget` runs out or
+// deeper than kMaxScheduleDepth, so neither the expansion nor the recursion is unbounded.
+Result<nlohmann::json> ToJson(const YAML::Node& node, int64_t& budget, size_t depth = 0) {
+  if (--budget < 0)
+    return Status::ParseError("'args'/'kwargs' hold more than " + std::to_string(kMaxScheduleValues) +
+                              " values (aliases counted as expanded)");
+  if (depth > kMaxScheduleDepth)
+    return Status::ParseError("'args'/'kwargs' nest deeper than " + std::to_string(kMaxScheduleDepth) + " levels");
   if (node.IsSequence()) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& item : node) out.push_back(ToJson(item));
+    for (const auto& item : node) {
+      PULSE_ASSIGN_OR_RETURN(nlohmann::json value, ToJson(item, budget, depth + 1));
+      out.push_back(std::move(value));
+    }
     return out;
   }
   if (node.IsMap()) {
     nlohmann::json out = nlohmann::json::object();
-    for (const auto& kv : node) out[kv.first.Scalar()] = ToJson(kv.second);
+    for (const auto& kv : node) {
+      PULSE_ASSIGN_OR_RETURN(nlohmann::json value, ToJson(kv.second, budget, depth + 1));
+      out[kv.first.Scalar()] = std::move(value);
+    }
     return out;
   }
-  if (!node.IsScalar()) return nullptr;
+  if (!node.IsScalar()) return nlohmann::json();
   const std::string& s = node.Scalar();
-  if (node.Tag() == "!") return s;  // quoted: a string
-  if (s == "true" || s == "false") return s == "true";
+  if (node.Tag() == "!") return nlohmann::json(s);  // quoted: a string
+  if (s == "true" || s == "false") return nlohmann::json(s == "true");
   char* end = nullptr;
   const long long i = std::strtoll(s.c_str(), &end, 10);
-  if (!s.empty() && *end == 0) return i;
+  if (!s.empty() && *end == 0) return nlohmann::json(i);
   const double d = std::strtod(s.c_str(), &end);
-  if (!s.empty() && *end == 0) return d;
-  if (s == "null" || s == "~") return nullptr;
-  return s;
+  if (!s.empty() && *end == 0) return nlohmann::json(d);
+  if (s == "null" || s == "~") return nlohmann::json();
+  return nlohmann::json(s);
 }
 
 Result<std::vector<ScheduleEntry>> ParseEntries(std::string_view yaml, std::string_view file) {
@@ -72,8 +95,13 @@ Result<std::vector<ScheduleEntry>> ParseEntries(std::string_view yaml, std::stri
         return Status::ParseError(where + ": 'queue' must be a queue name");
       e.queue = item["queue"].Scalar();
     }
-    if (item["args"]) e.args = ToJson(item["args"]);
-    if (item["kwargs"]) e.kwargs = ToJson(item["kwargs"]);
+    int64_t budget = kMaxScheduleValues;
+    for (auto [key, target] : {std::pair{"args", &e.args}, std::pair{"kwargs", &e.kwargs}}) {
+      if (!item[key]) continue;
+      auto value = ToJson(item[key], budget);
+      if (!value.ok()) return Status::ParseError(where + ": " + value.status().message());
+      *target = std::move(*value);
+    }
     if (!e.args.is_array()) return Status::ParseError(where + ": 'args' must be a list");
     if (!e.kwargs.is_object()) return Status::ParseError(where + ": 'kwargs' must be a map");
     if (JsonValueDepth(e.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||

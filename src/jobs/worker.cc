@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <unordered_set>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -111,16 +112,29 @@ void Worker::Handle(const Delivery& delivery) {
       return;
     }
   }
+  // Ids of messages not yet due that this thread has put back since it last handled a due one.
+  thread_local std::unordered_set<std::string> deferred;
   if (m.eta) {
     if (auto wait = SecondsUntil(*m.eta); wait && *wait > 0) {
-      const double step = std::min(*wait, std::chrono::duration<double>(options_.poll).count());
-      std::this_thread::sleep_for(std::chrono::duration<double>(step));
-      if (*wait > step) {
+      const double poll = std::chrono::duration<double>(options_.poll).count();
+      // Due within a poll interval: held until due. Further off: put back behind the waiting
+      // messages at once, so messages not yet due never keep a thread from the ones that are;
+      // only when this thread meets the same one again (it went round the queue and found nothing
+      // due) does it wait a poll interval first, so a queue of future tasks is no busy loop.
+      double held = 0;
+      if (*wait <= poll || deferred.count(m.id) > 0) {
+        held = std::min(*wait, poll);
+        deferred.clear();
+        std::this_thread::sleep_for(std::chrono::duration<double>(held));
+      }
+      if (*wait > held) {
+        deferred.insert(m.id);
         (void)broker_.Requeue(delivery);
         return;
       }
     }
   }
+  deferred.clear();
   std::optional<std::string> existing = delivery.existing_result;
   if (!delivery.result_checked) {
     auto got = broker_.GetResult(m.id);

@@ -14,8 +14,10 @@
 //      ack in one broker transaction); otherwise FAILURE with
 //      {exc_type, exc_message, exc_module} (ValueError for bad arguments, TimeLimitExceeded,
 //      else RuntimeError: types Python re-raises); then acked (late acknowledgement: only now).
-// A delivery with an ETA in the future is held by the worker thread until due (up to the poll
-// interval at a time), then re-queued and fetched again. Time limits: the soft limit sets the
+// A delivery with an ETA within the poll interval is held by the worker thread until due; one
+// further off is re-queued behind the waiting messages at once (a thread that meets the same one
+// again, having found nothing due, first waits a poll interval), so tasks not yet due never starve
+// the ones that are. Time limits: the soft limit sets the
 // task's cancellation flag (tasks check it); the hard limit turns the result into a FAILURE
 // (TimeLimitExceeded) once the task returns - threads are not killed.
 // One thread per concurrency slot, plus one that re-queues deliveries unacked for longer than

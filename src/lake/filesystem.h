@@ -68,7 +68,8 @@ class FileSystem {
 };
 
 // Opens "file:///abs", "/abs", "relative/dir" (local) or "s3://bucket[/prefix]" (S3).
-// A local root directory is created if missing. kInvalidArgument for an unknown scheme.
+// A local root directory is created if missing. kInvalidArgument for an unknown scheme, and for
+// file://HOST/... (file:// needs an absolute path: file:///abs).
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3 = {});
 
 std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir);

@@ -2,6 +2,7 @@
 output, and the main job (`pulse run`) being idempotent."""
 import json
 import os
+import subprocess
 
 from conftest import ROOT, run_pulse, show_json
 
@@ -85,6 +86,40 @@ def test_configuration_errors_are_clear(pulse_bin, lake, tmp_path):
     # A good config file is honoured.
     cfg.write_text("lake:\n  url: %s\n" % lake)
     assert run_pulse(pulse_bin, "--config", cfg, "lake", "list").stdout.startswith("no tables")
+
+
+def test_lake_urls_a_confused_user_types_are_clear_errors(pulse_bin, tmp_path):
+    """(issue 11 review) --lake "" (an unset variable) used to mean ./pulse-lake; file://rel/lake
+    (a host 'rel') was read as the relative folder rel/lake; a key given twice in --config used
+    its later value silently."""
+    empty = subprocess.run([pulse_bin, "--lake", "", "lake", "list"], capture_output=True, text=True, cwd=tmp_path,
+                           timeout=60)
+    assert empty.returncode == 1 and "--lake: lake.url: must not be empty" in empty.stderr, empty.stderr
+    assert not (tmp_path / "pulse-lake").exists()
+    host = subprocess.run([pulse_bin, "--lake", "file://rel/lake", "lake", "list"], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=60)
+    assert host.returncode == 1 and "a file:// URL needs an absolute path (file:///abs/dir)" in host.stderr
+    assert not (tmp_path / "rel").exists()
+    cfg = tmp_path / "pulse.yaml"
+    cfg.write_text(f"lake:\n  url: {tmp_path / 'a'}\n  url: {tmp_path / 'b'}\n")
+    dup = run_pulse(pulse_bin, "--config", cfg, "lake", "list", check=False)
+    assert dup.returncode == 1 and "pulse.yaml:3: lake.url: the key is given twice (first on line 2)" in dup.stderr
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_mistyped_command_is_named(pulse_bin, tmp_path):
+    """(issue 11 review) `pulse ingset f.csv` and `pulse lake lsit` said only "A subcommand is
+    required"."""
+    for args, needle in [(["ingset", "f.csv"], "pulse: unknown command 'ingset' (commands: ingest, lake,"),
+                         (["--lake", tmp_path, "lake", "lsit"], "pulse lake: unknown command 'lsit' (commands: list,"),
+                         (["lake", "--set", "a=b", "frob"], "pulse lake: unknown command 'frob'")]:
+        proc = run_pulse(pulse_bin, *args, check=False)
+        assert proc.returncode == 2 and needle in proc.stderr, (args, proc.stderr)
+    for args in (["lake"], []):  # no command at all: CLI11's own message
+        proc = run_pulse(pulse_bin, *args, check=False)
+        assert proc.returncode == 2 and "A subcommand is required" in proc.stderr
+    proc = run_pulse(pulse_bin, "worker", check=False)  # a required option, not a command
+    assert proc.returncode == 2 and "--broker is required" in proc.stderr, proc.stderr
 
 
 def test_unwritable_lake_is_a_clear_error(pulse_bin, tmp_path):

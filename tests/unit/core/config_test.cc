@@ -138,6 +138,23 @@ TEST(Config, YamlErrorsNameFileLineKeyAndExpectedType) {
   EXPECT_NE(error(flow).find("pulse.yaml"), std::string::npos);  // yaml-cpp's depth guard, not a crash
 }
 
+// A key given twice used to be accepted, the later value silently winning.
+TEST(Config, AKeyGivenTwiceIsAnError) {
+  auto load = [](std::string_view yaml) {
+    Config c = Config::Defaults();
+    return c.LoadYamlText(yaml, "pulse.yaml");
+  };
+  EXPECT_EQ(load("lake:\n  url: ./a\n  url: ./b\n").message(),
+            "pulse.yaml:3: lake.url: the key is given twice (first on line 2)");
+  EXPECT_EQ(load("threads: 2\nlog:\n  level: info\nthreads: 3\n").message(),
+            "pulse.yaml:4: threads: the key is given twice (first on line 1)");
+  EXPECT_EQ(load("lake:\n  url: ./a\nlake:\n  url: ./b\n").message(),
+            "pulse.yaml:3: lake: the key is given twice (first on line 1)");
+  Config c = Config::Defaults();
+  ASSERT_TRUE(c.LoadYamlText("lake:\n  url: ./a\nlog:\n  level: warn\n", "pulse.yaml").ok());
+  EXPECT_EQ(c.GetString("lake.url"), "./a");
+}
+
 // Every numeric key has a range that fits what the program converts it into.
 TEST(Config, NumericKeysAreRangeChecked) {
   Config c = Config::Defaults();

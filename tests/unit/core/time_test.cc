@@ -39,6 +39,19 @@ TEST(Time, RejectsImpossibleOrMalformed) {
   }
 }
 
+// ISO 8601's basic date form was read as Unix seconds: "20240101" became 1970-08-23, silently.
+TEST(Time, EightDigitsThatFormADateAreAmbiguous) {
+  for (const char* ambiguous : {"20240101", "19590331", "20240229", " 20240101 "}) {
+    auto r = ParseTimestamp(ambiguous);
+    ASSERT_FALSE(r.ok()) << ambiguous;
+    EXPECT_NE(r.status().message().find("ambiguous: a YYYYMMDD date or Unix seconds?"), std::string::npos);
+  }
+  EXPECT_EQ(P("20230229"), 20230229LL * 1000000);  // no such date: Unix seconds
+  EXPECT_EQ(P("12000000"), 12000000LL * 1000000);
+  EXPECT_EQ(P("-20240101"), -20240101LL * 1000000);  // a sign: a number
+  EXPECT_EQ(P("0"), 0);
+}
+
 TEST(Time, FormatsRoundTrip) {
   EXPECT_EQ(FormatTimestamp(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(FormatTimestamp(P("2024-02-29T23:59:59.000001Z")), "2024-02-29T23:59:59.000001Z");

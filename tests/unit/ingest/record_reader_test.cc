@@ -227,6 +227,31 @@ TEST(JsonReader, LineEndingsBomAndBadLines) {
   EXPECT_TRUE(r.records[7].error.starts_with("not valid JSON: ")) << r.records[7].error;
 }
 
+// A raw NUL byte after (or inside) an object: nlohmann stops reading at it, so without a check the
+// line '{..}\0{..}' was accepted as its first object and the second vanished.
+// A spreadsheet's "Unicode text" export: refused as a whole with what to do, in either format
+// (a CSV header used to be "header column 1 ('\xff\xfet\0s\0') is not valid UTF-8").
+TEST(Reader, Utf16FilesAreRefusedWithWhatToDo) {
+  const std::string le("\xFF\xFEt\0s\0\n\0", 8), be("\xFE\xFF\0{\0}", 6);
+  for (const std::string& text : {le, be})
+    for (FileFormat format : {FileFormat::kCsv, FileFormat::kJsonLines}) {
+      auto reader = RecordReader::Open(text, "u.csv", format, {});
+      ASSERT_FALSE(reader.ok());
+      EXPECT_EQ(reader.status().message(),
+                "u.csv: the file is UTF-16 or UTF-32 (it starts with that byte order mark); save it as UTF-8");
+    }
+}
+
+TEST(JsonReader, ARawNulByteRejectsTheLine) {
+  const std::string text = std::string("{\"a\":1}\0{\"a\":2}\n{\"a\":3}\0\n{\"a\":4}\n", 33);
+  const Read r = ReadAll(text, FileFormat::kJsonLines);
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0].error, "not valid JSON: a NUL byte at column 8");
+  EXPECT_EQ(r.records[1].error, "not valid JSON: a NUL byte at column 8");
+  EXPECT_TRUE(r.records[2].error.empty());
+  EXPECT_EQ(r.records[2].Get("a"), "4");
+}
+
 // Physical lines of `text` the way the reader counts them ("\r\n", "\r" and "\n" end a line).
 std::vector<std::string_view> PhysicalLines(std::string_view text) {
   std::vector<std::string_view> out;

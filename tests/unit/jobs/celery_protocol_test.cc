@@ -3,6 +3,9 @@
 // and every malformed message is a clear error (the worker's dead-letter reason).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+
 #include "core/base64.h"
 #include "jobs/celery_protocol.h"
 
@@ -90,6 +93,43 @@ TEST(CeleryProtocol, MalformedMessagesAreClearErrors) {
   const std::string not_triple = Base64Encode("[1, 2]");
   EXPECT_NE(reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/json", "body": ")" + not_triple + "\"}")
                 .find("[args, kwargs, embed]"),
+            std::string::npos);
+}
+
+// What celery's send_task writes for compression='zlib' and for link / link_error / chain / chord
+// (the embed of the first task of chain(a.s(), b.s()) holds b; each task of a chord's header holds
+// the body): refused with a reason that says so, never run with the continuation dropped (a
+// compressed body used to be reported as "not JSON (it contains a NUL byte)").
+TEST(CeleryProtocol, CompressedBodiesAndWorkflowStepsAreRefusedWithTheirOwnReason) {
+  auto envelope = [](const std::string& embed, const std::string& extra_header = "") {
+    const std::string body = Base64Encode("[[1], {}, " + embed + "]");
+    return R"({"body": ")" + body + R"(", "content-type": "application/json", "content-encoding": "utf-8",
+      "headers": {"task": "pulse.noop", "id": "w1")" + extra_header + R"(}, "properties": {"body_encoding": "base64"}})";
+  };
+  const std::string sig = R"({"task": "pulse.noop", "args": [2], "kwargs": {}, "options": {}, "subtask_type": null})";
+  EXPECT_TRUE(DecodeMessage(envelope("null")).ok());
+  EXPECT_TRUE(DecodeMessage(envelope("{}")).ok());
+  EXPECT_TRUE(DecodeMessage(envelope(R"({"callbacks": null, "errbacks": [], "chain": [], "chord": null})")).ok());
+  EXPECT_TRUE(DecodeMessage(envelope("null", R"(, "compression": null)")).ok());
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"callbacks": [)" + sig + "]}", "asks for link callbacks (embed 'callbacks')"},
+      {R"({"errbacks": [)" + sig + "]}", "asks for link_error callbacks (embed 'errbacks')"},
+      {R"({"callbacks": null, "chain": [)" + sig + "]}", "asks for a chain (embed 'chain')"},
+      {R"({"chord": )" + sig + "}", "asks for a chord (embed 'chord')"},
+      {R"({"chain": "x"})", "asks for a chain"},
+  };
+  for (const auto& [embed, want] : cases) {
+    auto m = DecodeMessage(envelope(embed));
+    ASSERT_FALSE(m.ok()) << embed;
+    EXPECT_NE(m.status().message().find(want), std::string::npos) << m.status().message();
+    EXPECT_NE(m.status().message().find("Pulse workers do not run"), std::string::npos);
+  }
+  auto zlib = DecodeMessage(envelope("null", R"(, "compression": "application/zlib")"));
+  ASSERT_FALSE(zlib.ok());
+  EXPECT_EQ(zlib.status().message(),
+            "compressed message bodies are not supported (header 'compression' is 'application/zlib'): send the task "
+            "without compression");
+  EXPECT_NE(DecodeMessage(envelope("null", R"(, "compression": 5)")).status().message().find("header 'compression'"),
             std::string::npos);
 }
 

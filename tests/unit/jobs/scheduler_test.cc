@@ -9,6 +9,18 @@
 namespace pulse::jobs {
 namespace {
 
+// Nine levels of ten aliases each: 10^9 values when expanded (it took 12 GB before a bound).
+std::string BillionLaughs() {
+  std::string yaml = "x:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i <= 8; ++i) {
+    const std::string prev = "*l" + std::to_string(i - 1);
+    yaml += "  l" + std::to_string(i) + ": &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) yaml += (k ? ", " : "") + prev;
+    yaml += "]\n";
+  }
+  return yaml + "schedules:\n  - {name: boom, task: pulse.noop, every: 60, args: [*l8]}\n";
+}
+
 TEST(Scheduler, ParsesSchedules) {
   auto s = ParseSchedule(R"(schedules:
   - {name: a, task: pulse.noop, every: 0.5, args: [1, "x"], kwargs: {runs: 10, flag: true}}
@@ -35,7 +47,10 @@ TEST(Scheduler, ParsesSchedules) {
            {"schedules:\n  - {name: a, task: t, every: 1, queue: ''}", "'queue' must be a queue name"},
            {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(300, '[') + std::string(300, ']') + "}",
             "nest deeper than 254 levels"},
-           {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(100000, '[') + "}", "s.yaml:"}}) {
+           {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(100000, '[') + "}", "s.yaml:"},
+           // An alias inside its own anchor: a cycle (the unbounded conversion overflowed the stack).
+           {"schedules:\n  - {name: s, task: t, every: 60, args: &x [1, *x]}", "s.yaml:2: 'args'/'kwargs' nest deeper than 254"},
+           {BillionLaughs(), "s.yaml:12: 'args'/'kwargs' hold more than 100000 values (aliases counted as expanded)"}}) {
     auto r = ParseSchedule(bad, "s.yaml");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().ToString();

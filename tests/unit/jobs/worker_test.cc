@@ -336,4 +336,36 @@ TEST(Worker, IgnoreResultRunsTheTaskAndStoresNoState) {
 }
 
 
+// Tasks with an ETA an hour away (Celery's countdown=3600) outnumbering the worker's threads do
+// not keep it from a task that is due: each is put back behind the waiting messages, and a thread
+// that finds only tasks not yet due waits a poll interval between rounds instead of spinning.
+TEST(Worker, TasksNotYetDueDoNotStarveDueOnes) {
+  InProcessBroker broker;
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  registry.Register("t.one", {[&](const TaskContext&) -> Result<nlohmann::json> {
+                                ++calls;
+                                return nlohmann::json(1);
+                              }});
+  for (int i = 0; i < 5; ++i) {
+    TaskMessage later;
+    later.task = "t.one", later.id = "later" + std::to_string(i);
+    later.eta = time::FormatTimestamp(time::NowMicros() + 3600 * 1000000LL);
+    ASSERT_TRUE(broker.Publish("celery", EncodeMessage(later)).ok());
+  }
+  Worker worker(broker, registry, {.queues = {"celery"}, .concurrency = 2, .poll = std::chrono::milliseconds(300)});
+  worker.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the threads are going round the queue
+  const int64_t received = worker.stats().received;
+  Send(broker, "t.one", nlohmann::json::array(), "now");
+  ASSERT_TRUE(WaitFor(broker, "now", TaskState::kSuccess));
+  worker.Stop();
+  EXPECT_EQ(calls, 1);  // only the due one ran
+  EXPECT_EQ(*broker.QueueLength("celery"), 5);
+  // No busy loop: in 0.4 s two threads made at most a few rounds of 5 (one poll wait per round).
+  EXPECT_LT(received, 40);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(*broker.GetResult("later" + std::to_string(i)));
+}
+
+
 }  // namespace pulse::jobs

@@ -1,0 +1,78 @@
+"""`pulse worker` and `pulse task send` against brokers that are not what --broker promises, each a
+private server started here (issue 11's held-back review): a redis-server that wants a password the
+URL does not give, and an HTTP server on the port. Each is a clear error and a non-zero exit at
+once (the worker used to announce that it served, then retry NOAUTH or a closed connection
+forever), and the password of a URL that does work never shows in the worker's banner."""
+import http.server
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+import pytest
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def redis_with_password(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--requirepass", "s3cret",
+                             "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    yield port
+    proc.kill()
+    proc.wait()
+
+
+@pytest.fixture
+def http_port():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), http.server.SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+
+
+def run(pulse_bin, *args):
+    return subprocess.run([pulse_bin, *args], capture_output=True, text=True, timeout=60)
+
+
+def test_a_password_the_url_does_not_give_is_a_clear_error(pulse_bin, redis_with_password):
+    url = f"redis://127.0.0.1:{redis_with_password}/0"
+    for args in (["worker", "--broker", url, "--concurrency", "1"],
+                 ["task", "send", "pulse.noop", "--broker", url, "--wait", "1"]):
+        proc = run(pulse_bin, *args)
+        assert proc.returncode == 1, (args, proc.returncode, proc.stderr)
+        assert "NOAUTH" in proc.stderr and "redis://:PASSWORD@host:port/db" in proc.stderr, proc.stderr
+        assert "pulse worker:" not in proc.stderr  # it never claimed to serve
+
+
+def test_a_worker_with_the_password_never_prints_it(pulse_bin, redis_with_password):
+    proc = subprocess.Popen([pulse_bin, "worker", "--broker", f"redis://:s3cret@127.0.0.1:{redis_with_password}/0",
+                             "--concurrency", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    proc.send_signal(signal.SIGTERM)
+    _, rest = proc.communicate(timeout=30)
+    assert line.startswith(f"pulse worker: 1 threads on redis://127.0.0.1:{redis_with_password}/0"), line
+    assert "s3cret" not in line + rest and proc.returncode == 0
+
+
+def test_a_port_that_is_not_redis_is_a_clear_error(pulse_bin, http_port):
+    url = f"redis://127.0.0.1:{http_port}/0"
+    start = time.monotonic()
+    proc = run(pulse_bin, "worker", "--broker", url, "--concurrency", "1")
+    assert proc.returncode == 1 and "is this a Redis server?" in proc.stderr, proc.stderr
+    assert "pulse worker:" not in proc.stderr and time.monotonic() - start < 30
