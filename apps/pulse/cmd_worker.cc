@@ -67,6 +67,13 @@ void RegisterTestTasks(jobs::TaskRegistry& registry) {
                     }});
 }
 
+// "a,b" for the banner: the queues as the worker reads them (trimmed).
+std::string JoinQueues(const std::vector<std::string>& queues) {
+  std::string out;
+  for (const auto& q : queues) out += (out.empty() ? "" : ",") + q;
+  return out;
+}
+
 // Prometheus text exposition of the worker's counters and its queues' lengths.
 std::string RenderMetrics(const jobs::WorkerStats& s, jobs::Broker& broker, const std::vector<std::string>& queues) {
   std::string out =
@@ -128,7 +135,14 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
     return Fail(Status::InvalidArgument("--max-deaths (jobs.max_deaths) must be 1..1000000, got " +
                                         std::to_string(max_deaths)));
   options.max_deaths = static_cast<int>(max_deaths);
-  options.queues = SplitCommas(args.queues);
+  // Trimmed: "celery, other" means the queue "other", not " other" that no producer fills.
+  options.queues.clear();
+  for (std::string q : SplitCommas(args.queues)) {
+    const size_t first = q.find_first_not_of(" \t"), last = q.find_last_not_of(" \t");
+    if (first == std::string::npos)
+      return Fail(Status::InvalidArgument("--queues has an empty queue name in '" + args.queues + "'"));
+    options.queues.push_back(q.substr(first, last - first + 1));
+  }
   if (options.queues.empty()) return Fail(Status::InvalidArgument("--queues must name at least one queue"));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.concurrency = args.concurrency > 0 ? args.concurrency : cores;
@@ -152,7 +166,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   worker.Start();
   std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency,
                jobs::RedisUrlForDisplay(args.broker).c_str(),
-               args.queues.c_str());
+               JoinQueues(options.queues).c_str());
   for (const auto& name : registry.Names()) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -205,6 +219,7 @@ struct SendArgs {
 
 int SendTask(const SendArgs& a) {
   if (a.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
+  if (a.queue.empty()) return Fail(Status::InvalidArgument("--queue must name a queue"));
   jobs::TaskMessage m;
   m.task = a.name;
   m.id = NewUuid();

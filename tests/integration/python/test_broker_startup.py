@@ -2,7 +2,8 @@
 private server started here (issue 11's held-back review): a redis-server that wants a password the
 URL does not give, and an HTTP server on the port. Each is a clear error and a non-zero exit at
 once (the worker used to announce that it served, then retry NOAUTH or a closed connection
-forever), and the password of a URL that does work never shows in the worker's banner."""
+forever), and the password of a URL that does work never shows in the worker's banner. Queue
+names are trimmed and never empty (the shared test Redis, PULSE_TEST_REDIS_URL)."""
 import http.server
 import signal
 import socket
@@ -76,3 +77,25 @@ def test_a_port_that_is_not_redis_is_a_clear_error(pulse_bin, http_port):
     proc = run(pulse_bin, "worker", "--broker", url, "--concurrency", "1")
     assert proc.returncode == 1 and "is this a Redis server?" in proc.stderr, proc.stderr
     assert "pulse worker:" not in proc.stderr and time.monotonic() - start < 30
+
+
+def test_queue_names_are_trimmed_and_never_empty(pulse_bin, redis_db):
+    """`--queues "celery, other"` consumed a queue " other" that no producer fills; `--queues " , "`
+    and `task send --queue ''` used queues named by blanks or nothing."""
+    import os
+    from celery import Celery
+    url = os.environ["PULSE_TEST_REDIS_URL"]
+    for args in (["worker", "--broker", url, "--queues", " , "], ["worker", "--broker", url, "--queues", ""],
+                 ["task", "send", "pulse.noop", "--broker", url, "--queue", ""]):
+        proc = run(pulse_bin, *args)
+        assert proc.returncode == 1 and "queue" in proc.stderr, (args, proc.stderr)
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1", "--queues", "celery, other"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = worker.stderr.readline()
+        assert "queues celery,other," in line, line
+        app = Celery("pulse-queue-test", broker=url, backend=url)
+        assert app.send_task("pulse.noop", args=["other"], queue="other").get(timeout=30) == ["other"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)
