@@ -116,8 +116,11 @@ def check_optimize_and_vacuum(pulse_bin, lake, uri_of, scratch, storage=None, en
         assert duckdb_rows(uri_of(name), storage, scratch) == before[name], name
         if storage is None:
             # delta-rs finds nothing more to vacuum: what Pulse kept is exactly what the log references
-            leftover = DeltaTable(uri_of(name)).vacuum(retention_hours=0, enforce_retention_duration=False,
-                                                       dry_run=True)
+            # (deltalake >= 1.6 also lists tombstoned files already gone from disk: only files still
+            # there count)
+            leftover = [f for f in DeltaTable(uri_of(name)).vacuum(retention_hours=0, enforce_retention_duration=False,
+                                                                   dry_run=True)
+                        if os.path.exists(os.path.join(uri_of(name), f))]
             assert leftover == [], (name, leftover)
     return tables
 
