@@ -20,7 +20,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "core/files.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 #include "core/time.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/retrodiction_history.h"
@@ -285,11 +285,11 @@ int Simulate(const SimulateArgs& args, const Context& ctx) {
     forked = std::move(*f);
   }
 
-  const std::string rules_sha = lake::s3::Sha256Hex(*rules_text);
+  const std::string rules_sha = Sha256Hex(*rules_text);
   const std::string sim_id = pipeline::SimulationId(
-      lake::s3::Sha256Hex(*catalog_text) + rules_sha + state_text + "|" + std::to_string(args.runs) + "|" +
-      std::to_string(args.turns) + "|" + std::to_string(args.seed) + "|" + std::to_string(turn.decay_rate) + "|" +
-      (turn.symbolic ? "1" : "0") + "|" + std::to_string(args.noise) + "|" + noise_text + "|" + events_text);
+      {{"catalog", Sha256Hex(*catalog_text)}, {"rules", rules_sha}, {"state", state_text}, {"runs", args.runs},
+       {"turns", args.turns}, {"seed", args.seed}, {"decay", turn.decay_rate}, {"symbolic", turn.symbolic},
+       {"noise", args.noise}, {"noise_spec", noise_text}, {"events", events_text}});
   std::optional<pipeline::SimulationWrite> written, paths_written;
   if (!args.no_lake) {
     auto lake = OpenLake(ctx);

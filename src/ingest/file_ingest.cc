@@ -14,7 +14,7 @@
 
 #include "core/printable.h"
 #include "core/time.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 #include "signals/signal_builder.h"
 
 namespace pulse::ingest {
@@ -359,7 +359,7 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, 
                                                        IngestReport& report) {
   PULSE_ASSIGN_OR_RETURN(InputBytes input, ReadInput(path, options.max_file_bytes, options.regular_files_only));
   if (options.on_read) options.on_read(input.bytes);
-  report.sha256 = lake::s3::Sha256Hex(input.bytes);
+  report.sha256 = Sha256Hex(input.bytes);
   // Standard input, pipes and device paths have no extension to go by: guess their format.
   const bool sniff = !input.regular_file || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/");
   return ParseSignalsBytes(input.bytes, path, sniff, options, report);

@@ -1,8 +1,9 @@
 #include "lake/s3_signer.h"
 
+#include "core/hash.h"
+
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <cctype>
@@ -31,12 +32,6 @@ std::string Hmac(std::string_view key, std::string_view msg) {
 }
 
 }  // namespace
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return Hex(digest, sizeof digest);
-}
 
 std::string UriEncode(std::string_view s, bool keep_slash) {
   std::string out;

@@ -1,5 +1,6 @@
 // AWS Signature Version 4 for S3 requests (header-based signing, signed payload hash).
-// Pure functions: no I/O, so they are tested against AWS's published examples.
+// Pure functions: no I/O, so they are tested against AWS's published examples. Payload hashes are
+// core/hash.h's Sha256Hex.
 #pragma once
 
 #include <string>
@@ -9,7 +10,6 @@
 
 namespace pulse::lake::s3 {
 
-std::string Sha256Hex(std::string_view data);
 // Percent-encodes per SigV4: unreserved A-Z a-z 0-9 - _ . ~ stay; '/' stays when keep_slash.
 std::string UriEncode(std::string_view s, bool keep_slash);
 

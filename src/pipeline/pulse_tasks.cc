@@ -5,7 +5,7 @@
 #include <type_traits>
 
 #include "core/files.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/task_paths.h"
@@ -218,7 +218,7 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
   PULSE_ASSIGN_OR_RETURN(std::string rules_text, ReadTextFile(rules_path));
   PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(rules_text, rules_path, catalog));
   TaskEnvironment env;
-  env.version = lake::s3::Sha256Hex(catalog_text + "\n--\n" + rules_text);
+  env.version = ContentId({{"catalog", Sha256Hex(catalog_text)}, {"rules", Sha256Hex(rules_text)}});
   env.catalog = std::make_shared<const sim::Catalog>(std::move(catalog));
   env.rules = std::make_shared<const sim::RuleSet>(std::move(rules));
   return env;
@@ -229,9 +229,7 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environmen
   jobs::TaskSpec simulate;
   simulate.fn = [env = environment](const jobs::TaskContext& c) { return Simulate(env, c); };
   simulate.cache_key = [version = environment.version, decay = environment.decay_rate](const jobs::TaskMessage& m) {
-    // nlohmann::json objects are ordered maps: dump() is canonical.
-    return lake::s3::Sha256Hex(m.task + "|" + m.args.dump() + "|" + m.kwargs.dump() + "|" + version + "|" +
-                               std::to_string(decay));
+    return ContentId({{"task", m.task}, {"args", m.args}, {"kwargs", m.kwargs}, {"model", version}, {"decay", decay}});
   };
   registry.Register("pulse.simulate", std::move(simulate));
   registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});

@@ -5,7 +5,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 #include "pipeline/table_read.h"
 #include "sim/monte_carlo.h"
 
@@ -129,7 +129,7 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
                              {"turns", options.turns}, {"seed", options.seed}, {"noise", options.noise},
                              {"quantiles", options.quantiles}, {"initial", nlohmann::json::array()}};
   for (const auto& v : report.initial) identity["initial"].push_back({v.variable, v.value});
-  report.sim_id = SimulationId(identity.dump());
+  report.sim_id = SimulationId(identity);
   // Deterministic: a simulation already in the lake need not run again.
   PULSE_ASSIGN_OR_RETURN(auto written, SimulationWrittenAt(lake, report.sim_id));
   if (written) {
