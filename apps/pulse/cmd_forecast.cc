@@ -35,7 +35,7 @@ Result<std::vector<double>> ParseLevels(const std::string& text) {
 int RunEval(const EvalArgs& args, const Context& ctx) {
   forecast::EvalOptions options;
   options.period = args.period;
-  options.threads = static_cast<int>(ctx.config.GetInt("threads"));
+  options.threads = ctx.settings().threads;
   auto levels = ParseLevels(args.levels);
   if (!levels.ok()) return Fail(levels.status());
   options.levels = *levels;

@@ -47,10 +47,7 @@ int main(int argc, char** argv) {
       std::exit(cli::kExitError);
     }
     for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
-    log::Options log_options;
-    log_options.level = log::ParseLevel(ctx.config.GetString("log.level")).value_or(log::Level::kInfo);
-    log_options.format = ctx.config.GetString("log.format") == "text" ? log::Format::kText : log::Format::kJson;
-    log::Configure(std::move(log_options));
+    log::Configure({.level = ctx.settings().log.level, .format = ctx.settings().log.format, .sink = {}});
   });
 
   cli::AddIngestCommand(app, ctx, exit_code);
