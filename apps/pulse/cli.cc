@@ -1,8 +1,5 @@
 #include "cli.h"
 
-#include <cstdlib>
-#include <filesystem>
-
 #include <arrow/api.h>
 
 #include <charconv>
@@ -10,51 +7,11 @@
 
 #include "core/time.h"
 #include "lake/arrow_json.h"
+#include "lake/open_lake.h"
 
 namespace pulse::cli {
 
-lake::S3Options S3OptionsFrom(const Context& ctx) {
-  lake::S3Options s3;
-  s3.endpoint = ctx.config.GetString("s3.endpoint");
-  s3.region = ctx.config.GetString("s3.region");
-  s3.access_key = ctx.config.GetString("s3.access_key");
-  s3.secret_key = ctx.config.GetString("s3.secret_key");
-  s3.path_style = ctx.config.GetBool("s3.path_style");
-  return s3;
-}
-
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
-  const lake::S3Options s3 = S3OptionsFrom(ctx);
-  lake::TableOptions tables;
-  tables.checkpoint_interval = static_cast<int>(ctx.config.GetInt("lake.checkpoint_interval"));
-  tables.read_threads = tables.write_threads = static_cast<int>(ctx.config.GetInt("threads"));
-  return lake::Lake::Open(ctx.config.GetString("lake.url"), s3, tables);
-}
-
-Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
-                                    const std::string& exe_path, const std::string& flag) {
-  namespace fs = std::filesystem;
-  if (!explicit_path.empty()) {
-    if (!fs::exists(explicit_path)) return Status::NotFound(flag + ": no file '" + explicit_path + "'");
-    return explicit_path;
-  }
-  if (const char* dir = std::getenv("PULSE_DATA_DIR")) {
-    fs::path p = fs::path(dir) / name;
-    if (fs::exists(p)) return p.string();
-    return Status::NotFound("PULSE_DATA_DIR is set but has no " + name);
-  }
-  std::error_code ec;
-  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
-    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
-      for (const char* sub : {"data", "shared/data", "../shared/data"}) {
-        fs::path p = dir / sub / name;
-        if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
-      }
-      if (dir == dir.parent_path()) break;
-    }
-  }
-  return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
-}
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) { return lake::OpenLake(ctx.settings()); }
 
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> out;

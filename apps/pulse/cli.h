@@ -1,4 +1,4 @@
-// Shared pieces of the pulse CLI: the resolved configuration, opening the lake it names, and
+// Shared pieces of the pulse CLI: the resolved configuration (typed: core/config_sections.h) and
 // printing Arrow tables for people (aligned columns) and scripts (JSON).
 #pragma once
 
@@ -22,20 +22,13 @@ inline constexpr int kExitUsage = 2;     // bad command line (CLI11)
 inline constexpr int kExitRejects = 3;   // the command worked but some input rows were rejected
 
 struct Context {
-  Config config = Config::Defaults();
+  Config config = Config::Defaults();    // loaded by main() before any command runs
   std::string exe_path;                  // argv[0], to find bundled data
+  const Settings& settings() const { return config.settings(); }
 };
 
-// S3 settings from the config keys s3.*.
-lake::S3Options S3OptionsFrom(const Context& ctx);
-// Opens the lake named by the config key lake.url (S3 settings from s3.*).
+// Opens the lake the settings name (lake/open_lake.h).
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
-
-// A file shipped in the source tree's data/ folder (e.g. "us-macro-quarterly.csv",
-// "sim/rules.yaml"): `explicit_path` when given, then $PULSE_DATA_DIR/name, then data/name found by
-// walking up from the executable and from the working directory. kNotFound names what to pass.
-Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
-                                    const std::string& exe_path, const std::string& flag);
 
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> SplitCommas(const std::string& text);

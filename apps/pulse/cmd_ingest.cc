@@ -17,7 +17,7 @@ struct IngestArgs {
   bool json = false;
 };
 
-Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& config) {
+Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSettings& settings) {
   ingest::IngestOptions o;
   if (a.format == "csv") o.format = ingest::FileFormat::kCsv;
   else if (a.format == "jsonl" || a.format == "json") o.format = ingest::FileFormat::kJsonLines;
@@ -28,19 +28,19 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
       return Status::InvalidArgument("--map expects field=column pairs, got '" + pair + "'");
     o.mapping[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
-  o.kind = a.kind.empty() ? config.GetString("ingest.kind") : a.kind;
+  o.kind = a.kind.empty() ? settings.kind : a.kind;
   o.source = a.source;
   o.unit = a.unit;
   o.wide = a.wide;
   o.time_columns = SplitCommas(a.time);
   if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
-  o.max_field_bytes = config.GetInt("ingest.max_field_bytes");
-  o.max_file_bytes = config.GetInt("ingest.max_file_bytes");
+  o.max_field_bytes = settings.max_field_bytes;
+  o.max_file_bytes = settings.max_file_bytes;
   return o;
 }
 
 int RunIngest(const IngestArgs& args, const Context& ctx) {
-  auto options = ToOptions(args, ctx.config);
+  auto options = ToOptions(args, ctx.settings().ingest);
   if (!options.ok()) return Fail(options.status());
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());

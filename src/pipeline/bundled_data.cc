@@ -1,0 +1,33 @@
+#include "pipeline/bundled_data.h"
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace pulse::pipeline {
+
+Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
+                                    const std::string& exe_path, const std::string& flag) {
+  namespace fs = std::filesystem;
+  if (!explicit_path.empty()) {
+    if (!fs::exists(explicit_path)) return Status::NotFound(flag + ": no file '" + explicit_path + "'");
+    return explicit_path;
+  }
+  if (const char* dir = std::getenv("PULSE_DATA_DIR")) {
+    fs::path p = fs::path(dir) / name;
+    if (fs::exists(p)) return p.string();
+    return Status::NotFound("PULSE_DATA_DIR is set but has no " + name);
+  }
+  std::error_code ec;
+  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
+    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
+      for (const char* sub : {"data", "shared/data", "../shared/data"}) {
+        fs::path p = dir / sub / name;
+        if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
+      }
+      if (dir == dir.parent_path()) break;
+    }
+  }
+  return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
+}
+
+}  // namespace pulse::pipeline
