@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::cli {
 
@@ -28,8 +28,10 @@ struct Context {
 
 // S3 settings from the config keys s3.*.
 lake::S3Options S3OptionsFrom(const Context& ctx);
-// Opens the lake named by the config key lake.url (S3 settings from s3.*).
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
+// Opens the lake named by the config key lake.url (S3 settings from s3.*). Read-only commands pass
+// OpenMode::kMustExist: they create nothing and fail with "no lake at URL" when there is none.
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx,
+                                             lake::OpenMode mode = lake::OpenMode::kCreateIfMissing);
 
 // A file shipped in the source tree's data/ folder (e.g. "us-macro-quarterly.csv",
 // "sim/rules.yaml"): `explicit_path` when given, then $PULSE_DATA_DIR/name, then data/name found by
@@ -47,8 +49,9 @@ int Fail(const Status& status);
 std::string CellText(const arrow::Array& column, int64_t row);
 // An aligned text table (header, rule, rows) of at most `limit` rows (0 = all).
 void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
-// A JSON array of row objects (timestamps as ISO-8601 text).
-void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
+// A JSON array of row objects (lake/table_json.h: timestamps as ISO-8601 text). Prints nothing
+// and returns the error when a column's type has no JSON form.
+Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 
 // Command registration (each in its own file).
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);

@@ -1,6 +1,6 @@
 // pulse run : Pulse's main job (pipeline/main_job.h) on embedded defaults: ingest the bundled US
 // macro dataset, forecast every series, simulate the world from the latest observations, score
-// trust, then write report.html and summary.json (pipeline/report_data.h). Stages run as tasks
+// trust, then write report.html and summary.json (report/report_data.h). Stages run as tasks
 // through the broker named by --broker / jobs.broker: "inproc" (worker threads in this process)
 // or redis://… (remote `pulse worker`s that share the lake).
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "jobs/redis_broker.h"
 #include "jobs/worker.h"
 #include "pipeline/main_job.h"
-#include "pipeline/report_data.h"
+#include "report/report_data.h"
 
 namespace pulse::cli {
 namespace {
@@ -163,13 +163,13 @@ int Run(const Context& ctx, RunArgs args) {
   std::printf("[%d/%d] report    ...", total, total);
   std::fflush(stdout);
   const auto report_started = std::chrono::steady_clock::now();
-  pipeline::ReportRequest request;
+  pulse::report::ReportRequest request;
   request.signals_version = job->signals_version;
   request.sim_id = job->sim_id;
   request.key_variables = mapping->key_variables;
-  request.previous = pipeline::ReadPreviousSummary(args.out);
+  request.previous = pulse::report::ReadPreviousSummary(args.out);
   request.dataset = options.dataset;
-  auto report = pipeline::GatherReport(**lake, request);
+  auto report = pulse::report::GatherReport(**lake, request);
   if (!report.ok()) {
     std::printf(" failed\n");
     return Fail(report.status());
@@ -179,7 +179,7 @@ int Run(const Context& ctx, RunArgs args) {
     stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
   report->summary["stages"] = stages;
   report->summary["broker"] = args.broker == "inproc" ? "inproc" : "redis";
-  if (Status st = pipeline::WriteReport(args.out, *report); !st.ok()) {
+  if (Status st = pulse::report::WriteReport(args.out, *report); !st.ok()) {
     std::printf(" failed\n");
     return Fail(st);
   }
@@ -187,7 +187,7 @@ int Run(const Context& ctx, RunArgs args) {
               report->data.simulation.size(), report->data.trust.size(),
               std::chrono::duration<double>(std::chrono::steady_clock::now() - report_started).count());
   // The next step of every forecast, with its trust, for the terminal.
-  std::map<std::string, const pipeline::TrustRow*> trust;
+  std::map<std::string, const pulse::report::TrustRow*> trust;
   for (const auto& t : report->data.trust) trust[t.series] = &t;
   std::printf("%-10s %-11s %12s   %-24s  %s\n", "series", "next", "forecast", "80% band (calibrated)",
               "trust (heuristic)");
