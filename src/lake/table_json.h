@@ -24,8 +24,8 @@ namespace pulse::lake {
 // The JSON value of row `row` of `column` (see the mapping above).
 Result<nlohmann::json> CellToJson(const arrow::Array& column, int64_t row);
 
-// The first `limit` rows of `table` (all when limit <= 0), each a JSON object {column: value}
-// with the columns in schema order.
+// The first `limit` rows of `table` (all when limit <= 0), in order, each a JSON object
+// {column: value} (an nlohmann::json object: its keys print sorted by name).
 Result<std::vector<nlohmann::json>> RowsToJson(const arrow::Table& table, int64_t limit = 0);
 
 }  // namespace pulse::lake

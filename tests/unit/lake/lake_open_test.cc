@@ -87,7 +87,7 @@ TEST_F(LakeOpenTest, S3UrlOpensWithoutARequest) {
 
 TEST_F(LakeOpenTest, ReadOnlyOpenOfAMissingLakeCreatesNothing) {
   const fs::path missing = dir_ / "no" / "lake";
-  for (const std::string url : {missing.string(), "file://" + missing.string()}) {
+  for (const std::string& url : {missing.string(), "file://" + missing.string()}) {
     auto lake = Lake::Open(url, {}, {}, OpenMode::kMustExist);
     ASSERT_FALSE(lake.ok()) << url;
     EXPECT_EQ(lake.status().code(), StatusCode::kNotFound);
