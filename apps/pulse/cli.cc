@@ -6,12 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "lake/arrow_json.h"
 #include "lake/open_lake.h"
+#include "lake/table_json.h"
 
 namespace pulse::cli {
 
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) { return lake::OpenLake(ctx.settings()); }
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx, lake::OpenMode mode) {
+  return lake::OpenLake(ctx.settings(), mode);
+}
 
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> out;
@@ -42,7 +44,7 @@ std::string CellText(const arrow::Array& column, int64_t row) {
     case arrow::Type::STRING:
       return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
     default: {
-      auto j = lake::ArrayElementToJson(column, row);
+      auto j = lake::CellToJson(column, row);
       if (!j.ok()) return "?";
       return j->is_string() ? j->get<std::string>() : j->dump();
     }
@@ -112,27 +114,12 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
                  static_cast<long long>(table.num_rows()));
 }
 
-void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {
-  int64_t rows = limit > 0 ? std::min(limit, table.num_rows()) : table.num_rows();
-  auto cols = Flat(table);
+Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {
+  PULSE_ASSIGN_OR_RETURN(auto rows, lake::RowsToJson(table, limit));
   std::fputs("[", out);
-  for (int64_t r = 0; r < rows; ++r) {
-    nlohmann::json row = nlohmann::json::object();
-    for (int c = 0; c < table.num_columns(); ++c) {
-      const auto& col = cols[static_cast<size_t>(c)];
-      const std::string& name = table.schema()->field(c)->name();
-      if (!col || col->IsNull(r)) {
-        row[name] = nullptr;
-      } else if (col->type_id() == arrow::Type::TIMESTAMP || col->type_id() == arrow::Type::STRING) {
-        row[name] = CellText(*col, r);
-      } else {
-        auto j = lake::ArrayElementToJson(*col, r);
-        row[name] = j.ok() ? *j : nlohmann::json();
-      }
-    }
-    std::fprintf(out, "%s%s", r ? ",\n" : "\n", row.dump().c_str());
-  }
-  std::fputs(rows ? "\n]\n" : "]\n", out);
+  for (size_t r = 0; r < rows.size(); ++r) std::fprintf(out, "%s%s", r ? ",\n" : "\n", rows[r].dump().c_str());
+  std::fputs(rows.empty() ? "]\n" : "\n]\n", out);
+  return Status::Ok();
 }
 
 }  // namespace pulse::cli

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::cli {
 
@@ -27,8 +27,10 @@ struct Context {
   const Settings& settings() const { return config.settings(); }
 };
 
-// Opens the lake the settings name (lake/open_lake.h).
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
+// Opens the lake the settings name (lake/open_lake.h). Read-only commands pass
+// OpenMode::kMustExist: they create nothing and fail with "no lake at URL" when there is none.
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx,
+                                             lake::OpenMode mode = lake::OpenMode::kCreateIfMissing);
 
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> SplitCommas(const std::string& text);
@@ -40,8 +42,9 @@ int Fail(const Status& status);
 std::string CellText(const arrow::Array& column, int64_t row);
 // An aligned text table (header, rule, rows) of at most `limit` rows (0 = all).
 void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
-// A JSON array of row objects (timestamps as ISO-8601 text).
-void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
+// A JSON array of row objects (lake/table_json.h: timestamps as ISO-8601 text). Prints nothing
+// and returns the error when a column's type has no JSON form.
+Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 
 // Command registration (each in its own file).
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);

@@ -1,6 +1,6 @@
 // pulse run : Pulse's main job (pipeline/pulse_run.h, pipeline/main_job.h) on embedded defaults: ingest the bundled US
 // macro dataset, forecast every series, simulate the world from the latest observations, score
-// trust, then write report.html and summary.json (pipeline/report_data.h). Stages run as tasks
+// trust, then write report.html and summary.json (report/report_data.h). Stages run as tasks
 // through the broker named by --broker / jobs.broker: "inproc" (worker threads in this process)
 // or redis://… (remote `pulse worker`s that share the lake).
 #include <cmath>
@@ -57,8 +57,8 @@ std::string Describe(const pipeline::StageResult& s) {
 }
 
 // The next step of every forecast, with its trust, and what changed since the last run.
-void PrintForecasts(const pipeline::ReportData& data) {
-  std::map<std::string, const pipeline::TrustRow*> trust;
+void PrintForecasts(const report::ReportData& data) {
+  std::map<std::string, const report::TrustRow*> trust;
   for (const auto& t : data.trust) trust[t.series] = &t;
   std::printf("%-10s %-11s %12s   %-24s  %s\n", "series", "next", "forecast", "80% band (calibrated)",
               "trust (heuristic)");
@@ -122,7 +122,7 @@ int Run(const Context& ctx, const pipeline::PulseRunRequest& request) {
     if (progress.open) std::printf(" failed\n");
     return Fail(run.status());
   }
-  const pipeline::ReportData& data = run->report.data;
+  const report::ReportData& data = run->report.data;
   char what[160];
   std::snprintf(what, sizeof what, "%zu fan charts, %zu simulation charts, %zu trust rows", data.series.size(),
                 data.simulation.size(), data.trust.size());

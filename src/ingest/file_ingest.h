@@ -27,7 +27,7 @@
 #include "core/status.h"
 #include "ingest/input_file.h"
 #include "ingest/record_reader.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::ingest {
 

@@ -19,10 +19,10 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
-#include "lake/arrow_statics.h"
-#include "lake/delta_files.h"
-#include "lake/delta_log.h"
-#include "lake/delta_schema.h"
+#include "lake/internal/arrow_statics.h"
+#include "lake/internal/delta_files.h"
+#include "lake/internal/delta_log.h"
+#include "lake/internal/delta_schema.h"
 
 namespace pulse::lake {
 

@@ -19,8 +19,8 @@ TableOptions TableOptionsFrom(const Settings& settings) {
   return tables;
 }
 
-Result<std::unique_ptr<Lake>> OpenLake(const Settings& settings) {
-  return Lake::Open(settings.lake.url, S3OptionsFrom(settings.s3), TableOptionsFrom(settings));
+Result<std::unique_ptr<Lake>> OpenLake(const Settings& settings, OpenMode mode) {
+  return Lake::Open(settings.lake.url, S3OptionsFrom(settings.s3), TableOptionsFrom(settings), mode);
 }
 
 }  // namespace pulse::lake

@@ -7,7 +7,7 @@
 
 #include "core/config_sections.h"
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::lake {
 
@@ -17,7 +17,7 @@ S3Options S3OptionsFrom(const S3Settings& s3);
 // lake.checkpoint_interval, and `threads` (0 = all cores) for parallel file reads and writes.
 TableOptions TableOptionsFrom(const Settings& settings);
 
-// Lake::Open(settings.lake.url, S3OptionsFrom(settings.s3), TableOptionsFrom(settings)).
-Result<std::unique_ptr<Lake>> OpenLake(const Settings& settings);
+// Lake::Open(settings.lake.url, S3OptionsFrom(settings.s3), TableOptionsFrom(settings), mode).
+Result<std::unique_ptr<Lake>> OpenLake(const Settings& settings, OpenMode mode = OpenMode::kCreateIfMissing);
 
 }  // namespace pulse::lake

@@ -14,8 +14,8 @@
 #include "core/time.h"
 #include "lake/filesystem.h"
 #include "core/hash.h"
-#include "lake/s3_signer.h"
-#include "lake/s3_xml.h"
+#include "lake/internal/s3_signer.h"
+#include "lake/internal/s3_xml.h"
 
 namespace pulse::lake {
 namespace {

@@ -52,20 +52,20 @@ Result<Jobs> StartJobs(const std::string& url, TaskEnvironment env, const MainJo
   return jobs;
 }
 
-Result<Report> MakeReport(lake::Lake& lake, const PulseRunOutcome& run, const WorldMapping& mapping) {
-  ReportRequest request;
+Result<report::Report> MakeReport(lake::Lake& lake, const PulseRunOutcome& run, const WorldMapping& mapping) {
+  report::ReportRequest request;
   request.signals_version = run.job.signals_version;
   request.sim_id = run.job.sim_id;
   request.key_variables = mapping.key_variables;
-  request.previous = ReadPreviousSummary(run.plan.out);
+  request.previous = report::ReadPreviousSummary(run.plan.out);
   request.dataset = run.plan.dataset;
-  PULSE_ASSIGN_OR_RETURN(Report report, GatherReport(lake, request));
+  PULSE_ASSIGN_OR_RETURN(report::Report report, report::GatherReport(lake, request));
   nlohmann::json stages = nlohmann::json::array();
   for (const auto& s : run.job.stages)
     stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
   report.summary["stages"] = stages;
   report.summary["broker"] = run.plan.broker == "inproc" ? "inproc" : "redis";
-  PULSE_RETURN_IF_ERROR(WriteReport(run.plan.out, report));
+  PULSE_RETURN_IF_ERROR(report::WriteReport(run.plan.out, report));
   return report;
 }
 

@@ -3,7 +3,7 @@
 // checks the output folder is writable before any stage runs, opens the lake, runs the stages
 // through the broker the settings or request name - "inproc": a TaskWorker thread of this process
 // (pipeline/task_worker.h); redis://…: remote `pulse worker`s that share the lake - and writes
-// report.html and summary.json (pipeline/report_data.h), whose summary lists each stage's result.
+// report.html and summary.json (report/report_data.h), whose summary lists each stage's result.
 #pragma once
 
 #include <functional>
@@ -12,7 +12,7 @@
 #include "core/config_sections.h"
 #include "core/status.h"
 #include "pipeline/main_job.h"
-#include "pipeline/report_data.h"
+#include "report/report_data.h"
 
 namespace pulse::pipeline {
 
@@ -35,7 +35,7 @@ struct PulseRunPlan {
 struct PulseRunOutcome {
   PulseRunPlan plan;
   MainJobResult job;
-  Report report;
+  report::Report report;
   double report_seconds = 0;
 };
 

@@ -6,6 +6,7 @@
 
 #include "core/files.h"
 #include "core/hash.h"
+#include "lake/lake.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/task_paths.h"

@@ -14,7 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {

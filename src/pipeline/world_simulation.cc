@@ -6,10 +6,14 @@
 #include <cmath>
 
 #include "core/hash.h"
-#include "pipeline/table_read.h"
+#include "lake/table_read.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
+
+using lake::ColumnAs;
+using lake::ReadBatch;
+
 namespace {
 
 Status CheckKeyVariable(const std::string& name, const sim::Catalog& catalog, const std::string& origin) {

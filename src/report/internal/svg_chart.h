@@ -1,5 +1,5 @@
 // Text and geometry helpers shared by the report's SVG charts (svg_chart.cc) and its page
-// (report.cc). Internal to the pipeline module; the public API is in report.h.
+// (report.cc). Internal to the report module; the public API is report.h and report_data.h.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace pulse::pipeline::report_text {
+namespace pulse::report::markup {
 
 // Escapes & < > " ' so that the text is safe both as element content and inside a quoted
 // attribute.
@@ -36,4 +36,4 @@ std::vector<double> NiceTicks(double lo, double hi, int target);
 // "2.5e+06" for very large or very small magnitudes).
 std::string TickLabel(double v, double step);
 
-}  // namespace pulse::pipeline::report_text
+}  // namespace pulse::report::markup

@@ -1,4 +1,4 @@
-#include "lake/arrow_statics.h"
+#include "lake/internal/arrow_statics.h"
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>

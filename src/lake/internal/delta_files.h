@@ -12,7 +12,7 @@
 
 #include "core/status.h"
 #include "lake/delta_table.h"
-#include "lake/delta_log.h"
+#include "lake/internal/delta_log.h"
 #include "lake/filesystem.h"
 
 namespace pulse::lake {

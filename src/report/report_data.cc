@@ -1,4 +1,4 @@
-#include "pipeline/report_data.h"
+#include "report/report_data.h"
 
 #include <arrow/api.h>
 
@@ -12,10 +12,14 @@
 
 #include "core/files.h"
 #include "core/time.h"
-#include "pipeline/forecast_signals.h"
-#include "pipeline/table_read.h"
+#include "lake/table_read.h"
+#include "report/forecast_table.h"
 
-namespace pulse::pipeline {
+namespace pulse::report {
+
+using lake::ColumnAs;
+using lake::ReadBatch;
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -326,4 +330,4 @@ Status WriteReport(const std::string& out_dir, const Report& report) {
   return WriteAtomically(dir / "summary.json", report.summary.dump(1) + "\n");
 }
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::report

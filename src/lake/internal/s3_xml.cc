@@ -1,4 +1,4 @@
-#include "lake/s3_xml.h"
+#include "lake/internal/s3_xml.h"
 
 #include <charconv>
 

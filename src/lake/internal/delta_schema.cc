@@ -1,4 +1,4 @@
-#include "lake/delta_schema.h"
+#include "lake/internal/delta_schema.h"
 
 #include <arrow/api.h>
 #include <arrow/compute/api.h>

@@ -1,3 +1,6 @@
+// Public API of the report module (with report_data.h and forecast_table.h); src/report/internal/
+// is the module's own.
+//
 // The HTML report of `pulse run`: one self-contained file that opens from disk (inline SVG charts
 // and CSS, no JavaScript, no network). Rendering is pure: the caller gathers every number from the
 // lake's tables into ReportData; RenderReportHtml only formats it, so the numbers in the report
@@ -20,7 +23,7 @@
 #include <string>
 #include <vector>
 
-namespace pulse::pipeline {
+namespace pulse::report {
 
 struct IntervalBand {
   double level = 0;                 // e.g. 0.95
@@ -86,4 +89,4 @@ std::string RenderReportHtml(const ReportData& data);
 // non-finite values (never used inside SVG geometry).
 std::string ExactNumber(double v);
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::report

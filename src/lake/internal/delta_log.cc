@@ -1,4 +1,4 @@
-#include "lake/delta_log.h"
+#include "lake/internal/delta_log.h"
 
 #include <arrow/api.h>
 #include <arrow/io/api.h>
@@ -10,8 +10,8 @@
 #include <cstdio>
 #include <set>
 
-#include "lake/arrow_json.h"
-#include "lake/delta_schema.h"
+#include "lake/internal/arrow_json.h"
+#include "lake/internal/delta_schema.h"
 
 namespace pulse::lake::delta {
 namespace {

@@ -1,4 +1,4 @@
-#include "lake/s3_signer.h"
+#include "lake/internal/s3_signer.h"
 
 #include "core/hash.h"
 
@@ -92,9 +92,11 @@ SignedRequest SignV4(std::string_view method, std::string_view host, std::string
   std::string sig = Hmac(key, to_sign);
   SignedRequest out;
   out.headers = headers;
+  out.signature = Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
   out.headers.emplace_back("authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(access_key) + "/" + scope +
-                                                ", SignedHeaders=" + signed_headers +
-                                                ", Signature=" + Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size()));
+                                                ",SignedHeaders=" + signed_headers + ",Signature=" + out.signature);
+  out.canonical_request = std::move(canonical);
+  out.string_to_sign = std::move(to_sign);
   return out;
 }
 

@@ -6,14 +6,14 @@
 #include <cmath>
 #include <string>
 
-#include "pipeline/report.h"
-#include "pipeline/svg_chart.h"
+#include "report/report.h"
+#include "report/internal/svg_chart.h"
 
-namespace pulse::pipeline {
+namespace pulse::report {
 namespace {
 
-using report_text::EscapeHtml;
-using report_text::ReadableNumber;
+using markup::EscapeHtml;
+using markup::ReadableNumber;
 
 constexpr const char* kStyle = R"css(
 :root{--ink:#1d2330;--muted:#5b6475;--line:#d9dee7;--bg:#f5f6fa;--card:#ffffff}
@@ -104,12 +104,12 @@ std::string NextStep(const SeriesChart& s) {
   std::string out = "<p class=\"next\">";
   for (size_t i = std::min(s.history.size(), s.history_ts.size()); i-- > 0;) {
     if (!std::isfinite(s.history[i])) continue;
-    out += "Last observed (" + EscapeHtml(report_text::StepLabel(s.history_ts[i], s.frequency)) +
+    out += "Last observed (" + EscapeHtml(markup::StepLabel(s.history_ts[i], s.frequency)) +
            "): " + Num(s.history[i], "last") + ". ";
     break;
   }
   if (s.mean.empty() || s.target_ts.empty()) return out + "No forecast.</p>";
-  out += "Next step (" + EscapeHtml(report_text::StepLabel(s.target_ts.front(), s.frequency)) + "): mean " +
+  out += "Next step (" + EscapeHtml(markup::StepLabel(s.target_ts.front(), s.frequency)) + "): mean " +
          Num(s.mean.front(), "mean");
   for (const IntervalBand& b : s.bands) {
     if (std::fabs(b.level - 0.8) > 1e-9 || b.lower.empty() || b.upper.empty()) continue;
@@ -218,4 +218,4 @@ std::string RenderReportHtml(const ReportData& data) {
   return html + "</body></html>\n";
 }
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::report

@@ -1,6 +1,8 @@
-// AWS Signature Version 4 for S3 requests (header-based signing, signed payload hash).
-// Pure functions: no I/O, so they are tested against AWS's published examples. Payload hashes are
-// core/hash.h's Sha256Hex.
+// Internal to src/lake. AWS Signature Version 4 for S3 requests (header-based signing, signed
+// payload hash). Pure functions: no I/O. tests/unit/lake/s3_signer_test.cc checks them against
+// the four worked examples AWS publishes for S3 header-based signing (GET object, PUT object,
+// GET bucket lifecycle, list objects), step by step: canonical request, string to sign, signature
+// and Authorization header. Payload hashes are core/hash.h's Sha256Hex.
 #pragma once
 
 #include <string>
@@ -15,6 +17,10 @@ std::string UriEncode(std::string_view s, bool keep_slash);
 
 struct SignedRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // to send: host, x-amz-*, authorization
+  // The intermediate steps, as AWS's documentation names them (for tests and debugging).
+  std::string canonical_request;
+  std::string string_to_sign;
+  std::string signature;                                     // lower-case hex
 };
 
 // Signs `method path?query` for `host`. `path` must already be URI-encoded; `query` is a list of

@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "core/time.h"
-#include "pipeline/report.h"
-#include "pipeline/svg_chart.h"
+#include "report/report.h"
+#include "report/internal/svg_chart.h"
 
-namespace pulse::pipeline {
+namespace pulse::report {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -313,7 +313,7 @@ TEST(ReportExactNumber, ShortestRoundTrip) {
 }
 
 TEST(ReportText, Helpers) {
-  using namespace report_text;
+  using namespace markup;
   EXPECT_EQ(EscapeHtml("a<b>&\"c\"'"), "a&lt;b&gt;&amp;&quot;c&quot;&#39;");
   EXPECT_EQ(ReadableNumber(1234.5678), "1235");
   EXPECT_EQ(ReadableNumber(0.123456), "0.1235");
@@ -421,7 +421,7 @@ TEST(ReportHtml, TrustNumbersCarryExactValues) {
     EXPECT_NE(head.find(heading), std::string::npos) << heading;
   }
   for (const TrustRow& r : d.trust) {
-    const std::string open = "<tr data-series=\"" + report_text::EscapeHtml(r.series) + "\">";
+    const std::string open = "<tr data-series=\"" + markup::EscapeHtml(r.series) + "\">";
     const size_t at = html.find(open);
     ASSERT_NE(at, std::string::npos) << open;
     const std::string row = html.substr(at, html.find("</tr>", at) - at);
@@ -450,4 +450,4 @@ TEST(ReportHtml, EmptyReportStillRenders) {
 }
 
 }  // namespace
-}  // namespace pulse::pipeline
+}  // namespace pulse::report

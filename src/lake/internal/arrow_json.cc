@@ -1,4 +1,4 @@
-#include "lake/arrow_json.h"
+#include "lake/internal/arrow_json.h"
 
 #include <arrow/api.h>
 

@@ -1,7 +1,7 @@
 // The report's inline SVG charts (contracts in report.h) and the text helpers they share with the
 // page (svg_chart.h). Geometry is written with 2 decimals in a 640x260 viewBox; non-finite values
 // never reach a path: lines break at them and bands skip them.
-#include "pipeline/svg_chart.h"
+#include "report/internal/svg_chart.h"
 
 #include <algorithm>
 #include <array>
@@ -10,10 +10,10 @@
 #include <cmath>
 
 #include "core/time.h"
-#include "pipeline/report.h"
+#include "report/report.h"
 
-namespace pulse::pipeline {
-namespace report_text {
+namespace pulse::report {
+namespace markup {
 namespace {
 
 std::string ToChars(double v, std::chars_format format, int precision) {
@@ -118,12 +118,12 @@ std::string TickLabel(double v, double step) {
   return TrimZeros(ToChars(v, std::chars_format::fixed, decimals));
 }
 
-}  // namespace report_text
+}  // namespace markup
 
 namespace {
 
-using report_text::Coord;
-using report_text::EscapeHtml;
+using markup::Coord;
+using markup::EscapeHtml;
 
 constexpr double kWidth = 640, kHeight = 260;
 constexpr double kLeft = 62, kRight = 16, kTop = 26, kBottom = 36;
@@ -213,7 +213,7 @@ std::string ValueAxis(const Extent& values, double& y_lo, double& y_hi) {
   y_lo = values.lo;
   y_hi = values.hi;
   Widen(y_lo, y_hi, std::max(1.0, std::fabs(y_lo) * 0.1));
-  const std::vector<double> ticks = report_text::NiceTicks(y_lo, y_hi, 4);
+  const std::vector<double> ticks = markup::NiceTicks(y_lo, y_hi, 4);
   y_lo = ticks.front();
   y_hi = ticks.back();
   const double step = ticks.size() > 1 ? ticks[1] - ticks[0] : y_hi - y_lo;
@@ -223,7 +223,7 @@ std::string ValueAxis(const Extent& values, double& y_lo, double& y_hi) {
     const std::string y = Coord(frame.Y(t));
     out += "<line x1=\"" + Coord(kLeft) + "\" x2=\"" + Coord(kWidth - kRight) + "\" y1=\"" + y + "\" y2=\"" + y +
            "\" stroke=\"#eceff4\"/><text x=\"" + Coord(kLeft - 6) + "\" y=\"" + y + "\" dy=\"4\">" +
-           EscapeHtml(report_text::TickLabel(t, step)) + "</text>";
+           EscapeHtml(markup::TickLabel(t, step)) + "</text>";
   }
   out += "</g>";
   return out;
@@ -266,7 +266,7 @@ const char* Fill(const std::array<const char*, 3>& fills, size_t rank, size_t co
   return fills[from_narrowest == 0 ? 2 : (rank == 0 ? 0 : 1)];
 }
 
-std::string Percent(double level) { return report_text::ReadableNumber(level * 100) + "%"; }
+std::string Percent(double level) { return markup::ReadableNumber(level * 100) + "%"; }
 
 }  // namespace
 
@@ -328,7 +328,7 @@ std::string FanChartSvg(const SeriesChart& chart) {
   for (size_t k = 0; k < n_ticks; ++k) {
     const size_t idx = n_ticks == 1 ? 0 : k * (ticks_ts.size() - 1) / (n_ticks - 1);
     const char* anchor = n_ticks == 1 ? "middle" : (k == 0 ? "start" : (k + 1 == n_ticks ? "end" : "middle"));
-    svg += XTick(f.X(static_cast<double>(ticks_ts[idx])), report_text::StepLabel(ticks_ts[idx], chart.frequency), anchor);
+    svg += XTick(f.X(static_cast<double>(ticks_ts[idx])), markup::StepLabel(ticks_ts[idx], chart.frequency), anchor);
   }
   svg += "</g>";
 
@@ -417,12 +417,12 @@ std::string BandChartSvg(const SimulationChart& chart) {
 
   Frame f{0, std::max(1.0, static_cast<double>(turns) - 1), 0, 1};
   svg += ValueAxis(ys, f.y_lo, f.y_hi);
-  std::vector<double> ticks = report_text::NiceTicks(f.x_lo, f.x_hi, 5);
+  std::vector<double> ticks = markup::NiceTicks(f.x_lo, f.x_hi, 5);
   if (ticks.size() > 1 && ticks[1] - ticks[0] < 1) ticks = {f.x_lo, f.x_hi};
   svg += "<g class=\"x-axis\" fill=\"#555555\">";
   for (double t : ticks) {
     if (t < f.x_lo || t > f.x_hi) continue;
-    svg += XTick(f.X(t), report_text::TickLabel(t, 1), "middle");
+    svg += XTick(f.X(t), markup::TickLabel(t, 1), "middle");
   }
   svg += "<text x=\"" + Coord(kWidth - kRight) + "\" y=\"" + Coord(kHeight - 4) + "\" text-anchor=\"end\">turn</text></g>";
 
@@ -460,4 +460,4 @@ std::string BandChartSvg(const SimulationChart& chart) {
   return svg;
 }
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::report

@@ -1,5 +1,9 @@
+// Public API of the lake module (see lake/lake.h for the list of public headers).
+//
 // Reading a whole (small) Delta table snapshot as one record batch, and typed column access by
-// name with a clear error when a column is missing or has another type.
+// name with a clear error when a column is missing or has another type. For tables that fit in
+// memory (forecasts, simulations, trust scores, one signals version); stream DeltaTable::Read's
+// chunks for anything larger.
 #pragma once
 
 #include <arrow/api.h>
@@ -10,10 +14,13 @@
 #include "core/status.h"
 #include "lake/delta_table.h"
 
-namespace pulse::pipeline {
+namespace pulse::lake {
 
-Result<std::shared_ptr<arrow::RecordBatch>> ReadBatch(lake::DeltaTable& table, const lake::ReadOptions& options);
+// The rows DeltaTable::Read(options) returns, combined into one batch.
+Result<std::shared_ptr<arrow::RecordBatch>> ReadBatch(DeltaTable& table, const ReadOptions& options);
 
+// Column `name` of `batch` as ArrayType; kInvalidArgument naming the column when it is missing or
+// has another type.
 template <class ArrayType>
 Result<std::shared_ptr<ArrayType>> ColumnAs(const arrow::RecordBatch& batch, const std::string& name) {
   auto column = batch.GetColumnByName(name);
@@ -23,4 +30,4 @@ Result<std::shared_ptr<ArrayType>> ColumnAs(const arrow::RecordBatch& batch, con
   return typed;
 }
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::lake

@@ -1,5 +1,7 @@
+// Public API of the report module (see report.h).
+//
 // Gathers pulse run's report from the lake's tables (one signals version, one simulation) into
-// pipeline/report.h's ReportData and a JSON summary with the same numbers, and writes both into
+// report/report.h's ReportData and a JSON summary with the same numbers, and writes both into
 // an output folder (report.html, summary.json) atomically: each file is written to a temporary
 // name and renamed, so a failed run never leaves a half-written report.
 //
@@ -15,10 +17,10 @@
 #include <vector>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
-#include "pipeline/report.h"
+#include "lake/lake.h"
+#include "report/report.h"
 
-namespace pulse::pipeline {
+namespace pulse::report {
 
 struct ReportRequest {
   int64_t signals_version = -1;
@@ -44,4 +46,4 @@ std::optional<nlohmann::json> ReadPreviousSummary(const std::string& out_dir);
 // kIoError naming the path when the folder cannot be created or written.
 Status WriteReport(const std::string& out_dir, const Report& report);
 
-}  // namespace pulse::pipeline
+}  // namespace pulse::report
