@@ -8,6 +8,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "core/time.h"
 #include "lake/arrow_json.h"
 
@@ -54,6 +55,19 @@ Result<std::string> FindBundledFile(const std::string& name, const std::string& 
     }
   }
   return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
+}
+
+Result<std::shared_ptr<const signals::ScoringRules>> LoadScoringRules(const Context& ctx) {
+  const std::string configured = ctx.config.GetString("ingest.scoring_rules");
+  auto path = FindBundledFile("signals/scoring.yaml", configured, ctx.exe_path, "ingest.scoring_rules");
+  if (!path.ok()) {
+    if (configured.empty() && path.status().code() == StatusCode::kNotFound)
+      return std::make_shared<const signals::ScoringRules>();  // the built-in defaults equal the bundled file
+    return path.status();
+  }
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(*path));
+  PULSE_ASSIGN_OR_RETURN(auto rules, signals::ParseScoringRules(text, *path));
+  return std::make_shared<const signals::ScoringRules>(std::move(rules));
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {

@@ -12,6 +12,7 @@
 
 #include "core/config.h"
 #include "lake/delta_table.h"
+#include "signals/scoring.h"
 
 namespace pulse::cli {
 
@@ -36,6 +37,10 @@ Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
 // walking up from the executable and from the working directory. kNotFound names what to pass.
 Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
                                     const std::string& exe_path, const std::string& flag);
+
+// The scoring and gating rules of ingested signals: the file named by ingest.scoring_rules, else
+// the bundled signals/scoring.yaml, else the built-in defaults (which equal that file).
+Result<std::shared_ptr<const signals::ScoringRules>> LoadScoringRules(const Context& ctx);
 
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> SplitCommas(const std::string& text);

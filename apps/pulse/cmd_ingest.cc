@@ -39,9 +39,17 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
   return o;
 }
 
+std::string GateText(const signals::GateCounts& g) {
+  return "gate: accept " + std::to_string(g.accept) + ", escalate " + std::to_string(g.escalate) + ", suppress " +
+         std::to_string(g.suppress);
+}
+
 int RunIngest(const IngestArgs& args, const Context& ctx) {
   auto options = ToOptions(args, ctx.config);
   if (!options.ok()) return Fail(options.status());
+  auto scoring = LoadScoringRules(ctx);
+  if (!scoring.ok()) return Fail(scoring.status());
+  options->scoring = *scoring;
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   int exit_code = kExitOk;
@@ -56,6 +64,8 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
       reports.push_back({{"file", shown}, {"accepted", report->accepted}, {"rejected", report->rejected},
                          {"version", report->version}, {"duplicate", report->duplicate},
+                         {"gate", {{"accept", report->gate.accept}, {"escalate", report->gate.escalate},
+                                   {"suppress", report->gate.suppress}}},
                          {"seconds", report->seconds}, {"rejects", rejects}});
       continue;
     }
@@ -69,9 +79,9 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", shown.c_str(),
                   static_cast<long long>(report->version));
     else
-      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", shown.c_str(),
+      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s); %s\n", shown.c_str(),
                   static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
-                  static_cast<long long>(report->version), report->seconds);
+                  static_cast<long long>(report->version), report->seconds, GateText(report->gate).c_str());
   }
   if (args.json) std::printf("%s\n", reports.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return exit_code;

@@ -94,6 +94,9 @@ int Run(const Context& ctx, RunArgs args) {
   if (Status st = CheckWritable(args.out); !st.ok()) return Fail(st);
   auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
   if (!env.ok()) return Fail(env.status());
+  auto scoring = LoadScoringRules(ctx);
+  if (!scoring.ok()) return Fail(scoring.status());
+  env->scoring = *scoring;
   auto mapping_text = ReadTextFile(*mapping_path);
   if (!mapping_text.ok()) return Fail(mapping_text.status());
   auto mapping = pipeline::ParseWorldMapping(*mapping_text, *mapping_path, *env->catalog);

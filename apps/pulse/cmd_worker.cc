@@ -119,6 +119,9 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (!rules.ok()) return Fail(rules.status());
   auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
   if (!env.ok()) return Fail(env.status());
+  auto scoring = LoadScoringRules(ctx);
+  if (!scoring.ok()) return Fail(scoring.status());
+  env->scoring = *scoring;
   env->decay_rate = ctx.config.GetDouble("sim.decay_rate");  // part of the cache key
   env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
   env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));

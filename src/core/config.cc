@@ -180,6 +180,10 @@ Config Config::Defaults() {
            "The only folder pulse.ingest tasks may read files from (relative task paths resolve in it); "
            "empty: the worker refuses to ingest local files sent as tasks",
            {}});
+  declare({"ingest.scoring_rules", ConfigType::kString, "",
+           "Scoring and gating rules YAML applied to every ingested signal (docs/signals.md); "
+           "empty: the bundled data/signals/scoring.yaml",
+           {}});
   declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts",
            IntIn(1, int64_t{1000000000000})});
   declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", IntIn(1, 1000000000)});
