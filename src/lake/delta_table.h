@@ -190,8 +190,8 @@ class DeltaTable {
   // same type are skipped (CommitResult::skipped when all are); one present with another type, a
   // non-nullable one or an unsupported type is kInvalidArgument. Concurrency: create-if-absent
   // like any commit; after losing a race it re-reads the winners and retries (another writer
-  // adding the same columns makes it a no-op). Appends still in flight with the old schema fail
-  // with kConflict ("the table schema changed during the write") and write nothing.
+  // adding the same columns makes it a no-op). Later appends with the old schema are refused
+  // (kInvalidArgument; kConflict when the evolution lands while they commit) and write nothing.
   Result<CommitResult> AddColumns(const std::vector<std::shared_ptr<arrow::Field>>& fields);
 
   // Compacts each partition's small files (< min_file_bytes) into files of about
