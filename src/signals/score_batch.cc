@@ -38,6 +38,18 @@ Result<Columns> GetColumns(const arrow::RecordBatch& batch, bool all) {
   return c;
 }
 
+// (source, name) of a row, viewing the batch's buffers: hashing it allocates nothing.
+struct SeriesRef {
+  std::string_view source, name;
+  bool operator==(const SeriesRef&) const = default;
+};
+struct SeriesRefHash {
+  size_t operator()(const SeriesRef& r) const {
+    const size_t h = std::hash<std::string_view>{}(r.source);
+    return h ^ (std::hash<std::string_view>{}(r.name) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  }
+};
+
 Result<std::shared_ptr<arrow::RecordBatch>> Combine(const arrow::Table& rows) {
   auto combined = rows.CombineChunksToBatch();
   if (!combined.ok()) return Status::Internal(combined.status().ToString());
@@ -127,15 +139,14 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
   PULSE_ASSIGN_OR_RETURN(Columns c, GetColumns(*batch, true));
 
   // Anomaly scores, series by series.
-  std::unordered_map<std::string, std::vector<int64_t>> by_series;
-  for (int64_t i = 0; i < n; ++i) by_series[SeriesHistory::Key(c.source->GetView(i), c.name->GetView(i))].push_back(i);
+  std::unordered_map<SeriesRef, std::vector<int64_t>, SeriesRefHash> by_series;
+  for (int64_t i = 0; i < n; ++i) by_series[{c.source->GetView(i), c.name->GetView(i)}].push_back(i);
   std::vector<SeriesScore> scores(static_cast<size_t>(n));
   std::vector<Observation> obs;
-  for (const auto& [key, indices] : by_series) {
+  for (const auto& [series, indices] : by_series) {
     obs.clear();
     for (int64_t i : indices) obs.push_back({c.ts->Value(i), c.value->Value(i)});
-    const int64_t first = indices.front();
-    auto s = ScoreSeries(history.Get(c.source->GetView(first), c.name->GetView(first)), obs, rules);
+    auto s = ScoreSeries(history.Get(series.source, series.name), obs, rules);
     for (size_t j = 0; j < indices.size(); ++j) scores[static_cast<size_t>(indices[j])] = s[j];
   }
 
@@ -146,7 +157,7 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
   PULSE_RETURN_IF_ERROR(FromArrow(z_b.Reserve(n)));
   PULSE_RETURN_IF_ERROR(FromArrow(sti_b.Reserve(n)));
   PULSE_RETURN_IF_ERROR(FromArrow(anomaly_b.Reserve(n)));
-  std::unordered_map<std::string, std::string_view> tag_of;  // name -> tag
+  std::unordered_map<std::string_view, std::string_view> tag_of;  // name (a view of the batch) -> tag
   for (int64_t i = 0; i < n; ++i) {
     const SeriesScore& s = scores[static_cast<size_t>(i)];
     const int64_t reference = rules.as_of_us ? *rules.as_of_us : c.ingest_time->Value(i);
@@ -156,7 +167,7 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
                         : (ts > 0 && reference < INT64_MIN + ts) ? INT64_MIN : reference - ts;
     const double recency = Recency(age, rules.RecencyWindow(c.kind->GetView(i)));
     const double sti = SymbolicTensionIndex(recency, s.anomaly.anomaly);
-    auto [it, fresh] = tag_of.try_emplace(c.name->GetString(i));
+    auto [it, fresh] = tag_of.try_emplace(c.name->GetView(i));
     if (fresh) it->second = SymbolicTag(it->first, rules.tags);
     const std::string_view tag = it->second;
     const GateResult gate = Decide(sti, tag, s.anomalies_in_window, rules);

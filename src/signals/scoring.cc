@@ -155,15 +155,14 @@ std::vector<SeriesScore> ScoreSeries(std::span<const Observation> history, std::
   const int64_t a = first[static_cast<size_t>(std::max<int64_t>(0, first[static_cast<size_t>(q)] - w))];
   const int64_t start = std::max<int64_t>(0, a - w);
 
-  std::vector<double> window;
-  window.reserve(static_cast<size_t>(w));
+  std::vector<double> values(all.size());
+  for (size_t k = 0; k < all.size(); ++k) values[k] = all[k].value;
   std::vector<int64_t> flags_before(static_cast<size_t>(n + 1), 0);  // prefix sums of anomaly flags
   for (int64_t k = start; k < n; ++k) {
     const Item& item = all[static_cast<size_t>(k)];
     const int64_t hi = first[static_cast<size_t>(k)];
     const int64_t lo = std::max(start, hi - w);
-    window.clear();
-    for (int64_t j = lo; j < hi; ++j) window.push_back(all[static_cast<size_t>(j)].value);
+    const std::span<const double> window(values.data() + lo, static_cast<size_t>(hi - lo));
     const AnomalyScore score = RollingZ(window, item.value, rules);
     flags_before[static_cast<size_t>(k + 1)] = flags_before[static_cast<size_t>(k)] + (score.anomaly ? 1 : 0);
     if (item.origin >= 0) {
