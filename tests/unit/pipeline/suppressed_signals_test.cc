@@ -9,6 +9,8 @@
 #include "core/time.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/pulse_tasks.h"
+#include "pipeline/world_simulation.h"
 #include "signals/signal_builder.h"
 #include "signals/signal_schema.h"
 
@@ -64,6 +66,32 @@ TEST_F(SuppressedSignalsTest, SuppressedRowsFeedNoForecast) {
   EXPECT_EQ(origins["gdp"], Month(29));  // the suppressed spike at month 30 is not used
   EXPECT_EQ(origins["cpi"], Month(30));
   EXPECT_EQ(lake_->OpenTable("signals").value()->Read().value()->num_rows(), 62);  // but it is kept
+}
+
+TEST_F(SuppressedSignalsTest, SuppressedRowsSetNoWorldState) {
+  // unemp's last observation is a suppressed spike: the simulation starts from the one before.
+  auto rules = std::make_shared<signals::ScoringRules>();
+  rules->escalate_min_sti = 0.5;
+  std::string csv = "name,ts,value\n";
+  for (int i = 0; i < 20; ++i) csv += "unemp," + time::FormatTimestamp(Month(i)) + "," + std::to_string(5 + i % 2) + "\n";
+  csv += "unemp," + time::FormatTimestamp(Month(20)) + ",90\n";
+  const auto path = dir_ / "u.csv";
+  std::ofstream(path) << csv;
+  auto ingested = ingest::IngestFile(*lake_, path.string(), {.kind = "macro", .scoring = rules});
+  ASSERT_TRUE(ingested.ok()) << ingested.status().message();
+  ASSERT_EQ(ingested->gate.suppress, 1);
+  const std::string data = std::string(PULSE_SOURCE_DIR) + "/data/sim/";
+  auto env = LoadTaskEnvironment(data + "catalog.yaml", data + "rules.yaml");
+  ASSERT_TRUE(env.ok()) << env.status().message();
+  WorldSimulationOptions options;
+  options.mapping.signals["unemp"] = {"unemployment_rate", 0.01};
+  options.runs = 4;
+  options.turns = 1;
+  auto report = SimulateWorld(*lake_, *env, options);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->initial.size(), 1u);
+  EXPECT_EQ(report->initial[0].ts, Month(19));
+  EXPECT_EQ(report->initial[0].observed, 6.0);
 }
 
 TEST_F(SuppressedSignalsTest, TablesWithoutScoresForecastEveryRow) {
