@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "core/time.h"
 #include "lake/open_lake.h"
 #include "lake/table_json.h"

@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "core/printable.h"
 #include "ingest/file_ingest.h"
+#include "pipeline/bundled_data.h"
 
 namespace pulse::cli {
 namespace {
@@ -39,9 +40,17 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSetting
   return o;
 }
 
+std::string GateText(const signals::GateCounts& g) {
+  return "gate: accept " + std::to_string(g.accept) + ", escalate " + std::to_string(g.escalate) + ", suppress " +
+         std::to_string(g.suppress);
+}
+
 int RunIngest(const IngestArgs& args, const Context& ctx) {
   auto options = ToOptions(args, ctx.settings().ingest);
   if (!options.ok()) return Fail(options.status());
+  auto scoring = pipeline::LoadScoringRules(ctx.settings().ingest.scoring_rules, ctx.exe_path);
+  if (!scoring.ok()) return Fail(scoring.status());
+  options->scoring = *scoring;
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   int exit_code = kExitOk;
@@ -56,6 +65,8 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
       reports.push_back({{"file", shown}, {"accepted", report->accepted}, {"rejected", report->rejected},
                          {"version", report->version}, {"duplicate", report->duplicate},
+                         {"gate", {{"accept", report->gate.accept}, {"escalate", report->gate.escalate},
+                                   {"suppress", report->gate.suppress}}},
                          {"seconds", report->seconds}, {"rejects", rejects}});
       continue;
     }
@@ -69,9 +80,9 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", shown.c_str(),
                   static_cast<long long>(report->version));
     else
-      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", shown.c_str(),
+      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s); %s\n", shown.c_str(),
                   static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
-                  static_cast<long long>(report->version), report->seconds);
+                  static_cast<long long>(report->version), report->seconds, GateText(report->gate).c_str());
   }
   if (args.json) std::printf("%s\n", reports.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return exit_code;

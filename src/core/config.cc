@@ -259,6 +259,9 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(Bind("ingest.inbox", &Settings::ingest, &IngestSettings::inbox,
                       "The only folder pulse.ingest tasks may read files from (relative task paths resolve in it); "
                       "empty: the worker refuses to ingest local files sent as tasks"));
+  keys.push_back(Bind("ingest.scoring_rules", &Settings::ingest, &IngestSettings::scoring_rules,
+                      "Scoring and gating rules YAML applied to every ingested signal (docs/signals.md); "
+                      "empty: the bundled data/signals/scoring.yaml"));
   keys.push_back(BindInt("sim.max_runs", &Settings::sim, &SimSettings::max_runs, 1, int64_t{1000000000000},
                          "Largest Monte Carlo batch (runs) a command accepts"));
   keys.push_back(BindInt("sim.max_turns", &Settings::sim, &SimSettings::max_turns, 1, 1000000000,

@@ -51,6 +51,7 @@ struct IngestSettings {
   int64_t max_file_bytes = int64_t{1} << 30;  // largest input (read once into memory), 1..2^40
   std::string kind = "signal";                // kind of files without a kind column; never empty
   std::string inbox;  // the only folder pulse.ingest tasks may read local files from; "" = none
+  std::string scoring_rules;  // scoring and gating rules YAML; "" = the bundled data/signals/scoring.yaml
 };
 
 // sim.*: limits and rule options of every simulation.

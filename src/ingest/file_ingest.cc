@@ -15,6 +15,7 @@
 #include "core/printable.h"
 #include "core/time.h"
 #include "core/hash.h"
+#include "ingest/signal_scoring.h"
 #include "signals/signal_builder.h"
 
 namespace pulse::ingest {
@@ -372,9 +373,7 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   if (opts.now_us == 0) opts.now_us = time::NowMicros();
   // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
-  PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
-                                                                    signals::SignalPartitionColumns(), std::nullopt,
-                                                                    signals::SignalSortColumns()));
+  PULSE_ASSIGN_OR_RETURN(auto signals_table, OpenSignalsTable(lake));
   if (opts.only_new) {
     PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {
@@ -387,14 +386,29 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   lake::WriteOptions write;
   write.app_id = "pulse-ingest:" + report.sha256;
   write.app_version = 0;
+  // The same content committed before: skip scoring (it reads the table); Append would skip too.
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, signals_table->LoadSnapshot());
+  if (snapshot.app_versions.count(write.app_id)) {
+    report.version = snapshot.version;
+    report.duplicate = true;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+  }
+  static const signals::ScoringRules kDefaultRules;
+  PULSE_ASSIGN_OR_RETURN(auto scored, ScoreSignals(*signals_table, *rows, opts.scoring ? *opts.scoring : kDefaultRules));
+  rows = scored.rows;
   write.operation = "INGEST";
   write.operation_parameters = {{"file", path == "-" ? std::string("stdin")
                                                      : LossyUtf8(std::filesystem::path(path).filename().string())},
                                 {"accepted", std::to_string(report.accepted)},
-                                {"rejected", std::to_string(report.rejected)}};
+                                {"rejected", std::to_string(report.rejected)},
+                                {"gate", "accept " + std::to_string(scored.gate.accept) + ", escalate " +
+                                             std::to_string(scored.gate.escalate) + ", suppress " +
+                                             std::to_string(scored.gate.suppress)}};
   PULSE_ASSIGN_OR_RETURN(auto commit, signals_table->Append(*rows, write));
   report.version = commit.version;
   report.duplicate = commit.skipped;
+  if (!commit.skipped) report.gate = scored.gate;
   if (!report.rejects.empty() && !commit.skipped) {
     PULSE_ASSIGN_OR_RETURN(auto rejects_table, lake.OpenOrCreateTable(signals::kRejectsTable, signals::RejectSchema(), {}));
     PULSE_ASSIGN_OR_RETURN(auto rejects, RejectsTable(report, opts.now_us));

@@ -187,6 +187,16 @@ class DeltaTable {
   Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition,
                                         const arrow::Table& rows, const WriteOptions& options = {});
 
+  // Schema evolution: appends `fields` (nullable, not yet in the table) to the table's schema in
+  // one commit of a metaData action (same id, partitioning and configuration), so that later
+  // appends carry them; files written earlier read them as null. Fields already present with the
+  // same type are skipped (CommitResult::skipped when all are); one present with another type, a
+  // non-nullable one or an unsupported type is kInvalidArgument. Concurrency: create-if-absent
+  // like any commit; after losing a race it re-reads the winners and retries (another writer
+  // adding the same columns makes it a no-op). Later appends with the old schema are refused
+  // (kInvalidArgument; kConflict when the evolution lands while they commit) and write nothing.
+  Result<CommitResult> AddColumns(const std::vector<std::shared_ptr<arrow::Field>>& fields);
+
   // Compacts each partition's small files (< min_file_bytes) into files of about
   // target_file_bytes: one commit of `remove` + `add` actions, all with dataChange=false, so the
   // rows, their values and the table's row count are unchanged. Concurrency: the commit is

@@ -1,5 +1,7 @@
 #include "pipeline/bundled_data.h"
 
+#include "core/files.h"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -28,6 +30,19 @@ Result<std::string> FindBundledFile(const std::string& name, const std::string& 
     }
   }
   return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
+}
+
+Result<std::shared_ptr<const signals::ScoringRules>> LoadScoringRules(const std::string& configured,
+                                                                      const std::string& exe_path) {
+  auto path = FindBundledFile("signals/scoring.yaml", configured, exe_path, "ingest.scoring_rules");
+  if (!path.ok()) {
+    if (configured.empty() && path.status().code() == StatusCode::kNotFound)
+      return std::make_shared<const signals::ScoringRules>();  // the built-in defaults equal the bundled file
+    return path.status();
+  }
+  PULSE_ASSIGN_OR_RETURN(std::string text, ReadTextFile(*path));
+  PULSE_ASSIGN_OR_RETURN(auto rules, signals::ParseScoringRules(text, *path));
+  return std::make_shared<const signals::ScoringRules>(std::move(rules));
 }
 
 }  // namespace pulse::pipeline

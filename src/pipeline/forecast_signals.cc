@@ -13,6 +13,7 @@
 #include "forecast/calibration.h"
 #include "forecast/ensemble.h"
 #include "forecast/metrics.h"
+#include "pipeline/usable_signals.h"
 
 namespace pulse::pipeline {
 namespace {
@@ -93,6 +94,7 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
   lake::ReadOptions read{.version = report.signals_version, .columns = {"kind", "name", "ts", "value"}};
   if (!options.kinds.empty()) read.partition_filters.push_back({"kind", options.kinds});
+  PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(*signals, read));  // suppressed rows feed no forecast
   PULSE_ASSIGN_OR_RETURN(auto table, signals->Read(read));
 
   // Group by (kind, name), sorted by time; a repeated timestamp keeps the latest row.
@@ -104,8 +106,9 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     auto name = std::static_pointer_cast<arrow::StringArray>(batch.column(1));
     auto ts = std::static_pointer_cast<arrow::TimestampArray>(batch.column(2));
     auto value = std::static_pointer_cast<arrow::DoubleArray>(batch.column(3));
+    PULSE_RETURN_IF_ERROR(usable.Bind(batch));
     for (int64_t i = 0; i < batch.num_rows(); ++i)
-      grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
+      if (usable.Usable(i)) grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
   }
   std::vector<SeriesData> series;
   for (auto& [key, points] : grouped) {

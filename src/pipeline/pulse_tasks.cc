@@ -120,6 +120,7 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   PULSE_ASSIGN_OR_RETURN(options.wide, Kwarg<bool>(kw, "wide", false));
   PULSE_ASSIGN_OR_RETURN(options.only_new, Kwarg<bool>(kw, "only_new", false));
   PULSE_ASSIGN_OR_RETURN(options.time_columns, Kwarg<std::vector<std::string>>(kw, "time_columns", {}));
+  options.scoring = env.scoring;
   options.regular_files_only = true;  // a FIFO or device must not hang the worker past its time limit
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
@@ -127,7 +128,10 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   for (const auto& r : report.rejects)
     if (rejects.size() < 100) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
   return nlohmann::json{{"accepted", report.accepted}, {"rejected", report.rejected}, {"version", report.version},
-                        {"duplicate", report.duplicate}, {"existing", report.existing}, {"rejects", rejects}};
+                        {"duplicate", report.duplicate}, {"existing", report.existing},
+                        {"gate", {{"accept", report.gate.accept}, {"escalate", report.gate.escalate},
+                                  {"suppress", report.gate.suppress}}},
+                        {"rejects", rejects}};
 }
 
 Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {

@@ -26,6 +26,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(s.ingest.max_file_bytes, 1073741824);
   EXPECT_EQ(s.ingest.kind, "signal");
   EXPECT_EQ(s.ingest.inbox, "");
+  EXPECT_EQ(s.ingest.scoring_rules, "");
   EXPECT_EQ(s.sim.max_runs, 10000000u);
   EXPECT_EQ(s.sim.max_turns, 100000u);
   EXPECT_EQ(s.sim.decay_rate, 0.01);
@@ -45,7 +46,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
   const std::vector<std::string> keys = {
-      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "jobs.broker",
+      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "ingest.scoring_rules", "jobs.broker",
       "jobs.lake_roots", "jobs.max_deaths", "jobs.timeout_seconds", "lake.checkpoint_interval", "lake.url",
       "log.format", "log.level", "run.dataset", "run.mapping", "run.noise", "run.out", "run.seed", "run.sim_runs",
       "run.sim_turns", "s3.access_key", "s3.endpoint", "s3.path_style", "s3.region", "s3.secret_key",
