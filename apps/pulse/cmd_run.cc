@@ -11,7 +11,7 @@
 #include "cli.h"
 #include "core/files.h"
 #include "core/time.h"
-#include "jobs/redis_broker.h"
+#include "jobs/backends.h"
 #include "jobs/worker.h"
 #include "pipeline/main_job.h"
 #include "pipeline/report_data.h"
@@ -81,8 +81,9 @@ int Run(const Context& ctx, RunArgs args) {
     return Fail(Status::InvalidArgument("run.sim_turns (" + ctx.config.GetString("run.sim_turns") +
                                         ", from " + ctx.config.Origin("run.sim_turns") + ") exceeds sim.max_turns (" +
                                         ctx.config.GetString("sim.max_turns") + ")"));
-  if (args.broker != "inproc" && args.broker.rfind("redis://", 0) != 0)
-    return Fail(Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + args.broker + "'"));
+  auto opened = jobs::OpenBroker(args.broker);
+  if (!opened.ok()) return Fail(opened.status());
+  std::unique_ptr<jobs::Broker> broker = std::move(*opened);
   auto dataset = FindBundledFile("us-macro-quarterly.csv", args.data, ctx.exe_path, "--data");
   if (!dataset.ok()) return Fail(dataset.status());
   auto mapping_path = FindBundledFile("us-macro-world.yaml", args.mapping, ctx.exe_path, "--mapping");
@@ -111,12 +112,15 @@ int Run(const Context& ctx, RunArgs args) {
   options.seed = static_cast<uint64_t>(ctx.config.GetInt("run.seed"));
   options.noise = ctx.config.GetDouble("run.noise");
 
-  // The broker and, embedded, this process's workers.
-  std::unique_ptr<jobs::Broker> broker;
+  // Embedded, this process's workers.
+  const bool embedded = jobs::IsLocalBrokerUrl(args.broker);
+  std::unique_ptr<jobs::ResultCache> cache;
   jobs::TaskRegistry registry;
   std::unique_ptr<jobs::Worker> worker;
-  if (args.broker == "inproc") {
-    broker = std::make_unique<jobs::InProcessBroker>();
+  if (embedded) {
+    auto opened_cache = jobs::OpenCache(jobs::CacheUrlFor(ctx.config.GetString("jobs.cache"), args.broker));
+    if (!opened_cache.ok()) return Fail(opened_cache.status());
+    cache = std::move(*opened_cache);
     env->decay_rate = ctx.config.GetDouble("sim.decay_rate");
     env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
     env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
@@ -131,15 +135,11 @@ int Run(const Context& ctx, RunArgs args) {
     jobs::WorkerOptions worker_options;
     worker_options.concurrency = 1;  // stages run one at a time; each uses every core inside
     worker_options.poll = std::chrono::milliseconds(20);  // bounds the wait for Stop()
-    worker = std::make_unique<jobs::Worker>(*broker, registry, worker_options);
+    worker = std::make_unique<jobs::Worker>(*broker, registry, worker_options, cache.get());
     worker->Start();
-  } else {
-    auto redis = jobs::RedisBroker::Connect(args.broker);
-    if (!redis.ok()) return Fail(redis.status());
-    broker = std::move(*redis);
   }
   std::printf("Pulse run: %s -> lake %s (jobs: %s)\n", options.dataset.c_str(), options.lake_url.c_str(),
-              args.broker == "inproc" ? "inproc" : jobs::RedisUrlForDisplay(args.broker).c_str());
+              jobs::BackendUrlForDisplay(args.broker).c_str());
   const int total = pipeline::kMainJobStages + 1;
   auto progress = [&](int index, const std::string& name, const pipeline::StageResult* result) {
     if (!result) {
@@ -149,7 +149,7 @@ int Run(const Context& ctx, RunArgs args) {
       std::printf(" %s (%.2f s)\n", Describe(*result).c_str(), result->seconds);
     }
   };
-  auto job = pipeline::RunMainJob(*broker, options, progress);
+  auto job = pipeline::RunMainJob(*broker, *broker, options, progress);
   if (worker) worker->Stop();
   if (!job.ok()) {
     std::printf(" failed\n");
@@ -178,7 +178,7 @@ int Run(const Context& ctx, RunArgs args) {
   for (const auto& s : job->stages)
     stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
   report->summary["stages"] = stages;
-  report->summary["broker"] = args.broker == "inproc" ? "inproc" : "redis";
+  report->summary["broker"] = embedded ? "inproc" : "redis";
   if (Status st = pipeline::WriteReport(args.out, *report); !st.ok()) {
     std::printf(" failed\n");
     return Fail(st);

@@ -27,7 +27,7 @@
 #include "pipeline/simulation_summary.h"
 #include "core/ids.h"
 #include "jobs/celery_protocol.h"
-#include "jobs/redis_broker.h"
+#include "jobs/backends.h"
 #include "jobs/task_client.h"
 #include "sim/monte_carlo.h"
 #include "sim/retrodiction.h"
@@ -54,7 +54,7 @@ struct SimulateArgs {
 Result<sim::MonteCarloResult> RunChunked(const SimulateArgs& args, const sim::MonteCarloOptions& options,
                                          bool symbolic) {
   const auto started = std::chrono::steady_clock::now();
-  PULSE_ASSIGN_OR_RETURN(auto broker, jobs::RedisBroker::Connect(args.broker));
+  PULSE_ASSIGN_OR_RETURN(auto broker, jobs::OpenBroker(args.broker, {.shared_only = true}));
   const uint64_t chunks = std::min<uint64_t>(static_cast<uint64_t>(std::max(1, args.chunks)), args.runs);
   std::vector<std::string> ids;
   for (uint64_t k = 0; k < chunks; ++k) {

@@ -188,9 +188,19 @@ Config Config::Defaults() {
   declare({"sim.symbolic", ConfigType::kBool, "false",
            "Apply rule effects on overlays (false reproduces the original as shipped)", {}});
   declare({"jobs.broker", ConfigType::kString, "inproc",
-           "Where pulse run sends its stage jobs: inproc (worker threads in this process) or redis://host:port/db",
+           "Where pulse run sends its stage jobs: inproc (worker threads in this process; also spelt memory) or "
+           "redis://host:port/db",
            [](std::string_view v) {
-             return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be inproc or redis://…");
+             return v == "inproc" || v == "memory" || v.rfind("redis://", 0) == 0
+                        ? std::string()
+                        : std::string("must be inproc, memory or redis://…");
+           }});
+  declare({"jobs.cache", ConfigType::kString, "",
+           "Where workers cache deterministic task results: memory (this process) or redis://host:port/db; "
+           "empty: where the broker is (memory for an in-process broker)",
+           [](std::string_view v) {
+             return v.empty() || v == "memory" || v.rfind("redis://", 0) == 0 ? std::string()
+                                                                              : std::string("must be memory or redis://…");
            }});
   declare({"jobs.lake_roots", ConfigType::kString, "",
            "Comma-separated folders (or s3://bucket/prefix) under which tasks may name a lake of their own; "
