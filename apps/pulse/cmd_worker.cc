@@ -126,10 +126,10 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   metrics::Registry metrics_registry;
-  worker.ExportMetrics(metrics_registry);
-  metrics::RegisterProcessMetrics(metrics_registry);
   std::unique_ptr<MetricsServer> metrics;
   if (args.metrics_port >= 0) {
+    worker.ExportMetrics(metrics_registry);
+    metrics::RegisterProcessMetrics(metrics_registry);
     auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
     if (!server.ok()) return Fail(server.status());
     metrics = std::move(*server);

@@ -260,5 +260,31 @@ TEST_F(RedisBrokerTest, AWorkerRunsATaskOverRedisAndCachesItsResult) {
   EXPECT_EQ(AwaitResult(*broker_, "never", 0.05s).status().code(), StatusCode::kDeadlineExceeded);
 }
 
+TEST_F(RedisBrokerTest, TheCacheCanLiveInRedisWhileTheQueueIsInProcess) {
+  auto local = OpenBroker("inproc");
+  ASSERT_TRUE(local.ok());
+  auto shared = OpenCache(CacheUrlFor(url_, "inproc"));  // jobs.cache = redis://…, jobs.broker = inproc
+  ASSERT_TRUE(shared.ok()) << shared.status().ToString();
+  TaskRegistry registry;
+  std::atomic<int> calls{0};
+  TaskSpec spec;
+  spec.fn = [&](const TaskContext&) -> Result<nlohmann::json> { return nlohmann::json(++calls); };
+  spec.cache_key = [](const TaskMessage& m) { return "in-process:" + m.task; };
+  registry.Register("t.once", spec);
+  for (const char* id : {"l1", "l2"}) {  // two workers, as two processes would have
+    Worker worker(**local, registry, {}, shared->get());
+    TaskMessage m;
+    m.task = "t.once", m.id = id;
+    ASSERT_TRUE(SubmitTask(**local, m).ok());
+    auto d = (*local)->Fetch({"celery"}, 100ms);
+    ASSERT_TRUE(d.ok() && *d);
+    worker.Process(**d);
+    EXPECT_EQ(*AwaitResult(**local, id, 1s), 1);
+  }
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(Raw({"GET", "pulse.cache:in-process:t.once"}).str, "1");
+  EXPECT_EQ(Int({"EXISTS", "celery"}), 0);  // the queue never touched Redis
+}
+
 }  // namespace
 }  // namespace pulse::jobs
