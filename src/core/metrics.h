@@ -28,13 +28,14 @@
 //   A family without series is left out. An unlabelled counter or gauge has its one series from
 //   the start (rendered as 0 until changed).
 //
-// Why our own registry rather than prometheus-cpp (Debian's libprometheus-cpp-dev 1.0.1): what we
-// need is ~300 lines - three metric types, labels and the text format, served by the small
-// core/metrics_server - while prometheus-cpp brings its own HTTP server (civetweb) or a pull
-// library we would not use, throws exceptions across our Status boundary on bad names and label
-// counts, and has no function-backed counters for counts the worker already keeps (WorkerStats).
-// Its wire output is the same format, checked here by exact unit tests and by `promtool check
-// metrics` on a live worker (tests/integration/python/test_worker_metrics.py).
+// Why our own registry rather than prometheus-cpp (Debian's prometheus-cpp-dev 1.0.1): what Pulse
+// needs is ~300 lines - three metric types, labels, the text format - served by the small
+// core/metrics_server. prometheus-cpp would add two shared libraries (core, and pull with its own
+// civetweb HTTP server beside ours), reports bad names by throwing std::invalid_argument (we keep
+// exceptions behind Status), and exposes counts kept elsewhere (WorkerStats) only through a
+// hand-written Collectable, where Bind() here is one line. The wire output is the same format,
+// checked byte for byte by tests/unit/core/metrics_test.cc and by `promtool check metrics` on a
+// live worker (tests/integration/python/test_worker_metrics.py).
 #pragma once
 
 #include <atomic>

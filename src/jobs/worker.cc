@@ -246,7 +246,7 @@ void Worker::Handle(const Delivery& delivery) {
   stats_.task_micros += static_cast<int64_t>(seconds * 1e6);
   if (result.ok() && m.time_limit && seconds > *m.time_limit) {
     result = Status::DeadlineExceeded("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
-                                std::to_string(seconds) + " s)");
+                                      std::to_string(seconds) + " s)");
   }
   // ignore_result (Celery's header, or task option): as a Celery worker does, no state is stored,
   // neither the outcome nor STARTED; the delivery is only acknowledged.
