@@ -27,8 +27,9 @@
 #include "cli_options.h"
 #include "core/ids.h"
 #include "core/files.h"
+#include "core/metrics.h"
 #include "core/metrics_server.h"
-#include "jobs/redis_broker.h"
+#include "jobs/backends.h"
 #include "jobs/safe_json.h"
 #include "jobs/task_client.h"
 #include "jobs/scheduler.h"
@@ -74,39 +75,6 @@ std::string JoinQueues(const std::vector<std::string>& queues) {
   return out;
 }
 
-// Prometheus text exposition of the worker's counters and its queues' lengths.
-std::string RenderMetrics(const jobs::WorkerStats& s, jobs::Broker& broker, const std::vector<std::string>& queues) {
-  std::string out =
-      "# HELP pulse_worker_tasks_total Task deliveries handled by this worker, by outcome.\n"
-      "# TYPE pulse_worker_tasks_total counter\n";
-  const std::pair<const char*, int64_t> outcomes[] = {
-      {"received", s.received}, {"succeeded", s.succeeded},       {"failed", s.failed},
-      {"retried", s.retried},   {"dead_lettered", s.dead_lettered}, {"duplicate", s.duplicates},
-      {"revoked", s.revoked}};
-  for (const auto& [name, v] : outcomes)
-    out += "pulse_worker_tasks_total{outcome=\"" + std::string(name) + "\"} " + std::to_string(v) + "\n";
-  out += "# HELP pulse_worker_cache_total Result cache lookups of deterministic tasks.\n"
-         "# TYPE pulse_worker_cache_total counter\n"
-         "pulse_worker_cache_total{result=\"hit\"} " + std::to_string(s.cache_hits.load()) + "\n"
-         "pulse_worker_cache_total{result=\"miss\"} " + std::to_string(s.cache_misses.load()) + "\n"
-         "# HELP pulse_worker_task_seconds_total Time spent running tasks.\n"
-         "# TYPE pulse_worker_task_seconds_total counter\n"
-         "pulse_worker_task_seconds_total " + std::to_string(static_cast<double>(s.task_micros.load()) / 1e6) + "\n"
-         "# HELP pulse_worker_restored_total Deliveries redelivered after the visibility timeout.\n"
-         "# TYPE pulse_worker_restored_total counter\n"
-         "pulse_worker_restored_total " + std::to_string(s.restored.load()) + "\n"
-         "# HELP pulse_worker_broker_errors_total Failed broker calls.\n"
-         "# TYPE pulse_worker_broker_errors_total counter\n"
-         "pulse_worker_broker_errors_total " + std::to_string(s.broker_errors.load()) + "\n"
-         "# HELP pulse_queue_length Messages waiting in a queue (the signal to autoscale workers on).\n"
-         "# TYPE pulse_queue_length gauge\n";
-  for (const auto& q : queues) {
-    auto n = broker.QueueLength(q);
-    if (n.ok()) out += "pulse_queue_length{queue=\"" + q + "\"} " + std::to_string(*n) + "\n";
-  }
-  return out;
-}
-
 // The worker's options from its flags (and jobs.max_deaths): each bad value is a clear error.
 Result<jobs::WorkerOptions> WorkerOptionsFrom(const WorkerArgs& args, const Settings& settings) {
   jobs::WorkerOptions options;
@@ -149,29 +117,34 @@ void PrintWorkerStats(const jobs::WorkerStats& s) {
 
 int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
-  auto broker = jobs::RedisBroker::Connect(args.broker);
+  auto broker = jobs::OpenBroker(args.broker, {.shared_only = true});
   if (!broker.ok()) return Fail(broker.status());
   if (!(args.cache_max_mb >= 0)) return Fail(Status::InvalidArgument("--cache-max-mb must be >= 0"));
-  (*broker)->set_cache_limit(static_cast<int64_t>(args.cache_max_mb * 1024 * 1024));
+  auto cache = jobs::OpenCache(jobs::CacheUrlFor(ctx.settings().jobs.cache, args.broker),
+                               {.max_bytes = static_cast<int64_t>(args.cache_max_mb * 1024 * 1024)});
+  if (!cache.ok()) return Fail(cache.status());
   auto env = pipeline::TaskEnvironmentFromSettings(ctx.settings(), ctx.exe_path);
   if (!env.ok()) return Fail(env.status());
   auto options = WorkerOptionsFrom(args, ctx.settings());
   if (!options.ok()) return Fail(options.status());
   pipeline::TaskWorker worker(**broker, std::move(*env), *options,
-                              args.test_tasks ? RegisterTestTasks : std::function<void(jobs::TaskRegistry&)>());
+                              args.test_tasks ? RegisterTestTasks : std::function<void(jobs::TaskRegistry&)>(),
+                              cache->get());
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  metrics::Registry metrics_registry;
   std::unique_ptr<MetricsServer> metrics;
   if (args.metrics_port >= 0) {
-    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port,
-                                       [&] { return RenderMetrics(worker.stats(), **broker, options->queues); });
+    worker.ExportMetrics(metrics_registry);
+    metrics::RegisterProcessMetrics(metrics_registry);
+    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
     if (!server.ok()) return Fail(server.status());
     metrics = std::move(*server);
     std::fprintf(stderr, "pulse worker: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
   }
   worker.Start();
   std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options->concurrency,
-               jobs::RedisUrlForDisplay(args.broker).c_str(), JoinQueues(options->queues).c_str());
+               jobs::BackendUrlForDisplay(args.broker).c_str(), JoinQueues(options->queues).c_str());
   for (const auto& name : worker.task_names()) std::fprintf(stderr, " %s", name.c_str());
   std::fprintf(stderr, "\n");
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -192,10 +165,10 @@ int RunBeat(const BeatArgs& args) {
   auto entries = jobs::ParseSchedule(*text, args.schedule);
   if (!entries.ok()) return Fail(entries.status());
   if (args.lease_ms < 10) return Fail(Status::InvalidArgument("--lease-ms must be >= 10"));
-  auto broker = jobs::RedisBroker::Connect(args.broker);
+  auto broker = jobs::OpenBroker(args.broker, {.shared_only = true});
   if (!broker.ok()) return Fail(broker.status());
   const std::string owner = NewUuid();
-  jobs::Scheduler scheduler(**broker, *entries, owner, std::chrono::milliseconds(args.lease_ms));
+  jobs::Scheduler scheduler(**broker, **broker, *entries, owner, std::chrono::milliseconds(args.lease_ms));
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   std::fprintf(stderr, "pulse beat: owner %s, %zu schedules on %s (lease %d ms)\n", owner.c_str(), entries->size(),
@@ -230,7 +203,7 @@ int SendTask(const SendArgs& a) {
   m.kwargs = std::move(*kwargs);
   if (!m.args.is_array()) return Fail(Status::InvalidArgument("--args must be a JSON array"));
   if (!m.kwargs.is_object()) return Fail(Status::InvalidArgument("--kwargs must be a JSON object"));
-  auto broker = jobs::RedisBroker::Connect(a.broker);
+  auto broker = jobs::OpenBroker(a.broker, {.shared_only = true});
   if (!broker.ok()) return Fail(broker.status());
   auto id = jobs::SubmitTask(**broker, m);
   if (!id.ok()) return Fail(id.status());

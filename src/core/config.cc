@@ -271,11 +271,20 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(Bind("sim.symbolic", &Settings::sim, &SimSettings::symbolic,
                       "Apply rule effects on overlays (false reproduces the original as shipped)"));
   keys.push_back(Bind("jobs.broker", &Settings::jobs, &JobsSettings::broker,
-                      "Where pulse run sends its stage jobs: inproc (worker threads in this process) or "
-                      "redis://host:port/db",
+                      "Where pulse run sends its stage jobs: inproc (worker threads in this process; also spelt "
+                      "memory) or redis://host:port/db",
                       [](std::string_view v) {
-                        return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string()
-                                                                            : std::string("must be inproc or redis://…");
+                        return v == "inproc" || v == "memory" || v.rfind("redis://", 0) == 0
+                                   ? std::string()
+                                   : std::string("must be inproc, memory or redis://…");
+                      }));
+  keys.push_back(Bind("jobs.cache", &Settings::jobs, &JobsSettings::cache,
+                      "Where workers cache deterministic task results: memory (this process) or "
+                      "redis://host:port/db; empty: where the broker is (memory for an in-process broker)",
+                      [](std::string_view v) {
+                        return v.empty() || v == "memory" || v.rfind("redis://", 0) == 0
+                                   ? std::string()
+                                   : std::string("must be memory or redis://…");
                       }));
   keys.push_back(BindText(
       "jobs.lake_roots", FieldRef<JobsSettings, std::vector<std::string>>{&Settings::jobs, &JobsSettings::lake_roots},

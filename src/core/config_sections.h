@@ -64,7 +64,8 @@ struct SimSettings {
 
 // jobs.*: the job system.
 struct JobsSettings {
-  std::string broker = "inproc";         // pulse run's stages: inproc or redis://host:port/db
+  std::string broker = "inproc";         // pulse run's stages: inproc (= memory) or redis://host:port/db
+  std::string cache;                     // task result cache: memory or redis://…; "" = where the broker is
   std::vector<std::string> lake_roots;   // folders / s3:// prefixes under which a task may name a lake
                                          // (the key is comma-separated text)
   int max_deaths = 3;                    // worker deaths per message before dead-lettering, 1..10^6

@@ -12,7 +12,8 @@
 namespace pulse {
 
 Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const std::string& host, int port,
-                                                            std::function<std::string()> render) {
+                                                            const metrics::Registry& registry) {
+  std::function<std::string()> render = [&registry] { return registry.Render(); };
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return Status::Unavailable(std::string("metrics: socket: ") + std::strerror(errno));
   const int one = 1;

@@ -1,23 +1,27 @@
-// A minimal HTTP endpoint for Prometheus scraping: GET /metrics answers with the text that
-// `render` returns (the Prometheus text exposition format, version 0.0.4); anything else is 404.
+// A minimal HTTP endpoint for Prometheus scraping: GET /metrics answers with the registry's text
+// (metrics::Registry::Render, core/metrics.h: the Prometheus text exposition format, version
+// 0.0.4); anything else is 404.
 // One background thread, loopback or any address, closes each connection after the reply.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
+#include "core/metrics.h"
 #include "core/status.h"
 
 namespace pulse {
 
 class MetricsServer {
  public:
-  // Binds `host:port` (port 0: any free port) and starts serving. kUnavailable when the address
-  // cannot be bound.
+  // Binds `host:port` (port 0: any free port) and starts serving `registry`, which must outlive
+  // the server. kInvalidArgument for a host that is not an IPv4 address, kUnavailable when the
+  // address cannot be bound.
   static Result<std::unique_ptr<MetricsServer>> Start(const std::string& host, int port,
-                                                      std::function<std::string()> render);
+                                                      const metrics::Registry& registry);
   ~MetricsServer();
   int port() const { return port_; }
 

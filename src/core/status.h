@@ -2,8 +2,10 @@
 //
 // Contract: functions that can fail return Status (no value) or Result<T>. Exceptions never cross
 // a module boundary. A Status carries a code (what kind of failure, so callers can branch: retry on
-// kConflict, report on kInvalidArgument) and a message meant for a person: it names the file, key,
-// line or field that is wrong and why.
+// kConflict or kUnavailable, report on kInvalidArgument, tell a time limit (kDeadlineExceeded) from
+// a refusal (kPermissionDenied) or a full queue (kResourceExhausted)) and a message meant for a
+// person: it names the file, key, line or field that is wrong and why. Pick the code by what the
+// caller should do about it; the message says what happened.
 #pragma once
 
 #include <cassert>
@@ -25,6 +27,10 @@ enum class StatusCode {
   kOutOfRange,       // a number or index outside its allowed range
   kUnavailable,      // a service is down or unreachable; retrying later may succeed
   kInternal,         // a bug: an invariant does not hold
+  kDeadlineExceeded,   // a time limit passed before the work finished (a task's hard limit, a wait)
+  kCancelled,          // the work stopped because it was asked to (a task's soft time limit)
+  kResourceExhausted,  // a bound was reached (a full bounded queue); retrying after it drains may succeed
+  kPermissionDenied,   // refused by policy, not malformed (a task's path outside what the worker allows)
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -44,6 +50,10 @@ class [[nodiscard]] Status {
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
+  static Status ResourceExhausted(std::string m) { return {StatusCode::kResourceExhausted, std::move(m)}; }
+  static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

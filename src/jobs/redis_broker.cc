@@ -61,30 +61,6 @@ std::string DeadLetterEntry(const std::string& reason, const std::string& queue,
 // embeds the envelope text as it came (kombu's [payload, exchange, routing_key], the routing key
 // being the queue's name also for a priority list, as kombu records it; a message that is not a
 // JSON object is embedded as a string).
-// Puts a cache entry and evicts the oldest-written ones while the values' total exceeds the bound.
-// KEYS: entry, index (zset by write time), sizes (hash), total (counter); ARGV: value, ttl seconds,
-// now, bound in bytes. Returns the number of entries evicted.
-constexpr const char* kCachePutScript = R"lua(
-local old = redis.call('HGET', KEYS[3], KEYS[1])
-if old then redis.call('DECRBY', KEYS[4], old) end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('ZADD', KEYS[2], ARGV[3], KEYS[1])
-redis.call('HSET', KEYS[3], KEYS[1], #ARGV[1])
-local total = redis.call('INCRBY', KEYS[4], #ARGV[1])
-local bound, evicted = tonumber(ARGV[4]), 0
-while total > bound do
-  local oldest = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if not oldest then break end
-  local size = tonumber(redis.call('HGET', KEYS[3], oldest) or '0')
-  redis.call('DEL', oldest)
-  redis.call('ZREM', KEYS[2], oldest)
-  redis.call('HDEL', KEYS[3], oldest)
-  total = redis.call('DECRBY', KEYS[4], size)
-  evicted = evicted + 1
-end
-return evicted
-)lua";
-
 constexpr const char* kTakeScript = R"lua(
 local n = #KEYS - 2
 for i = 1, n do
@@ -145,15 +121,6 @@ return restored
 constexpr int kRestoreBatch = 256;
 constexpr int kRestoreMaxBatches = 64;
 
-const char* ScriptText(RedisBroker::Script script) {
-  switch (script) {
-    case RedisBroker::Script::kTake: return kTakeScript;
-    case RedisBroker::Script::kRestore: return kRestoreScript;
-    case RedisBroker::Script::kCachePut: return kCachePutScript;
-  }
-  return "";
-}
-
 // kombu's default priority steps and the separator of its priority list names.
 constexpr int kPrioritySteps[] = {0, 3, 6, 9};
 constexpr const char* kPrioritySeparator = "\x06\x16";
@@ -185,77 +152,13 @@ std::vector<std::string> ConsumedLists(const std::vector<std::string>& queues) {
   return lists;
 }
 
-template <class Fn>
-auto RedisBroker::WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>())) {
-  std::optional<RedisClient> client;
-  {
-    std::lock_guard lock(mu_);
-    if (!idle_.empty()) {
-      client.emplace(std::move(idle_.back()));
-      idle_.pop_back();
-    }
-  }
-  if (!client) {
-    auto fresh = RedisClient::Connect(url_, options_);
-    if (!fresh.ok()) return fresh.status();
-    client.emplace(std::move(*fresh));
-  }
-  auto result = fn(*client);
-  std::lock_guard lock(mu_);
-  idle_.push_back(std::move(*client));
-  return result;
-}
-
 Result<std::unique_ptr<RedisBroker>> RedisBroker::Connect(const std::string& url, RedisOptions options) {
-  auto client = RedisClient::Connect(url, options);
-  if (!client.ok()) return client.status();
-  // One PING, so that a server that wants a password the URL does not give, or something that is
-  // not a Redis server, is a clear error now rather than a worker that retries forever.
-  auto pong = client->Command({"PING"});
-  if (!pong.ok()) {
-    const std::string why = pong.status().message();
-    if (why.find("NOAUTH") != std::string::npos)
-      return Status::InvalidArgument(why + " (the server wants a password: redis://:PASSWORD@host:port/db)");
-    return Status(pong.status().code(), why + " (is this a Redis server?)");
-  }
-  if (pong->str != "PONG")
-    return Status::InvalidArgument("redis " + client->endpoint().ToString() + ": PING answered " + pong->DebugString() +
-                                   ", not PONG (is this a Redis server?)");
-  std::unique_ptr<RedisBroker> broker(new RedisBroker(url, options));
-  broker->idle_.push_back(std::move(*client));
-  return broker;
+  PULSE_ASSIGN_OR_RETURN(auto pool, RedisPool::Open(url, options));
+  return std::unique_ptr<RedisBroker>(new RedisBroker(std::move(pool)));
 }
 
 Status RedisBroker::Publish(const std::string& queue, const std::string& envelope) {
-  return WithClient([&](RedisClient& c) -> Status { return c.Command({"LPUSH", queue, envelope}).status(); });
-}
-
-Result<RedisReply> RedisBroker::RunScript(RedisClient& c, Script script, const std::vector<std::string>& keys,
-                                          const std::vector<std::string>& args) {
-  std::string& cached = shas_[static_cast<size_t>(script)];
-  std::string sha;
-  {
-    std::lock_guard lock(mu_);
-    sha = cached;
-  }
-  auto evalsha = [&](const std::string& digest) {
-    std::vector<std::string> command = {"EVALSHA", digest, std::to_string(keys.size())};
-    command.insert(command.end(), keys.begin(), keys.end());
-    command.insert(command.end(), args.begin(), args.end());
-    return c.Command(command);
-  };
-  if (!sha.empty()) {
-    auto reply = evalsha(sha);
-    // NOSCRIPT (kNotFound): a restarted server has forgotten it; nothing ran. Load and run it.
-    if (reply.ok() || reply.status().code() != StatusCode::kNotFound) return reply;
-  }
-  PULSE_ASSIGN_OR_RETURN(RedisReply loaded,
-                         c.Command({"SCRIPT", "LOAD", ScriptText(script)}));
-  {
-    std::lock_guard lock(mu_);
-    cached = loaded.str;
-  }
-  return evalsha(loaded.str);
+  return pool_->WithClient([&](RedisClient& c) -> Status { return c.Command({"LPUSH", queue, envelope}).status(); });
 }
 
 Result<std::optional<Delivery>> RedisBroker::Take(RedisClient& c, const std::vector<std::string>& queues) {
@@ -264,7 +167,7 @@ Result<std::optional<Delivery>> RedisBroker::Take(RedisClient& c, const std::vec
   for (size_t i = 0; i < keys.size(); ++i) args.push_back(queues[i % queues.size()]);
   keys.push_back("unacked");
   keys.push_back("unacked_index");
-  PULSE_ASSIGN_OR_RETURN(RedisReply r, RunScript(c, Script::kTake, keys, args));
+  PULSE_ASSIGN_OR_RETURN(RedisReply r, pool_->RunScript(c, kTakeScript, keys, args));
   if (r.is_nil()) return std::optional<Delivery>();
   if (r.type != RedisReply::Type::kArray || r.elements.size() != 5)
     return Status::Internal("taking a message: unexpected reply " + r.DebugString());
@@ -282,7 +185,7 @@ Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string
   if (queues.empty()) return Status::InvalidArgument("fetch: no queues");
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + timeout;
-  return WithClient([&](RedisClient& c) -> Result<std::optional<Delivery>> {
+  return pool_->WithClient([&](RedisClient& c) -> Result<std::optional<Delivery>> {
     for (size_t turn = 0;; ++turn) {
       PULSE_ASSIGN_OR_RETURN(auto taken, Take(c, queues));
       if (taken) return taken;
@@ -304,14 +207,14 @@ Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string
 }
 
 Status RedisBroker::Ack(const Delivery& delivery) {
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return Transaction(
         c, {{"ZREM", "unacked_index", delivery.delivery_tag}, {"HDEL", "unacked", delivery.delivery_tag}}, "ack");
   });
 }
 
 Status RedisBroker::Requeue(const Delivery& delivery) {
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
                        {{"LPUSH", delivery.queue, delivery.raw},
                         {"ZREM", "unacked_index", delivery.delivery_tag},
@@ -322,7 +225,7 @@ Status RedisBroker::Requeue(const Delivery& delivery) {
 
 Status RedisBroker::DeadLetter(const Delivery& delivery, const std::string& reason) {
   const std::string entry = DeadLetterEntry(reason, delivery.queue, delivery.raw);
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
                        {{"LPUSH", kDeadLetterList, entry},
                         {"ZREM", "unacked_index", delivery.delivery_tag},
@@ -334,7 +237,7 @@ Status RedisBroker::DeadLetter(const Delivery& delivery, const std::string& reas
 Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int max_deaths) {
   const std::string cutoff =
       SecondsText(static_cast<double>(time::NowMicros()) / 1e6 - static_cast<double>(visibility.count()));
-  return WithClient([&](RedisClient& c) -> Result<int64_t> {
+  return pool_->WithClient([&](RedisClient& c) -> Result<int64_t> {
     int64_t restored = 0;
     for (int batch = 0; batch < kRestoreMaxBatches; ++batch) {
       PULSE_ASSIGN_OR_RETURN(RedisReply tags, c.Command({"ZRANGEBYSCORE", "unacked_index", "-inf", cutoff, "LIMIT", "0",
@@ -381,7 +284,7 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
           args.insert(args.end(), {tag, value.str, slot(RestoreList(queue, payload)), "RPUSH", std::move(decision.value)});
         }
       }
-      PULSE_ASSIGN_OR_RETURN(RedisReply moved, RunScript(c, Script::kRestore, keys, args));
+      PULSE_ASSIGN_OR_RETURN(RedisReply moved, pool_->RunScript(c, kRestoreScript, keys, args));
       restored += moved.integer;
       if (tags.elements.size() < static_cast<size_t>(kRestoreBatch)) break;
     }
@@ -390,7 +293,7 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
 }
 
 Result<int64_t> RedisBroker::QueueLength(const std::string& queue) {
-  return WithClient([&](RedisClient& c) -> Result<int64_t> {
+  return pool_->WithClient([&](RedisClient& c) -> Result<int64_t> {
     int64_t total = 0;  // the queue's own list and its priority lists, as kombu counts it
     for (int step : kPrioritySteps) {
       PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"LLEN", PriorityList(queue, step)}));
@@ -402,7 +305,7 @@ Result<int64_t> RedisBroker::QueueLength(const std::string& queue) {
 
 Status RedisBroker::StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
   const std::string key = ResultKey(task_id);
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
                                   {"PUBLISH", key, meta}}),
                       "storing a result");
@@ -412,7 +315,7 @@ Status RedisBroker::StoreResult(const std::string& task_id, const std::string& m
 Status RedisBroker::Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                            std::chrono::seconds ttl) {
   const std::string key = ResultKey(task_id);
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
                        {{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
                         {"PUBLISH", key, meta},
@@ -425,7 +328,7 @@ Status RedisBroker::Finish(const Delivery& delivery, const std::string& task_id,
 Status RedisBroker::Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
                           const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
   const std::string key = ResultKey(task_id);
-  return WithClient([&](RedisClient& c) -> Status {
+  return pool_->WithClient([&](RedisClient& c) -> Status {
     return Transaction(c,
                        {{"LPUSH", queue, envelope},
                         {"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
@@ -437,34 +340,14 @@ Status RedisBroker::Retry(const Delivery& delivery, const std::string& queue, co
 }
 
 Status RedisBroker::Append(const std::string& list, const std::string& entry) {
-  return WithClient([&](RedisClient& c) -> Status { return c.Command({"RPUSH", list, entry}).status(); });
-}
-
-Result<std::optional<std::string>> RedisBroker::CacheGet(const std::string& key) {
-  return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
-    PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", "pulse.cache:" + key}));
-    if (r.is_nil()) return std::optional<std::string>();
-    return std::optional<std::string>(std::move(r.str));
-  });
-}
-
-Status RedisBroker::CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
-  const std::string seconds = std::to_string(std::max<int64_t>(1, ttl.count()));
-  const int64_t bound = cache_max_bytes_.load();
-  return WithClient([&](RedisClient& c) -> Status {
-    if (bound <= 0) return c.Command({"SET", "pulse.cache:" + key, value, "EX", seconds}).status();
-    return RunScript(c, Script::kCachePut,
-                     {"pulse.cache:" + key, "pulse.cache.index", "pulse.cache.sizes", "pulse.cache.bytes"},
-                     {value, seconds, NowSeconds(), std::to_string(bound)})
-        .status();
-  });
+  return pool_->WithClient([&](RedisClient& c) -> Status { return c.Command({"RPUSH", list, entry}).status(); });
 }
 
 Result<bool> RedisBroker::AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) {
   static const char* kRenew =
       "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
   const std::string ms = std::to_string(std::max<int64_t>(1, ttl.count()));
-  return WithClient([&](RedisClient& c) -> Result<bool> {
+  return pool_->WithClient([&](RedisClient& c) -> Result<bool> {
     PULSE_ASSIGN_OR_RETURN(RedisReply taken, c.Command({"SET", key, owner, "NX", "PX", ms}));
     if (!taken.is_nil()) return true;
     PULSE_ASSIGN_OR_RETURN(RedisReply renewed, c.Command({"EVAL", kRenew, "1", key, owner, ms}));
@@ -473,7 +356,7 @@ Result<bool> RedisBroker::AcquireLease(const std::string& key, const std::string
 }
 
 Result<std::optional<std::string>> RedisBroker::GetResult(const std::string& task_id) {
-  return WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
+  return pool_->WithClient([&](RedisClient& c) -> Result<std::optional<std::string>> {
     PULSE_ASSIGN_OR_RETURN(RedisReply r, c.Command({"GET", ResultKey(task_id)}));
     if (r.is_nil()) return std::optional<std::string>();
     return std::optional<std::string>(std::move(r.str));

@@ -1,4 +1,4 @@
-// The Broker over Redis in kombu's layout (anchors.md §3.2-3.3), so Python Celery producers,
+// The Broker (jobs/broker.h) over Redis in kombu's layout (anchors.md §3.2-3.3), so Python Celery producers,
 // clients and workers share its queues and results:
 //   <queue>                 list: producers LPUSH envelopes, consumers take from the right (FIFO)
 //   <queue>\x06\x16<3|6|9>   kombu's priority lists: a message with properties.priority 3-5,
@@ -9,6 +9,9 @@
 //   unacked_index           zset: delivery_tag scored by the delivery time (seconds)
 //   celery-task-meta-<id>   result values (SETEX with the TTL, then PUBLISH on the same key)
 //   pulse.dead_letter       list of {reason, queue, envelope, time} (Pulse's own)
+//   <lease key>             a lease: SET key owner NX PX ttl, renewed by a Lua check-and-PEXPIRE
+//   <journal list>          Append: RPUSH
+// (The result cache is RedisCache, jobs/redis_cache.h: it may share the server or not.)
 // A restored message goes back with properties.delivery_info.redelivered = true, as kombu does.
 //
 // Crash safety (a worker killed with -9 at any instant, or Redis restarted with an append-only
@@ -35,18 +38,17 @@
 // A reply lost with the connection (Redis killed after the write) leaves the work undone or done
 // whole; an undone ack is redone by the restore: the message runs again or, if its SUCCESS result
 // was stored, is skipped as a duplicate.
-// Safe for concurrent use: each call borrows a connection from a small pool.
+// Safe for concurrent use: each call borrows a connection from a small pool (jobs/redis_pool.h).
+// Opened by jobs::OpenBroker("redis://…") (jobs/backends.h).
 #pragma once
 
-#include <array>
-#include <atomic>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "jobs/broker.h"
 #include "jobs/redis_client.h"
+#include "jobs/redis_pool.h"
 
 namespace pulse::jobs {
 
@@ -61,7 +63,7 @@ std::vector<std::string> ConsumedLists(const std::vector<std::string>& queues);
 
 class RedisBroker final : public Broker {
  public:
-  // Checks the URL and that the server answers. kInvalidArgument / kUnavailable.
+  // Checks the URL and that the server answers (RedisPool::Open). kInvalidArgument / kUnavailable.
   static Result<std::unique_ptr<RedisBroker>> Connect(const std::string& url, RedisOptions options = {});
 
   Status Publish(const std::string& queue, const std::string& envelope) override;
@@ -76,42 +78,21 @@ class RedisBroker final : public Broker {
   Result<std::optional<std::string>> GetResult(const std::string& task_id) override;
   Status Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
                 std::chrono::seconds ttl) override;
-  // Cache entries live under "pulse.cache:<key>" with a TTL. With a byte bound (set_cache_limit),
-  // each put also records the entry in "pulse.cache.index" (a sorted set by write time),
-  // "pulse.cache.sizes" (value bytes) and "pulse.cache.bytes" (their total), and evicts the
-  // oldest-written entries until the total is within the bound - one Lua script, so concurrent
-  // workers keep the total consistent. (Expired entries count until evicted: the bound errs low.)
-  // Without a bound, entries expire by TTL only (also bound Redis itself with maxmemory).
-  void set_cache_limit(int64_t max_bytes) { cache_max_bytes_ = max_bytes; }
-  Result<std::optional<std::string>> CacheGet(const std::string& key) override;
-  Status CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
+  Status Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
+               const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
   // SET key owner NX PX ttl, or an atomic renew (a Lua check-and-PEXPIRE) when owner holds it.
   Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) override;
   Status Append(const std::string& list, const std::string& entry) override;  // RPUSH
-  Status Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
-               const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) override;
 
- // The Lua scripts the broker runs (public for the file's helpers; not an API).
-  enum class Script { kTake, kRestore, kCachePut };
+  // "redis://host:port/db" without credentials.
+  const std::string& display_url() const { return pool_->display_url(); }
 
  private:
-  RedisBroker(std::string url, RedisOptions options) : url_(std::move(url)), options_(options) {}
-  // Runs `fn` with a pooled connection (connecting when the pool is empty).
-  template <class Fn>
-  auto WithClient(Fn&& fn) -> decltype(fn(std::declval<RedisClient&>()));
-  // EVALSHA of one of the scripts, loading it first when the server does not have it (a fresh or
-  // restarted server).
-  Result<RedisReply> RunScript(RedisClient& client, Script script, const std::vector<std::string>& keys,
-                               const std::vector<std::string>& args);
+  explicit RedisBroker(std::unique_ptr<RedisPool> pool) : pool_(std::move(pool)) {}
   // The take script: the next message of `queues` recorded as unacked, or nullopt when all are empty.
   Result<std::optional<Delivery>> Take(RedisClient& client, const std::vector<std::string>& queues);
 
-  std::string url_;
-  RedisOptions options_;
-  std::mutex mu_;
-  std::vector<RedisClient> idle_;
-  std::array<std::string, 3> shas_;  // per Script, guarded by mu_
-  std::atomic<int64_t> cache_max_bytes_{0};
+  std::unique_ptr<RedisPool> pool_;
 };
 
 }  // namespace pulse::jobs

@@ -123,9 +123,9 @@ Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::str
   }
 }
 
-Scheduler::Scheduler(Broker& broker, std::vector<ScheduleEntry> entries, std::string owner,
+Scheduler::Scheduler(TaskQueue& queue, LeaseStore& leases, std::vector<ScheduleEntry> entries, std::string owner,
                      std::chrono::milliseconds lease, std::string lock_key)
-    : broker_(broker), entries_(std::move(entries)), owner_(std::move(owner)), lock_key_(std::move(lock_key)),
+    : queue_(queue), leases_(leases), entries_(std::move(entries)), owner_(std::move(owner)), lock_key_(std::move(lock_key)),
       lease_(lease) {}
 
 void Scheduler::Run(const std::atomic<bool>& stop) {
@@ -134,7 +134,7 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
   std::vector<Clock::time_point> due(entries_.size());
   bool leading = false;
   while (!stop) {
-    auto lease = broker_.AcquireLease(lock_key_, owner_, lease_);
+    auto lease = leases_.AcquireLease(lock_key_, owner_, lease_);
     const bool now_leading = lease.ok() && *lease;
     if (!lease.ok()) ++stats_.errors;
     const auto now = Clock::now();
@@ -148,7 +148,7 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
         TaskMessage m;
         m.task = entries_[i].task, m.id = NewUuid(), m.queue = entries_[i].queue;
         m.args = entries_[i].args, m.kwargs = entries_[i].kwargs;
-        if (broker_.Publish(m.queue, EncodeMessage(m)).ok()) ++stats_.published;
+        if (queue_.Publish(m.queue, EncodeMessage(m)).ok()) ++stats_.published;
         else ++stats_.errors;
         while (due[i] <= now) due[i] += entries_[i].every;  // never a burst after a pause
       }

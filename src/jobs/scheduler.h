@@ -1,5 +1,5 @@
-// Periodic schedules (like celery beat): tasks published every N seconds, with a lease in the
-// broker (Redis: SET NX PX + atomic renew) so that among any number of running schedulers only
+// Periodic schedules (like celery beat): tasks published every N seconds on a TaskQueue, with a
+// lease in a LeaseStore (the broker's; Redis: SET NX PX + atomic renew) so that among any number of running schedulers only
 // the lease holder publishes. Another scheduler takes over within one lease period when the
 // holder dies. A new holder publishes an entry when it becomes due, counting from when it took
 // over (it does not replay what it missed), so a takeover never fires a burst.
@@ -20,7 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/status.h"
-#include "jobs/broker.h"
+#include "jobs/lease_store.h"
+#include "jobs/task_queue.h"
 
 namespace pulse::jobs {
 
@@ -39,7 +40,8 @@ struct SchedulerStats {
 
 class Scheduler {
  public:
-  Scheduler(Broker& broker, std::vector<ScheduleEntry> entries, std::string owner,
+  // `queue` and `leases` (usually one broker in both roles) must outlive the scheduler.
+  Scheduler(TaskQueue& queue, LeaseStore& leases, std::vector<ScheduleEntry> entries, std::string owner,
             std::chrono::milliseconds lease = std::chrono::milliseconds(2000),
             std::string lock_key = "pulse.beat.lock");
   // Runs until `stop` becomes true, ticking every lease / 4.
@@ -47,7 +49,8 @@ class Scheduler {
   const SchedulerStats& stats() const { return stats_; }
 
  private:
-  Broker& broker_;
+  TaskQueue& queue_;
+  LeaseStore& leases_;
   std::vector<ScheduleEntry> entries_;
   std::string owner_, lock_key_;
   std::chrono::milliseconds lease_;

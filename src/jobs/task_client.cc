@@ -8,7 +8,7 @@
 
 namespace pulse::jobs {
 
-Result<std::string> SubmitTask(Broker& broker, TaskMessage message) {
+Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message) {
   if (message.id.empty()) message.id = NewUuid();
   if (!message.args.is_array() || !message.kwargs.is_object())
     return Status::InvalidArgument("task arguments must be a JSON array (args) and a JSON object (kwargs)");
@@ -16,11 +16,11 @@ Result<std::string> SubmitTask(Broker& broker, TaskMessage message) {
       JsonValueDepth(message.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
     return Status::InvalidArgument("task arguments nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
                                    " levels (workers refuse such messages)");
-  PULSE_RETURN_IF_ERROR(broker.Publish(message.queue, EncodeMessage(message)));
+  PULSE_RETURN_IF_ERROR(queue.Publish(message.queue, EncodeMessage(message)));
   return message.id;
 }
 
-Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
+Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll) {
   if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9)
     return Status::InvalidArgument("waiting for task " + task_id + ": the timeout must be 0..1e9 seconds, got " +
@@ -28,7 +28,7 @@ Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, s
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   for (;;) {
-    PULSE_ASSIGN_OR_RETURN(auto raw, broker.GetResult(task_id));
+    PULSE_ASSIGN_OR_RETURN(auto raw, results.GetResult(task_id));
     if (raw) {
       PULSE_ASSIGN_OR_RETURN(auto meta, DecodeResultMeta(*raw));
       if (meta.state == TaskState::kSuccess) return std::move(meta.result);
@@ -46,7 +46,7 @@ Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, s
       }
     }
     if (std::chrono::steady_clock::now() >= deadline)
-      return Status::Unavailable("task " + task_id + " did not finish within " +
+      return Status::DeadlineExceeded("task " + task_id + " did not finish within " +
                                  std::to_string(static_cast<int>(timeout.count())) + " s");
     std::this_thread::sleep_for(poll);
   }

@@ -1,5 +1,6 @@
-// The client side of the job system: publish a task and wait for its result through any Broker
-// (in-process or Redis), as Celery's send_task / AsyncResult.get do.
+// The client side of the job system: publish a task on a TaskQueue and wait for its result in a
+// ResultBackend (a broker plays both roles: in-process or Redis), as Celery's send_task /
+// AsyncResult.get do.
 #pragma once
 
 #include <chrono>
@@ -7,7 +8,8 @@
 #include <string>
 
 #include "core/status.h"
-#include "jobs/broker.h"
+#include "jobs/result_backend.h"
+#include "jobs/task_queue.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/safe_json.h"
 
@@ -16,12 +18,12 @@ namespace pulse::jobs {
 // Publishes `message` (a fresh id when empty) on message.queue; returns the task id.
 // kInvalidArgument when args is not an array, kwargs not an object, or either nests deeper than
 // workers accept (kMaxJsonDepth, jobs/safe_json.h).
-Result<std::string> SubmitTask(Broker& broker, TaskMessage message);
+Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message);
 
 // Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error
-// carrying the task's exception type and message), or `timeout` passes (kUnavailable). PENDING,
+// carrying the task's exception type and message), or `timeout` passes (kDeadlineExceeded). PENDING,
 // STARTED and RETRY keep waiting. kInvalidArgument for a timeout outside 0..1e9 seconds (NaN too).
-Result<nlohmann::json> AwaitResult(Broker& broker, const std::string& task_id, std::chrono::duration<double> timeout,
+Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id, std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll = std::chrono::milliseconds(10));
 
 }  // namespace pulse::jobs

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "jobs/safe_json.h"
+#include "jobs/task_errors.h"
 
 namespace pulse::jobs {
 namespace {
@@ -36,9 +37,46 @@ std::vector<std::string> TaskRegistry::Names() const {
   return out;
 }
 
-Worker::Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options)
-    : broker_(broker), registry_(registry), options_(std::move(options)) {
+Worker::Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options, ResultCache* cache)
+    : broker_(broker), registry_(registry), options_(std::move(options)), cache_(cache) {
   if (options_.name.empty()) options_.name = DefaultWorkerName();
+}
+
+void Worker::ExportMetrics(metrics::Registry& registry) {
+  auto read = [](const std::atomic<int64_t>& v) {
+    return [&v]() -> std::optional<double> { return static_cast<double>(v.load()); };
+  };
+  auto& tasks = registry.AddCounter("pulse_worker_tasks_total", "Task deliveries handled by this worker, by outcome.",
+                                    {"outcome"});
+  const std::pair<const char*, const std::atomic<int64_t>*> outcomes[] = {
+      {"received", &stats_.received}, {"succeeded", &stats_.succeeded},         {"failed", &stats_.failed},
+      {"retried", &stats_.retried},   {"dead_lettered", &stats_.dead_lettered}, {"duplicate", &stats_.duplicates},
+      {"revoked", &stats_.revoked}};
+  for (const auto& [outcome, value] : outcomes) tasks.Bind({outcome}, read(*value));
+  auto& cache = registry.AddCounter("pulse_worker_cache_total", "Result cache lookups of deterministic tasks.",
+                                    {"result"});
+  cache.Bind({"hit"}, read(stats_.cache_hits));
+  cache.Bind({"miss"}, read(stats_.cache_misses));
+  registry.AddCounter("pulse_worker_task_seconds_total", "Time spent running tasks.")
+      .Bind({}, [this]() -> std::optional<double> { return static_cast<double>(stats_.task_micros.load()) / 1e6; });
+  registry.AddCounter("pulse_worker_restored_total", "Deliveries redelivered after the visibility timeout.")
+      .Bind({}, read(stats_.restored));
+  registry.AddCounter("pulse_worker_broker_errors_total", "Failed broker calls.").Bind({}, read(stats_.broker_errors));
+  durations_ = &registry.AddHistogram("pulse_worker_task_duration_seconds",
+                                      "Time each task run took, by task and outcome (succeeded, failed, retried).",
+                                      {"task", "outcome"});
+  auto& lengths = registry.AddGauge("pulse_queue_length",
+                                    "Messages waiting in a queue (the signal to autoscale workers on).", {"queue"});
+  for (const std::string& queue : options_.queues)
+    lengths.Bind({queue}, [this, queue]() -> std::optional<double> {
+      auto n = broker_.QueueLength(queue);
+      if (!n.ok()) return std::nullopt;
+      return static_cast<double>(*n);
+    });
+}
+
+void Worker::ObserveRun(const std::string& task, const char* outcome, double seconds) {
+  if (durations_) durations_->With({task, outcome}).Observe(seconds);
 }
 
 Worker::~Worker() { Stop(); }
@@ -149,9 +187,9 @@ void Worker::Handle(const Delivery& delivery) {
     }
   }
   std::string cache_key;
-  if (spec->cache_key) {
+  if (spec->cache_key && cache_) {
     cache_key = spec->cache_key(m);
-    auto cached = broker_.CacheGet(cache_key);
+    auto cached = cache_->Get(cache_key);
     if (cached.ok() && *cached) {
       auto value = ParseJson(**cached, "cached result");
       if (value.ok()) {
@@ -207,8 +245,8 @@ void Worker::Handle(const Delivery& delivery) {
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   stats_.task_micros += static_cast<int64_t>(seconds * 1e6);
   if (result.ok() && m.time_limit && seconds > *m.time_limit) {
-    result = Status::OutOfRange("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
-                                std::to_string(seconds) + " s)");
+    result = Status::DeadlineExceeded("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
+                                      std::to_string(seconds) + " s)");
   }
   // ignore_result (Celery's header, or task option): as a Celery worker does, no state is stored,
   // neither the outcome nor STARTED; the delivery is only acknowledged.
@@ -221,13 +259,14 @@ void Worker::Handle(const Delivery& delivery) {
   };
   if (result.ok()) {
     ++stats_.succeeded;
-    if (!cache_key.empty() && !broker_.CachePut(cache_key, DumpJson(*result), options_.cache_ttl).ok()) ++stats_.broker_errors;
+    ObserveRun(m.task, "succeeded", seconds);
+    if (!cache_key.empty() && !cache_->Put(cache_key, DumpJson(*result), options_.cache_ttl).ok()) ++stats_.broker_errors;
     finish(TaskState::kSuccess, *result, "");
     return;
   } else {
     const StatusCode code = result.status().code();
-    const bool retryable = code == StatusCode::kUnavailable || code == StatusCode::kIoError;
-    if (retryable && m.retries < spec->max_retries) {
+    if (IsRetryable(code) && m.retries < spec->max_retries) {
+      ObserveRun(m.task, "retried", seconds);
       TaskMessage again = m;
       again.retries = m.retries + 1;
       again.delivery_tag.clear();
@@ -245,11 +284,11 @@ void Worker::Handle(const Delivery& delivery) {
       return;
     }
     ++stats_.failed;
-    const bool time_limit = code == StatusCode::kOutOfRange && m.time_limit;
+    ObserveRun(m.task, "failed", seconds);
     // Exception types Python knows, so Celery's AsyncResult.get() re-raises them as such.
-    const char* exc_type = time_limit ? "TimeLimitExceeded" : code == StatusCode::kInvalidArgument ? "ValueError" : "RuntimeError";
+    const CeleryException exc = CeleryExceptionFor(code);
     finish(TaskState::kFailure,
-           FailureResult(exc_type, result.status().message(), time_limit ? "billiard.exceptions" : "builtins"),
+           FailureResult(std::string(exc.type), result.status().message(), std::string(exc.module)),
            result.status().ToString());
   }
 }

@@ -1,4 +1,6 @@
-// Task registry and the worker loop: Celery's execution semantics over any Broker.
+// Task registry and the worker loop: Celery's execution semantics over any Broker (jobs/broker.h:
+// queue, results, journal), with an optional result cache (jobs/result_cache.h) for tasks that
+// have a cache key.
 //
 // For each delivery, in order:
 //   1. decode (jobs::DecodeMessage); malformed -> dead-letter list with the reason, acked;
@@ -6,7 +8,8 @@
 //   3. expired (headers.expires in the past) -> REVOKED result, acked;
 //   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
 //      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
-//   5. a task with a cache key whose result is cached -> SUCCESS with it, without running;
+//   5. a task with a cache key whose result is cached -> SUCCESS with it, without running (only
+//      when the worker has a cache);
 //   6. (STARTED result when track_started; an execution-log entry when execution_log is set) run
 //      the task; SUCCESS with its JSON result (cached when the task has a cache key), or on error:
 //      retryable (kUnavailable, kIoError) and retries < max_retries -> a copy is published with
@@ -18,8 +21,9 @@
 // further off is re-queued behind the waiting messages at once (a thread that meets the same one
 // again, having found nothing due, first waits a poll interval), so tasks not yet due never starve
 // the ones that are. Time limits: the soft limit sets the
-// task's cancellation flag (tasks check it); the hard limit turns the result into a FAILURE
-// (TimeLimitExceeded) once the task returns - threads are not killed.
+// task's cancellation flag (tasks check it, and may return kCancelled: SoftTimeLimitExceeded); the
+// hard limit turns the result into kDeadlineExceeded, a FAILURE (TimeLimitExceeded), once the task
+// returns - threads are not killed.
 // One thread per concurrency slot, plus one that re-queues deliveries unacked for longer than
 // the visibility timeout (workers that died holding them) - or dead-letters one restored
 // max_deaths times. Stop() finishes in-flight tasks within the grace period; what is not
@@ -39,9 +43,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/metrics.h"
 #include "core/status.h"
 #include "jobs/broker.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/result_cache.h"
 
 namespace pulse::jobs {
 
@@ -84,7 +90,7 @@ struct WorkerOptions {
   std::chrono::seconds shutdown_grace{30};
   bool track_started = false;  // store a STARTED state before running (Celery's task_track_started)
   std::chrono::seconds cache_ttl{86400};
-  // When set, the broker list (a Redis list) on which the worker records every task execution as
+  // When set, the journal list (Broker's Journal role; a Redis list) on which the worker records every task execution as
   // it starts: {"id", "task", "retries", "redelivered", "worker", "time"}, one JSON entry each. An
   // audit of at-least-once delivery: a task id listed twice ran twice. A task runs only after its
   // entry is written; when that fails, the delivery stays unacked and comes back after the
@@ -106,8 +112,16 @@ struct WorkerStats {
 
 class Worker {
  public:
-  Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options);
+  // `cache` (may be null: nothing is cached) and `broker` must outlive the worker.
+  Worker(Broker& broker, const TaskRegistry& registry, WorkerOptions options, ResultCache* cache = nullptr);
   ~Worker();
+  // Declares the worker's metrics on `registry` (call before Start; the worker must outlive the
+  // registry's renders): pulse_worker_tasks_total{outcome}, pulse_worker_cache_total{result},
+  // pulse_worker_task_seconds_total, pulse_worker_restored_total, pulse_worker_broker_errors_total
+  // (read from stats()), pulse_worker_task_duration_seconds{task,outcome} (a histogram of each
+  // run, outcome succeeded | failed | retried), and pulse_queue_length{queue} for the worker's
+  // queues (asked of the broker at each scrape; left out when the broker does not answer).
+  void ExportMetrics(metrics::Registry& registry);
   void Start();
   // Asks every thread to stop after its current task and waits up to the grace period.
   void Stop();
@@ -122,10 +136,13 @@ class Worker {
   void Contain(const Delivery& delivery, const std::string& what);  // dead-letters after an exception
   void Store(const std::string& task_id, TaskState state, const nlohmann::json& result,
              const std::string& traceback = "");
+  void ObserveRun(const std::string& task, const char* outcome, double seconds);
 
   Broker& broker_;
   const TaskRegistry& registry_;
   WorkerOptions options_;
+  ResultCache* cache_;
+  metrics::Family<metrics::Histogram>* durations_ = nullptr;  // set by ExportMetrics
   WorkerStats stats_;
   std::atomic<bool> stopping_{false};
   std::vector<std::thread> threads_;

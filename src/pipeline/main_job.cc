@@ -4,7 +4,8 @@
 
 namespace pulse::pipeline {
 
-Result<MainJobResult> RunMainJob(jobs::Broker& broker, const MainJobOptions& options, const StageCallback& on_stage) {
+Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& results, const MainJobOptions& options,
+                                 const StageCallback& on_stage) {
   MainJobResult out;
   auto run = [&](const std::string& name, const std::string& task, nlohmann::json kwargs) -> Result<nlohmann::json> {
     const int index = static_cast<int>(out.stages.size());
@@ -15,11 +16,11 @@ Result<MainJobResult> RunMainJob(jobs::Broker& broker, const MainJobOptions& opt
     message.task = task;
     message.queue = options.queue;
     message.kwargs = std::move(kwargs);
-    PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(broker, std::move(message)));
-    auto result = jobs::AwaitResult(broker, id, options.timeout);
+    PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(queue, std::move(message)));
+    auto result = jobs::AwaitResult(results, id, options.timeout);
     if (!result.ok()) {
       std::string hint;
-      if (result.status().code() == StatusCode::kUnavailable)
+      if (result.status().code() == StatusCode::kDeadlineExceeded)
         hint = " (is a pulse worker consuming queue '" + options.queue + "' on this broker?)";
       return Status(result.status().code(), name + " stage: " + result.status().message() + hint);
     }

@@ -1,4 +1,5 @@
-// Pulse's main job (`pulse run`): the pipeline's stages as tasks through any jobs::Broker, so the
+// Pulse's main job (`pulse run`): the pipeline's stages as tasks on a jobs::TaskQueue, awaited in a
+// jobs::ResultBackend (one broker in both roles), so the
 // same code runs on in-process worker threads (embedded) and on remote `pulse worker`s (Redis):
 //   1. pulse.ingest    the dataset (wide CSV, year/quarter) into the signals table (kind "macro")
 //   2. pulse.forecast  every series of the lake (as `pulse forecast` does: the same options, so
@@ -17,7 +18,8 @@
 #include <vector>
 
 #include "core/status.h"
-#include "jobs/broker.h"
+#include "jobs/result_backend.h"
+#include "jobs/task_queue.h"
 #include "pipeline/world_simulation.h"
 
 namespace pulse::pipeline {
@@ -56,6 +58,7 @@ using StageCallback = std::function<void(int index, const std::string& name, con
 
 // Stops at the first failing stage with its error (the task's exception type and message); a
 // dataset without one valid row is an error of the ingest stage (naming the first reject).
-Result<MainJobResult> RunMainJob(jobs::Broker& broker, const MainJobOptions& options, const StageCallback& on_stage);
+Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& results, const MainJobOptions& options,
+                                 const StageCallback& on_stage);
 
 }  // namespace pulse::pipeline

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "core/files.h"
-#include "jobs/redis_broker.h"
+#include "jobs/backends.h"
 #include "lake/open_lake.h"
 #include "pipeline/bundled_data.h"
 #include "pipeline/task_worker.h"
@@ -33,21 +33,22 @@ Status CheckWritable(const std::string& dir) {
 // The broker of the stages and, embedded, this process's worker over it.
 struct Jobs {
   std::unique_ptr<jobs::Broker> broker;
+  std::unique_ptr<jobs::ResultCache> cache;  // embedded only; outlives the worker
   std::unique_ptr<TaskWorker> worker;
 };
 
-Result<Jobs> StartJobs(const std::string& url, TaskEnvironment env, const MainJobOptions& options) {
+Result<Jobs> StartJobs(const std::string& url, const std::string& cache_setting, TaskEnvironment env,
+                       const MainJobOptions& options) {
   Jobs jobs;
-  if (url != "inproc") {
-    PULSE_ASSIGN_OR_RETURN(jobs.broker, jobs::RedisBroker::Connect(url));
-    return jobs;
-  }
-  jobs.broker = std::make_unique<jobs::InProcessBroker>();
+  PULSE_ASSIGN_OR_RETURN(jobs.broker, jobs::OpenBroker(url));
+  if (!jobs::IsLocalBrokerUrl(url)) return jobs;
+  PULSE_ASSIGN_OR_RETURN(jobs.cache, jobs::OpenCache(jobs::CacheUrlFor(cache_setting, url)));
   env.lake_url = options.lake_url;
   // The dataset this command's user named is the one file its in-process worker may ingest
   // outside the inbox; nothing else can write to this process's broker.
   env.ingest_files = {options.dataset};
-  jobs.worker = std::make_unique<TaskWorker>(*jobs.broker, std::move(env), EmbeddedWorkerOptions());
+  jobs.worker = std::make_unique<TaskWorker>(*jobs.broker, std::move(env), EmbeddedWorkerOptions(),
+                                             std::function<void(jobs::TaskRegistry&)>(), jobs.cache.get());
   jobs.worker->Start();
   return jobs;
 }
@@ -64,7 +65,7 @@ Result<report::Report> MakeReport(lake::Lake& lake, const PulseRunOutcome& run, 
   for (const auto& s : run.job.stages)
     stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
   report.summary["stages"] = stages;
-  report.summary["broker"] = run.plan.broker == "inproc" ? "inproc" : "redis";
+  report.summary["broker"] = jobs::IsLocalBrokerUrl(run.plan.broker) ? "inproc" : "redis";
   PULSE_RETURN_IF_ERROR(report::WriteReport(run.plan.out, report));
   return report;
 }
@@ -76,7 +77,7 @@ Result<PulseRunOutcome> RunPulse(const Settings& settings, const PulseRunRequest
   PulseRunPlan& plan = run.plan;
   plan.broker = request.broker.empty() ? settings.jobs.broker : request.broker;
   plan.out = request.out.empty() ? settings.run.out : request.out;
-  if (plan.broker != "inproc" && plan.broker.rfind("redis://", 0) != 0)
+  if (plan.broker != "inproc" && plan.broker != "memory" && plan.broker.rfind("redis://", 0) != 0)
     return Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + plan.broker + "'");
   const std::string& data = request.data.empty() ? settings.run.dataset : request.data;
   const std::string& mapping_file = request.mapping.empty() ? settings.run.mapping : request.mapping;
@@ -98,10 +99,10 @@ Result<PulseRunOutcome> RunPulse(const Settings& settings, const PulseRunRequest
   options.sim_turns = settings.run.sim_turns;
   options.seed = settings.run.seed;
   options.noise = settings.run.noise;
-  PULSE_ASSIGN_OR_RETURN(Jobs jobs, StartJobs(plan.broker, std::move(env), options));
-  plan.broker_display = plan.broker == "inproc" ? "inproc" : jobs::RedisUrlForDisplay(plan.broker);
+  PULSE_ASSIGN_OR_RETURN(Jobs jobs, StartJobs(plan.broker, settings.jobs.cache, std::move(env), options));
+  plan.broker_display = jobs::BackendUrlForDisplay(plan.broker);
   if (hooks.started) hooks.started(plan);
-  auto job = RunMainJob(*jobs.broker, options, hooks.stage);
+  auto job = RunMainJob(*jobs.broker, *jobs.broker, options, hooks.stage);
   if (jobs.worker) jobs.worker->Stop();
   if (!job.ok()) return job.status();
   run.job = std::move(*job);

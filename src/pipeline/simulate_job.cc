@@ -14,7 +14,7 @@
 #include "core/hash.h"
 #include "ingest/file_ingest.h"
 #include "jobs/celery_protocol.h"
-#include "jobs/redis_broker.h"
+#include "jobs/backends.h"
 #include "jobs/task_client.h"
 #include "lake/open_lake.h"
 #include "pipeline/bundled_data.h"
@@ -168,7 +168,7 @@ Result<std::string> AddNoiseFile(const std::string& path, const sim::Catalog& ca
 Result<sim::MonteCarloResult> RunChunked(const SimulateRequest& request, const sim::MonteCarloOptions& options,
                                          bool symbolic) {
   const auto started = std::chrono::steady_clock::now();
-  PULSE_ASSIGN_OR_RETURN(auto broker, jobs::RedisBroker::Connect(request.broker));
+  PULSE_ASSIGN_OR_RETURN(auto broker, jobs::OpenBroker(request.broker, {.shared_only = true}));
   const uint64_t chunks = std::min<uint64_t>(static_cast<uint64_t>(std::max(1, request.chunks)), request.runs);
   std::vector<std::string> ids;
   for (uint64_t k = 0; k < chunks; ++k) {

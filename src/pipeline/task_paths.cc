@@ -112,9 +112,9 @@ Result<std::string> ConfineLake(std::string_view url, std::string_view worker_la
     auto r = Resolve(root, true, "jobs.lake_roots entry");
     if (r.ok() && Contains(*r, target, false)) return target.text;
   }
-  return Status::InvalidArgument("lake " + Quote(url) + " is not allowed: a task may name this worker's lake (" +
-                                 Quote(worker_lake) + ", config lake.url) or a lake under one of its lake roots (" +
-                                 List(roots) + ", config jobs.lake_roots)");
+  return Status::PermissionDenied("lake " + Quote(url) + " is not allowed: a task may name this worker's lake (" +
+                                  Quote(worker_lake) + ", config lake.url) or a lake under one of its lake roots (" +
+                                  List(roots) + ", config jobs.lake_roots)");
 }
 
 Result<std::string> ConfineIngestFile(std::string_view path, std::string_view inbox,
@@ -140,8 +140,8 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
   }
 
   if (inbox.empty())
-    return Status::InvalidArgument("path " + Quote(path) +
-                                   " refused: this worker reads files only from its ingest inbox, and it has none "
+    return Status::PermissionDenied("path " + Quote(path) +
+                                    " refused: this worker reads files only from its ingest inbox, and it has none "
                                    "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
   const fs::path inbox_given = fs::absolute(fs::path(inbox), ec).lexically_normal();
   const fs::path inbox_real = fs::canonical(fs::path(inbox), ec);
@@ -149,13 +149,13 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
     return Status::NotFound("the ingest inbox " + Quote(inbox) + " (config ingest.inbox) cannot be used: " + ec.message());
   // Lexically first: a path outside is refused before the file system is asked about it.
   if (!Within(p, inbox_given) && !Within(p, inbox_real))
-    return Status::InvalidArgument("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +
-                                   " (config ingest.inbox)");
+    return Status::PermissionDenied("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +
+                                    " (config ingest.inbox)");
   const fs::path real = fs::canonical(p, ec);
   if (ec) return Status::NotFound("no file " + Quote(path) + " in the ingest inbox: " + ec.message());
   if (!Within(real, inbox_real))
-    return Status::InvalidArgument("path " + Quote(path) + " leads outside the ingest inbox " + Quote(inbox) +
-                                   " through a symbolic link (config ingest.inbox)");
+    return Status::PermissionDenied("path " + Quote(path) + " leads outside the ingest inbox " + Quote(inbox) +
+                                    " through a symbolic link (config ingest.inbox)");
   if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument("path " + Quote(path) + " is not a regular file");
   return real.string();
 }

@@ -13,8 +13,12 @@
 // exists). S3 lakes (s3://bucket/prefix) are compared by bucket and key segments; ".", ".." and
 // empty segments are refused.
 //
-// Every refusal is kInvalidArgument (a task FAILURE, not retried) naming the path, what is allowed
-// and the config key that allows more. A path that is allowed but absent is kNotFound.
+// A path outside what the configuration allows (outside the inbox, through a symbolic link that
+// leads out, no inbox at all, a lake neither the worker's nor under a root) is kPermissionDenied;
+// a malformed one ('..', a NUL byte, empty, an unsupported scheme, unresolvable, not a regular
+// file) is kInvalidArgument. Each names the path, what is allowed and the config key that allows
+// more, and each is a task FAILURE that is not retried (ValueError to Celery clients,
+// jobs/task_errors.h). A path that is allowed but absent is kNotFound.
 #pragma once
 
 #include <string>

@@ -28,11 +28,11 @@ jobs::WorkerOptions EmbeddedWorkerOptions() {
 }
 
 TaskWorker::TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
-                       const std::function<void(jobs::TaskRegistry&)>& extra)
+                       const std::function<void(jobs::TaskRegistry&)>& extra, jobs::ResultCache* cache)
     : options_(std::move(options)) {
   RegisterPulseTasks(registry_, std::move(environment));
   if (extra) extra(registry_);
-  worker_ = std::make_unique<jobs::Worker>(broker, registry_, options_);
+  worker_ = std::make_unique<jobs::Worker>(broker, registry_, options_, cache);
 }
 
 TaskWorker::~TaskWorker() { Stop(); }

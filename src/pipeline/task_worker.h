@@ -27,11 +27,12 @@ Result<TaskEnvironment> TaskEnvironmentFromSettings(const Settings& settings, co
 jobs::WorkerOptions EmbeddedWorkerOptions();
 
 // A jobs::Worker over Pulse's tasks (pipeline/pulse_tasks.h) and any `extra` ones, owning the
-// registry the worker reads. Created stopped; the broker must outlive it. Destruction stops it.
+// registry the worker reads. Created stopped; the broker and the result cache (optional: null runs
+// deterministic tasks without caching) must outlive it. Destruction stops it.
 class TaskWorker {
  public:
   TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
-             const std::function<void(jobs::TaskRegistry&)>& extra = {});
+             const std::function<void(jobs::TaskRegistry&)>& extra = {}, jobs::ResultCache* cache = nullptr);
   ~TaskWorker();
   TaskWorker(const TaskWorker&) = delete;
   TaskWorker& operator=(const TaskWorker&) = delete;
@@ -40,6 +41,8 @@ class TaskWorker {
   // Finishes in-flight tasks (up to the shutdown grace) and stops; idempotent.
   void Stop();
   const jobs::WorkerStats& stats() const { return worker_->stats(); }
+  // The worker's counters and task latency histogram in `registry` (jobs::Worker::ExportMetrics).
+  void ExportMetrics(metrics::Registry& registry) { worker_->ExportMetrics(registry); }
   const jobs::WorkerOptions& options() const { return options_; }
   std::vector<std::string> task_names() const { return registry_.Names(); }
 

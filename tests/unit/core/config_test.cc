@@ -32,6 +32,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(s.sim.decay_rate, 0.01);
   EXPECT_FALSE(s.sim.symbolic);
   EXPECT_EQ(s.jobs.broker, "inproc");
+  EXPECT_EQ(s.jobs.cache, "");
   EXPECT_TRUE(s.jobs.lake_roots.empty());
   EXPECT_EQ(s.jobs.max_deaths, 3);
   EXPECT_EQ(s.jobs.timeout_seconds, 600);
@@ -46,7 +47,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
   const std::vector<std::string> keys = {
-      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "ingest.scoring_rules", "jobs.broker",
+      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "ingest.scoring_rules", "jobs.broker", "jobs.cache",
       "jobs.lake_roots", "jobs.max_deaths", "jobs.timeout_seconds", "lake.checkpoint_interval", "lake.url",
       "log.format", "log.level", "run.dataset", "run.mapping", "run.noise", "run.out", "run.seed", "run.sim_runs",
       "run.sim_turns", "s3.access_key", "s3.endpoint", "s3.path_style", "s3.region", "s3.secret_key",

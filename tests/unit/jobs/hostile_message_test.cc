@@ -14,11 +14,12 @@
 #include <thread>
 
 #include "core/base64.h"
-#include "jobs/broker.h"
+#include "jobs/inprocess_broker.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/safe_json.h"
 #include "jobs/task_client.h"
 #include "jobs/worker.h"
+#include "test_broker.h"
 
 namespace pulse::jobs {
 namespace {
@@ -429,7 +430,7 @@ TEST(HostileMessages, InProcessRestoreDeadLettersAfterMaxDeaths) {
 }
 
 TEST(HostileMessages, AWorkerFedHostileMessagesKeepsServing) {
-  InProcessBroker broker;
+  TestBroker broker;
   TaskRegistry registry;
   std::atomic<int> echo_runs{0};
   registry.Register("t.echo", {[&](const TaskContext& c) -> Result<json> {
@@ -475,16 +476,17 @@ TEST(HostileMessages, AWorkerFedHostileMessagesKeepsServing) {
   send("t.throw_std", "throw-std");
   send("t.throw_json", "throw-json");
   send("t.bad_utf8", "bad-utf8");
-  auto state_of = [&](const std::string& id) -> std::optional<ResultMeta> {
-    for (int i = 0; i < 500; ++i) {
+  auto state_of = [&](const std::string& id) -> std::optional<ResultMeta> {  // once it finished
+    std::optional<ResultMeta> found;
+    broker.WaitUntil([&] {
       auto raw = broker.GetResult(id);
-      if (raw.ok() && *raw) {
-        auto meta = DecodeResultMeta(**raw);
-        if (meta.ok() && (meta->state == TaskState::kSuccess || meta->state == TaskState::kFailure)) return *meta;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return std::nullopt;
+      if (!raw.ok() || !*raw) return false;
+      auto meta = DecodeResultMeta(**raw);
+      if (!meta.ok() || (meta->state != TaskState::kSuccess && meta->state != TaskState::kFailure)) return false;
+      found = *meta;
+      return true;
+    });
+    return found;
   };
   for (int i = 0; i < 20; ++i) {
     auto meta = state_of("good-" + std::to_string(i));
@@ -503,10 +505,9 @@ TEST(HostileMessages, AWorkerFedHostileMessagesKeepsServing) {
   EXPECT_EQ(utf8->state, TaskState::kSuccess);
   EXPECT_EQ(utf8->result, "caf\xef\xbf\xbd");  // U+FFFD for the byte that is not UTF-8
   EXPECT_EQ(state_of("poison-1")->state, TaskState::kSuccess);  // "retries": null is no poison
-  for (int i = 0; i < 300 && broker.DeadLetters().size() < poison.size() - 1; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_TRUE(broker.WaitUntil([&] { return broker.inner.DeadLetters().size() >= poison.size() - 1; }));
   worker.Stop();
-  const auto dead = broker.DeadLetters();
+  const auto dead = broker.inner.DeadLetters();
   ASSERT_EQ(dead.size(), poison.size() - 1);
   for (const auto& [raw, reason] : dead) EXPECT_FALSE(reason.empty()) << raw.substr(0, 100);
   EXPECT_EQ(echo_runs, 21);  // each good task once (20 + the null-retries one)

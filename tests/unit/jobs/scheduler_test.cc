@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "jobs/inprocess_broker.h"
 #include "jobs/scheduler.h"
 
 namespace pulse::jobs {
@@ -62,7 +63,8 @@ TEST(Scheduler, OnlyTheLeaseHolderPublishes) {
   std::vector<ScheduleEntry> entries(1);
   entries[0].name = "tick", entries[0].task = "pulse.noop", entries[0].queue = "beat";
   entries[0].every = std::chrono::milliseconds(50);
-  Scheduler a(broker, entries, "a", std::chrono::milliseconds(40)), b(broker, entries, "b", std::chrono::milliseconds(40));
+  Scheduler a(broker, broker, entries, "a", std::chrono::milliseconds(40)),
+      b(broker, broker, entries, "b", std::chrono::milliseconds(40));
   std::atomic<bool> stop{false};
   std::thread ta([&] { a.Run(stop); }), tb([&] { b.Run(stop); });
   std::this_thread::sleep_for(std::chrono::milliseconds(600));

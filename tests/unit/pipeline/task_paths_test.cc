@@ -54,7 +54,7 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
   EXPECT_EQ(Ok(ConfineIngestFile(P("inbox/good.csv"), inbox + "/", {})), P("inbox/good.csv"));
 
   auto outside = ConfineIngestFile("/etc/passwd", inbox, {});
-  EXPECT_EQ(outside.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(outside.status().code(), StatusCode::kPermissionDenied);  // refused by policy, not malformed
   EXPECT_EQ(outside.status().message(),
             "path '/etc/passwd' is outside the ingest inbox '" + inbox + "' (config ingest.inbox)");
   auto dots = ConfineIngestFile(P("inbox/../secret.csv"), inbox, {});
@@ -62,7 +62,7 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
   EXPECT_NE(dots.status().message().find("'..' is not allowed"), std::string::npos) << dots.status().message();
   EXPECT_EQ(ConfineIngestFile("sub/../good.csv", inbox, {}).status().code(), StatusCode::kInvalidArgument);
   auto link = ConfineIngestFile("escape.csv", inbox, {});
-  EXPECT_EQ(link.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(link.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(link.status().message().find("leads outside the ingest inbox"), std::string::npos) << link.status().message();
   EXPECT_EQ(link.status().message().find("secret"), std::string::npos);  // the target is not revealed
   auto dir = ConfineIngestFile("dir", inbox, {});
@@ -73,12 +73,13 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
                 std::string::npos,
             true);
   EXPECT_EQ(ConfineIngestFile(std::string("good.csv\0/x", 10), inbox, {}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(ConfineIngestFile(P("inbox-other/x.csv"), inbox, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConfineIngestFile(P("inbox-other/x.csv"), inbox, {}).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(dir.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(TaskPathsTest, WithoutAnInboxOnlyNamedFilesAreAllowed) {
   auto none = ConfineIngestFile(P("inbox/good.csv"), "", {});
-  EXPECT_EQ(none.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(none.status().code(), StatusCode::kPermissionDenied);
   EXPECT_NE(none.status().message().find("has none (set config ingest.inbox"), std::string::npos)
       << none.status().message();
   EXPECT_EQ(Ok(ConfineIngestFile(P("secret.csv"), "", {P("secret.csv")})), P("secret.csv"));
@@ -92,9 +93,10 @@ TEST_F(TaskPathsTest, LakesAreTheWorkersOwnOrUnderALakeRoot) {
   EXPECT_EQ(Ok(ConfineLake("file://" + own, own, {})), own);
   EXPECT_EQ(Ok(ConfineLake(own + "/", "file://" + own, {})), own);
   auto under_own = ConfineLake(own + "/nested", own, {});  // the worker's lake is one lake, not a root
-  EXPECT_EQ(under_own.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(under_own.status().code(), StatusCode::kPermissionDenied);
   auto elsewhere = ConfineLake(P("elsewhere/lake"), own, {});
-  EXPECT_EQ(elsewhere.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(elsewhere.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ConfineLake(P("lakes/x/../y"), own, {}).status().code(), StatusCode::kInvalidArgument);  // malformed
   EXPECT_EQ(elsewhere.status().message(),
             "lake '" + P("elsewhere/lake") + "' is not allowed: a task may name this worker's lake ('" + own +
                 "', config lake.url) or a lake under one of its lake roots (none configured, config jobs.lake_roots)");

@@ -1,79 +1,21 @@
-#include "jobs/broker.h"
-
-#include <nlohmann/json.hpp>
+#include "jobs/inprocess_broker.h"
 
 #include "core/ids.h"
-#include "jobs/safe_json.h"
 
 namespace pulse::jobs {
 
-std::string DeliveryTagOf(const std::string& envelope) {
-  const auto j = ParseJson(envelope, "message");
-  if (!j.ok() || !j->is_object()) return "";
-  const auto p = j->find("properties");
-  if (p == j->end() || !p->is_object()) return "";
-  const auto t = p->find("delivery_tag");
-  return t != p->end() && t->is_string() ? t->get<std::string>() : "";
-}
-
-std::string MarkRedelivered(const std::string& envelope) {
-  auto parsed = ParseJson(envelope, "message");
-  if (!parsed.ok() || !parsed->is_object()) return envelope;  // not a Celery message: as it was
-  nlohmann::json& j = *parsed;
-  auto& properties = j["properties"];
-  if (properties.is_null()) properties = nlohmann::json::object();
-  if (!properties.is_object()) return envelope;
-  auto& info = properties["delivery_info"];
-  if (info.is_null()) info = nlohmann::json::object();
-  if (!info.is_object()) return envelope;
-  info["redelivered"] = true;
-  return DumpJson(j);
-}
-
-RestoreDecision DecideRestore(const std::string& envelope, int max_deaths) {
-  RestoreDecision out;
-  auto parsed = ParseJson(envelope, "message");
-  nlohmann::json* info = nullptr;
-  if (parsed.ok() && parsed->is_object()) {
-    auto& properties = (*parsed)["properties"];
-    if (properties.is_null()) properties = nlohmann::json::object();
-    if (properties.is_object()) {
-      auto& delivery_info = properties["delivery_info"];
-      if (delivery_info.is_null()) delivery_info = nlohmann::json::object();
-      if (delivery_info.is_object()) info = &delivery_info;
-    }
-  }
-  if (!info) {  // no place to count deaths in, and no worker would run it: never put back
-    out.dead_letter = true;
-    out.value = "a worker died while holding it, and it is not a Celery message (" +
-                (parsed.ok() ? std::string("not a JSON object with object properties") : parsed.status().message()) +
-                ")";
-    return out;
-  }
-  const auto previous = info->find(kDeathsField);
-  const int64_t before = previous != info->end() && previous->is_number_integer() && previous->get<int64_t>() > 0 &&
-                                 previous->get<int64_t>() < (int64_t{1} << 30)
-                             ? previous->get<int64_t>()
-                             : 0;
-  out.deaths = static_cast<int>(before + 1);
-  if (max_deaths > 0 && out.deaths >= max_deaths) {
-    out.dead_letter = true;
-    out.value = "worker died " + std::to_string(out.deaths) + " times while running it";
-    return out;
-  }
-  (*info)["redelivered"] = true;
-  (*info)[kDeathsField] = out.deaths;
-  out.value = DumpJson(*parsed);
-  return out;
+Status InProcessBroker::PushLocked(const std::string& queue, const std::string& envelope) {
+  auto& q = queues_[queue];
+  if (q.size() >= capacity_)
+    return Status::ResourceExhausted("queue '" + queue + "' is full (" + std::to_string(capacity_) + " messages)");
+  q.push_front(envelope);  // LPUSH; consumers take from the back (BRPOP): FIFO
+  return Status::Ok();
 }
 
 Status InProcessBroker::Publish(const std::string& queue, const std::string& envelope) {
   {
     std::lock_guard lock(mu_);
-    auto& q = queues_[queue];
-    if (q.size() >= capacity_)
-      return Status::Unavailable("queue '" + queue + "' is full (" + std::to_string(capacity_) + " messages)");
-    q.push_front(envelope);  // LPUSH; consumers take from the back (BRPOP): FIFO
+    PULSE_RETURN_IF_ERROR(PushLocked(queue, envelope));
   }
   ready_.notify_one();
   return Status::Ok();
@@ -169,32 +111,23 @@ Result<std::optional<std::string>> InProcessBroker::GetResult(const std::string&
   return std::optional<std::string>(it->second);
 }
 
-Result<std::optional<std::string>> InProcessBroker::CacheGet(const std::string& key) {
+Status InProcessBroker::Finish(const Delivery& delivery, const std::string& task_id, const std::string& meta,
+                               std::chrono::seconds) {
   std::lock_guard lock(mu_);
-  auto it = cache_.find(key);
-  if (it == cache_.end()) return std::optional<std::string>();
-  if (std::chrono::steady_clock::now() >= it->second.expires) {
-    lru_.erase(it->second.lru);
-    cache_.erase(it);
-    return std::optional<std::string>();
-  }
-  lru_.splice(lru_.begin(), lru_, it->second.lru);
-  return std::optional<std::string>(it->second.value);
+  results_[task_id] = meta;
+  unacked_.erase(delivery.delivery_tag);
+  return Status::Ok();
 }
 
-Status InProcessBroker::CachePut(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
-  std::lock_guard lock(mu_);
-  if (cache_capacity_ == 0) return Status::Ok();
-  if (auto it = cache_.find(key); it != cache_.end()) {
-    lru_.erase(it->second.lru);
-    cache_.erase(it);
+Status InProcessBroker::Retry(const Delivery& delivery, const std::string& queue, const std::string& envelope,
+                              const std::string& task_id, const std::string& meta, std::chrono::seconds) {
+  {
+    std::lock_guard lock(mu_);
+    PULSE_RETURN_IF_ERROR(PushLocked(queue, envelope));  // a full queue: nothing changes
+    results_[task_id] = meta;
+    unacked_.erase(delivery.delivery_tag);
   }
-  while (cache_.size() >= cache_capacity_) {
-    cache_.erase(lru_.back());
-    lru_.pop_back();
-  }
-  lru_.push_front(key);
-  cache_[key] = {value, std::chrono::steady_clock::now() + ttl, lru_.begin()};
+  ready_.notify_one();
   return Status::Ok();
 }
 
@@ -223,6 +156,11 @@ std::vector<std::string> InProcessBroker::List(const std::string& list) const {
 std::vector<std::pair<std::string, std::string>> InProcessBroker::DeadLetters() const {
   std::lock_guard lock(mu_);
   return dead_;
+}
+
+size_t InProcessBroker::UnackedCount() const {
+  std::lock_guard lock(mu_);
+  return unacked_.size();
 }
 
 }  // namespace pulse::jobs
