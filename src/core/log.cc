@@ -60,18 +60,20 @@ void Write(Level level, std::string_view module, std::string_view msg, const nlo
     record["level"] = LevelName(level);
     record["module"] = module;
     record["msg"] = msg;
-    if (fields.is_object())
+    if (fields.is_object()) {
       for (auto it = fields.begin(); it != fields.end(); ++it)
         if (!record.contains(it.key())) record[it.key()] = it.value();
+    }
     line = record.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
     std::string upper(LevelName(level));
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     upper.resize(5, ' ');
     line = time_text + " " + upper + " " + std::string(module) + ": " + std::string(msg);
-    if (fields.is_object())
+    if (fields.is_object()) {
       for (auto it = fields.begin(); it != fields.end(); ++it)
         line += " " + it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+    }
   }
   line += '\n';
   std::lock_guard<std::mutex> lock(Mutex());

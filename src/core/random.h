@@ -12,8 +12,8 @@
 
 namespace pulse {
 
-// One Philox4x32-10 block: 10 rounds over a 128-bit counter with a 64-bit key.
-std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
+// One Philox4x32-10 block: 10 rounds over a 128-bit counter `ctr` with a 64-bit key.
+std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key);
 
 class CounterRng {
  public:

@@ -105,9 +105,12 @@ class [[nodiscard]] Result {
   } while (false)
 
 // `lhs = value of expr` (a Result<T>), or return its Status from the enclosing function.
+// NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration ("auto x") and `tmp` is a
+// generated name, neither of which can be parenthesised.
 #define PULSE_ASSIGN_OR_RETURN(lhs, expr) \
   PULSE_ASSIGN_OR_RETURN_IMPL(PULSE_CONCAT(_pulse_res_, __LINE__), lhs, expr)
 #define PULSE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)

@@ -84,9 +84,10 @@ int64_t NowMicros() {
 
 Result<int64_t> FromCivil(int year, int month, int day) {
   if (month < 1 || month > 12) return Status::InvalidArgument("month " + std::to_string(month) + " is not 1-12");
-  if (day < 1 || day > DaysInMonth(year, month))
+  if (day < 1 || day > DaysInMonth(year, month)) {
     return Status::InvalidArgument("day " + std::to_string(day) + " does not exist in " + std::to_string(year) + "-" +
                                    std::to_string(month));
+  }
   return DaysFromCivil(year, month, day) * kSecondsPerDay * kMicrosPerSecond;
 }
 

@@ -102,8 +102,9 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
       at(method).sd[i] = sd;
     };
     set(Method::kNaive, y[n - 1], naive_sd * std::sqrt(kk));
+    const size_t seasons_ahead = i / period + 1;  // whole seasons: sNaive's variance grows per season
     set(Method::kSeasonalNaive, n >= period ? y[n - period + i % period] : y[n - 1],
-        snaive_sd * std::sqrt(static_cast<double>(i / period + 1)));
+        snaive_sd * std::sqrt(static_cast<double>(seasons_ahead)));
     set(Method::kNaive2, x[n - 1] * s, naive2_sd * std::sqrt(kk) * s);
     set(Method::kDrift, (x[n - 1] + kk * drift) * s, drift_sd * std::sqrt(kk * (1 + kk / static_cast<double>(n - 1))) * s);
     set(Method::kSes, ses.Forecast(k) * s, ses.ForecastSd(k) * s);

@@ -9,9 +9,10 @@ Result<double> ConformalCalibrator::Multiplier(double level) const {
   if (!(level > 0 && level < 1)) return Status::InvalidArgument("interval level must be in (0, 1)");
   const size_t n = scores_.size();
   const double rank = std::ceil(static_cast<double>(n + 1) * level);
-  if (n == 0 || rank > static_cast<double>(n))
+  if (n == 0 || rank > static_cast<double>(n)) {
     return Status::InvalidArgument("too few backtest scores (" + std::to_string(n) + ") to calibrate level " +
                                    std::to_string(level));
+  }
   if (!sorted_) {
     std::sort(scores_.begin(), scores_.end());
     sorted_ = true;

@@ -58,7 +58,7 @@ Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m
     if (back_b.ok()) {
       out.weights = WeighByBacktest(*back_b, window_b, scale);
       EnsembleWeights weights_a = out.weights;
-      std::array<double, kMethods + 1> mase_a;
+      std::array<double, kMethods + 1> mase_a{};
       mase_a.fill(kNaN);
       if (n >= 2 * hh + 4) {
         std::span<const double> window_a = y.subspan(n - 2 * hh, hh);

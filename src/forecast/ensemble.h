@@ -34,7 +34,7 @@ struct BacktestedForecast {
   EnsembleWeights weights;
   std::array<std::vector<double>, kAllMethods.size() + 1> scores;  // members, then the ensemble
   // MASE on window B (members, then the ensemble), out of sample; NaN without a backtest.
-  std::array<double, kAllMethods.size() + 1> backtest_mase;
+  std::array<double, kAllMethods.size() + 1> backtest_mase{};
   // Rolling-origin selection (only with `select`, which costs one more backtest fit): the candidate
   // (a member index, or kAllMethods.size() for the ensemble) with the lowest mean MASE over windows
   // A and B (B alone when the series is too short for A and the window before it; the ensemble
@@ -44,7 +44,7 @@ struct BacktestedForecast {
   // on Hourly, and its calibration (on window B, which the selection saw) under-covers - so the
   // pipeline forecasts with the ensemble (BENCHMARKS.md).
   size_t selected = kAllMethods.size();
-  std::array<double, kAllMethods.size() + 1> selection_mase;  // the criterion per candidate (NaN: none)
+  std::array<double, kAllMethods.size() + 1> selection_mase{};  // the criterion per candidate (NaN: none)
 };
 Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m, int h, double scale,
                                                 bool select = false);

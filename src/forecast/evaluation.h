@@ -28,7 +28,7 @@ struct IntervalScore {
 };
 
 struct MethodScore {
-  Method method;
+  Method method{};
   double smape = 0;        // mean over series of the per-series sMAPE
   double mase = 0;
   double owa = 0;          // vs Naive2 on the same series

@@ -324,6 +324,44 @@ int ParameterCount(const EtsSpec& spec, size_t m) {
   return count;
 }
 
+// Where FitTyped's parameter search starts, and its first simplex steps: R's ets defaults for
+// alpha, [beta], [gamma], [phi]; the smoothing parameters of `seed` (a damped model's undamped
+// twin) or all parameters of `warm` when given, with smaller steps; and for a multiplicative season
+// the initial level and slope [l0, b0] from `guess`. Fills start[0..n) and step[0..n), returns n.
+template <Trend T, SeasonType S>
+size_t SearchStart(size_t m, const InitialGuess& guess, double scale, const EtsFit* warm, const EtsFit* seed,
+                   double* start, double* step) {
+  constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
+  constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
+  size_t dims = 0;
+  const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
+  start[dims] = alpha0, step[dims++] = 0.1;
+  if constexpr (kHasTrend) {
+    if (kSeasonal) start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
+    else start[dims] = 0.01, step[dims++] = 0.02;
+  }
+  if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
+  if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
+  if (seed && !warm) {  // smoothing parameters of the undamped twin: the damped search starts there
+    size_t i = 0;
+    start[i] = seed->alpha, step[i++] *= 0.5;
+    if constexpr (kHasTrend) start[i] = seed->beta, step[i++] *= 0.5;
+    if constexpr (kSeasonal) start[i] = seed->gamma, step[i++] *= 0.5;
+  }
+  if (warm) {
+    size_t i = 0;
+    start[i] = warm->alpha, step[i++] *= 0.25;
+    if constexpr (kHasTrend) start[i] = warm->beta, step[i++] *= 0.25;
+    if constexpr (kSeasonal) start[i] = warm->gamma, step[i++] *= 0.25;
+    if constexpr (T == Trend::kDamped) start[i] = warm->phi, step[i++] *= 0.25;
+  }
+  if constexpr (!kLinear) {
+    start[dims] = guess.l0, step[dims++] = 0.05 * std::max(std::abs(guess.l0), 1e-3 * scale);
+    if constexpr (kHasTrend) start[dims] = guess.b0, step[dims++] = 0.05 * std::max(std::abs(guess.b0), 1e-4 * scale);
+  }
+  return dims;
+}
+
 // Fits one model. `warm`, for a model with a multiplicative component, is the fit of its additive
 // counterpart (same trend, additive error, additive season where this one has a season): its
 // smoothing parameters start the search and its least-squares initial states are used - kept
@@ -351,32 +389,7 @@ EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heurist
 
   // Variables: alpha, [beta], [gamma], [phi], and with a multiplicative season l0, [b0].
   double start[kMaxNmDims], step[kMaxNmDims];
-  size_t dims = 0;
-  const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
-  start[dims] = alpha0, step[dims++] = 0.1;
-  if constexpr (kHasTrend) {
-    if (kSeasonal) start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
-    else start[dims] = 0.01, step[dims++] = 0.02;
-  }
-  if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
-  if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
-  if (seed && !warm) {  // smoothing parameters of the undamped twin: the damped search starts there
-    size_t i = 0;
-    start[i] = seed->alpha, step[i++] *= 0.5;
-    if constexpr (kHasTrend) start[i] = seed->beta, step[i++] *= 0.5;
-    if constexpr (kSeasonal) start[i] = seed->gamma, step[i++] *= 0.5;
-  }
-  if (warm) {
-    size_t i = 0;
-    start[i] = warm->alpha, step[i++] *= 0.25;
-    if constexpr (kHasTrend) start[i] = warm->beta, step[i++] *= 0.25;
-    if constexpr (kSeasonal) start[i] = warm->gamma, step[i++] *= 0.25;
-    if constexpr (T == Trend::kDamped) start[i] = warm->phi, step[i++] *= 0.25;
-  }
-  if constexpr (!kLinear) {
-    start[dims] = guess.l0, step[dims++] = 0.05 * std::max(std::abs(guess.l0), 1e-3 * scale);
-    if constexpr (kHasTrend) start[dims] = guess.b0, step[dims++] = 0.05 * std::max(std::abs(guess.b0), 1e-4 * scale);
-  }
+  const size_t dims = SearchStart<T, S>(m, guess, scale, warm, seed, start, step);
 
   auto unpack = [&](const double* x, Params& p, double& l0, double& b0) {
     size_t i = 0;
@@ -643,15 +656,18 @@ Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int per
   const bool seasonal = spec.season != SeasonType::kNone;
   const size_t m = seasonal ? static_cast<size_t>(std::max(period, 1)) : 1;
   const size_t min_n = spec.trend == Trend::kNone ? 3 : 4;
-  if (n < min_n)
+  if (n < min_n) {
     return Status::InvalidArgument(spec.Name() + " needs at least " + std::to_string(min_n) + " values, got " +
                                    std::to_string(n));
-  if (seasonal && (period < 2 || period > kMaxEtsPeriod))
+  }
+  if (seasonal && (period < 2 || period > kMaxEtsPeriod)) {
     return Status::InvalidArgument("a seasonal ETS model needs a period of 2.." + std::to_string(kMaxEtsPeriod) +
                                    ", got " + std::to_string(period));
-  if (seasonal && n < 3 * m)
+  }
+  if (seasonal && n < 3 * m) {
     return Status::InvalidArgument(spec.Name() + " needs three full cycles (" + std::to_string(3 * m) +
                                    " values), got " + std::to_string(n));
+  }
   double lo = kInf, hi = -kInf;
   for (double v : y) {
     if (!std::isfinite(v)) return Status::InvalidArgument("the series has a NaN or infinite value");
@@ -699,12 +715,13 @@ std::vector<EtsSpec> EtsCandidates(std::span<const double> y, int period) {
   std::vector<EtsSpec> out;
   for (ErrorType error : {ErrorType::kAdditive, ErrorType::kMultiplicative}) {
     if (error == ErrorType::kMultiplicative && !positive) continue;
-    for (Trend trend : {Trend::kNone, Trend::kAdditive, Trend::kDamped})
+    for (Trend trend : {Trend::kNone, Trend::kAdditive, Trend::kDamped}) {
       for (SeasonType season : {SeasonType::kNone, SeasonType::kAdditive, SeasonType::kMultiplicative}) {
         if (season != SeasonType::kNone && !seasonal) continue;
         if (season == SeasonType::kMultiplicative && (!positive || error == ErrorType::kAdditive)) continue;
         out.push_back(EtsSpec{error, trend, season});
       }
+    }
   }
   return out;
 }
@@ -719,14 +736,15 @@ Result<EtsFit> AutoEts(std::span<const double> y, int period) {
     for (const EtsFit& a : additive)
       if (a.spec.trend == spec.trend && a.spec.season == AdditiveCounterpart(spec).season) warm = &a;
     const EtsFit* seed = nullptr;  // a damped additive model starts from its undamped twin's parameters
-    if (spec.error == ErrorType::kAdditive && spec.trend == Trend::kDamped)
+    if (spec.error == ErrorType::kAdditive && spec.trend == Trend::kDamped) {
       for (const EtsFit& a : additive)
         if (a.spec.trend == Trend::kAdditive && a.spec.season == spec.season) seed = &a;
+    }
     auto fit = FitWithWarmStart(y, spec, period, warm, seed);
     if (!fit.ok()) continue;
     if (fit->constant) return fit;
     if (spec.error == ErrorType::kAdditive) additive.push_back(*fit);
-    if (!best || fit->Aicc() < best->Aicc()) best = std::move(*fit);
+    if (!best || fit->Aicc() < best->Aicc()) best = *fit;
   }
   if (best) return *best;
   return FitEts(y, EtsSpec{}, 1);

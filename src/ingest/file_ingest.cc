@@ -54,9 +54,10 @@ Status CheckTimeRange(int64_t ts_us) {
 
 // A kind names a partition folder: short, and no NUL (checked with every field).
 Status CheckKind(std::string_view kind) {
-  if (kind.size() > kMaxKindBytes)
+  if (kind.size() > kMaxKindBytes) {
     return Status::InvalidArgument("kind is " + std::to_string(kind.size()) + " bytes, over the limit of " +
                                    std::to_string(kMaxKindBytes) + " (it names a lake partition)");
+  }
   return Status::Ok();
 }
 
@@ -135,10 +136,12 @@ class Parser {
  private:
   Status ResolveColumns(const std::vector<std::string>& header, FileFormat format) {
     static const std::vector<std::string> kTargets = {"name", "source", "kind", "ts", "value", "unit", "metadata"};
-    for (const auto& [target, column] : options_.mapping)
-      if (std::find(kTargets.begin(), kTargets.end(), target) == kTargets.end())
+    for (const auto& [target, column] : options_.mapping) {
+      if (std::find(kTargets.begin(), kTargets.end(), target) == kTargets.end()) {
         return Status::InvalidArgument("--map: unknown target field '" + Printable(target) +
                                        "' (known: name, source, kind, ts, value, unit, metadata)");
+      }
+    }
     const std::unordered_set<std::string_view> columns(header.begin(), header.end());
     auto has = [&](const std::string& c) { return format != FileFormat::kCsv || columns.count(c) > 0; };
     if (options_.wide) {
@@ -158,19 +161,24 @@ class Parser {
     for (const auto& target : kTargets) {
       auto it = options_.mapping.find(target);
       std::string column = it != options_.mapping.end() ? it->second : target;
-      if (it == options_.mapping.end() && target == "ts" && format == FileFormat::kCsv && !has("ts"))
+      if (it == options_.mapping.end() && target == "ts" && format == FileFormat::kCsv && !has("ts")) {
         for (const char* alt : {"timestamp", "time", "date"})
           if (has(alt)) { column = alt; break; }
-      if (it != options_.mapping.end() && !has(column))
+      }
+      if (it != options_.mapping.end() && !has(column)) {
         return Status::InvalidArgument("--map " + target + "=" + Printable(column) + ": no column '" +
                                        Printable(column) + "' in " + where_);
+      }
       column_[target] = column;
     }
-    if (format == FileFormat::kCsv)
-      for (const char* required : {"name", "ts", "value"})
-        if (!has(column_[required]))
+    if (format == FileFormat::kCsv) {
+      for (const char* required : {"name", "ts", "value"}) {
+        if (!has(column_[required])) {
           return Status::InvalidArgument(where_ + ":1: no '" + Printable(column_[required]) + "' column for the signal's " +
                                          required + " (map one with --map " + required + "=COLUMN)");
+        }
+      }
+    }
     return Status::Ok();
   }
 
@@ -181,11 +189,12 @@ class Parser {
 
   bool CheckFields(const Record& rec) {
     const auto& names = rec.names();
-    for (size_t i = 0; i < names.size() && i < rec.values.size(); ++i)
+    for (size_t i = 0; i < names.size() && i < rec.values.size(); ++i) {
       if (names[i].find('\0') != std::string::npos) {
         Reject(rec, "field name '" + Printable(names[i], 64) + "' contains a NUL character");
         return false;
       }
+    }
     for (size_t i = 0; i < rec.values.size(); ++i) {
       const std::string& v = rec.values[i];
       if (static_cast<int64_t>(v.size()) > options_.max_field_bytes) {

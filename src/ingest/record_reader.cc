@@ -24,10 +24,11 @@ bool HasBreak(std::string_view d, size_t from, size_t to) {
 // overflow parsing '1e999'" (without the "[json.exception...]" prefix).
 std::string JsonErrorText(const nlohmann::json::exception& e) {
   std::string what = e.what();
-  if (const auto at = what.find("parse error at line 1, "); at != std::string::npos)
+  if (const auto at = what.find("parse error at line 1, "); at != std::string::npos) {
     what = what.substr(at + std::strlen("parse error at line 1, "));
-  else if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos)
+  } else if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos) {
     what = what.substr(bracket + 2);
+  }
   return Printable(what, 160);
 }
 
@@ -84,11 +85,12 @@ std::optional<std::string_view> Record::Get(std::string_view name) const {
     if (it == index_->end() || it->second >= values.size()) return std::nullopt;
     return std::string_view(values[it->second]);
   }
-  for (size_t i = 0; i < json_names_.size() && i < values.size(); ++i)
+  for (size_t i = 0; i < json_names_.size() && i < values.size(); ++i) {
     if (json_names_[i] == name) {
       if (!present[i]) return std::nullopt;
       return std::string_view(values[i]);
     }
+  }
   return std::nullopt;
 }
 
@@ -100,10 +102,12 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
   if (bytes.starts_with(kBom)) r->pos_ = kBom.size();
   const std::string where = Printable(r->name_);
   // UTF-32 LE starts like UTF-16 LE; either way the text is not UTF-8 and no line of it would be.
-  for (std::string_view mark : {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"), std::string_view("\0\0\xFE\xFF", 4)})
-    if (bytes.starts_with(mark))
+  for (std::string_view mark : {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"), std::string_view("\0\0\xFE\xFF", 4)}) {
+    if (bytes.starts_with(mark)) {
       return Status::InvalidArgument(where + ": the file is UTF-16 or UTF-32 (it starts with that byte order mark); "
                                              "save it as UTF-8");
+    }
+  }
   if (format != FileFormat::kCsv) return r;
   Record header;
   if (!r->NextCsv(header)) return Status::InvalidArgument(where + ": empty file (a CSV file needs a header line)");
@@ -115,12 +119,14 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
     const std::string& column = r->header_[i];
     if (column.empty())
       return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " has no name");
-    if (!ValidUtf8(column))
+    if (!ValidUtf8(column)) {
       return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
                                      "') is not valid UTF-8");
-    if (column.find('\0') != std::string::npos)
+    }
+    if (column.find('\0') != std::string::npos) {
       return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
                                      "') contains a NUL character");
+    }
     if (!r->index_.emplace(column, i).second)
       return Status::InvalidArgument(at + "header names column '" + Printable(column) + "' twice");
   }
@@ -251,9 +257,10 @@ bool RecordReader::NextCsv(Record& out) {
     out.error = "expected " + std::to_string(header_.size()) + " fields, found " + std::to_string(out.values.size());
   if (!out.error.empty()) {
     // The record is the first line only; reading resumes at the next one.
-    if (breaks > 0 && multiline_field > 0 && !out.error.starts_with("unterminated quote"))
+    if (breaks > 0 && multiline_field > 0 && !out.error.starts_with("unterminated quote")) {
       out.error = "unterminated quote in field " + std::to_string(multiline_field) +
                   ": the quoted text runs over lines into a malformed record (" + out.error + ")";
+    }
     end = LineEnd(start);
     breaks = 0;
     out.values.clear();

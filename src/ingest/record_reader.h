@@ -59,6 +59,8 @@ struct StringHash {
 };
 using ColumnIndex = std::unordered_map<std::string, size_t, StringHash, std::equal_to<>>;
 
+// NOLINTBEGIN(misc-non-private-member-variables-in-classes): a Record is a value the reader fills
+// and callers read field by field; its private members are only the reader's lookup tables for Get().
 struct Record {
   int64_t line = 0;                 // first physical line of the record (1-based)
   int64_t last_line = 0;            // last physical line (> line when a quoted field spans lines)
@@ -66,6 +68,7 @@ struct Record {
   std::string error;                // non-empty: the record is malformed (why; printable)
   std::vector<std::string> values;  // field texts, in file order
   std::vector<bool> present;        // false for JSON null
+  // NOLINTEND(misc-non-private-member-variables-in-classes)
   // Field names, parallel to values (the header for CSV; may be shorter when `error` is set).
   const std::vector<std::string>& names() const { return header_ ? *header_ : json_names_; }
   // The field's text, or nullopt if there is no such field (or it is null).

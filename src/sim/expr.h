@@ -63,7 +63,7 @@ class Expr {
   enum class Op : uint8_t { kConst, kLoad, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
                             kAnd, kOr, kMin, kMax, kAbs, kClamp };
   struct Instr {
-    Op op;
+    Op op = Op::kConst;
     uint32_t slot = 0;
     double value = 0;
   };

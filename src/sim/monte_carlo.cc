@@ -34,7 +34,8 @@ uint32_t BucketKey(double v) {
 Summary::Bucket& Summary::BucketMap::operator[](uint32_t key) {
   if (2 * (size_ + 1) > keys_.size()) Grow();
   const size_t mask = keys_.size() - 1;
-  for (size_t i = (key * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
+  // Fibonacci hashing in 32 bits: the product wraps modulo 2^32 on purpose.
+  for (size_t i = static_cast<size_t>(key * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
     if (keys_[i] == key) return values_[i];
     if (keys_[i] == kEmpty) {
       keys_[i] = key;
@@ -276,37 +277,65 @@ struct Metrics {
   }
 };
 
+// The options' bad values, each named, before any work starts.
+Status CheckOptions(const TurnEngine& engine, const std::vector<double>& initial, const MonteCarloOptions& options) {
+  const Catalog& catalog = engine.catalog();
+  if (options.runs == 0) return Status::InvalidArgument("runs must be at least 1");
+  if (options.turns == 0) return Status::InvalidArgument("turns must be at least 1");
+  if (initial.size() != catalog.size()) {
+    return Status::InvalidArgument("the initial state has " + std::to_string(initial.size()) + " values for " +
+                                   std::to_string(catalog.size()) + " slots");
+  }
+  for (double q : options.quantiles) {
+    if (!(q > 0 && q < 1)) return Status::InvalidArgument("quantiles lie in (0, 1), got " + std::to_string(q));
+  }
+  if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
+  for (const auto& [turn, event] : options.events) {
+    if (turn < 1 || turn > options.turns || event >= engine.rules().events.size())
+      return Status::InvalidArgument("an event must name a known event and a turn in 1.." + std::to_string(options.turns));
+  }
+  if (options.sample_paths > options.runs) {
+    return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +
+                                   std::to_string(options.runs) + " runs");
+  }
+  return Status::Ok();
+}
+
+// The summary's columns: every slot, then tension, fragility, the tags, the arcs, and the turn's
+// change of each overlay ("delta.<name>").
+struct SummaryColumns {
+  std::vector<std::string> names;
+  size_t tension = 0;  // "tension", then "fragility"
+  size_t delta = 0;    // the first "delta." column
+};
+
+SummaryColumns ColumnsOf(const TurnEngine& engine) {
+  const Catalog& catalog = engine.catalog();
+  SummaryColumns out;
+  std::vector<std::string>& columns = out.names;
+  for (const SlotInfo& s : catalog.slots()) columns.push_back(s.name);
+  out.tension = columns.size();
+  columns.push_back("tension");
+  columns.push_back("fragility");
+  for (const char* tag : kTags) columns.push_back(std::string("tag.") + tag);
+  for (const char* arc : kArcs) columns.push_back(std::string("arc.") + arc);
+  out.delta = columns.size();
+  for (uint32_t o : engine.overlays()) columns.push_back("delta." + catalog[o].name);
+  return out;
+}
+
 }  // namespace
 
 Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vector<double>& initial,
                                        const MonteCarloOptions& options,
                                        const std::function<void(uint64_t, uint64_t)>& progress) {
+  PULSE_RETURN_IF_ERROR(CheckOptions(engine, initial, options));
   const Catalog& catalog = engine.catalog();
-  if (options.runs == 0) return Status::InvalidArgument("runs must be at least 1");
-  if (options.turns == 0) return Status::InvalidArgument("turns must be at least 1");
-  if (initial.size() != catalog.size())
-    return Status::InvalidArgument("the initial state has " + std::to_string(initial.size()) + " values for " +
-                                   std::to_string(catalog.size()) + " slots");
-  for (double q : options.quantiles)
-    if (!(q > 0 && q < 1)) return Status::InvalidArgument("quantiles lie in (0, 1), got " + std::to_string(q));
-  if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
-  for (const auto& [turn, event] : options.events)
-    if (turn < 1 || turn > options.turns || event >= engine.rules().events.size())
-      return Status::InvalidArgument("an event must name a known event and a turn in 1.." + std::to_string(options.turns));
-  if (options.sample_paths > options.runs)
-    return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +
-                                   std::to_string(options.runs) + " runs");
   const auto started = std::chrono::steady_clock::now();
 
-  std::vector<std::string> columns;
-  for (const SlotInfo& s : catalog.slots()) columns.push_back(s.name);
-  const size_t tension_col = columns.size();
-  columns.push_back("tension");
-  columns.push_back("fragility");
-  for (const char* tag : kTags) columns.push_back(std::string("tag.") + tag);
-  for (const char* arc : kArcs) columns.push_back(std::string("arc.") + arc);
-  const size_t delta_col = columns.size();
-  for (uint32_t o : engine.overlays()) columns.push_back("delta." + catalog[o].name);
+  const SummaryColumns layout = ColumnsOf(engine);
+  const std::vector<std::string>& columns = layout.names;
+  const size_t tension_col = layout.tension, delta_col = layout.delta;
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
@@ -351,9 +380,10 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
       };
       auto record = [&](size_t step) {
         for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
-        for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run)
+        for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
           for (uint32_t s = 0; s < slots; ++s)
             result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
+        }
         metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
         local.Add(step, tension_col, tension, n);
         local.Add(step, tension_col + 1, fragility, n);

@@ -10,9 +10,10 @@ Result<RetroReport> Retrodict(const TurnEngine& engine, const std::vector<double
   const Catalog& catalog = engine.catalog();
   const size_t columns = history.slots.size(), points = history.times.size();
   if (points < 2) return Status::InvalidArgument("retrodiction needs at least 2 points of history, got " + std::to_string(points));
-  if (history.values.size() != points * columns)
+  if (history.values.size() != points * columns) {
     return Status::InvalidArgument("history has " + std::to_string(history.values.size()) + " values for " +
                                    std::to_string(points) + " x " + std::to_string(columns));
+  }
   for (size_t t = 1; t < points; ++t)
     if (history.times[t] <= history.times[t - 1]) return Status::InvalidArgument("history times must be ascending");
   for (uint32_t s : history.slots)

@@ -17,9 +17,10 @@ TurnEngine::TurnEngine(const Catalog& catalog, const RuleSet& rules, TurnOptions
     : catalog_(catalog), rules_(rules), options_(options) {
   for (uint32_t s = 0; s < catalog.size(); ++s)
     if (catalog[s].kind == SlotKind::kOverlay) overlays_.push_back(s);
-  for (RuleKind kind : {RuleKind::kCausal, RuleKind::kStatic})
+  for (RuleKind kind : {RuleKind::kCausal, RuleKind::kStatic}) {
     for (size_t i = 0; i < rules.rules.size(); ++i)
       if (rules.rules[i].kind == kind) order_.push_back(i);
+}
 }
 
 double TurnEngine::Bound(uint32_t slot, double value) const {

@@ -189,18 +189,20 @@ Result<std::vector<Effect>> ParseEffects(std::string_view file, const YAML::Node
 
 Result<RuleSet> ParseRulesUnguarded(std::string_view yaml, std::string_view file, const Catalog& catalog) {
   PULSE_ASSIGN_OR_RETURN(YAML::Node root, Load(yaml, file));
-  if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence())
+  if (!root.IsMap() || !root["rules"] || !root["rules"].IsSequence()) {
     return FieldError(file, root.IsMap() && root["rules"] ? root["rules"] : root,
                       "a rules file is a map with a 'rules' list");
+  }
   const SlotResolver resolve = [&](std::string_view name) { return catalog.Find(name); };
   RuleSet out;
   for (const YAML::Node& item : root["rules"]) {
     if (!item.IsMap()) return FieldError(file, item, "a rule is a map with id, kind, when, effects");
     Rule rule;
     PULSE_ASSIGN_OR_RETURN(rule.id, Text(file, item, "id"));
-    for (const Rule& other : out.rules)
+    for (const Rule& other : out.rules) {
       if (other.id == rule.id)
         return FieldError(file, item["id"], "rule id '" + Printable(rule.id, 80) + "' is used twice");
+    }
     const std::string owner = "rule '" + Printable(rule.id, 80) + "'";
     std::string kind = "causal";
     if (item["kind"]) {

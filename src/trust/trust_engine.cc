@@ -79,18 +79,20 @@ TrustScore Score(const Evidence& e, const Thresholds& t) {
   const double drift_penalty = e.fragmented ? 0.2 : (e.arc_volatility > 0.7 ? 0.1 : 0.0);
   s.confidence = Round3(std::clamp(0.4 * s.baseline + 0.3 * (1.0 - s.risk) + 0.2 * s.hist + 0.1 * s.novelty -
                                        drift_penalty, 0.4, 1.0));
-  if (s.confidence >= t.gate_confidence && s.fragility <= t.gate_fragility && s.risk <= t.gate_risk)
+  if (s.confidence >= t.gate_confidence && s.fragility <= t.gate_fragility && s.risk <= t.gate_risk) {
     s.label = "Trusted";
-  else if (s.confidence >= t.gate_confidence)
+  } else if (s.confidence >= t.gate_confidence) {
     s.label = "Unstable";
-  else
+  } else {
     s.label = "Rejected";
-  if (s.confidence >= t.licence_confidence && s.fragility < t.licence_fragility)
+  }
+  if (s.confidence >= t.licence_confidence && s.fragility < t.licence_fragility) {
     s.licence = "Licensed";
-  else if (s.confidence >= t.licence_confidence)
+  } else if (s.confidence >= t.licence_confidence) {
     s.licence = "Unlicensed";
-  else
+  } else {
     s.licence = "Suppressed";
+  }
   return s;
 }
 

@@ -37,14 +37,15 @@ TEST(Metrics, MatchHandComputedValues) {
 
 std::vector<double> Seasonal(size_t n, int m, double amplitude) {
   std::vector<double> y(n);
-  for (size_t t = 0; t < n; ++t)
+  for (size_t t = 0; t < n; ++t) {
     y[t] = (100 + 0.5 * static_cast<double>(t)) *
            (1 + amplitude * std::sin(2 * M_PI * static_cast<double>(t % static_cast<size_t>(m)) / m));
+  }
   return y;
 }
 
 TEST(Seasonality, DetectsAndRemovesMultiplicativeSeason) {
-  auto y = Seasonal(24 * 20, 24, 0.3);
+  auto y = Seasonal(size_t{24} * 20, 24, 0.3);
   EXPECT_TRUE(IsSeasonal(y, 24));
   auto idx = MultiplicativeIndices(y, 24);
   ASSERT_TRUE(idx.ok());

@@ -136,11 +136,12 @@ TEST_F(IngestTest, WideLayoutOnTheBundledMacroData) {
   auto ts = std::static_pointer_cast<arrow::TimestampArray>(batch->column(1));
   auto values = std::static_pointer_cast<arrow::DoubleArray>(batch->column(2));
   bool found = false;
-  for (int64_t i = 0; i < batch->num_rows(); ++i)
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
     if (names->GetString(i) == "realgdp" && ts->Value(i) == *time::QuarterStart(1959, 2)) {
       EXPECT_DOUBLE_EQ(values->Value(i), 2778.801);
       found = true;
     }
+  }
   EXPECT_TRUE(found);
   // The same content again: skipped, nothing duplicated.
   auto again = IngestFile(*lake_, path, opts);

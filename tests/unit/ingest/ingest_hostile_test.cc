@@ -323,8 +323,8 @@ TEST_F(HostileIngestTest, EmptyAndDegenerateInputs) {
   expect_error("bom.csv", "\xEF\xBB\xBF", "empty file");
   expect_error("blank.csv", "\n\n\r\n", "empty file");
   expect_error("nul.csv", std::string("\0\0\0", 3), "header column 1 ('\\0\\0\\0') contains a NUL character");
-  expect_error("bin.csv", "\xff\xfe\x00\x01", "UTF-16 or UTF-32 (it starts with that byte order mark)");
-  expect_error("bin2.csv", "\xfe\x01\x00\x01", "not valid UTF-8");
+  expect_error("bin.csv", std::string("\xff\xfe\x00\x01", 4), "UTF-16 or UTF-32 (it starts with that byte order mark)");
+  expect_error("bin2.csv", std::string("\xfe\x01\x00\x01", 4), "not valid UTF-8");
   // An empty JSON-lines file is valid and empty.
   auto j = IngestFile(*lake_, Write("e.jsonl", ""), {});
   ASSERT_TRUE(j.ok()) << j.status().ToString();

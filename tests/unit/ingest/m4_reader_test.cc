@@ -56,7 +56,7 @@ TEST_F(M4ReaderTest, MalformedFilesAreErrorsWithFileAndLine) {
   error("\"V1\",\"V2\"\n\"H1\",\"x\"\n", "bad.csv:2: bad number 'x' in column 2 of series H1");
   error("\"V1\",\"V2\"\n\"H1\",\"nan\"\n", "bad number 'nan'");
   error("\"V1\",\"V2\"\n\"H1\",\"1e999\"\n", "bad number '1e999'");
-  error(std::string("\"V1\",\"V2\"\n\"H1\",\"1\0\"\n", 21), "bad number '1\\0'");
+  error(std::string("\"V1\",\"V2\"\n\"H1\",\"1\0\"\n", 20), "bad number '1\\0'");
   error("\"V1\",\"V2\",\"V3\"\n\"H1\",\"\",\"2\"\n", "bad.csv:2: a gap in series H1 at column 2");
   error("\"V1\",\"V2\"\n\"H1\",\"1\"\n\"H1\",\"2\"\n", "bad.csv:3: series H1 appears twice (first on line 2)");
   error("\"V1\",\"V2\"\n\"H1\",\"1\n\"H2\",\"2\"\n", "bad.csv:2: unterminated quote in field 2");

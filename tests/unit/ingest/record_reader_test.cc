@@ -233,13 +233,14 @@ TEST(JsonReader, LineEndingsBomAndBadLines) {
 // (a CSV header used to be "header column 1 ('\xff\xfet\0s\0') is not valid UTF-8").
 TEST(Reader, Utf16FilesAreRefusedWithWhatToDo) {
   const std::string le("\xFF\xFEt\0s\0\n\0", 8), be("\xFE\xFF\0{\0}", 6);
-  for (const std::string& text : {le, be})
+  for (const std::string& text : {le, be}) {
     for (FileFormat format : {FileFormat::kCsv, FileFormat::kJsonLines}) {
       auto reader = RecordReader::Open(text, "u.csv", format, {});
       ASSERT_FALSE(reader.ok());
       EXPECT_EQ(reader.status().message(),
                 "u.csv: the file is UTF-16 or UTF-32 (it starts with that byte order mark); save it as UTF-8");
     }
+}
 }
 
 TEST(JsonReader, ARawNulByteRejectsTheLine) {

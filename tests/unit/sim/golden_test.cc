@@ -44,10 +44,11 @@ TEST_P(Golden, ReproducesTheOriginalTurnByTurn) {
   auto rules = ParseRules(ReadFile(kRoot + "/data/sim/rules.yaml"), "rules.yaml", *catalog);
   ASSERT_TRUE(rules.ok()) << rules.status().ToString();
   const auto& step0 = golden["steps"][0];
-  for (const auto& [name, value] : step0["overlays"].items())
+  for (const auto& [name, value] : step0["overlays"].items()) {
     if (!catalog->Find(name)) {
       ASSERT_TRUE(catalog->Add({name, SlotKind::kOverlay, 0.5, std::pair{0.0, 1.0}, ""}).ok());
     }
+  }
 
   TurnEngine engine(*catalog, *rules, {.decay_rate = scenario["decay_rate"].get<double>(),
                                        .symbolic = scenario["symbolic"].get<bool>()});
@@ -64,16 +65,18 @@ TEST_P(Golden, ReproducesTheOriginalTurnByTurn) {
   for (size_t k = 1; k < golden["steps"].size(); ++k) {
     const auto& step = golden["steps"][k];
     Injection inject;
-    if (scenario["injections"].is_array())
+    if (scenario["injections"].is_array()) {
       for (const auto& [name, value] : scenario["injections"][k - 1].items())
         inject.emplace_back(*catalog->Find(name), value.get<double>());
+    }
     engine.Run(state, inject.empty() ? nullptr : &inject, &fired);
-    for (const char* group : {"overlays", "capital", "variables"})
+    for (const char* group : {"overlays", "capital", "variables"}) {
       for (const auto& [name, value] : step[group].items()) {
         ASSERT_EQ(state.slot(*catalog->Find(name))[0], value.get<double>())
             << GetParam() << " step " << k << " " << group << "." << name;
         ++compared;
       }
+    }
     std::set<std::string> mine, theirs;
     for (size_t i = 0; i < fired.size(); ++i)
       if (fired[i] && rules->rules[i].id != "R001_HopeTrust") mine.insert(rules->rules[i].id);

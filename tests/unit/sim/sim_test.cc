@@ -235,7 +235,7 @@ MonteCarloOptions Options(int threads) {
 void ExpectSameSummary(const Summary& a, const Summary& b, const std::vector<double>& q) {
   ASSERT_EQ(a.steps(), b.steps());
   ASSERT_EQ(a.columns(), b.columns());
-  for (size_t step = 0; step < a.steps(); ++step)
+  for (size_t step = 0; step < a.steps(); ++step) {
     for (size_t c = 0; c < a.columns().size(); ++c) {
       auto x = a.Get(step, c, q), y = b.Get(step, c, q);
       ASSERT_EQ(x.count, y.count);
@@ -243,6 +243,7 @@ void ExpectSameSummary(const Summary& a, const Summary& b, const std::vector<dou
       ASSERT_EQ(x.sd, y.sd) << a.columns()[c] << " step " << step;
       ASSERT_EQ(x.quantiles, y.quantiles) << a.columns()[c] << " step " << step;
     }
+}
 }
 
 TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
@@ -257,7 +258,7 @@ TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
   auto two = RunMonteCarlo(engine, w.catalog.Initial(), with_paths(2));
   auto three = RunMonteCarlo(engine, w.catalog.Initial(), with_paths(3));
   ASSERT_TRUE(one.ok() && two.ok() && three.ok());
-  ASSERT_EQ(one->paths.size(), 300u * 13 * w.catalog.size());
+  ASSERT_EQ(one->paths.size(), size_t{300} * 13 * w.catalog.size());
   EXPECT_EQ(one->paths, two->paths);
   EXPECT_EQ(one->paths, three->paths);
   ExpectSameSummary(one->summary, two->summary, {0.05, 0.5, 0.95});
