@@ -211,6 +211,35 @@ Config Config::Defaults() {
   declare({"run.seed", ConfigType::kInt, "0", "Seed of pulse run's world simulation", IntIn(0, INT64_MAX)});
   declare({"run.noise", ConfigType::kDouble, "0.01", "Noise scale of pulse run's world simulation (x range width)",
            unit_interval});
+  // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
+  // place: apps/pulse/cmd_stream.cc).
+  declare({"stream.url", ConfigType::kString, "",
+           "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
+           [](std::string_view v) {
+             return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string() : std::string("must be kafka://… or empty");
+           }});
+  declare({"stream.group", ConfigType::kString, "pulse", "Kafka consumer group of pulse ingest --stream", not_empty});
+  declare({"stream.start", ConfigType::kString, "earliest",
+           "Where a partition the signals table has no offset for starts: earliest or latest",
+           [](std::string_view v) { return OneOf({"earliest", "latest"}, v); }});
+  declare({"stream.batch_max_records", ConfigType::kInt, "100000", "A stream micro-batch commits at this many records",
+           IntIn(1, int64_t{1} << 32)});
+  declare({"stream.batch_max_bytes", ConfigType::kInt, "67108864", "... or at this many record bytes",
+           IntIn(1, int64_t{1} << 40)});
+  declare({"stream.batch_max_ms", ConfigType::kInt, "1000", "... or this many milliseconds after its first record",
+           IntIn(1, 3600 * 1000)});
+  declare({"stream.format", ConfigType::kString, "json",
+           "Format of records without a pulse-format header: json (one object) or csv (one line under stream.csv_header)",
+           [](std::string_view v) { return OneOf({"json", "csv"}, v); }});
+  declare({"stream.csv_header", ConfigType::kString, "", "Header line of CSV stream records, e.g. name,ts,value", {}});
+  declare({"stream.max_record_bytes", ConfigType::kInt, "1048576", "Larger stream records are rejected unparsed",
+           IntIn(1, int64_t{1} << 31)});
+  declare({"stream.dead_letter_topic", ConfigType::kString, "",
+           "Kafka topic that also receives rejected records (empty: the signal_rejects table only)", {}});
+  declare({"stream.queue_kbytes", ConfigType::kInt, "16384",
+           "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)", IntIn(1, 2097151)});
+  declare({"stream.publish_topic", ConfigType::kString, "",
+           "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)", {}});
   return c;
 }
 

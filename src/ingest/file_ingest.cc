@@ -15,6 +15,7 @@
 #include "core/printable.h"
 #include "core/time.h"
 #include "lake/s3_signer.h"
+#include "ingest/signal_sink.h"
 #include "signals/signal_builder.h"
 
 namespace pulse::ingest {
@@ -85,12 +86,15 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
   return t;
 }
 
-// The raw text kept for a reject: valid UTF-8, cut at kMaxRejectRawBytes with the full length.
+}  // namespace
+
 std::string RawForReject(std::string_view raw) {
   if (raw.size() <= kMaxRejectRawBytes) return LossyUtf8(raw);
   return LossyUtf8(raw.substr(0, kMaxRejectRawBytes)) + "... [cut: the record has " + std::to_string(raw.size()) +
          " bytes]";
 }
+
+namespace {
 
 class Parser {
  public:
@@ -278,23 +282,6 @@ class Parser {
   signals::SignalBatchBuilder builder_;
 };
 
-Result<std::shared_ptr<arrow::Table>> RejectsTable(const IngestReport& report, int64_t now_us) {
-  arrow::StringBuilder file, reason, raw;
-  const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
-  arrow::Int64Builder line;
-  arrow::TimestampBuilder ingest(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
-  for (const auto& r : report.rejects) {
-    if (!file.Append(file_name).ok() || !line.Append(r.line).ok() || !reason.Append(r.reason).ok() ||
-        !raw.Append(r.raw).ok() || !ingest.Append(now_us).ok())
-      return Status::Internal("building the rejects table");
-  }
-  std::vector<std::shared_ptr<arrow::Array>> cols(5);
-  if (!file.Finish(&cols[0]).ok() || !line.Finish(&cols[1]).ok() || !reason.Finish(&cols[2]).ok() ||
-      !raw.Finish(&cols[3]).ok() || !ingest.Finish(&cols[4]).ok())
-    return Status::Internal("building the rejects table");
-  return arrow::Table::Make(signals::RejectSchema(), cols);
-}
-
 // The rows of `rows` whose (kind, name, ts, value) the signals table does not hold yet.
 Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, const std::shared_ptr<arrow::Table>& rows,
                                                    int64_t& existing) {
@@ -372,13 +359,11 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   if (opts.now_us == 0) opts.now_us = time::NowMicros();
   // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
-  PULSE_ASSIGN_OR_RETURN(auto signals_table, lake.OpenOrCreateTable(signals::kSignalsTable, signals::SignalSchema(),
-                                                                    signals::SignalPartitionColumns(), std::nullopt,
-                                                                    signals::SignalSortColumns()));
+  PULSE_ASSIGN_OR_RETURN(auto sink, SignalSink::Open(lake));
   if (opts.only_new) {
-    PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
+    PULSE_ASSIGN_OR_RETURN(rows, DropExisting(sink->signals(), rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {
-      PULSE_ASSIGN_OR_RETURN(report.version, signals_table->LatestVersion());
+      PULSE_ASSIGN_OR_RETURN(report.version, sink->signals().LatestVersion());
       report.duplicate = true;
       report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return report;
@@ -392,14 +377,16 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
                                                      : LossyUtf8(std::filesystem::path(path).filename().string())},
                                 {"accepted", std::to_string(report.accepted)},
                                 {"rejected", std::to_string(report.rejected)}};
-  PULSE_ASSIGN_OR_RETURN(auto commit, signals_table->Append(*rows, write));
+  PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(*rows, write));
   report.version = commit.version;
   report.duplicate = commit.skipped;
   if (!report.rejects.empty() && !commit.skipped) {
-    PULSE_ASSIGN_OR_RETURN(auto rejects_table, lake.OpenOrCreateTable(signals::kRejectsTable, signals::RejectSchema(), {}));
-    PULSE_ASSIGN_OR_RETURN(auto rejects, RejectsTable(report, opts.now_us));
+    const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
+    std::vector<RejectRow> rejects;
+    rejects.reserve(report.rejects.size());
+    for (const auto& r : report.rejects) rejects.push_back({file_name, r.line, r.reason, r.raw});
     write.operation = "INGEST REJECTS";
-    PULSE_ASSIGN_OR_RETURN(auto rc, rejects_table->Append(*rejects, write));
+    PULSE_ASSIGN_OR_RETURN(auto rc, sink->AppendRejects(rejects, opts.now_us, write));
     (void)rc;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
