@@ -31,6 +31,7 @@ Result<stream::StreamOptions> StreamOptionsFrom(const Config& config) {
   o.batch_max_bytes = config.GetInt("stream.batch_max_bytes");
   o.batch_max_latency_ms = config.GetInt("stream.batch_max_ms");
   o.queue_kbytes = config.GetInt("stream.queue_kbytes");
+  o.session_timeout_ms = config.GetInt("stream.session_timeout_ms");
   o.dead_letter_topic = config.GetString("stream.dead_letter_topic");
   o.batch.format = config.GetString("stream.format") == "csv" ? stream::RecordFormat::kCsv : stream::RecordFormat::kJson;
   o.batch.csv_header = config.GetString("stream.csv_header");

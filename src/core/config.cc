@@ -238,6 +238,9 @@ Config Config::Defaults() {
            "Kafka topic that also receives rejected records (empty: the signal_rejects table only)", {}});
   declare({"stream.queue_kbytes", ConfigType::kInt, "16384",
            "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)", IntIn(1, 2097151)});
+  declare({"stream.session_timeout_ms", ConfigType::kInt, "10000",
+           "A stream consumer silent this long (killed) loses its partitions to the rest of its group",
+           IntIn(1000, 3600 * 1000)});
   declare({"stream.publish_topic", ConfigType::kString, "",
            "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)", {}});
   return c;

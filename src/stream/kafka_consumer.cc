@@ -50,6 +50,7 @@ class Consumer {
                        SecondsSince(batch_started) * 1000 >= static_cast<double>(options_.batch_max_latency_ms);
       if (full || due) failure = Flush();
       if (options_.max_records > 0 && report_.records >= options_.max_records && batch_.empty()) break;
+      if (assigned_ == 0) last_record = Clock::now();  // idle counts only while holding partitions
       if (options_.idle_exit_ms > 0 && batch_.empty() &&
           SecondsSince(last_record) * 1000 >= static_cast<double>(options_.idle_exit_ms))
         break;
@@ -80,6 +81,7 @@ class Consumer {
         {"partition.assignment.strategy", "range,roundrobin"},  // eager: a revoke precedes every assign
         {"topic.metadata.refresh.interval.ms", "5000"},        // new topics matching a pattern
         {"allow.auto.create.topics", "false"},
+        {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
     };
     for (const auto& [k, v] : options_.kafka) settings[k] = v;
     PULSE_ASSIGN_OR_RETURN(auto conf, NewKafkaConf(settings));
@@ -221,6 +223,7 @@ class Consumer {
       shown.push_back(tp.topic + "/" + std::to_string(tp.partition) + "@" + std::to_string(p.offset));
     }
     log::Info("stream", "partitions assigned", {{"partitions", shown}});
+    assigned_ = partitions->cnt;
     if (auto err = rd_kafka_assign(rk_.get(), partitions); err != RD_KAFKA_RESP_ERR_NO_ERROR)
       rebalance_error_ = KafkaError(err, "assigning partitions");
   }
@@ -240,6 +243,7 @@ class Consumer {
       metrics_.ForgetPartition(tp);
     }
     rd_kafka_assign(rk_.get(), nullptr);
+    assigned_ = 0;
   }
 
   static void OnRebalance(rd_kafka_t* /*rk*/, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
@@ -269,6 +273,7 @@ class Consumer {
   std::unique_ptr<MetricsServer> metrics_server_;
   StreamReport report_;
   Status rebalance_error_;
+  int assigned_ = 0;  // partitions held now
 };
 
 }  // namespace

@@ -20,7 +20,8 @@
 //    re-reads it).
 //  - Returns when `stop` becomes true (SIGTERM/SIGINT in the CLI): the current batch is committed,
 //    the consumer leaves the group, and the report is returned. Also returns after idle_exit_ms
-//    without a record (0 = never), and after max_records records (0 = no limit) once committed.
+//    without a record while it holds partitions (0 = never), and once max_records records
+//    (0 = no limit) are committed.
 //  - No exception or librdkafka callback error escapes: Status at the boundary.
 #pragma once
 
@@ -43,6 +44,7 @@ struct StreamOptions {
   int64_t batch_max_bytes = 64 << 20;
   int64_t batch_max_latency_ms = 1000;
   int64_t queue_kbytes = 16384;           // librdkafka queued.max.messages.kbytes (fetch queue bound)
+  int64_t session_timeout_ms = 10000;     // a member silent this long (killed) leaves the group
   std::string dead_letter_topic;          // "" = rejects go to signal_rejects only
   int metrics_port = -1;                  // -1 = none, 0 = any free port (logged)
   std::string metrics_host = "127.0.0.1";
