@@ -56,6 +56,7 @@ class Consumer {
         break;
     }
     if (failure.ok()) failure = Flush();
+    if (!failure.ok()) batch_.Clear();  // not committed: whoever reads these partitions next re-reads it
     // Leave the group (the revoke callback flushes, now with an empty batch) and stop.
     rd_kafka_resp_err_t closed = rd_kafka_consumer_close(rk_.get());
     if (closed != RD_KAFKA_RESP_ERR_NO_ERROR)
