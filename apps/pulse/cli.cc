@@ -1,59 +1,19 @@
 #include "cli.h"
 
-#include <cstdlib>
-#include <filesystem>
-
 #include <arrow/api.h>
 
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "core/files.h"
 #include "core/time.h"
-#include "lake/arrow_json.h"
+#include "lake/open_lake.h"
+#include "lake/table_json.h"
 
 namespace pulse::cli {
 
-lake::S3Options S3OptionsFrom(const Context& ctx) {
-  lake::S3Options s3;
-  s3.endpoint = ctx.config.GetString("s3.endpoint");
-  s3.region = ctx.config.GetString("s3.region");
-  s3.access_key = ctx.config.GetString("s3.access_key");
-  s3.secret_key = ctx.config.GetString("s3.secret_key");
-  s3.path_style = ctx.config.GetBool("s3.path_style");
-  return s3;
-}
-
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx) {
-  const lake::S3Options s3 = S3OptionsFrom(ctx);
-  lake::TableOptions tables;
-  tables.checkpoint_interval = static_cast<int>(ctx.config.GetInt("lake.checkpoint_interval"));
-  tables.read_threads = tables.write_threads = static_cast<int>(ctx.config.GetInt("threads"));
-  return lake::Lake::Open(ctx.config.GetString("lake.url"), s3, tables);
-}
-
-Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
-                                    const std::string& exe_path, const std::string& flag) {
-  namespace fs = std::filesystem;
-  if (!explicit_path.empty()) {
-    if (!fs::exists(explicit_path)) return Status::NotFound(flag + ": no file '" + explicit_path + "'");
-    return explicit_path;
-  }
-  if (const char* dir = std::getenv("PULSE_DATA_DIR")) {
-    fs::path p = fs::path(dir) / name;
-    if (fs::exists(p)) return p.string();
-    return Status::NotFound("PULSE_DATA_DIR is set but has no " + name);
-  }
-  std::error_code ec;
-  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
-    for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
-      for (const char* sub : {"data", "shared/data", "../shared/data"}) {
-        fs::path p = dir / sub / name;
-        if (fs::exists(p, ec)) return fs::weakly_canonical(p, ec).string();
-      }
-      if (dir == dir.parent_path()) break;
-    }
-  }
-  return Status::NotFound("cannot find the bundled file " + name + "; pass " + flag + " FILE or set PULSE_DATA_DIR");
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx, lake::OpenMode mode) {
+  return lake::OpenLake(ctx.settings(), mode);
 }
 
 std::vector<std::string> SplitCommas(const std::string& text) {
@@ -85,7 +45,7 @@ std::string CellText(const arrow::Array& column, int64_t row) {
     case arrow::Type::STRING:
       return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
     default: {
-      auto j = lake::ArrayElementToJson(column, row);
+      auto j = lake::CellToJson(column, row);
       if (!j.ok()) return "?";
       return j->is_string() ? j->get<std::string>() : j->dump();
     }
@@ -155,27 +115,12 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
                  static_cast<long long>(table.num_rows()));
 }
 
-void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {
-  int64_t rows = limit > 0 ? std::min(limit, table.num_rows()) : table.num_rows();
-  auto cols = Flat(table);
+Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {
+  PULSE_ASSIGN_OR_RETURN(auto rows, lake::RowsToJson(table, limit));
   std::fputs("[", out);
-  for (int64_t r = 0; r < rows; ++r) {
-    nlohmann::json row = nlohmann::json::object();
-    for (int c = 0; c < table.num_columns(); ++c) {
-      const auto& col = cols[static_cast<size_t>(c)];
-      const std::string& name = table.schema()->field(c)->name();
-      if (!col || col->IsNull(r)) {
-        row[name] = nullptr;
-      } else if (col->type_id() == arrow::Type::TIMESTAMP || col->type_id() == arrow::Type::STRING) {
-        row[name] = CellText(*col, r);
-      } else {
-        auto j = lake::ArrayElementToJson(*col, r);
-        row[name] = j.ok() ? *j : nlohmann::json();
-      }
-    }
-    std::fprintf(out, "%s%s", r ? ",\n" : "\n", row.dump().c_str());
-  }
-  std::fputs(rows ? "\n]\n" : "]\n", out);
+  for (size_t r = 0; r < rows.size(); ++r) std::fprintf(out, "%s%s", r ? ",\n" : "\n", rows[r].dump().c_str());
+  std::fputs(rows.empty() ? "]\n" : "\n]\n", out);
+  return Status::Ok();
 }
 
 }  // namespace pulse::cli

@@ -1,4 +1,4 @@
-// Shared pieces of the pulse CLI: the resolved configuration, opening the lake it names, and
+// Shared pieces of the pulse CLI: the resolved configuration (typed: core/config_sections.h) and
 // printing Arrow tables for people (aligned columns) and scripts (JSON).
 #pragma once
 
@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/config.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::cli {
 
@@ -22,20 +22,15 @@ inline constexpr int kExitUsage = 2;     // bad command line (CLI11)
 inline constexpr int kExitRejects = 3;   // the command worked but some input rows were rejected
 
 struct Context {
-  Config config = Config::Defaults();
+  Config config = Config::Defaults();    // loaded by main() before any command runs
   std::string exe_path;                  // argv[0], to find bundled data
+  const Settings& settings() const { return config.settings(); }
 };
 
-// S3 settings from the config keys s3.*.
-lake::S3Options S3OptionsFrom(const Context& ctx);
-// Opens the lake named by the config key lake.url (S3 settings from s3.*).
-Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx);
-
-// A file shipped in the source tree's data/ folder (e.g. "us-macro-quarterly.csv",
-// "sim/rules.yaml"): `explicit_path` when given, then $PULSE_DATA_DIR/name, then data/name found by
-// walking up from the executable and from the working directory. kNotFound names what to pass.
-Result<std::string> FindBundledFile(const std::string& name, const std::string& explicit_path,
-                                    const std::string& exe_path, const std::string& flag);
+// Opens the lake the settings name (lake/open_lake.h). Read-only commands pass
+// OpenMode::kMustExist: they create nothing and fail with "no lake at URL" when there is none.
+Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx,
+                                             lake::OpenMode mode = lake::OpenMode::kCreateIfMissing);
 
 // "a,b,c" -> {"a", "b", "c"}; "" -> {}.
 std::vector<std::string> SplitCommas(const std::string& text);
@@ -47,8 +42,9 @@ int Fail(const Status& status);
 std::string CellText(const arrow::Array& column, int64_t row);
 // An aligned text table (header, rule, rows) of at most `limit` rows (0 = all).
 void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
-// A JSON array of row objects (timestamps as ISO-8601 text).
-void PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
+// A JSON array of row objects (lake/table_json.h: timestamps as ISO-8601 text). Prints nothing
+// and returns the error when a column's type has no JSON form.
+Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 
 // pulse ingest --stream (cmd_stream.cc): the flags; the rest comes from the stream.* config keys.
 struct StreamArgs {

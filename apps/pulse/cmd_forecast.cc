@@ -32,48 +32,38 @@ Result<std::vector<double>> ParseLevels(const std::string& text) {
   return levels;
 }
 
-int RunEval(const EvalArgs& args, const Context& ctx) {
-  forecast::EvalOptions options;
-  options.period = args.period;
-  options.threads = static_cast<int>(ctx.config.GetInt("threads"));
-  auto levels = ParseLevels(args.levels);
-  if (!levels.ok()) return Fail(levels.status());
-  options.levels = *levels;
-  if (args.period < 1) return Fail(Status::InvalidArgument("--period must be >= 1"));
-  auto series = ingest::ReadM4TrainTest(args.train, args.test);
-  if (!series.ok()) return Fail(series.status());
-  auto report = forecast::EvaluateBenchmarks(*series, options);
-  if (!report.ok()) return Fail(report.status());
-  if (args.json) {
-    nlohmann::json methods = nlohmann::json::array();
-    for (const auto& s : report->scores) {
-      nlohmann::json intervals = nlohmann::json::array();
-      for (const auto& iv : s.intervals)
-        intervals.push_back({{"level", iv.level}, {"coverage_analytic", iv.coverage_analytic},
-                             {"coverage_calibrated", iv.coverage_calibrated},
-                             {"multiplier_analytic", iv.multiplier_analytic},
-                             {"multiplier_calibrated", iv.multiplier_calibrated}});
-      methods.push_back({{"method", forecast::MethodName(s.method)}, {"smape", s.smape}, {"mase", s.mase},
-                         {"owa", s.owa}, {"msis_analytic", s.msis_analytic}, {"msis_calibrated", s.msis_calibrated},
-                         {"fit_seconds", s.fit_seconds},
-                         {"intervals", intervals}});
-    }
-    nlohmann::json out = {{"series", report->series}, {"skipped", report->skipped}, {"problems", report->problems},
-                          {"period", args.period}, {"calibration_scores", report->calibration_scores},
-                          {"fit_cpu_seconds", report->fit_cpu_seconds}, {"wall_seconds", report->wall_seconds},
-                          {"methods", methods}};
-    std::printf("%s\n", out.dump(2).c_str());
-    return kExitOk;
+void PrintEvalJson(const forecast::EvalReport& report, int period) {
+  nlohmann::json methods = nlohmann::json::array();
+  for (const auto& s : report.scores) {
+    nlohmann::json intervals = nlohmann::json::array();
+    for (const auto& iv : s.intervals)
+      intervals.push_back({{"level", iv.level}, {"coverage_analytic", iv.coverage_analytic},
+                           {"coverage_calibrated", iv.coverage_calibrated},
+                           {"multiplier_analytic", iv.multiplier_analytic},
+                           {"multiplier_calibrated", iv.multiplier_calibrated}});
+    methods.push_back({{"method", forecast::MethodName(s.method)}, {"smape", s.smape}, {"mase", s.mase},
+                       {"owa", s.owa}, {"msis_analytic", s.msis_analytic}, {"msis_calibrated", s.msis_calibrated},
+                       {"fit_seconds", s.fit_seconds},
+                       {"intervals", intervals}});
   }
+  nlohmann::json out = {{"series", report.series}, {"skipped", report.skipped}, {"problems", report.problems},
+                        {"period", period}, {"calibration_scores", report.calibration_scores},
+                        {"fit_cpu_seconds", report.fit_cpu_seconds}, {"wall_seconds", report.wall_seconds},
+                        {"methods", methods}};
+  std::printf("%s\n", out.dump(2).c_str());
+}
+
+// One row per method: sMAPE, MASE, OWA, MSIS and coverage (model and calibrated), fit time.
+std::shared_ptr<arrow::Table> EvalTable(const forecast::EvalReport& report, const std::vector<double>& levels) {
   auto round3 = [](double v) { return std::round(v * 1000) / 1000; };
   arrow::FieldVector fields = {arrow::field("method", arrow::utf8()), arrow::field("sMAPE", arrow::float64()),
                                arrow::field("MASE", arrow::float64()), arrow::field("OWA", arrow::float64())};
-  const double widest = *std::max_element(options.levels.begin(), options.levels.end());
+  const double widest = *std::max_element(levels.begin(), levels.end());
   char name[64];
   std::snprintf(name, sizeof name, "MSIS%g", widest * 100);
   fields.push_back(arrow::field(std::string(name) + " model", arrow::float64()));
   fields.push_back(arrow::field(std::string(name) + " calib", arrow::float64()));
-  for (double level : options.levels) {
+  for (double level : levels) {
     std::snprintf(name, sizeof name, "cover%g", level * 100);
     fields.push_back(arrow::field(std::string(name) + " model", arrow::float64()));
     fields.push_back(arrow::field(std::string(name) + " calib", arrow::float64()));
@@ -82,7 +72,7 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
   std::vector<std::unique_ptr<arrow::ArrayBuilder>> builders;
   builders.push_back(std::make_unique<arrow::StringBuilder>());
   for (size_t i = 1; i < fields.size(); ++i) builders.push_back(std::make_unique<arrow::DoubleBuilder>());
-  for (const auto& s : report->scores) {
+  for (const auto& s : report.scores) {
     size_t c = 0;
     (void)static_cast<arrow::StringBuilder&>(*builders[c++]).Append(std::string(forecast::MethodName(s.method)));
     auto put = [&](double v) { (void)static_cast<arrow::DoubleBuilder&>(*builders[c++]).Append(round3(v)); };
@@ -92,12 +82,30 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
   }
   arrow::ArrayVector columns;
   for (auto& b : builders) columns.push_back(b->Finish().ValueOrDie());
-  auto table = arrow::Table::Make(arrow::schema(fields), columns);
+  return arrow::Table::Make(arrow::schema(fields), columns);
+}
+
+int RunEval(const EvalArgs& args, const Context& ctx) {
+  forecast::EvalOptions options;
+  options.period = args.period;
+  options.threads = ctx.settings().threads;
+  auto levels = ParseLevels(args.levels);
+  if (!levels.ok()) return Fail(levels.status());
+  options.levels = *levels;
+  if (args.period < 1) return Fail(Status::InvalidArgument("--period must be >= 1"));
+  auto series = ingest::ReadM4TrainTest(args.train, args.test);
+  if (!series.ok()) return Fail(series.status());
+  auto report = forecast::EvaluateBenchmarks(*series, options);
+  if (!report.ok()) return Fail(report.status());
+  if (args.json) {
+    PrintEvalJson(*report, args.period);
+    return kExitOk;
+  }
   std::printf("%zu series (period %d), %zu skipped; %zu backtest scores per method for calibration;\n"
               "all methods fitted (forecast + 2 backtest windows) in %.2f CPU s, %.2f s wall\n\n",
               report->series, args.period, report->skipped, report->calibration_scores, report->fit_cpu_seconds,
               report->wall_seconds);
-  PrintTable(stdout, *table, 0);
+  PrintTable(stdout, *EvalTable(*report, options.levels), 0);
   std::printf("\nmodel: Gaussian intervals from each model's own variance; calib: split-conformal multipliers\n"
               "from a backtest window before the test period (coverage in %%, MSIS scaled like MASE).\n");
   for (const auto& p : report->problems) std::fprintf(stderr, "skipped %s\n", p.c_str());

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "core/printable.h"
 #include "ingest/file_ingest.h"
+#include "pipeline/bundled_data.h"
 
 namespace pulse::cli {
 namespace {
@@ -19,7 +20,7 @@ struct IngestArgs {
   StreamArgs stream;
 };
 
-Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& config) {
+Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSettings& settings) {
   ingest::IngestOptions o;
   if (a.format == "csv") o.format = ingest::FileFormat::kCsv;
   else if (a.format == "jsonl" || a.format == "json") o.format = ingest::FileFormat::kJsonLines;
@@ -30,20 +31,28 @@ Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const Config& confi
       return Status::InvalidArgument("--map expects field=column pairs, got '" + pair + "'");
     o.mapping[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
-  o.kind = a.kind.empty() ? config.GetString("ingest.kind") : a.kind;
+  o.kind = a.kind.empty() ? settings.kind : a.kind;
   o.source = a.source;
   o.unit = a.unit;
   o.wide = a.wide;
   o.time_columns = SplitCommas(a.time);
   if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
-  o.max_field_bytes = config.GetInt("ingest.max_field_bytes");
-  o.max_file_bytes = config.GetInt("ingest.max_file_bytes");
+  o.max_field_bytes = settings.max_field_bytes;
+  o.max_file_bytes = settings.max_file_bytes;
   return o;
 }
 
+std::string GateText(const signals::GateCounts& g) {
+  return "gate: accept " + std::to_string(g.accept) + ", escalate " + std::to_string(g.escalate) + ", suppress " +
+         std::to_string(g.suppress);
+}
+
 int RunIngest(const IngestArgs& args, const Context& ctx) {
-  auto options = ToOptions(args, ctx.config);
+  auto options = ToOptions(args, ctx.settings().ingest);
   if (!options.ok()) return Fail(options.status());
+  auto scoring = pipeline::LoadScoringRules(ctx.settings().ingest.scoring_rules, ctx.exe_path);
+  if (!scoring.ok()) return Fail(scoring.status());
+  options->scoring = *scoring;
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   int exit_code = kExitOk;
@@ -58,6 +67,8 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
       reports.push_back({{"file", shown}, {"accepted", report->accepted}, {"rejected", report->rejected},
                          {"version", report->version}, {"duplicate", report->duplicate},
+                         {"gate", {{"accept", report->gate.accept}, {"escalate", report->gate.escalate},
+                                   {"suppress", report->gate.suppress}}},
                          {"seconds", report->seconds}, {"rejects", rejects}});
       continue;
     }
@@ -71,9 +82,9 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", shown.c_str(),
                   static_cast<long long>(report->version));
     else
-      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s)\n", shown.c_str(),
+      std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s); %s\n", shown.c_str(),
                   static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
-                  static_cast<long long>(report->version), report->seconds);
+                  static_cast<long long>(report->version), report->seconds, GateText(report->gate).c_str());
   }
   if (args.json) std::printf("%s\n", reports.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return exit_code;
@@ -95,7 +106,7 @@ void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_flag("--json", args->json, "Print the report as JSON");
   AddStreamOptions(cmd, args->stream);
   cmd->callback([args, &ctx, &exit_code] {
-    const bool streaming = !args->stream.url.empty() || (args->files.empty() && !ctx.config.GetString("stream.url").empty());
+    const bool streaming = !args->stream.url.empty() || (args->files.empty() && !ctx.settings().stream.url.empty());
     if (streaming && !args->files.empty()) {
       std::fprintf(stderr, "pulse ingest: give files or --stream, not both\n");
       exit_code = kExitUsage;

@@ -1,5 +1,6 @@
 // pulse lake list | show TABLE | history TABLE : look inside the lake, for people or scripts.
 // pulse lake optimize TABLE | vacuum TABLE : compact small files; delete unreferenced ones.
+// None of them creates a lake: on a URL with no lake they fail with "no lake at URL".
 #include <arrow/api.h>
 #include <arrow/compute/api.h>
 
@@ -15,6 +16,11 @@
 namespace pulse::cli {
 namespace {
 
+// These commands read or maintain an existing lake: they never create its folder.
+Result<std::unique_ptr<lake::Lake>> OpenExistingLake(const Context& ctx) {
+  return OpenLake(ctx, lake::OpenMode::kMustExist);
+}
+
 struct ShowArgs {
   std::string table;
   std::optional<int64_t> version;
@@ -28,7 +34,7 @@ struct ShowArgs {
 // hide the others: its row says "error" with the reason, the error is also printed to stderr, and
 // the exit code is 1 once every table has been listed.
 int RunList(const Context& ctx, bool json) {
-  auto lake = OpenLake(ctx);
+  auto lake = OpenExistingLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   auto names = (*lake)->ListTables();
   if (!names.ok()) return Fail(names.status());
@@ -59,8 +65,9 @@ int RunList(const Context& ctx, bool json) {
   auto out = arrow::Table::Make(schema, {name_b.Finish().ValueOrDie(), version_b.Finish().ValueOrDie(),
                                          files_b.Finish().ValueOrDie(), rows_b.Finish().ValueOrDie(),
                                          status_b.Finish().ValueOrDie()});
-  if (json) PrintJsonRows(stdout, *out, 0);
-  else if (names->empty()) std::printf("no tables in %s\n", (*lake)->url().c_str());
+  if (json) {
+    if (Status st = PrintJsonRows(stdout, *out, 0); !st.ok()) return Fail(st);
+  } else if (names->empty()) std::printf("no tables in %s\n", (*lake)->url().c_str());
   else PrintTable(stdout, *out, 0);
   std::fflush(stdout);
   for (const auto& [name, st] : broken) std::fprintf(stderr, "pulse: table '%s': %s\n", name.c_str(), st.message().c_str());
@@ -72,7 +79,7 @@ int RunList(const Context& ctx, bool json) {
 }
 
 int RunShow(const ShowArgs& args, const Context& ctx) {
-  auto lake = OpenLake(ctx);
+  auto lake = OpenExistingLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   auto table = (*lake)->OpenTable(args.table);
   if (!table.ok()) return Fail(table.status());
@@ -120,13 +127,16 @@ int RunShow(const ShowArgs& args, const Context& ctx) {
       result = *result->SelectColumns(idx);
     }
   }
-  if (args.json) PrintJsonRows(stdout, *result, args.limit);
-  else PrintTable(stdout, *result, args.limit);
+  if (args.json) {
+    if (Status st = PrintJsonRows(stdout, *result, args.limit); !st.ok()) return Fail(st);
+  } else {
+    PrintTable(stdout, *result, args.limit);
+  }
   return kExitOk;
 }
 
 int RunHistory(const std::string& name, const Context& ctx, bool json) {
-  auto lake = OpenLake(ctx);
+  auto lake = OpenExistingLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   auto table = (*lake)->OpenTable(name);
   if (!table.ok()) return Fail(table.status());
@@ -152,8 +162,11 @@ int RunHistory(const std::string& name, const Context& ctx, bool json) {
                                          op_b.Finish().ValueOrDie(), added_b.Finish().ValueOrDie(),
                                          removed_b.Finish().ValueOrDie(), rows_b.Finish().ValueOrDie(),
                                          params_b.Finish().ValueOrDie()});
-  if (json) PrintJsonRows(stdout, *out, 0);
-  else PrintTable(stdout, *out, 0);
+  if (json) {
+    if (Status st = PrintJsonRows(stdout, *out, 0); !st.ok()) return Fail(st);
+  } else {
+    PrintTable(stdout, *out, 0);
+  }
   return kExitOk;
 }
 
@@ -171,7 +184,7 @@ struct OptimizeArgs {
 };
 
 int RunOptimize(const OptimizeArgs& args, const Context& ctx) {
-  auto lake = OpenLake(ctx);
+  auto lake = OpenExistingLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   auto table = (*lake)->OpenTable(args.table);
   if (!table.ok()) return Fail(table.status());
@@ -207,7 +220,7 @@ struct VacuumArgs {
 };
 
 int RunVacuum(const VacuumArgs& args, const Context& ctx) {
-  auto lake = OpenLake(ctx);
+  auto lake = OpenExistingLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   auto table = (*lake)->OpenTable(args.table);
   if (!table.ok()) return Fail(table.status());

@@ -1,41 +1,30 @@
-// pulse run : Pulse's main job (pipeline/main_job.h) on embedded defaults: ingest the bundled US
+// pulse run : Pulse's main job (pipeline/pulse_run.h, pipeline/main_job.h) on embedded defaults: ingest the bundled US
 // macro dataset, forecast every series, simulate the world from the latest observations, score
-// trust, then write report.html and summary.json (pipeline/report_data.h). Stages run as tasks
+// trust, then write report.html and summary.json (report/report_data.h). Stages run as tasks
 // through the broker named by --broker / jobs.broker: "inproc" (worker threads in this process)
 // or redis://… (remote `pulse worker`s that share the lake).
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <fstream>
 
 #include "cli.h"
-#include "core/files.h"
 #include "core/time.h"
-#include "jobs/redis_broker.h"
-#include "jobs/worker.h"
-#include "pipeline/main_job.h"
-#include "pipeline/report_data.h"
+#include "pipeline/pulse_run.h"
 
 namespace pulse::cli {
 namespace {
 
-struct RunArgs {
-  std::string data, mapping, out, broker;
-};
-
-// The output folder must be creatable and writable before any stage runs.
-Status CheckWritable(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    return Status::IoError("output folder '" + dir + "' cannot be created: " +
-                           (ec ? ec.message() : std::string("a file of that name exists")));
-  const auto probe = std::filesystem::path(dir) / ".pulse-write-test";
-  std::ofstream f(probe);
-  const bool ok = static_cast<bool>(f << "ok");
-  f.close();
-  std::filesystem::remove(probe, ec);
-  if (!ok) return Status::IoError("output folder '" + dir + "' is not writable");
+// run.sim_runs and run.sim_turns within the simulation limits, naming where each came from.
+Status CheckRunLimits(const Config& config) {
+  const Settings& s = config.settings();
+  if (s.run.sim_runs > s.sim.max_runs)
+    return Status::InvalidArgument("run.sim_runs (" + std::to_string(s.run.sim_runs) + ", from " +
+                                   config.Origin("run.sim_runs") + ") exceeds sim.max_runs (" +
+                                   std::to_string(s.sim.max_runs) + ")");
+  if (s.run.sim_turns > s.sim.max_turns)
+    return Status::InvalidArgument("run.sim_turns (" + std::to_string(s.run.sim_turns) + ", from " +
+                                   config.Origin("run.sim_turns") + ") exceeds sim.max_turns (" +
+                                   std::to_string(s.sim.max_turns) + ")");
   return Status::Ok();
 }
 
@@ -67,131 +56,13 @@ std::string Describe(const pipeline::StageResult& s) {
   return buf;
 }
 
-int Run(const Context& ctx, RunArgs args) {
-  const auto started = std::chrono::steady_clock::now();
-  if (args.data.empty()) args.data = ctx.config.GetString("run.dataset");
-  if (args.mapping.empty()) args.mapping = ctx.config.GetString("run.mapping");
-  if (args.out.empty()) args.out = ctx.config.GetString("run.out");
-  if (args.broker.empty()) args.broker = ctx.config.GetString("jobs.broker");
-  if (ctx.config.GetInt("run.sim_runs") > ctx.config.GetInt("sim.max_runs"))
-    return Fail(Status::InvalidArgument("run.sim_runs (" + ctx.config.GetString("run.sim_runs") +
-                                        ", from " + ctx.config.Origin("run.sim_runs") + ") exceeds sim.max_runs (" +
-                                        ctx.config.GetString("sim.max_runs") + ")"));
-  if (ctx.config.GetInt("run.sim_turns") > ctx.config.GetInt("sim.max_turns"))
-    return Fail(Status::InvalidArgument("run.sim_turns (" + ctx.config.GetString("run.sim_turns") +
-                                        ", from " + ctx.config.Origin("run.sim_turns") + ") exceeds sim.max_turns (" +
-                                        ctx.config.GetString("sim.max_turns") + ")"));
-  if (args.broker != "inproc" && args.broker.rfind("redis://", 0) != 0)
-    return Fail(Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + args.broker + "'"));
-  auto dataset = FindBundledFile("us-macro-quarterly.csv", args.data, ctx.exe_path, "--data");
-  if (!dataset.ok()) return Fail(dataset.status());
-  auto mapping_path = FindBundledFile("us-macro-world.yaml", args.mapping, ctx.exe_path, "--mapping");
-  if (!mapping_path.ok()) return Fail(mapping_path.status());
-  auto catalog = FindBundledFile("sim/catalog.yaml", "", ctx.exe_path, "--catalog");
-  if (!catalog.ok()) return Fail(catalog.status());
-  auto rules = FindBundledFile("sim/rules.yaml", "", ctx.exe_path, "--rules");
-  if (!rules.ok()) return Fail(rules.status());
-  if (Status st = CheckWritable(args.out); !st.ok()) return Fail(st);
-  auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
-  if (!env.ok()) return Fail(env.status());
-  auto mapping_text = ReadTextFile(*mapping_path);
-  if (!mapping_text.ok()) return Fail(mapping_text.status());
-  auto mapping = pipeline::ParseWorldMapping(*mapping_text, *mapping_path, *env->catalog);
-  if (!mapping.ok()) return Fail(mapping.status());
-  auto lake = OpenLake(ctx);
-  if (!lake.ok()) return Fail(lake.status());
-
-  pipeline::MainJobOptions options;
-  options.dataset = std::filesystem::absolute(*dataset).string();
-  options.mapping = *mapping;
-  options.lake_url = (*lake)->url();
-  options.timeout = std::chrono::seconds(ctx.config.GetInt("jobs.timeout_seconds"));
-  options.sim_runs = static_cast<uint64_t>(ctx.config.GetInt("run.sim_runs"));
-  options.sim_turns = static_cast<uint32_t>(ctx.config.GetInt("run.sim_turns"));
-  options.seed = static_cast<uint64_t>(ctx.config.GetInt("run.seed"));
-  options.noise = ctx.config.GetDouble("run.noise");
-
-  // The broker and, embedded, this process's workers.
-  std::unique_ptr<jobs::Broker> broker;
-  jobs::TaskRegistry registry;
-  std::unique_ptr<jobs::Worker> worker;
-  if (args.broker == "inproc") {
-    broker = std::make_unique<jobs::InProcessBroker>();
-    env->decay_rate = ctx.config.GetDouble("sim.decay_rate");
-    env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
-    env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
-    env->lake_url = options.lake_url;
-    // The dataset this command's user named is the one file its in-process worker may ingest
-    // outside the inbox; nothing else can write to this process's broker.
-    env->ingest_files = {options.dataset};
-    env->ingest_inbox = ctx.config.GetString("ingest.inbox");
-    env->lake_roots = SplitCommas(ctx.config.GetString("jobs.lake_roots"));
-    env->s3 = S3OptionsFrom(ctx);
-    pipeline::RegisterPulseTasks(registry, *env);
-    jobs::WorkerOptions worker_options;
-    worker_options.concurrency = 1;  // stages run one at a time; each uses every core inside
-    worker_options.poll = std::chrono::milliseconds(20);  // bounds the wait for Stop()
-    worker = std::make_unique<jobs::Worker>(*broker, registry, worker_options);
-    worker->Start();
-  } else {
-    auto redis = jobs::RedisBroker::Connect(args.broker);
-    if (!redis.ok()) return Fail(redis.status());
-    broker = std::move(*redis);
-  }
-  std::printf("Pulse run: %s -> lake %s (jobs: %s)\n", options.dataset.c_str(), options.lake_url.c_str(),
-              args.broker == "inproc" ? "inproc" : jobs::RedisUrlForDisplay(args.broker).c_str());
-  const int total = pipeline::kMainJobStages + 1;
-  auto progress = [&](int index, const std::string& name, const pipeline::StageResult* result) {
-    if (!result) {
-      std::printf("[%d/%d] %-9s ...", index + 1, total, name.c_str());
-      std::fflush(stdout);
-    } else {
-      std::printf(" %s (%.2f s)\n", Describe(*result).c_str(), result->seconds);
-    }
-  };
-  auto job = pipeline::RunMainJob(*broker, options, progress);
-  if (worker) worker->Stop();
-  if (!job.ok()) {
-    std::printf(" failed\n");
-    return Fail(job.status());
-  }
-  const auto& ingest = job->stages.front().result;
-  for (const auto& r : ingest.value("rejects", nlohmann::json::array()))
-    std::fprintf(stderr, "%s:%lld: %s\n", options.dataset.c_str(), static_cast<long long>(r.value("line", 0)),
-                 r.value("reason", std::string()).c_str());
-
-  std::printf("[%d/%d] report    ...", total, total);
-  std::fflush(stdout);
-  const auto report_started = std::chrono::steady_clock::now();
-  pipeline::ReportRequest request;
-  request.signals_version = job->signals_version;
-  request.sim_id = job->sim_id;
-  request.key_variables = mapping->key_variables;
-  request.previous = pipeline::ReadPreviousSummary(args.out);
-  request.dataset = options.dataset;
-  auto report = pipeline::GatherReport(**lake, request);
-  if (!report.ok()) {
-    std::printf(" failed\n");
-    return Fail(report.status());
-  }
-  nlohmann::json stages = nlohmann::json::array();
-  for (const auto& s : job->stages)
-    stages.push_back({{"stage", s.name}, {"task", s.task}, {"seconds", s.seconds}, {"result", s.result}});
-  report->summary["stages"] = stages;
-  report->summary["broker"] = args.broker == "inproc" ? "inproc" : "redis";
-  if (Status st = pipeline::WriteReport(args.out, *report); !st.ok()) {
-    std::printf(" failed\n");
-    return Fail(st);
-  }
-  std::printf(" %zu fan charts, %zu simulation charts, %zu trust rows (%.2f s)\n\n", report->data.series.size(),
-              report->data.simulation.size(), report->data.trust.size(),
-              std::chrono::duration<double>(std::chrono::steady_clock::now() - report_started).count());
-  // The next step of every forecast, with its trust, for the terminal.
-  std::map<std::string, const pipeline::TrustRow*> trust;
-  for (const auto& t : report->data.trust) trust[t.series] = &t;
+// The next step of every forecast, with its trust, and what changed since the last run.
+void PrintForecasts(const report::ReportData& data) {
+  std::map<std::string, const report::TrustRow*> trust;
+  for (const auto& t : data.trust) trust[t.series] = &t;
   std::printf("%-10s %-11s %12s   %-24s  %s\n", "series", "next", "forecast", "80% band (calibrated)",
               "trust (heuristic)");
-  for (const auto& c : report->data.series) {
+  for (const auto& c : data.series) {
     if (c.mean.empty()) continue;
     double lo = NAN, hi = NAN;
     for (const auto& b : c.bands)
@@ -202,25 +73,83 @@ int Run(const Context& ctx, RunArgs args) {
                 t != trust.end() ? ("confidence " + std::to_string(t->second->confidence).substr(0, 5)).c_str() : "");
   }
   std::printf("\nWhat changed since the last run:\n");
-  for (const auto& c : report->data.changes) std::printf("  - %s\n", c.c_str());
-  const auto out_dir = std::filesystem::absolute(args.out);
+  for (const auto& c : data.changes) std::printf("  - %s\n", c.c_str());
+}
+
+// Progress lines on stdout: "[i/5] stage ... result (s)"; an open line ends in " failed" on error.
+struct RunProgress {
+  static constexpr int kTotal = pipeline::kMainJobStages + 1;
+  bool open = false;
+  std::string dataset;  // where rejected rows are
+
+  pipeline::PulseRunHooks Hooks() {
+    pipeline::PulseRunHooks hooks;
+    hooks.started = [this](const pipeline::PulseRunPlan& plan) {
+      dataset = plan.dataset;
+      std::printf("Pulse run: %s -> lake %s (jobs: %s)\n", plan.dataset.c_str(), plan.lake_url.c_str(),
+                  plan.broker_display.c_str());
+    };
+    hooks.stage = [this](int index, const std::string& name, const pipeline::StageResult* result) {
+      if (!result) Begin(index, name);
+      else End(Describe(*result), result->seconds);
+    };
+    hooks.stages_done = [this](const pipeline::MainJobResult& job) {
+      const auto& ingest = job.stages.front().result;
+      for (const auto& r : ingest.value("rejects", nlohmann::json::array()))
+        std::fprintf(stderr, "%s:%lld: %s\n", dataset.c_str(), static_cast<long long>(r.value("line", 0)),
+                     r.value("reason", std::string()).c_str());
+      Begin(kTotal - 1, "report");
+    };
+    return hooks;
+  }
+  void Begin(int index, const std::string& name) {
+    std::printf("[%d/%d] %-9s ...", index + 1, kTotal, name.c_str());
+    std::fflush(stdout);
+    open = true;
+  }
+  void End(const std::string& what, double seconds) {
+    std::printf(" %s (%.2f s)\n", what.c_str(), seconds);
+    open = false;
+  }
+};
+
+int Run(const Context& ctx, const pipeline::PulseRunRequest& request) {
+  const auto started = std::chrono::steady_clock::now();
+  if (Status st = CheckRunLimits(ctx.config); !st.ok()) return Fail(st);
+  RunProgress progress;
+  auto run = pipeline::RunPulse(ctx.settings(), request, progress.Hooks());
+  if (!run.ok()) {
+    if (progress.open) std::printf(" failed\n");
+    return Fail(run.status());
+  }
+  const report::ReportData& data = run->report.data;
+  char what[160];
+  std::snprintf(what, sizeof what, "%zu fan charts, %zu simulation charts, %zu trust rows", data.series.size(),
+                data.simulation.size(), data.trust.size());
+  progress.End(what, run->report_seconds);
+  std::printf("\n");
+  PrintForecasts(data);
+  const auto out_dir = std::filesystem::absolute(run->plan.out);
   std::printf("\nDone in %.1f s. Report: %s\nSummary: %s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
               (out_dir / "report.html").c_str(), (out_dir / "summary.json").c_str());
-  std::printf("Tables: forecasts, simulations, trust_scores in %s (pulse lake list)\n", options.lake_url.c_str());
-  return job->rejected > 0 ? kExitRejects : kExitOk;
+  std::printf("Tables: forecasts, simulations, trust_scores in %s (pulse lake list)\n", run->plan.lake_url.c_str());
+  return run->job.rejected > 0 ? kExitRejects : kExitOk;
 }
 
 }  // namespace
 
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code) {
-  auto args = std::make_shared<RunArgs>();
+  auto args = std::make_shared<pipeline::PulseRunRequest>();
   auto* cmd = app.add_subcommand("run", "Run Pulse's main job: ingest, forecast, simulate, score trust, report");
   cmd->add_option("--data", args->data, "The US macro CSV (default: run.dataset, else the bundled data/us-macro-quarterly.csv)");
   cmd->add_option("--mapping", args->mapping, "Signal -> world-state mapping YAML (default: data/us-macro-world.yaml)");
   cmd->add_option("--out", args->out, "Folder for report.html and summary.json (default: run.out = pulse-report)");
   cmd->add_option("--broker", args->broker, "inproc (default, jobs.broker) or redis://host:port/db with pulse workers");
-  cmd->callback([args, &ctx, &exit_code] { exit_code = Run(ctx, *args); });
+  cmd->callback([args, &ctx, &exit_code] {
+    args->exe_path = ctx.exe_path;
+    exit_code = Run(ctx, *args);
+  });
 }
 
 }  // namespace pulse::cli

@@ -1,7 +1,8 @@
 // Kafka streams on the command line (the work is in src/stream):
 //   pulse ingest --stream kafka://BROKERS/TOPICS [--group G] [--metrics-port P]   (RunStreamIngestCommand)
 //   pulse publish FILE... --to kafka://BROKERS[/TOPIC]                             (AddPublishCommand)
-// The stream.* config keys are read into stream::StreamOptions in one place, StreamOptionsFrom.
+// The stream.* settings (core/config_sections.h, StreamSettings) are read into
+// stream::StreamOptions in one place, StreamOptionsFrom.
 // SIGTERM / SIGINT stop the consumer: it commits its current batch, leaves the group, exits 0.
 #include <atomic>
 #include <csignal>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "cli_options.h"
 #include "core/printable.h"
+#include "pipeline/bundled_data.h"
 #include "stream/kafka_consumer.h"
 #include "stream/kafka_producer.h"
 #include "stream/topics.h"
@@ -21,23 +23,26 @@ namespace {
 std::atomic<bool> g_stop_stream{false};
 void OnStopSignal(int) { g_stop_stream = true; }
 
-// The stream.* (and ingest.*) keys as the consumer's options; flags override the URL and group.
-Result<stream::StreamOptions> StreamOptionsFrom(const Config& config) {
+// The stream.* (and ingest.*) settings as the consumer's options, with the scoring rules
+// (ingest.scoring_rules, as pulse ingest FILE uses them); flags override the URL and group.
+Result<stream::StreamOptions> StreamOptionsFrom(const Settings& settings, const std::string& exe_path) {
+  const StreamSettings& s = settings.stream;
   stream::StreamOptions o;
-  o.url = config.GetString("stream.url");
-  o.group = config.GetString("stream.group");
-  o.start = config.GetString("stream.start");
-  o.batch_max_records = config.GetInt("stream.batch_max_records");
-  o.batch_max_bytes = config.GetInt("stream.batch_max_bytes");
-  o.batch_max_latency_ms = config.GetInt("stream.batch_max_ms");
-  o.queue_kbytes = config.GetInt("stream.queue_kbytes");
-  o.session_timeout_ms = config.GetInt("stream.session_timeout_ms");
-  o.dead_letter_topic = config.GetString("stream.dead_letter_topic");
-  o.batch.format = config.GetString("stream.format") == "csv" ? stream::RecordFormat::kCsv : stream::RecordFormat::kJson;
-  o.batch.csv_header = config.GetString("stream.csv_header");
-  o.batch.max_record_bytes = config.GetInt("stream.max_record_bytes");
-  o.batch.parse.kind = config.GetString("ingest.kind");
-  o.batch.parse.max_field_bytes = config.GetInt("ingest.max_field_bytes");
+  o.url = s.url;
+  o.group = s.group;
+  o.start = s.start;
+  o.batch_max_records = s.batch_max_records;
+  o.batch_max_bytes = s.batch_max_bytes;
+  o.batch_max_latency_ms = s.batch_max_ms;
+  o.queue_kbytes = s.queue_kbytes;
+  o.session_timeout_ms = s.session_timeout_ms;
+  o.dead_letter_topic = s.dead_letter_topic;
+  o.batch.format = s.format == "csv" ? stream::RecordFormat::kCsv : stream::RecordFormat::kJson;
+  o.batch.csv_header = s.csv_header;
+  o.batch.max_record_bytes = s.max_record_bytes;
+  o.batch.parse.kind = settings.ingest.kind;
+  o.batch.parse.max_field_bytes = settings.ingest.max_field_bytes;
+  PULSE_ASSIGN_OR_RETURN(o.scoring, pipeline::LoadScoringRules(settings.ingest.scoring_rules, exe_path));
   return o;
 }
 
@@ -54,17 +59,17 @@ int RunPublish(const PublishArgs& args, const Context& ctx) {
     return Fail(Status::InvalidArgument("--to: pulse publish writes to one topic (or one per kind), not a pattern"));
   stream::PublishOptions options;
   options.brokers = url->brokers;
-  options.topic = !url->topics.empty() ? url->topics[0] : ctx.config.GetString("stream.publish_topic");
+  options.topic = !url->topics.empty() ? url->topics[0] : ctx.settings().stream.publish_topic;
   if (args.format == "csv") options.parse.format = ingest::FileFormat::kCsv;
   else if (args.format == "jsonl" || args.format == "json") options.parse.format = ingest::FileFormat::kJsonLines;
   else if (!args.format.empty()) return Fail(Status::InvalidArgument("--format must be csv or jsonl"));
-  options.parse.kind = args.kind.empty() ? ctx.config.GetString("ingest.kind") : args.kind;
+  options.parse.kind = args.kind.empty() ? ctx.settings().ingest.kind : args.kind;
   options.parse.source = args.source;
   options.parse.unit = args.unit;
   options.parse.wide = args.wide;
   options.parse.time_columns = SplitCommas(args.time);
-  options.parse.max_field_bytes = ctx.config.GetInt("ingest.max_field_bytes");
-  options.parse.max_file_bytes = ctx.config.GetInt("ingest.max_file_bytes");
+  options.parse.max_field_bytes = ctx.settings().ingest.max_field_bytes;
+  options.parse.max_file_bytes = ctx.settings().ingest.max_file_bytes;
   int exit_code = kExitOk;
   for (const auto& file : args.files) {
     const std::string shown = file == "-" ? std::string("stdin") : Printable(file, 4096);
@@ -87,7 +92,7 @@ int RunPublish(const PublishArgs& args, const Context& ctx) {
 }  // namespace
 
 int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx) {
-  auto options = StreamOptionsFrom(ctx.config);
+  auto options = StreamOptionsFrom(ctx.settings(), ctx.exe_path);
   if (!options.ok()) return Fail(options.status());
   if (!args.url.empty()) options->url = args.url;
   if (!args.group.empty()) options->group = args.group;
@@ -107,13 +112,16 @@ int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx) {
   if (args.json) {
     nlohmann::json out = {{"records", r.records},     {"rows", r.rows},       {"rejected", r.rejected},
                           {"duplicates", r.duplicates}, {"batches", r.batches}, {"dead_lettered", r.dead_lettered},
+                          {"gate", {{"accept", r.gate.accept}, {"escalate", r.gate.escalate}, {"suppress", r.gate.suppress}}},
                           {"seconds", r.seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("stream: %lld records, %lld rows appended, %lld rejected, %lld already in the table, %lld batches "
-                "(%.2f s)\n",
+                "(%.2f s); gate: accept %lld, escalate %lld, suppress %lld\n",
                 static_cast<long long>(r.records), static_cast<long long>(r.rows), static_cast<long long>(r.rejected),
-                static_cast<long long>(r.duplicates), static_cast<long long>(r.batches), r.seconds);
+                static_cast<long long>(r.duplicates), static_cast<long long>(r.batches), r.seconds,
+                static_cast<long long>(r.gate.accept), static_cast<long long>(r.gate.escalate),
+                static_cast<long long>(r.gate.suppress));
   }
   return kExitOk;
 }

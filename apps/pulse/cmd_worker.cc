@@ -33,7 +33,7 @@
 #include "jobs/task_client.h"
 #include "jobs/scheduler.h"
 #include "jobs/worker.h"
-#include "pipeline/pulse_tasks.h"
+#include "pipeline/task_worker.h"
 
 namespace pulse::cli {
 namespace {
@@ -107,72 +107,35 @@ std::string RenderMetrics(const jobs::WorkerStats& s, jobs::Broker& broker, cons
   return out;
 }
 
-int RunWorker(const WorkerArgs& args, const Context& ctx) {
-  if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
-  auto broker = jobs::RedisBroker::Connect(args.broker);
-  if (!broker.ok()) return Fail(broker.status());
-  if (!(args.cache_max_mb >= 0)) return Fail(Status::InvalidArgument("--cache-max-mb must be >= 0"));
-  (*broker)->set_cache_limit(static_cast<int64_t>(args.cache_max_mb * 1024 * 1024));
-  auto catalog = FindBundledFile("sim/catalog.yaml", "", ctx.exe_path, "--catalog");
-  if (!catalog.ok()) return Fail(catalog.status());
-  auto rules = FindBundledFile("sim/rules.yaml", "", ctx.exe_path, "--rules");
-  if (!rules.ok()) return Fail(rules.status());
-  auto env = pipeline::LoadTaskEnvironment(*catalog, *rules);
-  if (!env.ok()) return Fail(env.status());
-  env->decay_rate = ctx.config.GetDouble("sim.decay_rate");  // part of the cache key
-  env->max_runs = static_cast<uint64_t>(ctx.config.GetInt("sim.max_runs"));
-  env->max_turns = static_cast<uint64_t>(ctx.config.GetInt("sim.max_turns"));
-  env->lake_url = ctx.config.GetString("lake.url");  // every task's default lake
-  env->lake_roots = SplitCommas(ctx.config.GetString("jobs.lake_roots"));
-  env->ingest_inbox = ctx.config.GetString("ingest.inbox");
-  env->s3 = S3OptionsFrom(ctx);
-  jobs::TaskRegistry registry;
-  pipeline::RegisterPulseTasks(registry, *env);
-  if (args.test_tasks) RegisterTestTasks(registry);
+// The worker's options from its flags (and jobs.max_deaths): each bad value is a clear error.
+Result<jobs::WorkerOptions> WorkerOptionsFrom(const WorkerArgs& args, const Settings& settings) {
   jobs::WorkerOptions options;
-  const int64_t max_deaths = args.max_deaths ? *args.max_deaths : ctx.config.GetInt("jobs.max_deaths");
+  const int64_t max_deaths = args.max_deaths ? *args.max_deaths : settings.jobs.max_deaths;
   if (max_deaths < 1 || max_deaths > 1000000)
-    return Fail(Status::InvalidArgument("--max-deaths (jobs.max_deaths) must be 1..1000000, got " +
-                                        std::to_string(max_deaths)));
+    return Status::InvalidArgument("--max-deaths (jobs.max_deaths) must be 1..1000000, got " +
+                                   std::to_string(max_deaths));
   options.max_deaths = static_cast<int>(max_deaths);
   // Trimmed: "celery, other" means the queue "other", not " other" that no producer fills.
   options.queues.clear();
   for (std::string q : SplitCommas(args.queues)) {
     const size_t first = q.find_first_not_of(" \t"), last = q.find_last_not_of(" \t");
     if (first == std::string::npos)
-      return Fail(Status::InvalidArgument("--queues has an empty queue name in '" + args.queues + "'"));
+      return Status::InvalidArgument("--queues has an empty queue name in '" + args.queues + "'");
     options.queues.push_back(q.substr(first, last - first + 1));
   }
-  if (options.queues.empty()) return Fail(Status::InvalidArgument("--queues must name at least one queue"));
+  if (options.queues.empty()) return Status::InvalidArgument("--queues must name at least one queue");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.concurrency = args.concurrency > 0 ? args.concurrency : cores;
-  if (args.visibility_timeout < 1) return Fail(Status::InvalidArgument("--visibility-timeout must be >= 1 second"));
+  if (args.visibility_timeout < 1) return Status::InvalidArgument("--visibility-timeout must be >= 1 second");
   options.visibility_timeout = std::chrono::seconds(args.visibility_timeout);
-  if (args.restore_interval < 1) return Fail(Status::InvalidArgument("--restore-interval must be >= 1 second"));
+  if (args.restore_interval < 1) return Status::InvalidArgument("--restore-interval must be >= 1 second");
   options.restore_interval = std::chrono::seconds(args.restore_interval);
   options.track_started = args.track_started;
   options.execution_log = args.execution_log;
-  jobs::Worker worker(**broker, registry, options);
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  std::unique_ptr<MetricsServer> metrics;
-  if (args.metrics_port >= 0) {
-    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port,
-                                       [&] { return RenderMetrics(worker.stats(), **broker, options.queues); });
-    if (!server.ok()) return Fail(server.status());
-    metrics = std::move(*server);
-    std::fprintf(stderr, "pulse worker: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
-  }
-  worker.Start();
-  std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options.concurrency,
-               jobs::RedisUrlForDisplay(args.broker).c_str(),
-               JoinQueues(options.queues).c_str());
-  for (const auto& name : registry.Names()) std::fprintf(stderr, " %s", name.c_str());
-  std::fprintf(stderr, "\n");
-  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  worker.Stop();
-  metrics.reset();
-  const auto& s = worker.stats();
+  return options;
+}
+
+void PrintWorkerStats(const jobs::WorkerStats& s) {
   std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
               "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
               "\"cache_hits\": %lld, \"cache_misses\": %lld, \"executed\": %lld}\n",
@@ -182,6 +145,39 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
               static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
               static_cast<long long>(s.broker_errors.load()), static_cast<long long>(s.cache_hits.load()),
               static_cast<long long>(s.cache_misses.load()), static_cast<long long>(s.executed.load()));
+}
+
+int RunWorker(const WorkerArgs& args, const Context& ctx) {
+  if (args.broker.empty()) return Fail(Status::InvalidArgument("--broker redis://host:port/db is required"));
+  auto broker = jobs::RedisBroker::Connect(args.broker);
+  if (!broker.ok()) return Fail(broker.status());
+  if (!(args.cache_max_mb >= 0)) return Fail(Status::InvalidArgument("--cache-max-mb must be >= 0"));
+  (*broker)->set_cache_limit(static_cast<int64_t>(args.cache_max_mb * 1024 * 1024));
+  auto env = pipeline::TaskEnvironmentFromSettings(ctx.settings(), ctx.exe_path);
+  if (!env.ok()) return Fail(env.status());
+  auto options = WorkerOptionsFrom(args, ctx.settings());
+  if (!options.ok()) return Fail(options.status());
+  pipeline::TaskWorker worker(**broker, std::move(*env), *options,
+                              args.test_tasks ? RegisterTestTasks : std::function<void(jobs::TaskRegistry&)>());
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  std::unique_ptr<MetricsServer> metrics;
+  if (args.metrics_port >= 0) {
+    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port,
+                                       [&] { return RenderMetrics(worker.stats(), **broker, options->queues); });
+    if (!server.ok()) return Fail(server.status());
+    metrics = std::move(*server);
+    std::fprintf(stderr, "pulse worker: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
+  }
+  worker.Start();
+  std::fprintf(stderr, "pulse worker: %d threads on %s, queues %s, tasks", options->concurrency,
+               jobs::RedisUrlForDisplay(args.broker).c_str(), JoinQueues(options->queues).c_str());
+  for (const auto& name : worker.task_names()) std::fprintf(stderr, " %s", name.c_str());
+  std::fprintf(stderr, "\n");
+  while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  worker.Stop();
+  metrics.reset();
+  PrintWorkerStats(worker.stats());
   return kExitOk;
 }
 

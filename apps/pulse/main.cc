@@ -11,8 +11,73 @@
 
 extern char** environ;
 
+namespace {
+using namespace pulse;
+
+// The global options that resolve the configuration.
+struct GlobalOptions {
+  std::string config_file, lake_url;
+  std::vector<std::string> overrides;
+  CLI::Option* lake_option = nullptr;
+};
+
+// defaults < --config YAML < PULSE_* environment < --lake < --set, then logging as configured.
+// A bad value ends the process (exit 1) before any command runs.
+void LoadConfiguration(const GlobalOptions& options, cli::Context& ctx) {
+  Status st;
+  if (!options.config_file.empty()) st = ctx.config.LoadYamlFile(options.config_file);
+  if (st.ok()) st = ctx.config.LoadEnvironment(environ);
+  // Given, even empty (--lake "$UNSET"): checked, never silently the default ./pulse-lake.
+  if (st.ok() && options.lake_option->count() > 0) st = ctx.config.Set("lake.url", options.lake_url, "--lake");
+  for (const auto& kv : options.overrides) {
+    if (!st.ok()) break;
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
+    else st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "pulse: %s\n", st.message().c_str());
+    std::exit(cli::kExitError);
+  }
+  for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
+  log::Configure({.level = ctx.settings().log.level, .format = ctx.settings().log.format, .sink = {}});
+}
+
+// CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A subcommand
+// is required": name the word instead. Walks the words that are neither options nor a global
+// option's value down the command tree; true when it printed the message.
+bool ReportUnknownCommand(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path = "pulse";
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--") break;
+    if (word.starts_with('-')) {
+      if (word == "--config" || word == "--lake" || word == "--set") ++i;  // its value follows
+      continue;
+    }
+    const std::vector<CLI::App*> below = level->get_subcommands([](CLI::App*) { return true; });
+    if (below.empty()) break;
+    CLI::App* match = nullptr;
+    std::string names;
+    for (CLI::App* command : below) {
+      if (command->check_name(word)) match = command;
+      names += (names.empty() ? "" : ", ") + command->get_name();
+    }
+    if (match == nullptr) {
+      std::fprintf(stderr, "%s: unknown command '%s' (commands: %s; see %s --help)\n", path.c_str(), word.c_str(),
+                   names.c_str(), path.c_str());
+      return true;
+    }
+    level = match;
+    path += " " + match->get_name();
+  }
+  return false;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using namespace pulse;
   cli::Context ctx;
   ctx.exe_path = argc > 0 ? argv[0] : "pulse";
   int exit_code = cli::kExitOk;
@@ -21,37 +86,15 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // inherited by every subcommand created below (and theirs)
   app.set_version_flag("--version", "pulse 0.1.0");
-  std::string config_file, lake_url;
-  std::vector<std::string> overrides;
-  app.add_option("--config", config_file, "YAML configuration file");
-  CLI::Option* lake_option =
-      app.add_option("--lake", lake_url, "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
+  GlobalOptions global;
+  app.add_option("--config", global.config_file, "YAML configuration file");
+  global.lake_option = app.add_option("--lake", global.lake_url,
+                                      "Lake URL: a folder, file://… or s3://bucket/prefix (config key lake.url)");
   // One key=value per --set, so that `pulse ingest --set a=b f.csv` keeps f.csv for ingest.
-  app.add_option("--set", overrides, "Override a config key: --set key=value (repeatable)")->allow_extra_args(false);
-
+  app.add_option("--set", global.overrides, "Override a config key: --set key=value (repeatable)")
+      ->allow_extra_args(false);
   // Resolve configuration once the command line is parsed, before any command runs.
-  app.parse_complete_callback([&] {
-    Status st;
-    if (!config_file.empty()) st = ctx.config.LoadYamlFile(config_file);
-    if (st.ok()) st = ctx.config.LoadEnvironment(environ);
-    // Given, even empty (--lake "$UNSET"): checked, never silently the default ./pulse-lake.
-    if (st.ok() && lake_option->count() > 0) st = ctx.config.Set("lake.url", lake_url, "--lake");
-    for (const auto& kv : overrides) {
-      if (!st.ok()) break;
-      auto eq = kv.find('=');
-      if (eq == std::string::npos) st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
-      else st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
-    }
-    if (!st.ok()) {
-      std::fprintf(stderr, "pulse: %s\n", st.message().c_str());
-      std::exit(cli::kExitError);
-    }
-    for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
-    log::Options log_options;
-    log_options.level = log::ParseLevel(ctx.config.GetString("log.level")).value_or(log::Level::kInfo);
-    log_options.format = ctx.config.GetString("log.format") == "text" ? log::Format::kText : log::Format::kJson;
-    log::Configure(std::move(log_options));
-  });
+  app.parse_complete_callback([&] { LoadConfiguration(global, ctx); });
 
   cli::AddIngestCommand(app, ctx, exit_code);
   cli::AddLakeCommands(app, ctx, exit_code);
@@ -71,34 +114,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    // CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A
-    // subcommand is required": name the word instead. Walks the words that are neither options
-    // nor a global option's value down the command tree.
-    CLI::App* level = &app;
-    std::string path = "pulse";
-    for (int i = 1; i < argc && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr; ++i) {
-      const std::string word = argv[i];
-      if (word == "--") break;
-      if (word.starts_with('-')) {
-        if (word == "--config" || word == "--lake" || word == "--set") ++i;  // its value follows
-        continue;
-      }
-      const std::vector<CLI::App*> below = level->get_subcommands([](CLI::App*) { return true; });
-      if (below.empty()) break;
-      CLI::App* match = nullptr;
-      std::string names;
-      for (CLI::App* command : below) {
-        if (command->check_name(word)) match = command;
-        names += (names.empty() ? "" : ", ") + command->get_name();
-      }
-      if (match == nullptr) {
-        std::fprintf(stderr, "%s: unknown command '%s' (commands: %s; see %s --help)\n", path.c_str(), word.c_str(),
-                     names.c_str(), path.c_str());
-        return cli::kExitUsage;
-      }
-      level = match;
-      path += " " + match->get_name();
-    }
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && ReportUnknownCommand(app, argc, argv))
+      return cli::kExitUsage;
     int code = app.exit(e);
     return code == 0 ? 0 : cli::kExitUsage;
   }

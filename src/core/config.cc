@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <type_traits>
 
 namespace pulse {
 namespace {
@@ -146,113 +148,206 @@ std::function<std::string(std::string_view)> NumberIn(double min, double max) {
     return std::string();
   };
 }
+
+std::string NotEmpty(std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); }
+
+// "a,b,c" -> {"a", "b", "c"}; "" -> {} (jobs.lake_roots).
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t comma = text.find(',', pos);
+    out.emplace_back(text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    pos = comma == std::string_view::npos ? text.size() : comma + 1;
+  }
+  return out;
+}
+
+// Where a key's value lives: `section` of Settings, then `field` of it (or a top-level field).
+template <class Section, class T>
+struct FieldRef {
+  Section Settings::*section;
+  T Section::*field;
+  T& operator()(Settings& s) const { return s.*section.*field; }
+  const T& operator()(const Settings& s) const { return s.*section.*field; }
+};
+template <class T>
+struct TopField {
+  T Settings::*field;
+  T& operator()(Settings& s) const { return s.*field; }
+  const T& operator()(const Settings& s) const { return s.*field; }
+};
+
+// A key bound to a field: the key's type follows the field's (std::string, bool, a floating or
+// integral type). Integer ranges must fit the field's type; the assert catches a table mistake.
+template <class Ref>
+Config::Key Bind(std::string name, Ref ref, std::string description,
+                 std::function<std::string(std::string_view)> validate = {}, int64_t min = 0, int64_t max = 0) {
+  using T = std::remove_cvref_t<decltype(ref(std::declval<Settings&>()))>;
+  Config::Key k{std::move(name), ConfigType::kString, std::move(description), std::move(validate), {}};
+  if constexpr (std::is_same_v<T, std::string>) {
+    k.assign = [ref](Settings& s, std::string_view v) { ref(s) = std::string(v); };
+  } else if constexpr (std::is_same_v<T, bool>) {
+    k.type = ConfigType::kBool;
+    k.assign = [ref](Settings& s, std::string_view v) { ref(s) = ParseBool(v).value_or(false); };
+  } else if constexpr (std::is_floating_point_v<T>) {
+    k.type = ConfigType::kDouble;
+    k.assign = [ref](Settings& s, std::string_view v) { ref(s) = ParseFiniteDouble(v).value_or(0); };
+  } else {
+    static_assert(std::is_integral_v<T>);
+    assert(min >= 0 || std::is_signed_v<T>);
+    assert(static_cast<uint64_t>(max) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+    assert(min >= static_cast<int64_t>(std::numeric_limits<T>::lowest()) || std::is_unsigned_v<T>);
+    k.type = ConfigType::kInt;
+    if (!k.validate) k.validate = IntIn(min, max);
+    k.assign = [ref](Settings& s, std::string_view v) { ref(s) = static_cast<T>(ParseInt64(v).value_or(0)); };
+  }
+  return k;
+}
+
+template <class Section, class T>
+Config::Key Bind(std::string name, Section Settings::*section, T Section::*field, std::string description,
+                 std::function<std::string(std::string_view)> validate = {}) {
+  return Bind(std::move(name), FieldRef<Section, T>{section, field}, std::move(description), std::move(validate));
+}
+template <class Section, class T>
+Config::Key BindInt(std::string name, Section Settings::*section, T Section::*field, int64_t min, int64_t max,
+                    std::string description) {
+  return Bind(std::move(name), FieldRef<Section, T>{section, field}, std::move(description), {}, min, max);
+}
+
+// A key whose text maps to a field through `parse` (enums, lists): a string key.
+template <class Ref, class Parse>
+Config::Key BindText(std::string name, Ref ref, std::string description,
+                     std::function<std::string(std::string_view)> validate, Parse parse) {
+  Config::Key k{std::move(name), ConfigType::kString, std::move(description), std::move(validate), {}};
+  k.assign = [ref, parse](Settings& s, std::string_view v) { ref(s) = parse(v); };
+  return k;
+}
+
+// Every key of Settings, in file order of config_sections.h.
+std::vector<Config::Key> AllKeys() {
+  const auto unit_interval = NumberIn(0, 1);
+  std::vector<Config::Key> keys;
+  keys.push_back(Bind("lake.url", &Settings::lake, &LakeSettings::url,
+                      "Where the Delta tables live: a folder, file://… or s3://bucket/prefix", NotEmpty));
+  keys.push_back(BindInt("lake.checkpoint_interval", &Settings::lake, &LakeSettings::checkpoint_interval, 0, 1000000,
+                         "Write a Delta checkpoint every N commits (0 = never)"));
+  keys.push_back(Bind("s3.endpoint", &Settings::s3, &S3Settings::endpoint,
+                      "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000"));
+  keys.push_back(Bind("s3.region", &Settings::s3, &S3Settings::region, "S3 region used for request signing"));
+  keys.push_back(Bind("s3.access_key", &Settings::s3, &S3Settings::access_key, "S3 access key id"));
+  keys.push_back(Bind("s3.secret_key", &Settings::s3, &S3Settings::secret_key, "S3 secret access key"));
+  keys.push_back(Bind("s3.path_style", &Settings::s3, &S3Settings::path_style,
+                      "Path-style S3 URLs (MinIO and most S3-compatible servers)"));
+  keys.push_back(BindText(
+      "log.level", FieldRef<LogSettings, log::Level>{&Settings::log, &LogSettings::level},
+      "Lowest log level written: trace, debug, info, warn, error",
+      [](std::string_view v) { return OneOf({"trace", "debug", "info", "warn", "error"}, v); },
+      [](std::string_view v) { return log::ParseLevel(v).value_or(log::Level::kInfo); }));
+  keys.push_back(BindText(
+      "log.format", FieldRef<LogSettings, log::Format>{&Settings::log, &LogSettings::format},
+      "Log line format: json or text", [](std::string_view v) { return OneOf({"json", "text"}, v); },
+      [](std::string_view v) { return v == "text" ? log::Format::kText : log::Format::kJson; }));
+  keys.push_back(Bind("threads", TopField<int>{&Settings::threads}, "Worker threads (0 = all cores)", {}, 0, 4096));
+  keys.push_back(BindInt("ingest.max_field_bytes", &Settings::ingest, &IngestSettings::max_field_bytes, 1,
+                         int64_t{1} << 30, "Longest accepted field in an ingested record"));
+  keys.push_back(BindInt("ingest.max_file_bytes", &Settings::ingest, &IngestSettings::max_file_bytes, 1,
+                         int64_t{1} << 40,
+                         "Largest input pulse ingest reads (it is read once into memory); more is refused"));
+  keys.push_back(Bind("ingest.kind", &Settings::ingest, &IngestSettings::kind,
+                      "Signal kind for files without a kind column", NotEmpty));
+  keys.push_back(Bind("ingest.inbox", &Settings::ingest, &IngestSettings::inbox,
+                      "The only folder pulse.ingest tasks may read files from (relative task paths resolve in it); "
+                      "empty: the worker refuses to ingest local files sent as tasks"));
+  keys.push_back(Bind("ingest.scoring_rules", &Settings::ingest, &IngestSettings::scoring_rules,
+                      "Scoring and gating rules YAML applied to every ingested signal (docs/signals.md); "
+                      "empty: the bundled data/signals/scoring.yaml"));
+  keys.push_back(BindInt("sim.max_runs", &Settings::sim, &SimSettings::max_runs, 1, int64_t{1000000000000},
+                         "Largest Monte Carlo batch (runs) a command accepts"));
+  keys.push_back(BindInt("sim.max_turns", &Settings::sim, &SimSettings::max_turns, 1, 1000000000,
+                         "Most turns a simulation accepts"));
+  keys.push_back(Bind("sim.decay_rate", &Settings::sim, &SimSettings::decay_rate,
+                      "Overlay decay per turn (the original's run_turn default)", unit_interval));
+  keys.push_back(Bind("sim.symbolic", &Settings::sim, &SimSettings::symbolic,
+                      "Apply rule effects on overlays (false reproduces the original as shipped)"));
+  keys.push_back(Bind("jobs.broker", &Settings::jobs, &JobsSettings::broker,
+                      "Where pulse run sends its stage jobs: inproc (worker threads in this process) or "
+                      "redis://host:port/db",
+                      [](std::string_view v) {
+                        return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string()
+                                                                            : std::string("must be inproc or redis://…");
+                      }));
+  keys.push_back(BindText(
+      "jobs.lake_roots", FieldRef<JobsSettings, std::vector<std::string>>{&Settings::jobs, &JobsSettings::lake_roots},
+      "Comma-separated folders (or s3://bucket/prefix) under which tasks may name a lake of their own; "
+      "a task's lake must be lake.url or lie under one of these",
+      {}, [](std::string_view v) { return SplitCommas(v); }));
+  keys.push_back(BindInt("jobs.max_deaths", &Settings::jobs, &JobsSettings::max_deaths, 1, 1000000,
+                         "Times a worker may die while running one message before it is dead-lettered (pulse worker)"));
+  keys.push_back(BindInt("jobs.timeout_seconds", &Settings::jobs, &JobsSettings::timeout_seconds, 1, 366 * 86400,
+                         "How long pulse run waits for one stage's job (at most a year)"));
+  keys.push_back(Bind("run.dataset", &Settings::run, &RunSettings::dataset,
+                      "pulse run's input (default: the bundled us-macro-quarterly.csv)"));
+  keys.push_back(Bind("run.mapping", &Settings::run, &RunSettings::mapping,
+                      "Signal -> world-state mapping of pulse run (default: the bundled us-macro-world.yaml)"));
+  keys.push_back(Bind("run.out", &Settings::run, &RunSettings::out,
+                      "Folder for pulse run's report.html and summary.json", NotEmpty));
+  keys.push_back(BindInt("run.sim_runs", &Settings::run, &RunSettings::sim_runs, 1, int64_t{1000000000000},
+                         "Monte Carlo runs of pulse run's world simulation (at most sim.max_runs)"));
+  keys.push_back(BindInt("run.sim_turns", &Settings::run, &RunSettings::sim_turns, 1, 1000000000,
+                         "Turns of pulse run's world simulation (at most sim.max_turns)"));
+  keys.push_back(BindInt("run.seed", &Settings::run, &RunSettings::seed, 0, INT64_MAX,
+                         "Seed of pulse run's world simulation"));
+  keys.push_back(Bind("run.noise", &Settings::run, &RunSettings::noise,
+                      "Noise scale of pulse run's world simulation (x range width)", unit_interval));
+  // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
+  // place: apps/pulse/cmd_stream.cc).
+  keys.push_back(Bind("stream.url", &Settings::stream, &StreamSettings::url,
+                      "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
+                      [](std::string_view v) {
+                        return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string()
+                                                                        : std::string("must be kafka://… or empty");
+                      }));
+  keys.push_back(Bind("stream.group", &Settings::stream, &StreamSettings::group,
+                      "Kafka consumer group of pulse ingest --stream", NotEmpty));
+  keys.push_back(Bind("stream.start", &Settings::stream, &StreamSettings::start,
+                      "Where a partition the signals table has no offset for starts: earliest or latest",
+                      [](std::string_view v) { return OneOf({"earliest", "latest"}, v); }));
+  keys.push_back(BindInt("stream.batch_max_records", &Settings::stream, &StreamSettings::batch_max_records, 1,
+                         int64_t{1} << 32, "A stream micro-batch commits at this many records"));
+  keys.push_back(BindInt("stream.batch_max_bytes", &Settings::stream, &StreamSettings::batch_max_bytes, 1,
+                         int64_t{1} << 40, "... or at this many record bytes"));
+  keys.push_back(BindInt("stream.batch_max_ms", &Settings::stream, &StreamSettings::batch_max_ms, 1, 3600 * 1000,
+                         "... or this many milliseconds after its first record"));
+  keys.push_back(Bind("stream.format", &Settings::stream, &StreamSettings::format,
+                      "Format of records without a pulse-format header: json (one object) or csv (one line under "
+                      "stream.csv_header)",
+                      [](std::string_view v) { return OneOf({"json", "csv"}, v); }));
+  keys.push_back(Bind("stream.csv_header", &Settings::stream, &StreamSettings::csv_header,
+                      "Header line of CSV stream records, e.g. name,ts,value"));
+  keys.push_back(BindInt("stream.max_record_bytes", &Settings::stream, &StreamSettings::max_record_bytes, 1,
+                         int64_t{1} << 31, "Larger stream records are rejected unparsed"));
+  keys.push_back(Bind("stream.dead_letter_topic", &Settings::stream, &StreamSettings::dead_letter_topic,
+                      "Kafka topic that also receives rejected records (empty: the signal_rejects table only)"));
+  keys.push_back(BindInt("stream.queue_kbytes", &Settings::stream, &StreamSettings::queue_kbytes, 1, 2097151,
+                         "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)"));
+  keys.push_back(BindInt("stream.session_timeout_ms", &Settings::stream, &StreamSettings::session_timeout_ms, 1000,
+                         3600 * 1000, "A stream consumer silent this long (killed) loses its partitions to the rest of its group"));
+  keys.push_back(Bind("stream.publish_topic", &Settings::stream, &StreamSettings::publish_topic,
+                      "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)"));
+  return keys;
+}
 }  // namespace
 
 Config Config::Defaults() {
   Config c;
-  auto declare = [&](ConfigKey key) {
-    Status st = c.Declare(std::move(key));
-    assert(st.ok());
-    (void)st;
-  };
-  auto not_empty = [](std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); };
-  const auto unit_interval = NumberIn(0, 1);
-  declare({"lake.url", ConfigType::kString, "pulse-lake", "Where the Delta tables live: a folder, file://… or s3://bucket/prefix",
-           not_empty});
-  declare({"lake.checkpoint_interval", ConfigType::kInt, "10", "Write a Delta checkpoint every N commits (0 = never)", IntIn(0, 1000000)});
-  declare({"s3.endpoint", ConfigType::kString, "", "S3-compatible endpoint URL, e.g. http://127.0.0.1:9000", {}});
-  declare({"s3.region", ConfigType::kString, "us-east-1", "S3 region used for request signing", {}});
-  declare({"s3.access_key", ConfigType::kString, "", "S3 access key id", {}});
-  declare({"s3.secret_key", ConfigType::kString, "", "S3 secret access key", {}});
-  declare({"s3.path_style", ConfigType::kBool, "true", "Path-style S3 URLs (MinIO and most S3-compatible servers)", {}});
-  declare({"log.level", ConfigType::kString, "info", "Lowest log level written: trace, debug, info, warn, error",
-           [](std::string_view v) { return OneOf({"trace", "debug", "info", "warn", "error"}, v); }});
-  declare({"log.format", ConfigType::kString, "json", "Log line format: json or text",
-           [](std::string_view v) { return OneOf({"json", "text"}, v); }});
-  declare({"threads", ConfigType::kInt, "0", "Worker threads (0 = all cores)", IntIn(0, 4096)});
-  declare({"ingest.max_field_bytes", ConfigType::kInt, "65536", "Longest accepted field in an ingested record", IntIn(1, int64_t{1} << 30)});
-  declare({"ingest.max_file_bytes", ConfigType::kInt, "1073741824",
-           "Largest input pulse ingest reads (it is read once into memory); more is refused",
-           IntIn(1, int64_t{1} << 40)});
-  declare({"ingest.kind", ConfigType::kString, "signal", "Signal kind for files without a kind column",
-           not_empty});
-  declare({"ingest.inbox", ConfigType::kString, "",
-           "The only folder pulse.ingest tasks may read files from (relative task paths resolve in it); "
-           "empty: the worker refuses to ingest local files sent as tasks",
-           {}});
-  declare({"sim.max_runs", ConfigType::kInt, "10000000", "Largest Monte Carlo batch (runs) a command accepts",
-           IntIn(1, int64_t{1000000000000})});
-  declare({"sim.max_turns", ConfigType::kInt, "100000", "Most turns a simulation accepts", IntIn(1, 1000000000)});
-  declare({"sim.decay_rate", ConfigType::kDouble, "0.01", "Overlay decay per turn (the original's run_turn default)",
-           unit_interval});
-  declare({"sim.symbolic", ConfigType::kBool, "false",
-           "Apply rule effects on overlays (false reproduces the original as shipped)", {}});
-  declare({"jobs.broker", ConfigType::kString, "inproc",
-           "Where pulse run sends its stage jobs: inproc (worker threads in this process) or redis://host:port/db",
-           [](std::string_view v) {
-             return v == "inproc" || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be inproc or redis://…");
-           }});
-  declare({"jobs.lake_roots", ConfigType::kString, "",
-           "Comma-separated folders (or s3://bucket/prefix) under which tasks may name a lake of their own; "
-           "a task's lake must be lake.url or lie under one of these",
-           {}});
-  declare({"jobs.max_deaths", ConfigType::kInt, "3",
-           "Times a worker may die while running one message before it is dead-lettered (pulse worker)",
-           IntIn(1, 1000000)});
-  declare({"jobs.timeout_seconds", ConfigType::kInt, "600", "How long pulse run waits for one stage's job (at most a year)",
-           IntIn(1, 366 * 86400)});
-  declare({"run.dataset", ConfigType::kString, "", "pulse run's input (default: the bundled us-macro-quarterly.csv)", {}});
-  declare({"run.mapping", ConfigType::kString, "",
-           "Signal -> world-state mapping of pulse run (default: the bundled us-macro-world.yaml)", {}});
-  declare({"run.out", ConfigType::kString, "pulse-report", "Folder for pulse run's report.html and summary.json", not_empty});
-  declare({"run.sim_runs", ConfigType::kInt, "10000", "Monte Carlo runs of pulse run's world simulation (at most sim.max_runs)",
-           IntIn(1, int64_t{1000000000000})});
-  declare({"run.sim_turns", ConfigType::kInt, "12", "Turns of pulse run's world simulation (at most sim.max_turns)", IntIn(1, 1000000000)});
-  declare({"run.seed", ConfigType::kInt, "0", "Seed of pulse run's world simulation", IntIn(0, INT64_MAX)});
-  declare({"run.noise", ConfigType::kDouble, "0.01", "Noise scale of pulse run's world simulation (x range width)",
-           unit_interval});
-  // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
-  // place: apps/pulse/cmd_stream.cc).
-  declare({"stream.url", ConfigType::kString, "",
-           "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
-           [](std::string_view v) {
-             return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string() : std::string("must be kafka://… or empty");
-           }});
-  declare({"stream.group", ConfigType::kString, "pulse", "Kafka consumer group of pulse ingest --stream", not_empty});
-  declare({"stream.start", ConfigType::kString, "earliest",
-           "Where a partition the signals table has no offset for starts: earliest or latest",
-           [](std::string_view v) { return OneOf({"earliest", "latest"}, v); }});
-  declare({"stream.batch_max_records", ConfigType::kInt, "100000", "A stream micro-batch commits at this many records",
-           IntIn(1, int64_t{1} << 32)});
-  declare({"stream.batch_max_bytes", ConfigType::kInt, "67108864", "... or at this many record bytes",
-           IntIn(1, int64_t{1} << 40)});
-  declare({"stream.batch_max_ms", ConfigType::kInt, "1000", "... or this many milliseconds after its first record",
-           IntIn(1, 3600 * 1000)});
-  declare({"stream.format", ConfigType::kString, "json",
-           "Format of records without a pulse-format header: json (one object) or csv (one line under stream.csv_header)",
-           [](std::string_view v) { return OneOf({"json", "csv"}, v); }});
-  declare({"stream.csv_header", ConfigType::kString, "", "Header line of CSV stream records, e.g. name,ts,value", {}});
-  declare({"stream.max_record_bytes", ConfigType::kInt, "1048576", "Larger stream records are rejected unparsed",
-           IntIn(1, int64_t{1} << 31)});
-  declare({"stream.dead_letter_topic", ConfigType::kString, "",
-           "Kafka topic that also receives rejected records (empty: the signal_rejects table only)", {}});
-  declare({"stream.queue_kbytes", ConfigType::kInt, "16384",
-           "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)", IntIn(1, 2097151)});
-  declare({"stream.session_timeout_ms", ConfigType::kInt, "10000",
-           "A stream consumer silent this long (killed) loses its partitions to the rest of its group",
-           IntIn(1000, 3600 * 1000)});
-  declare({"stream.publish_topic", ConfigType::kString, "",
-           "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)", {}});
+  for (Key& key : AllKeys()) {
+    std::string name = key.name;
+    const bool fresh = c.entries_.emplace(std::move(name), Entry{std::move(key), "default"}).second;
+    assert(fresh && "config key declared twice");
+    (void)fresh;
+  }
   return c;
-}
-
-Status Config::Declare(ConfigKey key) {
-  if (entries_.count(key.name)) return Status::AlreadyExists("config key '" + key.name + "' declared twice");
-  std::string name = key.name;
-  Entry e{std::move(key), "", "default"};
-  e.value = e.key.default_value;
-  entries_.emplace(std::move(name), std::move(e));
-  return Status::Ok();
 }
 
 Status Config::Set(std::string_view key, std::string_view value, std::string_view origin) {
@@ -268,7 +363,7 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
     if (best_d <= 3) msg += " (did you mean '" + best + "'?)";
     return Status::InvalidArgument(msg);
   }
-  const ConfigKey& k = it->second.key;
+  const Key& k = it->second.key;
   bool ok = true;
   switch (k.type) {
     case ConfigType::kString: break;
@@ -291,7 +386,7 @@ Status Config::Set(std::string_view key, std::string_view value, std::string_vie
     std::string why = k.validate(value);
     if (!why.empty()) return Status::InvalidArgument(where + why + ", got " + Quote(value));
   }
-  it->second.value = std::string(value);
+  k.assign(settings_, value);
   it->second.origin = std::string(origin);
   return Status::Ok();
 }
@@ -398,16 +493,6 @@ Status Config::LoadEnvironment(char** envp) {
   }
   return Status::Ok();
 }
-
-std::string Config::GetString(std::string_view key) const {
-  auto it = entries_.find(key);
-  assert(it != entries_.end() && "undeclared config key");
-  return it == entries_.end() ? std::string() : it->second.value;
-}
-
-int64_t Config::GetInt(std::string_view key) const { return ParseInt64(GetString(key)).value_or(0); }
-double Config::GetDouble(std::string_view key) const { return ParseFiniteDouble(GetString(key)).value_or(0); }
-bool Config::GetBool(std::string_view key) const { return ParseBool(GetString(key)).value_or(false); }
 
 std::string Config::Origin(std::string_view key) const {
   auto it = entries_.find(key);

@@ -1,18 +1,20 @@
-// Configuration: a flat set of dotted keys ("lake.url", "s3.endpoint", "log.level") with typed,
-// validated values, read from (lowest to highest precedence) built-in defaults, a YAML file,
-// PULSE_* environment variables (PULSE_LAKE_URL -> "lake.url": upper-case, '_' for '.'), and
-// command-line overrides ("--set lake.url=..." or dedicated flags).
+// Configuration loader: reads Pulse's settings once into the typed sections of
+// core/config_sections.h (Settings), from (lowest to highest precedence) built-in defaults, a YAML
+// file, PULSE_* environment variables (PULSE_LAKE_URL -> "lake.url": upper-case, '_' for '.'), and
+// command-line overrides ("--set lake.url=..." or dedicated flags). Code reads settings(); the
+// dotted keys exist only here, at the edge where text comes in.
 //
-// Every key is declared with a type, a default, a description and an optional validator. Errors
-// never throw; each names where the value came from (file:line for YAML, the variable's name for
-// the environment), the key, what was expected and what was found, e.g.
+// Every key has a type, a default (its field's initial value in Settings), a description and a range or
+// other check. Errors never throw; each names where the value came from (file:line for YAML, the
+// variable's name for the environment), the key, what was expected and what was found, e.g.
 //   pulse.yaml:3: sim.max_runs: expected an integer, got 'abc'
 // Integers are decimal (an optional '-'), numbers are finite decimals (no nan, inf or overflow);
-// every numeric key has a range that fits the type the program converts it to.
-// Unknown keys in a file or on the command line are errors naming the nearest known key. Unknown
-// PULSE_* environment variables are ignored (other software shares the prefix: PulseAudio's
-// PULSE_SERVER, PULSE_SINK, ...), but one within edit distance 2 of a setting's variable gets a
-// warning (Warnings()) naming that setting. Values keep their origin for `pulse config show`.
+// every numeric key has a range that fits its field's type. A key given twice in one YAML mapping
+// is an error. Unknown keys in a file or on the command line are errors naming the nearest known
+// key, in every build. Unknown PULSE_* environment variables are ignored (other software shares the
+// prefix: PulseAudio's PULSE_SERVER, PULSE_SINK, ...), but one within edit distance 2 of a
+// setting's variable gets a warning (Warnings()) naming that setting. Values keep their origin
+// for messages (Origin).
 #pragma once
 
 #include <cstdint>
@@ -23,44 +25,32 @@
 #include <string_view>
 #include <vector>
 
+#include "core/config_sections.h"
 #include "core/status.h"
 
 namespace pulse {
 
 enum class ConfigType { kString, kInt, kDouble, kBool };
 
-struct ConfigKey {
-  std::string name;          // dotted, e.g. "lake.url"
-  ConfigType type = ConfigType::kString;
-  std::string default_value;  // as text
-  std::string description;
-  // Optional extra check on the parsed text; returns an error message or "" when valid.
-  std::function<std::string(std::string_view)> validate;
-};
-
 class Config {
  public:
-  // A config with Pulse's standard keys declared (see config.cc for the list: lake.url,
-  // lake.checkpoint_interval, s3.endpoint, s3.region, s3.access_key, s3.secret_key,
-  // log.level, log.format, threads, ...).
+  // Every key of Settings declared, each at its default.
   static Config Defaults();
 
-  // Declares an extra key (modules may add their own). kAlreadyExists on a duplicate name.
-  Status Declare(ConfigKey key);
-
-  // Layers, each validating every value it sets. Call in precedence order.
+  // Layers, each validating every value it sets before it changes settings(). Call in precedence
+  // order; a failed layer may have applied the values before the bad one (callers stop on error).
   Status LoadYamlFile(const std::string& path);       // nested maps flatten to dotted keys
   Status LoadYamlText(std::string_view text, std::string_view origin);
-  // Only PULSE_* variables that name a declared key are read; others are ignored, with a
-  // warning for near misses ("PULSE_LAKE_UR ... did you mean PULSE_LAKE_URL?").
+  // Only PULSE_* variables that name a key are read; others are ignored, with a warning for near
+  // misses ("PULSE_LAKE_UR ... did you mean PULSE_LAKE_URL?").
   Status LoadEnvironment(char** envp);
   Status Set(std::string_view key, std::string_view value, std::string_view origin = "command line");
 
-  std::string GetString(std::string_view key) const;  // keys must be declared (asserts)
-  int64_t GetInt(std::string_view key) const;
-  double GetDouble(std::string_view key) const;
-  bool GetBool(std::string_view key) const;
-  // Where the value came from: "default", "file pulse.yaml:12", "env PULSE_LAKE_URL", "command line".
+  // The typed settings, every value validated.
+  const Settings& settings() const { return settings_; }
+
+  // Where a key's value came from, for messages: "default", "pulse.yaml:12", "env PULSE_LAKE_URL",
+  // "--set". "" for a key that does not exist.
   std::string Origin(std::string_view key) const;
   std::vector<std::string> Keys() const;              // sorted
   // Non-fatal findings of the layers loaded so far (near-miss environment variables), in order.
@@ -69,13 +59,23 @@ class Config {
   // The PULSE_* environment variable of a key: "lake.url" -> "PULSE_LAKE_URL".
   static std::string EnvName(std::string_view key);
 
+  // One key: its type, description, check, and where its value goes in Settings.
+  struct Key {
+    std::string name;  // dotted, e.g. "lake.url"
+    ConfigType type = ConfigType::kString;
+    std::string description;
+    // Extra check on text that already has the key's type; returns an error message or "".
+    std::function<std::string(std::string_view)> validate;
+    std::function<void(Settings&, std::string_view)> assign;  // stores validated text in its field
+  };
+
  private:
   struct Entry {
-    ConfigKey key;
-    std::string value;
+    Key key;
     std::string origin = "default";
   };
   std::map<std::string, Entry, std::less<>> entries_;
+  Settings settings_;
   std::vector<std::string> warnings_;
 };
 

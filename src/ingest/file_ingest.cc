@@ -14,7 +14,7 @@
 
 #include "core/printable.h"
 #include "core/time.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 #include "ingest/signal_sink.h"
 #include "signals/signal_builder.h"
 
@@ -346,7 +346,7 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, 
                                                        IngestReport& report) {
   PULSE_ASSIGN_OR_RETURN(InputBytes input, ReadInput(path, options.max_file_bytes, options.regular_files_only));
   if (options.on_read) options.on_read(input.bytes);
-  report.sha256 = lake::s3::Sha256Hex(input.bytes);
+  report.sha256 = Sha256Hex(input.bytes);
   // Standard input, pipes and device paths have no extension to go by: guess their format.
   const bool sniff = !input.regular_file || path == "-" || path.starts_with("/dev/") || path.starts_with("/proc/");
   return ParseSignalsBytes(input.bytes, path, sniff, options, report);
@@ -359,7 +359,7 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   if (opts.now_us == 0) opts.now_us = time::NowMicros();
   // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
-  PULSE_ASSIGN_OR_RETURN(auto sink, SignalSink::Open(lake));
+  PULSE_ASSIGN_OR_RETURN(auto sink, SignalSink::Open(lake, opts.scoring));
   if (opts.only_new) {
     PULSE_ASSIGN_OR_RETURN(rows, DropExisting(sink->signals(), rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {
@@ -372,14 +372,24 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   lake::WriteOptions write;
   write.app_id = "pulse-ingest:" + report.sha256;
   write.app_version = 0;
+  // The same content committed before: skip scoring (it reads the table); Append would skip too.
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, sink->signals().LoadSnapshot());
+  if (snapshot.app_versions.count(write.app_id)) {
+    report.version = snapshot.version;
+    report.duplicate = true;
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return report;
+  }
   write.operation = "INGEST";
   write.operation_parameters = {{"file", path == "-" ? std::string("stdin")
                                                      : LossyUtf8(std::filesystem::path(path).filename().string())},
                                 {"accepted", std::to_string(report.accepted)},
                                 {"rejected", std::to_string(report.rejected)}};
-  PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(*rows, write));
+  signals::GateCounts gate;
+  PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(*rows, write, &gate));
   report.version = commit.version;
   report.duplicate = commit.skipped;
+  if (!commit.skipped) report.gate = gate;
   if (!report.rejects.empty() && !commit.skipped) {
     const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
     std::vector<RejectRow> rejects;

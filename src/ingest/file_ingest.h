@@ -14,6 +14,9 @@
 //    guessed from its first character unless IngestOptions::format is set.
 //  - Every record of the input is accepted or rejected (with file:line:reason, printable): a
 //    malformed CSV record never swallows the lines after it (see record_reader.h).
+//  - Every accepted row is scored and gated before the commit (ingest/signal_scoring.h: recency,
+//    rolling anomaly z-score per series, STI, tag, accept / escalate / suppress with a reason);
+//    gated rows are all kept, the counts are in IngestReport::gate.
 //  - Layouts: "long" (one signal per record; columns mapped by IngestOptions::mapping) or "wide"
 //    (one record per time point, one signal per remaining numeric column, named after it).
 #pragma once
@@ -27,7 +30,8 @@
 #include "core/status.h"
 #include "ingest/input_file.h"
 #include "ingest/record_reader.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
+#include "signals/scoring.h"
 
 namespace pulse::ingest {
 
@@ -56,6 +60,8 @@ struct IngestOptions {
   // nothing new remains, nothing is written (duplicate = true). Reads the existing rows of the
   // file's kinds first: meant for single-writer refreshes, not racing ingesters.
   bool only_new = false;
+  // Scoring and gating rules (signals/scoring.h); null = the defaults (data/signals/scoring.yaml).
+  std::shared_ptr<const signals::ScoringRules> scoring;
 };
 
 // Longest accepted kind (a kind names a partition folder of the signals table).
@@ -82,6 +88,7 @@ struct IngestReport {
   int64_t version = -1;                      // signals table version holding the rows
   bool duplicate = false;                    // this content was ingested before: nothing written
   int64_t existing = 0;                      // only_new: accepted rows already in the table
+  signals::GateCounts gate;                  // gate decisions of the rows written (accept/escalate/suppress)
   std::string sha256;                        // hex SHA-256 of exactly the bytes parsed
   int64_t bytes = 0;                         // their number
   int64_t lines = 0;                         // physical lines in them
@@ -96,7 +103,8 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, 
 Result<std::shared_ptr<arrow::Table>> ParseSignalsBytes(std::string_view bytes, const std::string& name, bool sniff,
                                                         const IngestOptions& options, IngestReport& report);
 
-// Parses `path` and appends it to the lake's signals and signal_rejects tables (created if absent).
+// Parses `path`, scores its rows and appends them to the lake's signals and signal_rejects tables
+// (created if absent; a signals table without the score columns gains them).
 Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options);
 
 }  // namespace pulse::ingest

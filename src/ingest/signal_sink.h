@@ -3,11 +3,22 @@
 //
 // Contract:
 //  - Rows come from the shared parser (ParseSignalsBytes in file_ingest.h), so every source
-//    applies the same validation; anything else that must hold for every stored row (per-signal
-//    scoring and gating, derived columns) belongs in AppendSignals, so that a file and a stream
-//    carrying the same records give the same table.
-//  - The signals table is opened (created if absent, partitioned by kind) by Open; the
-//    signal_rejects table only when the first reject is appended.
+//    applies the same validation; anything else that must hold for every stored row belongs in
+//    AppendSignals, so that a file and a stream carrying the same records give the same table.
+//    AppendSignals scores and gates the rows (ingest/signal_scoring.h, signals/scoring.h) against
+//    their series' history in the table and appends them with the score columns
+//    (ScoredSignalSchema); the commit's operation parameters gain "gate" (the decision counts).
+//  - The signals table is opened by Open through OpenSignalsTable (created if absent, partitioned
+//    by kind; a table from before scoring gains the score columns); the signal_rejects table only
+//    when the first reject is appended.
+//  - History cache (Open's keep_history, for long-running ingesters such as the stream consumer):
+//    series read from the table stay in memory, updated with every committed row and trimmed to
+//    the rules' HistoryDepth(), so a series is read from the table once, not per batch. The cache
+//    is exact for rows arriving in time order; a batch holding a row not newer than its series'
+//    newest cached observation, a commit that failed, and ResetHistory() (called by the stream
+//    consumer when its partitions change) drop the cache, and the next batch reads from the table
+//    again. Rows another writer commits to a cached series meanwhile are not seen until then (as
+//    with two writers racing on one series: ingest/signal_scoring.h).
 //  - Each Append* is one Delta commit (see lake::WriteOptions for txn actions and preconditions);
 //    errors come back as Status, nothing throws.
 //  - Not thread-safe (one DeltaTable per table): one sink per thread.
@@ -22,6 +33,9 @@
 
 #include "core/status.h"
 #include "lake/delta_table.h"
+#include "lake/lake.h"
+#include "signals/score_batch.h"
+#include "signals/scoring.h"
 
 namespace pulse::ingest {
 
@@ -36,12 +50,19 @@ struct RejectRow {
 
 class SignalSink {
  public:
-  static Result<std::unique_ptr<SignalSink>> Open(lake::Lake& lake);
+  // `rules` null: the default ScoringRules (those of data/signals/scoring.yaml).
+  static Result<std::unique_ptr<SignalSink>> Open(lake::Lake& lake,
+                                                  std::shared_ptr<const signals::ScoringRules> rules = nullptr,
+                                                  bool keep_history = false);
 
-  // Appends rows with signals::SignalSchema() (as ParseSignalsBytes returns them) in one commit.
+  // Scores rows with signals::SignalSchema() (as ParseSignalsBytes returns them) and appends them
+  // in one commit; `gate` (optional) receives the decision counts of a commit that was not skipped.
   // An empty table still commits when `write` carries txn actions (a batch of duplicates or rejects
   // only still records how far it read).
-  Result<lake::CommitResult> AppendSignals(const arrow::Table& rows, const lake::WriteOptions& write);
+  Result<lake::CommitResult> AppendSignals(const arrow::Table& rows, const lake::WriteOptions& write,
+                                           signals::GateCounts* gate = nullptr);
+  // Forgets the history cache (no-op without keep_history).
+  void ResetHistory();
   // Appends rejected records, ingest_time = now_us, in one commit of the signal_rejects table.
   Result<lake::CommitResult> AppendRejects(const std::vector<RejectRow>& rejects, int64_t now_us,
                                            const lake::WriteOptions& write);
@@ -51,9 +72,15 @@ class SignalSink {
   Result<lake::DeltaTable*> rejects();
 
  private:
-  SignalSink(lake::Lake& lake, std::unique_ptr<lake::DeltaTable> signals) : lake_(lake), signals_(std::move(signals)) {}
+  SignalSink(lake::Lake& lake, std::unique_ptr<lake::DeltaTable> signals,
+             std::shared_ptr<const signals::ScoringRules> rules, bool keep_history);
+  // False when a row of `rows` is not newer than its series' newest cached observation.
+  Result<bool> CacheCovers(const arrow::Table& rows) const;
+
   lake::Lake& lake_;
   std::unique_ptr<lake::DeltaTable> signals_;
+  std::shared_ptr<const signals::ScoringRules> rules_;
+  std::unique_ptr<signals::SeriesHistory> history_;  // null without keep_history
   std::unique_ptr<lake::DeltaTable> rejects_;
 };
 

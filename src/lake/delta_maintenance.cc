@@ -9,8 +9,8 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
-#include "lake/delta_files.h"
-#include "lake/delta_log.h"
+#include "lake/internal/delta_files.h"
+#include "lake/internal/delta_log.h"
 #include "lake/delta_table.h"
 
 namespace pulse::lake {

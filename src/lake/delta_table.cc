@@ -20,9 +20,10 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
-#include "lake/delta_files.h"
-#include "lake/delta_log.h"
-#include "lake/delta_schema.h"
+#include "lake/internal/arrow_statics.h"
+#include "lake/internal/delta_files.h"
+#include "lake/internal/delta_log.h"
+#include "lake/internal/delta_schema.h"
 
 namespace pulse::lake {
 
@@ -347,7 +348,9 @@ int64_t Snapshot::num_rows() const {
 
 
 DeltaTable::DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options)
-    : fs_(std::move(fs)), options_(options), state_(std::make_unique<State>()) {}
+    : fs_(std::move(fs)), options_(options), state_(std::make_unique<State>()) {
+  WarmArrowStatics();
+}
 DeltaTable::~DeltaTable() = default;
 
 std::shared_ptr<arrow::Schema> DeltaTable::schema() const { return state_->log.snapshot.schema; }
@@ -645,6 +648,8 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
   PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
   (void)applied;
   PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
+  PinFingerprints(*schema());
+  PinFingerprints(*rows.schema());
   PULSE_RETURN_IF_ERROR(CheckRows(*schema(), rows));
   auto already_applied = [&]() {
     if (options.app_id.empty()) return false;

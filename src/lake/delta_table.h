@@ -1,3 +1,6 @@
+// Public API of the lake module (with lake.h, filesystem.h, table_read.h, table_json.h): other
+// modules may include this header; src/lake/internal/ is the lake's own.
+//
 // DeltaTable: a Delta Lake table (protocol reader 1 / writer 2) of Parquet files written through
 // Arrow, on any FileSystem (local directory or S3).
 //
@@ -194,6 +197,16 @@ class DeltaTable {
   Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition,
                                         const arrow::Table& rows, const WriteOptions& options = {});
 
+  // Schema evolution: appends `fields` (nullable, not yet in the table) to the table's schema in
+  // one commit of a metaData action (same id, partitioning and configuration), so that later
+  // appends carry them; files written earlier read them as null. Fields already present with the
+  // same type are skipped (CommitResult::skipped when all are); one present with another type, a
+  // non-nullable one or an unsupported type is kInvalidArgument. Concurrency: create-if-absent
+  // like any commit; after losing a race it re-reads the winners and retries (another writer
+  // adding the same columns makes it a no-op). Later appends with the old schema are refused
+  // (kInvalidArgument; kConflict when the evolution lands while they commit) and write nothing.
+  Result<CommitResult> AddColumns(const std::vector<std::shared_ptr<arrow::Field>>& fields);
+
   // Compacts each partition's small files (< min_file_bytes) into files of about
   // target_file_bytes: one commit of `remove` + `add` actions, all with dataChange=false, so the
   // rows, their values and the table's row count are unchanged. Concurrency: the commit is
@@ -233,31 +246,6 @@ class DeltaTable {
   std::unique_ptr<FileSystem> fs_;
   TableOptions options_;
   std::unique_ptr<State> state_;
-};
-
-// Lake: a folder (or S3 prefix) of Delta tables, one per subfolder.
-class Lake {
- public:
-  // `defaults` apply to every table opened without explicit options (checkpoint interval, threads).
-  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {},
-                                            TableOptions defaults = {});
-  // Names of the tables (subfolders holding a _delta_log), sorted.
-  Result<std::vector<std::string>> ListTables();
-  Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name,
-                                                std::optional<TableOptions> options = std::nullopt);
-  // See DeltaTable::OpenOrCreate (partitioning and sort columns apply to a new table only).
-  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
-                                                        std::shared_ptr<arrow::Schema> schema,
-                                                        std::vector<std::string> partition_columns,
-                                                        std::optional<TableOptions> options = std::nullopt,
-                                                        std::vector<std::string> sort_columns = {});
-  std::string url() const { return fs_->RootUrl(); }
-  FileSystem& filesystem() { return *fs_; }
-
- private:
-  Lake(std::unique_ptr<FileSystem> fs, TableOptions defaults) : fs_(std::move(fs)), defaults_(defaults) {}
-  std::unique_ptr<FileSystem> fs_;
-  TableOptions defaults_;
 };
 
 }  // namespace pulse::lake

@@ -11,7 +11,7 @@ Result<std::shared_ptr<arrow::Buffer>> FileSystem::ReadBuffer(std::string_view k
   return std::shared_ptr<arrow::Buffer>(arrow::Buffer::FromString(std::move(bytes)));
 }
 
-Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3) {
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3, OpenMode mode) {
   if (url.empty()) return Status::InvalidArgument("empty lake URL");
   if (url.starts_with("s3://")) {
     std::string_view rest = url.substr(5);
@@ -34,9 +34,19 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S
     return Status::InvalidArgument("unsupported lake URL scheme in '" + std::string(url) +
                                    "' (expected file://, s3:// or a path)");
   }
+  if (path.empty()) return Status::InvalidArgument("lake URL '" + std::string(url) + "' names no folder");
+  const std::filesystem::path dir{std::string(path)};
   std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path), ec);
-  if (ec) return Status::IoError("cannot create lake directory '" + std::string(path) + "': " + ec.message());
+  const auto status = std::filesystem::status(dir, ec);
+  if (std::filesystem::exists(status)) {
+    if (!std::filesystem::is_directory(status))
+      return Status::InvalidArgument("'" + std::string(path) + "' exists but is not a directory");
+  } else if (mode == OpenMode::kMustExist) {
+    return Status::NotFound("no folder '" + std::string(path) + "'");
+  } else {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Status::IoError("cannot create lake directory '" + std::string(path) + "': " + ec.message());
+  }
   return NewLocalFileSystem(std::string(path));
 }
 

@@ -1,3 +1,5 @@
+// Public API of the lake module (see lake/lake.h for the list of public headers).
+//
 // FileSystem: the storage under a Delta table, addressed by keys relative to a root.
 //
 // Two implementations: a local directory (file:///abs/path or a plain path; the embedded default)
@@ -67,10 +69,18 @@ class FileSystem {
   virtual std::unique_ptr<FileSystem> Sub(std::string_view subdir) const = 0;
 };
 
+// Whether opening a local root may create its directory. Opening S3 never creates anything.
+enum class OpenMode {
+  kCreateIfMissing,  // writers: a missing local root directory is created
+  kMustExist,        // readers: kNotFound when the local root directory does not exist; creates nothing
+};
+
 // Opens "file:///abs", "/abs", "relative/dir" (local) or "s3://bucket[/prefix]" (S3).
-// A local root directory is created if missing. kInvalidArgument for an unknown scheme, and for
-// file://HOST/... (file:// needs an absolute path: file:///abs).
-Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3 = {});
+// kInvalidArgument for an unknown scheme, for file://HOST/... (file:// needs an absolute path:
+// file:///abs) and for a local root that exists but is not a directory. See OpenMode for a
+// missing local root.
+Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3 = {},
+                                                   OpenMode mode = OpenMode::kCreateIfMissing);
 
 std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir);
 Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix,

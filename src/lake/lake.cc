@@ -1,7 +1,9 @@
+#include "lake/lake.h"
+
+#include <cctype>
 #include <set>
 
-#include "lake/delta_log.h"
-#include "lake/delta_table.h"
+#include "lake/internal/delta_log.h"
 
 namespace pulse::lake {
 
@@ -16,10 +18,16 @@ Status CheckTableName(std::string_view name) {
 }
 }  // namespace
 
-Result<std::unique_ptr<Lake>> Lake::Open(std::string_view url, const S3Options& s3, TableOptions defaults) {
+Result<std::unique_ptr<Lake>> Lake::Open(std::string_view url, const S3Options& s3, TableOptions defaults,
+                                         OpenMode mode) {
   if (defaults.checkpoint_interval < 0) return Status::InvalidArgument("checkpoint interval must be >= 0");
-  PULSE_ASSIGN_OR_RETURN(auto fs, OpenFileSystem(url, s3));
-  return std::unique_ptr<Lake>(new Lake(std::move(fs), defaults));
+  auto fs = OpenFileSystem(url, s3, mode);
+  if (!fs.ok()) {
+    if (fs.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("no lake at " + std::string(url) + " (" + fs.status().message() + ")");
+    return fs.status();
+  }
+  return std::unique_ptr<Lake>(new Lake(std::move(*fs), defaults));
 }
 
 Result<std::vector<std::string>> Lake::ListTables() {

@@ -13,8 +13,9 @@
 
 #include "core/time.h"
 #include "lake/filesystem.h"
-#include "lake/s3_signer.h"
-#include "lake/s3_xml.h"
+#include "core/hash.h"
+#include "lake/internal/s3_signer.h"
+#include "lake/internal/s3_xml.h"
 
 namespace pulse::lake {
 namespace {
@@ -96,7 +97,7 @@ class S3Client {
     if (key.empty() && options_.path_style) path = "/" + s3::UriEncode(bucket, false);
     std::string canonical_query = s3::CanonicalQuery(query);
     std::string url = scheme_ + "://" + host + path + (canonical_query.empty() ? "" : "?" + canonical_query);
-    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, s3::Sha256Hex(body), AmzDate(),
+    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, Sha256Hex(body), AmzDate(),
                                  options_.region, options_.access_key, options_.secret_key, options_.session_token);
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : signed_req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());

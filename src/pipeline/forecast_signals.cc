@@ -13,7 +13,7 @@
 #include "forecast/calibration.h"
 #include "forecast/ensemble.h"
 #include "forecast/metrics.h"
-#include "pipeline/table_read.h"
+#include "pipeline/usable_signals.h"
 
 namespace pulse::pipeline {
 namespace {
@@ -94,6 +94,7 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
   lake::ReadOptions read{.version = report.signals_version, .columns = {"kind", "name", "ts", "value"}};
   if (!options.kinds.empty()) read.partition_filters.push_back({"kind", options.kinds});
+  PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(*signals, read));  // suppressed rows feed no forecast
   PULSE_ASSIGN_OR_RETURN(auto table, signals->Read(read));
 
   // Group by (kind, name), sorted by time; a repeated timestamp keeps the latest row.
@@ -105,8 +106,9 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     auto name = std::static_pointer_cast<arrow::StringArray>(batch.column(1));
     auto ts = std::static_pointer_cast<arrow::TimestampArray>(batch.column(2));
     auto value = std::static_pointer_cast<arrow::DoubleArray>(batch.column(3));
+    PULSE_RETURN_IF_ERROR(usable.Bind(batch));
     for (int64_t i = 0; i < batch.num_rows(); ++i)
-      grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
+      if (usable.Usable(i)) grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
   }
   std::vector<SeriesData> series;
   for (auto& [key, points] : grouped) {
@@ -226,47 +228,6 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   report.forecasts_version = commit.version;
   report.duplicate = commit.skipped;
   return report;
-}
-
-std::optional<std::pair<double, double>> SeriesForecasts::Band(int step, double level) const {
-  auto s = steps.find(step);
-  if (s == steps.end()) return std::nullopt;
-  for (const auto& [l, band] : s->second.bands)
-    if (std::abs(l - level) < 1e-9) return band;
-  return std::nullopt;
-}
-
-Result<ForecastsByVersion> ReadForecasts(lake::Lake& lake) {
-  PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
-  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"series", "kind", "model", "origin", "target", "step",
-                                                               "mean", "level", "lower", "upper", "frequency",
-                                                               "model_params", "signals_version"}}));
-  PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*b, "series"));
-  PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*b, "kind"));
-  PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*b, "model"));
-  PULSE_ASSIGN_OR_RETURN(auto origin, ColumnAs<arrow::TimestampArray>(*b, "origin"));
-  PULSE_ASSIGN_OR_RETURN(auto target, ColumnAs<arrow::TimestampArray>(*b, "target"));
-  PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*b, "step"));
-  PULSE_ASSIGN_OR_RETURN(auto mean, ColumnAs<arrow::DoubleArray>(*b, "mean"));
-  PULSE_ASSIGN_OR_RETURN(auto level, ColumnAs<arrow::DoubleArray>(*b, "level"));
-  PULSE_ASSIGN_OR_RETURN(auto lower, ColumnAs<arrow::DoubleArray>(*b, "lower"));
-  PULSE_ASSIGN_OR_RETURN(auto upper, ColumnAs<arrow::DoubleArray>(*b, "upper"));
-  PULSE_ASSIGN_OR_RETURN(auto frequency, ColumnAs<arrow::StringArray>(*b, "frequency"));
-  PULSE_ASSIGN_OR_RETURN(auto params, ColumnAs<arrow::StringArray>(*b, "model_params"));
-  PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*b, "signals_version"));
-  ForecastsByVersion out;
-  for (int64_t i = 0; i < b->num_rows(); ++i) {
-    SeriesForecasts& s = out[version->Value(i)][series->GetString(i)];
-    if (s.steps.empty()) {  // the same for every row of a series and version
-      s.kind = kind->GetString(i), s.model = model->GetString(i), s.frequency = frequency->GetString(i);
-      s.params = nlohmann::json::parse(params->GetView(i), nullptr, false);
-      if (s.params.is_discarded()) s.params = nlohmann::json::object();
-    }
-    ForecastStep& r = s.steps[step->Value(i)];
-    r.origin = origin->Value(i), r.target = target->Value(i), r.mean = mean->Value(i);
-    r.bands[level->Value(i)] = {lower->Value(i), upper->Value(i)};
-  }
-  return out;
 }
 
 }  // namespace pulse::pipeline

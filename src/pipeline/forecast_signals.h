@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 namespace pulse::pipeline {
 
@@ -48,20 +48,7 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
 // The forecasts table's schema (partitioned by kind).
 std::shared_ptr<arrow::Schema> ForecastSchema();
 
-// The forecasts table read back, grouped: signals version -> series -> steps.
-struct ForecastStep {
-  int64_t origin = 0, target = 0;
-  double mean = 0;
-  std::map<double, std::pair<double, double>> bands;  // level -> (lower, upper)
-};
-struct SeriesForecasts {
-  std::string kind, model, frequency;
-  nlohmann::json params;                 // model_params (ensemble weights, backtest evidence)
-  std::map<int, ForecastStep> steps;     // step -> forecast
-  // The band of `level` at `step`, if the table has it.
-  std::optional<std::pair<double, double>> Band(int step, double level) const;
-};
-using ForecastsByVersion = std::map<int64_t, std::map<std::string, SeriesForecasts>>;
-Result<ForecastsByVersion> ReadForecasts(lake::Lake& lake);
+// The forecasts table read back (ForecastsByVersion, ReadForecasts) is in report/forecast_table.h:
+// the report and trust scoring both read it.
 
 }  // namespace pulse::pipeline

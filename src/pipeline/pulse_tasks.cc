@@ -5,7 +5,8 @@
 #include <type_traits>
 
 #include "core/files.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
+#include "lake/lake.h"
 #include "ingest/file_ingest.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/task_paths.h"
@@ -119,6 +120,7 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   PULSE_ASSIGN_OR_RETURN(options.wide, Kwarg<bool>(kw, "wide", false));
   PULSE_ASSIGN_OR_RETURN(options.only_new, Kwarg<bool>(kw, "only_new", false));
   PULSE_ASSIGN_OR_RETURN(options.time_columns, Kwarg<std::vector<std::string>>(kw, "time_columns", {}));
+  options.scoring = env.scoring;
   options.regular_files_only = true;  // a FIFO or device must not hang the worker past its time limit
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
@@ -126,7 +128,10 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   for (const auto& r : report.rejects)
     if (rejects.size() < 100) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
   return nlohmann::json{{"accepted", report.accepted}, {"rejected", report.rejected}, {"version", report.version},
-                        {"duplicate", report.duplicate}, {"existing", report.existing}, {"rejects", rejects}};
+                        {"duplicate", report.duplicate}, {"existing", report.existing},
+                        {"gate", {{"accept", report.gate.accept}, {"escalate", report.gate.escalate},
+                                  {"suppress", report.gate.suppress}}},
+                        {"rejects", rejects}};
 }
 
 Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -218,7 +223,7 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
   PULSE_ASSIGN_OR_RETURN(std::string rules_text, ReadTextFile(rules_path));
   PULSE_ASSIGN_OR_RETURN(auto rules, sim::ParseRules(rules_text, rules_path, catalog));
   TaskEnvironment env;
-  env.version = lake::s3::Sha256Hex(catalog_text + "\n--\n" + rules_text);
+  env.version = ContentId({{"catalog", Sha256Hex(catalog_text)}, {"rules", Sha256Hex(rules_text)}});
   env.catalog = std::make_shared<const sim::Catalog>(std::move(catalog));
   env.rules = std::make_shared<const sim::RuleSet>(std::move(rules));
   return env;
@@ -229,9 +234,7 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environmen
   jobs::TaskSpec simulate;
   simulate.fn = [env = environment](const jobs::TaskContext& c) { return Simulate(env, c); };
   simulate.cache_key = [version = environment.version, decay = environment.decay_rate](const jobs::TaskMessage& m) {
-    // nlohmann::json objects are ordered maps: dump() is canonical.
-    return lake::s3::Sha256Hex(m.task + "|" + m.args.dump() + "|" + m.kwargs.dump() + "|" + version + "|" +
-                               std::to_string(decay));
+    return ContentId({{"task", m.task}, {"args", m.args}, {"kwargs", m.kwargs}, {"model", version}, {"decay", decay}});
   };
   registry.Register("pulse.simulate", std::move(simulate));
   registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});

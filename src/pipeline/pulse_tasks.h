@@ -11,7 +11,8 @@
 //                     (idempotent: re-ingesting the same content is a no-op)
 //   pulse.ingest      also: wide (bool), time_columns (e.g. ["year", "quarter"]), source, only_new
 //                     (append only rows the table lacks: ingest/file_ingest.h); the result adds
-//                     existing (rows dropped by only_new) and up to 100 rejects {line, reason}
+//                     existing (rows dropped by only_new), gate {accept, escalate, suppress}
+//                     (signals/scoring.h) and up to 100 rejects {line, reason}
 //   pulse.forecast    kwargs: lake, horizon, period, levels, kinds -> {series, rows, signals_version,
 //                     forecasts_version, duplicate} (idempotent per signals version)
 //   pulse.world       kwargs: lake, mapping ({signals: {name: {variable, scale}}, key_variables}),
@@ -39,6 +40,7 @@
 #include "core/status.h"
 #include "jobs/worker.h"
 #include "lake/delta_table.h"
+#include "signals/scoring.h"
 #include "sim/world.h"
 
 namespace pulse::pipeline {
@@ -54,6 +56,8 @@ struct TaskEnvironment {
   std::string ingest_inbox;              // pulse.ingest reads files only here (ingest.inbox; "" = none)
   std::vector<std::string> ingest_files; // ... and these, by name (pulse run's in-process dataset)
   lake::S3Options s3;
+  // Scoring and gating rules for pulse.ingest (signals/scoring.h); null = the built-in defaults.
+  std::shared_ptr<const signals::ScoringRules> scoring;
 };
 
 // Reads and parses the catalog and rules files once.

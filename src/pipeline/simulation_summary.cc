@@ -3,7 +3,7 @@
 #include <arrow/api.h>
 
 #include "core/time.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 
 namespace pulse::pipeline {
 
@@ -22,7 +22,7 @@ std::shared_ptr<arrow::Schema> SimulationSchema() {
   });
 }
 
-std::string SimulationId(const std::string& description) { return lake::s3::Sha256Hex(description).substr(0, 16); }
+std::string SimulationId(const nlohmann::json& identity) { return ContentId(identity).substr(0, 16); }
 
 Result<std::optional<int64_t>> SimulationWrittenAt(lake::Lake& lake, const std::string& sim_id) {
   auto table = lake.OpenTable("simulations");

@@ -11,8 +11,10 @@
 #include <optional>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
@@ -31,7 +33,7 @@ struct SimulationRecord {
 std::shared_ptr<arrow::Schema> SimulationSchema();
 
 // A stable id: the SHA-256 (hex, first 16 characters) of the given description.
-std::string SimulationId(const std::string& description);
+std::string SimulationId(const nlohmann::json& identity);  // ContentId(identity), first 16 hex digits
 
 struct SimulationWrite {
   int64_t version = 0;

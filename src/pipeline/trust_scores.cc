@@ -8,10 +8,15 @@
 
 #include "core/time.h"
 #include "pipeline/forecast_signals.h"
-#include "pipeline/table_read.h"
+#include "lake/table_read.h"
+#include "report/forecast_table.h"
 #include "trust/bayesian_trust.h"
 
 namespace pulse::pipeline {
+
+using lake::ColumnAs;
+using lake::ReadBatch;
+
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -149,7 +154,7 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   if (options.sim_id.empty()) return Status::InvalidArgument("trust scoring needs the world simulation's sim_id");
   TrustReport report;
   report.signals_version = options.signals_version;
-  PULSE_ASSIGN_OR_RETURN(auto by_version, ReadForecasts(lake));
+  PULSE_ASSIGN_OR_RETURN(auto by_version, report::ReadForecasts(lake));
   if (report.signals_version < 0 && !by_version.empty()) report.signals_version = by_version.rbegin()->first;
   auto current = by_version.find(report.signals_version);
   if (current == by_version.end())
@@ -157,7 +162,7 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
                                    std::to_string(report.signals_version) + ": run the forecast stage first");
   const auto& forecasts = current->second;
   // The newest earlier version's forecasts: the bands the track record judges new observations by.
-  static const std::map<std::string, SeriesForecasts> kNone;
+  static const std::map<std::string, report::SeriesForecasts> kNone;
   const auto& previous = current == by_version.begin() ? kNone : std::prev(current)->second;
   PULSE_ASSIGN_OR_RETURN(auto signals, ReadSignals(lake, report.signals_version));
   PULSE_ASSIGN_OR_RETURN(auto world, ReadWorld(lake, options.sim_id));

@@ -27,7 +27,7 @@
 #include <string>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 #include "trust/trust_engine.h"
 
 namespace pulse::pipeline {

@@ -5,11 +5,16 @@
 #include <chrono>
 #include <cmath>
 
-#include "lake/s3_signer.h"
-#include "pipeline/table_read.h"
+#include "core/hash.h"
+#include "lake/table_read.h"
+#include "pipeline/usable_signals.h"
 #include "sim/monte_carlo.h"
 
 namespace pulse::pipeline {
+
+using lake::ColumnAs;
+using lake::ReadBatch;
+
 namespace {
 
 Status CheckKeyVariable(const std::string& name, const sim::Catalog& catalog, const std::string& origin) {
@@ -102,16 +107,18 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
   } else {
     PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
   }
-  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*signals, {.version = report.signals_version,
-                                                          .columns = {"name", "ts", "value"},
-                                                          .partition_filters = {{"kind", {options.kind}}}}));
+  lake::ReadOptions read{.version = report.signals_version, .columns = {"name", "ts", "value"},
+                         .partition_filters = {{"kind", {options.kind}}}};
+  PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(*signals, read));  // suppressed rows set no state
+  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*signals, read));
+  PULSE_RETURN_IF_ERROR(usable.Bind(*batch));
   PULSE_ASSIGN_OR_RETURN(auto names, ColumnAs<arrow::StringArray>(*batch, "name"));
   PULSE_ASSIGN_OR_RETURN(auto ts, ColumnAs<arrow::TimestampArray>(*batch, "ts"));
   PULSE_ASSIGN_OR_RETURN(auto values, ColumnAs<arrow::DoubleArray>(*batch, "value"));
   std::map<std::string, std::pair<int64_t, double>> latest;
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
     auto name = names->GetString(i);
-    if (!options.mapping.signals.count(name) || !std::isfinite(values->Value(i))) continue;
+    if (!options.mapping.signals.count(name) || !std::isfinite(values->Value(i)) || !usable.Usable(i)) continue;
     auto [it, inserted] = latest.try_emplace(name, ts->Value(i), values->Value(i));
     if (!inserted && ts->Value(i) >= it->second.first) it->second = {ts->Value(i), values->Value(i)};
   }
@@ -129,7 +136,7 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
                              {"turns", options.turns}, {"seed", options.seed}, {"noise", options.noise},
                              {"quantiles", options.quantiles}, {"initial", nlohmann::json::array()}};
   for (const auto& v : report.initial) identity["initial"].push_back({v.variable, v.value});
-  report.sim_id = SimulationId(identity.dump());
+  report.sim_id = SimulationId(identity);
   // Deterministic: a simulation already in the lake need not run again.
   PULSE_ASSIGN_OR_RETURN(auto written, SimulationWrittenAt(lake, report.sim_id));
   if (written) {

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 #include "pipeline/pulse_tasks.h"
 #include "pipeline/retrodiction_history.h"
 #include "pipeline/simulation_summary.h"

@@ -70,7 +70,7 @@ class Consumer {
  private:
   Status Setup() {
     PULSE_ASSIGN_OR_RETURN(url_, ParseKafkaUrl(options_.url));
-    PULSE_ASSIGN_OR_RETURN(sink_, ingest::SignalSink::Open(lake_));
+    PULSE_ASSIGN_OR_RETURN(sink_, ingest::SignalSink::Open(lake_, options_.scoring, /*keep_history=*/true));
     std::map<std::string, std::string> settings = {
         {"bootstrap.servers", url_.brokers},
         {"group.id", options_.group},
@@ -148,6 +148,9 @@ class Consumer {
     report_.rows += outcome->rows;
     report_.rejected += outcome->rejected;
     report_.duplicates += outcome->duplicates;
+    report_.gate.accept += outcome->gate.accept;
+    report_.gate.escalate += outcome->gate.escalate;
+    report_.gate.suppress += outcome->gate.suppress;
     ++report_.batches;
     log::Debug("stream", "batch committed", {{"version", outcome->signals_version}, {"rows", outcome->rows},
                                              {"rejected", outcome->rejected}, {"duplicates", outcome->duplicates},
@@ -208,6 +211,7 @@ class Consumer {
   // Where each assigned partition starts: the table's offset; else `start`. The lake unreadable:
   // Kafka's committed offset, which never runs ahead of the table (it is committed after it).
   void Assign(rd_kafka_topic_partition_list_t* partitions) {
+    sink_->ResetHistory();  // series of the new partitions may have been written by their last owner
     std::map<TopicPartition, int64_t> table;
     auto snapshot = sink_->signals().LoadSnapshot();
     if (snapshot.ok()) table = TableOffsets(snapshot->app_versions);

@@ -22,16 +22,21 @@
 //    the consumer leaves the group, and the report is returned. Also returns after idle_exit_ms
 //    without a record while it holds partitions (0 = never), and once max_records records
 //    (0 = no limit) are committed.
+//  - Rows are scored and gated like file rows (ingest::SignalSink, signals/scoring.h) with
+//    `scoring` (null: the defaults); the consumer keeps one series-history cache, dropped on every
+//    partition assignment (see signal_sink.h).
 //  - No exception or librdkafka callback error escapes: Status at the boundary.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "core/status.h"
-#include "lake/delta_table.h"
+#include "lake/lake.h"
+#include "signals/scoring.h"
 #include "stream/stream_batch.h"
 
 namespace pulse::stream {
@@ -53,6 +58,7 @@ struct StreamOptions {
   int64_t max_records = 0;                // return after this many records (0 = never)
   std::map<std::string, std::string> kafka;  // extra librdkafka properties
   BatchConfig batch;                      // record format, CSV header, limits, parser defaults
+  std::shared_ptr<const signals::ScoringRules> scoring;  // null = the default rules
 };
 
 struct StreamReport {
@@ -62,6 +68,7 @@ struct StreamReport {
   int64_t duplicates = 0;   // already in the table (a replay, or another consumer got there first)
   int64_t batches = 0;      // batches committed
   int64_t dead_lettered = 0;
+  signals::GateCounts gate;  // gate decisions of the appended rows
   double seconds = 0;
 };
 

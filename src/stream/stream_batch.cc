@@ -305,7 +305,7 @@ Result<BatchOutcome> CommitStreamBatch(ingest::SignalSink& sink, const StreamBat
     write.operation_parameters["rejected"] = std::to_string(rejects.size());
     for (const auto& [tp, f] : fresh) write.transactions.emplace_back(TxnAppId(options.group, tp), ranges.at(tp).second + 1);
     write.precondition = [&fresh](const std::map<std::string, int64_t>& v) { return NotAdvanced(v, fresh); };
-    auto committed = sink.AppendSignals(*rows, write);
+    auto committed = sink.AppendSignals(*rows, write, &outcome.gate);
     if (committed.status().code() == StatusCode::kConflict) continue;
     if (!committed.ok()) return committed.status();
     outcome.signals_version = committed->version;

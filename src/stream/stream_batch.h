@@ -129,6 +129,7 @@ struct BatchOutcome {
   int64_t rows = 0;               // rows appended
   int64_t rejected = 0;           // rejects appended to signal_rejects
   int64_t duplicates = 0;         // records skipped: already in the table (another writer or a replay)
+  signals::GateCounts gate;       // gate decisions of the rows appended
   int attempts = 0;               // start-overs + 1
   std::vector<StreamReject> rejects;                 // those appended (for a dead-letter topic)
   std::map<TopicPartition, int64_t> next_offsets;    // last offset + 1 per partition of the batch

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "lake/delta_log.h"
+#include "lake/internal/delta_log.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace delta = pulse::lake::delta;

@@ -5,8 +5,8 @@
 
 #include <thread>
 
-#include "lake/delta_log.h"
-#include "lake/delta_table.h"
+#include "lake/internal/delta_log.h"
+#include "lake/lake.h"
 #include "s3_test_env.h"
 
 namespace pulse::lake {
@@ -109,6 +109,38 @@ TEST(DeltaOnS3, CommitNeverOverwritesAnExistingVersion) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->version, 2);
   EXPECT_EQ(*fs->ReadFile(delta::CommitKey(1)), foreign);  // untouched
+}
+
+// The lake factory opens s3:// URLs like local ones; a read-only open creates nothing.
+TEST(DeltaOnS3, LakeOpensFromItsS3Url) {
+  std::string bucket = NewBucket();
+  auto writer = Lake::Open("s3://" + bucket + "/lakes/main/", TestS3Options());
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  EXPECT_EQ((*writer)->url(), "s3://" + bucket + "/lakes/main");
+  ASSERT_TRUE((*writer)->OpenOrCreateTable("signals", Schema(), {"kind"}).ok());
+  ASSERT_TRUE((*(*writer)->OpenTable("signals"))->Append(*Rows(4, 0)).ok());
+
+  auto reader = Lake::Open("s3://" + bucket + "/lakes/main", TestS3Options(), {}, OpenMode::kMustExist);
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  auto names = (*reader)->ListTables();
+  ASSERT_TRUE(names.ok()) << names.status().ToString();
+  EXPECT_EQ(*names, std::vector<std::string>{"signals"});
+  EXPECT_EQ((*(*(*reader)->OpenTable("signals"))->Read())->num_rows(), 4);
+
+  // Another prefix of the same bucket holds no lake: no tables, and listing it wrote nothing.
+  auto empty = Lake::Open("s3://" + bucket + "/lakes/other", TestS3Options(), {}, OpenMode::kMustExist);
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_TRUE((*empty)->ListTables()->empty());
+  auto everything = OpenFileSystem("s3://" + bucket, TestS3Options());
+  ASSERT_TRUE(everything.ok());
+  auto keys = (*everything)->List("");
+  ASSERT_TRUE(keys.ok());
+  for (const auto& f : *keys) EXPECT_TRUE(f.key.starts_with("lakes/main/signals/")) << f.key;
+
+  // A bucket that does not exist is an error on first access, not an empty lake.
+  auto missing = Lake::Open("s3://no-such-bucket-pulse-lake/x", TestS3Options(), {}, OpenMode::kMustExist);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE((*missing)->ListTables().ok());
 }
 
 }  // namespace

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from timing import scaled
+
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
 
@@ -65,7 +67,7 @@ def test_started_is_visible_while_a_long_task_runs(start_worker):
     start_worker("--track-started")
     app = celery_app()
     result = app.send_task("pulse.simulate", kwargs={**LONG, "seed": 1})
-    states = states_until(result, {"SUCCESS", "FAILURE"}, 60)
+    states = states_until(result, {"SUCCESS", "FAILURE"}, scaled(60))
     assert states[-1] == "SUCCESS" and "STARTED" in states, states
     assert states[:states.index("STARTED")] in ([], ["PENDING"]), states  # PENDING, STARTED, SUCCESS
     assert result.get(timeout=5)["seed"] == 1
@@ -81,7 +83,7 @@ def test_without_track_started_a_running_task_stays_pending(start_worker, redis_
             break
         time.sleep(0.01)
     assert redis_db.hlen("unacked") == 1
-    assert states_until(result, {"SUCCESS", "FAILURE"}, 60) == ["PENDING", "SUCCESS"]
+    assert states_until(result, {"SUCCESS", "FAILURE"}, scaled(60)) == ["PENDING", "SUCCESS"]
 
 
 @pytest.mark.celery_matrix

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_pulse
+from timing import scaled
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 
@@ -35,7 +36,7 @@ RUNS, TURNS = 20, 4    # per pulse.simulate task: a few ms each
 WORKERS = 3
 SUBMITTERS = 4         # Celery clients sending the simulate tasks
 JOURNAL = "pulse.executions"
-DEADLINE_S = 45        # for every result to be in
+DEADLINE_S = scaled(45)  # for every result to be in
 
 
 class RedisServer:

@@ -5,8 +5,13 @@ package: a full count plus a per-series checksum (count and value sum per name; 
 distinct, so a duplicate or a loss shows), and every bad record in signal_rejects with its offset.
 Faults: a consumer killed with -9 mid-stream, a rebalance (members joining and leaving), two groups
 on one table, a concurrent `pulse lake optimize`, and the broker killed with -9 and restarted.
+Scoring: stream rows carry the same score columns as the same rows ingested from a file, and a
+table written before scoring existed gains them on the first stream batch.
 Every wait is on a condition with a deadline."""
+import json
+import math
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -235,3 +240,72 @@ def test_broker_killed_and_restarted(stream, lake):
     stream.publish(5000)  # the same consumer, reconnected, takes these too
     finish(proc, 240)
     stream.check_exactly_once(lake)
+
+
+SCORE_COLUMNS = ["recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"]
+
+
+def stream_once(pulse_bin, lake, topic, group, *settings):
+    """`pulse ingest --stream --json` until idle; returns its JSON report."""
+    args = ["--lake", lake, "--set", "log.level=warn", "--set", "stream.batch_max_ms=200"]
+    for s in settings:
+        args += ["--set", s]
+    out = run_pulse(pulse_bin, *args, "ingest", "--stream", f"kafka://{BROKERS}/{topic}", "--group", group,
+                    "--idle-exit", "4", "--json").stdout
+    return json.loads(out)
+
+
+def test_stream_rows_are_scored_like_file_rows(stream, tmp_path, pulse_bin):
+    # A monthly series with a spike last, as a file into one lake and as a stream into another, in
+    # batches of 7 records (the consumer's series history carries over from batch to batch).
+    csv = tmp_path / "gdp.csv"
+    lines = ["name,source,kind,ts,value"]
+    for i in range(30):
+        value = 100 + i % 3 + (500 if i == 29 else 0)
+        lines.append(f"gdp,it,{stream.kind},{2000 + i // 12:04d}-{i % 12 + 1:02d}-01,{value}")
+    csv.write_text("\n".join(lines) + "\n")
+    file_lake, stream_lake = tmp_path / "file-lake", tmp_path / "stream-lake"
+    file_report = json.loads(run_pulse(pulse_bin, "--lake", file_lake, "ingest", "--json", csv).stdout)[0]
+    assert "published 30," in run_pulse(pulse_bin, "publish", csv, "--to", f"kafka://{BROKERS}").stdout
+    report = stream_once(pulse_bin, stream_lake, stream.topic, "score", "stream.batch_max_records=7")
+    assert report["rows"] == 30 and report["batches"] >= 5, report
+    assert report["gate"] == file_report["gate"] and report["gate"]["escalate"] == 1, (report, file_report)
+
+    from deltalake import DeltaTable
+    by_file = DeltaTable(str(file_lake / "signals")).to_pyarrow_table()
+    by_stream = DeltaTable(str(stream_lake / "signals")).to_pyarrow_table()
+    assert by_stream.column_names == by_file.column_names and by_stream.column_names[-7:] == SCORE_COLUMNS
+    file_rows = sorted(by_file.to_pylist(), key=lambda r: r["ts"])
+    stream_rows = sorted(by_stream.to_pylist(), key=lambda r: r["ts"])
+    assert len(stream_rows) == 30
+    for f, s in zip(file_rows, stream_rows):
+        for c in SCORE_COLUMNS:
+            if c == "anomaly_z" and f[c] is not None:
+                assert s[c] == pytest.approx(f[c], rel=1e-12), (f, s)
+            else:
+                assert s[c] == f[c], (c, f, s)
+    assert stream_rows[-1]["anomaly"] is True and stream_rows[-1]["gate"] == "escalate"
+    ops = [h["operation"] for h in DeltaTable(str(stream_lake / "signals")).history()]
+    assert ops.count("STREAM INGEST") == report["batches"], ops
+
+
+def test_stream_into_a_table_written_before_scoring(stream, tmp_path, pulse_bin):
+    lake = tmp_path / "lake"
+    shutil.copytree(ROOT / "tests/fixtures/signals_table_v1/signals", lake / "signals")
+    csv = tmp_path / "new.csv"
+    csv.write_text("name,source,kind,ts,value\ngdp,fixture,macro,2021-01-01,150\ncpi,fixture,macro,2021-01-01,2.1\n")
+    assert "published 2," in run_pulse(pulse_bin, "publish", csv, "--to", f"kafka://{BROKERS}/{stream.topic}").stdout
+    report = stream_once(pulse_bin, lake, stream.topic, "evolve")
+    assert report["rows"] == 2 and report["gate"] == {"accept": 1, "escalate": 1, "suppress": 0}, report
+
+    from deltalake import DeltaTable
+    dtab = DeltaTable(str(lake / "signals"))
+    assert [h["operation"] for h in dtab.history()][:2] == ["STREAM INGEST", "ADD COLUMNS"]
+    rows = dtab.to_pyarrow_table().to_pylist()
+    assert len(rows) == 26
+    old = [r for r in rows if r["ts"].year == 2020]
+    new = {r["name"]: r for r in rows if r["ts"].year == 2021}
+    assert len(old) == 24 and all(r[c] is None for r in old for c in SCORE_COLUMNS)
+    assert new["gdp"]["gate"] == "escalate"
+    assert new["gdp"]["anomaly_z"] == pytest.approx(44.5 / math.sqrt(143 / 12))  # against the 12 old values
+    assert new["cpi"]["gate"] == "accept"

@@ -13,27 +13,159 @@ namespace {
 
 TEST(Config, DefaultsAreDeclaredAndTyped) {
   Config c = Config::Defaults();
-  EXPECT_EQ(c.GetString("lake.url"), "pulse-lake");
-  EXPECT_EQ(c.GetInt("lake.checkpoint_interval"), 10);
-  EXPECT_TRUE(c.GetBool("s3.path_style"));
+  const Settings& s = c.settings();
+  EXPECT_EQ(s.lake.url, "pulse-lake");
+  EXPECT_EQ(s.lake.checkpoint_interval, 10);
+  EXPECT_EQ(s.s3.endpoint, "");
+  EXPECT_EQ(s.s3.region, "us-east-1");
+  EXPECT_TRUE(s.s3.path_style);
+  EXPECT_EQ(s.log.level, log::Level::kInfo);
+  EXPECT_EQ(s.log.format, log::Format::kJson);
+  EXPECT_EQ(s.threads, 0);
+  EXPECT_EQ(s.ingest.max_field_bytes, 65536);
+  EXPECT_EQ(s.ingest.max_file_bytes, 1073741824);
+  EXPECT_EQ(s.ingest.kind, "signal");
+  EXPECT_EQ(s.ingest.inbox, "");
+  EXPECT_EQ(s.ingest.scoring_rules, "");
+  EXPECT_EQ(s.sim.max_runs, 10000000u);
+  EXPECT_EQ(s.sim.max_turns, 100000u);
+  EXPECT_EQ(s.sim.decay_rate, 0.01);
+  EXPECT_FALSE(s.sim.symbolic);
+  EXPECT_EQ(s.jobs.broker, "inproc");
+  EXPECT_TRUE(s.jobs.lake_roots.empty());
+  EXPECT_EQ(s.jobs.max_deaths, 3);
+  EXPECT_EQ(s.jobs.timeout_seconds, 600);
+  EXPECT_EQ(s.run.dataset, "");
+  EXPECT_EQ(s.run.mapping, "");
+  EXPECT_EQ(s.run.out, "pulse-report");
+  EXPECT_EQ(s.run.sim_runs, 10000u);
+  EXPECT_EQ(s.run.sim_turns, 12u);
+  EXPECT_EQ(s.run.seed, 0u);
+  EXPECT_EQ(s.run.noise, 0.01);
+  EXPECT_EQ(s.stream.url, "");
+  EXPECT_EQ(s.stream.group, "pulse");
+  EXPECT_EQ(s.stream.start, "earliest");
+  EXPECT_EQ(s.stream.batch_max_records, 100000);
+  EXPECT_EQ(s.stream.batch_max_bytes, 67108864);
+  EXPECT_EQ(s.stream.batch_max_ms, 1000);
+  EXPECT_EQ(s.stream.format, "json");
+  EXPECT_EQ(s.stream.csv_header, "");
+  EXPECT_EQ(s.stream.max_record_bytes, 1048576);
+  EXPECT_EQ(s.stream.dead_letter_topic, "");
+  EXPECT_EQ(s.stream.queue_kbytes, 16384);
+  EXPECT_EQ(s.stream.session_timeout_ms, 10000);
+  EXPECT_EQ(s.stream.publish_topic, "");
   EXPECT_EQ(c.Origin("lake.url"), "default");
-  EXPECT_FALSE(c.Keys().empty());
+  EXPECT_EQ(c.Origin("lake.ulr"), "");
+  // Every key of the file format, and nothing else (names and env variables stay as documented).
+  const std::vector<std::string> keys = {
+      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "ingest.scoring_rules", "jobs.broker",
+      "jobs.lake_roots", "jobs.max_deaths", "jobs.timeout_seconds", "lake.checkpoint_interval", "lake.url",
+      "log.format", "log.level", "run.dataset", "run.mapping", "run.noise", "run.out", "run.seed", "run.sim_runs",
+      "run.sim_turns", "s3.access_key", "s3.endpoint", "s3.path_style", "s3.region", "s3.secret_key",
+      "sim.decay_rate", "sim.max_runs", "sim.max_turns", "sim.symbolic", "stream.batch_max_bytes",
+      "stream.batch_max_ms", "stream.batch_max_records", "stream.csv_header", "stream.dead_letter_topic",
+      "stream.format", "stream.group", "stream.max_record_bytes", "stream.publish_topic", "stream.queue_kbytes",
+      "stream.session_timeout_ms", "stream.start", "stream.url", "threads"};
+  EXPECT_EQ(c.Keys(), keys);
+}
+
+// Each key lands in its typed field, converted once (the largest values of each range fit).
+TEST(Config, EveryKeyFillsItsTypedField) {
+  Config c = Config::Defaults();
+  const std::pair<const char*, const char*> values[] = {
+      {"lake.url", "s3://b/p"}, {"lake.checkpoint_interval", "1000000"}, {"s3.endpoint", "http://h:9000"},
+      {"s3.region", "eu-west-1"}, {"s3.access_key", "ak"}, {"s3.secret_key", "sk"}, {"s3.path_style", "off"},
+      {"log.level", "warn"}, {"log.format", "text"}, {"threads", "4096"}, {"ingest.max_field_bytes", "1073741824"},
+      {"ingest.max_file_bytes", "1099511627776"}, {"ingest.kind", "price"}, {"ingest.inbox", "/in"},
+      {"sim.max_runs", "1000000000000"}, {"sim.max_turns", "1000000000"}, {"sim.decay_rate", "1"},
+      {"sim.symbolic", "yes"}, {"jobs.broker", "redis://h:1/0"}, {"jobs.lake_roots", "/a,s3://b/c"},
+      {"jobs.max_deaths", "1000000"}, {"jobs.timeout_seconds", "31622400"}, {"run.dataset", "d.csv"},
+      {"run.mapping", "m.yaml"}, {"run.out", "o"}, {"run.sim_runs", "1000000000000"}, {"run.sim_turns", "1000000000"},
+      {"run.seed", "9223372036854775807"}, {"run.noise", "0.5"}, {"stream.url", "kafka://h:9092/t"},
+      {"stream.group", "g"}, {"stream.start", "latest"}, {"stream.batch_max_records", "4294967296"},
+      {"stream.batch_max_bytes", "1099511627776"}, {"stream.batch_max_ms", "3600000"}, {"stream.format", "csv"},
+      {"stream.csv_header", "name,ts,value"}, {"stream.max_record_bytes", "2147483648"},
+      {"stream.dead_letter_topic", "dlq"}, {"stream.queue_kbytes", "2097151"},
+      {"stream.session_timeout_ms", "3600000"}, {"stream.publish_topic", "p"}};
+  for (const auto& [key, value] : values) ASSERT_TRUE(c.Set(key, value, "--set").ok()) << key;
+  const Settings& s = c.settings();
+  EXPECT_EQ(s.lake.url, "s3://b/p");
+  EXPECT_EQ(s.lake.checkpoint_interval, 1000000);
+  EXPECT_EQ(s.s3.endpoint, "http://h:9000");
+  EXPECT_EQ(s.s3.region, "eu-west-1");
+  EXPECT_EQ(s.s3.access_key, "ak");
+  EXPECT_EQ(s.s3.secret_key, "sk");
+  EXPECT_FALSE(s.s3.path_style);
+  EXPECT_EQ(s.log.level, log::Level::kWarn);
+  EXPECT_EQ(s.log.format, log::Format::kText);
+  EXPECT_EQ(s.threads, 4096);
+  EXPECT_EQ(s.ingest.max_field_bytes, int64_t{1} << 30);
+  EXPECT_EQ(s.ingest.max_file_bytes, int64_t{1} << 40);
+  EXPECT_EQ(s.ingest.kind, "price");
+  EXPECT_EQ(s.ingest.inbox, "/in");
+  EXPECT_EQ(s.sim.max_runs, 1000000000000u);
+  EXPECT_EQ(s.sim.max_turns, 1000000000u);
+  EXPECT_EQ(s.sim.decay_rate, 1.0);
+  EXPECT_TRUE(s.sim.symbolic);
+  EXPECT_EQ(s.jobs.broker, "redis://h:1/0");
+  EXPECT_EQ(s.jobs.lake_roots, (std::vector<std::string>{"/a", "s3://b/c"}));
+  EXPECT_EQ(s.jobs.max_deaths, 1000000);
+  EXPECT_EQ(s.jobs.timeout_seconds, 31622400);
+  EXPECT_EQ(s.run.dataset, "d.csv");
+  EXPECT_EQ(s.run.mapping, "m.yaml");
+  EXPECT_EQ(s.run.out, "o");
+  EXPECT_EQ(s.run.sim_runs, 1000000000000u);
+  EXPECT_EQ(s.run.sim_turns, 1000000000u);
+  EXPECT_EQ(s.run.seed, 9223372036854775807u);
+  EXPECT_EQ(s.run.noise, 0.5);
+  EXPECT_EQ(c.Origin("run.noise"), "--set");
+  EXPECT_EQ(s.stream.url, "kafka://h:9092/t");
+  EXPECT_EQ(s.stream.group, "g");
+  EXPECT_EQ(s.stream.start, "latest");
+  EXPECT_EQ(s.stream.batch_max_records, int64_t{1} << 32);
+  EXPECT_EQ(s.stream.batch_max_bytes, int64_t{1} << 40);
+  EXPECT_EQ(s.stream.batch_max_ms, 3600000);
+  EXPECT_EQ(s.stream.format, "csv");
+  EXPECT_EQ(s.stream.csv_header, "name,ts,value");
+  EXPECT_EQ(s.stream.max_record_bytes, int64_t{1} << 31);
+  EXPECT_EQ(s.stream.dead_letter_topic, "dlq");
+  EXPECT_EQ(s.stream.queue_kbytes, 2097151);
+  EXPECT_EQ(s.stream.session_timeout_ms, 3600000);
+  EXPECT_EQ(s.stream.publish_topic, "p");
+  // The stream keys' checks: the URL scheme, the group, start, format and the ranges.
+  EXPECT_FALSE(c.Set("stream.url", "http://h:9092/t").ok());
+  EXPECT_TRUE(c.Set("stream.url", "").ok());
+  EXPECT_FALSE(c.Set("stream.group", "").ok());
+  EXPECT_FALSE(c.Set("stream.start", "middle").ok());
+  EXPECT_FALSE(c.Set("stream.format", "xml").ok());
+  EXPECT_FALSE(c.Set("stream.batch_max_records", "0").ok());
+  EXPECT_FALSE(c.Set("stream.session_timeout_ms", "999").ok());
+  EXPECT_FALSE(c.Set("stream.queue_kbytes", "2097152").ok());
+  EXPECT_EQ(c.settings().stream.start, "latest");
+  // A refused value leaves the field as it was.
+  EXPECT_FALSE(c.Set("threads", "4097").ok());
+  EXPECT_FALSE(c.Set("jobs.broker", "amqp://h").ok());
+  EXPECT_FALSE(c.Set("lake.url", "").ok());
+  EXPECT_EQ(c.settings().threads, 4096);
+  EXPECT_EQ(c.settings().jobs.broker, "redis://h:1/0");
+  EXPECT_EQ(c.settings().lake.url, "s3://b/p");
 }
 
 TEST(Config, PrecedenceDefaultFileEnvFlag) {
   Config c = Config::Defaults();
   ASSERT_TRUE(c.LoadYamlText("lake:\n  url: /from/file\n  checkpoint_interval: 5\nlog:\n  level: debug\n", "pulse.yaml").ok());
-  EXPECT_EQ(c.GetString("lake.url"), "/from/file");
+  EXPECT_EQ(c.settings().lake.url, "/from/file");
   EXPECT_EQ(c.Origin("lake.url"), "pulse.yaml:2");
   std::string env1 = "PULSE_LAKE_URL=/from/env", env2 = "HOME=/root", env3 = "PULSE_TEST_S3_ENDPOINT=x";
   char* envp[] = {env1.data(), env2.data(), env3.data(), nullptr};
   ASSERT_TRUE(c.LoadEnvironment(envp).ok());
-  EXPECT_EQ(c.GetString("lake.url"), "/from/env");
+  EXPECT_EQ(c.settings().lake.url, "/from/env");
   EXPECT_EQ(c.Origin("lake.url"), "env PULSE_LAKE_URL");
   ASSERT_TRUE(c.Set("lake.url", "/from/flag").ok());
-  EXPECT_EQ(c.GetString("lake.url"), "/from/flag");
-  EXPECT_EQ(c.GetInt("lake.checkpoint_interval"), 5);  // untouched by later layers
-  EXPECT_EQ(c.GetString("log.level"), "debug");
+  EXPECT_EQ(c.settings().lake.url, "/from/flag");
+  EXPECT_EQ(c.settings().lake.checkpoint_interval, 5);  // untouched by later layers
+  EXPECT_EQ(c.settings().log.level, log::Level::kDebug);
 }
 
 TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
@@ -54,7 +186,7 @@ TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
   EXPECT_NE(choice.message().find("one of"), std::string::npos);
   EXPECT_FALSE(c.Set("s3.path_style", "maybe").ok());
   EXPECT_TRUE(c.Set("s3.path_style", "no").ok());
-  EXPECT_FALSE(c.GetBool("s3.path_style"));
+  EXPECT_FALSE(c.settings().s3.path_style);
 
   Status syntax = c.LoadYamlText("lake: [unclosed\n", "bad.yaml");
   EXPECT_EQ(syntax.code(), StatusCode::kParseError);
@@ -75,7 +207,6 @@ TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
   Status directory = c.LoadYamlFile(std::filesystem::temp_directory_path().string());
   EXPECT_FALSE(directory.ok());
   EXPECT_NE(directory.message().find("Is a directory"), std::string::npos) << directory.message();
-  EXPECT_EQ(c.Declare({"lake.url"}).code(), StatusCode::kAlreadyExists);
 }
 
 // Unknown PULSE_* variables belong to other software (PulseAudio: PULSE_SERVER, PULSE_SINK, ...;
@@ -91,8 +222,8 @@ TEST(Config, UnknownEnvironmentVariablesAreIgnoredNearMissesWarn) {
   for (auto& v : vars) envp.push_back(v.data());
   envp.push_back(nullptr);
   ASSERT_TRUE(c.LoadEnvironment(envp.data()).ok());
-  EXPECT_EQ(c.GetString("lake.url"), "/from/env");
-  EXPECT_EQ(c.GetInt("threads"), 0);  // PULSE_THREAD is not PULSE_THREADS
+  EXPECT_EQ(c.settings().lake.url, "/from/env");
+  EXPECT_EQ(c.settings().threads, 0);  // PULSE_THREAD is not PULSE_THREADS
   ASSERT_EQ(c.Warnings().size(), 2u);
   EXPECT_NE(c.Warnings()[0].find("PULSE_LAKE_UR is not a Pulse setting"), std::string::npos) << c.Warnings()[0];
   EXPECT_NE(c.Warnings()[0].find("did you mean PULSE_LAKE_URL?"), std::string::npos) << c.Warnings()[0];
@@ -152,7 +283,7 @@ TEST(Config, AKeyGivenTwiceIsAnError) {
             "pulse.yaml:3: lake: the key is given twice (first on line 1)");
   Config c = Config::Defaults();
   ASSERT_TRUE(c.LoadYamlText("lake:\n  url: ./a\nlog:\n  level: warn\n", "pulse.yaml").ok());
-  EXPECT_EQ(c.GetString("lake.url"), "./a");
+  EXPECT_EQ(c.settings().lake.url, "./a");
 }
 
 // Every numeric key has a range that fits what the program converts it into.
@@ -168,11 +299,11 @@ TEST(Config, NumericKeysAreRangeChecked) {
   EXPECT_NE(c.Set("sim.decay_rate", "-nan").message().find("expected a number (finite)"), std::string::npos);
   EXPECT_TRUE(c.Set("run.seed", "9223372036854775807").ok());
   EXPECT_TRUE(c.Set("run.noise", "0.25").ok());
-  EXPECT_EQ(c.GetDouble("run.noise"), 0.25);
+  EXPECT_EQ(c.settings().run.noise, 0.25);
   EXPECT_TRUE(c.Set("ingest.inbox", "/srv/pulse/inbox").ok());
   EXPECT_TRUE(c.Set("jobs.lake_roots", "/srv/lakes,s3://bucket/lakes").ok());
-  EXPECT_EQ(c.GetString("ingest.inbox"), "/srv/pulse/inbox");
-  EXPECT_EQ(Config::Defaults().GetString("ingest.inbox"), "");  // none: tasks may not read local files
+  EXPECT_EQ(c.settings().ingest.inbox, "/srv/pulse/inbox");
+  EXPECT_EQ(Config::Defaults().settings().ingest.inbox, "");  // none: tasks may not read local files
 }
 
 TEST(Config, StrictNumberParsing) {
@@ -197,8 +328,8 @@ TEST(Config, LoadsAFile) {
   std::ofstream(path) << "threads: 3\ns3:\n  endpoint: http://127.0.0.1:9000\n";
   Config c = Config::Defaults();
   ASSERT_TRUE(c.LoadYamlFile(path.string()).ok());
-  EXPECT_EQ(c.GetInt("threads"), 3);
-  EXPECT_EQ(c.GetString("s3.endpoint"), "http://127.0.0.1:9000");
+  EXPECT_EQ(c.settings().threads, 3);
+  EXPECT_EQ(c.settings().s3.endpoint, "http://127.0.0.1:9000");
   std::filesystem::remove(path);
 }
 

@@ -15,7 +15,7 @@
 #include "core/printable.h"
 #include "ingest/file_ingest.h"
 #include "ingest/input_file.h"
-#include "lake/s3_signer.h"
+#include "core/hash.h"
 
 namespace pulse::ingest {
 namespace {
@@ -71,7 +71,7 @@ TEST_F(HostileIngestTest, TheKeyIsTheHashOfExactlyTheParsedBytes) {
   auto r = IngestFile(*lake_, path, opts);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 100);
-  EXPECT_EQ(r->sha256, lake::s3::Sha256Hex(original));
+  EXPECT_EQ(r->sha256, Sha256Hex(original));
   EXPECT_EQ(r->bytes, static_cast<int64_t>(original.size()));
   EXPECT_EQ(SignalRows(), 100);
   // The grown file is different content: it lands (150 rows) ...
@@ -94,7 +94,7 @@ TEST_F(HostileIngestTest, ATruncationDuringTheIngestDoesNotPoisonTheFullFile) {
   auto r = IngestFile(*lake_, path, opts);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 100);  // what was read, whole
-  EXPECT_EQ(r->sha256, lake::s3::Sha256Hex(full));
+  EXPECT_EQ(r->sha256, Sha256Hex(full));
   // The full content again is the same snapshot: a no-op; nothing was half-ingested.
   auto again = IngestFile(*lake_, Write("full.csv", full), {});
   ASSERT_TRUE(again.ok());
@@ -130,7 +130,7 @@ TEST_F(HostileIngestTest, AFifoIsReadWhenAWriterExistsAndRefusedForTasks) {
   writer.join();
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 20);
-  EXPECT_EQ(r->sha256, lake::s3::Sha256Hex(content));
+  EXPECT_EQ(r->sha256, Sha256Hex(content));
   // The worker's mode: refused at once, without a writer and without blocking.
   IngestOptions task;
   task.regular_files_only = true;

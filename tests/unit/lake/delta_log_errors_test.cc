@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "lake/delta_log.h"
-#include "lake/delta_table.h"
+#include "lake/internal/delta_log.h"
+#include "lake/lake.h"
 
 namespace pulse::lake {
 namespace {

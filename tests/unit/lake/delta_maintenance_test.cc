@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "lake/delta_log.h"
+#include "lake/internal/delta_log.h"
 #include "lake/delta_table.h"
 
 namespace pulse::lake {

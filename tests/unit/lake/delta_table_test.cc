@@ -1,6 +1,6 @@
 // DeltaTable on the local filesystem: commits, reads, time travel, checkpoints, optimistic
 // concurrency, application transactions, partition replacement and every bad-input path.
-#include "lake/delta_table.h"
+#include "lake/lake.h"
 
 #include <arrow/api.h>
 #include <arrow/json/from_string.h>
@@ -11,7 +11,7 @@
 #include <set>
 #include <thread>
 
-#include "lake/delta_log.h"
+#include "lake/internal/delta_log.h"
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +34,26 @@ class DeltaTableTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
+
+  // Data files (*.parquet outside _delta_log/) on disk, relative to the table root.
+  std::set<std::string> DataFilesOnDisk() const {
+    std::set<std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(dir_)) {
+      const std::string rel = fs::relative(e.path(), dir_).generic_string();
+      if (e.is_regular_file() && e.path().extension() == ".parquet" && !rel.starts_with("_delta_log/"))
+        out.insert(rel);
+    }
+    return out;
+  }
+  // Paths of the files live in the latest snapshot (the add actions' paths, URL-decoded).
+  static std::set<std::string> LiveFiles(DeltaTable& table) {
+    std::set<std::string> out;
+    auto snap = table.LoadSnapshot();
+    EXPECT_TRUE(snap.ok()) << snap.status().ToString();
+    if (snap.ok())
+      for (const auto& [path, file] : snap->files) out.insert(path);
+    return out;
+  }
 
   static std::shared_ptr<arrow::Schema> Schema() {
     return arrow::schema({arrow::field("name", arrow::utf8(), false), arrow::field("value", arrow::float64()),
@@ -217,19 +237,24 @@ TEST_F(DeltaTableTest, AppTransactionMakesRetriesIdempotent) {
   auto first = table->Append(*Rows(10, 0), opts);
   ASSERT_TRUE(first.ok());
   EXPECT_FALSE(first->skipped);
+  const std::set<std::string> before_retry = DataFilesOnDisk();
   auto retry = Open()->Append(*Rows(10, 0), opts);
   ASSERT_TRUE(retry.ok());
   EXPECT_TRUE(retry->skipped);
   EXPECT_EQ(retry->version, 1);
+  // No orphaned data files from the skipped write: the files on disk are exactly the live ones.
+  EXPECT_EQ(DataFilesOnDisk(), before_retry);
+  EXPECT_EQ(DataFilesOnDisk(), LiveFiles(*table));
   auto next = table->Append(*Rows(10, 0), {.app_id = "ingest:file-1", .app_version = 1});
   ASSERT_TRUE(next.ok());
   EXPECT_FALSE(next->skipped);
   EXPECT_EQ((*Open()->Read())->num_rows(), 20);
   auto snap = table->LoadSnapshot();
   EXPECT_EQ(snap->app_versions.at("ingest:file-1"), 1);
-  // No orphaned data files from the skipped write.
+  // An app transaction needs a version >= 0; the refused write leaves no file behind either.
   EXPECT_EQ(table->Append(*Rows(1, 0), {.app_id = "x", .app_version = -1}).status().code(),
             StatusCode::kInvalidArgument);
+  EXPECT_EQ(DataFilesOnDisk(), LiveFiles(*table));
 }
 
 TEST_F(DeltaTableTest, ConcurrentRetriesOfOneTransactionApplyOnce) {
@@ -246,6 +271,9 @@ TEST_F(DeltaTableTest, ConcurrentRetriesOfOneTransactionApplyOnce) {
   EXPECT_EQ(applied.load(), 1);
   EXPECT_EQ(skipped.load(), 3);
   EXPECT_EQ((*Open()->Read())->num_rows(), 10);
+  // Writers that lost the race had written their data files first; they deleted them on finding
+  // the transaction applied, so only the winner's files remain.
+  EXPECT_EQ(DataFilesOnDisk(), LiveFiles(*Open()));
 }
 
 TEST_F(DeltaTableTest, ReplacePartition) {

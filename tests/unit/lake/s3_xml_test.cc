@@ -1,6 +1,6 @@
 // The S3 XML readers on well-formed and hostile answers: values or Status errors, never a throw,
 // a crash or quadratic time.
-#include "lake/s3_xml.h"
+#include "lake/internal/s3_xml.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,51 @@
+// Scoring a batch of validated signals (an Arrow table with SignalSchema()) into rows of the
+// signals table (ScoredSignalSchema()): the per-row formulas of signals/scoring.h applied with
+// each series' history. Pure: the history comes from the caller (ingest/signal_scoring.h reads it
+// from the lake; a long-running consumer may keep one SeriesHistory across batches).
+#pragma once
+
+#include <arrow/type_fwd.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/status.h"
+#include "signals/scoring.h"
+
+namespace pulse::signals {
+
+// Stored observations per series (source, name). Names and sources hold no NUL (validated).
+class SeriesHistory {
+ public:
+  void Add(std::string_view source, std::string_view name, Observation obs);
+  // The series' observations in insertion order; empty when unknown.
+  std::span<const Observation> Get(std::string_view source, std::string_view name) const;
+  bool Contains(std::string_view source, std::string_view name) const;
+  // Records a series as known even when it has no observations (so it is not looked up again).
+  void Ensure(std::string_view source, std::string_view name);
+  // Adds every row of `rows` (SignalSchema columns source, name, ts, value).
+  Status AddRows(const arrow::Table& rows);
+  // Keeps the `depth` newest observations (by ts, value) of every series: enough for scoring
+  // later rows when depth >= ScoringRules::HistoryDepth() and rows arrive in time order.
+  void Trim(int64_t depth);
+  size_t series() const { return series_.size(); }
+
+  static std::string Key(std::string_view source, std::string_view name);
+
+ private:
+  std::unordered_map<std::string, std::vector<Observation>> series_;
+};
+
+// The (source, name) keys of `rows` (SignalSchema).
+Result<std::vector<std::pair<std::string, std::string>>> SeriesOf(const arrow::Table& rows);
+
+// `rows` (SignalSchema, any order) with the score columns appended (ScoredSignalSchema, same
+// row order), scored against `history`; `counts` (optional) receives the gate decisions.
+Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const SeriesHistory& history,
+                                                 const ScoringRules& rules, GateCounts* counts = nullptr);
+
+}  // namespace pulse::signals
