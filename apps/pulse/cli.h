@@ -46,6 +46,18 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
 // and returns the error when a column's type has no JSON form.
 Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 
+// pulse ingest --stream (cmd_stream.cc): the flags; the rest comes from the stream.* config keys.
+struct StreamArgs {
+  std::string url;                 // kafka://…; empty: config stream.url
+  std::string group;               // empty: config stream.group
+  int metrics_port = -1;
+  double idle_exit_seconds = 0;
+  int64_t max_records = 0;
+  bool json = false;
+};
+void AddStreamOptions(CLI::App* cmd, StreamArgs& args);
+int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx);
+
 // Command registration (each in its own file).
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
@@ -53,5 +65,6 @@ void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code);
+void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

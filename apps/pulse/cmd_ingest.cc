@@ -1,4 +1,5 @@
 // pulse ingest FILE... : validate signal files and append them to the lake (see ingest/file_ingest.h).
+// pulse ingest --stream kafka://BROKERS/TOPICS : the same from Kafka, until stopped (cmd_stream.cc).
 // FILE may be "-" (standard input), a pipe or /dev/stdin; each is read once, at most
 // ingest.max_file_bytes. Printed reasons and names are escaped (no control bytes reach the terminal).
 #include <nlohmann/json.hpp>
@@ -16,6 +17,7 @@ struct IngestArgs {
   std::string format, map, kind, source, unit, time;
   bool wide = false;
   bool json = false;
+  StreamArgs stream;
 };
 
 Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSettings& settings) {
@@ -93,7 +95,7 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<IngestArgs>();
   auto* cmd = app.add_subcommand("ingest", "Validate signal files (CSV or JSON lines) and append them to the lake");
-  cmd->add_option("files", args->files, "Files to ingest ('-' for standard input)")->required();
+  cmd->add_option("files", args->files, "Files to ingest ('-' for standard input)");
   cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");
   cmd->add_option("--map", args->map, "Column mapping, e.g. ts=date,value=close,name=ticker");
   cmd->add_option("--kind", args->kind, "Signal kind when the file has no kind column");
@@ -102,7 +104,22 @@ void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_flag("--wide", args->wide, "One row per time point, one signal per numeric column");
   cmd->add_option("--time", args->time, "Wide layout time columns: COLUMN or year,quarter");
   cmd->add_flag("--json", args->json, "Print the report as JSON");
-  cmd->callback([args, &ctx, &exit_code] { exit_code = RunIngest(*args, ctx); });
+  AddStreamOptions(cmd, args->stream);
+  cmd->callback([args, &ctx, &exit_code] {
+    const bool streaming = !args->stream.url.empty() || (args->files.empty() && !ctx.settings().stream.url.empty());
+    if (streaming && !args->files.empty()) {
+      std::fprintf(stderr, "pulse ingest: give files or --stream, not both\n");
+      exit_code = kExitUsage;
+    } else if (streaming) {
+      args->stream.json = args->json;
+      exit_code = RunStreamIngestCommand(args->stream, ctx);
+    } else if (args->files.empty()) {
+      std::fprintf(stderr, "pulse ingest: no file given (FILE..., or --stream kafka://BROKERS/TOPICS)\n");
+      exit_code = kExitUsage;
+    } else {
+      exit_code = RunIngest(*args, ctx);
+    }
+  });
 }
 
 }  // namespace pulse::cli

@@ -309,6 +309,41 @@ std::vector<Config::Key> AllKeys() {
                          "Seed of pulse run's world simulation"));
   keys.push_back(Bind("run.noise", &Settings::run, &RunSettings::noise,
                       "Noise scale of pulse run's world simulation (x range width)", unit_interval));
+  // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
+  // place: apps/pulse/cmd_stream.cc).
+  keys.push_back(Bind("stream.url", &Settings::stream, &StreamSettings::url,
+                      "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
+                      [](std::string_view v) {
+                        return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string()
+                                                                        : std::string("must be kafka://… or empty");
+                      }));
+  keys.push_back(Bind("stream.group", &Settings::stream, &StreamSettings::group,
+                      "Kafka consumer group of pulse ingest --stream", NotEmpty));
+  keys.push_back(Bind("stream.start", &Settings::stream, &StreamSettings::start,
+                      "Where a partition the signals table has no offset for starts: earliest or latest",
+                      [](std::string_view v) { return OneOf({"earliest", "latest"}, v); }));
+  keys.push_back(BindInt("stream.batch_max_records", &Settings::stream, &StreamSettings::batch_max_records, 1,
+                         int64_t{1} << 32, "A stream micro-batch commits at this many records"));
+  keys.push_back(BindInt("stream.batch_max_bytes", &Settings::stream, &StreamSettings::batch_max_bytes, 1,
+                         int64_t{1} << 40, "... or at this many record bytes"));
+  keys.push_back(BindInt("stream.batch_max_ms", &Settings::stream, &StreamSettings::batch_max_ms, 1, 3600 * 1000,
+                         "... or this many milliseconds after its first record"));
+  keys.push_back(Bind("stream.format", &Settings::stream, &StreamSettings::format,
+                      "Format of records without a pulse-format header: json (one object) or csv (one line under "
+                      "stream.csv_header)",
+                      [](std::string_view v) { return OneOf({"json", "csv"}, v); }));
+  keys.push_back(Bind("stream.csv_header", &Settings::stream, &StreamSettings::csv_header,
+                      "Header line of CSV stream records, e.g. name,ts,value"));
+  keys.push_back(BindInt("stream.max_record_bytes", &Settings::stream, &StreamSettings::max_record_bytes, 1,
+                         int64_t{1} << 31, "Larger stream records are rejected unparsed"));
+  keys.push_back(Bind("stream.dead_letter_topic", &Settings::stream, &StreamSettings::dead_letter_topic,
+                      "Kafka topic that also receives rejected records (empty: the signal_rejects table only)"));
+  keys.push_back(BindInt("stream.queue_kbytes", &Settings::stream, &StreamSettings::queue_kbytes, 1, 2097151,
+                         "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)"));
+  keys.push_back(BindInt("stream.session_timeout_ms", &Settings::stream, &StreamSettings::session_timeout_ms, 1000,
+                         3600 * 1000, "A stream consumer silent this long (killed) loses its partitions to the rest of its group"));
+  keys.push_back(Bind("stream.publish_topic", &Settings::stream, &StreamSettings::publish_topic,
+                      "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)"));
   return keys;
 }
 }  // namespace

@@ -83,6 +83,24 @@ struct RunSettings {
   double noise = 0.01;             // noise scale (x range width), [0, 1]
 };
 
+// stream.*: Kafka streams (pulse ingest --stream, pulse publish); mapped to stream::StreamOptions
+// in one place (apps/pulse/cmd_stream.cc, StreamOptionsFrom).
+struct StreamSettings {
+  std::string url;                          // kafka://HOST:PORT[,HOST:PORT]/TOPICS, or "" (none)
+  std::string group = "pulse";              // consumer group; never empty
+  std::string start = "earliest";           // earliest or latest: partitions the table has no offset for
+  int64_t batch_max_records = 100000;       // a micro-batch commits at this many records, 1..2^32
+  int64_t batch_max_bytes = 67108864;       // ... or this many record bytes, 1..2^40
+  int64_t batch_max_ms = 1000;              // ... or this long after its first record, 1..3600000
+  std::string format = "json";              // records without a pulse-format header: json or csv
+  std::string csv_header;                   // header line of CSV records, e.g. name,ts,value
+  int64_t max_record_bytes = 1048576;       // larger records are rejected unparsed, 1..2^31
+  std::string dead_letter_topic;            // "" = rejects go to the signal_rejects table only
+  int64_t queue_kbytes = 16384;             // librdkafka queued.max.messages.kbytes, 1..2097151
+  int64_t session_timeout_ms = 10000;       // a silent (killed) consumer loses its partitions, 1000..3600000
+  std::string publish_topic;                // pulse publish's topic when --to names none ("" = pulse.signals.<kind>)
+};
+
 struct Settings {
   LakeSettings lake;
   S3Settings s3;
@@ -91,6 +109,7 @@ struct Settings {
   SimSettings sim;
   JobsSettings jobs;
   RunSettings run;
+  StreamSettings stream;
   int threads = 0;  // worker threads, 0 = all cores, 0..4096
 };
 

@@ -15,7 +15,7 @@
 #include "core/printable.h"
 #include "core/time.h"
 #include "core/hash.h"
-#include "ingest/signal_scoring.h"
+#include "ingest/signal_sink.h"
 #include "signals/signal_builder.h"
 
 namespace pulse::ingest {
@@ -87,12 +87,15 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
   return t;
 }
 
-// The raw text kept for a reject: valid UTF-8, cut at kMaxRejectRawBytes with the full length.
+}  // namespace
+
 std::string RawForReject(std::string_view raw) {
   if (raw.size() <= kMaxRejectRawBytes) return LossyUtf8(raw);
   return LossyUtf8(raw.substr(0, kMaxRejectRawBytes)) + "... [cut: the record has " + std::to_string(raw.size()) +
          " bytes]";
 }
+
+namespace {
 
 class Parser {
  public:
@@ -288,23 +291,6 @@ class Parser {
   signals::SignalBatchBuilder builder_;
 };
 
-Result<std::shared_ptr<arrow::Table>> RejectsTable(const IngestReport& report, int64_t now_us) {
-  arrow::StringBuilder file, reason, raw;
-  const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
-  arrow::Int64Builder line;
-  arrow::TimestampBuilder ingest(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool());
-  for (const auto& r : report.rejects) {
-    if (!file.Append(file_name).ok() || !line.Append(r.line).ok() || !reason.Append(r.reason).ok() ||
-        !raw.Append(r.raw).ok() || !ingest.Append(now_us).ok())
-      return Status::Internal("building the rejects table");
-  }
-  std::vector<std::shared_ptr<arrow::Array>> cols(5);
-  if (!file.Finish(&cols[0]).ok() || !line.Finish(&cols[1]).ok() || !reason.Finish(&cols[2]).ok() ||
-      !raw.Finish(&cols[3]).ok() || !ingest.Finish(&cols[4]).ok())
-    return Status::Internal("building the rejects table");
-  return arrow::Table::Make(signals::RejectSchema(), cols);
-}
-
 // The rows of `rows` whose (kind, name, ts, value) the signals table does not hold yet.
 Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, const std::shared_ptr<arrow::Table>& rows,
                                                    int64_t& existing) {
@@ -382,11 +368,11 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   if (opts.now_us == 0) opts.now_us = time::NowMicros();
   // One read: the rows and the idempotency key come from the same bytes.
   PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
-  PULSE_ASSIGN_OR_RETURN(auto signals_table, OpenSignalsTable(lake));
+  PULSE_ASSIGN_OR_RETURN(auto sink, SignalSink::Open(lake, opts.scoring));
   if (opts.only_new) {
-    PULSE_ASSIGN_OR_RETURN(rows, DropExisting(*signals_table, rows, report.existing));
+    PULSE_ASSIGN_OR_RETURN(rows, DropExisting(sink->signals(), rows, report.existing));
     if (rows->num_rows() == 0 && report.rejects.empty()) {
-      PULSE_ASSIGN_OR_RETURN(report.version, signals_table->LatestVersion());
+      PULSE_ASSIGN_OR_RETURN(report.version, sink->signals().LatestVersion());
       report.duplicate = true;
       report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       return report;
@@ -396,33 +382,30 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   write.app_id = "pulse-ingest:" + report.sha256;
   write.app_version = 0;
   // The same content committed before: skip scoring (it reads the table); Append would skip too.
-  PULSE_ASSIGN_OR_RETURN(auto snapshot, signals_table->LoadSnapshot());
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, sink->signals().LoadSnapshot());
   if (snapshot.app_versions.count(write.app_id)) {
     report.version = snapshot.version;
     report.duplicate = true;
     report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return report;
   }
-  static const signals::ScoringRules kDefaultRules;
-  PULSE_ASSIGN_OR_RETURN(auto scored, ScoreSignals(*signals_table, *rows, opts.scoring ? *opts.scoring : kDefaultRules));
-  rows = scored.rows;
   write.operation = "INGEST";
   write.operation_parameters = {{"file", path == "-" ? std::string("stdin")
                                                      : LossyUtf8(std::filesystem::path(path).filename().string())},
                                 {"accepted", std::to_string(report.accepted)},
-                                {"rejected", std::to_string(report.rejected)},
-                                {"gate", "accept " + std::to_string(scored.gate.accept) + ", escalate " +
-                                             std::to_string(scored.gate.escalate) + ", suppress " +
-                                             std::to_string(scored.gate.suppress)}};
-  PULSE_ASSIGN_OR_RETURN(auto commit, signals_table->Append(*rows, write));
+                                {"rejected", std::to_string(report.rejected)}};
+  signals::GateCounts gate;
+  PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(*rows, write, &gate));
   report.version = commit.version;
   report.duplicate = commit.skipped;
-  if (!commit.skipped) report.gate = scored.gate;
+  if (!commit.skipped) report.gate = gate;
   if (!report.rejects.empty() && !commit.skipped) {
-    PULSE_ASSIGN_OR_RETURN(auto rejects_table, lake.OpenOrCreateTable(signals::kRejectsTable, signals::RejectSchema(), {}));
-    PULSE_ASSIGN_OR_RETURN(auto rejects, RejectsTable(report, opts.now_us));
+    const std::string file_name = report.file == "-" ? std::string("stdin") : LossyUtf8(report.file);
+    std::vector<RejectRow> rejects;
+    rejects.reserve(report.rejects.size());
+    for (const auto& r : report.rejects) rejects.push_back({file_name, r.line, r.reason, r.raw});
     write.operation = "INGEST REJECTS";
-    PULSE_ASSIGN_OR_RETURN(auto rc, rejects_table->Append(*rejects, write));
+    PULSE_ASSIGN_OR_RETURN(auto rc, sink->AppendRejects(rejects, opts.now_us, write));
     (void)rc;
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

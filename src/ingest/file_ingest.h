@@ -70,6 +70,10 @@ inline constexpr size_t kMaxKindBytes = 64;
 // Raw text kept per reject; a longer record is cut and its full length recorded in the text.
 inline constexpr size_t kMaxRejectRawBytes = size_t{1} << 20;
 
+// The raw text kept for a reject: valid UTF-8 (invalid bytes as \xNN), cut at kMaxRejectRawBytes
+// with the full length noted.
+std::string RawForReject(std::string_view raw);
+
 struct Reject {
   int64_t line = 0;     // first physical line of the record
   std::string reason;   // printable (control characters and invalid UTF-8 escaped)

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -634,6 +635,16 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
                                         const WriteOptions& options) {
   if (!options.app_id.empty() && options.app_version < 0)
     return Status::InvalidArgument("WriteOptions.app_version must be >= 0 when app_id is set");
+  {
+    std::set<std::string> ids;
+    if (!options.app_id.empty()) ids.insert(options.app_id);
+    for (const auto& [id, v] : options.transactions)
+      if (id.empty() || v < 0 || !ids.insert(id).second)
+        return Status::InvalidArgument("WriteOptions.transactions: empty or repeated appId, or a version < 0");
+  }
+  auto precondition = [&]() {
+    return options.precondition ? options.precondition(state_->log.snapshot.app_versions) : Status::Ok();
+  };
   PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
   (void)applied;
   PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
@@ -646,6 +657,7 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     return it != state_->log.snapshot.app_versions.end() && it->second >= options.app_version;
   };
   CommitResult result;
+  PULSE_RETURN_IF_ERROR(precondition());
   if (already_applied()) {
     result.version = state_->log.snapshot.version;
     result.skipped = true;
@@ -679,6 +691,10 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
         DeleteDataFiles(*fs_, adds);
         return Status::Conflict("the table schema changed during the write");
       }
+      if (Status pre = precondition(); !pre.ok()) {
+        DeleteDataFiles(*fs_, adds);
+        return pre;
+      }
       if (already_applied()) {
         DeleteDataFiles(*fs_, adds);
         result.version = state_->log.snapshot.version;
@@ -709,6 +725,8 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     if (!options.app_id.empty())
       text += json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}
                   .dump() + "\n";
+    for (const auto& [id, v] : options.transactions)
+      text += json{{"txn", {{"appId", id}, {"version", v}, {"lastUpdated", now}}}}.dump() + "\n";
     int64_t removed = 0;
     if (replace != nullptr) {
       for (const auto& [path, body] : state_->log.adds) {

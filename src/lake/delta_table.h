@@ -24,7 +24,8 @@
 //    count: the replacement then removes the compacted files instead).
 //  - Idempotent retries: with WriteOptions::app_id/app_version set, the commit carries a Delta
 //    `txn` action; a write whose app_version is <= the table's recorded version for that app id is
-//    skipped (CommitResult::skipped == true) and changes nothing.
+//    skipped (CommitResult::skipped == true) and changes nothing. WriteOptions::transactions and
+//    ::precondition extend this to several app ids per commit (exactly-once stream batches).
 //  - Not thread-safe per object: use one DeltaTable per thread; any number of DeltaTable objects,
 //    threads or processes may write the same table.
 #pragma once
@@ -57,6 +58,15 @@ struct WriteOptions {
   int64_t app_version = -1;         // required (>= 0) when app_id is set
   std::string operation = "WRITE";  // recorded in commitInfo
   std::map<std::string, std::string> operation_parameters;  // recorded in commitInfo
+  // Further txn actions of the same commit (appId, version >= 0), e.g. one per Kafka partition a
+  // stream batch read. Written as given: unlike app_id they are not checked for "already applied"
+  // (use `precondition`). Each appId at most once, and not equal to app_id.
+  std::vector<std::pair<std::string, int64_t>> transactions;
+  // Checked against the txn versions (appId -> version) of the table version each commit attempt
+  // goes on top of: the first attempt and every retry after a concurrent commit won the race. A
+  // non-OK status aborts the write (its data files are deleted, nothing is committed) and is
+  // returned as is, so the caller can re-read the versions, drop what is already there and retry.
+  std::function<Status(const std::map<std::string, int64_t>& app_versions)> precondition;
 };
 
 struct CommitResult {

@@ -43,6 +43,19 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(s.run.sim_turns, 12u);
   EXPECT_EQ(s.run.seed, 0u);
   EXPECT_EQ(s.run.noise, 0.01);
+  EXPECT_EQ(s.stream.url, "");
+  EXPECT_EQ(s.stream.group, "pulse");
+  EXPECT_EQ(s.stream.start, "earliest");
+  EXPECT_EQ(s.stream.batch_max_records, 100000);
+  EXPECT_EQ(s.stream.batch_max_bytes, 67108864);
+  EXPECT_EQ(s.stream.batch_max_ms, 1000);
+  EXPECT_EQ(s.stream.format, "json");
+  EXPECT_EQ(s.stream.csv_header, "");
+  EXPECT_EQ(s.stream.max_record_bytes, 1048576);
+  EXPECT_EQ(s.stream.dead_letter_topic, "");
+  EXPECT_EQ(s.stream.queue_kbytes, 16384);
+  EXPECT_EQ(s.stream.session_timeout_ms, 10000);
+  EXPECT_EQ(s.stream.publish_topic, "");
   EXPECT_EQ(c.Origin("lake.url"), "default");
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
@@ -51,7 +64,10 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
       "jobs.lake_roots", "jobs.max_deaths", "jobs.timeout_seconds", "lake.checkpoint_interval", "lake.url",
       "log.format", "log.level", "run.dataset", "run.mapping", "run.noise", "run.out", "run.seed", "run.sim_runs",
       "run.sim_turns", "s3.access_key", "s3.endpoint", "s3.path_style", "s3.region", "s3.secret_key",
-      "sim.decay_rate", "sim.max_runs", "sim.max_turns", "sim.symbolic", "threads"};
+      "sim.decay_rate", "sim.max_runs", "sim.max_turns", "sim.symbolic", "stream.batch_max_bytes",
+      "stream.batch_max_ms", "stream.batch_max_records", "stream.csv_header", "stream.dead_letter_topic",
+      "stream.format", "stream.group", "stream.max_record_bytes", "stream.publish_topic", "stream.queue_kbytes",
+      "stream.session_timeout_ms", "stream.start", "stream.url", "threads"};
   EXPECT_EQ(c.Keys(), keys);
 }
 
@@ -67,7 +83,12 @@ TEST(Config, EveryKeyFillsItsTypedField) {
       {"sim.symbolic", "yes"}, {"jobs.broker", "redis://h:1/0"}, {"jobs.lake_roots", "/a,s3://b/c"},
       {"jobs.max_deaths", "1000000"}, {"jobs.timeout_seconds", "31622400"}, {"run.dataset", "d.csv"},
       {"run.mapping", "m.yaml"}, {"run.out", "o"}, {"run.sim_runs", "1000000000000"}, {"run.sim_turns", "1000000000"},
-      {"run.seed", "9223372036854775807"}, {"run.noise", "0.5"}};
+      {"run.seed", "9223372036854775807"}, {"run.noise", "0.5"}, {"stream.url", "kafka://h:9092/t"},
+      {"stream.group", "g"}, {"stream.start", "latest"}, {"stream.batch_max_records", "4294967296"},
+      {"stream.batch_max_bytes", "1099511627776"}, {"stream.batch_max_ms", "3600000"}, {"stream.format", "csv"},
+      {"stream.csv_header", "name,ts,value"}, {"stream.max_record_bytes", "2147483648"},
+      {"stream.dead_letter_topic", "dlq"}, {"stream.queue_kbytes", "2097151"},
+      {"stream.session_timeout_ms", "3600000"}, {"stream.publish_topic", "p"}};
   for (const auto& [key, value] : values) ASSERT_TRUE(c.Set(key, value, "--set").ok()) << key;
   const Settings& s = c.settings();
   EXPECT_EQ(s.lake.url, "s3://b/p");
@@ -100,6 +121,29 @@ TEST(Config, EveryKeyFillsItsTypedField) {
   EXPECT_EQ(s.run.seed, 9223372036854775807u);
   EXPECT_EQ(s.run.noise, 0.5);
   EXPECT_EQ(c.Origin("run.noise"), "--set");
+  EXPECT_EQ(s.stream.url, "kafka://h:9092/t");
+  EXPECT_EQ(s.stream.group, "g");
+  EXPECT_EQ(s.stream.start, "latest");
+  EXPECT_EQ(s.stream.batch_max_records, int64_t{1} << 32);
+  EXPECT_EQ(s.stream.batch_max_bytes, int64_t{1} << 40);
+  EXPECT_EQ(s.stream.batch_max_ms, 3600000);
+  EXPECT_EQ(s.stream.format, "csv");
+  EXPECT_EQ(s.stream.csv_header, "name,ts,value");
+  EXPECT_EQ(s.stream.max_record_bytes, int64_t{1} << 31);
+  EXPECT_EQ(s.stream.dead_letter_topic, "dlq");
+  EXPECT_EQ(s.stream.queue_kbytes, 2097151);
+  EXPECT_EQ(s.stream.session_timeout_ms, 3600000);
+  EXPECT_EQ(s.stream.publish_topic, "p");
+  // The stream keys' checks: the URL scheme, the group, start, format and the ranges.
+  EXPECT_FALSE(c.Set("stream.url", "http://h:9092/t").ok());
+  EXPECT_TRUE(c.Set("stream.url", "").ok());
+  EXPECT_FALSE(c.Set("stream.group", "").ok());
+  EXPECT_FALSE(c.Set("stream.start", "middle").ok());
+  EXPECT_FALSE(c.Set("stream.format", "xml").ok());
+  EXPECT_FALSE(c.Set("stream.batch_max_records", "0").ok());
+  EXPECT_FALSE(c.Set("stream.session_timeout_ms", "999").ok());
+  EXPECT_FALSE(c.Set("stream.queue_kbytes", "2097152").ok());
+  EXPECT_EQ(c.settings().stream.start, "latest");
   // A refused value leaves the field as it was.
   EXPECT_FALSE(c.Set("threads", "4097").ok());
   EXPECT_FALSE(c.Set("jobs.broker", "amqp://h").ok());

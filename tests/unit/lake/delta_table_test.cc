@@ -428,5 +428,49 @@ TEST_F(DeltaTableTest, LakeListsTables) {
   EXPECT_EQ((*lake)->OpenTable("../etc").status().code(), StatusCode::kInvalidArgument);
 }
 
+
+// Stream batches: several txn actions in one commit, and a precondition on the txn versions that
+// is re-checked after losing a race (the exactly-once check of src/stream).
+TEST_F(DeltaTableTest, SeveralTransactionsAndAPreconditionPerCommit) {
+  auto table = Create();
+  WriteOptions opts;
+  opts.transactions = {{"stream:g/t/0", 10}, {"stream:g/t/1", 4}};
+  auto r = table->Append(*Rows(3, 0), opts);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto snap = Open()->LoadSnapshot();
+  ASSERT_TRUE(snap.ok());
+  EXPECT_EQ(snap->app_versions.at("stream:g/t/0"), 10);
+  EXPECT_EQ(snap->app_versions.at("stream:g/t/1"), 4);
+
+  // Repeated or negative entries are refused before anything is written.
+  EXPECT_EQ(table->Append(*Rows(1, 0), {.transactions = {{"a", 1}, {"a", 2}}}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(table->Append(*Rows(1, 0), {.transactions = {{"a", -1}}}).status().code(), StatusCode::kInvalidArgument);
+
+  // The precondition sees the versions and can refuse: nothing is committed.
+  WriteOptions guarded;
+  guarded.transactions = {{"stream:g/t/0", 20}};
+  guarded.precondition = [](const std::map<std::string, int64_t>& v) {
+    auto it = v.find("stream:g/t/0");
+    return it != v.end() && it->second > 10 ? Status::Conflict("offset 10 already written") : Status::Ok();
+  };
+  auto before = table->LatestVersion();
+  // A competing writer advances the partition between planning and commit: the retry re-checks.
+  auto fsys = std::make_unique<RacingFileSystem>(NewLocalFileSystem(dir_.string()), [this] {
+    ASSERT_TRUE(Open()->Append(*Rows(2, 0), {.transactions = {{"stream:other/t/0", 15}, {"stream:g/t/0", 15}}}).ok());
+  });
+  auto racing = DeltaTable::Open(std::move(fsys));
+  ASSERT_TRUE(racing.ok());
+  auto lost = (*racing)->Append(*Rows(5, 0), guarded);
+  EXPECT_EQ(lost.status().code(), StatusCode::kConflict) << lost.status().ToString();
+  EXPECT_EQ(*Open()->LatestVersion(), *before + 1);  // only the competitor's commit
+  EXPECT_EQ((*Open()->Read())->num_rows(), 5);       // 3 + 2: the guarded rows are not there
+  // Its data files were deleted: only the live files remain under the partitions.
+  int64_t parquet = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir_))
+    if (e.path().extension() == ".parquet") ++parquet;
+  EXPECT_EQ(parquet, static_cast<int64_t>(Open()->LoadSnapshot()->files.size()));
+}
+
 }  // namespace
 }  // namespace pulse::lake

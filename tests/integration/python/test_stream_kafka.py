@@ -1,0 +1,311 @@
+"""Kafka -> Delta exactly once, against the real broker scripts/test starts (scripts/start-kafka-server:
+PULSE_KAFKA_BROKERS, PULSE_KAFKA_DIR). Records go in with `pulse publish` (good ones) and kcat (bad
+ones); `pulse ingest --stream` consumes them; every check reads the tables through the `deltalake`
+package: a full count plus a per-series checksum (count and value sum per name; every value is
+distinct, so a duplicate or a loss shows), and every bad record in signal_rejects with its offset.
+Faults: a consumer killed with -9 mid-stream, a rebalance (members joining and leaving), two groups
+on one table, a concurrent `pulse lake optimize`, and the broker killed with -9 and restarted.
+Scoring: stream rows carry the same score columns as the same rows ingested from a file, and a
+table written before scoring existed gains them on the first stream batch.
+Every wait is on a condition with a deadline."""
+import json
+import math
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_pulse
+
+BROKERS = os.environ.get("PULSE_KAFKA_BROKERS")
+pytestmark = pytest.mark.skipif(not BROKERS, reason="PULSE_KAFKA_BROKERS is not set (run through scripts/test)")
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def signal_rows(lake):
+    """(name, value) pairs of the signals table, read by deltalake; [] before the table exists."""
+    from deltalake import DeltaTable
+    path = Path(lake) / "signals"
+    if not (path / "_delta_log").exists():
+        return []
+    t = DeltaTable(str(path)).to_pyarrow_table(columns=["name", "value"])
+    return list(zip(t.column("name").to_pylist(), t.column("value").to_pylist()))
+
+
+def reject_rows(lake):
+    from deltalake import DeltaTable
+    path = Path(lake) / "signal_rejects"
+    if not (path / "_delta_log").exists():
+        return []
+    return DeltaTable(str(path)).to_pyarrow_table(columns=["file", "line", "reason"]).to_pylist()
+
+
+def checksum(pairs):
+    out = defaultdict(lambda: [0, 0.0])
+    for name, value in pairs:
+        out[name][0] += 1
+        out[name][1] += value
+    return {k: (c, round(s, 6)) for k, (c, s) in out.items()}
+
+
+class Stream:
+    """One test's topic (pulse.signals.<kind>, 4 partitions) and the records published to it."""
+
+    def __init__(self, tmp_path, pulse_bin):
+        self.kind = "it" + uuid.uuid4().hex[:10]
+        self.topic = f"pulse.signals.{self.kind}"
+        self.tmp = tmp_path
+        self.pulse_bin = pulse_bin
+        self.expected = []  # (name, value) of every good record
+        self.published = 0
+
+    def publish(self, n):
+        """Publishes n good records through `pulse publish` (a CSV file, 13 series)."""
+        path = self.tmp / f"batch{self.published}.csv"
+        lines = ["name,source,kind,ts,value"]
+        for i in range(self.published, self.published + n):
+            name = f"s{i % 13}"
+            lines.append(f"{name},it,{self.kind},{1_600_000_000 + i},{i}")
+            self.expected.append((name, float(i)))
+        path.write_text("\n".join(lines) + "\n")
+        self.published += n
+        out = run_pulse(self.pulse_bin, "publish", path, "--to", f"kafka://{BROKERS}").stdout
+        assert f"published {n}," in out, out
+
+    def produce_bad(self):
+        """Six bad records through kcat; returns the reasons expected for them (substrings)."""
+        def kcat(data, *args):
+            subprocess.run(["kcat", "-P", "-b", BROKERS, "-t", self.topic, *args], input=data, check=True, timeout=60)
+        kcat(b"garbage\n")
+        kcat(b'{"name":"x","ts":"not a time","value":1}\n')
+        kcat(b"\xff\xfe|" + b'{"name":"x","ts":"2024-01-01","value":1}\n', "-K", "|")
+        kcat(b"tomb|\n", "-K", "|", "-Z")
+        kcat(b'{"name":"x","ts":"2024-01-01","value":1}\n', "-H", "pulse-format=avro")
+        kcat(b'{"name":"' + b"y" * 5000 + b'","ts":"2024-01-01","value":1}\n')
+        return ["not valid JSON", "bad timestamp", "key is not valid UTF-8", "tombstone", "unknown record format 'avro'",
+                "over the limit of 2000"]
+
+    def consumer(self, lake, group="it", *extra, settings=()):
+        """Starts `pulse ingest --stream` for this topic (small batches, so there are many commits)."""
+        sets = ["stream.batch_max_records=500", "stream.batch_max_ms=200", "stream.max_record_bytes=2000",
+                "stream.session_timeout_ms=6000", "log.level=warn", *settings]
+        args = [self.pulse_bin, "--lake", str(lake)]
+        for s in sets:
+            args += ["--set", s]
+        args += ["ingest", "--stream", f"kafka://{BROKERS}/{self.topic}", "--group", group, *extra]
+        log = open(self.tmp / f"consumer-{uuid.uuid4().hex[:6]}.log", "w")
+        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True)
+
+    def check_exactly_once(self, lake):
+        got = signal_rows(lake)
+        assert len(got) == len(self.expected), f"{len(got)} rows, expected {len(self.expected)}"
+        assert len({v for _, v in got}) == len(got), "a record was written twice"
+        assert checksum(got) == checksum(self.expected)
+
+
+@pytest.fixture
+def stream(tmp_path, pulse_bin):
+    return Stream(tmp_path, pulse_bin)
+
+
+def finish(proc, timeout=90):
+    rc = proc.wait(timeout=timeout)
+    log = Path(proc.stdout.name).read_text() if proc.stdout else ""
+    assert rc == 0, f"consumer exited {rc}: {log[-3000:]}"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_good_and_bad_records_land_once_with_rejects_and_dead_letters(stream, lake):
+    stream.publish(3000)
+    reasons = stream.produce_bad()
+    dlq = f"pulse.dlq.{stream.kind}"
+    port = free_port()
+    proc = stream.consumer(lake, "it", "--idle-exit", "6", "--metrics-port", str(port),
+                           settings=[f"stream.dead_letter_topic={dlq}"])
+    wait_for(lambda: len(signal_rows(lake)) == 3000, 60, "3000 rows")
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    assert 'pulse_stream_records_total{outcome="consumed"} 3006' in metrics, metrics
+    assert "pulse_stream_batch_commit_seconds_count" in metrics and "pulse_stream_lag{" in metrics
+    finish(proc)
+    stream.check_exactly_once(lake)
+    rejects = reject_rows(lake)
+    assert len(rejects) == 6, rejects
+    for reason in reasons:
+        assert any(reason in r["reason"] for r in rejects), (reason, rejects)
+    for r in rejects:
+        assert r["file"].startswith(f"kafka:{stream.topic}/") and r["line"] >= 0
+    # The same records once more in the dead-letter topic, with their reason in a header.
+    dead = subprocess.run(["kcat", "-C", "-b", BROKERS, "-t", dlq, "-o", "beginning", "-e", "-q", "-f", "%h\n"],
+                          capture_output=True, text=True, timeout=60).stdout
+    assert dead.count("pulse-reject-reason=") == 6, dead
+    # A second run finds everything in the table: nothing more is written.
+    again = run_pulse(stream.pulse_bin, "--lake", lake, "--set", "log.level=warn", "ingest", "--stream",
+                      f"kafka://{BROKERS}/{stream.topic}", "--group", "it", "--idle-exit", "3", "--json")
+    assert '"rows": 0' in again.stdout, again.stdout
+    stream.check_exactly_once(lake)
+    assert len(reject_rows(lake)) == 6
+
+
+def test_consumer_killed_mid_stream_then_restarted(stream, lake):
+    stream.publish(20000)
+    stream.produce_bad()
+    for pause in (0, 0.15):  # killed twice at different points (batches commit every few ms), then finished
+        proc = stream.consumer(lake, settings=["stream.batch_max_records=100"])
+        before = len(signal_rows(lake))
+        wait_for(lambda: len(signal_rows(lake)) > before, 60, "progress")
+        time.sleep(pause)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    assert len(signal_rows(lake)) < 20000, "killed too late to test anything"
+    finish(stream.consumer(lake, "it", "--idle-exit", "6"))
+    stream.check_exactly_once(lake)
+    assert len(reject_rows(lake)) == 6
+
+
+def test_rebalance_members_join_and_leave(stream, lake):
+    stream.publish(30000)
+    a = stream.consumer(lake, "rb")
+    wait_for(lambda: len(signal_rows(lake)) > 0, 60, "first batch")
+    b = stream.consumer(lake, "rb", "--idle-exit", "8")  # joins: partitions are split
+    wait_for(lambda: len(signal_rows(lake)) > 10000, 90, "progress with two members")
+    a.send_signal(signal.SIGTERM)  # leaves: commits its batch, exits 0, b takes everything over
+    finish(a, 60)
+    finish(b, 120)
+    stream.check_exactly_once(lake)
+
+
+def test_two_groups_by_mistake_on_one_table(stream, lake):
+    stream.publish(20000)
+    stream.produce_bad()
+    a = stream.consumer(lake, "group-a", "--idle-exit", "6")
+    b = stream.consumer(lake, "group-b", "--idle-exit", "6")
+    finish(a, 120)
+    finish(b, 120)
+    stream.check_exactly_once(lake)
+    assert len(reject_rows(lake)) == 6
+
+
+def test_concurrent_lake_optimize(stream, lake):
+    stream.publish(20000)
+    proc = stream.consumer(lake, "opt", "--idle-exit", "6")
+    wait_for(lambda: len(signal_rows(lake)) > 0, 60, "first batch")
+    optimized = 0
+    while proc.poll() is None and optimized < 6:
+        out = run_pulse(stream.pulse_bin, "--lake", lake, "--set", "log.level=warn", "lake", "optimize", "signals")
+        optimized += 1
+        time.sleep(0.2)
+    finish(proc, 120)
+    assert optimized >= 1
+    stream.check_exactly_once(lake)
+
+
+def test_broker_killed_and_restarted(stream, lake):
+    kafka_dir = os.environ.get("PULSE_KAFKA_DIR")
+    if not kafka_dir:
+        pytest.skip("PULSE_KAFKA_DIR is not set (run through scripts/test)")
+    stream.publish(20000)
+    proc = stream.consumer(lake, "bk", "--idle-exit", "30")
+    wait_for(lambda: len(signal_rows(lake)) > 0, 60, "first batch")
+    pid = int(Path(kafka_dir, "pid").read_text())
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: subprocess.run(["kill", "-0", str(pid)], capture_output=True).returncode != 0, 30, "broker gone")
+    time.sleep(2)
+    port = Path(kafka_dir, "port").read_text().strip()
+    subprocess.run([str(ROOT / "scripts/start-kafka-server"), "--port", port, kafka_dir], check=True,
+                   capture_output=True, timeout=120)
+    stream.publish(5000)  # the same consumer, reconnected, takes these too
+    finish(proc, 240)
+    stream.check_exactly_once(lake)
+
+
+SCORE_COLUMNS = ["recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"]
+
+
+def stream_once(pulse_bin, lake, topic, group, *settings):
+    """`pulse ingest --stream --json` until idle; returns its JSON report."""
+    args = ["--lake", lake, "--set", "log.level=warn", "--set", "stream.batch_max_ms=200"]
+    for s in settings:
+        args += ["--set", s]
+    out = run_pulse(pulse_bin, *args, "ingest", "--stream", f"kafka://{BROKERS}/{topic}", "--group", group,
+                    "--idle-exit", "4", "--json").stdout
+    return json.loads(out)
+
+
+def test_stream_rows_are_scored_like_file_rows(stream, tmp_path, pulse_bin):
+    # A monthly series with a spike last, as a file into one lake and as a stream into another, in
+    # batches of 7 records (the consumer's series history carries over from batch to batch).
+    csv = tmp_path / "gdp.csv"
+    lines = ["name,source,kind,ts,value"]
+    for i in range(30):
+        value = 100 + i % 3 + (500 if i == 29 else 0)
+        lines.append(f"gdp,it,{stream.kind},{2000 + i // 12:04d}-{i % 12 + 1:02d}-01,{value}")
+    csv.write_text("\n".join(lines) + "\n")
+    file_lake, stream_lake = tmp_path / "file-lake", tmp_path / "stream-lake"
+    file_report = json.loads(run_pulse(pulse_bin, "--lake", file_lake, "ingest", "--json", csv).stdout)[0]
+    assert "published 30," in run_pulse(pulse_bin, "publish", csv, "--to", f"kafka://{BROKERS}").stdout
+    report = stream_once(pulse_bin, stream_lake, stream.topic, "score", "stream.batch_max_records=7")
+    assert report["rows"] == 30 and report["batches"] >= 5, report
+    assert report["gate"] == file_report["gate"] and report["gate"]["escalate"] == 1, (report, file_report)
+
+    from deltalake import DeltaTable
+    by_file = DeltaTable(str(file_lake / "signals")).to_pyarrow_table()
+    by_stream = DeltaTable(str(stream_lake / "signals")).to_pyarrow_table()
+    assert by_stream.column_names == by_file.column_names and by_stream.column_names[-7:] == SCORE_COLUMNS
+    file_rows = sorted(by_file.to_pylist(), key=lambda r: r["ts"])
+    stream_rows = sorted(by_stream.to_pylist(), key=lambda r: r["ts"])
+    assert len(stream_rows) == 30
+    for f, s in zip(file_rows, stream_rows):
+        for c in SCORE_COLUMNS:
+            if c == "anomaly_z" and f[c] is not None:
+                assert s[c] == pytest.approx(f[c], rel=1e-12), (f, s)
+            else:
+                assert s[c] == f[c], (c, f, s)
+    assert stream_rows[-1]["anomaly"] is True and stream_rows[-1]["gate"] == "escalate"
+    ops = [h["operation"] for h in DeltaTable(str(stream_lake / "signals")).history()]
+    assert ops.count("STREAM INGEST") == report["batches"], ops
+
+
+def test_stream_into_a_table_written_before_scoring(stream, tmp_path, pulse_bin):
+    lake = tmp_path / "lake"
+    shutil.copytree(ROOT / "tests/fixtures/signals_table_v1/signals", lake / "signals")
+    csv = tmp_path / "new.csv"
+    csv.write_text("name,source,kind,ts,value\ngdp,fixture,macro,2021-01-01,150\ncpi,fixture,macro,2021-01-01,2.1\n")
+    assert "published 2," in run_pulse(pulse_bin, "publish", csv, "--to", f"kafka://{BROKERS}/{stream.topic}").stdout
+    report = stream_once(pulse_bin, lake, stream.topic, "evolve")
+    assert report["rows"] == 2 and report["gate"] == {"accept": 1, "escalate": 1, "suppress": 0}, report
+
+    from deltalake import DeltaTable
+    dtab = DeltaTable(str(lake / "signals"))
+    assert [h["operation"] for h in dtab.history()][:2] == ["STREAM INGEST", "ADD COLUMNS"]
+    rows = dtab.to_pyarrow_table().to_pylist()
+    assert len(rows) == 26
+    old = [r for r in rows if r["ts"].year == 2020]
+    new = {r["name"]: r for r in rows if r["ts"].year == 2021}
+    assert len(old) == 24 and all(r[c] is None for r in old for c in SCORE_COLUMNS)
+    assert new["gdp"]["gate"] == "escalate"
+    assert new["gdp"]["anomaly_z"] == pytest.approx(44.5 / math.sqrt(143 / 12))  # against the 12 old values
+    assert new["cpi"]["gate"] == "accept"
