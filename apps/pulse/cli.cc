@@ -16,16 +16,6 @@ Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx, lake::OpenMode 
   return lake::OpenLake(ctx.settings(), mode);
 }
 
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t comma = text.find(',', pos);
-    out.push_back(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-  }
-  return out;
-}
-
 int Fail(const Status& status) {
   std::fprintf(stderr, "pulse: %s\n", status.message().c_str());
   return kExitError;

@@ -32,9 +32,6 @@ struct Context {
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx,
                                              lake::OpenMode mode = lake::OpenMode::kCreateIfMissing);
 
-// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
-std::vector<std::string> SplitCommas(const std::string& text);
-
 // Prints "pulse: <message>" to stderr and returns kExitError.
 int Fail(const Status& status);
 

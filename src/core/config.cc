@@ -151,17 +151,6 @@ std::function<std::string(std::string_view)> NumberIn(double min, double max) {
 
 std::string NotEmpty(std::string_view v) { return v.empty() ? std::string("must not be empty") : std::string(); }
 
-// "a,b,c" -> {"a", "b", "c"}; "" -> {} (jobs.lake_roots).
-std::vector<std::string> SplitCommas(std::string_view text) {
-  std::vector<std::string> out;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t comma = text.find(',', pos);
-    out.emplace_back(text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
-    pos = comma == std::string_view::npos ? text.size() : comma + 1;
-  }
-  return out;
-}
-
 // Where a key's value lives: `section` of Settings, then `field` of it (or a top-level field).
 template <class Section, class T>
 struct FieldRef {
@@ -511,6 +500,16 @@ std::string Config::Origin(std::string_view key) const {
 std::vector<std::string> Config::Keys() const {
   std::vector<std::string> out;
   for (const auto& [k, e] : entries_) out.push_back(k);
+  return out;
+}
+
+std::vector<std::string> SplitCommas(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t comma = text.find(',', pos);
+    out.emplace_back(text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos));
+    pos = comma == std::string_view::npos ? text.size() : comma + 1;
+  }
   return out;
 }
 

@@ -30,6 +30,10 @@
 
 namespace pulse {
 
+// The list syntax of configuration values and command-line flags: "a,b,c" -> {"a", "b", "c"};
+// "" -> {}; items are kept as written (no trimming): "a,,b" -> {"a", "", "b"}, "a," -> {"a"}.
+std::vector<std::string> SplitCommas(std::string_view text);
+
 enum class ConfigType { kString, kInt, kDouble, kBool };
 
 class Config {

@@ -23,17 +23,6 @@
 namespace pulse::pipeline {
 namespace {
 
-// "a,b,c" -> {"a", "b", "c"}; "" -> {}.
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> out;
-  for (size_t pos = 0; pos < text.size();) {
-    size_t comma = text.find(',', pos);
-    out.push_back(text.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos));
-    pos = comma == std::string::npos ? text.size() : comma + 1;
-  }
-  return out;
-}
-
 // name=value pairs against the catalog (for --fork and --state files).
 Result<sim::Injection> ParseAssignments(const std::vector<std::pair<std::string, std::string>>& pairs,
                                         const sim::Catalog& catalog, const std::string& origin) {
