@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_pulse
-from timing import scaled
+from timing import TIME_SCALE, scaled
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
 
@@ -149,7 +149,11 @@ def test_celery_tasks_survive_killed_workers_a_restarted_redis_and_malformed_mes
         out, err = open(tmp_path / f"worker-{n}.out", "w"), open(tmp_path / f"worker-{n}.err", "w")
         logs.append((out, err))
         proc = subprocess.Popen([pulse_bin, "worker", "--broker", server.url, "--concurrency", "2",
-                                 "--visibility-timeout", "2", "--restore-interval", "1", "--execution-log", JOURNAL],
+                                 "--visibility-timeout", "2", "--restore-interval", "1", "--execution-log", JOURNAL,
+                                 # The test kills workers at random, not because of a message: a
+                                 # slow (sanitized) build may see one good task held by three
+                                 # victims, which the default (3) would rightly dead-letter.
+                                 "--max-deaths", "1000"],
                                 stdout=out, stderr=err, text=True)
         workers.append(proc)
         return proc
@@ -240,7 +244,8 @@ def test_celery_tasks_survive_killed_workers_a_restarted_redis_and_malformed_mes
                 break
             assert time.monotonic() - submitted_at < DEADLINE_S, (
                 f"{len(ids) - done} of {len(ids)} tasks have no SUCCESS result after {DEADLINE_S} s (phase {phase}); "
-                f"queue {retrying(lambda: db.llen('celery'))}, unacked {retrying(lambda: db.hlen('unacked'))}")
+                f"queue {retrying(lambda: db.llen('celery'))}, unacked {retrying(lambda: db.hlen('unacked'))}, "
+                f"dead letters {[json.loads(e).get('reason') for e in retrying(lambda: db.lrange('pulse.dead_letter', 0, -1))]}")
             crashed = [i for i, w in enumerate(workers) if w.poll() is not None and w not in killed]
             assert not crashed, f"worker {crashed[0]} exited: {(tmp_path / f'worker-{crashed[0]}.err').read_text()}"
             if time.monotonic() >= next_kill:
@@ -310,7 +315,8 @@ def test_celery_tasks_survive_killed_workers_a_restarted_redis_and_malformed_mes
         assert max(first_runs_of.values()) == 1
         duplicates = sum(n - 1 for n in runs_of.values())
         redelivered_runs = sum(1 for e in entries if e["redelivered"])
-        assert duplicates <= 0.05 * len(expected), duplicates  # a few per kill, not a storm
+        # A few per kill, not a storm (a slower build has more tasks in flight at each kill).
+        assert duplicates <= 0.05 * TIME_SCALE * len(expected), duplicates
     finally:
         for w in workers:
             if w.poll() is None:
