@@ -54,8 +54,10 @@ int main(int argc, char** argv) {
       ++scored;
     }
     std::printf(
-        "{\"model\": \"%s\", \"series\": %zu, \"seconds\": %.4f, \"mase\": %.4f, \"smape\": %.4f, \"coverage95\": %.4f}\n",
-        name, scored, seconds, mase / static_cast<double>(scored), smape / static_cast<double>(scored), covered / points);
+        "{\"model\": \"%s\", \"series\": %zu, \"seconds\": %.4f, \"mase\": %.4f, \"smape\": %.4f, \"coverage95\": "
+        "%.4f}\n",
+        name, scored, seconds, mase / static_cast<double>(scored), smape / static_cast<double>(scored),
+        covered / points);
   }
   return 0;
 }

@@ -50,9 +50,15 @@ std::shared_ptr<arrow::Table> MakeRows(int64_t begin, int64_t end) {
     (void)date.Append(buf);
   }
   std::vector<std::shared_ptr<arrow::Array>> cols(9);
-  (void)name.Finish(&cols[0]); (void)source.Finish(&cols[1]); (void)kind.Finish(&cols[2]);
-  (void)ts.Finish(&cols[3]); (void)value.Finish(&cols[4]); (void)unit.Finish(&cols[5]);
-  (void)metadata.Finish(&cols[6]); (void)ingest.Finish(&cols[7]); (void)date.Finish(&cols[8]);
+  (void)name.Finish(&cols[0]);
+  (void)source.Finish(&cols[1]);
+  (void)kind.Finish(&cols[2]);
+  (void)ts.Finish(&cols[3]);
+  (void)value.Finish(&cols[4]);
+  (void)unit.Finish(&cols[5]);
+  (void)metadata.Finish(&cols[6]);
+  (void)ingest.Finish(&cols[7]);
+  (void)date.Finish(&cols[8]);
   return arrow::Table::Make(pulse::signals::SignalSchema(), cols);
 }
 
@@ -67,9 +73,12 @@ int main(int argc, char** argv) {
   int64_t rows = 1000000, batch = 1000000;
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--rows")) rows = std::stoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--batch")) batch = std::stoll(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--dir")) dir = argv[i + 1];
+    if (!std::strcmp(argv[i], "--rows"))
+      rows = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--batch"))
+      batch = std::stoll(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--dir"))
+      dir = argv[i + 1];
   }
   if (dir.empty() || rows <= 0 || batch <= 0) {
     std::fprintf(stderr, "usage: lake_throughput --rows N --batch B --dir DIR\n");
@@ -79,8 +88,8 @@ int main(int argc, char** argv) {
   if (!fs.ok()) return Fail(fs.status());
   // The layout deltalake is given in bench/lake_bench.py (kind + date), not the signals table's
   // current one (kind only; see bench/lake_files_bench.py), so that both sides write the same files.
-  auto table = pulse::lake::DeltaTable::Create(std::move(*fs), pulse::signals::SignalSchema(), {"kind", "date"},
-                                               "signals");
+  auto table =
+      pulse::lake::DeltaTable::Create(std::move(*fs), pulse::signals::SignalSchema(), {"kind", "date"}, "signals");
   if (!table.ok()) return Fail(table.status());
 
   double append_s = 0;
@@ -101,10 +110,10 @@ int main(int argc, char** argv) {
   auto filtered = (*table)->Read({.partition_filters = {{"kind", {"k1"}}}});
   auto t4 = Clock::now();
   if (!filtered.ok()) return Fail(filtered.status());
-  std::printf("{\"rows\": %lld, \"read_rows\": %lld, \"filtered_rows\": %lld, \"append_s\": %.4f, "
-              "\"scan_s\": %.4f, \"scan_value_s\": %.4f, \"scan_filtered_s\": %.4f}\n",
-              static_cast<long long>(rows), static_cast<long long>((*all)->num_rows()),
-              static_cast<long long>((*filtered)->num_rows()), append_s, Seconds(t1, t2), Seconds(t2, t3),
-              Seconds(t3, t4));
+  std::printf(
+      "{\"rows\": %lld, \"read_rows\": %lld, \"filtered_rows\": %lld, \"append_s\": %.4f, "
+      "\"scan_s\": %.4f, \"scan_value_s\": %.4f, \"scan_filtered_s\": %.4f}\n",
+      static_cast<long long>(rows), static_cast<long long>((*all)->num_rows()),
+      static_cast<long long>((*filtered)->num_rows()), append_s, Seconds(t1, t2), Seconds(t2, t3), Seconds(t3, t4));
   return 0;
 }

@@ -28,7 +28,9 @@ std::string Read(const char* path) {
 int main(int argc, char** argv) {
   using namespace pulse::sim;
   if (argc < 3) {
-    std::fprintf(stderr, "usage: sim_throughput CATALOG RULES --runs K --turns N [--threads T] [--noise X] [--state drivers|full]\n");
+    std::fprintf(
+        stderr,
+        "usage: sim_throughput CATALOG RULES --runs K --turns N [--threads T] [--noise X] [--state drivers|full]\n");
     return 2;
   }
   MonteCarloOptions options;
@@ -37,11 +39,16 @@ int main(int argc, char** argv) {
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];
-    if (flag == "--runs") options.runs = std::strtoull(v, nullptr, 10);
-    else if (flag == "--turns") options.turns = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
-    else if (flag == "--threads") options.threads = std::atoi(v);
-    else if (flag == "--noise") options.noise_scale = std::strtod(v, nullptr);
-    else if (flag == "--state") state = v;
+    if (flag == "--runs")
+      options.runs = std::strtoull(v, nullptr, 10);
+    else if (flag == "--turns")
+      options.turns = static_cast<uint32_t>(std::strtoul(v, nullptr, 10));
+    else if (flag == "--threads")
+      options.threads = std::atoi(v);
+    else if (flag == "--noise")
+      options.noise_scale = std::strtod(v, nullptr);
+    else if (flag == "--state")
+      state = v;
   }
   auto full = Catalog::Parse(Read(argv[1]), argv[1]);
   if (!full.ok()) {
@@ -69,11 +76,11 @@ int main(int argc, char** argv) {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   const double run_turns = static_cast<double>(options.runs) * options.turns;
-  std::printf("{\"runs\": %llu, \"turns\": %u, \"threads\": %d, \"noise\": %g, \"slots\": %zu, \"seconds\": %.6f, "
-              "\"run_turns_per_s\": %.1f, \"variable_updates_per_s\": %.1f, \"max_rss_mib\": %.1f}\n",
-              static_cast<unsigned long long>(options.runs), options.turns, options.threads, options.noise_scale,
-              catalog.size(), result->seconds, run_turns / result->seconds,
-              run_turns * static_cast<double>(catalog.size()) / result->seconds,
-              static_cast<double>(usage.ru_maxrss) / 1024.0);
+  std::printf(
+      "{\"runs\": %llu, \"turns\": %u, \"threads\": %d, \"noise\": %g, \"slots\": %zu, \"seconds\": %.6f, "
+      "\"run_turns_per_s\": %.1f, \"variable_updates_per_s\": %.1f, \"max_rss_mib\": %.1f}\n",
+      static_cast<unsigned long long>(options.runs), options.turns, options.threads, options.noise_scale,
+      catalog.size(), result->seconds, run_turns / result->seconds,
+      run_turns * static_cast<double>(catalog.size()) / result->seconds, static_cast<double>(usage.ru_maxrss) / 1024.0);
   return 0;
 }

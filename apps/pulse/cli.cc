@@ -32,8 +32,7 @@ std::string CellText(const arrow::Array& column, int64_t row) {
       auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
       return ec == std::errc() ? std::string(buf, end) : std::to_string(v);
     }
-    case arrow::Type::STRING:
-      return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
+    case arrow::Type::STRING: return std::string(static_cast<const arrow::StringArray&>(column).GetView(row));
     default: {
       auto j = lake::CellToJson(column, row);
       if (!j.ok()) return "?";
@@ -77,7 +76,8 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
         col.push_back(CellText(*array, r));
       }
     }
-    for (const auto& s : col) width[static_cast<size_t>(c)] = std::max(width[static_cast<size_t>(c)], std::min<size_t>(s.size(), 60));
+    for (const auto& s : col)
+      width[static_cast<size_t>(c)] = std::max(width[static_cast<size_t>(c)], std::min<size_t>(s.size(), 60));
   }
   // cells[c][0] is the header; a rule of dashes follows it.
   auto print_line = [&](auto cell_of) {

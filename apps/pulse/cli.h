@@ -17,13 +17,13 @@ namespace pulse::cli {
 
 // Exit codes of every command.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 1;     // a hard error: bad config, unreadable file, lake failure
-inline constexpr int kExitUsage = 2;     // bad command line (CLI11)
-inline constexpr int kExitRejects = 3;   // the command worked but some input rows were rejected
+inline constexpr int kExitError = 1;    // a hard error: bad config, unreadable file, lake failure
+inline constexpr int kExitUsage = 2;    // bad command line (CLI11)
+inline constexpr int kExitRejects = 3;  // the command worked but some input rows were rejected
 
 struct Context {
-  Config config = Config::Defaults();    // loaded by main() before any command runs
-  std::string exe_path;                  // argv[0], to find bundled data
+  Config config = Config::Defaults();  // loaded by main() before any command runs
+  std::string exe_path;                // argv[0], to find bundled data
   const Settings& settings() const { return config.settings(); }
 };
 
@@ -45,8 +45,8 @@ Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
 
 // pulse ingest --stream (cmd_stream.cc): the flags; the rest comes from the stream.* config keys.
 struct StreamArgs {
-  std::string url;                 // kafka://…; empty: config stream.url
-  std::string group;               // empty: config stream.group
+  std::string url;    // kafka://…; empty: config stream.url
+  std::string group;  // empty: config stream.group
   int metrics_port = -1;
   double idle_exit_seconds = 0;
   int64_t max_records = 0;

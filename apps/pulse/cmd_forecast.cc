@@ -37,18 +37,27 @@ void PrintEvalJson(const forecast::EvalReport& report, int period) {
   for (const auto& s : report.scores) {
     nlohmann::json intervals = nlohmann::json::array();
     for (const auto& iv : s.intervals)
-      intervals.push_back({{"level", iv.level}, {"coverage_analytic", iv.coverage_analytic},
+      intervals.push_back({{"level", iv.level},
+                           {"coverage_analytic", iv.coverage_analytic},
                            {"coverage_calibrated", iv.coverage_calibrated},
                            {"multiplier_analytic", iv.multiplier_analytic},
                            {"multiplier_calibrated", iv.multiplier_calibrated}});
-    methods.push_back({{"method", forecast::MethodName(s.method)}, {"smape", s.smape}, {"mase", s.mase},
-                       {"owa", s.owa}, {"msis_analytic", s.msis_analytic}, {"msis_calibrated", s.msis_calibrated},
+    methods.push_back({{"method", forecast::MethodName(s.method)},
+                       {"smape", s.smape},
+                       {"mase", s.mase},
+                       {"owa", s.owa},
+                       {"msis_analytic", s.msis_analytic},
+                       {"msis_calibrated", s.msis_calibrated},
                        {"fit_seconds", s.fit_seconds},
                        {"intervals", intervals}});
   }
-  nlohmann::json out = {{"series", report.series}, {"skipped", report.skipped}, {"problems", report.problems},
-                        {"period", period}, {"calibration_scores", report.calibration_scores},
-                        {"fit_cpu_seconds", report.fit_cpu_seconds}, {"wall_seconds", report.wall_seconds},
+  nlohmann::json out = {{"series", report.series},
+                        {"skipped", report.skipped},
+                        {"problems", report.problems},
+                        {"period", period},
+                        {"calibration_scores", report.calibration_scores},
+                        {"fit_cpu_seconds", report.fit_cpu_seconds},
+                        {"wall_seconds", report.wall_seconds},
                         {"methods", methods}};
   std::printf("%s\n", out.dump(2).c_str());
 }
@@ -101,13 +110,15 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
     PrintEvalJson(*report, args.period);
     return kExitOk;
   }
-  std::printf("%zu series (period %d), %zu skipped; %zu backtest scores per method for calibration;\n"
-              "all methods fitted (forecast + 2 backtest windows) in %.2f CPU s, %.2f s wall\n\n",
-              report->series, args.period, report->skipped, report->calibration_scores, report->fit_cpu_seconds,
-              report->wall_seconds);
+  std::printf(
+      "%zu series (period %d), %zu skipped; %zu backtest scores per method for calibration;\n"
+      "all methods fitted (forecast + 2 backtest windows) in %.2f CPU s, %.2f s wall\n\n",
+      report->series, args.period, report->skipped, report->calibration_scores, report->fit_cpu_seconds,
+      report->wall_seconds);
   PrintTable(stdout, *EvalTable(*report, options.levels), 0);
-  std::printf("\nmodel: Gaussian intervals from each model's own variance; calib: split-conformal multipliers\n"
-              "from a backtest window before the test period (coverage in %%, MSIS scaled like MASE).\n");
+  std::printf(
+      "\nmodel: Gaussian intervals from each model's own variance; calib: split-conformal multipliers\n"
+      "from a backtest window before the test period (coverage in %%, MSIS scaled like MASE).\n");
   for (const auto& p : report->problems) std::fprintf(stderr, "skipped %s\n", p.c_str());
   return kExitOk;
 }
@@ -131,8 +142,9 @@ int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   if (!report.ok()) return Fail(report.status());
   for (const auto& s : report->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
   if (report->duplicate) {
-    std::printf("signals version %lld was already forecast with these options; forecasts table unchanged (version %lld)\n",
-                static_cast<long long>(report->signals_version), static_cast<long long>(report->forecasts_version));
+    std::printf(
+        "signals version %lld was already forecast with these options; forecasts table unchanged (version %lld)\n",
+        static_cast<long long>(report->signals_version), static_cast<long long>(report->forecasts_version));
     return kExitOk;
   }
   std::printf("forecast %zu series from signals version %lld: %lld rows, forecasts table version %lld\n",

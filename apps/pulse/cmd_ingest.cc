@@ -22,9 +22,12 @@ struct IngestArgs {
 
 Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSettings& settings) {
   ingest::IngestOptions o;
-  if (a.format == "csv") o.format = ingest::FileFormat::kCsv;
-  else if (a.format == "jsonl" || a.format == "json") o.format = ingest::FileFormat::kJsonLines;
-  else if (!a.format.empty()) return Status::InvalidArgument("--format must be csv or jsonl, got '" + a.format + "'");
+  if (a.format == "csv")
+    o.format = ingest::FileFormat::kCsv;
+  else if (a.format == "jsonl" || a.format == "json")
+    o.format = ingest::FileFormat::kJsonLines;
+  else if (!a.format.empty())
+    return Status::InvalidArgument("--format must be csv or jsonl, got '" + a.format + "'");
   for (const auto& pair : SplitCommas(a.map)) {
     auto eq = pair.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
@@ -65,11 +68,17 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
     if (args.json) {
       nlohmann::json rejects = nlohmann::json::array();
       for (const auto& r : report->rejects) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
-      reports.push_back({{"file", shown}, {"accepted", report->accepted}, {"rejected", report->rejected},
-                         {"version", report->version}, {"duplicate", report->duplicate},
-                         {"gate", {{"accept", report->gate.accept}, {"escalate", report->gate.escalate},
-                                   {"suppress", report->gate.suppress}}},
-                         {"seconds", report->seconds}, {"rejects", rejects}});
+      reports.push_back({{"file", shown},
+                         {"accepted", report->accepted},
+                         {"rejected", report->rejected},
+                         {"version", report->version},
+                         {"duplicate", report->duplicate},
+                         {"gate",
+                          {{"accept", report->gate.accept},
+                           {"escalate", report->gate.escalate},
+                           {"suppress", report->gate.suppress}}},
+                         {"seconds", report->seconds},
+                         {"rejects", rejects}});
       continue;
     }
     constexpr size_t kShown = 20;

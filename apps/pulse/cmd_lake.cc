@@ -62,15 +62,18 @@ int RunList(const Context& ctx, bool json) {
   auto schema = arrow::schema({arrow::field("table", arrow::utf8()), arrow::field("version", arrow::int64()),
                                arrow::field("files", arrow::int64()), arrow::field("rows", arrow::int64()),
                                arrow::field("status", arrow::utf8())});
-  auto out = arrow::Table::Make(schema, {name_b.Finish().ValueOrDie(), version_b.Finish().ValueOrDie(),
-                                         files_b.Finish().ValueOrDie(), rows_b.Finish().ValueOrDie(),
-                                         status_b.Finish().ValueOrDie()});
+  auto out = arrow::Table::Make(
+      schema, {name_b.Finish().ValueOrDie(), version_b.Finish().ValueOrDie(), files_b.Finish().ValueOrDie(),
+               rows_b.Finish().ValueOrDie(), status_b.Finish().ValueOrDie()});
   if (json) {
     if (Status st = PrintJsonRows(stdout, *out, 0); !st.ok()) return Fail(st);
-  } else if (names->empty()) std::printf("no tables in %s\n", (*lake)->url().c_str());
-  else PrintTable(stdout, *out, 0);
+  } else if (names->empty())
+    std::printf("no tables in %s\n", (*lake)->url().c_str());
+  else
+    PrintTable(stdout, *out, 0);
   std::fflush(stdout);
-  for (const auto& [name, st] : broken) std::fprintf(stderr, "pulse: table '%s': %s\n", name.c_str(), st.message().c_str());
+  for (const auto& [name, st] : broken)
+    std::fprintf(stderr, "pulse: table '%s': %s\n", name.c_str(), st.message().c_str());
   if (!broken.empty()) {
     std::fprintf(stderr, "pulse: %zu of %zu tables could not be read\n", broken.size(), names->size());
     return kExitError;
@@ -91,12 +94,15 @@ int RunShow(const ShowArgs& args, const Context& ctx) {
   const auto& parts = (*table)->partition_columns();
   for (const auto& w : args.where) {
     auto eq = w.find('=');
-    if (eq == std::string::npos || eq == 0) return Fail(Status::InvalidArgument("--where expects column=value, got '" + w + "'"));
+    if (eq == std::string::npos || eq == 0)
+      return Fail(Status::InvalidArgument("--where expects column=value, got '" + w + "'"));
     std::string col = w.substr(0, eq), value = w.substr(eq + 1);
     if (!(*table)->schema()->GetFieldByName(col))
       return Fail(Status::InvalidArgument("--where: no column '" + col + "' in table " + args.table));
-    if (std::find(parts.begin(), parts.end(), col) != parts.end()) read.partition_filters.push_back({col, {value}});
-    else row_filters.emplace_back(col, value);
+    if (std::find(parts.begin(), parts.end(), col) != parts.end())
+      read.partition_filters.push_back({col, {value}});
+    else
+      row_filters.emplace_back(col, value);
   }
   auto projected = read.columns;
   if (!projected.empty())
@@ -156,12 +162,12 @@ int RunHistory(const std::string& name, const Context& ctx, bool json) {
   }
   auto schema = arrow::schema({arrow::field("version", arrow::int64()), arrow::field("time", arrow::utf8()),
                                arrow::field("operation", arrow::utf8()), arrow::field("files_added", arrow::int64()),
-                               arrow::field("files_removed", arrow::int64()), arrow::field("rows_added", arrow::int64()),
-                               arrow::field("parameters", arrow::utf8())});
-  auto out = arrow::Table::Make(schema, {version_b.Finish().ValueOrDie(), time_b.Finish().ValueOrDie(),
-                                         op_b.Finish().ValueOrDie(), added_b.Finish().ValueOrDie(),
-                                         removed_b.Finish().ValueOrDie(), rows_b.Finish().ValueOrDie(),
-                                         params_b.Finish().ValueOrDie()});
+                               arrow::field("files_removed", arrow::int64()),
+                               arrow::field("rows_added", arrow::int64()), arrow::field("parameters", arrow::utf8())});
+  auto out = arrow::Table::Make(
+      schema, {version_b.Finish().ValueOrDie(), time_b.Finish().ValueOrDie(), op_b.Finish().ValueOrDie(),
+               added_b.Finish().ValueOrDie(), removed_b.Finish().ValueOrDie(), rows_b.Finish().ValueOrDie(),
+               params_b.Finish().ValueOrDie()});
   if (json) {
     if (Status st = PrintJsonRows(stdout, *out, 0); !st.ok()) return Fail(st);
   } else {
@@ -189,25 +195,35 @@ int RunOptimize(const OptimizeArgs& args, const Context& ctx) {
   auto table = (*lake)->OpenTable(args.table);
   if (!table.ok()) return Fail(table.status());
   // CLI::Range lets NaN through (every comparison with it is false).
-  if (!std::isfinite(args.target_mb) || args.target_mb <= 0) return Usage("--target-mb must be a positive number of MiB");
+  if (!std::isfinite(args.target_mb) || args.target_mb <= 0)
+    return Usage("--target-mb must be a positive number of MiB");
   if (std::isnan(args.min_mb)) return Usage("--min-mb must be a number of MiB");
   lake::OptimizeOptions options;
   options.target_file_bytes = static_cast<int64_t>(args.target_mb * 1024 * 1024);
   if (args.min_mb >= 0) options.min_file_bytes = static_cast<int64_t>(args.min_mb * 1024 * 1024);
   auto r = (*table)->Optimize(options);
   if (!r.ok()) return Fail(r.status());
-  nlohmann::json out = {{"table", args.table},     {"version", r->version},         {"noop", r->noop},
-                        {"attempts", r->attempts}, {"partitions", r->partitions},   {"files_removed", r->files_removed},
-                        {"files_added", r->files_added}, {"bytes_removed", r->bytes_removed},
-                        {"bytes_added", r->bytes_added}, {"rows", r->rows}};
-  if (args.json) std::printf("%s\n", out.dump().c_str());
-  else if (r->noop) std::printf("%s: nothing to compact (version %lld)\n", args.table.c_str(), static_cast<long long>(r->version));
+  nlohmann::json out = {{"table", args.table},
+                        {"version", r->version},
+                        {"noop", r->noop},
+                        {"attempts", r->attempts},
+                        {"partitions", r->partitions},
+                        {"files_removed", r->files_removed},
+                        {"files_added", r->files_added},
+                        {"bytes_removed", r->bytes_removed},
+                        {"bytes_added", r->bytes_added},
+                        {"rows", r->rows}};
+  if (args.json)
+    std::printf("%s\n", out.dump().c_str());
+  else if (r->noop)
+    std::printf("%s: nothing to compact (version %lld)\n", args.table.c_str(), static_cast<long long>(r->version));
   else
-    std::printf("%s: version %lld: %lld files (%lld bytes) compacted into %lld files (%lld bytes) in %lld partitions, %lld rows\n",
-                args.table.c_str(), static_cast<long long>(r->version), static_cast<long long>(r->files_removed),
-                static_cast<long long>(r->bytes_removed), static_cast<long long>(r->files_added),
-                static_cast<long long>(r->bytes_added), static_cast<long long>(r->partitions),
-                static_cast<long long>(r->rows));
+    std::printf(
+        "%s: version %lld: %lld files (%lld bytes) compacted into %lld files (%lld bytes) in %lld partitions, %lld "
+        "rows\n",
+        args.table.c_str(), static_cast<long long>(r->version), static_cast<long long>(r->files_removed),
+        static_cast<long long>(r->bytes_removed), static_cast<long long>(r->files_added),
+        static_cast<long long>(r->bytes_added), static_cast<long long>(r->partitions), static_cast<long long>(r->rows));
   return kExitOk;
 }
 
@@ -270,8 +286,9 @@ void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code) {
   optimize->add_option("--target-mb", optimize_args->target_mb, "Target file size in MiB")
       ->capture_default_str()
       ->check(CLI::Range(0.001, 1e6));
-  optimize->add_option("--min-mb", optimize_args->min_mb,
-                       "Files at least this large are left alone (default: 3/4 of the target)")
+  optimize
+      ->add_option("--min-mb", optimize_args->min_mb,
+                   "Files at least this large are left alone (default: 3/4 of the target)")
       ->check(CLI::Range(0.0, 1e6));
   optimize->add_flag("--json", optimize_args->json, "Print JSON");
   optimize->callback([optimize_args, &ctx, &exit_code] { exit_code = RunOptimize(*optimize_args, ctx); });
@@ -279,8 +296,9 @@ void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto vacuum_args = std::make_shared<VacuumArgs>();
   auto* vacuum = lake->add_subcommand("vacuum", "Delete data files no version within the retention window uses");
   vacuum->add_option("table", vacuum_args->table, "Table name")->required();
-  vacuum->add_option("--retain", vacuum_args->retain_hours,
-                     "Keep files removed less than this many hours ago (minimum 168 without --force)")
+  vacuum
+      ->add_option("--retain", vacuum_args->retain_hours,
+                   "Keep files removed less than this many hours ago (minimum 168 without --force)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e7));
   vacuum->add_flag("--force", vacuum_args->force, "Allow a retention below 168 hours");
@@ -293,9 +311,8 @@ void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code) {
   auto* history = lake->add_subcommand("history", "Versions of a table, newest first");
   history->add_option("table", *history_name, "Table name")->required();
   history->add_flag("--json", *history_json, "Print JSON");
-  history->callback([history_name, history_json, &ctx, &exit_code] {
-    exit_code = RunHistory(*history_name, ctx, *history_json);
-  });
+  history->callback(
+      [history_name, history_json, &ctx, &exit_code] { exit_code = RunHistory(*history_name, ctx, *history_json); });
 }
 
 }  // namespace pulse::cli

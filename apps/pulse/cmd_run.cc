@@ -47,7 +47,8 @@ std::string Describe(const pipeline::StageResult& s) {
   } else if (s.name == "simulate") {
     std::snprintf(buf, sizeof buf, "%lld runs x %lld turns, simulation %s%s",
                   static_cast<long long>(r.value("runs", 0)), static_cast<long long>(r.value("turns", 0)),
-                  r.value("sim_id", std::string()).c_str(), r.value("duplicate", false) ? " (already in the lake)" : "");
+                  r.value("sim_id", std::string()).c_str(),
+                  r.value("duplicate", false) ? " (already in the lake)" : "");
   } else {
     if (r.value("duplicate", false)) return "already scored";
     std::snprintf(buf, sizeof buf, "%lld series scored -> trust_scores version %lld",
@@ -68,8 +69,9 @@ void PrintForecasts(const report::ReportData& data) {
     for (const auto& b : c.bands)
       if (std::abs(b.level - 0.8) < 1e-9 && !b.lower.empty()) lo = b.lower[0], hi = b.upper[0];
     auto t = trust.find(c.name);
-    std::printf("%-10s %-11s %12.5g   [%10.5g, %10.5g]  %-9s %s\n", c.name.c_str(), time::FormatDate(c.target_ts[0]).c_str(),
-                c.mean[0], lo, hi, t != trust.end() ? t->second->trust_label.c_str() : "-",
+    std::printf("%-10s %-11s %12.5g   [%10.5g, %10.5g]  %-9s %s\n", c.name.c_str(),
+                time::FormatDate(c.target_ts[0]).c_str(), c.mean[0], lo, hi,
+                t != trust.end() ? t->second->trust_label.c_str() : "-",
                 t != trust.end() ? ("confidence " + std::to_string(t->second->confidence).substr(0, 5)).c_str() : "");
   }
   std::printf("\nWhat changed since the last run:\n");
@@ -90,8 +92,10 @@ struct RunProgress {
                   plan.broker_display.c_str());
     };
     hooks.stage = [this](int index, const std::string& name, const pipeline::StageResult* result) {
-      if (!result) Begin(index, name);
-      else End(Describe(*result), result->seconds);
+      if (!result)
+        Begin(index, name);
+      else
+        End(Describe(*result), result->seconds);
     };
     hooks.stages_done = [this](const pipeline::MainJobResult& job) {
       const auto& ingest = job.stages.front().result;
@@ -142,7 +146,8 @@ int Run(const Context& ctx, const pipeline::PulseRunRequest& request) {
 void AddRunCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<pipeline::PulseRunRequest>();
   auto* cmd = app.add_subcommand("run", "Run Pulse's main job: ingest, forecast, simulate, score trust, report");
-  cmd->add_option("--data", args->data, "The US macro CSV (default: run.dataset, else the bundled data/us-macro-quarterly.csv)");
+  cmd->add_option("--data", args->data,
+                  "The US macro CSV (default: run.dataset, else the bundled data/us-macro-quarterly.csv)");
   cmd->add_option("--mapping", args->mapping, "Signal -> world-state mapping YAML (default: data/us-macro-world.yaml)");
   cmd->add_option("--out", args->out, "Folder for report.html and summary.json (default: run.out = pulse-report)");
   cmd->add_option("--broker", args->broker, "inproc (default, jobs.broker) or redis://host:port/db with pulse workers");

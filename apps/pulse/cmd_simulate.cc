@@ -41,7 +41,8 @@ Status WriteJson(const nlohmann::json& doc, const std::string& target) {
 
 // A progress bar on stderr when it is a terminal.
 void ProgressBar(const char* label, uint64_t done, uint64_t total) {
-  const int width = 40, filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(done) / static_cast<double>(total));
+  const int width = 40, filled = static_cast<int>(static_cast<double>(width) * static_cast<double>(done) /
+                                                  static_cast<double>(total));
   std::fprintf(stderr, "\r%s [%.*s%*s] %3d%%", label, filled, "########################################",
                width - filled, "", static_cast<int>(100.0 * static_cast<double>(done) / static_cast<double>(total)));
   if (done == total) std::fputc('\n', stderr);
@@ -55,8 +56,8 @@ void PrintSimulation(const pipeline::SimulateRequest& request, const pipeline::S
   const double run_turns = static_cast<double>(request.runs) * request.turns;
   const auto& forked = outcome.forked;
   std::printf("%llu runs x %u turns, seed %llu, symbolic %s: %.3f s (%.0f run-turns/s)\n",
-              static_cast<unsigned long long>(request.runs), request.turns, static_cast<unsigned long long>(request.seed),
-              outcome.turn.symbolic ? "on" : "off", outcome.base.seconds,
+              static_cast<unsigned long long>(request.runs), request.turns,
+              static_cast<unsigned long long>(request.seed), outcome.turn.symbolic ? "on" : "off", outcome.base.seconds,
               run_turns / std::max(outcome.base.seconds, 1e-9));
   std::printf("%-26s %12s %12s", "variable (last turn)", "mean", "sd");
   for (double q : outcome.quantiles) std::printf(" %11s%g", "p", q * 100);
@@ -107,9 +108,10 @@ void PrintRetrodiction(const pipeline::RetrodictRequest& request, const pipeline
   for (const auto& e : report.errors)
     std::printf("%-26s %8llu %14.6g %14.6g\n", catalog[e.slot].name.c_str(), static_cast<unsigned long long>(e.count),
                 e.mse, e.mae);
-  std::printf("overlay MSE %.6g, variable MSE %.6g, capital MSE %.6g, total MSE %.6g; error score above 1.5 on %llu turns\n",
-              report.overlay_mse, report.variable_mse, report.capital_mse, report.total_mse,
-              static_cast<unsigned long long>(report.misaligned_turns));
+  std::printf(
+      "overlay MSE %.6g, variable MSE %.6g, capital MSE %.6g, total MSE %.6g; error score above 1.5 on %llu turns\n",
+      report.overlay_mse, report.variable_mse, report.capital_mse, report.total_mse,
+      static_cast<unsigned long long>(report.misaligned_turns));
   const auto& unmapped = outcome.unmapped;
   if (!unmapped.empty()) {
     std::string list;
@@ -149,18 +151,24 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
                   std::numeric_limits<uint32_t>::max() - 1);
   AddNumberOption(cmd, "--seed", args->request.seed, "Random seed (results are bit-identical for a seed)");
   cmd->add_option("--rules", args->request.world.rules, "Rules YAML (default: the bundled data/sim/rules.yaml)");
-  cmd->add_option("--catalog", args->request.world.catalog, "Catalog YAML (default: the bundled data/sim/catalog.yaml)");
-  cmd->add_option("--state", args->request.world.state, "YAML map of initial values (name: value) replacing catalog defaults");
-  cmd->add_option("--fork", args->request.forks, "Counterfactual: rerun with name=value initially and report divergence");
-  cmd->add_flag("--symbolic,!--no-symbolic", args->request.symbolic, "Apply rule effects on overlays (config sim.symbolic)");
-  AddNumberOption(cmd, "--noise", args->request.noise, "Noise sd as a fraction of each ranged slot's width; 0 = deterministic",
-                  0.0, 1.0);
+  cmd->add_option("--catalog", args->request.world.catalog,
+                  "Catalog YAML (default: the bundled data/sim/catalog.yaml)");
+  cmd->add_option("--state", args->request.world.state,
+                  "YAML map of initial values (name: value) replacing catalog defaults");
+  cmd->add_option("--fork", args->request.forks,
+                  "Counterfactual: rerun with name=value initially and report divergence");
+  cmd->add_flag("--symbolic,!--no-symbolic", args->request.symbolic,
+                "Apply rule effects on overlays (config sim.symbolic)");
+  AddNumberOption(cmd, "--noise", args->request.noise,
+                  "Noise sd as a fraction of each ranged slot's width; 0 = deterministic", 0.0, 1.0);
   cmd->add_option("--noise-file", args->request.noise_file,
                   "YAML map name: {initial_sd: X, turn_sd: Y} overriding the default noise per variable");
   cmd->add_option("--quantiles", args->request.quantiles, "Quantiles to report, in percent")->capture_default_str();
-  cmd->add_option("--show", args->show, "Comma-separated variables for the table (default: overlays, capital, drivers)");
+  cmd->add_option("--show", args->show,
+                  "Comma-separated variables for the table (default: overlays, capital, drivers)");
   cmd->add_option("--json", args->json, "Write the whole summary as JSON to FILE ('-' for stdout)");
-  cmd->add_option("--event", args->request.events, "Apply a narrative event (data/sim/rules.yaml) before a turn: NAME@TURN");
+  cmd->add_option("--event", args->request.events,
+                  "Apply a narrative event (data/sim/rules.yaml) before a turn: NAME@TURN");
   AddNumberOption(cmd, "--sample-paths", args->request.sample_paths,
                   "Also write the full paths of the first S runs (S <= runs) to the lake's simulation_paths table");
   cmd->add_flag("--no-lake", args->no_lake, "Do not write the summary to the lake");
@@ -170,7 +178,8 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code) {
   AddNumberOption(cmd, "--chunks", args->request.chunks, "Chunk tasks for --broker", 1, 100000);
   auto retro = std::make_shared<RetroArgs>();
   auto* sub = cmd->add_subcommand("retrodict", "Replay observed history (lake signals or a file) and report errors");
-  sub->add_option("--csv", retro->request.csv, "A signals file (CSV or JSON lines: name, ts, value) instead of the lake");
+  sub->add_option("--csv", retro->request.csv,
+                  "A signals file (CSV or JSON lines: name, ts, value) instead of the lake");
   sub->add_option("--kinds", retro->request.kinds, "Only these signal kinds from the lake (comma-separated)");
   sub->add_option("--grid", retro->request.grid, "Turn grid: daily or weekly")->capture_default_str();
   sub->add_option("--mode", retro->request.mode, "strict (inject each point, one-step-ahead) or free (seed, then run)")

@@ -60,9 +60,12 @@ int RunPublish(const PublishArgs& args, const Context& ctx) {
   stream::PublishOptions options;
   options.brokers = url->brokers;
   options.topic = !url->topics.empty() ? url->topics[0] : ctx.settings().stream.publish_topic;
-  if (args.format == "csv") options.parse.format = ingest::FileFormat::kCsv;
-  else if (args.format == "jsonl" || args.format == "json") options.parse.format = ingest::FileFormat::kJsonLines;
-  else if (!args.format.empty()) return Fail(Status::InvalidArgument("--format must be csv or jsonl"));
+  if (args.format == "csv")
+    options.parse.format = ingest::FileFormat::kCsv;
+  else if (args.format == "jsonl" || args.format == "json")
+    options.parse.format = ingest::FileFormat::kJsonLines;
+  else if (!args.format.empty())
+    return Fail(Status::InvalidArgument("--format must be csv or jsonl"));
   options.parse.kind = args.kind.empty() ? ctx.settings().ingest.kind : args.kind;
   options.parse.source = args.source;
   options.parse.unit = args.unit;
@@ -110,25 +113,32 @@ int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx) {
   if (!report.ok()) return Fail(report.status());
   const auto& r = *report;
   if (args.json) {
-    nlohmann::json out = {{"records", r.records},     {"rows", r.rows},       {"rejected", r.rejected},
-                          {"duplicates", r.duplicates}, {"batches", r.batches}, {"dead_lettered", r.dead_lettered},
-                          {"gate", {{"accept", r.gate.accept}, {"escalate", r.gate.escalate}, {"suppress", r.gate.suppress}}},
-                          {"seconds", r.seconds}};
+    nlohmann::json out = {
+        {"records", r.records},
+        {"rows", r.rows},
+        {"rejected", r.rejected},
+        {"duplicates", r.duplicates},
+        {"batches", r.batches},
+        {"dead_lettered", r.dead_lettered},
+        {"gate", {{"accept", r.gate.accept}, {"escalate", r.gate.escalate}, {"suppress", r.gate.suppress}}},
+        {"seconds", r.seconds}};
     std::printf("%s\n", out.dump(2).c_str());
   } else {
-    std::printf("stream: %lld records, %lld rows appended, %lld rejected, %lld already in the table, %lld batches "
-                "(%.2f s); gate: accept %lld, escalate %lld, suppress %lld\n",
-                static_cast<long long>(r.records), static_cast<long long>(r.rows), static_cast<long long>(r.rejected),
-                static_cast<long long>(r.duplicates), static_cast<long long>(r.batches), r.seconds,
-                static_cast<long long>(r.gate.accept), static_cast<long long>(r.gate.escalate),
-                static_cast<long long>(r.gate.suppress));
+    std::printf(
+        "stream: %lld records, %lld rows appended, %lld rejected, %lld already in the table, %lld batches "
+        "(%.2f s); gate: accept %lld, escalate %lld, suppress %lld\n",
+        static_cast<long long>(r.records), static_cast<long long>(r.rows), static_cast<long long>(r.rejected),
+        static_cast<long long>(r.duplicates), static_cast<long long>(r.batches), r.seconds,
+        static_cast<long long>(r.gate.accept), static_cast<long long>(r.gate.escalate),
+        static_cast<long long>(r.gate.suppress));
   }
   return kExitOk;
 }
 
 void AddStreamOptions(CLI::App* cmd, StreamArgs& args) {
-  cmd->add_option("--stream", args.url,
-                  "Consume Kafka instead of files: kafka://HOST:PORT/TOPICS (names, glob or ^regex; config stream.url)");
+  cmd->add_option(
+      "--stream", args.url,
+      "Consume Kafka instead of files: kafka://HOST:PORT/TOPICS (names, glob or ^regex; config stream.url)");
   cmd->add_option("--group", args.group, "Kafka consumer group (config stream.group)");
   AddNumberOption(cmd, "--metrics-port", args.metrics_port, "Serve Prometheus metrics here (0: any free port)", -1,
                   65535);
@@ -139,7 +149,8 @@ void AddStreamOptions(CLI::App* cmd, StreamArgs& args) {
 
 void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<PublishArgs>();
-  auto* cmd = app.add_subcommand("publish", "Publish a signals file (CSV or JSON lines) to Kafka, one record per signal");
+  auto* cmd =
+      app.add_subcommand("publish", "Publish a signals file (CSV or JSON lines) to Kafka, one record per signal");
   cmd->add_option("files", args->files, "Files to publish ('-' for standard input)")->required();
   cmd->add_option("--to", args->to, "kafka://HOST:PORT[/TOPIC] (default topic: pulse.signals.<kind>)")->required();
   cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");

@@ -16,23 +16,23 @@
 //   Enqueues a task the way Celery's send_task does (any Celery worker may run it) and, with
 //   --wait, prints its result; exit 1 when it failed or did not finish in time.
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <optional>
-#include <cstdio>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "cli_options.h"
-#include "core/ids.h"
 #include "core/files.h"
+#include "core/ids.h"
 #include "core/metrics.h"
 #include "core/metrics_server.h"
 #include "jobs/backends.h"
 #include "jobs/safe_json.h"
-#include "jobs/task_client.h"
 #include "jobs/scheduler.h"
+#include "jobs/task_client.h"
 #include "jobs/worker.h"
 #include "pipeline/task_worker.h"
 
@@ -104,15 +104,16 @@ Result<jobs::WorkerOptions> WorkerOptionsFrom(const WorkerArgs& args, const Sett
 }
 
 void PrintWorkerStats(const jobs::WorkerStats& s) {
-  std::printf("{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
-              "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
-              "\"cache_hits\": %lld, \"cache_misses\": %lld, \"executed\": %lld}\n",
-              static_cast<long long>(s.received.load()), static_cast<long long>(s.succeeded.load()),
-              static_cast<long long>(s.failed.load()), static_cast<long long>(s.retried.load()),
-              static_cast<long long>(s.dead_lettered.load()), static_cast<long long>(s.duplicates.load()),
-              static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
-              static_cast<long long>(s.broker_errors.load()), static_cast<long long>(s.cache_hits.load()),
-              static_cast<long long>(s.cache_misses.load()), static_cast<long long>(s.executed.load()));
+  std::printf(
+      "{\"received\": %lld, \"succeeded\": %lld, \"failed\": %lld, \"retried\": %lld, \"dead_lettered\": %lld, "
+      "\"duplicates\": %lld, \"revoked\": %lld, \"restored\": %lld, \"broker_errors\": %lld, "
+      "\"cache_hits\": %lld, \"cache_misses\": %lld, \"executed\": %lld}\n",
+      static_cast<long long>(s.received.load()), static_cast<long long>(s.succeeded.load()),
+      static_cast<long long>(s.failed.load()), static_cast<long long>(s.retried.load()),
+      static_cast<long long>(s.dead_lettered.load()), static_cast<long long>(s.duplicates.load()),
+      static_cast<long long>(s.revoked.load()), static_cast<long long>(s.restored.load()),
+      static_cast<long long>(s.broker_errors.load()), static_cast<long long>(s.cache_hits.load()),
+      static_cast<long long>(s.cache_misses.load()), static_cast<long long>(s.executed.load()));
 }
 
 int RunWorker(const WorkerArgs& args, const Context& ctx) {
@@ -264,8 +265,8 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   send->add_option("--kwargs", sargs->kwargs, "Keyword arguments, a JSON object")->capture_default_str();
   send->add_option("--queue", sargs->queue, "Queue")->capture_default_str();
   send->add_option("--broker", sargs->broker, "redis://host:port/db")->required();
-  AddNumberOption(send, "--wait", sargs->wait, "Seconds to wait for the result (0: print the task id and return)",
-                  0.0, 366.0 * 86400);
+  AddNumberOption(send, "--wait", sargs->wait, "Seconds to wait for the result (0: print the task id and return)", 0.0,
+                  366.0 * 86400);
   send->callback([sargs, &exit_code] { exit_code = SendTask(*sargs); });
 }
 

@@ -32,8 +32,10 @@ void LoadConfiguration(const GlobalOptions& options, cli::Context& ctx) {
   for (const auto& kv : options.overrides) {
     if (!st.ok()) break;
     auto eq = kv.find('=');
-    if (eq == std::string::npos) st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
-    else st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
+    if (eq == std::string::npos)
+      st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
+    else
+      st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
   }
   if (!st.ok()) {
     std::fprintf(stderr, "pulse: %s\n", st.message().c_str());

@@ -25,7 +25,8 @@ std::string Base64Encode(std::string_view bytes) {
     const uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16 |
                        static_cast<uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8 |
                        static_cast<unsigned char>(bytes[i + 2]);
-    out += kAlphabet[v >> 18], out += kAlphabet[(v >> 12) & 63], out += kAlphabet[(v >> 6) & 63], out += kAlphabet[v & 63];
+    out += kAlphabet[v >> 18], out += kAlphabet[(v >> 12) & 63], out += kAlphabet[(v >> 6) & 63],
+        out += kAlphabet[v & 63];
   }
   if (const size_t rest = bytes.size() - i; rest > 0) {
     uint32_t v = static_cast<uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
@@ -38,7 +39,8 @@ std::string Base64Encode(std::string_view bytes) {
 }
 
 Result<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("base64: length " + std::to_string(text.size()) + " is not a multiple of 4");
+  if (text.size() % 4 != 0)
+    return Status::InvalidArgument("base64: length " + std::to_string(text.size()) + " is not a multiple of 4");
   std::string out;
   out.reserve(text.size() / 4 * 3);
   for (size_t i = 0; i < text.size(); i += 4) {

@@ -49,12 +49,12 @@ size_t EditDistance(std::string_view a, std::string_view b) {
 // scripts and tests, and PulseAudio's (its client library reads them; WSLg sets PULSE_SERVER).
 bool ForeignEnv(std::string_view name) {
   static constexpr std::string_view kExact[] = {
-      "PULSE_VENV", "PULSE_CACHE", "PULSE_BUILD_DIR", "PULSE_BIN", "PULSE_DATA_DIR",
-      "PULSE_SERVER", "PULSE_SINK", "PULSE_SOURCE", "PULSE_COOKIE", "PULSE_RUNTIME_PATH", "PULSE_STATE_PATH",
-      "PULSE_CONFIG", "PULSE_CONFIG_PATH", "PULSE_CLIENTCONFIG", "PULSE_SYSTEM", "PULSE_LATENCY_MSEC",
-      "PULSE_PROP", "PULSE_DLOPEN", "PULSE_NO_SIMD", "PULSE_LOG", "PULSE_LOG_TARGET", "PULSE_LOG_META",
-      "PULSE_LOG_TIME", "PULSE_LOG_BACKTRACE", "PULSE_LOG_COLORS", "PULSE_LOG_SYSLOG", "PULSE_LOG_JOURNAL",
-      "PULSE_MEMPOOL_DISABLE", "PULSE_DIR", "PULSE_PASSED_FD"};
+      "PULSE_VENV",         "PULSE_CACHE",       "PULSE_BUILD_DIR",       "PULSE_BIN",           "PULSE_DATA_DIR",
+      "PULSE_SERVER",       "PULSE_SINK",        "PULSE_SOURCE",          "PULSE_COOKIE",        "PULSE_RUNTIME_PATH",
+      "PULSE_STATE_PATH",   "PULSE_CONFIG",      "PULSE_CONFIG_PATH",     "PULSE_CLIENTCONFIG",  "PULSE_SYSTEM",
+      "PULSE_LATENCY_MSEC", "PULSE_PROP",        "PULSE_DLOPEN",          "PULSE_NO_SIMD",       "PULSE_LOG",
+      "PULSE_LOG_TARGET",   "PULSE_LOG_META",    "PULSE_LOG_TIME",        "PULSE_LOG_BACKTRACE", "PULSE_LOG_COLORS",
+      "PULSE_LOG_SYSLOG",   "PULSE_LOG_JOURNAL", "PULSE_MEMPOOL_DISABLE", "PULSE_DIR",           "PULSE_PASSED_FD"};
   if (name.starts_with("PULSE_TEST_") || name.starts_with("PULSE_PROP_")) return true;
   for (auto e : kExact)
     if (e == name) return true;
@@ -231,11 +231,16 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(BindText(
       "log.level", FieldRef<LogSettings, log::Level>{&Settings::log, &LogSettings::level},
       "Lowest log level written: trace, debug, info, warn, error",
-      [](std::string_view v) { return OneOf({"trace", "debug", "info", "warn", "error"}, v); },
+      [](std::string_view v) {
+        return OneOf({"trace", "debug", "info", "warn", "error"}, v);
+      },
       [](std::string_view v) { return log::ParseLevel(v).value_or(log::Level::kInfo); }));
   keys.push_back(BindText(
       "log.format", FieldRef<LogSettings, log::Format>{&Settings::log, &LogSettings::format},
-      "Log line format: json or text", [](std::string_view v) { return OneOf({"json", "text"}, v); },
+      "Log line format: json or text",
+      [](std::string_view v) {
+        return OneOf({"json", "text"}, v);
+      },
       [](std::string_view v) { return v == "text" ? log::Format::kText : log::Format::kJson; }));
   keys.push_back(Bind("threads", TopField<int>{&Settings::threads}, "Worker threads (0 = all cores)", {}, 0, 4096));
   keys.push_back(BindInt("ingest.max_field_bytes", &Settings::ingest, &IngestSettings::max_field_bytes, 1,
@@ -294,23 +299,25 @@ std::vector<Config::Key> AllKeys() {
                          "Monte Carlo runs of pulse run's world simulation (at most sim.max_runs)"));
   keys.push_back(BindInt("run.sim_turns", &Settings::run, &RunSettings::sim_turns, 1, 1000000000,
                          "Turns of pulse run's world simulation (at most sim.max_turns)"));
-  keys.push_back(BindInt("run.seed", &Settings::run, &RunSettings::seed, 0, INT64_MAX,
-                         "Seed of pulse run's world simulation"));
+  keys.push_back(
+      BindInt("run.seed", &Settings::run, &RunSettings::seed, 0, INT64_MAX, "Seed of pulse run's world simulation"));
   keys.push_back(Bind("run.noise", &Settings::run, &RunSettings::noise,
                       "Noise scale of pulse run's world simulation (x range width)", unit_interval));
   // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
   // place: apps/pulse/cmd_stream.cc).
-  keys.push_back(Bind("stream.url", &Settings::stream, &StreamSettings::url,
-                      "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
-                      [](std::string_view v) {
-                        return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string()
-                                                                        : std::string("must be kafka://… or empty");
-                      }));
+  keys.push_back(Bind(
+      "stream.url", &Settings::stream, &StreamSettings::url,
+      "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
+      [](std::string_view v) {
+        return v.empty() || v.rfind("kafka://", 0) == 0 ? std::string() : std::string("must be kafka://… or empty");
+      }));
   keys.push_back(Bind("stream.group", &Settings::stream, &StreamSettings::group,
                       "Kafka consumer group of pulse ingest --stream", NotEmpty));
   keys.push_back(Bind("stream.start", &Settings::stream, &StreamSettings::start,
                       "Where a partition the signals table has no offset for starts: earliest or latest",
-                      [](std::string_view v) { return OneOf({"earliest", "latest"}, v); }));
+                      [](std::string_view v) {
+                        return OneOf({"earliest", "latest"}, v);
+                      }));
   keys.push_back(BindInt("stream.batch_max_records", &Settings::stream, &StreamSettings::batch_max_records, 1,
                          int64_t{1} << 32, "A stream micro-batch commits at this many records"));
   keys.push_back(BindInt("stream.batch_max_bytes", &Settings::stream, &StreamSettings::batch_max_bytes, 1,
@@ -320,7 +327,9 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(Bind("stream.format", &Settings::stream, &StreamSettings::format,
                       "Format of records without a pulse-format header: json (one object) or csv (one line under "
                       "stream.csv_header)",
-                      [](std::string_view v) { return OneOf({"json", "csv"}, v); }));
+                      [](std::string_view v) {
+                        return OneOf({"json", "csv"}, v);
+                      }));
   keys.push_back(Bind("stream.csv_header", &Settings::stream, &StreamSettings::csv_header,
                       "Header line of CSV stream records, e.g. name,ts,value"));
   keys.push_back(BindInt("stream.max_record_bytes", &Settings::stream, &StreamSettings::max_record_bytes, 1,
@@ -330,7 +339,8 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(BindInt("stream.queue_kbytes", &Settings::stream, &StreamSettings::queue_kbytes, 1, 2097151,
                          "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)"));
   keys.push_back(BindInt("stream.session_timeout_ms", &Settings::stream, &StreamSettings::session_timeout_ms, 1000,
-                         3600 * 1000, "A stream consumer silent this long (killed) loses its partitions to the rest of its group"));
+                         3600 * 1000,
+                         "A stream consumer silent this long (killed) loses its partitions to the rest of its group"));
   keys.push_back(Bind("stream.publish_topic", &Settings::stream, &StreamSettings::publish_topic,
                       "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)"));
   return keys;
@@ -453,8 +463,7 @@ Status Config::LoadYamlFile(const std::string& path) {
   }
   if (std::ferror(f) != 0) read_errno = errno;
   std::fclose(f);
-  if (read_errno != 0)
-    return Status::IoError("cannot read config file '" + path + "': " + std::strerror(read_errno));
+  if (read_errno != 0) return Status::IoError("cannot read config file '" + path + "': " + std::strerror(read_errno));
   if (text.size() > kMaxConfigFileBytes)
     return Status::InvalidArgument("config file '" + path + "' is larger than " +
                                    std::to_string(kMaxConfigFileBytes >> 20) + " MiB");

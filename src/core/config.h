@@ -43,7 +43,7 @@ class Config {
 
   // Layers, each validating every value it sets before it changes settings(). Call in precedence
   // order; a failed layer may have applied the values before the bad one (callers stop on error).
-  Status LoadYamlFile(const std::string& path);       // nested maps flatten to dotted keys
+  Status LoadYamlFile(const std::string& path);  // nested maps flatten to dotted keys
   Status LoadYamlText(std::string_view text, std::string_view origin);
   // Only PULSE_* variables that name a key are read; others are ignored, with a warning for near
   // misses ("PULSE_LAKE_UR ... did you mean PULSE_LAKE_URL?").
@@ -56,7 +56,7 @@ class Config {
   // Where a key's value came from, for messages: "default", "pulse.yaml:12", "env PULSE_LAKE_URL",
   // "--set". "" for a key that does not exist.
   std::string Origin(std::string_view key) const;
-  std::vector<std::string> Keys() const;              // sorted
+  std::vector<std::string> Keys() const;  // sorted
   // Non-fatal findings of the layers loaded so far (near-miss environment variables), in order.
   const std::vector<std::string>& Warnings() const { return warnings_; }
 

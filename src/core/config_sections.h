@@ -26,23 +26,23 @@ namespace pulse {
 
 // lake.*: where the Delta tables live.
 struct LakeSettings {
-  std::string url = "pulse-lake";   // a folder, file://… or s3://bucket/prefix; never empty
-  int checkpoint_interval = 10;     // a Delta checkpoint every N commits (0 = never), 0..1000000
+  std::string url = "pulse-lake";  // a folder, file://… or s3://bucket/prefix; never empty
+  int checkpoint_interval = 10;    // a Delta checkpoint every N commits (0 = never), 0..1000000
 };
 
 // s3.*: the S3-compatible store of an s3:// lake.
 struct S3Settings {
-  std::string endpoint;             // e.g. http://127.0.0.1:9000; empty = AWS for the region
+  std::string endpoint;  // e.g. http://127.0.0.1:9000; empty = AWS for the region
   std::string region = "us-east-1";
   std::string access_key;
   std::string secret_key;
-  bool path_style = true;           // http://endpoint/bucket/key (MinIO and most S3-compatible servers)
+  bool path_style = true;  // http://endpoint/bucket/key (MinIO and most S3-compatible servers)
 };
 
 // log.*
 struct LogSettings {
-  log::Level level = log::Level::kInfo;    // trace, debug, info, warn, error
-  log::Format format = log::Format::kJson; // json or text
+  log::Level level = log::Level::kInfo;     // trace, debug, info, warn, error
+  log::Format format = log::Format::kJson;  // json or text
 };
 
 // ingest.*: limits and defaults of `pulse ingest` and the pulse.ingest task.
@@ -50,7 +50,7 @@ struct IngestSettings {
   int64_t max_field_bytes = 65536;            // longest accepted field, 1..2^30
   int64_t max_file_bytes = int64_t{1} << 30;  // largest input (read once into memory), 1..2^40
   std::string kind = "signal";                // kind of files without a kind column; never empty
-  std::string inbox;  // the only folder pulse.ingest tasks may read local files from; "" = none
+  std::string inbox;                          // the only folder pulse.ingest tasks may read local files from; "" = none
   std::string scoring_rules;  // scoring and gating rules YAML; "" = the bundled data/signals/scoring.yaml
 };
 
@@ -64,41 +64,41 @@ struct SimSettings {
 
 // jobs.*: the job system.
 struct JobsSettings {
-  std::string broker = "inproc";         // pulse run's stages: inproc (= memory) or redis://host:port/db
-  std::string cache;                     // task result cache: memory or redis://…; "" = where the broker is
-  std::vector<std::string> lake_roots;   // folders / s3:// prefixes under which a task may name a lake
-                                         // (the key is comma-separated text)
-  int max_deaths = 3;                    // worker deaths per message before dead-lettering, 1..10^6
-  int64_t timeout_seconds = 600;         // pulse run's wait for one stage's job, 1..366 days
+  std::string broker = "inproc";        // pulse run's stages: inproc (= memory) or redis://host:port/db
+  std::string cache;                    // task result cache: memory or redis://…; "" = where the broker is
+  std::vector<std::string> lake_roots;  // folders / s3:// prefixes under which a task may name a lake
+                                        // (the key is comma-separated text)
+  int max_deaths = 3;                   // worker deaths per message before dead-lettering, 1..10^6
+  int64_t timeout_seconds = 600;        // pulse run's wait for one stage's job, 1..366 days
 };
 
 // run.*: pulse run (the main job).
 struct RunSettings {
-  std::string dataset;             // "" = the bundled us-macro-quarterly.csv
-  std::string mapping;             // "" = the bundled us-macro-world.yaml
+  std::string dataset;               // "" = the bundled us-macro-quarterly.csv
+  std::string mapping;               // "" = the bundled us-macro-world.yaml
   std::string out = "pulse-report";  // folder of report.html and summary.json; never empty
-  uint64_t sim_runs = 10000;       // 1..10^12 (at most sim.max_runs, checked by pulse run)
-  uint32_t sim_turns = 12;         // 1..10^9 (at most sim.max_turns, checked by pulse run)
-  uint64_t seed = 0;               // 0..2^63-1
-  double noise = 0.01;             // noise scale (x range width), [0, 1]
+  uint64_t sim_runs = 10000;         // 1..10^12 (at most sim.max_runs, checked by pulse run)
+  uint32_t sim_turns = 12;           // 1..10^9 (at most sim.max_turns, checked by pulse run)
+  uint64_t seed = 0;                 // 0..2^63-1
+  double noise = 0.01;               // noise scale (x range width), [0, 1]
 };
 
 // stream.*: Kafka streams (pulse ingest --stream, pulse publish); mapped to stream::StreamOptions
 // in one place (apps/pulse/cmd_stream.cc, StreamOptionsFrom).
 struct StreamSettings {
-  std::string url;                          // kafka://HOST:PORT[,HOST:PORT]/TOPICS, or "" (none)
-  std::string group = "pulse";              // consumer group; never empty
-  std::string start = "earliest";           // earliest or latest: partitions the table has no offset for
-  int64_t batch_max_records = 100000;       // a micro-batch commits at this many records, 1..2^32
-  int64_t batch_max_bytes = 67108864;       // ... or this many record bytes, 1..2^40
-  int64_t batch_max_ms = 1000;              // ... or this long after its first record, 1..3600000
-  std::string format = "json";              // records without a pulse-format header: json or csv
-  std::string csv_header;                   // header line of CSV records, e.g. name,ts,value
-  int64_t max_record_bytes = 1048576;       // larger records are rejected unparsed, 1..2^31
-  std::string dead_letter_topic;            // "" = rejects go to the signal_rejects table only
-  int64_t queue_kbytes = 16384;             // librdkafka queued.max.messages.kbytes, 1..2097151
-  int64_t session_timeout_ms = 10000;       // a silent (killed) consumer loses its partitions, 1000..3600000
-  std::string publish_topic;                // pulse publish's topic when --to names none ("" = pulse.signals.<kind>)
+  std::string url;                     // kafka://HOST:PORT[,HOST:PORT]/TOPICS, or "" (none)
+  std::string group = "pulse";         // consumer group; never empty
+  std::string start = "earliest";      // earliest or latest: partitions the table has no offset for
+  int64_t batch_max_records = 100000;  // a micro-batch commits at this many records, 1..2^32
+  int64_t batch_max_bytes = 67108864;  // ... or this many record bytes, 1..2^40
+  int64_t batch_max_ms = 1000;         // ... or this long after its first record, 1..3600000
+  std::string format = "json";         // records without a pulse-format header: json or csv
+  std::string csv_header;              // header line of CSV records, e.g. name,ts,value
+  int64_t max_record_bytes = 1048576;  // larger records are rejected unparsed, 1..2^31
+  std::string dead_letter_topic;       // "" = rejects go to the signal_rejects table only
+  int64_t queue_kbytes = 16384;        // librdkafka queued.max.messages.kbytes, 1..2097151
+  int64_t session_timeout_ms = 10000;  // a silent (killed) consumer loses its partitions, 1000..3600000
+  std::string publish_topic;           // pulse publish's topic when --to names none ("" = pulse.signals.<kind>)
 };
 
 struct Settings {

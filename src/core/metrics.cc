@@ -70,10 +70,14 @@ std::string EscapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -82,9 +86,12 @@ std::string EscapeHelp(std::string_view help) {
   std::string out;
   out.reserve(help.size());
   for (char c : help) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -140,15 +147,16 @@ template <class T>
 T& Family<T>::With(const LabelValues& values) {
   std::lock_guard lock(mu_);
   Series& s = Find(values);
-  if constexpr (std::is_same_v<T, Counter>) return *s.counter;
-  else if constexpr (std::is_same_v<T, Gauge>) return *s.gauge;
-  else return *s.histogram;
+  if constexpr (std::is_same_v<T, Counter>)
+    return *s.counter;
+  else if constexpr (std::is_same_v<T, Gauge>)
+    return *s.gauge;
+  else
+    return *s.histogram;
 }
 
 template <class T>
-void Family<T>::Bind(const LabelValues& values, ReadFn read)
-  requires(!std::is_same_v<T, Histogram>)
-{
+void Family<T>::Bind(const LabelValues& values, ReadFn read) requires(!std::is_same_v<T, Histogram>) {
   std::lock_guard lock(mu_);
   Find(values).read = std::move(read);
 }
@@ -276,7 +284,9 @@ void RegisterProcessMetrics(Registry& registry) {
       .Bind({}, []() -> std::optional<double> {
         rusage u{};
         if (::getrusage(RUSAGE_SELF, &u) != 0) return std::nullopt;
-        auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+        auto seconds = [](const timeval& t) {
+          return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+        };
         return seconds(u.ru_utime) + seconds(u.ru_stime);
       });
   registry.AddGauge("process_resident_memory_bytes", "Resident memory size in bytes.")

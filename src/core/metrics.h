@@ -108,7 +108,10 @@ class FamilyBase {
  protected:
   FamilyBase(std::string name, std::string help, std::vector<std::string> labels, MetricType type,
              std::vector<double> bounds)
-      : name_(std::move(name)), help_(std::move(help)), labels_(std::move(labels)), bounds_(std::move(bounds)),
+      : name_(std::move(name)),
+        help_(std::move(help)),
+        labels_(std::move(labels)),
+        bounds_(std::move(bounds)),
         type_(type) {}
   struct Series {
     std::unique_ptr<Counter> counter;
@@ -133,8 +136,7 @@ class Family final : public FamilyBase {
  public:
   T& With(const LabelValues& values);
   // Counters and gauges only.
-  void Bind(const LabelValues& values, ReadFn read)
-    requires(!std::is_same_v<T, Histogram>);
+  void Bind(const LabelValues& values, ReadFn read) requires(!std::is_same_v<T, Histogram>);
   void Remove(const LabelValues& values);
 
  private:

@@ -48,8 +48,8 @@ double CounterRng::Normal() {
     const uint64_t bits = NextU64();
     const size_t i = bits & 255;
     const double u = 2.0 * static_cast<double>(bits >> 11) * 0x1.0p-53 - 1.0;  // (-1, 1)
-    if (std::abs(u) < z.ratio[i]) return u * z.x[i];  // inside the layer's core rectangle
-    if (i == 0) {                                     // the tail beyond r (Marsaglia 1964)
+    if (std::abs(u) < z.ratio[i]) return u * z.x[i];                           // inside the layer's core rectangle
+    if (i == 0) {                                                              // the tail beyond r (Marsaglia 1964)
       double a, b;
       do {
         a = -std::log(1.0 - Uniform()) / Ziggurat::kR;
@@ -58,7 +58,8 @@ double CounterRng::Normal() {
       return u < 0 ? -(Ziggurat::kR + a) : Ziggurat::kR + a;
     }
     const double v = u * z.x[i];
-    const double f0 = std::exp(-0.5 * (z.x[i] * z.x[i] - v * v)), f1 = std::exp(-0.5 * (z.x[i + 1] * z.x[i + 1] - v * v));
+    const double f0 = std::exp(-0.5 * (z.x[i] * z.x[i] - v * v)),
+                 f1 = std::exp(-0.5 * (z.x[i + 1] * z.x[i + 1] - v * v));
     if (f1 + Uniform() * (f0 - f1) < 1.0) return v;
   }
 }

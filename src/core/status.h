@@ -18,15 +18,15 @@ namespace pulse {
 
 enum class StatusCode {
   kOk = 0,
-  kInvalidArgument,  // the caller's input is wrong (bad config value, bad row, bad flag)
-  kNotFound,         // a file, table, key or version does not exist
-  kAlreadyExists,    // create-if-absent found something there
-  kConflict,         // lost an optimistic-concurrency race; retrying may succeed
-  kIoError,          // the filesystem or network failed
-  kParseError,       // a document could not be parsed (YAML, JSON, CSV, Delta log)
-  kOutOfRange,       // a number or index outside its allowed range
-  kUnavailable,      // a service is down or unreachable; retrying later may succeed
-  kInternal,         // a bug: an invariant does not hold
+  kInvalidArgument,    // the caller's input is wrong (bad config value, bad row, bad flag)
+  kNotFound,           // a file, table, key or version does not exist
+  kAlreadyExists,      // create-if-absent found something there
+  kConflict,           // lost an optimistic-concurrency race; retrying may succeed
+  kIoError,            // the filesystem or network failed
+  kParseError,         // a document could not be parsed (YAML, JSON, CSV, Delta log)
+  kOutOfRange,         // a number or index outside its allowed range
+  kUnavailable,        // a service is down or unreachable; retrying later may succeed
+  kInternal,           // a bug: an invariant does not hold
   kDeadlineExceeded,   // a time limit passed before the work finished (a task's hard limit, a wait)
   kCancelled,          // the work stopped because it was asked to (a task's soft time limit)
   kResourceExhausted,  // a bound was reached (a full bounded queue); retrying after it drains may succeed
@@ -72,7 +72,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
     assert(!std::get<Status>(v_).ok() && "Result constructed from an OK status");
   }
@@ -98,17 +98,16 @@ class [[nodiscard]] Result {
 #define PULSE_CONCAT(a, b) PULSE_CONCAT_INNER(a, b)
 
 // Returns the Status from the enclosing function if `expr` (a Status) is not OK.
-#define PULSE_RETURN_IF_ERROR(expr)                 \
-  do {                                              \
-    ::pulse::Status _pulse_st = (expr);             \
-    if (!_pulse_st.ok()) return _pulse_st;          \
+#define PULSE_RETURN_IF_ERROR(expr)        \
+  do {                                     \
+    ::pulse::Status _pulse_st = (expr);    \
+    if (!_pulse_st.ok()) return _pulse_st; \
   } while (false)
 
 // `lhs = value of expr` (a Result<T>), or return its Status from the enclosing function.
 // NOLINTBEGIN(bugprone-macro-parentheses): `lhs` may be a declaration ("auto x") and `tmp` is a
 // generated name, neither of which can be parenthesised.
-#define PULSE_ASSIGN_OR_RETURN(lhs, expr) \
-  PULSE_ASSIGN_OR_RETURN_IMPL(PULSE_CONCAT(_pulse_res_, __LINE__), lhs, expr)
+#define PULSE_ASSIGN_OR_RETURN(lhs, expr) PULSE_ASSIGN_OR_RETURN_IMPL(PULSE_CONCAT(_pulse_res_, __LINE__), lhs, expr)
 #define PULSE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \

@@ -77,8 +77,7 @@ Status Bad(std::string_view text, std::string_view why) {
 }  // namespace
 
 int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -158,8 +157,8 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
     offset_minutes = sign * (oh * 60 + om);
   }
   if (!c.done()) return Bad(text, "unexpected text after the timestamp");
-  int64_t seconds = DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second -
-                    offset_minutes * 60;
+  int64_t seconds =
+      DaysFromCivil(year, month, day) * kSecondsPerDay + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return seconds * kMicrosPerSecond + micros;
 }
 

@@ -90,7 +90,8 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
   PULSE_ASSIGN_OR_RETURN(EtsFit ets, ets_seasonal ? AutoEts(y, m) : AutoEts(x, 1));
   ets.ForecastInto(at(Method::kEts).mean, at(Method::kEts).sd);
   at(Method::kEts).seconds = lap() + (ets_seasonal ? 0 : decompose);
-  at(Method::kComb).seconds = at(Method::kSes).seconds + at(Method::kHolt).seconds + at(Method::kDamped).seconds - 2 * decompose;
+  at(Method::kComb).seconds =
+      at(Method::kSes).seconds + at(Method::kHolt).seconds + at(Method::kDamped).seconds - 2 * decompose;
   const double drift = (x[n - 1] - x[0]) / static_cast<double>(n - 1);
   const double naive_sd = DiffRms(y, 1, 0), snaive_sd = DiffRms(y, n > period ? period : 1, 0);
   const double naive2_sd = DiffRms(x, 1, 0), drift_sd = DiffRms(x, 1, drift);
@@ -106,7 +107,8 @@ Result<AllForecasts> M4Benchmarks(std::span<const double> y, int m, int h) {
     set(Method::kSeasonalNaive, n >= period ? y[n - period + i % period] : y[n - 1],
         snaive_sd * std::sqrt(static_cast<double>(seasons_ahead)));
     set(Method::kNaive2, x[n - 1] * s, naive2_sd * std::sqrt(kk) * s);
-    set(Method::kDrift, (x[n - 1] + kk * drift) * s, drift_sd * std::sqrt(kk * (1 + kk / static_cast<double>(n - 1))) * s);
+    set(Method::kDrift, (x[n - 1] + kk * drift) * s,
+        drift_sd * std::sqrt(kk * (1 + kk / static_cast<double>(n - 1))) * s);
     set(Method::kSes, ses.Forecast(k) * s, ses.ForecastSd(k) * s);
     set(Method::kHolt, holt.Forecast(k) * s, holt.ForecastSd(k) * s);
     set(Method::kDamped, damped.Forecast(k) * s, damped.ForecastSd(k) * s);

@@ -22,14 +22,24 @@
 
 namespace pulse::forecast {
 
-enum class Method { kNaive, kSeasonalNaive, kNaive2, kDrift, kSes, kHolt, kDamped, kTheta, kComb, kEts,
-                    kEnsemble /* forecast/ensemble.h; not computed by M4Benchmarks */,
-                    kSelected /* forecast/ensemble.h: per series, the member or ensemble with the best
-                                 rolling-origin backtest */ };
-inline constexpr std::array<Method, 10> kAllMethods = {Method::kNaive,  Method::kSeasonalNaive, Method::kNaive2,
-                                                       Method::kDrift,  Method::kSes,          Method::kHolt,
-                                                       Method::kDamped, Method::kTheta,       Method::kComb,
-                                                       Method::kEts};
+enum class Method {
+  kNaive,
+  kSeasonalNaive,
+  kNaive2,
+  kDrift,
+  kSes,
+  kHolt,
+  kDamped,
+  kTheta,
+  kComb,
+  kEts,
+  kEnsemble /* forecast/ensemble.h; not computed by M4Benchmarks */,
+  kSelected /* forecast/ensemble.h: per series, the member or ensemble with the best
+               rolling-origin backtest */
+};
+inline constexpr std::array<Method, 10> kAllMethods = {
+    Method::kNaive, Method::kSeasonalNaive, Method::kNaive2, Method::kDrift, Method::kSes,
+    Method::kHolt,  Method::kDamped,        Method::kTheta,  Method::kComb,  Method::kEts};
 std::string_view MethodName(Method method);
 
 // A method's forecast for steps 1..h: the point forecast and the model's (uncalibrated) standard

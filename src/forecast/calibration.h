@@ -17,7 +17,9 @@ namespace pulse::forecast {
 class ConformalCalibrator {
  public:
   void Add(double score) { scores_.push_back(score); }
-  void Merge(const ConformalCalibrator& other) { scores_.insert(scores_.end(), other.scores_.begin(), other.scores_.end()); }
+  void Merge(const ConformalCalibrator& other) {
+    scores_.insert(scores_.end(), other.scores_.begin(), other.scores_.end());
+  }
   size_t size() const { return scores_.size(); }
   // The multiplier for level in (0, 1). kInvalidArgument with fewer than ceil(1/(1-L)) - 1 scores
   // (too few to calibrate that level).

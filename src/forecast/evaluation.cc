@@ -31,30 +31,33 @@ struct PerSeries {
 // Fits every series on the shared thread pool; each result depends only on its own series.
 std::vector<PerSeries> FitAll(const std::vector<EvalSeries>& series, int m, int threads) {
   std::vector<PerSeries> results(series.size());
-  DefaultThreadPool().ParallelFor(series.size(), [&](size_t i) {
-    const EvalSeries& s = series[i];
-    PerSeries& r = results[i];
-    const size_t h = s.test.size();
-    auto scale = MaseScale(s.train, m);
-    if (!scale.ok()) {
-      r.problem = s.id + ": " + scale.status().message();
-      return;
-    }
-    r.scale = *scale;
-    auto t0 = Clock::now();
-    auto forecast = ForecastWithBacktest(s.train, m, static_cast<int>(h), r.scale, /*select=*/true);
-    r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-    if (!forecast.ok()) {
-      r.problem = s.id + ": " + forecast.status().message();
-      return;
-    }
-    for (size_t k = 0; k < kMethods; ++k) r.test[k] = forecast->members[k];
-    r.test[kMethods] = forecast->ensemble;
-    r.test[kMethods + 1] = r.test[forecast->selected];
-    for (size_t k = 0; k <= kMethods; ++k) r.backtest[k] = forecast->scores[k];
-    r.backtest[kMethods + 1] = forecast->scores[forecast->selected];
-    r.ok = true;
-  }, threads > 0 ? static_cast<size_t>(threads) : 0);
+  DefaultThreadPool().ParallelFor(
+      series.size(),
+      [&](size_t i) {
+        const EvalSeries& s = series[i];
+        PerSeries& r = results[i];
+        const size_t h = s.test.size();
+        auto scale = MaseScale(s.train, m);
+        if (!scale.ok()) {
+          r.problem = s.id + ": " + scale.status().message();
+          return;
+        }
+        r.scale = *scale;
+        auto t0 = Clock::now();
+        auto forecast = ForecastWithBacktest(s.train, m, static_cast<int>(h), r.scale, /*select=*/true);
+        r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+        if (!forecast.ok()) {
+          r.problem = s.id + ": " + forecast.status().message();
+          return;
+        }
+        for (size_t k = 0; k < kMethods; ++k) r.test[k] = forecast->members[k];
+        r.test[kMethods] = forecast->ensemble;
+        r.test[kMethods + 1] = r.test[forecast->selected];
+        for (size_t k = 0; k <= kMethods; ++k) r.backtest[k] = forecast->scores[k];
+        r.backtest[kMethods + 1] = forecast->scores[forecast->selected];
+        r.ok = true;
+      },
+      threads > 0 ? static_cast<size_t>(threads) : 0);
   return results;
 }
 
@@ -100,7 +103,8 @@ MethodScore ScoreRow(size_t k, const std::vector<EvalSeries>& series, const std:
     points += static_cast<double>(y.size());
   }
   for (size_t l = 0; l < levels.size(); ++l) {
-    score.intervals.push_back({levels[l], covered_a[l] / points, covered_c[l] / points, q_analytic[l], q_calibrated[l]});
+    score.intervals.push_back(
+        {levels[l], covered_a[l] / points, covered_c[l] / points, q_analytic[l], q_calibrated[l]});
   }
   return score;
 }

@@ -29,28 +29,28 @@ struct IntervalScore {
 
 struct MethodScore {
   Method method{};
-  double smape = 0;        // mean over series of the per-series sMAPE
+  double smape = 0;  // mean over series of the per-series sMAPE
   double mase = 0;
-  double owa = 0;          // vs Naive2 on the same series
+  double owa = 0;                                 // vs Naive2 on the same series
   double msis_analytic = 0, msis_calibrated = 0;  // at the widest level
-  double fit_seconds = 0;  // fitting + forecasting the test period, summed over series (Ensemble:
-                           // all members and both backtest windows, which it needs)
-  std::vector<IntervalScore> intervals;           // one per requested level
+  double fit_seconds = 0;                // fitting + forecasting the test period, summed over series (Ensemble:
+                                         // all members and both backtest windows, which it needs)
+  std::vector<IntervalScore> intervals;  // one per requested level
 };
 
 struct EvalOptions {
-  int period = 1;                              // seasonal period (seasonality test and MASE)
+  int period = 1;  // seasonal period (seasonality test and MASE)
   std::vector<double> levels = {0.5, 0.8, 0.95};
   int threads = 0;
 };
 
 struct EvalReport {
   size_t series = 0;
-  size_t skipped = 0;                    // series that could not be scored (reason in `problems`)
-  std::vector<std::string> problems;     // "<id>: <reason>", at most 20
-  size_t calibration_scores = 0;         // backtest scores per method used for calibration
-  std::vector<MethodScore> scores;       // kAllMethods order, then Method::kEnsemble, Method::kSelected
-  double fit_cpu_seconds = 0;            // fitting all methods: test forecast and backtests
+  size_t skipped = 0;                 // series that could not be scored (reason in `problems`)
+  std::vector<std::string> problems;  // "<id>: <reason>", at most 20
+  size_t calibration_scores = 0;      // backtest scores per method used for calibration
+  std::vector<MethodScore> scores;    // kAllMethods order, then Method::kEnsemble, Method::kSelected
+  double fit_cpu_seconds = 0;         // fitting all methods: test forecast and backtests
   double wall_seconds = 0;
 };
 

@@ -299,8 +299,8 @@ Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec
   const size_t maxn = std::min(std::max<size_t>(10, 2 * m), y.size());
   std::vector<double> adjusted(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(maxn));
   if (spec.season != SeasonType::kNone) {
-    PULSE_ASSIGN_OR_RETURN(auto figure, SeasonalIndices(y.first(std::min(y.size(), 3 * m)), static_cast<int>(m),
-                                                        multiplicative));
+    PULSE_ASSIGN_OR_RETURN(auto figure,
+                           SeasonalIndices(y.first(std::min(y.size(), 3 * m)), static_cast<int>(m), multiplicative));
     for (size_t j = 0; j < m; ++j) {
       g.s0[j] = multiplicative ? std::max(figure[j], 0.01) : figure[j];
       if (!std::isfinite(g.s0[j])) return Status::InvalidArgument("seasonal decomposition failed");
@@ -317,9 +317,9 @@ Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec
 }
 
 int ParameterCount(const EtsSpec& spec, size_t m) {
-  int count = 2;                                                  // alpha, l0
-  if (spec.trend != Trend::kNone) count += 2;                     // beta, b0
-  if (spec.trend == Trend::kDamped) count += 1;                   // phi
+  int count = 2;                                                       // alpha, l0
+  if (spec.trend != Trend::kNone) count += 2;                          // beta, b0
+  if (spec.trend == Trend::kDamped) count += 1;                        // phi
   if (spec.season != SeasonType::kNone) count += static_cast<int>(m);  // gamma, m - 1 seasonal states
   return count;
 }
@@ -337,8 +337,10 @@ size_t SearchStart(size_t m, const InitialGuess& guess, double scale, const EtsF
   const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
   start[dims] = alpha0, step[dims++] = 0.1;
   if constexpr (kHasTrend) {
-    if (kSeasonal) start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
-    else start[dims] = 0.01, step[dims++] = 0.02;
+    if (kSeasonal)
+      start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
+    else
+      start[dims] = 0.01, step[dims++] = 0.02;
   }
   if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
   if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
@@ -563,14 +565,22 @@ Result<EtsSpec> ParseEtsSpec(std::string_view name) {
   const std::string trend = compact.substr(1, compact.size() - 2);
   if (error != 'A' && error != 'M') return bad();
   spec.error = error == 'A' ? ErrorType::kAdditive : ErrorType::kMultiplicative;
-  if (trend == "N") spec.trend = Trend::kNone;
-  else if (trend == "A") spec.trend = Trend::kAdditive;
-  else if (trend == "Ad") spec.trend = Trend::kDamped;
-  else return bad();
-  if (season == 'N') spec.season = SeasonType::kNone;
-  else if (season == 'A') spec.season = SeasonType::kAdditive;
-  else if (season == 'M') spec.season = SeasonType::kMultiplicative;
-  else return bad();
+  if (trend == "N")
+    spec.trend = Trend::kNone;
+  else if (trend == "A")
+    spec.trend = Trend::kAdditive;
+  else if (trend == "Ad")
+    spec.trend = Trend::kDamped;
+  else
+    return bad();
+  if (season == 'N')
+    spec.season = SeasonType::kNone;
+  else if (season == 'A')
+    spec.season = SeasonType::kAdditive;
+  else if (season == 'M')
+    spec.season = SeasonType::kMultiplicative;
+  else
+    return bad();
   return spec;
 }
 
@@ -690,9 +700,8 @@ Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int per
   if (spec.error == ErrorType::kAdditive && spec.season != SeasonType::kMultiplicative) {
     warm = nullptr;
   } else if (!warm) {
-    additive = Dispatch(counterpart, [&]<ErrorType E, Trend T, SeasonType S>() {
-      return FitTyped<E, T, S>(y, m, guess, nullptr);
-    });
+    additive = Dispatch(counterpart,
+                        [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, nullptr); });
     warm = &*additive;
   }
   EtsFit fit =

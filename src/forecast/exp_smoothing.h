@@ -45,19 +45,19 @@ Result<EtsSpec> ParseEtsSpec(std::string_view name);
 
 struct EtsFit {
   EtsSpec spec;
-  Trend trend = Trend::kNone;           // == spec.trend
-  int period = 1;                       // seasonal period m (1 without season)
+  Trend trend = Trend::kNone;  // == spec.trend
+  int period = 1;              // seasonal period m (1 without season)
   double alpha = 0, beta = 0, gamma = 0, phi = 1;
-  double level = 0, slope = 0;          // final states
+  double level = 0, slope = 0;                 // final states
   std::array<double, kMaxEtsPeriod> season{};  // final seasonal states, season[j] used at step j + 1
-  double l0 = 0, b0 = 0;                // fitted initial states
+  double l0 = 0, b0 = 0;                       // fitted initial states
   std::array<double, kMaxEtsPeriod> s0{};      // initial seasonal states, s0[j] used at time j
-  double sse = 0;                       // sum of squared one-step errors (relative for M error)
-  double sum_log_forecast = 0;          // sum of log |one-step forecast| (M error likelihood term)
-  double sigma2 = 0;                    // residual variance, sse / (n - parameters)
+  double sse = 0;                              // sum of squared one-step errors (relative for M error)
+  double sum_log_forecast = 0;                 // sum of log |one-step forecast| (M error likelihood term)
+  double sigma2 = 0;                           // residual variance, sse / (n - parameters)
   size_t n = 0;
-  int parameters = 0;                   // estimated: smoothing + initial states
-  bool constant = false;                // constant series: a flat forecast with zero variance
+  int parameters = 0;     // estimated: smoothing + initial states
+  bool constant = false;  // constant series: a flat forecast with zero variance
 
   // Point forecast for step h >= 1.
   double Forecast(size_t h) const;
@@ -76,9 +76,9 @@ struct EtsFit {
   double Aicc() const;
 };
 
-// kInvalidArgument for too few values (3, 4 with a trend, three full cycles with a season), non-finite values, non-positive values with a multiplicative error
-// or season, or a period outside 2..24 for a seasonal model. A constant series gives a fit with
-// `constant` set (flat forecast, zero variance) for every spec.
+// kInvalidArgument for too few values (3, 4 with a trend, three full cycles with a season), non-finite values,
+// non-positive values with a multiplicative error or season, or a period outside 2..24 for a seasonal model. A constant
+// series gives a fit with `constant` set (flat forecast, zero variance) for every spec.
 Result<EtsFit> FitEts(std::span<const double> y, EtsSpec spec, int period = 1);
 inline Result<EtsFit> FitEts(std::span<const double> y, Trend trend) {
   return FitEts(y, EtsSpec{ErrorType::kAdditive, trend, SeasonType::kNone}, 1);

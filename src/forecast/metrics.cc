@@ -22,7 +22,8 @@ Result<double> MaseScale(std::span<const double> train, int m) {
   double sum = 0;
   for (size_t t = lag; t < train.size(); ++t) sum += std::abs(train[t] - train[t - lag]);
   double scale = sum / static_cast<double>(train.size() - lag);
-  if (!(scale > 0)) return Status::InvalidArgument("MASE is undefined for a series whose seasonal differences are all 0");
+  if (!(scale > 0))
+    return Status::InvalidArgument("MASE is undefined for a series whose seasonal differences are all 0");
   return scale;
 }
 
@@ -32,8 +33,8 @@ double Mase(std::span<const double> actual, std::span<const double> forecast, do
   return actual.empty() ? 0 : sum / static_cast<double>(actual.size()) / scale;
 }
 
-double Msis(std::span<const double> actual, std::span<const double> lower, std::span<const double> upper,
-            double alpha, double scale) {
+double Msis(std::span<const double> actual, std::span<const double> lower, std::span<const double> upper, double alpha,
+            double scale) {
   double sum = 0;
   for (size_t i = 0; i < actual.size(); ++i) {
     sum += upper[i] - lower[i];

@@ -19,8 +19,8 @@ double Smape(std::span<const double> actual, std::span<const double> forecast);
 // or the scale is 0 (a constant series), since MASE is then undefined.
 Result<double> MaseScale(std::span<const double> train, int m);
 double Mase(std::span<const double> actual, std::span<const double> forecast, double scale);
-double Msis(std::span<const double> actual, std::span<const double> lower, std::span<const double> upper,
-            double alpha, double scale);
+double Msis(std::span<const double> actual, std::span<const double> lower, std::span<const double> upper, double alpha,
+            double scale);
 // Fraction of actual values inside [lower, upper].
 double Coverage(std::span<const double> actual, std::span<const double> lower, std::span<const double> upper);
 double Pinball(std::span<const double> actual, std::span<const double> quantile_forecast, double q);

@@ -5,8 +5,8 @@
 
 namespace pulse::forecast {
 
-NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, const double* start,
-                    const double* step, int max_iterations, double tolerance) {
+NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, const double* start, const double* step,
+                    int max_iterations, double tolerance) {
   using Point = std::array<double, kMaxNmDims>;
   std::array<Point, kMaxNmDims + 1> p{};
   std::array<double, kMaxNmDims + 1> v{};
@@ -40,8 +40,10 @@ NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, 
     if (fr < v[best]) {
       Point expanded = along(-2.0);
       double fe = f(expanded.data());
-      if (fe < fr) p[worst] = expanded, v[worst] = fe;
-      else p[worst] = reflected, v[worst] = fr;
+      if (fe < fr)
+        p[worst] = expanded, v[worst] = fe;
+      else
+        p[worst] = reflected, v[worst] = fr;
     } else if (fr < v[second]) {
       p[worst] = reflected, v[worst] = fr;
     } else {

@@ -18,8 +18,8 @@ struct NmResult {
 };
 
 // Minimises f over `dims` variables from `start` with initial steps `step`.
-NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, const double* start,
-                    const double* step, int max_iterations = 2000, double tolerance = 1e-10);
+NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, const double* start, const double* step,
+                    int max_iterations = 2000, double tolerance = 1e-10);
 
 // Minimises a function of one variable on [lo, hi] by golden-section search to an interval of
 // width `tolerance`; about 1.44 log2((hi - lo) / tolerance) evaluations. For unimodal objectives.

@@ -31,9 +31,7 @@ struct Deseasonalized {
   std::vector<double> values;
   std::vector<double> indices;  // empty when not seasonal
   // The index for forecast step h (1-based) of a series of length n.
-  double IndexFor(size_t n, size_t h) const {
-    return indices.empty() ? 1.0 : indices[(n + h - 1) % indices.size()];
-  }
+  double IndexFor(size_t n, size_t h) const { return indices.empty() ? 1.0 : indices[(n + h - 1) % indices.size()]; }
 };
 Deseasonalized Deseasonalize(std::span<const double> y, int m);
 

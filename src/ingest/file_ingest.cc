@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/hash.h"
 #include "core/printable.h"
 #include "core/time.h"
-#include "core/hash.h"
 #include "ingest/signal_sink.h"
 #include "signals/signal_builder.h"
 
@@ -73,7 +73,8 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
     auto rq = std::from_chars(qs.data(), qs.data() + qs.size(), quarter);
     if (ry.ec != std::errc() || ry.ptr != ys.data() + ys.size() || rq.ec != std::errc() ||
         rq.ptr != qs.data() + qs.size())
-      return Status::InvalidArgument("bad timestamp: year '" + Printable(ys, 64) + "', quarter '" + Printable(qs, 64) + "'");
+      return Status::InvalidArgument("bad timestamp: year '" + Printable(ys, 64) + "', quarter '" + Printable(qs, 64) +
+                                     "'");
     auto t = time::QuarterStart(year, quarter);
     if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
     PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
@@ -103,8 +104,8 @@ class Parser {
       : bytes_(bytes), name_(name), where_(Printable(name)), options_(options), report_(report) {
     now_us_ = options.now_us != 0 ? options.now_us : time::NowMicros();
     default_source_ = !options.source.empty() ? options.source
-                      : name == "-"          ? std::string("stdin")
-                                             : LossyUtf8(std::filesystem::path(name).filename().string());
+                      : name == "-"           ? std::string("stdin")
+                                              : LossyUtf8(std::filesystem::path(name).filename().string());
   }
 
   Result<std::shared_ptr<arrow::Table>> Run(bool sniff) {
@@ -129,7 +130,10 @@ class Parser {
         continue;
       }
       if (!CheckFields(rec)) continue;
-      if (options_.wide) WideRecord(rec); else LongRecord(rec);
+      if (options_.wide)
+        WideRecord(rec);
+      else
+        LongRecord(rec);
     }
     report_.lines = reader->lines();
     report_.accepted = builder_.size();
@@ -150,8 +154,14 @@ class Parser {
     if (options_.wide) {
       time_columns_ = options_.time_columns;
       if (time_columns_.empty()) {
-        if (has("year") && has("quarter") && format == FileFormat::kCsv) time_columns_ = {"year", "quarter"};
-        else for (const char* c : {"ts", "timestamp", "time", "date"}) if (format == FileFormat::kCsv && has(c)) { time_columns_ = {c}; break; }
+        if (has("year") && has("quarter") && format == FileFormat::kCsv)
+          time_columns_ = {"year", "quarter"};
+        else
+          for (const char* c : {"ts", "timestamp", "time", "date"})
+            if (format == FileFormat::kCsv && has(c)) {
+              time_columns_ = {c};
+              break;
+            }
       }
       if (time_columns_.empty() || time_columns_.size() > 2)
         return Status::InvalidArgument("--wide needs --time COLUMN or --time year,quarter");
@@ -166,7 +176,10 @@ class Parser {
       std::string column = it != options_.mapping.end() ? it->second : target;
       if (it == options_.mapping.end() && target == "ts" && format == FileFormat::kCsv && !has("ts")) {
         for (const char* alt : {"timestamp", "time", "date"})
-          if (has(alt)) { column = alt; break; }
+          if (has(alt)) {
+            column = alt;
+            break;
+          }
       }
       if (it != options_.mapping.end() && !has(column)) {
         return Status::InvalidArgument("--map " + target + "=" + Printable(column) + ": no column '" +
@@ -177,8 +190,9 @@ class Parser {
     if (format == FileFormat::kCsv) {
       for (const char* required : {"name", "ts", "value"}) {
         if (!has(column_[required])) {
-          return Status::InvalidArgument(where_ + ":1: no '" + Printable(column_[required]) + "' column for the signal's " +
-                                         required + " (map one with --map " + required + "=COLUMN)");
+          return Status::InvalidArgument(where_ + ":1: no '" + Printable(column_[required]) +
+                                         "' column for the signal's " + required + " (map one with --map " + required +
+                                         "=COLUMN)");
         }
       }
     }
@@ -201,8 +215,8 @@ class Parser {
     for (size_t i = 0; i < rec.values.size(); ++i) {
       const std::string& v = rec.values[i];
       if (static_cast<int64_t>(v.size()) > options_.max_field_bytes) {
-        Reject(rec, "field '" + FieldName(rec, i) + "' is " + std::to_string(v.size()) +
-                        " bytes, over the limit of " + std::to_string(options_.max_field_bytes));
+        Reject(rec, "field '" + FieldName(rec, i) + "' is " + std::to_string(v.size()) + " bytes, over the limit of " +
+                        std::to_string(options_.max_field_bytes));
         return false;
       }
       if (!ValidUtf8(v)) {
@@ -312,8 +326,9 @@ Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, cons
   std::set<std::string> wanted_kinds;
   for (int64_t i = 0; i < batch.num_rows(); ++i) wanted_kinds.insert(kinds->GetString(i));
   if (wanted_kinds.empty()) return rows;
-  PULSE_ASSIGN_OR_RETURN(auto old, table.Read({.columns = {"kind", "name", "ts", "value"},
-                                               .partition_filters = {{"kind", {wanted_kinds.begin(), wanted_kinds.end()}}}}));
+  PULSE_ASSIGN_OR_RETURN(auto old,
+                         table.Read({.columns = {"kind", "name", "ts", "value"},
+                                     .partition_filters = {{"kind", {wanted_kinds.begin(), wanted_kinds.end()}}}}));
   std::unordered_set<std::string> seen;
   for (const auto& b : arrow::TableBatchReader(*old)) {
     if (!b.ok()) return Status::Internal(b.status().ToString());
@@ -321,7 +336,8 @@ Result<std::shared_ptr<arrow::Table>> DropExisting(lake::DeltaTable& table, cons
     auto n = std::static_pointer_cast<arrow::StringArray>((*b)->column(1));
     auto t = std::static_pointer_cast<arrow::TimestampArray>((*b)->column(2));
     auto v = std::static_pointer_cast<arrow::DoubleArray>((*b)->column(3));
-    for (int64_t i = 0; i < (*b)->num_rows(); ++i) seen.insert(key(k->GetView(i), n->GetView(i), t->Value(i), v->Value(i)));
+    for (int64_t i = 0; i < (*b)->num_rows(); ++i)
+      seen.insert(key(k->GetView(i), n->GetView(i), t->Value(i), v->Value(i)));
   }
   arrow::BooleanBuilder keep;
   for (int64_t i = 0; i < batch.num_rows(); ++i) {
@@ -390,10 +406,10 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
     return report;
   }
   write.operation = "INGEST";
-  write.operation_parameters = {{"file", path == "-" ? std::string("stdin")
-                                                     : LossyUtf8(std::filesystem::path(path).filename().string())},
-                                {"accepted", std::to_string(report.accepted)},
-                                {"rejected", std::to_string(report.rejected)}};
+  write.operation_parameters = {
+      {"file", path == "-" ? std::string("stdin") : LossyUtf8(std::filesystem::path(path).filename().string())},
+      {"accepted", std::to_string(report.accepted)},
+      {"rejected", std::to_string(report.rejected)}};
   signals::GateCounts gate;
   PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(*rows, write, &gate));
   report.version = commit.version;

@@ -36,13 +36,13 @@
 namespace pulse::ingest {
 
 struct IngestOptions {
-  std::optional<FileFormat> format;          // from the extension when unset
+  std::optional<FileFormat> format;  // from the extension when unset
   // Target field -> source column, for name, source, kind, ts, value, unit, metadata. Unmapped
   // fields use the column of the same name (ts also accepts "timestamp", "time" or "date").
   std::map<std::string, std::string> mapping;
-  std::string kind = "signal";               // when the file has no kind column
-  std::string source;                        // when the file has no source column; default: file name
-  std::string unit;                          // when the file has no unit column
+  std::string kind = "signal";  // when the file has no kind column
+  std::string source;           // when the file has no source column; default: file name
+  std::string unit;             // when the file has no unit column
   bool wide = false;
   // Wide layout: the time columns, either one timestamp column or "year,quarter".
   std::vector<std::string> time_columns;
@@ -53,7 +53,7 @@ struct IngestOptions {
   bool regular_files_only = false;
   // Test hook: called with the bytes just read, before they are hashed and parsed.
   std::function<void(std::string_view bytes)> on_read;
-  int64_t now_us = 0;                        // ingest time; 0 = the current time
+  int64_t now_us = 0;  // ingest time; 0 = the current time
   // Append only observations the table lacks: rows whose (kind, name, ts, value) already exist
   // are dropped before the commit (counted in IngestReport::existing), so re-ingesting a grown
   // file appends just its new rows (a changed value - a revision - is appended too). When
@@ -75,23 +75,23 @@ inline constexpr size_t kMaxRejectRawBytes = size_t{1} << 20;
 std::string RawForReject(std::string_view raw);
 
 struct Reject {
-  int64_t line = 0;     // first physical line of the record
-  std::string reason;   // printable (control characters and invalid UTF-8 escaped)
-  std::string raw;      // the record's text as valid UTF-8 (invalid bytes as \xNN), see above
+  int64_t line = 0;    // first physical line of the record
+  std::string reason;  // printable (control characters and invalid UTF-8 escaped)
+  std::string raw;     // the record's text as valid UTF-8 (invalid bytes as \xNN), see above
 };
 
 struct IngestReport {
   std::string file;
   int64_t accepted = 0;
   int64_t rejected = 0;
-  std::vector<Reject> rejects;               // all of them
-  int64_t version = -1;                      // signals table version holding the rows
-  bool duplicate = false;                    // this content was ingested before: nothing written
-  int64_t existing = 0;                      // only_new: accepted rows already in the table
-  signals::GateCounts gate;                  // gate decisions of the rows written (accept/escalate/suppress)
-  std::string sha256;                        // hex SHA-256 of exactly the bytes parsed
-  int64_t bytes = 0;                         // their number
-  int64_t lines = 0;                         // physical lines in them
+  std::vector<Reject> rejects;  // all of them
+  int64_t version = -1;         // signals table version holding the rows
+  bool duplicate = false;       // this content was ingested before: nothing written
+  int64_t existing = 0;         // only_new: accepted rows already in the table
+  signals::GateCounts gate;     // gate decisions of the rows written (accept/escalate/suppress)
+  std::string sha256;           // hex SHA-256 of exactly the bytes parsed
+  int64_t bytes = 0;            // their number
+  int64_t lines = 0;            // physical lines in them
   double seconds = 0;
 };
 

@@ -80,8 +80,8 @@ Result<InputBytes> ReadInput(const std::string& path, int64_t max_bytes, bool re
       const int err = errno;
       out.bytes.resize(used);
       if (err == EISDIR) return Status::InvalidArgument(name + " is a directory, not a file");
-      return Status::IoError("error reading " + name + " after " + std::to_string(used) + " bytes: " +
-                             std::strerror(err));
+      return Status::IoError("error reading " + name + " after " + std::to_string(used) +
+                             " bytes: " + std::strerror(err));
     }
     out.bytes.resize(used + static_cast<size_t>(n));
     if (n == 0) break;

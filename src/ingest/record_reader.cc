@@ -26,7 +26,8 @@ std::string JsonErrorText(const nlohmann::json::exception& e) {
   std::string what = e.what();
   if (const auto at = what.find("parse error at line 1, "); at != std::string::npos) {
     what = what.substr(at + std::strlen("parse error at line 1, "));
-  } else if (const auto bracket = what.find("] "); what.starts_with("[json.exception") && bracket != std::string::npos) {
+  } else if (const auto bracket = what.find("] ");
+             what.starts_with("[json.exception") && bracket != std::string::npos) {
     what = what.substr(bracket + 2);
   }
   return Printable(what, 160);
@@ -41,8 +42,10 @@ int JsonNestingDepth(std::string_view text, int limit) {
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
       continue;
     }
     if (c == '"') {
@@ -102,10 +105,12 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
   if (bytes.starts_with(kBom)) r->pos_ = kBom.size();
   const std::string where = Printable(r->name_);
   // UTF-32 LE starts like UTF-16 LE; either way the text is not UTF-8 and no line of it would be.
-  for (std::string_view mark : {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"), std::string_view("\0\0\xFE\xFF", 4)}) {
+  for (std::string_view mark :
+       {std::string_view("\xFF\xFE"), std::string_view("\xFE\xFF"), std::string_view("\0\0\xFE\xFF", 4)}) {
     if (bytes.starts_with(mark)) {
-      return Status::InvalidArgument(where + ": the file is UTF-16 or UTF-32 (it starts with that byte order mark); "
-                                             "save it as UTF-8");
+      return Status::InvalidArgument(where +
+                                     ": the file is UTF-16 or UTF-32 (it starts with that byte order mark); "
+                                     "save it as UTF-8");
     }
   }
   if (format != FileFormat::kCsv) return r;
@@ -117,8 +122,7 @@ Result<std::unique_ptr<RecordReader>> RecordReader::Open(std::string_view bytes,
   r->index_.reserve(r->header_.size());
   for (size_t i = 0; i < r->header_.size(); ++i) {
     const std::string& column = r->header_[i];
-    if (column.empty())
-      return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " has no name");
+    if (column.empty()) return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " has no name");
     if (!ValidUtf8(column)) {
       return Status::InvalidArgument(at + "header column " + std::to_string(i + 1) + " ('" + Printable(column) +
                                      "') is not valid UTF-8");
@@ -220,7 +224,8 @@ size_t RecordReader::ScanCsv(Record& out, int64_t& breaks, size_t& first_multili
       const size_t start = p;
       while (p < n && d[p] != ',' && !IsBreak(d[p])) {
         if (d[p] == '"') {
-          out.error = "stray quote in field " + std::to_string(number) + " (quote the whole field and double the quote)";
+          out.error =
+              "stray quote in field " + std::to_string(number) + " (quote the whole field and double the quote)";
           return n;
         }
         ++p;

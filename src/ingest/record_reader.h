@@ -103,9 +103,9 @@ class RecordReader {
   // Splits the CSV record starting at pos_ into out.values; returns the position after it and
   // the number of line breaks inside quoted fields, or sets out.error.
   size_t ScanCsv(Record& out, int64_t& breaks, size_t& first_multiline_field);
-  size_t LineEnd(size_t from) const;           // position of the next line break (or size)
-  size_t AfterBreak(size_t at) const;          // position after the line break at `at`
-  size_t NextQuote(size_t from);               // position of the next '"' (or npos), memoised
+  size_t LineEnd(size_t from) const;   // position of the next line break (or size)
+  size_t AfterBreak(size_t at) const;  // position after the line break at `at`
+  size_t NextQuote(size_t from);       // position of the next '"' (or npos), memoised
 
   std::string_view data_;
   std::string name_;

@@ -9,7 +9,9 @@
 namespace pulse::ingest {
 namespace {
 
-bool SameField(const arrow::Field& a, const arrow::Field& b) { return a.name() == b.name() && a.type()->Equals(*b.type()); }
+bool SameField(const arrow::Field& a, const arrow::Field& b) {
+  return a.name() == b.name() && a.type()->Equals(*b.type());
+}
 
 }  // namespace
 
@@ -30,7 +32,8 @@ Result<std::unique_ptr<lake::DeltaTable>> OpenSignalsTable(lake::Lake& lake) {
                                    " has columns Pulse does not write: " + have->ToString() + "; expected " +
                                    want->ToString());
   if (have->num_fields() < want->num_fields()) {
-    std::vector<std::shared_ptr<arrow::Field>> missing(want->fields().begin() + have->num_fields(), want->fields().end());
+    std::vector<std::shared_ptr<arrow::Field>> missing(want->fields().begin() + have->num_fields(),
+                                                       want->fields().end());
     PULSE_ASSIGN_OR_RETURN(auto commit, (*table)->AddColumns(missing));
     (void)commit;
   }
@@ -40,8 +43,8 @@ Result<std::unique_ptr<lake::DeltaTable>> OpenSignalsTable(lake::Lake& lake) {
 Status LoadSeriesHistory(lake::DeltaTable& table, const arrow::Table& rows, signals::SeriesHistory& history,
                          std::optional<int64_t> version) {
   PULSE_ASSIGN_OR_RETURN(auto series, signals::SeriesOf(rows));
-  std::set<std::string> wanted;                 // series keys to load
-  std::set<std::string, std::less<>> names;     // their names: a cheap first test per stored row
+  std::set<std::string> wanted;              // series keys to load
+  std::set<std::string, std::less<>> names;  // their names: a cheap first test per stored row
   for (const auto& [source, name] : series)
     if (!history.Contains(source, name)) {
       wanted.insert(signals::SeriesHistory::Key(source, name));

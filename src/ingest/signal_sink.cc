@@ -36,7 +36,8 @@ SignalSink::SignalSink(lake::Lake& lake, std::unique_ptr<lake::DeltaTable> signa
   if (keep_history) history_ = std::make_unique<signals::SeriesHistory>();
 }
 
-Result<std::unique_ptr<SignalSink>> SignalSink::Open(lake::Lake& lake, std::shared_ptr<const signals::ScoringRules> rules,
+Result<std::unique_ptr<SignalSink>> SignalSink::Open(lake::Lake& lake,
+                                                     std::shared_ptr<const signals::ScoringRules> rules,
                                                      bool keep_history) {
   PULSE_ASSIGN_OR_RETURN(auto table, OpenSignalsTable(lake));
   return std::unique_ptr<SignalSink>(new SignalSink(lake, std::move(table), std::move(rules), keep_history));
@@ -80,8 +81,10 @@ Result<lake::CommitResult> SignalSink::AppendSignals(const arrow::Table& rows, c
   if (!commit->skipped) {
     if (gate != nullptr) *gate = scored.gate;
     if (history_) {
-      if (Status st = history_->AddRows(rows); !st.ok()) ResetHistory();
-      else history_->Trim(rules_->HistoryDepth());
+      if (Status st = history_->AddRows(rows); !st.ok())
+        ResetHistory();
+      else
+        history_->Trim(rules_->HistoryDepth());
     }
   }
   return commit;

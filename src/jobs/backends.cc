@@ -18,7 +18,7 @@ Status CheckRedisScheme(std::string_view url, std::string_view what, std::string
                                    std::string(kRedisForm) + " on a trusted network or through a TLS tunnel");
   if (!HasScheme(url, "redis://")) {
     // The text is shown only when it has no '@' (it may hold a password).
-    const std::string shown = url.empty() ? "an empty URL"
+    const std::string shown = url.empty()                               ? "an empty URL"
                               : url.find('@') == std::string_view::npos ? "'" + std::string(url) + "'"
                                                                         : "a URL of another scheme";
     return Status::InvalidArgument(std::string(what) + ": " + shown + " is not one of " + std::string(local_forms) +
@@ -36,7 +36,8 @@ Result<std::unique_ptr<Broker>> OpenBroker(std::string_view url, const BrokerOpt
     if (options.shared_only)
       return Status::InvalidArgument("broker '" + std::string(url) +
                                      "' lives in this process only, and this command's peers are other processes: "
-                                     "use " + std::string(kRedisForm));
+                                     "use " +
+                                     std::string(kRedisForm));
     return std::unique_ptr<Broker>(std::make_unique<InProcessBroker>(options.inproc_capacity));
   }
   PULSE_RETURN_IF_ERROR(CheckRedisScheme(url, "broker", "inproc, memory"));

@@ -57,14 +57,13 @@ class Fields {
     if (!v) return std::optional<int64_t>();
     if (!v->is_number()) return WrongType(key, "a whole number", *v);
     const double d = v->get<double>();
-    if (v->is_number_float() && (!std::isfinite(d) || std::floor(d) != d))
-      return WrongType(key, "a whole number", *v);
+    if (v->is_number_float() && (!std::isfinite(d) || std::floor(d) != d)) return WrongType(key, "a whole number", *v);
     if (v->is_number_integer() && !v->is_number_unsigned() && v->get<int64_t>() < 0)
       return Status::InvalidArgument(where_ + " '" + key + "' must not be negative, got " + v->dump());
     if (d < 0 || d > static_cast<double>(max))
       return Status::InvalidArgument(where_ + " '" + key + "' is out of range (0.." + std::to_string(max) + "), got " +
                                      v->dump());
-    return std::optional<int64_t>(v->is_number_unsigned() ? static_cast<int64_t>(v->get<uint64_t>())
+    return std::optional<int64_t>(v->is_number_unsigned()  ? static_cast<int64_t>(v->get<uint64_t>())
                                   : v->is_number_integer() ? v->get<int64_t>()
                                                            : static_cast<int64_t>(d));
   }
@@ -98,7 +97,8 @@ Result<std::optional<double>> TimeLimit(const nlohmann::json& v, const char* whi
                                    JsonTypeName(v));
   const double seconds = v.get<double>();
   if (!std::isfinite(seconds) || seconds < 0)
-    return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be >= 0 seconds, got " + v.dump());
+    return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be >= 0 seconds, got " +
+                                   v.dump());
   if (seconds == 0 || seconds > 1e9) return std::optional<double>();
   return std::optional<double>(seconds);
 }
@@ -108,8 +108,10 @@ Result<std::optional<double>> TimeLimit(const nlohmann::json& v, const char* whi
 // chain or a chord's body afterwards is refused as a whole (dead-lettered with this reason) rather
 // than run with its continuation silently dropped.
 Status CheckNoWorkflow(const nlohmann::json& embed) {
-  static constexpr std::pair<const char*, const char*> kParts[] = {
-      {"callbacks", "link callbacks"}, {"errbacks", "link_error callbacks"}, {"chain", "a chain"}, {"chord", "a chord"}};
+  static constexpr std::pair<const char*, const char*> kParts[] = {{"callbacks", "link callbacks"},
+                                                                   {"errbacks", "link_error callbacks"},
+                                                                   {"chain", "a chain"},
+                                                                   {"chord", "a chord"}};
   for (const auto& [key, what] : kParts) {
     auto it = embed.find(key);
     if (it == embed.end() || it->is_null() || (it->is_array() && it->empty())) continue;
@@ -122,7 +124,8 @@ Status CheckNoWorkflow(const nlohmann::json& embed) {
 
 Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   PULSE_ASSIGN_OR_RETURN(nlohmann::json envelope, ParseJson(raw, "message"));
-  if (!envelope.is_object()) return Status::InvalidArgument("message is not a JSON object (got " + JsonTypeName(envelope) + ")");
+  if (!envelope.is_object())
+    return Status::InvalidArgument("message is not a JSON object (got " + JsonTypeName(envelope) + ")");
   const Fields top(envelope, "message field");
   PULSE_ASSIGN_OR_RETURN(const nlohmann::json* headers_field, top.Object("headers"));
   PULSE_ASSIGN_OR_RETURN(const nlohmann::json* properties_field, top.Object("properties"));

@@ -24,22 +24,22 @@
 namespace pulse::jobs {
 
 struct TaskMessage {
-  std::string task;                 // e.g. "pulse.simulate"
-  std::string id;                   // task id (uuid)
+  std::string task;  // e.g. "pulse.simulate"
+  std::string id;    // task id (uuid)
   std::string root_id, parent_id, group;
   nlohmann::json args = nlohmann::json::array();
   nlohmann::json kwargs = nlohmann::json::object();
   int retries = 0;
-  std::optional<std::string> eta, expires;  // ISO-8601
+  std::optional<std::string> eta, expires;            // ISO-8601
   std::optional<double> time_limit, soft_time_limit;  // seconds (hard, soft)
   int priority = 0;
-  std::string queue = "celery";     // the routing key / Redis list
-  std::string delivery_tag;         // uuid per delivery (kombu's ack handle)
-  std::string correlation_id;       // = id
+  std::string queue = "celery";  // the routing key / Redis list
+  std::string delivery_tag;      // uuid per delivery (kombu's ack handle)
+  std::string correlation_id;    // = id
   std::string reply_to;
-  std::string origin;               // "<pid>@<host>"
+  std::string origin;  // "<pid>@<host>"
   bool ignore_result = false;
-  bool redelivered = false;         // properties.delivery_info.redelivered, set by restores
+  bool redelivered = false;  // properties.delivery_info.redelivered, set by restores
 };
 
 // The envelope JSON. Missing ids (root_id, correlation_id, delivery_tag) are filled from `id` /

@@ -43,7 +43,7 @@ class InProcessBroker final : public Broker {
 
   std::vector<std::pair<std::string, std::string>> DeadLetters() const;  // (raw, reason), oldest first
   std::vector<std::string> List(const std::string& list) const;          // what Append added, in order
-  size_t UnackedCount() const;  // deliveries fetched and not yet ended
+  size_t UnackedCount() const;                                           // deliveries fetched and not yet ended
 
  private:
   struct Unacked {

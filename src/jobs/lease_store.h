@@ -16,7 +16,8 @@ class LeaseStore {
   // True when `owner` holds `key` for the next `ttl` after the call - newly taken, or renewed
   // because it already held it; false when another owner holds it. Atomic: two owners racing for
   // a free lease never both get true.
-  virtual Result<bool> AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) = 0;
+  virtual Result<bool> AcquireLease(const std::string& key, const std::string& owner,
+                                    std::chrono::milliseconds ttl) = 0;
 };
 
 }  // namespace pulse::jobs

@@ -197,10 +197,10 @@ Result<std::optional<Delivery>> RedisBroker::Fetch(const std::vector<std::string
       auto slice = queues.size() == 1 ? left : std::min(left, timeout / static_cast<int64_t>(queues.size()));
       slice = std::max(slice, std::chrono::milliseconds(10));
       const std::string& q = queues[turn % queues.size()];
-      PULSE_ASSIGN_OR_RETURN(RedisReply woke,
-                             c.BlockingCommand({"BLMOVE", q, q, "RIGHT", "RIGHT",
-                                                SecondsText(static_cast<double>(slice.count()) / 1000.0)},
-                                               slice));
+      PULSE_ASSIGN_OR_RETURN(
+          RedisReply woke,
+          c.BlockingCommand(
+              {"BLMOVE", q, q, "RIGHT", "RIGHT", SecondsText(static_cast<double>(slice.count()) / 1000.0)}, slice));
       if (woke.is_nil() && queues.size() == 1) return std::optional<Delivery>();
     }
   });
@@ -268,7 +268,8 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
         if (!parsed.ok() || !parsed->is_array() || parsed->size() != 3) {
           const std::string reason = "unacked entry is not [envelope, exchange, routing_key]" +
                                      (parsed.ok() ? std::string() : " (" + parsed.status().message() + ")");
-          args.insert(args.end(), {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(reason, "", value.str)});
+          args.insert(args.end(),
+                      {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(reason, "", value.str)});
           continue;
         }
         const nlohmann::json& entry = *parsed;
@@ -281,7 +282,8 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
           args.insert(args.end(),
                       {tag, value.str, slot(kDeadLetterList), "LPUSH", DeadLetterEntry(decision.value, queue, raw)});
         } else {
-          args.insert(args.end(), {tag, value.str, slot(RestoreList(queue, payload)), "RPUSH", std::move(decision.value)});
+          args.insert(args.end(),
+                      {tag, value.str, slot(RestoreList(queue, payload)), "RPUSH", std::move(decision.value)});
         }
       }
       PULSE_ASSIGN_OR_RETURN(RedisReply moved, pool_->RunScript(c, kRestoreScript, keys, args));
@@ -306,9 +308,9 @@ Result<int64_t> RedisBroker::QueueLength(const std::string& queue) {
 Status RedisBroker::StoreResult(const std::string& task_id, const std::string& meta, std::chrono::seconds ttl) {
   const std::string key = ResultKey(task_id);
   return pool_->WithClient([&](RedisClient& c) -> Status {
-    return PipelineOk(c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta},
-                                  {"PUBLISH", key, meta}}),
-                      "storing a result");
+    return PipelineOk(
+        c.Pipeline({{"SETEX", key, std::to_string(std::max<int64_t>(1, ttl.count())), meta}, {"PUBLISH", key, meta}}),
+        "storing a result");
   });
 }
 
@@ -343,7 +345,8 @@ Status RedisBroker::Append(const std::string& list, const std::string& entry) {
   return pool_->WithClient([&](RedisClient& c) -> Status { return c.Command({"RPUSH", list, entry}).status(); });
 }
 
-Result<bool> RedisBroker::AcquireLease(const std::string& key, const std::string& owner, std::chrono::milliseconds ttl) {
+Result<bool> RedisBroker::AcquireLease(const std::string& key, const std::string& owner,
+                                       std::chrono::milliseconds ttl) {
   static const char* kRenew =
       "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
   const std::string ms = std::to_string(std::max<int64_t>(1, ttl.count()));

@@ -379,8 +379,8 @@ Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {
   }
   if (!path.empty()) {
     if (path.front() != '/') {
-      return Status::InvalidArgument("redis URL: query strings and fragments are not supported ('" +
-                                     std::string(path) + "')");
+      return Status::InvalidArgument("redis URL: query strings and fragments are not supported ('" + std::string(path) +
+                                     "')");
     }
     std::string_view db_text = path.substr(1);
     if (!db_text.empty()) {
@@ -479,8 +479,9 @@ Status RedisClient::ConnectOnce() {
       }
     }
     if (err != 0) {
-      last_error = err == ETIMEDOUT ? "connect timed out after " + std::to_string(options_.connect_timeout.count()) + " ms"
-                                    : "connect: " + ErrnoText(err);
+      last_error = err == ETIMEDOUT
+                       ? "connect timed out after " + std::to_string(options_.connect_timeout.count()) + " ms"
+                       : "connect: " + ErrnoText(err);
       ::close(fd);
       continue;
     }
@@ -563,9 +564,9 @@ Result<std::vector<RedisReply>> RedisClient::Exchange(std::string_view request, 
   Clock::time_point write_deadline = Clock::now() + options_.write_timeout;
   Clock::time_point read_deadline = Clock::now() + (wait_forever ? milliseconds(0) : read_timeout);
   const auto lost = [&](const std::string& why) {
-    return Broken(std::string(what) + " failed: " + why + "; connection closed" +
-                  (written == 0 ? " (nothing was sent)"
-                                : " (the command may have run on the server; it was not retried)"));
+    return Broken(
+        std::string(what) + " failed: " + why + "; connection closed" +
+        (written == 0 ? " (nothing was sent)" : " (the command may have run on the server; it was not retried)"));
   };
   char chunk[16384];
   while (true) {
@@ -623,8 +624,7 @@ Result<RedisReply> RedisClient::Command(const std::vector<std::string>& args) {
   return Run(args, options_.read_timeout);
 }
 
-Result<RedisReply> RedisClient::BlockingCommand(const std::vector<std::string>& args,
-                                                milliseconds server_timeout) {
+Result<RedisReply> RedisClient::BlockingCommand(const std::vector<std::string>& args, milliseconds server_timeout) {
   if (server_timeout.count() < 0) {
     return Status::InvalidArgument("redis: negative timeout for blocking command " +
                                    (args.empty() ? std::string() : args[0]));
@@ -635,8 +635,7 @@ Result<RedisReply> RedisClient::BlockingCommand(const std::vector<std::string>& 
 Result<RedisReply> RedisClient::Run(const std::vector<std::string>& args, milliseconds read_timeout) {
   if (args.empty()) return Status::InvalidArgument("redis: empty command");
   PULSE_RETURN_IF_ERROR(EnsureConnected());
-  PULSE_ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
-                         Exchange(EncodeRedisCommand(args), 1, read_timeout, args[0]));
+  PULSE_ASSIGN_OR_RETURN(std::vector<RedisReply> replies, Exchange(EncodeRedisCommand(args), 1, read_timeout, args[0]));
   RedisReply& reply = replies.front();
   if (reply.is_error()) return RedisErrorStatus(reply.str, "redis " + endpoint_.ToString() + ": " + args[0]);
   return std::move(reply);

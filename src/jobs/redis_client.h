@@ -90,8 +90,8 @@ class RespParser {
   struct Limits {
     int64_t max_bulk_bytes = int64_t{512} << 20;  // Redis's own proto-max-bulk-len default
     int64_t max_array_elements = int64_t{1} << 31;
-    size_t max_depth = 64;                        // nested arrays
-    size_t max_line_bytes = size_t{1} << 20;      // simple strings, errors, headers
+    size_t max_depth = 64;                    // nested arrays
+    size_t max_line_bytes = size_t{1} << 20;  // simple strings, errors, headers
   };
 
   RespParser() = default;
@@ -114,12 +114,12 @@ class RespParser {
 
   Limits limits_;
   std::string buf_;
-  size_t pos_ = 0;                      // start of the unconsumed bytes
-  size_t scanned_ = 0;                  // bytes from pos_ already searched for "\r\n"
-  std::optional<int64_t> pending_bulk_; // a bulk header was read; its payload has this length
-  std::vector<Frame> stack_;            // arrays being filled, outermost first
+  size_t pos_ = 0;                       // start of the unconsumed bytes
+  size_t scanned_ = 0;                   // bytes from pos_ already searched for "\r\n"
+  std::optional<int64_t> pending_bulk_;  // a bulk header was read; its payload has this length
+  std::vector<Frame> stack_;             // arrays being filled, outermost first
   std::optional<Status> failed_;
-  size_t base_offset_ = 0;              // offset of buf_[0] in the stream (for messages)
+  size_t base_offset_ = 0;  // offset of buf_[0] in the stream (for messages)
 };
 
 // A parsed redis:// URL.
@@ -177,8 +177,7 @@ class RedisClient {
   // For commands that block on the server (BRPOP, BLMOVE, BZPOPMIN, XREAD BLOCK, ...): the caller
   // puts the command's timeout in `args` as Redis expects it and passes the same duration here
   // (zero: the command blocks forever, and so does the wait; negative: kInvalidArgument).
-  Result<RedisReply> BlockingCommand(const std::vector<std::string>& args,
-                                     std::chrono::milliseconds server_timeout);
+  Result<RedisReply> BlockingCommand(const std::vector<std::string>& args, std::chrono::milliseconds server_timeout);
   // Sends every command in one write and reads all the replies, in order. A transport failure
   // fails the whole call (kUnavailable; some of the commands may have run).
   Result<std::vector<RedisReply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
@@ -200,8 +199,7 @@ class RedisClient {
   // Writes `request`, then reads `replies` replies (reading while writing, so a large pipeline
   // cannot deadlock on full socket buffers). A negative read timeout waits forever.
   Result<std::vector<RedisReply>> Exchange(std::string_view request, size_t replies,
-                                           std::chrono::milliseconds read_timeout,
-                                           std::string_view what);
+                                           std::chrono::milliseconds read_timeout, std::string_view what);
   bool PeerClosedWhileIdle() const;
   Status Broken(std::string message);  // closes the connection, returns kUnavailable
 

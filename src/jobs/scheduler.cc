@@ -125,7 +125,11 @@ Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::str
 
 Scheduler::Scheduler(TaskQueue& queue, LeaseStore& leases, std::vector<ScheduleEntry> entries, std::string owner,
                      std::chrono::milliseconds lease, std::string lock_key)
-    : queue_(queue), leases_(leases), entries_(std::move(entries)), owner_(std::move(owner)), lock_key_(std::move(lock_key)),
+    : queue_(queue),
+      leases_(leases),
+      entries_(std::move(entries)),
+      owner_(std::move(owner)),
+      lock_key_(std::move(lock_key)),
       lease_(lease) {}
 
 void Scheduler::Run(const std::atomic<bool>& stop) {
@@ -148,8 +152,10 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
         TaskMessage m;
         m.task = entries_[i].task, m.id = NewUuid(), m.queue = entries_[i].queue;
         m.args = entries_[i].args, m.kwargs = entries_[i].kwargs;
-        if (queue_.Publish(m.queue, EncodeMessage(m)).ok()) ++stats_.published;
-        else ++stats_.errors;
+        if (queue_.Publish(m.queue, EncodeMessage(m)).ok())
+          ++stats_.published;
+        else
+          ++stats_.errors;
         while (due[i] <= now) due[i] += entries_[i].every;  // never a burst after a pause
       }
     } else {

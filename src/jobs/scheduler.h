@@ -1,8 +1,8 @@
 // Periodic schedules (like celery beat): tasks published every N seconds on a TaskQueue, with a
-// lease in a LeaseStore (the broker's; Redis: SET NX PX + atomic renew) so that among any number of running schedulers only
-// the lease holder publishes. Another scheduler takes over within one lease period when the
-// holder dies. A new holder publishes an entry when it becomes due, counting from when it took
-// over (it does not replay what it missed), so a takeover never fires a burst.
+// lease in a LeaseStore (the broker's; Redis: SET NX PX + atomic renew) so that among any number of running schedulers
+// only the lease holder publishes. Another scheduler takes over within one lease period when the holder dies. A new
+// holder publishes an entry when it becomes due, counting from when it took over (it does not replay what it missed),
+// so a takeover never fires a burst.
 //
 // Schedule file (YAML):
 //   schedules:

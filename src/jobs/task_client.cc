@@ -20,8 +20,8 @@ Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message) {
   return message.id;
 }
 
-Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id, std::chrono::duration<double> timeout,
-                                   std::chrono::milliseconds poll) {
+Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id,
+                                   std::chrono::duration<double> timeout, std::chrono::milliseconds poll) {
   if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9)
     return Status::InvalidArgument("waiting for task " + task_id + ": the timeout must be 0..1e9 seconds, got " +
                                    std::to_string(timeout.count()));
@@ -47,7 +47,7 @@ Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& ta
     }
     if (std::chrono::steady_clock::now() >= deadline)
       return Status::DeadlineExceeded("task " + task_id + " did not finish within " +
-                                 std::to_string(static_cast<int>(timeout.count())) + " s");
+                                      std::to_string(static_cast<int>(timeout.count())) + " s");
     std::this_thread::sleep_for(poll);
   }
 }

@@ -8,10 +8,10 @@
 #include <string>
 
 #include "core/status.h"
-#include "jobs/result_backend.h"
-#include "jobs/task_queue.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/result_backend.h"
 #include "jobs/safe_json.h"
+#include "jobs/task_queue.h"
 
 namespace pulse::jobs {
 
@@ -23,7 +23,8 @@ Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message);
 // Polls the result backend until the task is SUCCESS (its result), FAILURE or REVOKED (an error
 // carrying the task's exception type and message), or `timeout` passes (kDeadlineExceeded). PENDING,
 // STARTED and RETRY keep waiting. kInvalidArgument for a timeout outside 0..1e9 seconds (NaN too).
-Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id, std::chrono::duration<double> timeout,
+Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id,
+                                   std::chrono::duration<double> timeout,
                                    std::chrono::milliseconds poll = std::chrono::milliseconds(10));
 
 }  // namespace pulse::jobs

@@ -53,8 +53,8 @@ void Worker::ExportMetrics(metrics::Registry& registry) {
       {"retried", &stats_.retried},   {"dead_lettered", &stats_.dead_lettered}, {"duplicate", &stats_.duplicates},
       {"revoked", &stats_.revoked}};
   for (const auto& [outcome, value] : outcomes) tasks.Bind({outcome}, read(*value));
-  auto& cache = registry.AddCounter("pulse_worker_cache_total", "Result cache lookups of deterministic tasks.",
-                                    {"result"});
+  auto& cache =
+      registry.AddCounter("pulse_worker_cache_total", "Result cache lookups of deterministic tasks.", {"result"});
   cache.Bind({"hit"}, read(stats_.cache_hits));
   cache.Bind({"miss"}, read(stats_.cache_misses));
   registry.AddCounter("pulse_worker_task_seconds_total", "Time spent running tasks.")
@@ -227,7 +227,8 @@ void Worker::Handle(const Delivery& delivery) {
   std::thread watchdog;
   if (m.soft_time_limit) {
     watchdog = std::thread([&] {
-      const auto limit = started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*m.soft_time_limit));
+      const auto limit =
+          started + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*m.soft_time_limit));
       while (!done && Clock::now() < limit) std::this_thread::sleep_for(std::chrono::milliseconds(5));
       if (!done) cancelled = true;
     });
@@ -251,7 +252,9 @@ void Worker::Handle(const Delivery& delivery) {
   // ignore_result (Celery's header, or task option): as a Celery worker does, no state is stored,
   // neither the outcome nor STARTED; the delivery is only acknowledged.
   auto finish = [&](TaskState state, const nlohmann::json& value, const std::string& traceback) {
-    const Status st = m.ignore_result ? broker_.Ack(delivery) : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback), options_.result_ttl);
+    const Status st = m.ignore_result ? broker_.Ack(delivery)
+                                      : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback),
+                                                       options_.result_ttl);
     if (!st.ok()) {  // stays unacked: redelivered after the visibility timeout, then skipped or rerun
       ++stats_.broker_errors;
       log::Warn("jobs", "storing a result failed", {{"task_id", m.id}, {"error", st.ToString()}});
@@ -260,7 +263,8 @@ void Worker::Handle(const Delivery& delivery) {
   if (result.ok()) {
     ++stats_.succeeded;
     ObserveRun(m.task, "succeeded", seconds);
-    if (!cache_key.empty() && !cache_->Put(cache_key, DumpJson(*result), options_.cache_ttl).ok()) ++stats_.broker_errors;
+    if (!cache_key.empty() && !cache_->Put(cache_key, DumpJson(*result), options_.cache_ttl).ok())
+      ++stats_.broker_errors;
     finish(TaskState::kSuccess, *result, "");
     return;
   } else {
@@ -272,8 +276,8 @@ void Worker::Handle(const Delivery& delivery) {
       again.delivery_tag.clear();
       const double backoff = spec->retry_backoff_seconds * std::pow(2.0, m.retries);
       again.eta = time::FormatTimestamp(time::NowMicros() + static_cast<int64_t>(backoff * 1e6));
-      const std::string meta = EncodeResultMeta(
-          m.id, TaskState::kRetry, FailureResult("Retry", result.status().message(), "celery.exceptions"));
+      const std::string meta = EncodeResultMeta(m.id, TaskState::kRetry,
+                                                FailureResult("Retry", result.status().message(), "celery.exceptions"));
       const Status st = broker_.Retry(delivery, m.queue, EncodeMessage(again), m.id, meta, options_.result_ttl);
       if (st.ok()) {
         ++stats_.retried;
@@ -304,7 +308,8 @@ void Worker::Loop() {
     }
     if (!next.ok()) {
       ++stats_.broker_errors;
-      log::Warn("jobs", "broker fetch failed; retrying", {{"error", next.status().ToString()}, {"backoff_ms", backoff_ms}});
+      log::Warn("jobs", "broker fetch failed; retrying",
+                {{"error", next.status().ToString()}, {"backoff_ms", backoff_ms}});
       std::this_thread::sleep_for(std::chrono::milliseconds(backoff_ms));
       backoff_ms = std::min(backoff_ms * 2, 10000);
       continue;
@@ -322,8 +327,10 @@ void Worker::RestoreLoop() {
     last = Clock::now();
     try {
       auto restored = broker_.RestoreVisible(options_.visibility_timeout, options_.max_deaths);
-      if (restored.ok()) stats_.restored += *restored;
-      else ++stats_.broker_errors;
+      if (restored.ok())
+        stats_.restored += *restored;
+      else
+        ++stats_.broker_errors;
     } catch (const std::exception& e) {  // never leaves the thread: the next sweep tries again
       ++stats_.broker_errors;
       log::Warn("jobs", "restoring deliveries raised", {{"error", std::string(e.what())}});

@@ -90,11 +90,11 @@ struct WorkerOptions {
   std::chrono::seconds shutdown_grace{30};
   bool track_started = false;  // store a STARTED state before running (Celery's task_track_started)
   std::chrono::seconds cache_ttl{86400};
-  // When set, the journal list (Broker's Journal role; a Redis list) on which the worker records every task execution as
-  // it starts: {"id", "task", "retries", "redelivered", "worker", "time"}, one JSON entry each. An
-  // audit of at-least-once delivery: a task id listed twice ran twice. A task runs only after its
-  // entry is written; when that fails, the delivery stays unacked and comes back after the
-  // visibility timeout. Nothing trims the list: use it for audits and tests, not forever.
+  // When set, the journal list (Broker's Journal role; a Redis list) on which the worker records every task execution
+  // as it starts: {"id", "task", "retries", "redelivered", "worker", "time"}, one JSON entry each. An audit of
+  // at-least-once delivery: a task id listed twice ran twice. A task runs only after its entry is written; when that
+  // fails, the delivery stays unacked and comes back after the visibility timeout. Nothing trims the list: use it for
+  // audits and tests, not forever.
   std::string execution_log;
   std::string name;  // this worker in the execution log; empty: "<pid>@<host>"
   // A delivery restored this many times (its worker died, or it overran the visibility timeout,
@@ -104,8 +104,8 @@ struct WorkerOptions {
 };
 
 struct WorkerStats {
-  std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0},
-      revoked{0}, restored{0}, broker_errors{0}, cache_hits{0}, cache_misses{0};
+  std::atomic<int64_t> received{0}, succeeded{0}, failed{0}, retried{0}, dead_lettered{0}, duplicates{0}, revoked{0},
+      restored{0}, broker_errors{0}, cache_hits{0}, cache_misses{0};
   std::atomic<int64_t> executed{0};     // task functions run (a task run twice counts twice)
   std::atomic<int64_t> task_micros{0};  // time spent running tasks
 };
@@ -132,7 +132,7 @@ class Worker {
  private:
   void Loop();
   void RestoreLoop();
-  void Handle(const Delivery& delivery);  // Process without the exception barrier
+  void Handle(const Delivery& delivery);                            // Process without the exception barrier
   void Contain(const Delivery& delivery, const std::string& what);  // dead-letters after an exception
   void Store(const std::string& task_id, TaskState state, const nlohmann::json& result,
              const std::string& traceback = "");

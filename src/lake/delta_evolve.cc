@@ -3,10 +3,10 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "lake/delta_table.h"
 #include "lake/internal/delta_files.h"
 #include "lake/internal/delta_log.h"
 #include "lake/internal/delta_schema.h"
-#include "lake/delta_table.h"
 
 namespace pulse::lake {
 
@@ -67,7 +67,8 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       Status cp = delta::WriteCheckpoint(*fs_, state_->log);
       if (!cp.ok())
-        log::Warn("lake", "checkpoint failed", {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+        log::Warn("lake", "checkpoint failed",
+                  {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
     }
     return result;
   }

@@ -9,9 +9,9 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "lake/delta_table.h"
 #include "lake/internal/delta_files.h"
 #include "lake/internal/delta_log.h"
-#include "lake/delta_table.h"
 
 namespace pulse::lake {
 
@@ -114,8 +114,10 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
     std::vector<Status> errors(bin.paths.size());
     DefaultThreadPool().ParallelFor(bin.paths.size(), [&](size_t i) {
       auto t = detail::ReadDataFile(*fs_, snap.files.at(bin.paths[i]), *snap.schema, snap.partition_columns, columns);
-      if (t.ok()) parts[i] = *t;
-      else errors[i] = t.status();
+      if (t.ok())
+        parts[i] = *t;
+      else
+        errors[i] = t.status();
     });
     for (const auto& st : errors)
       if (!st.ok()) return abandon(st.WithContext("optimize " + fs_->RootUrl()));
@@ -157,23 +159,26 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
     }
     const int64_t version = state_->log.snapshot.version + 1;
     const int64_t now = NowMillis();
-    json info = {{"timestamp", now},
-                 {"operation", "OPTIMIZE"},
-                 {"operationParameters", {{"targetSize", std::to_string(options.target_file_bytes)},
-                                          {"predicate", "[]"}}},
-                 {"readVersion", snap.version},
-                 {"isBlindAppend", false},
-                 {"engineInfo", "pulse/0.1"},
-                 {"clientVersion", "pulse-0.1.0"},
-                 {"operationMetrics", {{"numRemovedFiles", std::to_string(result.files_removed)},
-                                       {"numAddedFiles", std::to_string(result.files_added)},
-                                       {"numRemovedBytes", std::to_string(result.bytes_removed)},
-                                       {"numAddedBytes", std::to_string(result.bytes_added)}}}};
+    json info = {
+        {"timestamp", now},
+        {"operation", "OPTIMIZE"},
+        {"operationParameters", {{"targetSize", std::to_string(options.target_file_bytes)}, {"predicate", "[]"}}},
+        {"readVersion", snap.version},
+        {"isBlindAppend", false},
+        {"engineInfo", "pulse/0.1"},
+        {"clientVersion", "pulse-0.1.0"},
+        {"operationMetrics",
+         {{"numRemovedFiles", std::to_string(result.files_removed)},
+          {"numAddedFiles", std::to_string(result.files_added)},
+          {"numRemovedBytes", std::to_string(result.bytes_removed)},
+          {"numAddedBytes", std::to_string(result.bytes_added)}}}};
     std::string text = json{{"commitInfo", info}}.dump() + "\n";
     for (const auto& bin : bins)
       for (const auto& path : bin.paths) {
         const json& add = state_->log.adds.at(path);
-        json remove = {{"path", path}, {"deletionTimestamp", now}, {"dataChange", false},
+        json remove = {{"path", path},
+                       {"deletionTimestamp", now},
+                       {"dataChange", false},
                        {"extendedFileMetadata", true},
                        {"partitionValues", add.contains("partitionValues") ? add["partitionValues"] : json::object()},
                        {"size", snap.files.at(path).size}};
@@ -186,12 +191,17 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
     PULSE_ASSIGN_OR_RETURN(auto summary, delta::ApplyCommit(state_->log, version, text));
     (void)summary;
     result.version = version;
-    log::Info("lake", "optimized", {{"table", fs_->RootUrl()}, {"version", version}, {"attempts", attempt},
-                                    {"files_removed", result.files_removed}, {"files_added", result.files_added}});
+    log::Info("lake", "optimized",
+              {{"table", fs_->RootUrl()},
+               {"version", version},
+               {"attempts", attempt},
+               {"files_removed", result.files_removed},
+               {"files_added", result.files_added}});
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       Status cp = delta::WriteCheckpoint(*fs_, state_->log);
       if (!cp.ok())
-        log::Warn("lake", "checkpoint failed", {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+        log::Warn("lake", "checkpoint failed",
+                  {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
     }
     return result;
   }

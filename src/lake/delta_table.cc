@@ -53,7 +53,8 @@ size_t ThreadCount(int configured, size_t jobs) {
 // first failure in index order.
 Status RunParallel(size_t n, size_t threads, const std::function<Status(size_t)>& job) {
   std::vector<Status> errors(n);
-  DefaultThreadPool().ParallelFor(n, [&](size_t i) { errors[i] = job(i); }, threads);
+  DefaultThreadPool().ParallelFor(
+      n, [&](size_t i) { errors[i] = job(i); }, threads);
   for (auto& st : errors) PULSE_RETURN_IF_ERROR(st);
   return Status::Ok();
 }
@@ -62,8 +63,8 @@ Status RunParallel(size_t n, size_t threads, const std::function<Status(size_t)>
 struct PartitionGroup {
   std::map<std::string, std::string> values;  // column -> text ("" for null)
   std::map<std::string, bool> is_null;
-  std::shared_ptr<arrow::Table> data;         // all input rows, data columns only
-  std::shared_ptr<arrow::Int64Array> rows;    // row indices of this group in `data`; null = all
+  std::shared_ptr<arrow::Table> data;       // all input rows, data columns only
+  std::shared_ptr<arrow::Int64Array> rows;  // row indices of this group in `data`; null = all
   int64_t num_rows() const { return rows ? rows->length() : data->num_rows(); }
   // Rows [offset, offset + length) of the group, materialised.
   Result<std::shared_ptr<arrow::Table>> Rows(int64_t offset, int64_t length) const {
@@ -180,8 +181,7 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
       group.is_null[partition_columns[c]] = !text.has_value();
     }
     group.data = data;
-    group.rows = std::make_shared<arrow::Int64Array>(counts[g + 1] - counts[g], order_buffer,
-                                                     nullptr, 0, counts[g]);
+    group.rows = std::make_shared<arrow::Int64Array>(counts[g + 1] - counts[g], order_buffer, nullptr, 0, counts[g]);
     groups.push_back(std::move(group));
   }
   return groups;
@@ -256,8 +256,7 @@ json FileStats(const parquet::FileMetaData& meta, const arrow::Schema& schema) {
           smax = smax ? std::max(*smax, hi) : hi;
           break;
         }
-        default:
-          have_minmax = false;
+        default: have_minmax = false;
       }
     }
     if (null_count >= 0) nulls[field->name()] = null_count;
@@ -290,9 +289,10 @@ Result<EncodedFile> ToParquet(const arrow::Table& table) {
     if (id == arrow::Type::DOUBLE || id == arrow::Type::FLOAT || id == arrow::Type::TIMESTAMP)
       builder.disable_dictionary(field->name());
   }
-  PULSE_ASSIGN_OR_RETURN(auto writer, FromArrow(parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(),
-                                                                                 sink, builder.build()),
-                                                "opening Parquet writer"));
+  PULSE_ASSIGN_OR_RETURN(
+      auto writer,
+      FromArrow(parquet::arrow::FileWriter::Open(*table.schema(), arrow::default_memory_pool(), sink, builder.build()),
+                "opening Parquet writer"));
   PULSE_RETURN_IF_ERROR(FromArrow(writer->WriteTable(table, 1 << 20), "writing Parquet"));
   PULSE_RETURN_IF_ERROR(FromArrow(writer->Close(), "closing Parquet writer"));
   EncodedFile out;
@@ -346,7 +346,6 @@ int64_t Snapshot::num_rows() const {
   return total;
 }
 
-
 DeltaTable::DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options)
     : fs_(std::move(fs)), options_(options), state_(std::make_unique<State>()) {
   WarmArrowStatics();
@@ -354,16 +353,13 @@ DeltaTable::DeltaTable(std::unique_ptr<FileSystem> fs, TableOptions options)
 DeltaTable::~DeltaTable() = default;
 
 std::shared_ptr<arrow::Schema> DeltaTable::schema() const { return state_->log.snapshot.schema; }
-const std::vector<std::string>& DeltaTable::partition_columns() const {
-  return state_->log.snapshot.partition_columns;
-}
+const std::vector<std::string>& DeltaTable::partition_columns() const { return state_->log.snapshot.partition_columns; }
 std::vector<std::string> DeltaTable::sort_columns() const { return state_->log.snapshot.sort_columns(); }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSystem> fs,
                                                        std::shared_ptr<arrow::Schema> schema,
-                                                       std::vector<std::string> partition_columns,
-                                                       std::string name, TableOptions options,
-                                                       std::vector<std::string> sort_columns) {
+                                                       std::vector<std::string> partition_columns, std::string name,
+                                                       TableOptions options, std::vector<std::string> sort_columns) {
   if (!schema || schema->num_fields() == 0) return Status::InvalidArgument("a table needs at least one column");
   for (const auto& col : sort_columns) {
     auto field = schema->GetFieldByName(col);
@@ -381,7 +377,8 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
     auto id = field->type()->id();
     if (id != arrow::Type::STRING && id != arrow::Type::INT64 && id != arrow::Type::INT32 &&
         id != arrow::Type::DATE32 && id != arrow::Type::TIMESTAMP && id != arrow::Type::BOOL)
-      return Status::InvalidArgument("partition column '" + col + "' has unsupported type " + field->type()->ToString());
+      return Status::InvalidArgument("partition column '" + col + "' has unsupported type " +
+                                     field->type()->ToString());
   }
   if (partition_columns.size() == static_cast<size_t>(schema->num_fields()))
     return Status::InvalidArgument("every column is a partition column; a table needs a data column");
@@ -399,9 +396,11 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
     metadata["configuration"][kSortColumnsKey] = joined;
   }
   if (!name.empty()) metadata["name"] = name;
-  json info = {{"timestamp", NowMillis()}, {"operation", "CREATE TABLE"},
+  json info = {{"timestamp", NowMillis()},
+               {"operation", "CREATE TABLE"},
                {"operationParameters", {{"partitionBy", json(partition_columns).dump()}}},
-               {"engineInfo", "pulse/0.1"}, {"clientVersion", "pulse-0.1.0"}};
+               {"engineInfo", "pulse/0.1"},
+               {"clientVersion", "pulse-0.1.0"}};
   std::string text = json{{"commitInfo", info}}.dump() + "\n" + json{{"protocol", protocol}}.dump() + "\n" +
                      json{{"metaData", metadata}}.dump() + "\n";
   Status put = fs->PutIfAbsent(delta::CommitKey(0), text);
@@ -434,8 +433,8 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::OpenOrCreate(std::unique_ptr<Fil
   // The layout (partitioning, sort columns) of an existing table is its own: writers follow its
   // metadata, so a table created with an older layout stays readable and writable.
   if (!SameFields(*snap.schema, *schema))
-    return Status::InvalidArgument("table at " + fs->RootUrl() + " exists with a different schema: " +
-                                   snap.schema->ToString());
+    return Status::InvalidArgument("table at " + fs->RootUrl() +
+                                   " exists with a different schema: " + snap.schema->ToString());
   std::unique_ptr<DeltaTable> table(new DeltaTable(std::move(fs), options));
   table->state_->log = std::move(*existing);
   return table;
@@ -548,9 +547,9 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
     Job job{&group, "", json::object(), 0};
     for (const auto& col : partition_columns) {
       bool null = group.is_null.at(col);
-      job.dir += col + "=" +
-                 (null ? std::string("__HIVE_DEFAULT_PARTITION__") : delta::EscapePartitionValue(group.values.at(col))) +
-                 "/";
+      job.dir +=
+          col + "=" +
+          (null ? std::string("__HIVE_DEFAULT_PARTITION__") : delta::EscapePartitionValue(group.values.at(col))) + "/";
       job.partition_values[col] = null ? json() : json(group.values.at(col));
     }
     for (int64_t offset = 0; offset < group.num_rows(); offset += max_rows_per_file) {
@@ -563,7 +562,8 @@ Result<std::vector<json>> WriteDataFiles(FileSystem& fs, const arrow::Table& row
     const Job& job = jobs[i];
     PULSE_ASSIGN_OR_RETURN(auto slice, job.group->Rows(job.offset, max_rows_per_file));
     PULSE_ASSIGN_OR_RETURN(EncodedFile encoded, ToParquet(*slice));
-    std::string_view bytes(reinterpret_cast<const char*>(encoded.bytes->data()), static_cast<size_t>(encoded.bytes->size()));
+    std::string_view bytes(reinterpret_cast<const char*>(encoded.bytes->data()),
+                           static_cast<size_t>(encoded.bytes->size()));
     std::string key = job.dir + "part-" + NewUuid() + "-c000.snappy.parquet";
     PULSE_RETURN_IF_ERROR(fs.WriteFile(key, bytes));
     adds[i] = {{"path", delta::EncodePath(key)},
@@ -716,24 +716,33 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     } else {
       params["mode"] = "Append";
     }
-    json info = {{"timestamp", now}, {"operation", operation}, {"operationParameters", params},
-                 {"readVersion", version - 1}, {"isBlindAppend", replace == nullptr},
-                 {"engineInfo", "pulse/0.1"}, {"clientVersion", "pulse-0.1.0"},
-                 {"operationMetrics", {{"numFiles", std::to_string(adds.size())},
-                                       {"numOutputRows", std::to_string(rows.num_rows())}}}};
+    json info = {{"timestamp", now},
+                 {"operation", operation},
+                 {"operationParameters", params},
+                 {"readVersion", version - 1},
+                 {"isBlindAppend", replace == nullptr},
+                 {"engineInfo", "pulse/0.1"},
+                 {"clientVersion", "pulse-0.1.0"},
+                 {"operationMetrics",
+                  {{"numFiles", std::to_string(adds.size())}, {"numOutputRows", std::to_string(rows.num_rows())}}}};
     text += json{{"commitInfo", info}}.dump() + "\n";
     if (!options.app_id.empty())
-      text += json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}
-                  .dump() + "\n";
+      text +=
+          json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}.dump() +
+          "\n";
     for (const auto& [id, v] : options.transactions)
       text += json{{"txn", {{"appId", id}, {"version", v}, {"lastUpdated", now}}}}.dump() + "\n";
     int64_t removed = 0;
     if (replace != nullptr) {
       for (const auto& [path, body] : state_->log.adds) {
         if (!MatchesPartition(state_->log.snapshot.files.at(path).partition_values, *replace)) continue;
-        json remove = {{"path", path}, {"deletionTimestamp", now}, {"dataChange", true},
-                       {"extendedFileMetadata", true}, {"partitionValues", body.contains("partitionValues") && body["partitionValues"].is_object()
-                                                               ? body["partitionValues"] : json::object()},
+        json remove = {{"path", path},
+                       {"deletionTimestamp", now},
+                       {"dataChange", true},
+                       {"extendedFileMetadata", true},
+                       {"partitionValues", body.contains("partitionValues") && body["partitionValues"].is_object()
+                                               ? body["partitionValues"]
+                                               : json::object()},
                        {"size", state_->log.snapshot.files.at(path).size}};
         text += json{{"remove", remove}}.dump() + "\n";
         ++removed;
@@ -753,19 +762,24 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     result.files_added = static_cast<int64_t>(adds.size());
     result.files_removed = removed;
     result.rows_added = rows.num_rows();
-    log::Debug("lake", "committed", {{"table", fs_->RootUrl()}, {"version", version}, {"attempts", attempt},
-                                     {"files_added", result.files_added}, {"rows", result.rows_added}});
+    log::Debug("lake", "committed",
+               {{"table", fs_->RootUrl()},
+                {"version", version},
+                {"attempts", attempt},
+                {"files_added", result.files_added},
+                {"rows", result.rows_added}});
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       // A failed checkpoint costs readers time, not correctness: the commit stands.
       Status cp = delta::WriteCheckpoint(*fs_, state_->log);
       if (!cp.ok())
-        log::Warn("lake", "checkpoint failed", {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+        log::Warn("lake", "checkpoint failed",
+                  {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
     }
     return result;
   }
   DeleteDataFiles(*fs_, adds);
-  return Status::Conflict("gave up after " + std::to_string(options_.max_commit_attempts) +
-                          " commit attempts on " + fs_->RootUrl());
+  return Status::Conflict("gave up after " + std::to_string(options_.max_commit_attempts) + " commit attempts on " +
+                          fs_->RootUrl());
 }
 
 namespace detail {
@@ -775,8 +789,8 @@ Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile
                                                    const std::vector<std::string>& columns) {
   PULSE_ASSIGN_OR_RETURN(auto bytes, fs.ReadBuffer(file.path));
   auto input = std::make_shared<arrow::io::BufferReader>(std::move(bytes));
-  PULSE_ASSIGN_OR_RETURN(auto reader, FromArrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()),
-                                                "opening " + file.path));
+  PULSE_ASSIGN_OR_RETURN(
+      auto reader, FromArrow(parquet::arrow::OpenFile(input, arrow::default_memory_pool()), "opening " + file.path));
   std::shared_ptr<arrow::Schema> file_schema;
   PULSE_RETURN_IF_ERROR(FromArrow(reader->GetSchema(&file_schema), file.path));
   std::vector<int> wanted;
@@ -795,8 +809,8 @@ Result<std::shared_ptr<arrow::Table>> ReadDataFile(FileSystem& fs, const AddFile
     std::shared_ptr<arrow::ChunkedArray> column;
     if (std::find(partition_columns.begin(), partition_columns.end(), col) != partition_columns.end()) {
       auto it = file.partition_values.find(col);
-      PULSE_ASSIGN_OR_RETURN(auto arr, PartitionValueArray(field->type(), it == file.partition_values.end()
-                                                                               ? nullptr : &it->second, n));
+      PULSE_ASSIGN_OR_RETURN(
+          auto arr, PartitionValueArray(field->type(), it == file.partition_values.end() ? nullptr : &it->second, n));
       column = std::make_shared<arrow::ChunkedArray>(arr);
     } else if (auto c = data->GetColumnByName(col)) {
       column = c;
@@ -870,11 +884,13 @@ Result<std::vector<VersionInfo>> DeltaTable::History() {
     info.version = v;
     // commitInfo is free-form (any writer's): read only fields of the expected type.
     const json& ci = summary.commit_info;
-    if (ci.contains("timestamp") && ci["timestamp"].is_number_integer()) info.timestamp_ms = ci["timestamp"].get<int64_t>();
+    if (ci.contains("timestamp") && ci["timestamp"].is_number_integer())
+      info.timestamp_ms = ci["timestamp"].get<int64_t>();
     if (ci.contains("operation") && ci["operation"].is_string()) info.operation = ci["operation"].get<std::string>();
     if (ci.contains("operationParameters") && ci["operationParameters"].is_object())
       for (auto kv = ci["operationParameters"].begin(); kv != ci["operationParameters"].end(); ++kv)
-        info.operation_parameters[kv.key()] = kv.value().is_string() ? kv.value().get<std::string>() : kv.value().dump();
+        info.operation_parameters[kv.key()] =
+            kv.value().is_string() ? kv.value().get<std::string>() : kv.value().dump();
     info.files_added = summary.files_added;
     info.files_removed = summary.files_removed;
     info.rows_added = summary.rows_added;

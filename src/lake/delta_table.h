@@ -46,17 +46,17 @@
 namespace pulse::lake {
 
 struct TableOptions {
-  int checkpoint_interval = 10;     // write a checkpoint after every N-th commit (0 = never)
+  int checkpoint_interval = 10;  // write a checkpoint after every N-th commit (0 = never)
   int64_t max_rows_per_file = 1 << 20;
-  int max_commit_attempts = 50;     // optimistic-concurrency retries before kConflict
-  int read_threads = 0;             // files read in parallel; 0 = hardware concurrency
-  int write_threads = 0;            // files encoded and written in parallel; 0 = hardware concurrency
+  int max_commit_attempts = 50;  // optimistic-concurrency retries before kConflict
+  int read_threads = 0;          // files read in parallel; 0 = hardware concurrency
+  int write_threads = 0;         // files encoded and written in parallel; 0 = hardware concurrency
 };
 
 struct WriteOptions {
-  std::string app_id;               // application transaction id; empty = no txn action
-  int64_t app_version = -1;         // required (>= 0) when app_id is set
-  std::string operation = "WRITE";  // recorded in commitInfo
+  std::string app_id;                                       // application transaction id; empty = no txn action
+  int64_t app_version = -1;                                 // required (>= 0) when app_id is set
+  std::string operation = "WRITE";                          // recorded in commitInfo
   std::map<std::string, std::string> operation_parameters;  // recorded in commitInfo
   // Further txn actions of the same commit (appId, version >= 0), e.g. one per Kafka partition a
   // stream batch read. Written as given: unlike app_id they are not checked for "already applied"
@@ -70,9 +70,9 @@ struct WriteOptions {
 };
 
 struct CommitResult {
-  int64_t version = -1;       // the committed version; the table's current version if skipped
-  bool skipped = false;       // true when an app transaction had already been applied
-  int attempts = 0;           // commit attempts, 1 without contention
+  int64_t version = -1;  // the committed version; the table's current version if skipped
+  bool skipped = false;  // true when an app transaction had already been applied
+  int attempts = 0;      // commit attempts, 1 without contention
   int64_t files_added = 0;
   int64_t files_removed = 0;
   int64_t rows_added = 0;
@@ -86,17 +86,17 @@ struct PartitionFilter {
 };
 
 struct ReadOptions {
-  std::optional<int64_t> version;                 // time travel ("as of version N"); latest if unset
-  std::vector<std::string> columns;               // projection, in this order; all if empty
+  std::optional<int64_t> version;    // time travel ("as of version N"); latest if unset
+  std::vector<std::string> columns;  // projection, in this order; all if empty
   std::vector<PartitionFilter> partition_filters;
 };
 
 struct AddFile {
-  std::string path;                               // relative to the table root, URL-decoded
+  std::string path;  // relative to the table root, URL-decoded
   std::map<std::string, std::string> partition_values;
   int64_t size = 0;
-  int64_t modification_time = 0;                  // ms since epoch
-  int64_t num_records = -1;                       // from stats; -1 if unknown
+  int64_t modification_time = 0;  // ms since epoch
+  int64_t num_records = -1;       // from stats; -1 if unknown
 };
 
 // Bin-packing compaction (DeltaTable::Optimize).
@@ -109,23 +109,23 @@ struct OptimizeOptions {
 };
 
 struct OptimizeResult {
-  int64_t version = -1;         // the OPTIMIZE commit; the table's version if nothing was compacted
-  bool noop = false;            // no partition had two or more small files
-  int attempts = 0;             // commit attempts (> 1 when concurrent commits won the race)
-  int64_t partitions = 0;       // partitions compacted
+  int64_t version = -1;    // the OPTIMIZE commit; the table's version if nothing was compacted
+  bool noop = false;       // no partition had two or more small files
+  int attempts = 0;        // commit attempts (> 1 when concurrent commits won the race)
+  int64_t partitions = 0;  // partitions compacted
   int64_t files_removed = 0;
   int64_t files_added = 0;
   int64_t bytes_removed = 0;
   int64_t bytes_added = 0;
-  int64_t rows = 0;             // rows rewritten
+  int64_t rows = 0;  // rows rewritten
 };
 
 // Deleting unreferenced files (DeltaTable::Vacuum).
 struct VacuumOptions {
-  double retain_hours = 168;    // keep files removed less than this long ago (Delta's default: 7 days)
-  bool dry_run = false;         // list what would be deleted, delete nothing
-  bool force = false;           // allow retain_hours below kMinVacuumRetainHours
-  int64_t now_ms = 0;           // the clock; 0 = now (tests)
+  double retain_hours = 168;  // keep files removed less than this long ago (Delta's default: 7 days)
+  bool dry_run = false;       // list what would be deleted, delete nothing
+  bool force = false;         // allow retain_hours below kMinVacuumRetainHours
+  int64_t now_ms = 0;         // the clock; 0 = now (tests)
 };
 inline constexpr double kMinVacuumRetainHours = 168;
 
@@ -143,7 +143,7 @@ struct VersionInfo {
   std::map<std::string, std::string> operation_parameters;
   int64_t files_added = 0;
   int64_t files_removed = 0;
-  int64_t rows_added = 0;                         // -1 when the writer recorded no row counts
+  int64_t rows_added = 0;  // -1 when the writer recorded no row counts
 };
 
 // The table state at one version: schema, partition columns, live files and app transactions.
@@ -151,7 +151,7 @@ struct Snapshot {
   int64_t version = -1;
   std::string table_id;
   std::string name;
-  std::shared_ptr<arrow::Schema> schema;          // full schema, partition columns included
+  std::shared_ptr<arrow::Schema> schema;  // full schema, partition columns included
   std::vector<std::string> partition_columns;
   std::map<std::string, std::string> configuration;
   std::map<std::string, AddFile> files;           // live files by path
@@ -174,8 +174,8 @@ class DeltaTable {
   // sort columns (optional) must be data columns that are not partition columns.
   static Result<std::unique_ptr<DeltaTable>> Create(std::unique_ptr<FileSystem> fs,
                                                     std::shared_ptr<arrow::Schema> schema,
-                                                    std::vector<std::string> partition_columns,
-                                                    std::string name = {}, TableOptions options = {},
+                                                    std::vector<std::string> partition_columns, std::string name = {},
+                                                    TableOptions options = {},
                                                     std::vector<std::string> sort_columns = {});
   // Opens an existing table. kNotFound if there is no Delta log.
   static Result<std::unique_ptr<DeltaTable>> Open(std::unique_ptr<FileSystem> fs, TableOptions options = {});
@@ -194,8 +194,8 @@ class DeltaTable {
   // Atomically replaces every row of the partition identified by `partition` (a value for every
   // partition column) with `rows`, all of which must belong to that partition. Empty `rows`
   // deletes the partition.
-  Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition,
-                                        const arrow::Table& rows, const WriteOptions& options = {});
+  Result<CommitResult> ReplacePartition(const std::map<std::string, std::string>& partition, const arrow::Table& rows,
+                                        const WriteOptions& options = {});
 
   // Schema evolution: appends `fields` (nullable, not yet in the table) to the table's schema in
   // one commit of a metaData action (same id, partitioning and configuration), so that later

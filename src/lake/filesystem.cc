@@ -29,7 +29,8 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S
     if (!path.starts_with('/'))
       return Status::InvalidArgument("lake URL '" + std::string(url) +
                                      "' names a host; a file:// URL needs an absolute path (file:///abs/dir), or "
-                                     "give the folder itself (" + std::string(path) + ")");
+                                     "give the folder itself (" +
+                                     std::string(path) + ")");
   } else if (url.find("://") != std::string_view::npos) {
     return Status::InvalidArgument("unsupported lake URL scheme in '" + std::string(url) +
                                    "' (expected file://, s3:// or a path)");

@@ -28,20 +28,20 @@
 namespace pulse::lake {
 
 struct FileInfo {
-  std::string key;        // relative to the filesystem root
-  int64_t size = 0;       // bytes
-  int64_t mtime_ms = 0;   // last modification, milliseconds since the Unix epoch (UTC)
+  std::string key;       // relative to the filesystem root
+  int64_t size = 0;      // bytes
+  int64_t mtime_ms = 0;  // last modification, milliseconds since the Unix epoch (UTC)
 };
 
 struct S3Options {
-  std::string endpoint;           // e.g. "http://127.0.0.1:9000"; empty = AWS default for region
+  std::string endpoint;  // e.g. "http://127.0.0.1:9000"; empty = AWS default for region
   std::string region = "us-east-1";
   std::string access_key;
   std::string secret_key;
-  std::string session_token;      // optional
-  bool path_style = true;         // http://endpoint/bucket/key (MinIO, moto) vs bucket.endpoint
+  std::string session_token;  // optional
+  bool path_style = true;     // http://endpoint/bucket/key (MinIO, moto) vs bucket.endpoint
   int timeout_ms = 30000;
-  int max_retries = 3;            // for transient failures (connection errors, 5xx); never for 412
+  int max_retries = 3;  // for transient failures (connection errors, 5xx); never for 412
 };
 
 class FileSystem {
@@ -83,8 +83,7 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S
                                                    OpenMode mode = OpenMode::kCreateIfMissing);
 
 std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir);
-Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix,
-                                                    S3Options options);
+Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix, S3Options options);
 // Creates a bucket (OK if it already exists and is yours).
 Status CreateS3Bucket(const std::string& bucket, const S3Options& options);
 

@@ -57,8 +57,8 @@ Result<std::unique_ptr<DeltaTable>> Lake::OpenOrCreateTable(std::string_view nam
                                                             std::optional<TableOptions> options,
                                                             std::vector<std::string> sort_columns) {
   PULSE_RETURN_IF_ERROR(CheckTableName(name));
-  return DeltaTable::OpenOrCreate(fs_->Sub(name), std::move(schema), std::move(partition_columns),
-                                  std::string(name), options.value_or(defaults_), std::move(sort_columns));
+  return DeltaTable::OpenOrCreate(fs_->Sub(name), std::move(schema), std::move(partition_columns), std::string(name),
+                                  options.value_or(defaults_), std::move(sort_columns));
 }
 
 }  // namespace pulse::lake

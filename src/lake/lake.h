@@ -31,8 +31,7 @@ namespace pulse::lake {
 class Lake {
  public:
   // `defaults` apply to every table opened without explicit options (checkpoint interval, threads).
-  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {},
-                                            TableOptions defaults = {},
+  static Result<std::unique_ptr<Lake>> Open(std::string_view url, const S3Options& s3 = {}, TableOptions defaults = {},
                                             OpenMode mode = OpenMode::kCreateIfMissing);
   // Names of the tables (subfolders holding a _delta_log), sorted.
   Result<std::vector<std::string>> ListTables();
@@ -40,8 +39,7 @@ class Lake {
   Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name,
                                                 std::optional<TableOptions> options = std::nullopt);
   // See DeltaTable::OpenOrCreate (partitioning and sort columns apply to a new table only).
-  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
-                                                        std::shared_ptr<arrow::Schema> schema,
+  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name, std::shared_ptr<arrow::Schema> schema,
                                                         std::vector<std::string> partition_columns,
                                                         std::optional<TableOptions> options = std::nullopt,
                                                         std::vector<std::string> sort_columns = {});

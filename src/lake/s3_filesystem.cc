@@ -6,14 +6,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
-#include <optional>
 #include <ctime>
 #include <mutex>
+#include <optional>
 #include <thread>
 
+#include "core/hash.h"
 #include "core/time.h"
 #include "lake/filesystem.h"
-#include "core/hash.h"
 #include "lake/internal/s3_signer.h"
 #include "lake/internal/s3_xml.h"
 
@@ -97,8 +97,8 @@ class S3Client {
     if (key.empty() && options_.path_style) path = "/" + s3::UriEncode(bucket, false);
     std::string canonical_query = s3::CanonicalQuery(query);
     std::string url = scheme_ + "://" + host + path + (canonical_query.empty() ? "" : "?" + canonical_query);
-    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, Sha256Hex(body), AmzDate(),
-                                 options_.region, options_.access_key, options_.secret_key, options_.session_token);
+    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, Sha256Hex(body), AmzDate(), options_.region,
+                                 options_.access_key, options_.secret_key, options_.session_token);
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : signed_req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
     headers = curl_slist_append(headers, "Expect:");
@@ -143,8 +143,7 @@ class S3Client {
 };
 
 Status ErrorFrom(const HttpResponse& r, std::string_view op, const std::string& target) {
-  if (r.curl != CURLE_OK)
-    return Status::Unavailable(std::string(op) + " " + target + ": " + r.curl_error);
+  if (r.curl != CURLE_OK) return Status::Unavailable(std::string(op) + " " + target + ": " + r.curl_error);
   std::string code = Tag(r.body, "Code").value_or("");
   std::string message = Tag(r.body, "Message").value_or("");
   std::string text = std::string(op) + " " + target + ": HTTP " + std::to_string(r.status) +
@@ -177,8 +176,7 @@ class S3FileSystem final : public FileSystem {
     for (int attempt = 0;; ++attempt) {
       auto r = client_->Request("PUT", bucket_, Full(key), {}, data, {{"if-none-match", "*"}});
       if (r.curl == CURLE_OK && r.status == 200) return Status::Ok();
-      if (r.curl == CURLE_OK && r.status == 412)
-        return Status::AlreadyExists("'" + Url(key) + "' already exists");
+      if (r.curl == CURLE_OK && r.status == 412) return Status::AlreadyExists("'" + Url(key) + "' already exists");
       // 409 ConditionalRequestConflict: a concurrent conditional write to the same key is in
       // flight; once it settles, the key exists (412) or is free again.
       if (r.curl == CURLE_OK && r.status == 409 && attempt < 20) {
@@ -202,7 +200,8 @@ class S3FileSystem final : public FileSystem {
       for (auto& info : page->files) out.push_back(std::move(info));
       if (!page->truncated) break;
       token = page->continuation_token;
-      if (token.empty()) return Status::IoError("LIST " + Url(prefix) + ": truncated listing without a continuation token");
+      if (token.empty())
+        return Status::IoError("LIST " + Url(prefix) + ": truncated listing without a continuation token");
     }
     std::sort(out.begin(), out.end(), [](const FileInfo& a, const FileInfo& b) { return a.key < b.key; });
     return out;
@@ -210,7 +209,8 @@ class S3FileSystem final : public FileSystem {
 
   Status Delete(std::string_view key) override {
     auto r = client_->Request("DELETE", bucket_, Full(key), {}, {}, {});
-    if (r.curl != CURLE_OK || (r.status != 204 && r.status != 200 && r.status != 404)) return ErrorFrom(r, "DELETE", Url(key));
+    if (r.curl != CURLE_OK || (r.status != 204 && r.status != 200 && r.status != 404))
+      return ErrorFrom(r, "DELETE", Url(key));
     return Status::Ok();
   }
 
@@ -247,7 +247,8 @@ class S3FileSystem final : public FileSystem {
 
 Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix, S3Options options) {
   if (options.access_key.empty() || options.secret_key.empty())
-    return Status::InvalidArgument("S3 access requires s3.access_key and s3.secret_key (or PULSE_S3_ACCESS_KEY / PULSE_S3_SECRET_KEY)");
+    return Status::InvalidArgument(
+        "S3 access requires s3.access_key and s3.secret_key (or PULSE_S3_ACCESS_KEY / PULSE_S3_SECRET_KEY)");
   auto client = std::make_shared<const S3Client>(std::move(options));
   return std::unique_ptr<FileSystem>(std::make_unique<S3FileSystem>(client, std::move(bucket), std::move(prefix)));
 }

@@ -40,8 +40,7 @@ Result<nlohmann::json> CellToJson(const arrow::Array& column, int64_t row) {
       const float v = static_cast<const arrow::FloatArray&>(column).Value(row);
       return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json();
     }
-    default:
-      return ArrayElementToJson(column, row);
+    default: return ArrayElementToJson(column, row);
   }
 }
 

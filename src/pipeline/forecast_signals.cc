@@ -24,8 +24,8 @@ constexpr int64_t kDay = 86400 * kSecond;
 // The sampling grid of a series: how to step forward, default period and horizon.
 struct Grid {
   std::string name;
-  int months = 0;           // calendar-month steps (monthly 1, quarterly 3, yearly 12), else 0
-  int64_t step_us = 0;      // fixed steps otherwise
+  int months = 0;       // calendar-month steps (monthly 1, quarterly 3, yearly 12), else 0
+  int64_t step_us = 0;  // fixed steps otherwise
   int period = 1;
   int horizon = 8;
   int64_t Target(int64_t origin, int step) const {
@@ -63,8 +63,8 @@ struct SeriesForecast {
 };
 
 std::string OptionsKey(const ForecastOptions& o) {
-  nlohmann::json j = {{"horizon", o.horizon}, {"period", o.period}, {"levels", o.levels}, {"kinds", o.kinds},
-                      {"min_points", o.min_points}, {"model", "ensemble-v1"}};
+  nlohmann::json j = {{"horizon", o.horizon}, {"period", o.period},         {"levels", o.levels},
+                      {"kinds", o.kinds},     {"min_points", o.min_points}, {"model", "ensemble-v1"}};
   return std::to_string(std::hash<std::string>{}(j.dump()));
 }
 
@@ -73,14 +73,22 @@ std::string OptionsKey(const ForecastOptions& o) {
 std::shared_ptr<arrow::Schema> ForecastSchema() {
   auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   return arrow::schema({
-      arrow::field("series", arrow::utf8(), false), arrow::field("kind", arrow::utf8(), false),
-      arrow::field("model", arrow::utf8(), false), arrow::field("origin", ts, false),
-      arrow::field("target", ts, false), arrow::field("step", arrow::int32(), false),
-      arrow::field("mean", arrow::float64(), false), arrow::field("level", arrow::float64(), false),
-      arrow::field("lower", arrow::float64(), false), arrow::field("upper", arrow::float64(), false),
-      arrow::field("confidence", arrow::float64(), false), arrow::field("calibrated", arrow::boolean(), false),
-      arrow::field("frequency", arrow::utf8(), false), arrow::field("model_params", arrow::utf8(), false),
-      arrow::field("signals_version", arrow::int64(), false), arrow::field("created", ts, false),
+      arrow::field("series", arrow::utf8(), false),
+      arrow::field("kind", arrow::utf8(), false),
+      arrow::field("model", arrow::utf8(), false),
+      arrow::field("origin", ts, false),
+      arrow::field("target", ts, false),
+      arrow::field("step", arrow::int32(), false),
+      arrow::field("mean", arrow::float64(), false),
+      arrow::field("level", arrow::float64(), false),
+      arrow::field("lower", arrow::float64(), false),
+      arrow::field("upper", arrow::float64(), false),
+      arrow::field("confidence", arrow::float64(), false),
+      arrow::field("calibrated", arrow::boolean(), false),
+      arrow::field("frequency", arrow::utf8(), false),
+      arrow::field("model_params", arrow::utf8(), false),
+      arrow::field("signals_version", arrow::int64(), false),
+      arrow::field("created", ts, false),
   });
 }
 
@@ -115,13 +123,15 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     SeriesData s{key.first, key.second, {}, {}};
     for (const auto& [t, v] : points) s.ts.push_back(t), s.values.push_back(v);
     if (static_cast<int>(s.values.size()) < options.min_points) {
-      report.skipped.push_back(s.kind + "/" + s.name + ": " + std::to_string(s.values.size()) +
-                               " points, fewer than " + std::to_string(options.min_points));
+      report.skipped.push_back(s.kind + "/" + s.name + ": " + std::to_string(s.values.size()) + " points, fewer than " +
+                               std::to_string(options.min_points));
       continue;
     }
     series.push_back(std::move(s));
   }
-  if (series.empty()) return Status::InvalidArgument("no series with at least " + std::to_string(options.min_points) + " points to forecast");
+  if (series.empty())
+    return Status::InvalidArgument("no series with at least " + std::to_string(options.min_points) +
+                                   " points to forecast");
 
   std::vector<SeriesForecast> forecasts(series.size());
   DefaultThreadPool().ParallelFor(series.size(), [&](size_t i) {
@@ -156,12 +166,13 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     report.multipliers.emplace_back(level, bands.back().multiplier);
   }
 
-  const double multiplier80 = calibrator.Multiplier(0.8).ok() ? *calibrator.Multiplier(0.8) : forecast::GaussianMultiplier(0.8);
+  const double multiplier80 =
+      calibrator.Multiplier(0.8).ok() ? *calibrator.Multiplier(0.8) : forecast::GaussianMultiplier(0.8);
 
   auto ts_type = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   arrow::StringBuilder series_b, kind_b, model_b, freq_b, params_b;
-  arrow::TimestampBuilder origin_b(ts_type, arrow::default_memory_pool()), target_b(ts_type, arrow::default_memory_pool()),
-      created_b(ts_type, arrow::default_memory_pool());
+  arrow::TimestampBuilder origin_b(ts_type, arrow::default_memory_pool()),
+      target_b(ts_type, arrow::default_memory_pool()), created_b(ts_type, arrow::default_memory_pool());
   arrow::Int32Builder step_b;
   arrow::DoubleBuilder mean_b, level_b, lower_b, upper_b, conf_b;
   arrow::BooleanBuilder calibrated_b;
@@ -188,9 +199,10 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
       backtest["coverage80"] = static_cast<double>(std::count_if(ens_scores.begin(), ens_scores.end(),
                                                                  [&](double z) { return z <= multiplier80; })) /
                                static_cast<double>(ens_scores.size());
-    const std::string params = nlohmann::json{{"weights", weights},
-                                              {"period", options.period > 0 ? options.period : f.grid.period},
-                                              {"backtest", backtest}}.dump();
+    const std::string params = nlohmann::json{
+        {"weights", weights},
+        {"period", options.period > 0 ? options.period : f.grid.period},
+        {"backtest", backtest}}.dump();
     const int64_t origin = series[i].ts.back();
     for (int step = 1; step <= f.horizon; ++step) {
       const size_t j = static_cast<size_t>(step - 1);
@@ -211,8 +223,9 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     }
   }
   std::vector<std::shared_ptr<arrow::Array>> cols(16);
-  arrow::ArrayBuilder* builders[] = {&series_b, &kind_b, &model_b, &origin_b, &target_b, &step_b, &mean_b, &level_b,
-                                     &lower_b, &upper_b, &conf_b, &calibrated_b, &freq_b, &params_b, &version_b, &created_b};
+  arrow::ArrayBuilder* builders[] = {&series_b, &kind_b,   &model_b,   &origin_b, &target_b, &step_b,
+                                     &mean_b,   &level_b,  &lower_b,   &upper_b,  &conf_b,   &calibrated_b,
+                                     &freq_b,   &params_b, &version_b, &created_b};
   for (size_t c = 0; c < cols.size(); ++c)
     if (!builders[c]->Finish(&cols[c]).ok()) return Status::Internal("building the forecasts table");
   auto rows = arrow::Table::Make(ForecastSchema(), cols);

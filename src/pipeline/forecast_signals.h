@@ -26,19 +26,19 @@
 namespace pulse::pipeline {
 
 struct ForecastOptions {
-  int horizon = 0;                            // 0: by frequency (quarterly 8, monthly 18, ...)
-  int period = 0;                             // 0: by frequency (quarterly 4, monthly 12, ...)
+  int horizon = 0;  // 0: by frequency (quarterly 8, monthly 18, ...)
+  int period = 0;   // 0: by frequency (quarterly 4, monthly 12, ...)
   std::vector<double> levels = {0.5, 0.8, 0.95};
-  std::vector<std::string> kinds;             // empty: every kind
-  int min_points = 8;                         // shorter series are skipped (and reported)
+  std::vector<std::string> kinds;  // empty: every kind
+  int min_points = 8;              // shorter series are skipped (and reported)
 };
 
 struct ForecastReport {
   int64_t signals_version = -1;
   int64_t forecasts_version = -1;
-  bool duplicate = false;                     // this data version was already forecast
+  bool duplicate = false;  // this data version was already forecast
   size_t series = 0;
-  std::vector<std::string> skipped;           // "<kind>/<name>: reason"
+  std::vector<std::string> skipped;  // "<kind>/<name>: reason"
   int64_t rows = 0;
   std::vector<std::pair<double, double>> multipliers;  // (level, calibrated multiplier)
 };

@@ -31,8 +31,12 @@ Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& re
     return *result;
   };
   PULSE_ASSIGN_OR_RETURN(auto ingested, run("ingest", "pulse.ingest",
-                                            {{"path", options.dataset}, {"kind", "macro"}, {"source", options.source},
-                                             {"wide", true}, {"time_columns", {"year", "quarter"}}, {"only_new", true}}));
+                                            {{"path", options.dataset},
+                                             {"kind", "macro"},
+                                             {"source", options.source},
+                                             {"wide", true},
+                                             {"time_columns", {"year", "quarter"}},
+                                             {"only_new", true}}));
   out.rejected = ingested.value("rejected", int64_t{0});
   if (ingested.value("accepted", int64_t{0}) == 0 && !ingested.value("duplicate", false)) {
     std::string first;
@@ -45,13 +49,16 @@ Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& re
   PULSE_ASSIGN_OR_RETURN(auto forecast, run("forecast", "pulse.forecast", nlohmann::json::object()));
   out.signals_version = forecast.value("signals_version", int64_t{-1});
   PULSE_ASSIGN_OR_RETURN(auto world, run("simulate", "pulse.world",
-                                         {{"mapping", options.mapping.ToJson()}, {"kind", "macro"},
-                                          {"signals_version", out.signals_version}, {"runs", options.sim_runs},
-                                          {"turns", options.sim_turns}, {"seed", options.seed},
+                                         {{"mapping", options.mapping.ToJson()},
+                                          {"kind", "macro"},
+                                          {"signals_version", out.signals_version},
+                                          {"runs", options.sim_runs},
+                                          {"turns", options.sim_turns},
+                                          {"seed", options.seed},
                                           {"noise", options.noise}}));
   out.sim_id = world.value("sim_id", std::string());
-  PULSE_ASSIGN_OR_RETURN(auto trust, run("trust", "pulse.trust",
-                                         {{"signals_version", out.signals_version}, {"sim_id", out.sim_id}}));
+  PULSE_ASSIGN_OR_RETURN(
+      auto trust, run("trust", "pulse.trust", {{"signals_version", out.signals_version}, {"sim_id", out.sim_id}}));
   (void)trust;
   return out;
 }

@@ -25,10 +25,10 @@
 namespace pulse::pipeline {
 
 struct MainJobOptions {
-  std::string dataset;     // absolute path
+  std::string dataset;  // absolute path
   std::string source = "us-macro-quarterly";
   WorldMapping mapping;
-  std::string lake_url;    // passed to every task
+  std::string lake_url;  // passed to every task
   std::string queue = "celery";
   std::chrono::seconds timeout{600};  // per stage
   uint64_t sim_runs = 10000;
@@ -38,17 +38,17 @@ struct MainJobOptions {
 };
 
 struct StageResult {
-  std::string name;        // "ingest", "forecast", "simulate", "trust"
-  std::string task;        // "pulse.ingest", ...
-  nlohmann::json result;   // the task's result
-  double seconds = 0;      // submit to result
+  std::string name;       // "ingest", "forecast", "simulate", "trust"
+  std::string task;       // "pulse.ingest", ...
+  nlohmann::json result;  // the task's result
+  double seconds = 0;     // submit to result
 };
 
 struct MainJobResult {
   std::vector<StageResult> stages;
   int64_t signals_version = -1;
   std::string sim_id;
-  int64_t rejected = 0;    // input rows the ingest stage rejected
+  int64_t rejected = 0;  // input rows the ingest stage rejected
 };
 
 inline constexpr int kMainJobStages = 4;

@@ -19,8 +19,8 @@ Status CheckWritable(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
-    return Status::IoError("output folder '" + dir + "' cannot be created: " +
-                           (ec ? ec.message() : std::string("a file of that name exists")));
+    return Status::IoError("output folder '" + dir +
+                           "' cannot be created: " + (ec ? ec.message() : std::string("a file of that name exists")));
   const auto probe = std::filesystem::path(dir) / ".pulse-write-test";
   std::ofstream f(probe);
   const bool ok = static_cast<bool>(f << "ok");
@@ -81,7 +81,8 @@ Result<PulseRunOutcome> RunPulse(const Settings& settings, const PulseRunRequest
     return Status::InvalidArgument("--broker must be inproc or redis://host:port/db, got '" + plan.broker + "'");
   const std::string& data = request.data.empty() ? settings.run.dataset : request.data;
   const std::string& mapping_file = request.mapping.empty() ? settings.run.mapping : request.mapping;
-  PULSE_ASSIGN_OR_RETURN(std::string dataset, FindBundledFile("us-macro-quarterly.csv", data, request.exe_path, "--data"));
+  PULSE_ASSIGN_OR_RETURN(std::string dataset,
+                         FindBundledFile("us-macro-quarterly.csv", data, request.exe_path, "--data"));
   PULSE_ASSIGN_OR_RETURN(std::string mapping_path,
                          FindBundledFile("us-macro-world.yaml", mapping_file, request.exe_path, "--mapping"));
   PULSE_RETURN_IF_ERROR(CheckWritable(plan.out));

@@ -25,7 +25,7 @@ struct PulseRunRequest {
 
 // What the run works on, known once everything is set up and before the first stage.
 struct PulseRunPlan {
-  std::string dataset;         // absolute path
+  std::string dataset;  // absolute path
   std::string lake_url;
   std::string broker;          // "inproc" or the redis:// URL
   std::string broker_display;  // "inproc" or the URL without its password
@@ -41,7 +41,7 @@ struct PulseRunOutcome {
 
 struct PulseRunHooks {
   std::function<void(const PulseRunPlan&)> started;  // before the first stage
-  StageCallback stage;                                // before and after each stage (main_job.h)
+  StageCallback stage;                               // before and after each stage (main_job.h)
   // After the last stage, before the report (the ingest stage's result lists rejected rows).
   std::function<void(const MainJobResult&)> stages_done;
 };

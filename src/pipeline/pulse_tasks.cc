@@ -6,13 +6,13 @@
 
 #include "core/files.h"
 #include "core/hash.h"
-#include "lake/lake.h"
 #include "ingest/file_ingest.h"
+#include "lake/lake.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/retrodiction_history.h"
 #include "pipeline/task_paths.h"
 #include "pipeline/trust_scores.h"
 #include "pipeline/world_simulation.h"
-#include "pipeline/retrodiction_history.h"
 #include "sim/monte_carlo.h"
 #include "sim/retrodiction.h"
 
@@ -65,9 +65,11 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(bool want_summary, Kwarg<bool>(kw, "summary", false));
   PULSE_ASSIGN_OR_RETURN(auto names, Kwarg<std::vector<std::string>>(kw, "variables", {}));
   if (o.runs == 0 || o.runs > env.max_runs)
-    return Status::InvalidArgument("runs must be 1.." + std::to_string(env.max_runs) + ", got " + std::to_string(o.runs));
+    return Status::InvalidArgument("runs must be 1.." + std::to_string(env.max_runs) + ", got " +
+                                   std::to_string(o.runs));
   if (turns == 0 || turns > env.max_turns)
-    return Status::InvalidArgument("turns must be 1.." + std::to_string(env.max_turns) + ", got " + std::to_string(turns));
+    return Status::InvalidArgument("turns must be 1.." + std::to_string(env.max_turns) + ", got " +
+                                   std::to_string(turns));
   o.turns = static_cast<uint32_t>(turns);
   o.threads = 1;  // the worker's concurrency is the parallelism
   sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = symbolic});
@@ -96,8 +98,12 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
     }
     vars[summary.columns()[c]] = {{"mean", mean}, {"sd", sd}, {"quantiles", qs}};
   }
-  nlohmann::json out = {{"runs", o.runs}, {"turns", o.turns}, {"seed", o.seed}, {"first_run", o.first_run},
-                        {"quantile_levels", o.quantiles}, {"variables", vars}};
+  nlohmann::json out = {{"runs", o.runs},
+                        {"turns", o.turns},
+                        {"seed", o.seed},
+                        {"first_run", o.first_run},
+                        {"quantile_levels", o.quantiles},
+                        {"variables", vars}};
   if (want_summary) out["summary"] = summary.Serialize();
   return out;
 }
@@ -127,11 +133,15 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   nlohmann::json rejects = nlohmann::json::array();
   for (const auto& r : report.rejects)
     if (rejects.size() < 100) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
-  return nlohmann::json{{"accepted", report.accepted}, {"rejected", report.rejected}, {"version", report.version},
-                        {"duplicate", report.duplicate}, {"existing", report.existing},
-                        {"gate", {{"accept", report.gate.accept}, {"escalate", report.gate.escalate},
-                                  {"suppress", report.gate.suppress}}},
-                        {"rejects", rejects}};
+  return nlohmann::json{
+      {"accepted", report.accepted},
+      {"rejected", report.rejected},
+      {"version", report.version},
+      {"duplicate", report.duplicate},
+      {"existing", report.existing},
+      {"gate",
+       {{"accept", report.gate.accept}, {"escalate", report.gate.escalate}, {"suppress", report.gate.suppress}}},
+      {"rejects", rejects}};
 }
 
 Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -143,8 +153,11 @@ Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(options.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
-  return nlohmann::json{{"series", report.series}, {"rows", report.rows}, {"signals_version", report.signals_version},
-                        {"forecasts_version", report.forecasts_version}, {"duplicate", report.duplicate}};
+  return nlohmann::json{{"series", report.series},
+                        {"rows", report.rows},
+                        {"signals_version", report.signals_version},
+                        {"forecasts_version", report.forecasts_version},
+                        {"duplicate", report.duplicate}};
 }
 
 Result<nlohmann::json> World(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -165,10 +178,15 @@ Result<nlohmann::json> World(const TaskEnvironment& env, const jobs::TaskContext
   PULSE_ASSIGN_OR_RETURN(auto report, SimulateWorld(*lake, env, options));
   nlohmann::json initial = nlohmann::json::array();
   for (const auto& v : report.initial)
-    initial.push_back({{"signal", v.signal}, {"variable", v.variable}, {"ts", v.ts}, {"observed", v.observed}, {"value", v.value}});
-  return nlohmann::json{{"sim_id", report.sim_id}, {"signals_version", report.signals_version},
-                        {"version", report.write.version}, {"rows", report.write.rows},
-                        {"duplicate", report.write.duplicate}, {"initial", initial}, {"runs", options.runs},
+    initial.push_back(
+        {{"signal", v.signal}, {"variable", v.variable}, {"ts", v.ts}, {"observed", v.observed}, {"value", v.value}});
+  return nlohmann::json{{"sim_id", report.sim_id},
+                        {"signals_version", report.signals_version},
+                        {"version", report.write.version},
+                        {"rows", report.write.rows},
+                        {"duplicate", report.write.duplicate},
+                        {"initial", initial},
+                        {"runs", options.runs},
                         {"turns", options.turns}};
 }
 
@@ -179,8 +197,10 @@ Result<nlohmann::json> Trust(const TaskEnvironment& env, const jobs::TaskContext
   PULSE_ASSIGN_OR_RETURN(options.sim_id, Kwarg<std::string>(kw, "sim_id", ""));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ScoreForecastTrust(*lake, options));
-  return nlohmann::json{{"signals_version", report.signals_version}, {"version", report.version},
-                        {"rows", report.rows}, {"duplicate", report.duplicate}};
+  return nlohmann::json{{"signals_version", report.signals_version},
+                        {"version", report.version},
+                        {"rows", report.rows},
+                        {"duplicate", report.duplicate}};
 }
 
 // Retrodiction of the rules against the lake's signals (sim/retrodiction.h).
@@ -191,7 +211,8 @@ Result<nlohmann::json> Retrodict(const TaskEnvironment& env, const jobs::TaskCon
   PULSE_ASSIGN_OR_RETURN(bool symbolic, Kwarg<bool>(kw, "symbolic", false));
   PULSE_ASSIGN_OR_RETURN(auto kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
   PULSE_ASSIGN_OR_RETURN(int64_t version, Kwarg<int64_t>(kw, "signals_version", -1));
-  if (grid != "daily" && grid != "weekly") return Status::InvalidArgument("grid is daily or weekly, got '" + grid + "'");
+  if (grid != "daily" && grid != "weekly")
+    return Status::InvalidArgument("grid is daily or weekly, got '" + grid + "'");
   if (mode != "strict" && mode != "free") return Status::InvalidArgument("mode is strict or free, got '" + mode + "'");
   std::map<std::string, SignalMapping> mapping;
   if (kw.contains("mapping")) {
@@ -205,13 +226,13 @@ Result<nlohmann::json> Retrodict(const TaskEnvironment& env, const jobs::TaskCon
   if (!kinds.empty()) read.partition_filters.push_back({"kind", kinds});
   PULSE_ASSIGN_OR_RETURN(auto rows, table->Read(read));
   std::vector<std::string> unmapped;
-  PULSE_ASSIGN_OR_RETURN(auto history, BuildHistory(*rows, *env.catalog,
-                                                    grid == "daily" ? TurnGrid::kDaily : TurnGrid::kWeekly, mapping,
-                                                    &unmapped));
+  PULSE_ASSIGN_OR_RETURN(
+      auto history,
+      BuildHistory(*rows, *env.catalog, grid == "daily" ? TurnGrid::kDaily : TurnGrid::kWeekly, mapping, &unmapped));
   sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = symbolic});
-  PULSE_ASSIGN_OR_RETURN(auto report, sim::Retrodict(engine, env.catalog->Initial(), history,
-                                                     mode == "strict" ? sim::RetroMode::kStrict
-                                                                      : sim::RetroMode::kSeedThenFree));
+  PULSE_ASSIGN_OR_RETURN(auto report,
+                         sim::Retrodict(engine, env.catalog->Initial(), history,
+                                        mode == "strict" ? sim::RetroMode::kStrict : sim::RetroMode::kSeedThenFree));
   return RetroReportJson(report, *env.catalog, history, grid, mode, unmapped);
 }
 
@@ -230,7 +251,8 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
 }
 
 void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environment) {
-  registry.Register("pulse.noop", {[](const jobs::TaskContext& c) -> Result<nlohmann::json> { return c.message.args; }});
+  registry.Register("pulse.noop",
+                    {[](const jobs::TaskContext& c) -> Result<nlohmann::json> { return c.message.args; }});
   jobs::TaskSpec simulate;
   simulate.fn = [env = environment](const jobs::TaskContext& c) { return Simulate(env, c); };
   simulate.cache_key = [version = environment.version, decay = environment.decay_rate](const jobs::TaskMessage& m) {

@@ -51,10 +51,10 @@ struct TaskEnvironment {
   std::string version;  // SHA-256 of the catalog and rules text: the model version of cache keys
   double decay_rate = 0.01;
   uint64_t max_runs = 10000000, max_turns = 100000;
-  std::string lake_url;     // default lake of every task, and a lake a task may always name
-  std::vector<std::string> lake_roots;   // a task may also name any lake under these (jobs.lake_roots)
-  std::string ingest_inbox;              // pulse.ingest reads files only here (ingest.inbox; "" = none)
-  std::vector<std::string> ingest_files; // ... and these, by name (pulse run's in-process dataset)
+  std::string lake_url;                   // default lake of every task, and a lake a task may always name
+  std::vector<std::string> lake_roots;    // a task may also name any lake under these (jobs.lake_roots)
+  std::string ingest_inbox;               // pulse.ingest reads files only here (ingest.inbox; "" = none)
+  std::vector<std::string> ingest_files;  // ... and these, by name (pulse run's in-process dataset)
   lake::S3Options s3;
   // Scoring and gating rules for pulse.ingest (signals/scoring.h); null = the built-in defaults.
   std::shared_ptr<const signals::ScoringRules> scoring;

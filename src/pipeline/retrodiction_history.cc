@@ -62,7 +62,8 @@ Result<sim::History> BuildHistory(const arrow::Table& signals, const sim::Catalo
     }
   }
   if (unmapped) unmapped->assign(missing.begin(), missing.end());
-  if (points.empty()) return Status::InvalidArgument("no signal name matches a variable of the catalog (use --map signal=variable)");
+  if (points.empty())
+    return Status::InvalidArgument("no signal name matches a variable of the catalog (use --map signal=variable)");
   int64_t first = points.front().cell, last = first;
   for (const Point& p : points) first = std::min(first, p.cell), last = std::max(last, p.cell);
   const int64_t step = grid == TurnGrid::kWeekly ? 7 * kDayUs : kDayUs;
@@ -77,18 +78,27 @@ Result<sim::History> BuildHistory(const arrow::Table& signals, const sim::Catalo
   return history;
 }
 
-nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog,
-                               const sim::History& history, const std::string& grid, const std::string& mode,
+nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog, const sim::History& history,
+                               const std::string& grid, const std::string& mode,
                                const std::vector<std::string>& unmapped) {
   nlohmann::json errors = nlohmann::json::object();
-  for (const auto& e : report.errors) errors[catalog[e.slot].name] = {{"count", e.count}, {"mse", e.mse}, {"mae", e.mae}};
+  for (const auto& e : report.errors)
+    errors[catalog[e.slot].name] = {{"count", e.count}, {"mse", e.mse}, {"mae", e.mae}};
   nlohmann::json scores = nlohmann::json::array();
   for (double v : report.error_score) scores.push_back(std::isnan(v) ? nlohmann::json() : nlohmann::json(v));
-  return {{"grid", grid}, {"mode", mode}, {"turns", report.turns},
-          {"first", time::FormatTimestamp(history.times.front())}, {"last", time::FormatTimestamp(history.times.back())},
-          {"variables", errors}, {"overlay_mse", report.overlay_mse}, {"variable_mse", report.variable_mse},
-          {"capital_mse", report.capital_mse}, {"total_mse", report.total_mse}, {"error_score", scores},
-          {"misaligned_turns", report.misaligned_turns}, {"unmapped_signals", unmapped}};
+  return {{"grid", grid},
+          {"mode", mode},
+          {"turns", report.turns},
+          {"first", time::FormatTimestamp(history.times.front())},
+          {"last", time::FormatTimestamp(history.times.back())},
+          {"variables", errors},
+          {"overlay_mse", report.overlay_mse},
+          {"variable_mse", report.variable_mse},
+          {"capital_mse", report.capital_mse},
+          {"total_mse", report.total_mse},
+          {"error_score", scores},
+          {"misaligned_turns", report.misaligned_turns},
+          {"unmapped_signals", unmapped}};
 }
 
 }  // namespace pulse::pipeline

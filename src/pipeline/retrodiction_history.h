@@ -36,8 +36,8 @@ Result<sim::History> BuildHistory(const arrow::Table& signals, const sim::Catalo
 // pulse.retrodict task returns): grid, mode, turns, first/last time, per-variable {count, mse,
 // mae}, the overlay/variable/capital/total MSEs, per-turn error scores (null when undefined), the
 // misaligned-turn count and the unmapped signals.
-nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog,
-                               const sim::History& history, const std::string& grid, const std::string& mode,
+nlohmann::json RetroReportJson(const sim::RetroReport& report, const sim::Catalog& catalog, const sim::History& history,
+                               const std::string& grid, const std::string& mode,
                                const std::vector<std::string>& unmapped);
 
 }  // namespace pulse::pipeline

@@ -13,8 +13,8 @@
 #include "core/files.h"
 #include "core/hash.h"
 #include "ingest/file_ingest.h"
-#include "jobs/celery_protocol.h"
 #include "jobs/backends.h"
+#include "jobs/celery_protocol.h"
 #include "jobs/task_client.h"
 #include "lake/open_lake.h"
 #include "pipeline/bundled_data.h"
@@ -47,8 +47,8 @@ Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& ca
     if (!root.IsMap()) return Status::ParseError(path + ": a state file is a map of name: value");
     for (const auto& kv : root) {
       if (!kv.second.IsScalar())
-        return Status::ParseError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": '" +
-                                  kv.first.Scalar() + "' needs a number");
+        return Status::ParseError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": '" + kv.first.Scalar() +
+                                  "' needs a number");
       pairs.emplace_back(kv.first.Scalar(), kv.second.Scalar());
     }
   } catch (const YAML::ParserException& e) {
@@ -70,9 +70,12 @@ Result<sim::Noise> ParseNoiseEntry(const YAML::Node& fields, const std::string& 
       return Status::ParseError(where + ": " + key + " needs a number");
     }
     if (!(v >= 0) || !std::isfinite(v)) return Status::InvalidArgument(where + ": " + key + " must be >= 0");
-    if (key == "initial_sd") noise.initial_sd = v;
-    else if (key == "turn_sd") noise.turn_sd = v;
-    else return Status::InvalidArgument(where + ": unknown key '" + key + "' (initial_sd, turn_sd)");
+    if (key == "initial_sd")
+      noise.initial_sd = v;
+    else if (key == "turn_sd")
+      noise.turn_sd = v;
+    else
+      return Status::InvalidArgument(where + ": unknown key '" + key + "' (initial_sd, turn_sd)");
   }
   return noise;
 }
@@ -164,9 +167,9 @@ Result<sim::MonteCarloResult> RunChunked(const SimulateRequest& request, const s
     const uint64_t first = request.runs * k / chunks, last = request.runs * (k + 1) / chunks;
     jobs::TaskMessage m;
     m.task = "pulse.simulate";
-    m.kwargs = {{"runs", last - first}, {"first_run", first}, {"turns", options.turns}, {"seed", options.seed},
-                {"symbolic", symbolic}, {"noise", options.noise_scale}, {"quantiles", options.quantiles},
-                {"variables", {"tension"}}, {"summary", true}};
+    m.kwargs = {{"runs", last - first},           {"first_run", first},       {"turns", options.turns},
+                {"seed", options.seed},           {"symbolic", symbolic},     {"noise", options.noise_scale},
+                {"quantiles", options.quantiles}, {"variables", {"tension"}}, {"summary", true}};
     PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(*broker, std::move(m)));
     ids.push_back(id);
   }
@@ -199,8 +202,9 @@ Status CheckBrokerAlone(const SimulateRequest& r) {
   if (r.broker.empty()) return Status::Ok();
   if (!r.world.rules.empty() || !r.world.catalog.empty() || !r.world.state.empty() || !r.noise_file.empty() ||
       !r.events.empty() || !r.forks.empty() || r.sample_paths > 0)
-    return Status::InvalidArgument("--broker runs the workers' bundled rules and catalog: it cannot be combined "
-                                   "with --rules, --catalog, --state, --noise-file, --event, --fork or --sample-paths");
+    return Status::InvalidArgument(
+        "--broker runs the workers' bundled rules and catalog: it cannot be combined "
+        "with --rules, --catalog, --state, --noise-file, --event, --fork or --sample-paths");
   return Status::Ok();
 }
 
@@ -208,8 +212,8 @@ Status CheckBrokerAlone(const SimulateRequest& r) {
 Status WriteToLake(const Settings& settings, const SimulateRequest& request, SimulateOutcome& out) {
   PULSE_ASSIGN_OR_RETURN(auto lake, lake::OpenLake(settings));
   const std::string rules_sha = Sha256Hex(out.world.rules_text);
-  SimulationRecord record{out.sim_id,    &out.base.summary, out.quantiles,         request.runs, request.turns,
-                          request.seed, out.turn.symbolic, rules_sha};
+  SimulationRecord record{out.sim_id,    &out.base.summary, out.quantiles,     request.runs,
+                          request.turns, request.seed,      out.turn.symbolic, rules_sha};
   PULSE_ASSIGN_OR_RETURN(out.written, WriteSimulationSummary(*lake, record));
   if (request.sample_paths > 0) {
     std::vector<std::string> names;
@@ -233,7 +237,8 @@ Result<LoadedWorld> LoadWorld(const WorldFiles& files) {
   LoadedWorld w;
   PULSE_ASSIGN_OR_RETURN(std::string catalog_path,
                          FindBundledFile("sim/catalog.yaml", files.catalog, files.exe_path, "--catalog"));
-  PULSE_ASSIGN_OR_RETURN(std::string rules_path, FindBundledFile("sim/rules.yaml", files.rules, files.exe_path, "--rules"));
+  PULSE_ASSIGN_OR_RETURN(std::string rules_path,
+                         FindBundledFile("sim/rules.yaml", files.rules, files.exe_path, "--rules"));
   PULSE_ASSIGN_OR_RETURN(w.catalog_text, ReadTextFile(catalog_path));
   PULSE_ASSIGN_OR_RETURN(auto catalog, sim::Catalog::Parse(w.catalog_text, catalog_path));
   w.catalog = std::make_unique<sim::Catalog>(std::move(catalog));
@@ -268,20 +273,28 @@ Result<SimulateOutcome> RunSimulateJob(const Settings& settings, const SimulateR
   PULSE_ASSIGN_OR_RETURN(std::string noise_text, AddNoiseFile(request.noise_file, catalog, options));
   PULSE_RETURN_IF_ERROR(CheckBrokerAlone(request));
   if (request.broker.empty()) {
-    PULSE_ASSIGN_OR_RETURN(out.base, sim::RunMonteCarlo(engine, out.world.initial, options, ProgressFor(request, "simulate")));
+    PULSE_ASSIGN_OR_RETURN(out.base,
+                           sim::RunMonteCarlo(engine, out.world.initial, options, ProgressFor(request, "simulate")));
   } else {
     PULSE_ASSIGN_OR_RETURN(out.base, RunChunked(request, options, out.turn.symbolic));
   }
   if (!fork.empty()) {
     auto fork_options = options;
     fork_options.overrides = fork;
-    PULSE_ASSIGN_OR_RETURN(out.forked,
-                           sim::RunMonteCarlo(engine, out.world.initial, fork_options, ProgressFor(request, "fork    ")));
+    PULSE_ASSIGN_OR_RETURN(
+        out.forked, sim::RunMonteCarlo(engine, out.world.initial, fork_options, ProgressFor(request, "fork    ")));
   }
-  out.sim_id = SimulationId({{"catalog", Sha256Hex(out.world.catalog_text)}, {"rules", Sha256Hex(out.world.rules_text)},
-                             {"state", out.world.state_text}, {"runs", request.runs}, {"turns", request.turns},
-                             {"seed", request.seed}, {"decay", out.turn.decay_rate}, {"symbolic", out.turn.symbolic},
-                             {"noise", request.noise}, {"noise_spec", noise_text}, {"events", events_text}});
+  out.sim_id = SimulationId({{"catalog", Sha256Hex(out.world.catalog_text)},
+                             {"rules", Sha256Hex(out.world.rules_text)},
+                             {"state", out.world.state_text},
+                             {"runs", request.runs},
+                             {"turns", request.turns},
+                             {"seed", request.seed},
+                             {"decay", out.turn.decay_rate},
+                             {"symbolic", out.turn.symbolic},
+                             {"noise", request.noise},
+                             {"noise_spec", noise_text},
+                             {"events", events_text}});
   if (request.write_lake) PULSE_RETURN_IF_ERROR(WriteToLake(settings, request, out));
   return out;
 }
@@ -302,12 +315,18 @@ nlohmann::json SimulationJson(const SimulateRequest& request, const SimulateOutc
   for (size_t i = 0; i < outcome.base.rule_fired.size(); ++i)
     fired[outcome.world.rules->rules[i].id] = outcome.base.rule_fired[i];
   const double run_turns = static_cast<double>(request.runs) * request.turns;
-  nlohmann::json out = {{"sim_id", outcome.sim_id}, {"runs", request.runs}, {"turns", request.turns},
-                        {"seed", request.seed}, {"symbolic", outcome.turn.symbolic},
-                        {"decay_rate", outcome.turn.decay_rate}, {"noise", request.noise},
-                        {"quantile_levels", outcome.quantiles}, {"seconds", outcome.base.seconds},
+  nlohmann::json out = {{"sim_id", outcome.sim_id},
+                        {"runs", request.runs},
+                        {"turns", request.turns},
+                        {"seed", request.seed},
+                        {"symbolic", outcome.turn.symbolic},
+                        {"decay_rate", outcome.turn.decay_rate},
+                        {"noise", request.noise},
+                        {"quantile_levels", outcome.quantiles},
+                        {"seconds", outcome.base.seconds},
                         {"run_turns_per_second", run_turns / std::max(outcome.base.seconds, 1e-9)},
-                        {"rule_run_turns_fired", fired}, {"variables", vars}};
+                        {"rule_run_turns_fired", fired},
+                        {"variables", vars}};
   if (outcome.forked) {
     nlohmann::json divergence = nlohmann::json::object();
     for (size_t c = 0; c < summary.columns().size(); ++c) {
@@ -319,8 +338,8 @@ nlohmann::json SimulationJson(const SimulateRequest& request, const SimulateOutc
   if (const auto& w = outcome.written)
     out["lake"] = {{"table", "simulations"}, {"version", w->version}, {"rows", w->rows}, {"duplicate", w->duplicate}};
   if (const auto& p = outcome.paths_written)
-    out["lake_paths"] = {{"table", "simulation_paths"}, {"version", p->version}, {"rows", p->rows},
-                         {"duplicate", p->duplicate}};
+    out["lake_paths"] = {
+        {"table", "simulation_paths"}, {"version", p->version}, {"rows", p->rows}, {"duplicate", p->duplicate}};
   return out;
 }
 
@@ -331,9 +350,10 @@ std::vector<size_t> ShownColumns(const SimulateOutcome& outcome, const std::vect
   std::vector<size_t> shown;
   for (size_t c = 0; c < summary.columns().size(); ++c) {
     const std::string& name = summary.columns()[c];
-    bool pick = show.empty() ? (c >= catalog.size() || catalog[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
-                                catalog[static_cast<uint32_t>(c)].type == "driver")
-                             : std::find(show.begin(), show.end(), name) != show.end();
+    bool pick = show.empty()
+                    ? (c >= catalog.size() || catalog[static_cast<uint32_t>(c)].kind != sim::SlotKind::kVariable ||
+                       catalog[static_cast<uint32_t>(c)].type == "driver")
+                    : std::find(show.begin(), show.end(), name) != show.end();
     // Tag and arc shares: only the labels some run carries at the last turn.
     if (pick && c >= catalog.size() && (name.starts_with("tag.") || name.starts_with("arc.")) && show.empty())
       pick = summary.Get(last, c, {}).mean > 0;
@@ -404,9 +424,9 @@ Result<RetrodictOutcome> RunRetrodictJob(const Settings& settings, const Retrodi
   const TurnGrid grid = request.grid == "daily" ? TurnGrid::kDaily : TurnGrid::kWeekly;
   PULSE_ASSIGN_OR_RETURN(out.history, BuildHistory(*signals, *out.world.catalog, grid, mapping, &out.unmapped));
   sim::TurnEngine engine(*out.world.catalog, *out.world.rules, TurnOptionsFor(settings.sim, request.symbolic));
-  PULSE_ASSIGN_OR_RETURN(out.report, sim::Retrodict(engine, out.world.initial, out.history,
-                                                    request.mode == "strict" ? sim::RetroMode::kStrict
-                                                                             : sim::RetroMode::kSeedThenFree));
+  PULSE_ASSIGN_OR_RETURN(
+      out.report, sim::Retrodict(engine, out.world.initial, out.history,
+                                 request.mode == "strict" ? sim::RetroMode::kStrict : sim::RetroMode::kSeedThenFree));
   return out;
 }
 

@@ -54,30 +54,30 @@ using SimulationProgress = std::function<void(const char* label, uint64_t done_r
 
 struct SimulateRequest {
   WorldFiles world;
-  uint64_t runs = 1000;        // 1..sim.max_runs
-  uint32_t turns = 52;         // 1..sim.max_turns
+  uint64_t runs = 1000;  // 1..sim.max_runs
+  uint32_t turns = 52;   // 1..sim.max_turns
   uint64_t seed = 0;
-  std::vector<std::string> forks;   // name=value: rerun with these initial values, report divergence
-  std::vector<std::string> events;  // NAME@TURN (narrative events of the rules file)
-  std::optional<bool> symbolic;     // absent: sim.symbolic
-  double noise = 0.01;              // sd as a fraction of each ranged slot's width
-  std::string noise_file;           // YAML name: {initial_sd, turn_sd} per variable
+  std::vector<std::string> forks;     // name=value: rerun with these initial values, report divergence
+  std::vector<std::string> events;    // NAME@TURN (narrative events of the rules file)
+  std::optional<bool> symbolic;       // absent: sim.symbolic
+  double noise = 0.01;                // sd as a fraction of each ranged slot's width
+  std::string noise_file;             // YAML name: {initial_sd, turn_sd} per variable
   std::string quantiles = "5,50,95";  // percentages in (0, 100)
-  uint64_t sample_paths = 0;        // also write the first S runs' paths
+  uint64_t sample_paths = 0;          // also write the first S runs' paths
   bool write_lake = true;
   // Non-empty: the batch as `chunks` pulse.simulate tasks on the workers behind this broker URL
   // (redis://host:port/db), running their bundled rules and catalog: it cannot be combined with
   // world files, noise files, events, forks or sampled paths. rule_run_turns_fired stays empty.
   std::string broker;
   int chunks = 4;
-  SimulationProgress progress;      // optional
+  SimulationProgress progress;  // optional
 };
 
 struct SimulateOutcome {
   LoadedWorld world;
   std::string sim_id;
-  sim::TurnOptions turn;            // decay rate and symbolic as run
-  std::vector<double> quantiles;    // fractions
+  sim::TurnOptions turn;          // decay rate and symbolic as run
+  std::vector<double> quantiles;  // fractions
   sim::MonteCarloResult base;
   std::optional<sim::MonteCarloResult> forked;
   std::optional<SimulationWrite> written;        // the simulations table (unless !write_lake)
@@ -100,12 +100,12 @@ std::vector<size_t> ShownColumns(const SimulateOutcome& outcome, const std::vect
 
 struct RetrodictRequest {
   WorldFiles world;
-  std::optional<bool> symbolic;      // absent: sim.symbolic
-  std::string csv;                   // a signals file (CSV or JSON lines) instead of the lake
-  std::string kinds;                 // comma-separated signal kinds of the lake's signals
-  std::string grid = "weekly";       // daily | weekly
-  std::string mode = "strict";       // strict | free
-  std::vector<std::string> maps;     // signal=variable[/divisor|*factor]
+  std::optional<bool> symbolic;   // absent: sim.symbolic
+  std::string csv;                // a signals file (CSV or JSON lines) instead of the lake
+  std::string kinds;              // comma-separated signal kinds of the lake's signals
+  std::string grid = "weekly";    // daily | weekly
+  std::string mode = "strict";    // strict | free
+  std::vector<std::string> maps;  // signal=variable[/divisor|*factor]
   // Each bad row of `csv` (any fails the request, naming the count).
   std::function<void(int64_t line, const std::string& reason)> on_csv_reject;
 };

@@ -2,22 +2,28 @@
 
 #include <arrow/api.h>
 
-#include "core/time.h"
 #include "core/hash.h"
+#include "core/time.h"
 
 namespace pulse::pipeline {
 
 std::shared_ptr<arrow::Schema> SimulationSchema() {
   auto ts = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   return arrow::schema({
-      arrow::field("sim_id", arrow::utf8(), false), arrow::field("step", arrow::int32(), false),
-      arrow::field("variable", arrow::utf8(), false), arrow::field("mean", arrow::float64(), false),
-      arrow::field("sd", arrow::float64(), false), arrow::field("min", arrow::float64(), false),
+      arrow::field("sim_id", arrow::utf8(), false),
+      arrow::field("step", arrow::int32(), false),
+      arrow::field("variable", arrow::utf8(), false),
+      arrow::field("mean", arrow::float64(), false),
+      arrow::field("sd", arrow::float64(), false),
+      arrow::field("min", arrow::float64(), false),
       arrow::field("max", arrow::float64(), false),
       arrow::field("quantile_levels", arrow::list(arrow::float64()), false),
-      arrow::field("quantiles", arrow::list(arrow::float64()), false), arrow::field("runs", arrow::int64(), false),
-      arrow::field("turns", arrow::int32(), false), arrow::field("seed", arrow::utf8(), false),
-      arrow::field("symbolic", arrow::boolean(), false), arrow::field("rules_sha256", arrow::utf8(), false),
+      arrow::field("quantiles", arrow::list(arrow::float64()), false),
+      arrow::field("runs", arrow::int64(), false),
+      arrow::field("turns", arrow::int32(), false),
+      arrow::field("seed", arrow::utf8(), false),
+      arrow::field("symbolic", arrow::boolean(), false),
+      arrow::field("rules_sha256", arrow::utf8(), false),
       arrow::field("created", ts, false),
   });
 }
@@ -66,7 +72,7 @@ Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const Simulatio
     }
   }
   std::vector<std::shared_ptr<arrow::Array>> cols(15);
-  arrow::ArrayBuilder* builders[] = {&id_b,     &step_b,  &var_b,  &mean_b,     &sd_b,    &min_b,   &max_b, &levels_b,
+  arrow::ArrayBuilder* builders[] = {&id_b,    &step_b, &var_b,   &mean_b, &sd_b,       &min_b,   &max_b,    &levels_b,
                                      &quant_b, &runs_b, &turns_b, &seed_b, &symbolic_b, &rules_b, &created_b};
   for (size_t c = 0; c < cols.size(); ++c)
     if (!builders[c]->Finish(&cols[c]).ok()) return Status::Internal("building the simulations table");
@@ -76,8 +82,8 @@ Result<SimulationWrite> WriteSimulationSummary(lake::Lake& lake, const Simulatio
   write.app_id = "pulse-simulate:" + record.sim_id;
   write.app_version = 1;
   write.operation = "SIMULATE";
-  write.operation_parameters = {{"sim_id", record.sim_id}, {"runs", std::to_string(record.runs)},
-                                {"turns", std::to_string(record.turns)}};
+  write.operation_parameters = {
+      {"sim_id", record.sim_id}, {"runs", std::to_string(record.runs)}, {"turns", std::to_string(record.turns)}};
   PULSE_ASSIGN_OR_RETURN(auto commit, out->Append(*table, write));
   return SimulationWrite{commit.version, rows, commit.skipped};
 }

@@ -20,7 +20,7 @@
 namespace pulse::pipeline {
 
 struct SimulationRecord {
-  std::string sim_id;            // SimulationId(...)
+  std::string sim_id;  // SimulationId(...)
   const sim::Summary* summary = nullptr;
   std::vector<double> quantiles;
   uint64_t runs = 0;

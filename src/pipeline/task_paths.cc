@@ -36,7 +36,8 @@ struct Location {
 // `trusted` texts come from the worker's own configuration, where ".." is a legitimate way to
 // write a path; a task's never are.
 Result<Location> Resolve(std::string_view url, bool trusted, std::string_view what) {
-  if (url.find('\0') != std::string_view::npos) return Status::InvalidArgument(std::string(what) + " contains a NUL byte");
+  if (url.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument(std::string(what) + " contains a NUL byte");
   if (url.starts_with("s3://")) {
     std::string_view rest = url.substr(5);
     std::string out = "s3://";
@@ -56,9 +57,11 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
     return Location{true, out};
   }
   std::string_view path = url;
-  if (path.starts_with("file://")) path.remove_prefix(7);
+  if (path.starts_with("file://"))
+    path.remove_prefix(7);
   else if (path.find("://") != std::string_view::npos)
-    return Status::InvalidArgument(std::string(what) + " " + Quote(url) + " has an unsupported scheme (expected a path, file:// or s3://)");
+    return Status::InvalidArgument(std::string(what) + " " + Quote(url) +
+                                   " has an unsupported scheme (expected a path, file:// or s3://)");
   if (path.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
   if (!trusted && HasDotDot(fs::path(path)))
     return Status::InvalidArgument(std::string(what) + " " + Quote(url) + ": '..' is not allowed in a task's paths");
@@ -102,7 +105,8 @@ std::string List(const std::vector<std::string>& items) {
 
 }  // namespace
 
-Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake, const std::vector<std::string>& roots) {
+Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake,
+                                const std::vector<std::string>& roots) {
   PULSE_ASSIGN_OR_RETURN(Location target, Resolve(url, false, "lake"));
   if (!worker_lake.empty()) {
     auto own = Resolve(worker_lake, true, "lake.url");
@@ -142,11 +146,12 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
   if (inbox.empty())
     return Status::PermissionDenied("path " + Quote(path) +
                                     " refused: this worker reads files only from its ingest inbox, and it has none "
-                                   "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
+                                    "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
   const fs::path inbox_given = fs::absolute(fs::path(inbox), ec).lexically_normal();
   const fs::path inbox_real = fs::canonical(fs::path(inbox), ec);
   if (ec)
-    return Status::NotFound("the ingest inbox " + Quote(inbox) + " (config ingest.inbox) cannot be used: " + ec.message());
+    return Status::NotFound("the ingest inbox " + Quote(inbox) +
+                            " (config ingest.inbox) cannot be used: " + ec.message());
   // Lexically first: a path outside is refused before the file system is asked about it.
   if (!Within(p, inbox_given) && !Within(p, inbox_real))
     return Status::PermissionDenied("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +

@@ -31,7 +31,8 @@ namespace pulse::pipeline {
 
 // The lake URL to open for a task that names `url`: a canonical local path or a normalised
 // s3:// URL. `worker_lake` is the worker's lake.url, `roots` its jobs.lake_roots.
-Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake, const std::vector<std::string>& roots);
+Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake,
+                                const std::vector<std::string>& roots);
 
 // The canonical path of the file pulse.ingest may read for `path`. `inbox` may be empty (none).
 Result<std::string> ConfineIngestFile(std::string_view path, std::string_view inbox,

@@ -22,7 +22,7 @@ Result<TaskEnvironment> TaskEnvironmentFromSettings(const Settings& settings, co
 
 jobs::WorkerOptions EmbeddedWorkerOptions() {
   jobs::WorkerOptions options;
-  options.concurrency = 1;  // stages run one at a time; each uses every core inside
+  options.concurrency = 1;                       // stages run one at a time; each uses every core inside
   options.poll = std::chrono::milliseconds(20);  // bounds the wait for Stop()
   return options;
 }

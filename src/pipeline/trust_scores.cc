@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "pipeline/forecast_signals.h"
 #include "lake/table_read.h"
+#include "pipeline/forecast_signals.h"
 #include "report/forecast_table.h"
 #include "trust/bayesian_trust.h"
 
@@ -34,7 +34,8 @@ struct SeriesSignal {
 
 Result<std::map<std::string, SeriesSignal>> ReadSignals(lake::Lake& lake, int64_t signals_version) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("signals"));
-  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*table, {.version = signals_version, .columns = {"name", "ts", "value"}}));
+  PULSE_ASSIGN_OR_RETURN(auto batch,
+                         ReadBatch(*table, {.version = signals_version, .columns = {"name", "ts", "value"}}));
   PULSE_ASSIGN_OR_RETURN(auto name, ColumnAs<arrow::StringArray>(*batch, "name"));
   PULSE_ASSIGN_OR_RETURN(auto ts, ColumnAs<arrow::TimestampArray>(*batch, "ts"));
   PULSE_ASSIGN_OR_RETURN(auto value, ColumnAs<arrow::DoubleArray>(*batch, "value"));
@@ -62,10 +63,12 @@ Result<std::pair<double, double>> ReadWorld(lake::Lake& lake, const std::string&
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
     if (id->GetView(i) != sim_id) continue;
     auto v = variable->GetString(i);
-    if (v == "tension" || v == "nvda" || v == "msft" || v == "ibit" || v == "spy") wanted[v][step->Value(i)] = mean->Value(i);
+    if (v == "tension" || v == "nvda" || v == "msft" || v == "ibit" || v == "spy")
+      wanted[v][step->Value(i)] = mean->Value(i);
   }
   if (!wanted.count("tension"))
-    return Status::InvalidArgument("the simulations table has no simulation '" + sim_id + "' (with tension): run the simulation stage first");
+    return Status::InvalidArgument("the simulations table has no simulation '" + sim_id +
+                                   "' (with tension): run the simulation stage first");
   const double tension = wanted["tension"].rbegin()->second;
   double capital = 0;
   for (const char* asset : {"nvda", "msft", "ibit", "spy"}) {
@@ -83,15 +86,16 @@ struct Track {
 // series -> earlier changes, oldest first (one per earlier signals version); in `tracks` each
 // series' track record as of its newest earlier row.
 Result<std::map<std::string, std::vector<trust::Change>>> ReadMemory(lake::Lake& lake, int64_t signals_version,
-                                                                   std::map<std::string, Track>* tracks) {
+                                                                     std::map<std::string, Track>* tracks) {
   std::map<std::string, std::vector<trust::Change>> out;
   auto table = lake.OpenTable("trust_scores");
   if (!table.ok()) {
     if (table.status().code() == StatusCode::kNotFound) return out;
     return table.status();
   }
-  PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(**table, {.columns = {"series", "signals_version", "change", "track_alpha",
-                                                                    "track_beta", "track_hits", "track_checked"}}));
+  PULSE_ASSIGN_OR_RETURN(
+      auto batch, ReadBatch(**table, {.columns = {"series", "signals_version", "change", "track_alpha", "track_beta",
+                                                  "track_hits", "track_checked"}}));
   PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*batch, "series"));
   PULSE_ASSIGN_OR_RETURN(auto version, ColumnAs<arrow::Int64Array>(*batch, "signals_version"));
   PULSE_ASSIGN_OR_RETURN(auto change, ColumnAs<arrow::StringArray>(*batch, "change"));
@@ -129,22 +133,37 @@ double JsonNumber(const nlohmann::json& j, const char* key) {
 std::shared_ptr<arrow::Schema> TrustSchema() {
   auto f64 = arrow::float64();
   return arrow::schema({
-      arrow::field("series", arrow::utf8(), false), arrow::field("kind", arrow::utf8(), false),
-      arrow::field("model", arrow::utf8(), false), arrow::field("signals_version", arrow::int64(), false),
+      arrow::field("series", arrow::utf8(), false),
+      arrow::field("kind", arrow::utf8(), false),
+      arrow::field("model", arrow::utf8(), false),
+      arrow::field("signals_version", arrow::int64(), false),
       arrow::field("sim_id", arrow::utf8(), false),
       // heuristic: the original Pulse's trust formulas
-      arrow::field("confidence", f64, false), arrow::field("risk", f64, false), arrow::field("fragility", f64, false),
-      arrow::field("fragility_label", arrow::utf8(), false), arrow::field("trust_label", arrow::utf8(), false),
-      arrow::field("licence", arrow::utf8(), false), arrow::field("baseline", f64, false),
-      arrow::field("hist", f64, false), arrow::field("novelty", f64, false), arrow::field("tension", f64, false),
-      arrow::field("capital_movement", f64, false), arrow::field("change", arrow::utf8(), false),
+      arrow::field("confidence", f64, false),
+      arrow::field("risk", f64, false),
+      arrow::field("fragility", f64, false),
+      arrow::field("fragility_label", arrow::utf8(), false),
+      arrow::field("trust_label", arrow::utf8(), false),
+      arrow::field("licence", arrow::utf8(), false),
+      arrow::field("baseline", f64, false),
+      arrow::field("hist", f64, false),
+      arrow::field("novelty", f64, false),
+      arrow::field("tension", f64, false),
+      arrow::field("capital_movement", f64, false),
+      arrow::field("change", arrow::utf8(), false),
       // statistical: calibrated backtest evidence
-      arrow::field("coverage80", f64, true), arrow::field("skill", f64, true), arrow::field("band80_width", f64, true),
-      arrow::field("backtest_mase", f64, true), arrow::field("naive_mase", f64, true),
+      arrow::field("coverage80", f64, true),
+      arrow::field("skill", f64, true),
+      arrow::field("band80_width", f64, true),
+      arrow::field("backtest_mase", f64, true),
+      arrow::field("naive_mase", f64, true),
       // track record: the original's Bayesian tracker fed with outcomes vs the previous run's 80% bands
-      arrow::field("track_alpha", f64, false), arrow::field("track_beta", f64, false),
-      arrow::field("track_hits", arrow::int64(), false), arrow::field("track_checked", arrow::int64(), false),
-      arrow::field("track_record", f64, false), arrow::field("track_low", f64, false),
+      arrow::field("track_alpha", f64, false),
+      arrow::field("track_beta", f64, false),
+      arrow::field("track_hits", arrow::int64(), false),
+      arrow::field("track_checked", arrow::int64(), false),
+      arrow::field("track_record", f64, false),
+      arrow::field("track_low", f64, false),
       arrow::field("track_high", f64, false),
       arrow::field("created", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), false),
   });
@@ -185,7 +204,8 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
     trust::Evidence e;
     e.has_overlays = true;
     e.capital_movement = world.second;
-    for (const auto& [step, row] : f.steps) e.change["h" + std::to_string(step)] = (row.mean - sig->second.last) / level;
+    for (const auto& [step, row] : f.steps)
+      e.change["h" + std::to_string(step)] = (row.mean - sig->second.last) / level;
     e.fragility = trust::FragilityIndex(world.first, e.change);
     if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
     const trust::TrustScore s = trust::Score(e, options.thresholds);
@@ -218,9 +238,8 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
               num(12)->Append(s.hist).ok() && num(13)->Append(s.novelty).ok() && num(14)->Append(world.first).ok() &&
               num(15)->Append(world.second).ok() && str(16)->Append(change.dump()).ok() &&
               optional(17, JsonNumber(backtest, "coverage80")).ok() && optional(18, skill).ok() &&
-              optional(19, width80).ok() && optional(20, mase).ok() &&
-              optional(21, naive).ok() && num(22)->Append(track.beta.alpha).ok() &&
-              num(23)->Append(track.beta.beta).ok() &&
+              optional(19, width80).ok() && optional(20, mase).ok() && optional(21, naive).ok() &&
+              num(22)->Append(track.beta.alpha).ok() && num(23)->Append(track.beta.beta).ok() &&
               builder->GetFieldAs<arrow::Int64Builder>(24)->Append(track.hits).ok() &&
               builder->GetFieldAs<arrow::Int64Builder>(25)->Append(track.checked).ok() &&
               num(26)->Append(track.beta.Mean()).ok() && num(27)->Append(track.beta.Interval().first).ok() &&
@@ -238,7 +257,8 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   write.app_id = "pulse-trust:" + options.sim_id;
   write.app_version = report.signals_version;
   write.operation = "TRUST";
-  write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)}, {"sim_id", options.sim_id}};
+  write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)},
+                                {"sim_id", options.sim_id}};
   PULSE_ASSIGN_OR_RETURN(auto commit, out->Append(**rows, write));
   report.version = commit.version;
   report.duplicate = commit.skipped;

@@ -40,7 +40,7 @@ struct TrustOptions {
 
 struct TrustReport {
   int64_t signals_version = -1;
-  int64_t version = -1;          // trust_scores table version
+  int64_t version = -1;  // trust_scores table version
   bool duplicate = false;
   int64_t rows = 0;
 };

@@ -107,7 +107,8 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
   } else {
     PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
   }
-  lake::ReadOptions read{.version = report.signals_version, .columns = {"name", "ts", "value"},
+  lake::ReadOptions read{.version = report.signals_version,
+                         .columns = {"name", "ts", "value"},
                          .partition_filters = {{"kind", {options.kind}}}};
   PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(*signals, read));  // suppressed rows set no state
   PULSE_ASSIGN_OR_RETURN(auto batch, ReadBatch(*signals, read));
@@ -126,14 +127,16 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
   for (const auto& [signal, m] : options.mapping.signals) {
     auto it = latest.find(signal);
     if (it == latest.end())
-      return Status::InvalidArgument("signal '" + signal + "' (mapped to '" + m.variable + "') has no observation of kind '" +
-                                     options.kind + "' in signals version " + std::to_string(report.signals_version));
+      return Status::InvalidArgument("signal '" + signal + "' (mapped to '" + m.variable +
+                                     "') has no observation of kind '" + options.kind + "' in signals version " +
+                                     std::to_string(report.signals_version));
     InitialValue v{signal, m.variable, it->second.first, it->second.second, it->second.second * m.scale};
     mc.overrides.emplace_back(*env.catalog->Find(m.variable), v.value);
     report.initial.push_back(std::move(v));
   }
-  nlohmann::json identity = {{"model", env.version}, {"decay", env.decay_rate}, {"runs", options.runs},
-                             {"turns", options.turns}, {"seed", options.seed}, {"noise", options.noise},
+  nlohmann::json identity = {{"model", env.version},           {"decay", env.decay_rate},
+                             {"runs", options.runs},           {"turns", options.turns},
+                             {"seed", options.seed},           {"noise", options.noise},
                              {"quantiles", options.quantiles}, {"initial", nlohmann::json::array()}};
   for (const auto& v : report.initial) identity["initial"].push_back({v.variable, v.value});
   report.sim_id = SimulationId(identity);
@@ -150,7 +153,7 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
   sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = false});
   PULSE_ASSIGN_OR_RETURN(auto result, sim::RunMonteCarlo(engine, env.catalog->Initial(), mc));
   SimulationRecord record{report.sim_id, &result.summary, options.quantiles, options.runs, options.turns,
-                          options.seed, false, env.version};
+                          options.seed,  false,           env.version};
   PULSE_ASSIGN_OR_RETURN(report.write, WriteSimulationSummary(lake, record));
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

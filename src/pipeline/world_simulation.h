@@ -36,8 +36,8 @@ Result<WorldMapping> WorldMappingFromJson(const nlohmann::json& json, const sim:
 
 struct WorldSimulationOptions {
   WorldMapping mapping;
-  std::string kind = "macro";     // the signals' kind partition
-  int64_t signals_version = -1;   // -1: the latest
+  std::string kind = "macro";    // the signals' kind partition
+  int64_t signals_version = -1;  // -1: the latest
   uint64_t runs = 10000;
   uint32_t turns = 12;
   uint64_t seed = 0;
@@ -47,8 +47,8 @@ struct WorldSimulationOptions {
 
 struct InitialValue {
   std::string signal, variable;
-  int64_t ts = 0;                 // the observation's time (us, UTC)
-  double observed = 0, value = 0; // value = observed * scale
+  int64_t ts = 0;                  // the observation's time (us, UTC)
+  double observed = 0, value = 0;  // value = observed * scale
 };
 
 struct WorldSimulationReport {

@@ -21,15 +21,15 @@
 namespace pulse::report {
 
 struct ForecastStep {
-  int64_t origin = 0, target = 0;                     // microseconds since the epoch, UTC
+  int64_t origin = 0, target = 0;  // microseconds since the epoch, UTC
   double mean = 0;
   std::map<double, std::pair<double, double>> bands;  // level -> (lower, upper)
 };
 
 struct SeriesForecasts {
   std::string kind, model, frequency;
-  nlohmann::json params;                 // model_params (ensemble weights, backtest evidence)
-  std::map<int, ForecastStep> steps;     // step -> forecast
+  nlohmann::json params;              // model_params (ensemble weights, backtest evidence)
+  std::map<int, ForecastStep> steps;  // step -> forecast
   // The band of `level` at `step`, if the table has it.
   std::optional<std::pair<double, double>> Band(int step, double level) const;
 };

@@ -26,27 +26,27 @@
 namespace pulse::report {
 
 struct IntervalBand {
-  double level = 0;                 // e.g. 0.95
-  std::vector<double> lower, upper; // one per forecast step
+  double level = 0;                  // e.g. 0.95
+  std::vector<double> lower, upper;  // one per forecast step
 };
 
 struct SeriesChart {
   std::string name, kind, frequency, model;
   std::vector<int64_t> history_ts;  // microseconds since the epoch, UTC, ascending
   std::vector<double> history;
-  std::vector<int64_t> target_ts;   // forecast steps 1..h
+  std::vector<int64_t> target_ts;  // forecast steps 1..h
   std::vector<double> mean;
   std::vector<IntervalBand> bands;  // any order; drawn widest first
 };
 
 struct QuantileBand {
-  double low = 0, high = 0;         // quantile levels, e.g. 0.05 and 0.95
-  std::vector<double> lower, upper; // one per turn 0..T
+  double low = 0, high = 0;          // quantile levels, e.g. 0.05 and 0.95
+  std::vector<double> lower, upper;  // one per turn 0..T
 };
 
 struct SimulationChart {
   std::string variable;
-  std::vector<double> mean;         // one per turn 0..T
+  std::vector<double> mean;  // one per turn 0..T
   std::vector<QuantileBand> bands;
 };
 
@@ -59,9 +59,9 @@ struct TrustRow {
   double confidence = 0, fragility = 0, risk = 0;
   std::string trust_label, licence;
   // statistical (calibrated)
-  double coverage80 = 0;            // backtest share of outcomes inside the calibrated 80% band
-  double skill = 0;                 // 1 - backtest MASE(model) / MASE(naive)
-  double band80_width = 0;          // relative width of the next step's 80% band
+  double coverage80 = 0;    // backtest share of outcomes inside the calibrated 80% band
+  double skill = 0;         // 1 - backtest MASE(model) / MASE(naive)
+  double band80_width = 0;  // relative width of the next step's 80% band
   // track record (the original's Bayesian tracker fed with outcomes vs earlier runs' 80% bands)
   double track_record = 0.5, track_low = 0, track_high = 1;
   int64_t track_hits = 0, track_checked = 0;
@@ -69,13 +69,13 @@ struct TrustRow {
 
 struct ReportData {
   std::string title = "Pulse report";
-  std::string generated;            // ISO-8601 UTC
+  std::string generated;  // ISO-8601 UTC
   std::string dataset, lake_url;
   int64_t signals_version = -1, forecasts_version = -1;
   std::string sim_id;
   uint64_t sim_runs = 0;
   uint32_t sim_turns = 0;
-  std::vector<std::string> changes; // "what changed since the last run", one sentence each
+  std::vector<std::string> changes;  // "what changed since the last run", one sentence each
   std::vector<SeriesChart> series;
   std::vector<SimulationChart> simulation;
   std::vector<TrustRow> trust;

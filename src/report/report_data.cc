@@ -44,7 +44,7 @@ Result<std::vector<SimulationChart>> ReadSimulation(lake::Lake& lake, const std:
                                                     uint32_t* turns) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("simulations"));
   PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"sim_id", "step", "variable", "mean", "quantile_levels",
-                                                               "quantiles", "runs", "turns"}}));
+                                                                "quantiles", "runs", "turns"}}));
   PULSE_ASSIGN_OR_RETURN(auto id, ColumnAs<arrow::StringArray>(*b, "sim_id"));
   PULSE_ASSIGN_OR_RETURN(auto step, ColumnAs<arrow::Int32Array>(*b, "step"));
   PULSE_ASSIGN_OR_RETURN(auto variable, ColumnAs<arrow::StringArray>(*b, "variable"));
@@ -109,9 +109,9 @@ Result<std::map<std::string, TrustRow>> ReadTrust(lake::Lake& lake, int64_t vers
   auto opt = [](const arrow::DoubleArray& a, int64_t i) { return a.IsNull(i) ? kNaN : a.Value(i); };
   for (int64_t i = 0; i < b->num_rows(); ++i) {
     if (v->Value(i) != version || (!sim_id.empty() && id->GetView(i) != sim_id)) continue;
-    out[series->GetString(i)] = {series->GetString(i), conf->Value(i),      frag->Value(i),          risk->Value(i),
-                                 label->GetString(i),  licence->GetString(i), opt(*coverage, i),      opt(*skill, i),
-                                 opt(*width, i),       track->Value(i),       track_low->Value(i),    track_high->Value(i),
+    out[series->GetString(i)] = {series->GetString(i), conf->Value(i),        frag->Value(i),      risk->Value(i),
+                                 label->GetString(i),  licence->GetString(i), opt(*coverage, i),   opt(*skill, i),
+                                 opt(*width, i),       track->Value(i),       track_low->Value(i), track_high->Value(i),
                                  hits->Value(i),       checked->Value(i)};
   }
   return out;
@@ -170,9 +170,10 @@ Result<std::vector<std::string>> Changes(lake::Lake& lake, const ReportRequest& 
         if (value >= band->second.first && value <= band->second.second) {
           ++inside;
         } else {
-          misses.push_back({std::abs(value - row.mean), name + " " + time::FormatDate(t) + ": observed " + Short(value) +
-                                                            ", outside the earlier 80% band [" + Short(band->second.first) +
-                                                            ", " + Short(band->second.second) + "]"});
+          misses.push_back({std::abs(value - row.mean), name + " " + time::FormatDate(t) + ": observed " +
+                                                            Short(value) + ", outside the earlier 80% band [" +
+                                                            Short(band->second.first) + ", " +
+                                                            Short(band->second.second) + "]"});
         }
       }
     }
@@ -247,7 +248,8 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
   if (current == forecasts.end())
     return Status::InvalidArgument("no forecasts of signals version " + std::to_string(request.signals_version));
   PULSE_ASSIGN_OR_RETURN(auto history, ReadSignalHistory(lake, request.signals_version, request.kind));
-  PULSE_ASSIGN_OR_RETURN(d.simulation, ReadSimulation(lake, request.sim_id, request.key_variables, &d.sim_runs, &d.sim_turns));
+  PULSE_ASSIGN_OR_RETURN(d.simulation,
+                         ReadSimulation(lake, request.sim_id, request.key_variables, &d.sim_runs, &d.sim_turns));
   PULSE_ASSIGN_OR_RETURN(auto trust, ReadTrust(lake, request.signals_version, request.sim_id));
 
   nlohmann::json series_json = nlohmann::json::object();
@@ -256,8 +258,10 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
     const auto& points = history[name];
     size_t skip = points.size() > request.history_points ? points.size() - request.history_points : 0;
     for (const auto& [t, v] : points)
-      if (skip > 0) --skip;
-      else chart.history_ts.push_back(t), chart.history.push_back(v);
+      if (skip > 0)
+        --skip;
+      else
+        chart.history_ts.push_back(t), chart.history.push_back(v);
     std::map<double, IntervalBand> bands;
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& [step, row] : s.steps) {
@@ -273,17 +277,30 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
       steps.push_back({{"step", step}, {"target", time::FormatDate(row.target)}, {"mean", row.mean}, {"bands", b}});
     }
     for (auto& [level, band] : bands) chart.bands.push_back(std::move(band));
-    nlohmann::json entry = {{"kind", s.kind}, {"model", s.model}, {"frequency", s.frequency},
-                            {"last_observed", points.empty() ? nlohmann::json() : nlohmann::json(time::FormatDate(points.rbegin()->first))},
-                            {"forecast", steps}};
+    nlohmann::json entry = {
+        {"kind", s.kind},
+        {"model", s.model},
+        {"frequency", s.frequency},
+        {"last_observed", points.empty() ? nlohmann::json() : nlohmann::json(time::FormatDate(points.rbegin()->first))},
+        {"forecast", steps}};
     if (auto t = trust.find(name); t != trust.end()) {
       const TrustRow& r = t->second;
-      entry["trust"] = {{"heuristic", {{"confidence", r.confidence}, {"fragility", r.fragility}, {"risk", r.risk},
-                                       {"trust_label", r.trust_label}, {"licence", r.licence}}},
-                        {"statistical", {{"coverage80", Number(r.coverage80)}, {"skill", Number(r.skill)},
-                                         {"band80_width", Number(r.band80_width)}}},
-                        {"track_record", {{"trust", r.track_record}, {"low", r.track_low}, {"high", r.track_high},
-                                          {"hits", r.track_hits}, {"checked", r.track_checked}}}};
+      entry["trust"] = {{"heuristic",
+                         {{"confidence", r.confidence},
+                          {"fragility", r.fragility},
+                          {"risk", r.risk},
+                          {"trust_label", r.trust_label},
+                          {"licence", r.licence}}},
+                        {"statistical",
+                         {{"coverage80", Number(r.coverage80)},
+                          {"skill", Number(r.skill)},
+                          {"band80_width", Number(r.band80_width)}}},
+                        {"track_record",
+                         {{"trust", r.track_record},
+                          {"low", r.track_low},
+                          {"high", r.track_high},
+                          {"hits", r.track_hits},
+                          {"checked", r.track_checked}}}};
       d.trust.push_back(r);
     }
     series_json[name] = entry;
@@ -299,15 +316,15 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
         final_turn["q" + Short(band.low)] = band.lower.back(), final_turn["q" + Short(band.high)] = band.upper.back();
     sim_json[c.variable] = final_turn;
   }
-  report.summary = {{"generated", d.generated},
-                    {"dataset", d.dataset},
-                    {"lake", d.lake_url},
-                    {"signals_version", d.signals_version},
-                    {"forecasts_version", d.forecasts_version},
-                    {"simulation", {{"sim_id", d.sim_id}, {"runs", d.sim_runs}, {"turns", d.sim_turns},
-                                    {"final_turn", sim_json}}},
-                    {"series", series_json},
-                    {"changes", d.changes}};
+  report.summary = {
+      {"generated", d.generated},
+      {"dataset", d.dataset},
+      {"lake", d.lake_url},
+      {"signals_version", d.signals_version},
+      {"forecasts_version", d.forecasts_version},
+      {"simulation", {{"sim_id", d.sim_id}, {"runs", d.sim_runs}, {"turns", d.sim_turns}, {"final_turn", sim_json}}},
+      {"series", series_json},
+      {"changes", d.changes}};
   return report;
 }
 
@@ -323,8 +340,8 @@ Status WriteReport(const std::string& out_dir, const Report& report) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec || !std::filesystem::is_directory(out_dir))
-    return Status::IoError("cannot create the output folder '" + out_dir + "': " +
-                           (ec ? ec.message() : std::string("a file of that name exists")));
+    return Status::IoError("cannot create the output folder '" + out_dir +
+                           "': " + (ec ? ec.message() : std::string("a file of that name exists")));
   const std::filesystem::path dir(out_dir);
   PULSE_RETURN_IF_ERROR(WriteAtomically(dir / "report.html", RenderReportHtml(report.data)));
   return WriteAtomically(dir / "summary.json", report.summary.dump(1) + "\n");

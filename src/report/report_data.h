@@ -26,9 +26,9 @@ struct ReportRequest {
   int64_t signals_version = -1;
   std::string sim_id;
   std::vector<std::string> key_variables;
-  std::string kind;                             // the signals' kind charted; empty: every kind
-  size_t history_points = 40;                   // history drawn per fan chart
-  std::optional<nlohmann::json> previous;       // the last run's summary.json, if any
+  std::string kind;                        // the signals' kind charted; empty: every kind
+  size_t history_points = 40;              // history drawn per fan chart
+  std::optional<nlohmann::json> previous;  // the last run's summary.json, if any
   std::string dataset;
 };
 

@@ -123,7 +123,8 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
     for (int i = 0; same && i < want->num_fields(); ++i)
       same = rows.schema()->field(i)->name() == want->field(i)->name() &&
              rows.schema()->field(i)->type()->Equals(*want->field(i)->type());
-    if (!same) return Status::InvalidArgument("signals to score must have the signals schema, got " + rows.schema()->ToString());
+    if (!same)
+      return Status::InvalidArgument("signals to score must have the signals schema, got " + rows.schema()->ToString());
   }
   const int64_t n = rows.num_rows();
   std::shared_ptr<arrow::RecordBatch> batch;
@@ -163,8 +164,9 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
     const int64_t reference = rules.as_of_us ? *rules.as_of_us : c.ingest_time->Value(i);
     const int64_t ts = c.ts->Value(i);
     // Saturating age: instants are years 0001-9999, but as_of and ingest times come from outside.
-    const int64_t age = (ts < 0 && reference > INT64_MAX + ts) ? INT64_MAX
-                        : (ts > 0 && reference < INT64_MIN + ts) ? INT64_MIN : reference - ts;
+    const int64_t age = (ts < 0 && reference > INT64_MAX + ts)   ? INT64_MAX
+                        : (ts > 0 && reference < INT64_MIN + ts) ? INT64_MIN
+                                                                 : reference - ts;
     const double recency = Recency(age, rules.RecencyWindow(c.kind->GetView(i)));
     const double sti = SymbolicTensionIndex(recency, s.anomaly.anomaly);
     auto [it, fresh] = tag_of.try_emplace(c.name->GetView(i));
@@ -173,8 +175,10 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
     const GateResult gate = Decide(sti, tag, s.anomalies_in_window, rules);
     if (counts) counts->Add(gate.gate);
     recency_b.UnsafeAppend(recency);
-    if (s.anomaly.z) z_b.UnsafeAppend(*s.anomaly.z);
-    else z_b.UnsafeAppendNull();
+    if (s.anomaly.z)
+      z_b.UnsafeAppend(*s.anomaly.z);
+    else
+      z_b.UnsafeAppendNull();
     anomaly_b.UnsafeAppend(s.anomaly.anomaly);
     sti_b.UnsafeAppend(sti);
     PULSE_RETURN_IF_ERROR(FromArrow(tag_b.Append(tag.data(), static_cast<int32_t>(tag.size()))));
@@ -184,8 +188,8 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
   }
   std::vector<std::shared_ptr<arrow::Array>> columns = batch->columns();
   std::shared_ptr<arrow::Array> a;
-  for (arrow::ArrayBuilder* b : std::initializer_list<arrow::ArrayBuilder*>{&recency_b, &z_b, &anomaly_b, &sti_b,
-                                                                            &tag_b, &gate_b, &reason_b}) {
+  for (arrow::ArrayBuilder* b :
+       std::initializer_list<arrow::ArrayBuilder*>{&recency_b, &z_b, &anomaly_b, &sti_b, &tag_b, &gate_b, &reason_b}) {
     PULSE_RETURN_IF_ERROR(FromArrow(b->Finish(&a)));
     columns.push_back(a);
   }

@@ -148,7 +148,8 @@ std::vector<SeriesScore> ScoreSeries(std::span<const Observation> history, std::
   std::vector<int64_t> first(static_cast<size_t>(n));
   for (int64_t k = 0; k < n; ++k)
     first[static_cast<size_t>(k)] = k > 0 && all[static_cast<size_t>(k - 1)].ts == all[static_cast<size_t>(k)].ts
-                                         ? first[static_cast<size_t>(k - 1)] : k;
+                                        ? first[static_cast<size_t>(k - 1)]
+                                        : k;
   // Only values that can reach a row's window or the windows of the values in it matter.
   int64_t q = 0;
   while (all[static_cast<size_t>(q)].origin < 0) ++q;
@@ -168,8 +169,8 @@ std::vector<SeriesScore> ScoreSeries(std::span<const Observation> history, std::
     if (item.origin >= 0) {
       SeriesScore& s = out[static_cast<size_t>(item.origin)];
       s.anomaly = score;
-      s.anomalies_in_window = (score.anomaly ? 1 : 0) + flags_before[static_cast<size_t>(hi)] -
-                              flags_before[static_cast<size_t>(lo)];
+      s.anomalies_in_window =
+          (score.anomaly ? 1 : 0) + flags_before[static_cast<size_t>(hi)] - flags_before[static_cast<size_t>(lo)];
     }
   }
   return out;

@@ -52,11 +52,13 @@ class RulesParser {
         PULSE_ASSIGN_OR_RETURN(r.anomaly_z, Number(an["z"], "anomaly.z", 0, 1e9));
       }
       if (r.anomaly_min_history > r.anomaly_window)
-        return Error(an, "anomaly.min_history", std::to_string(r.anomaly_min_history) + " exceeds anomaly.window (" +
-                                                    std::to_string(r.anomaly_window) + ")");
+        return Error(an, "anomaly.min_history",
+                     std::to_string(r.anomaly_min_history) + " exceeds anomaly.window (" +
+                         std::to_string(r.anomaly_window) + ")");
     }
     if (const YAML::Node tags = root["tags"]) {
-      if (!tags.IsSequence()) return Error(tags, "tags", "expected a list of tags, e.g. [hope, despair, rage, fatigue]");
+      if (!tags.IsSequence())
+        return Error(tags, "tags", "expected a list of tags, e.g. [hope, despair, rage, fatigue]");
       r.tags.clear();
       std::set<std::string> seen;
       for (const auto& t : tags) {
@@ -122,8 +124,8 @@ class RulesParser {
     PULSE_ASSIGN_OR_RETURN(std::string text, Scalar(node, key));
     auto v = ParseFiniteDouble(text);
     if (!v || *v < lo || *v > hi)
-      return Error(node, key, "expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                                  text + "'");
+      return Error(node, key,
+                   "expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + text + "'");
     return *v;
   }
 
@@ -131,8 +133,9 @@ class RulesParser {
     PULSE_ASSIGN_OR_RETURN(std::string text, Scalar(node, key));
     auto v = ParseInt64(text);
     if (!v || *v < lo || *v > hi)
-      return Error(node, key, "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
-                                  "], got '" + text + "'");
+      return Error(
+          node, key,
+          "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + text + "'");
     return *v;
   }
 

@@ -12,8 +12,8 @@ SignalBatchBuilder::SignalBatchBuilder()
     : ts_(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool()),
       ingest_time_(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), arrow::default_memory_pool()) {}
 
-Status SignalBatchBuilder::Append(std::string_view name, std::string_view source, std::string_view kind,
-                                  int64_t ts_us, double value, std::string_view unit, std::string_view metadata,
+Status SignalBatchBuilder::Append(std::string_view name, std::string_view source, std::string_view kind, int64_t ts_us,
+                                  double value, std::string_view unit, std::string_view metadata,
                                   int64_t ingest_time_us) {
   int64_t day = ts_us >= 0 ? ts_us / kMicrosPerDay : -((-ts_us + kMicrosPerDay - 1) / kMicrosPerDay);
   if (day != last_day_) {

@@ -21,9 +21,9 @@ std::shared_ptr<arrow::Schema> SignalSchema() {
 
 std::vector<std::shared_ptr<arrow::Field>> ScoreFields() {
   return {
-      arrow::field("recency", arrow::float64(), true),   arrow::field("anomaly_z", arrow::float64(), true),
-      arrow::field("anomaly", arrow::boolean(), true),   arrow::field("sti", arrow::float64(), true),
-      arrow::field("tag", arrow::utf8(), true),          arrow::field("gate", arrow::utf8(), true),
+      arrow::field("recency", arrow::float64(), true),  arrow::field("anomaly_z", arrow::float64(), true),
+      arrow::field("anomaly", arrow::boolean(), true),  arrow::field("sti", arrow::float64(), true),
+      arrow::field("tag", arrow::utf8(), true),         arrow::field("gate", arrow::utf8(), true),
       arrow::field("gate_reason", arrow::utf8(), true),
   };
 }

@@ -71,8 +71,9 @@ class ExprParser {
     const char c = text_[i];
     size_t j = i + 1;
     if (std::isdigit(static_cast<unsigned char>(c)) || c == '.') {
-      while (j < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '.' ||
-                                  ((text_[j] == '-' || text_[j] == '+') && (text_[j - 1] == 'e' || text_[j - 1] == 'E'))))
+      while (j < text_.size() &&
+             (std::isalnum(static_cast<unsigned char>(text_[j])) || text_[j] == '.' ||
+              ((text_[j] == '-' || text_[j] == '+') && (text_[j - 1] == 'e' || text_[j - 1] == 'E'))))
         ++j;
       token_.kind = Kind::kNumber;
     } else if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
@@ -275,20 +276,48 @@ void Expr::Evaluate(const double* const* slots, size_t count, double* out) const
       default: {
         double *a = at(top - 2), *b = at(top - 1);
         switch (in.op) {
-          case Op::kAdd: for (size_t r = 0; r < count; ++r) a[r] += b[r]; break;
-          case Op::kSub: for (size_t r = 0; r < count; ++r) a[r] -= b[r]; break;
-          case Op::kMul: for (size_t r = 0; r < count; ++r) a[r] *= b[r]; break;
-          case Op::kDiv: for (size_t r = 0; r < count; ++r) a[r] = b[r] != 0 ? a[r] / b[r] : 0.0; break;
-          case Op::kLt: for (size_t r = 0; r < count; ++r) a[r] = a[r] < b[r] ? 1.0 : 0.0; break;
-          case Op::kLe: for (size_t r = 0; r < count; ++r) a[r] = a[r] <= b[r] ? 1.0 : 0.0; break;
-          case Op::kGt: for (size_t r = 0; r < count; ++r) a[r] = a[r] > b[r] ? 1.0 : 0.0; break;
-          case Op::kGe: for (size_t r = 0; r < count; ++r) a[r] = a[r] >= b[r] ? 1.0 : 0.0; break;
-          case Op::kEq: for (size_t r = 0; r < count; ++r) a[r] = a[r] == b[r] ? 1.0 : 0.0; break;
-          case Op::kNe: for (size_t r = 0; r < count; ++r) a[r] = a[r] != b[r] ? 1.0 : 0.0; break;
-          case Op::kAnd: for (size_t r = 0; r < count; ++r) a[r] = (a[r] != 0 && b[r] != 0) ? 1.0 : 0.0; break;
-          case Op::kOr: for (size_t r = 0; r < count; ++r) a[r] = (a[r] != 0 || b[r] != 0) ? 1.0 : 0.0; break;
-          case Op::kMin: for (size_t r = 0; r < count; ++r) a[r] = std::min(a[r], b[r]); break;
-          case Op::kMax: for (size_t r = 0; r < count; ++r) a[r] = std::max(a[r], b[r]); break;
+          case Op::kAdd:
+            for (size_t r = 0; r < count; ++r) a[r] += b[r];
+            break;
+          case Op::kSub:
+            for (size_t r = 0; r < count; ++r) a[r] -= b[r];
+            break;
+          case Op::kMul:
+            for (size_t r = 0; r < count; ++r) a[r] *= b[r];
+            break;
+          case Op::kDiv:
+            for (size_t r = 0; r < count; ++r) a[r] = b[r] != 0 ? a[r] / b[r] : 0.0;
+            break;
+          case Op::kLt:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] < b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kLe:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] <= b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kGt:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] > b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kGe:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] >= b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kEq:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] == b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kNe:
+            for (size_t r = 0; r < count; ++r) a[r] = a[r] != b[r] ? 1.0 : 0.0;
+            break;
+          case Op::kAnd:
+            for (size_t r = 0; r < count; ++r) a[r] = (a[r] != 0 && b[r] != 0) ? 1.0 : 0.0;
+            break;
+          case Op::kOr:
+            for (size_t r = 0; r < count; ++r) a[r] = (a[r] != 0 || b[r] != 0) ? 1.0 : 0.0;
+            break;
+          case Op::kMin:
+            for (size_t r = 0; r < count; ++r) a[r] = std::min(a[r], b[r]);
+            break;
+          case Op::kMax:
+            for (size_t r = 0; r < count; ++r) a[r] = std::max(a[r], b[r]);
+            break;
           default: break;
         }
         --top;

@@ -60,8 +60,28 @@ class Expr {
   std::optional<double> ConstantValue() const;
 
  private:
-  enum class Op : uint8_t { kConst, kLoad, kNeg, kNot, kAdd, kSub, kMul, kDiv, kLt, kLe, kGt, kGe, kEq, kNe,
-                            kAnd, kOr, kMin, kMax, kAbs, kClamp };
+  enum class Op : uint8_t {
+    kConst,
+    kLoad,
+    kNeg,
+    kNot,
+    kAdd,
+    kSub,
+    kMul,
+    kDiv,
+    kLt,
+    kLe,
+    kGt,
+    kGe,
+    kEq,
+    kNe,
+    kAnd,
+    kOr,
+    kMin,
+    kMax,
+    kAbs,
+    kClamp
+  };
   struct Instr {
     Op op = Op::kConst;
     uint32_t slot = 0;

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <iterator>
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <iterator>
 #include <mutex>
 #include <optional>
 
@@ -17,8 +17,8 @@
 namespace pulse::sim {
 namespace {
 
-constexpr double kScale = 16777216.0;       // 2^24: fixed-point resolution of the sums
-constexpr double kMaxAbs = 68719476736.0;   // 2^36: |values| beyond it saturate in the sums
+constexpr double kScale = 16777216.0;      // 2^24: fixed-point resolution of the sums
+constexpr double kMaxAbs = 68719476736.0;  // 2^36: |values| beyond it saturate in the sums
 
 int64_t Quantise(double v) { return std::llround(std::clamp(v, -kMaxAbs, kMaxAbs) * kScale); }
 
@@ -133,13 +133,15 @@ std::string Summary::Serialize() const {
     for (const auto& [key, b] : sorted) buckets.push_back({key, b.count, Int128Text(b.sum)});
     cells.push_back({c.count, Int128Text(c.sum), Int128Text(c.sum2), buckets});
   }
-  return nlohmann::json{{"format", "pulse-sim-summary-1"}, {"steps", steps_}, {"columns", columns_}, {"cells", cells}}.dump();
+  return nlohmann::json{{"format", "pulse-sim-summary-1"}, {"steps", steps_}, {"columns", columns_}, {"cells", cells}}
+      .dump();
 }
 
 Result<Summary> Summary::Deserialize(std::string_view text) {
   const auto j = nlohmann::json::parse(text, nullptr, false);
   auto bad = [](const std::string& why) { return Status::InvalidArgument("simulation summary: " + why); };
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "pulse-sim-summary-1") return bad("not a serialized summary");
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "pulse-sim-summary-1")
+    return bad("not a serialized summary");
   try {
     Summary out(j.at("steps").get<size_t>(), j.at("columns").get<std::vector<std::string>>());
     const auto& cells = j.at("cells");
@@ -225,7 +227,7 @@ std::vector<SlotNoise> NoisySlots(const Catalog& catalog, const MonteCarloOption
 
 // The original's symbolic state tagger (first match wins; a missing overlay reads 0.5) and
 // TrustEngine's arc labels, as indices into kTags / kArcs.
-constexpr const char* kTags[] = {"Hope Rising",   "Despair Dominant",   "Fatigue Plateau",     "Collapse Risk",
+constexpr const char* kTags[] = {"Hope Rising",    "Despair Dominant",   "Fatigue Plateau",     "Collapse Risk",
                                  "Symbolic Drain", "Hope-Rage Conflict", "Symbolic Exhaustion", "Neutral"};
 constexpr const char* kArcs[] = {"Hope Surge", "Collapse Risk", "Rage Arc", "Fatigue Loop", "Unknown"};
 constexpr size_t kTagCount = std::size(kTags), kArcCount = std::size(kArcs);
@@ -257,9 +259,7 @@ struct Metrics {
     const char* names[] = {"hope", "despair", "rage", "fatigue", "trust"};
     for (size_t i = 0; i < 5; ++i) overlay[i] = c.Find(names[i]);
   }
-  double Value(const BlockState& st, size_t i, size_t r) const {
-    return overlay[i] ? st.slot(*overlay[i])[r] : 0.5;
-  }
+  double Value(const BlockState& st, size_t i, size_t r) const { return overlay[i] ? st.slot(*overlay[i])[r] : 0.5; }
   void Compute(const BlockState& st, const std::vector<uint32_t>& overlays, const std::vector<double>& before,
                double* tension, double* fragility, double (*tags)[kBlock], double (*arcs)[kBlock]) const {
     for (size_t r = 0; r < st.count(); ++r) {
@@ -270,8 +270,7 @@ struct Metrics {
       for (size_t k = 0; k < kArcCount; ++k) arcs[k][r] = k == arc ? 1.0 : 0.0;
       tension[r] = h * d + g * t + 0.5 * f * h;
       double change = 0;
-      for (size_t o = 0; o < overlays.size(); ++o)
-        change += std::abs(st.slot(overlays[o])[r] - before[o * kBlock + r]);
+      for (size_t o = 0; o < overlays.size(); ++o) change += std::abs(st.slot(overlays[o])[r] - before[o * kBlock + r]);
       fragility[r] = std::min(0.6 * tension[r] + 0.4 * std::min(change / 5, 1.0), 0.7);
     }
   }
@@ -292,7 +291,8 @@ Status CheckOptions(const TurnEngine& engine, const std::vector<double>& initial
   if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
   for (const auto& [turn, event] : options.events) {
     if (turn < 1 || turn > options.turns || event >= engine.rules().events.size())
-      return Status::InvalidArgument("an event must name a known event and a turn in 1.." + std::to_string(options.turns));
+      return Status::InvalidArgument("an event must name a known event and a turn in 1.." +
+                                     std::to_string(options.turns));
   }
   if (options.sample_paths > options.runs) {
     return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +
@@ -354,74 +354,78 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   std::mutex mu;
   uint64_t done = 0;
 
-  pool.ParallelFor(workers, [&](size_t w) {
-    Summary local(options.turns + 1, columns);
-    std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
-    std::vector<uint32_t> fired;
-    std::vector<double> before(overlays.size() * kBlock);
-    double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
-    BlockState st(catalog.size(), kBlock);
-    for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
-      const uint64_t first = b * kBlock;
-      const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
-      st.SetCount(n);
-      st.Fill(start);
-      auto shock = [&](uint32_t turn) {
-        for (size_t r = 0; r < n; ++r) {
-          const uint64_t run = options.first_run + first + r;
-          CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
-          for (const SlotNoise& s : noisy) {
-            const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
-            if (sd <= 0) continue;
-            double& x = st.slot(s.slot)[r];
-            x = std::clamp(x + sd * rng.Normal(), s.lo, s.hi);
+  pool.ParallelFor(
+      workers,
+      [&](size_t w) {
+        Summary local(options.turns + 1, columns);
+        std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
+        std::vector<uint32_t> fired;
+        std::vector<double> before(overlays.size() * kBlock);
+        double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
+        BlockState st(catalog.size(), kBlock);
+        for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
+          const uint64_t first = b * kBlock;
+          const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
+          st.SetCount(n);
+          st.Fill(start);
+          auto shock = [&](uint32_t turn) {
+            for (size_t r = 0; r < n; ++r) {
+              const uint64_t run = options.first_run + first + r;
+              CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
+              for (const SlotNoise& s : noisy) {
+                const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
+                if (sd <= 0) continue;
+                double& x = st.slot(s.slot)[r];
+                x = std::clamp(x + sd * rng.Normal(), s.lo, s.hi);
+              }
+            }
+          };
+          auto record = [&](size_t step) {
+            for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
+            for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
+              for (uint32_t s = 0; s < slots; ++s)
+                result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
+            }
+            metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
+            local.Add(step, tension_col, tension, n);
+            local.Add(step, tension_col + 1, fragility, n);
+            for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
+            for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
+            for (size_t o = 0; o < overlays.size(); ++o) {  // the turn's change of each overlay
+              const double* now = st.slot(overlays[o]);
+              const double* was = before.data() + o * kBlock;
+              for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
+              local.Add(step, delta_col + o, tension, n);
+            }
+          };
+          auto remember = [&] {
+            for (size_t o = 0; o < overlays.size(); ++o)
+              std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);
+          };
+          shock(0);
+          remember();
+          record(0);
+          for (uint32_t turn = 1; turn <= options.turns; ++turn) {
+            remember();
+            for (const auto& [at, event] : options.events)
+              if (at == turn) engine.ApplyEvent(st, event);
+            const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
+            engine.Run(st, inject, &fired);
+            for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
+            shock(turn);
+            record(turn);
+          }
+          if (progress) {
+            std::lock_guard lock(mu);
+            done += n;
+            progress(done, options.runs);
           }
         }
-      };
-      auto record = [&](size_t step) {
-        for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
-        for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
-          for (uint32_t s = 0; s < slots; ++s)
-            result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
-        }
-        metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
-        local.Add(step, tension_col, tension, n);
-        local.Add(step, tension_col + 1, fragility, n);
-        for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
-        for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
-        for (size_t o = 0; o < overlays.size(); ++o) {  // the turn's change of each overlay
-          const double* now = st.slot(overlays[o]);
-          const double* was = before.data() + o * kBlock;
-          for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
-          local.Add(step, delta_col + o, tension, n);
-        }
-      };
-      auto remember = [&] {
-        for (size_t o = 0; o < overlays.size(); ++o) std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);
-      };
-      shock(0);
-      remember();
-      record(0);
-      for (uint32_t turn = 1; turn <= options.turns; ++turn) {
-        remember();
-        for (const auto& [at, event] : options.events)
-          if (at == turn) engine.ApplyEvent(st, event);
-        const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
-        engine.Run(st, inject, &fired);
-        for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
-        shock(turn);
-        record(turn);
-      }
-      if (progress) {
         std::lock_guard lock(mu);
-        done += n;
-        progress(done, options.runs);
-      }
-    }
-    std::lock_guard lock(mu);
-    result.summary.Merge(local);
-    for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
-  }, workers);
+        result.summary.Merge(local);
+        for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
+      },
+      workers);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -37,7 +37,7 @@ struct MonteCarloOptions {
   uint64_t runs = 1000;
   uint32_t turns = 52;
   uint64_t seed = 0;
-  int threads = 0;                                       // 0: the shared pool's size
+  int threads = 0;  // 0: the shared pool's size
   std::vector<double> quantiles = {0.05, 0.5, 0.95};
   // Default noise: sd = noise_scale x (range width) for the initial jitter and for every turn, on
   // every slot with a range (overlays and catalog variables); none on capital. 0 turns it off.

@@ -9,7 +9,8 @@ Result<RetroReport> Retrodict(const TurnEngine& engine, const std::vector<double
                               RetroMode mode) {
   const Catalog& catalog = engine.catalog();
   const size_t columns = history.slots.size(), points = history.times.size();
-  if (points < 2) return Status::InvalidArgument("retrodiction needs at least 2 points of history, got " + std::to_string(points));
+  if (points < 2)
+    return Status::InvalidArgument("retrodiction needs at least 2 points of history, got " + std::to_string(points));
   if (history.values.size() != points * columns) {
     return Status::InvalidArgument("history has " + std::to_string(history.values.size()) + " values for " +
                                    std::to_string(points) + " x " + std::to_string(columns));
@@ -17,7 +18,8 @@ Result<RetroReport> Retrodict(const TurnEngine& engine, const std::vector<double
   for (size_t t = 1; t < points; ++t)
     if (history.times[t] <= history.times[t - 1]) return Status::InvalidArgument("history times must be ascending");
   for (uint32_t s : history.slots)
-    if (s >= catalog.size()) return Status::InvalidArgument("history slot " + std::to_string(s) + " is not in the catalog");
+    if (s >= catalog.size())
+      return Status::InvalidArgument("history slot " + std::to_string(s) + " is not in the catalog");
   if (initial.size() != catalog.size()) return Status::InvalidArgument("the initial state does not match the catalog");
 
   auto observations = [&](size_t t) {
@@ -71,9 +73,12 @@ Result<RetroReport> Retrodict(const TurnEngine& engine, const std::vector<double
     total_sq += sum_sq[c], total_n += e.count;
   }
   auto mean = [](double sq, uint64_t n) { return n ? sq / static_cast<double>(n) : 0.0; };
-  report.overlay_mse = mean(kind_sq[static_cast<size_t>(SlotKind::kOverlay)], kind_n[static_cast<size_t>(SlotKind::kOverlay)]);
-  report.capital_mse = mean(kind_sq[static_cast<size_t>(SlotKind::kCapital)], kind_n[static_cast<size_t>(SlotKind::kCapital)]);
-  report.variable_mse = mean(kind_sq[static_cast<size_t>(SlotKind::kVariable)], kind_n[static_cast<size_t>(SlotKind::kVariable)]);
+  report.overlay_mse =
+      mean(kind_sq[static_cast<size_t>(SlotKind::kOverlay)], kind_n[static_cast<size_t>(SlotKind::kOverlay)]);
+  report.capital_mse =
+      mean(kind_sq[static_cast<size_t>(SlotKind::kCapital)], kind_n[static_cast<size_t>(SlotKind::kCapital)]);
+  report.variable_mse =
+      mean(kind_sq[static_cast<size_t>(SlotKind::kVariable)], kind_n[static_cast<size_t>(SlotKind::kVariable)]);
   report.total_mse = mean(total_sq, total_n);
   return report;
 }

@@ -25,9 +25,9 @@
 namespace pulse::sim {
 
 struct History {
-  std::vector<uint32_t> slots;   // observed slots (columns)
-  std::vector<int64_t> times;    // grid points, ascending (microseconds since the epoch)
-  std::vector<double> values;    // times.size() x slots.size(), row-major; NaN = unobserved
+  std::vector<uint32_t> slots;  // observed slots (columns)
+  std::vector<int64_t> times;   // grid points, ascending (microseconds since the epoch)
+  std::vector<double> values;   // times.size() x slots.size(), row-major; NaN = unobserved
   double At(size_t turn, size_t column) const { return values[turn * slots.size() + column]; }
 };
 
@@ -40,11 +40,11 @@ struct SlotError {
 };
 
 struct RetroReport {
-  size_t turns = 0;                   // grid points compared (all but the first)
-  std::vector<SlotError> errors;      // one per observed slot, History order
+  size_t turns = 0;               // grid points compared (all but the first)
+  std::vector<SlotError> errors;  // one per observed slot, History order
   double overlay_mse = 0, variable_mse = 0, capital_mse = 0, total_mse = 0;
-  std::vector<double> error_score;    // per compared turn (NaN when it observed no overlay or capital)
-  uint64_t misaligned_turns = 0;      // error score above 1.5
+  std::vector<double> error_score;  // per compared turn (NaN when it observed no overlay or capital)
+  uint64_t misaligned_turns = 0;    // error score above 1.5
 };
 
 // kInvalidArgument for fewer than 2 grid points, times not ascending, a values table of the wrong

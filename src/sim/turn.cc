@@ -10,7 +10,8 @@ BlockState::BlockState(size_t slots, size_t count)
 }
 
 void BlockState::Fill(const std::vector<double>& values) {
-  for (size_t s = 0; s < slots_ && s < values.size(); ++s) std::fill_n(slot(static_cast<uint32_t>(s)), count_, values[s]);
+  for (size_t s = 0; s < slots_ && s < values.size(); ++s)
+    std::fill_n(slot(static_cast<uint32_t>(s)), count_, values[s]);
 }
 
 TurnEngine::TurnEngine(const Catalog& catalog, const RuleSet& rules, TurnOptions options)
@@ -20,7 +21,7 @@ TurnEngine::TurnEngine(const Catalog& catalog, const RuleSet& rules, TurnOptions
   for (RuleKind kind : {RuleKind::kCausal, RuleKind::kStatic}) {
     for (size_t i = 0; i < rules.rules.size(); ++i)
       if (rules.rules[i].kind == kind) order_.push_back(i);
-}
+  }
 }
 
 double TurnEngine::Bound(uint32_t slot, double value) const {
@@ -42,7 +43,9 @@ void TurnEngine::ApplyEffect(const Effect& effect, double mod, BlockState& state
   const bool clamp01 = kind == SlotKind::kOverlay;
   const bool floor0 = kind == SlotKind::kCapital && !options_.signed_capital;
   for (size_t r = 0; r < n; ++r) {
-    double v = effect.op == EffectOp::kAdd ? x[r] + mod * value[r] : effect.op == EffectOp::kSet ? value[r] : x[r] * value[r];
+    double v = effect.op == EffectOp::kAdd   ? x[r] + mod * value[r]
+               : effect.op == EffectOp::kSet ? value[r]
+                                             : x[r] * value[r];
     if (clamp01) v = std::min(std::max(v, 0.0), 1.0);
     if (floor0) v = std::max(v, 0.0);
     if (!mask || mask[r] != 0) x[r] = v;

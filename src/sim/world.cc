@@ -52,7 +52,11 @@ Result<std::string> Scalar(std::string_view file, const YAML::Node& node, const 
 
 Result<double> Number(std::string_view file, const YAML::Node& node, const std::string& field) {
   if (!node.IsScalar())
-    return FieldError(file, node, field + " must be a number, got a " + (node.IsMap() ? "map" : node.IsSequence() ? "list" : "null"));
+    return FieldError(file, node,
+                      field + " must be a number, got a " +
+                          (node.IsMap()        ? "map"
+                           : node.IsSequence() ? "list"
+                                               : "null"));
   try {
     const double v = node.as<double>();
     if (!std::isfinite(v)) return FieldError(file, node, field + " must be a finite number");
@@ -76,7 +80,6 @@ SourceLocation ExprLocation(std::string_view file, const YAML::Node& node) {
   const bool quoted = node.Tag() == "!";
   return {std::string(file), node.Mark().line + 1, node.Mark().column + 1 + (quoted ? 1 : 0)};
 }
-
 
 Result<Catalog> ParseCatalogUnguarded(std::string_view yaml, std::string_view file) {
   PULSE_ASSIGN_OR_RETURN(YAML::Node root, Load(yaml, file));
@@ -163,7 +166,8 @@ Result<Expr> Compile(const YAML::Node& node, std::string_view file, const std::s
 Result<std::vector<Effect>> ParseEffects(std::string_view file, const YAML::Node& owner, const std::string& owner_name,
                                          const Catalog& catalog, const SlotResolver& resolve) {
   const YAML::Node list = owner["effects"];
-  if (!list || !list.IsSequence() || list.size() == 0) return FieldError(file, list ? list : owner, "needs a list of effects");
+  if (!list || !list.IsSequence() || list.size() == 0)
+    return FieldError(file, list ? list : owner, "needs a list of effects");
   std::vector<Effect> out;
   for (const YAML::Node& item : list) {
     if (!item.IsMap()) return FieldError(file, item, "an effect is {target: NAME, add|set|scale: EXPR}");
@@ -173,7 +177,8 @@ Result<std::vector<Effect>> ParseEffects(std::string_view file, const YAML::Node
     if (!slot) return FieldError(file, item["target"], "unknown target '" + Printable(target, 80) + "'");
     effect.target = *slot;
     int ops = 0;
-    for (const auto& [key, op] : {std::pair{"add", EffectOp::kAdd}, {"set", EffectOp::kSet}, {"scale", EffectOp::kScale}}) {
+    for (const auto& [key, op] :
+         {std::pair{"add", EffectOp::kAdd}, {"set", EffectOp::kSet}, {"scale", EffectOp::kScale}}) {
       const YAML::Node value = item[key];
       if (!value) continue;
       ++ops;
@@ -208,7 +213,8 @@ Result<RuleSet> ParseRulesUnguarded(std::string_view yaml, std::string_view file
     if (item["kind"]) {
       PULSE_ASSIGN_OR_RETURN(kind, Scalar(file, item["kind"], "kind"));
     }
-    if (kind == "static") rule.kind = RuleKind::kStatic;
+    if (kind == "static")
+      rule.kind = RuleKind::kStatic;
     else if (kind != "causal")
       return FieldError(file, item["kind"], "kind is causal or static, got '" + Printable(kind, 40) + "'");
     if (item["importance"]) {

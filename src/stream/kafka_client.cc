@@ -11,10 +11,14 @@ void LogLine(const rd_kafka_t* /*rk*/, int level, const char* facility, const ch
     // syslog levels: 0-3 errors, 4 warnings, 5-6 notices and info, 7 debug.
     const nlohmann::json fields = {{"facility", Printable(facility != nullptr ? facility : "", 64)}};
     const std::string message = Printable(text != nullptr ? text : "", 1024);
-    if (level <= 3) log::Error("kafka", message, fields);
-    else if (level == 4) log::Warn("kafka", message, fields);
-    else if (level <= 6) log::Info("kafka", message, fields);
-    else log::Debug("kafka", message, fields);
+    if (level <= 3)
+      log::Error("kafka", message, fields);
+    else if (level == 4)
+      log::Warn("kafka", message, fields);
+    else if (level <= 6)
+      log::Info("kafka", message, fields);
+    else
+      log::Debug("kafka", message, fields);
   } catch (...) {
     // A log line is not worth crossing back into librdkafka with an exception.
   }

@@ -6,9 +6,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <initializer_list>
 #include <map>
 #include <memory>
-#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>

@@ -46,8 +46,8 @@ class Consumer {
         }
       }
       const bool full = batch_.records() >= options_.batch_max_records || batch_.bytes() >= options_.batch_max_bytes;
-      const bool due = !batch_.empty() &&
-                       SecondsSince(batch_started) * 1000 >= static_cast<double>(options_.batch_max_latency_ms);
+      const bool due =
+          !batch_.empty() && SecondsSince(batch_started) * 1000 >= static_cast<double>(options_.batch_max_latency_ms);
       if (full || due) failure = Flush();
       if (options_.max_records > 0 && report_.records >= options_.max_records && batch_.empty()) break;
       if (assigned_ == 0) last_record = Clock::now();  // idle counts only while holding partitions
@@ -80,7 +80,7 @@ class Consumer {
         {"queued.max.messages.kbytes", std::to_string(options_.queue_kbytes)},
         {"enable.partition.eof", "false"},
         {"partition.assignment.strategy", "range,roundrobin"},  // eager: a revoke precedes every assign
-        {"topic.metadata.refresh.interval.ms", "5000"},        // new topics matching a pattern
+        {"topic.metadata.refresh.interval.ms", "5000"},         // new topics matching a pattern
         {"allow.auto.create.topics", "false"},
         {"session.timeout.ms", std::to_string(options_.session_timeout_ms)},
     };
@@ -95,19 +95,19 @@ class Consumer {
     if (auto err = rd_kafka_subscribe(rk_.get(), topics.get()); err != RD_KAFKA_RESP_ERR_NO_ERROR)
       return KafkaError(err, "subscribing to " + url_.text);
     if (!options_.dead_letter_topic.empty()) {
-      std::map<std::string, std::string> producer = {{"bootstrap.servers", url_.brokers},
-                                                     {"enable.idempotence", "true"},
-                                                     {"linger.ms", "20"}};
+      std::map<std::string, std::string> producer = {
+          {"bootstrap.servers", url_.brokers}, {"enable.idempotence", "true"}, {"linger.ms", "20"}};
       for (const auto& [k, v] : options_.kafka)
         if (k.starts_with("security.") || k.starts_with("sasl.") || k.starts_with("ssl.")) producer[k] = v;
       PULSE_ASSIGN_OR_RETURN(auto pconf, NewKafkaConf(producer));
       PULSE_ASSIGN_OR_RETURN(dlq_, NewKafkaClient(RD_KAFKA_PRODUCER, std::move(pconf)));
     }
     if (options_.metrics_port >= 0) {
-      PULSE_ASSIGN_OR_RETURN(metrics_server_, MetricsServer::Start(options_.metrics_host, options_.metrics_port,
-                                                                   metrics_.registry()));
-      log::Info("stream", "metrics", {{"url", "http://" + options_.metrics_host + ":" +
-                                                  std::to_string(metrics_server_->port()) + "/metrics"}});
+      PULSE_ASSIGN_OR_RETURN(metrics_server_,
+                             MetricsServer::Start(options_.metrics_host, options_.metrics_port, metrics_.registry()));
+      log::Info(
+          "stream", "metrics",
+          {{"url", "http://" + options_.metrics_host + ":" + std::to_string(metrics_server_->port()) + "/metrics"}});
     }
     log::Info("stream", "consuming", {{"url", url_.text}, {"group", options_.group}, {"lake", lake_.url()}});
     return Status::Ok();
@@ -125,8 +125,8 @@ class Consumer {
       if (rd_kafka_header_get_last(headers, kFormatHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
         format = value != nullptr ? std::string_view(static_cast<const char*>(value), size) : std::string_view();
     }
-    std::string_view key = msg.key != nullptr ? std::string_view(static_cast<const char*>(msg.key), msg.key_len)
-                                              : std::string_view();
+    std::string_view key =
+        msg.key != nullptr ? std::string_view(static_cast<const char*>(msg.key), msg.key_len) : std::string_view();
     batch_.Add(tp, msg.offset, static_cast<const char*>(msg.payload), msg.len, key, format);
     next_offset_[tp] = msg.offset + 1;
   }
@@ -152,9 +152,12 @@ class Consumer {
     report_.gate.escalate += outcome->gate.escalate;
     report_.gate.suppress += outcome->gate.suppress;
     ++report_.batches;
-    log::Debug("stream", "batch committed", {{"version", outcome->signals_version}, {"rows", outcome->rows},
-                                             {"rejected", outcome->rejected}, {"duplicates", outcome->duplicates},
-                                             {"seconds", seconds}});
+    log::Debug("stream", "batch committed",
+               {{"version", outcome->signals_version},
+                {"rows", outcome->rows},
+                {"rejected", outcome->rejected},
+                {"duplicates", outcome->duplicates},
+                {"seconds", seconds}});
     DeadLetter(outcome->rejects);
     CommitOffsets(outcome->next_offsets);
     UpdateLag();
@@ -186,7 +189,8 @@ class Consumer {
     }
     metrics_.AddDeadLettered(static_cast<int64_t>(rejects.size()));
     if (rd_kafka_flush(dlq_.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
-      log::Warn("stream", "dead-letter topic: records still unsent after 10 s", {{"topic", options_.dead_letter_topic}});
+      log::Warn("stream", "dead-letter topic: records still unsent after 10 s",
+                {{"topic", options_.dead_letter_topic}});
   }
 
   // Kafka's committed offsets follow the table (for lag tools); the table is what resumes.
@@ -214,17 +218,22 @@ class Consumer {
     sink_->ResetHistory();  // series of the new partitions may have been written by their last owner
     std::map<TopicPartition, int64_t> table;
     auto snapshot = sink_->signals().LoadSnapshot();
-    if (snapshot.ok()) table = TableOffsets(snapshot->app_versions);
-    else log::Warn("stream", "reading the table's offsets failed; starting from Kafka's committed offsets",
-                   {{"error", snapshot.status().message()}});
+    if (snapshot.ok())
+      table = TableOffsets(snapshot->app_versions);
+    else
+      log::Warn("stream", "reading the table's offsets failed; starting from Kafka's committed offsets",
+                {{"error", snapshot.status().message()}});
     nlohmann::json shown = nlohmann::json::array();
     for (int i = 0; i < partitions->cnt; ++i) {
       auto& p = partitions->elems[i];
       TopicPartition tp{p.topic, p.partition};
       auto it = table.find(tp);
-      if (!snapshot.ok()) p.offset = RD_KAFKA_OFFSET_STORED;
-      else if (it != table.end()) p.offset = it->second;
-      else p.offset = options_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+      if (!snapshot.ok())
+        p.offset = RD_KAFKA_OFFSET_STORED;
+      else if (it != table.end())
+        p.offset = it->second;
+      else
+        p.offset = options_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
       shown.push_back(tp.topic + "/" + std::to_string(tp.partition) + "@" + std::to_string(p.offset));
     }
     log::Info("stream", "partitions assigned", {{"partitions", shown}});
@@ -255,8 +264,10 @@ class Consumer {
                           void* opaque) noexcept {
     auto* self = static_cast<Consumer*>(opaque);
     try {
-      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) self->Assign(partitions);
-      else self->Revoke(partitions);
+      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+        self->Assign(partitions);
+      else
+        self->Revoke(partitions);
     } catch (const std::exception& e) {
       self->rebalance_error_ = Status::Internal(std::string("rebalance: ") + e.what());
       rd_kafka_assign(self->rk_.get(), nullptr);
@@ -289,7 +300,8 @@ Status ValidateStreamOptions(const StreamOptions& options) {
     return Status::InvalidArgument("'" + url.text + "' names no topic: kafka://BROKERS/TOPICS (e.g. pulse.signals.*)");
   if (options.group.empty()) return Status::InvalidArgument("stream.group must not be empty");
   if (options.start != "earliest" && options.start != "latest")
-    return Status::InvalidArgument("stream.start must be earliest or latest, got '" + Printable(options.start, 64) + "'");
+    return Status::InvalidArgument("stream.start must be earliest or latest, got '" + Printable(options.start, 64) +
+                                   "'");
   if (options.batch_max_records <= 0 || options.batch_max_bytes <= 0 || options.batch_max_latency_ms <= 0)
     return Status::InvalidArgument("stream batch bounds (records, bytes, latency) must be > 0");
   if (options.batch.format == RecordFormat::kCsv && options.batch.csv_header.empty())

@@ -42,31 +42,31 @@
 namespace pulse::stream {
 
 struct StreamOptions {
-  std::string url;                        // kafka://BROKERS/TOPICS (topics.h)
-  std::string group = "pulse";            // consumer group id
-  std::string start = "earliest";         // earliest | latest: partitions the table has not seen
+  std::string url;                 // kafka://BROKERS/TOPICS (topics.h)
+  std::string group = "pulse";     // consumer group id
+  std::string start = "earliest";  // earliest | latest: partitions the table has not seen
   int64_t batch_max_records = 100000;
   int64_t batch_max_bytes = 64 << 20;
   int64_t batch_max_latency_ms = 1000;
-  int64_t queue_kbytes = 16384;           // librdkafka queued.max.messages.kbytes (fetch queue bound)
-  int64_t session_timeout_ms = 10000;     // a member silent this long (killed) leaves the group
-  std::string dead_letter_topic;          // "" = rejects go to signal_rejects only
-  int metrics_port = -1;                  // -1 = none, 0 = any free port (logged)
+  int64_t queue_kbytes = 16384;        // librdkafka queued.max.messages.kbytes (fetch queue bound)
+  int64_t session_timeout_ms = 10000;  // a member silent this long (killed) leaves the group
+  std::string dead_letter_topic;       // "" = rejects go to signal_rejects only
+  int metrics_port = -1;               // -1 = none, 0 = any free port (logged)
   std::string metrics_host = "127.0.0.1";
   int lake_retries = 5;
-  int64_t idle_exit_ms = 0;               // return after this long without records (0 = never)
-  int64_t max_records = 0;                // return after this many records (0 = never)
-  std::map<std::string, std::string> kafka;  // extra librdkafka properties
-  BatchConfig batch;                      // record format, CSV header, limits, parser defaults
+  int64_t idle_exit_ms = 0;                              // return after this long without records (0 = never)
+  int64_t max_records = 0;                               // return after this many records (0 = never)
+  std::map<std::string, std::string> kafka;              // extra librdkafka properties
+  BatchConfig batch;                                     // record format, CSV header, limits, parser defaults
   std::shared_ptr<const signals::ScoringRules> scoring;  // null = the default rules
 };
 
 struct StreamReport {
-  int64_t records = 0;      // consumed
-  int64_t rows = 0;         // appended to signals
-  int64_t rejected = 0;     // appended to signal_rejects
-  int64_t duplicates = 0;   // already in the table (a replay, or another consumer got there first)
-  int64_t batches = 0;      // batches committed
+  int64_t records = 0;     // consumed
+  int64_t rows = 0;        // appended to signals
+  int64_t rejected = 0;    // appended to signal_rejects
+  int64_t duplicates = 0;  // already in the table (a replay, or another consumer got there first)
+  int64_t batches = 0;     // batches committed
   int64_t dead_lettered = 0;
   signals::GateCounts gate;  // gate decisions of the appended rows
   double seconds = 0;

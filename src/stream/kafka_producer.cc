@@ -127,8 +127,8 @@ Result<PublishReport> PublishFile(const std::string& path, const PublishOptions&
   if (delivery.first_error.load() != RD_KAFKA_RESP_ERR_NO_ERROR)
     return KafkaError(static_cast<rd_kafka_resp_err_t>(delivery.first_error.load()), "delivering to Kafka");
   if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return KafkaError(flushed, "waiting for Kafka to acknowledge " + std::to_string(rd_kafka_outq_len(rk.get())) +
-                                   " records");
+    return KafkaError(flushed,
+                      "waiting for Kafka to acknowledge " + std::to_string(rd_kafka_outq_len(rk.get())) + " records");
   report.published = delivery.delivered.load();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

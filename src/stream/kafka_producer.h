@@ -30,9 +30,9 @@ struct PublishOptions {
 };
 
 struct PublishReport {
-  ingest::IngestReport parse;                // accepted / rejected rows of the file
+  ingest::IngestReport parse;  // accepted / rejected rows of the file
   int64_t published = 0;
-  std::map<std::string, int64_t> topics;     // records per topic
+  std::map<std::string, int64_t> topics;  // records per topic
   double seconds = 0;
 };
 

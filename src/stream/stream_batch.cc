@@ -20,15 +20,15 @@ constexpr std::string_view kAppIdPrefix = "pulse-stream:";
 int64_t LineBreaks(std::string_view v) {
   int64_t n = 0;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '\n') ++n;
-    else if (v[i] == '\r' && (i + 1 == v.size() || v[i + 1] != '\n')) ++n;
+    if (v[i] == '\n')
+      ++n;
+    else if (v[i] == '\r' && (i + 1 == v.size() || v[i + 1] != '\n'))
+      ++n;
   }
   return n;
 }
 
-bool Blank(std::string_view v) {
-  return v.find_first_not_of(" \t\r\n") == std::string_view::npos;
-}
+bool Blank(std::string_view v) { return v.find_first_not_of(" \t\r\n") == std::string_view::npos; }
 
 // A JSON text with line breaks outside strings turned into spaces (JSON whitespace either way),
 // or nullopt when a raw line break sits inside a string (invalid JSON that would split the line).
@@ -37,10 +37,14 @@ std::optional<std::string> JoinJsonLines(std::string_view v) {
   bool in_string = false, escaped = false;
   for (char& c : out) {
     if (in_string) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') in_string = false;
-      else if (c == '\n' || c == '\r') return std::nullopt;
+      if (escaped)
+        escaped = false;
+      else if (c == '\\')
+        escaped = true;
+      else if (c == '"')
+        in_string = false;
+      else if (c == '\n' || c == '\r')
+        return std::nullopt;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '\n' || c == '\r') {
@@ -56,7 +60,9 @@ std::string TxnAppId(std::string_view group, const TopicPartition& tp) {
   return std::string(kAppIdPrefix) + std::string(group) + "/" + tp.topic + "/" + std::to_string(tp.partition);
 }
 
-std::string RejectFileName(const TopicPartition& tp) { return "kafka:" + tp.topic + "/" + std::to_string(tp.partition); }
+std::string RejectFileName(const TopicPartition& tp) {
+  return "kafka:" + tp.topic + "/" + std::to_string(tp.partition);
+}
 
 std::map<TopicPartition, int64_t> TableOffsets(const std::map<std::string, int64_t>& app_versions) {
   std::map<TopicPartition, int64_t> out;
@@ -100,10 +106,13 @@ void StreamBatch::Add(const TopicPartition& tp, int64_t offset, const char* valu
                  std::to_string(config_.max_record_bytes) + " (stream.max_record_bytes)");
   RecordFormat format = config_.format;
   if (format_header) {
-    if (*format_header == "json" || *format_header == "jsonl") format = RecordFormat::kJson;
-    else if (*format_header == "csv") format = RecordFormat::kCsv;
-    else return early("unknown record format '" + Printable(*format_header, 64) + "' in header " + kFormatHeader +
-                      " (known: json, csv)");
+    if (*format_header == "json" || *format_header == "jsonl")
+      format = RecordFormat::kJson;
+    else if (*format_header == "csv")
+      format = RecordFormat::kCsv;
+    else
+      return early("unknown record format '" + Printable(*format_header, 64) + "' in header " + kFormatHeader +
+                   " (known: json, csv)");
   }
   if (Blank(v)) return early("empty record");
   Lines* lines = &p.json;
@@ -164,8 +173,8 @@ int64_t StreamBatch::CountBefore(const std::map<TopicPartition, int64_t>& from) 
 Status StreamBatch::ParseLines(const TopicPartition& tp, const Lines& lines, RecordFormat format, int64_t from,
                                int64_t now_us, std::vector<std::shared_ptr<arrow::Table>>& tables,
                                std::vector<StreamReject>& rejects) const {
-  const size_t k0 = static_cast<size_t>(std::lower_bound(lines.offsets.begin(), lines.offsets.end(), from) -
-                                        lines.offsets.begin());
+  const size_t k0 =
+      static_cast<size_t>(std::lower_bound(lines.offsets.begin(), lines.offsets.end(), from) - lines.offsets.begin());
   if (k0 == lines.offsets.size()) return Status::Ok();
   std::string_view text = std::string_view(lines.text).substr(lines.starts[k0]);
   std::string with_header;
@@ -208,10 +217,9 @@ Result<std::shared_ptr<arrow::Table>> StreamBatch::Parse(const std::map<TopicPar
     PULSE_RETURN_IF_ERROR(ParseLines(tp, p.json, RecordFormat::kJson, f, now_us, tables, rejects));
     PULSE_RETURN_IF_ERROR(ParseLines(tp, p.csv, RecordFormat::kCsv, f, now_us, tables, rejects));
   }
-  std::stable_sort(rejects.begin() + static_cast<std::ptrdiff_t>(first_reject), rejects.end(),
-                   [](const StreamReject& a, const StreamReject& b) {
-                     return std::tie(a.tp, a.offset) < std::tie(b.tp, b.offset);
-                   });
+  std::stable_sort(
+      rejects.begin() + static_cast<std::ptrdiff_t>(first_reject), rejects.end(),
+      [](const StreamReject& a, const StreamReject& b) { return std::tie(a.tp, a.offset) < std::tie(b.tp, b.offset); });
   if (tables.empty()) {
     signals::SignalBatchBuilder empty;
     return empty.Finish();
@@ -303,7 +311,8 @@ Result<BatchOutcome> CommitStreamBatch(ingest::SignalSink& sink, const StreamBat
     write.operation = "STREAM INGEST";
     write.operation_parameters = Params(options, rows->num_rows());
     write.operation_parameters["rejected"] = std::to_string(rejects.size());
-    for (const auto& [tp, f] : fresh) write.transactions.emplace_back(TxnAppId(options.group, tp), ranges.at(tp).second + 1);
+    for (const auto& [tp, f] : fresh)
+      write.transactions.emplace_back(TxnAppId(options.group, tp), ranges.at(tp).second + 1);
     write.precondition = [&fresh](const std::map<std::string, int64_t>& v) { return NotAdvanced(v, fresh); };
     auto committed = sink.AppendSignals(*rows, write, &outcome.gate);
     if (committed.status().code() == StatusCode::kConflict) continue;

@@ -107,7 +107,7 @@ class StreamBatch {
     int64_t first = -1, last = -1;
     int64_t records = 0, bytes = 0;
     Lines json, csv;
-    std::vector<StreamReject> early;   // rejected before parsing
+    std::vector<StreamReject> early;  // rejected before parsing
   };
   Status ParseLines(const TopicPartition& tp, const Lines& lines, RecordFormat format, int64_t from, int64_t now_us,
                     std::vector<std::shared_ptr<arrow::Table>>& tables, std::vector<StreamReject>& rejects) const;
@@ -119,20 +119,20 @@ class StreamBatch {
 };
 
 struct CommitOptions {
-  std::string group;              // names the txn appIds
-  int max_attempts = 50;          // start-overs after a concurrent writer advanced a partition
-  int64_t now_us = 0;             // ingest_time; 0 = now
+  std::string group;      // names the txn appIds
+  int max_attempts = 50;  // start-overs after a concurrent writer advanced a partition
+  int64_t now_us = 0;     // ingest_time; 0 = now
 };
 
 struct BatchOutcome {
-  int64_t signals_version = -1;   // the commit holding the rows (the table's version if nothing new)
-  int64_t rows = 0;               // rows appended
-  int64_t rejected = 0;           // rejects appended to signal_rejects
-  int64_t duplicates = 0;         // records skipped: already in the table (another writer or a replay)
-  signals::GateCounts gate;       // gate decisions of the rows appended
-  int attempts = 0;               // start-overs + 1
-  std::vector<StreamReject> rejects;                 // those appended (for a dead-letter topic)
-  std::map<TopicPartition, int64_t> next_offsets;    // last offset + 1 per partition of the batch
+  int64_t signals_version = -1;                    // the commit holding the rows (the table's version if nothing new)
+  int64_t rows = 0;                                // rows appended
+  int64_t rejected = 0;                            // rejects appended to signal_rejects
+  int64_t duplicates = 0;                          // records skipped: already in the table (another writer or a replay)
+  signals::GateCounts gate;                        // gate decisions of the rows appended
+  int attempts = 0;                                // start-overs + 1
+  std::vector<StreamReject> rejects;               // those appended (for a dead-letter topic)
+  std::map<TopicPartition, int64_t> next_offsets;  // last offset + 1 per partition of the batch
 };
 
 // Commits `batch` exactly once (see the file comment). On error nothing of the signals commit is

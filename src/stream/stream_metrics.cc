@@ -5,18 +5,16 @@ namespace pulse::stream {
 StreamMetrics::StreamMetrics()
     : records_(registry_.AddCounter("pulse_stream_records_total", "Kafka records by outcome.", {"outcome"})),
       batches_(registry_.AddCounter("pulse_stream_batches_total", "Micro-batches committed to the lake.").With({})),
-      commit_seconds_(registry_
-                          .AddHistogram("pulse_stream_batch_commit_seconds",
-                                        "Time to commit a batch (parse + Delta commits).", {})
-                          .With({})),
-      last_commit_seconds_(registry_
-                               .AddGauge("pulse_stream_last_batch_commit_seconds",
-                                         "Commit time of the latest batch.")
-                               .With({})),
-      dead_lettered_(registry_
-                         .AddCounter("pulse_stream_dead_lettered_total",
-                                     "Rejected records also sent to the dead-letter topic.")
-                         .With({})),
+      commit_seconds_(
+          registry_
+              .AddHistogram("pulse_stream_batch_commit_seconds", "Time to commit a batch (parse + Delta commits).", {})
+              .With({})),
+      last_commit_seconds_(
+          registry_.AddGauge("pulse_stream_last_batch_commit_seconds", "Commit time of the latest batch.").With({})),
+      dead_lettered_(
+          registry_
+              .AddCounter("pulse_stream_dead_lettered_total", "Rejected records also sent to the dead-letter topic.")
+              .With({})),
       lag_(registry_.AddGauge("pulse_stream_lag", "Records behind the partition's high watermark.",
                               {"topic", "partition"})) {
   for (const char* outcome : {"consumed", "accepted", "rejected", "duplicate"}) records_.With({outcome});

@@ -6,18 +6,21 @@ namespace pulse::stream {
 namespace {
 
 bool TopicChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 // A glob ('*' any run, '?' one character) as an anchored librdkafka regular expression.
 std::string GlobToRegex(std::string_view glob) {
   std::string out = "^";
   for (char c : glob) {
-    if (c == '*') out += ".*";
-    else if (c == '?') out += '.';
-    else if (c == '.') out += "\\.";
-    else out += c;
+    if (c == '*')
+      out += ".*";
+    else if (c == '?')
+      out += '.';
+    else if (c == '.')
+      out += "\\.";
+    else
+      out += c;
   }
   return out + "$";
 }
@@ -65,7 +68,8 @@ Result<KafkaUrl> ParseKafkaUrl(std::string_view url) {
     if (topic.empty()) continue;
     bool glob = false;
     for (char c : topic) {
-      if (c == '*' || c == '?') glob = true;
+      if (c == '*' || c == '?')
+        glob = true;
       else if (!TopicChar(c))
         return Status::InvalidArgument("'" + out.text + "': topic '" + Printable(topic, 256) +
                                        "' has a character Kafka does not allow (A-Z a-z 0-9 . _ -)");

@@ -77,8 +77,8 @@ TrustScore Score(const Evidence& e, const Thresholds& t) {
     if (*past == e.change) s.novelty = 0.0;
   s.risk = RiskScore(e);
   const double drift_penalty = e.fragmented ? 0.2 : (e.arc_volatility > 0.7 ? 0.1 : 0.0);
-  s.confidence = Round3(std::clamp(0.4 * s.baseline + 0.3 * (1.0 - s.risk) + 0.2 * s.hist + 0.1 * s.novelty -
-                                       drift_penalty, 0.4, 1.0));
+  s.confidence = Round3(
+      std::clamp(0.4 * s.baseline + 0.3 * (1.0 - s.risk) + 0.2 * s.hist + 0.1 * s.novelty - drift_penalty, 0.4, 1.0));
   if (s.confidence >= t.gate_confidence && s.fragility <= t.gate_fragility && s.risk <= t.gate_risk) {
     s.label = "Trusted";
   } else if (s.confidence >= t.gate_confidence) {

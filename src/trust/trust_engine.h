@@ -10,8 +10,8 @@
 //                | Rejected
 //   licence    = Licensed (conf >= 0.4, fragility < 0.7) | Unlicensed (conf >= 0.4) | Suppressed
 // These are heuristics, not probabilities: the 0.4 floor means the licence's "Suppressed" never
-// fires with the default thresholds, as in the original. Pulse reports them next to calibrated statistical measures and says which is which.
-// Pure functions: no I/O, deterministic.
+// fires with the default thresholds, as in the original. Pulse reports them next to calibrated statistical measures and
+// says which is which. Pure functions: no I/O, deterministic.
 #pragma once
 
 #include <map>
@@ -33,13 +33,13 @@ double FragilityIndex(double tension, const Change& change);
 std::string FragilityLabel(double fragility);
 
 struct Evidence {
-  std::optional<double> fragility;        // absent: the original's default 1.0
-  bool has_overlays = false;              // the record carries overlays (turn records do)
-  std::optional<double> capital_movement; // sum over nvda, msft, ibit, spy of |end - start|; absent: 0.5 movement
-  Change change;                          // this forecast's change
-  std::vector<Change> memory;             // earlier forecasts' changes of the same subject, oldest first
-  bool fragmented = false;                // drift penalty 0.2
-  double arc_volatility = 0;              // > 0.7: drift penalty 0.1
+  std::optional<double> fragility;         // absent: the original's default 1.0
+  bool has_overlays = false;               // the record carries overlays (turn records do)
+  std::optional<double> capital_movement;  // sum over nvda, msft, ibit, spy of |end - start|; absent: 0.5 movement
+  Change change;                           // this forecast's change
+  std::vector<Change> memory;              // earlier forecasts' changes of the same subject, oldest first
+  bool fragmented = false;                 // drift penalty 0.2
+  double arc_volatility = 0;               // > 0.7: drift penalty 0.1
 };
 
 struct Thresholds {
@@ -50,8 +50,8 @@ struct Thresholds {
 struct TrustScore {
   double confidence = 0, risk = 0, fragility = 0;
   double baseline = 0, hist = 0, novelty = 0;  // the confidence's components
-  std::string label;    // Trusted | Unstable | Rejected
-  std::string licence;  // Licensed | Unlicensed | Suppressed
+  std::string label;                           // Trusted | Unstable | Rejected
+  std::string licence;                         // Licensed | Unlicensed | Suppressed
 };
 
 // The memory term: mean over the last 3 memories of 1 - min(sum_common |now - past| / |common|, 1)

@@ -12,17 +12,16 @@
 #include "jobs/celery_protocol.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  nlohmann::json envelope = {
-      {"body", pulse::Base64Encode(std::string(pulse::fuzz::AsText(data, size)))},
-      {"content-encoding", "utf-8"},
-      {"content-type", "application/json"},
-      {"headers", {{"lang", "py"}, {"task", "pulse.noop"}, {"id", "f0"}, {"retries", 0}}},
-      {"properties",
-       {{"correlation_id", "f0"},
-        {"delivery_mode", 2},
-        {"delivery_info", {{"exchange", ""}, {"routing_key", "celery"}}},
-        {"body_encoding", "base64"},
-        {"delivery_tag", "t0"}}}};
+  nlohmann::json envelope = {{"body", pulse::Base64Encode(std::string(pulse::fuzz::AsText(data, size)))},
+                             {"content-encoding", "utf-8"},
+                             {"content-type", "application/json"},
+                             {"headers", {{"lang", "py"}, {"task", "pulse.noop"}, {"id", "f0"}, {"retries", 0}}},
+                             {"properties",
+                              {{"correlation_id", "f0"},
+                               {"delivery_mode", 2},
+                               {"delivery_info", {{"exchange", ""}, {"routing_key", "celery"}}},
+                               {"body_encoding", "base64"},
+                               {"delivery_tag", "t0"}}}};
   auto message = pulse::jobs::DecodeMessage(envelope.dump());
   if (message.ok()) {
     auto again = pulse::jobs::DecodeMessage(pulse::jobs::EncodeMessage(*message));

@@ -13,9 +13,7 @@
 
 namespace pulse::fuzz {
 
-inline std::string_view AsText(const uint8_t* data, size_t size) {
-  return {reinterpret_cast<const char*>(data), size};
-}
+inline std::string_view AsText(const uint8_t* data, size_t size) { return {reinterpret_cast<const char*>(data), size}; }
 
 // A scratch file for readers that only take a path (RecordReader, ReadM4File): an in-memory
 // file (memfd), rewritten for every input and opened by its /proc/self/fd path, so a run leaves

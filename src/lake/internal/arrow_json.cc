@@ -7,9 +7,7 @@ namespace {
 
 using json = nlohmann::json;
 
-Status FromArrow(const arrow::Status& st) {
-  return st.ok() ? Status::Ok() : Status::Internal(st.ToString());
-}
+Status FromArrow(const arrow::Status& st) { return st.ok() ? Status::Ok() : Status::Internal(st.ToString()); }
 
 template <typename BuilderT, typename T>
 Status AppendNumber(arrow::ArrayBuilder& b, const json& v) {
@@ -72,8 +70,7 @@ Status AppendJson(arrow::ArrayBuilder& builder, const json& value) {
       }
       return Status::Ok();
     }
-    default:
-      return Status::InvalidArgument("cannot build Arrow type " + builder.type()->ToString() + " from JSON");
+    default: return Status::InvalidArgument("cannot build Arrow type " + builder.type()->ToString() + " from JSON");
   }
 }
 
@@ -118,10 +115,14 @@ Result<json> ArrayElementToJson(const arrow::Array& array, int64_t i) {
       int64_t begin = 0, end = 0;
       if (array.type_id() == arrow::Type::LIST) {
         const auto& l = static_cast<const arrow::ListArray&>(array);
-        values = l.values(); begin = l.value_offset(i); end = begin + l.value_length(i);
+        values = l.values();
+        begin = l.value_offset(i);
+        end = begin + l.value_length(i);
       } else {
         const auto& l = static_cast<const arrow::LargeListArray&>(array);
-        values = l.values(); begin = l.value_offset(i); end = begin + l.value_length(i);
+        values = l.values();
+        begin = l.value_offset(i);
+        end = begin + l.value_length(i);
       }
       json out = json::array();
       for (int64_t k = begin; k < end; ++k) {
@@ -141,8 +142,7 @@ Result<json> ArrayElementToJson(const arrow::Array& array, int64_t i) {
       }
       return out;
     }
-    default:
-      return Status::InvalidArgument("cannot convert Arrow type " + array.type()->ToString() + " to JSON");
+    default: return Status::InvalidArgument("cannot convert Arrow type " + array.type()->ToString() + " to JSON");
   }
 }
 

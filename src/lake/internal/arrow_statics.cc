@@ -21,11 +21,21 @@ void RunWarmUp() {
   (void)parquet::default_arrow_writer_properties();
   (void)parquet::default_arrow_reader_properties();
   (void)arrow::compute::GetFunctionRegistry();
-  const std::shared_ptr<arrow::DataType> types[] = {
-      arrow::boolean(), arrow::int8(),   arrow::int16(),  arrow::int32(),         arrow::int64(),
-      arrow::float32(), arrow::float64(), arrow::utf8(),  arrow::large_utf8(),    arrow::binary(),
-      arrow::date32(),  arrow::null(),    arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
-      arrow::timestamp(arrow::TimeUnit::MICRO), arrow::list(arrow::float64())};
+  const std::shared_ptr<arrow::DataType> types[] = {arrow::boolean(),
+                                                    arrow::int8(),
+                                                    arrow::int16(),
+                                                    arrow::int32(),
+                                                    arrow::int64(),
+                                                    arrow::float32(),
+                                                    arrow::float64(),
+                                                    arrow::utf8(),
+                                                    arrow::large_utf8(),
+                                                    arrow::binary(),
+                                                    arrow::date32(),
+                                                    arrow::null(),
+                                                    arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"),
+                                                    arrow::timestamp(arrow::TimeUnit::MICRO),
+                                                    arrow::list(arrow::float64())};
   for (const auto& type : types) (void)type->fingerprint();
 
   arrow::Int64Builder ints;
@@ -36,8 +46,8 @@ void RunWarmUp() {
     return;
   std::shared_ptr<arrow::Array> i, s, d;
   if (!ints.Finish(&i).ok() || !strings.Finish(&s).ok() || !doubles.Finish(&d).ok()) return;
-  auto schema = arrow::schema({arrow::field("i", arrow::int64()), arrow::field("s", arrow::utf8()),
-                               arrow::field("d", arrow::float64())});
+  auto schema = arrow::schema(
+      {arrow::field("i", arrow::int64()), arrow::field("s", arrow::utf8()), arrow::field("d", arrow::float64())});
   PinFingerprints(*schema);
   auto table = arrow::Table::Make(schema, {i, s, d});
   auto indices = arrow::compute::SortIndices(*i);
@@ -55,8 +65,8 @@ void RunWarmUp() {
   if (!parquet::arrow::WriteTable(*table, arrow::default_memory_pool(), *sink, 1024).ok()) return;
   auto buffer = (*sink)->Finish();
   if (!buffer.ok()) return;
-  auto reader = parquet::arrow::OpenFile(std::make_shared<arrow::io::BufferReader>(*buffer),
-                                         arrow::default_memory_pool());
+  auto reader =
+      parquet::arrow::OpenFile(std::make_shared<arrow::io::BufferReader>(*buffer), arrow::default_memory_pool());
   if (!reader.ok()) return;
   std::shared_ptr<arrow::Table> back;
   (void)(*reader)->ReadTable(&back);

@@ -12,8 +12,8 @@
 
 #include "core/status.h"
 #include "lake/delta_table.h"
-#include "lake/internal/delta_log.h"
 #include "lake/filesystem.h"
+#include "lake/internal/delta_log.h"
 
 namespace pulse::lake {
 // A DeltaTable's cached log state (latest version it has seen).

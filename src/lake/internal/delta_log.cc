@@ -83,18 +83,21 @@ int64_t NumRecordsOf(const json& add) {
 // Checks that `body[key]`, when present (or always, if `required`), has the JSON type `want`
 // ("string", "integer", "boolean", "object", "array", "string array", "string map"). The error
 // names the action and field: "add.size must be an integer, got string".
-Status CheckField(const json& body, std::string_view action, const char* key, std::string_view want,
-                  bool required) {
+Status CheckField(const json& body, std::string_view action, const char* key, std::string_view want, bool required) {
   auto it = body.find(key);
   if (it == body.end() || (it->is_null() && !required)) {
     if (!required) return Status::Ok();
     return Status::ParseError(std::string(action) + " action without '" + key + "'");
   }
   bool ok = false;
-  if (want == "string") ok = it->is_string();
-  else if (want == "integer") ok = it->is_number_integer();
-  else if (want == "boolean") ok = it->is_boolean();
-  else if (want == "object") ok = it->is_object();
+  if (want == "string")
+    ok = it->is_string();
+  else if (want == "integer")
+    ok = it->is_number_integer();
+  else if (want == "boolean")
+    ok = it->is_boolean();
+  else if (want == "object")
+    ok = it->is_object();
   else if (want == "string array") {
     ok = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) { return v.is_string(); });
   } else if (want == "string map") {
@@ -165,12 +168,11 @@ std::shared_ptr<arrow::Schema> CheckpointSchema() {
                                 arrow::field("extendedFileMetadata", arrow::boolean()),
                                 arrow::field("partitionValues", StringMap()), arrow::field("size", arrow::int64())});
   auto format = arrow::struct_({arrow::field("provider", arrow::utf8()), arrow::field("options", StringMap())});
-  auto metadata = arrow::struct_({arrow::field("id", arrow::utf8()), arrow::field("name", arrow::utf8()),
-                                  arrow::field("description", arrow::utf8()), arrow::field("format", format),
-                                  arrow::field("schemaString", arrow::utf8()),
-                                  arrow::field("partitionColumns", arrow::list(arrow::utf8())),
-                                  arrow::field("configuration", StringMap()),
-                                  arrow::field("createdTime", arrow::int64())});
+  auto metadata = arrow::struct_(
+      {arrow::field("id", arrow::utf8()), arrow::field("name", arrow::utf8()),
+       arrow::field("description", arrow::utf8()), arrow::field("format", format),
+       arrow::field("schemaString", arrow::utf8()), arrow::field("partitionColumns", arrow::list(arrow::utf8())),
+       arrow::field("configuration", StringMap()), arrow::field("createdTime", arrow::int64())});
   auto protocol = arrow::struct_({arrow::field("minReaderVersion", arrow::int32()),
                                   arrow::field("minWriterVersion", arrow::int32()),
                                   arrow::field("readerFeatures", arrow::list(arrow::utf8())),
@@ -267,8 +269,8 @@ std::string DecodePath(std::string_view path) {
 std::string EscapePartitionValue(std::string_view value) {
   // Hive escapes control characters and characters special in paths or in "k=v" folder names.
   return PercentEncode(value, [](unsigned char c) {
-    return c >= 0x20 && c != 0x7f && std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) ==
-                                          std::string_view::npos;
+    return c >= 0x20 && c != 0x7f &&
+           std::string_view("\"#%'*/:=?\\{[]^").find(static_cast<char>(c)) == std::string_view::npos;
   });
 }
 
@@ -340,7 +342,10 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
         if (kind == "add") {
           ++summary.files_added;
           int64_t n = NumRecordsOf(body);
-          if (n < 0) rows_known = false; else summary.rows_added += n;
+          if (n < 0)
+            rows_known = false;
+          else
+            summary.rows_added += n;
         } else {
           ++summary.files_removed;
           summary.removed_paths.push_back(body["path"].get<std::string>());
@@ -388,7 +393,8 @@ Status CheckReadable(const LogState& state) {
   if (state.protocol.is_null() || state.metadata.is_null())
     return Status::ParseError("Delta log has no protocol or metaData action");
   const int64_t reader = IntOr(state.protocol, "minReaderVersion", 1);
-  if (reader > 3) return Status::InvalidArgument("Delta reader version " + std::to_string(reader) + " is not supported");
+  if (reader > 3)
+    return Status::InvalidArgument("Delta reader version " + std::to_string(reader) + " is not supported");
   if (reader == 2 || reader == 3) {
     auto it = state.snapshot.configuration.find("delta.columnMapping.mode");
     if (it != state.snapshot.configuration.end() && it->second != "none")
@@ -505,15 +511,14 @@ Result<LogState> LoadState(FileSystem& fs, std::optional<int64_t> version) {
     if (!commits.count(v)) {
       // Commits older than the oldest one present were cleaned up (legitimate after a checkpoint);
       // a hole between present commits, or after the checkpoint we start from, is damage.
-      const bool cleaned_up = state.snapshot.version < 0 && !commits.empty() && v < *commits.begin() &&
-                              target < *commits.begin();
+      const bool cleaned_up =
+          state.snapshot.version < 0 && !commits.empty() && v < *commits.begin() && target < *commits.begin();
       if (cleaned_up)
         return Status::NotFound("version " + std::to_string(target) + " of " + url +
                                 " is no longer available (its commits were cleaned up; oldest is " +
                                 std::to_string(*commits.begin()) + ")" + checkpoint_errors);
       return Status::ParseError("Delta log of " + url + " is broken: version " + std::to_string(v) + " missing (" +
-                                CommitKey(v) + " does not exist, but version " + std::to_string(target) +
-                                " needs it" +
+                                CommitKey(v) + " does not exist, but version " + std::to_string(target) + " needs it" +
                                 (state.snapshot.version >= 0
                                      ? ", replaying from the checkpoint at " + std::to_string(state.snapshot.version)
                                      : std::string()) +

@@ -44,7 +44,7 @@ struct LogState {
 // What one commit did, for conflict checks and history.
 struct CommitSummary {
   int64_t version = -1;
-  json commit_info;                        // {} if the writer wrote none
+  json commit_info;                                                    // {} if the writer wrote none
   std::vector<std::map<std::string, std::string>> touched_partitions;  // of adds and removes
   int64_t files_added = 0;
   int64_t files_removed = 0;

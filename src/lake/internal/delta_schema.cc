@@ -30,7 +30,8 @@ Result<json> TypeToDelta(const arrow::DataType& type, const std::string& field) 
     case arrow::Type::TIMESTAMP: {
       const auto& ts = static_cast<const arrow::TimestampType&>(type);
       if (ts.unit() != arrow::TimeUnit::MICRO)
-        return Status::InvalidArgument("field '" + field + "': Delta timestamps are microseconds, got " + type.ToString());
+        return Status::InvalidArgument("field '" + field + "': Delta timestamps are microseconds, got " +
+                                       type.ToString());
       return json(ts.timezone().empty() ? "timestamp_ntz" : "timestamp");
     }
     case arrow::Type::LIST: {
@@ -66,7 +67,8 @@ Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std:
 Result<bool> BoolMember(const json& obj, const char* key, bool fallback, const std::string& field) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return fallback;
-  if (!it->is_boolean()) return Status::ParseError("schemaString: field '" + field + "': '" + key + "' must be a boolean");
+  if (!it->is_boolean())
+    return Status::ParseError("schemaString: field '" + field + "': '" + key + "' must be a boolean");
   return it->get<bool>();
 }
 
@@ -183,8 +185,7 @@ Result<std::shared_ptr<arrow::Array>> PartitionValueArray(const std::shared_ptr<
     scalar = std::make_shared<arrow::TimestampScalar>(us, type);
   } else {
     auto parsed = arrow::Scalar::Parse(type, *value);
-    if (!parsed.ok())
-      return Status::ParseError("partition value '" + *value + "' is not a valid " + type->ToString());
+    if (!parsed.ok()) return Status::ParseError("partition value '" + *value + "' is not a valid " + type->ToString());
     scalar = *parsed;
   }
   auto r = arrow::MakeArrayFromScalar(*scalar, length);
@@ -206,8 +207,12 @@ Result<std::optional<std::string>> PartitionValueText(const arrow::Array& column
       if (t != std::string::npos) iso[t] = ' ';
       return std::optional<std::string>(iso);
     }
-    case arrow::Type::INT8: case arrow::Type::INT16: case arrow::Type::INT32: case arrow::Type::INT64:
-    case arrow::Type::DATE32: case arrow::Type::BOOL: {
+    case arrow::Type::INT8:
+    case arrow::Type::INT16:
+    case arrow::Type::INT32:
+    case arrow::Type::INT64:
+    case arrow::Type::DATE32:
+    case arrow::Type::BOOL: {
       auto s = column.GetScalar(index);
       if (!s.ok()) return Status::Internal(s.status().ToString());
       return std::optional<std::string>((*s)->ToString());

@@ -80,8 +80,8 @@ SignedRequest SignV4(std::string_view method, std::string_view host, std::string
     if (!signed_headers.empty()) signed_headers += ';';
     signed_headers += k;
   }
-  std::string canonical = std::string(method) + "\n" + std::string(encoded_path) + "\n" + CanonicalQuery(query) +
-                          "\n" + canonical_headers + "\n" + signed_headers + "\n" + std::string(payload_sha256_hex);
+  std::string canonical = std::string(method) + "\n" + std::string(encoded_path) + "\n" + CanonicalQuery(query) + "\n" +
+                          canonical_headers + "\n" + signed_headers + "\n" + std::string(payload_sha256_hex);
   std::string date(amz_date.substr(0, 8));
   std::string scope = date + "/" + std::string(region) + "/s3/aws4_request";
   std::string to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" + Sha256Hex(canonical);

@@ -20,7 +20,7 @@ struct SignedRequest {
   // The intermediate steps, as AWS's documentation names them (for tests and debugging).
   std::string canonical_request;
   std::string string_to_sign;
-  std::string signature;                                     // lower-case hex
+  std::string signature;  // lower-case hex
 };
 
 // Signs `method path?query` for `host`. `path` must already be URI-encoded; `query` is a list of

@@ -59,12 +59,18 @@ std::string Unescape(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - 1);
-    if (ent == "amp") out += '&';
-    else if (ent == "lt") out += '<';
-    else if (ent == "gt") out += '>';
-    else if (ent == "quot") out += '"';
-    else if (ent == "apos") out += '\'';
-    else if (auto cp = NumericReference(ent)) AppendUtf8(out, *cp);
+    if (ent == "amp")
+      out += '&';
+    else if (ent == "lt")
+      out += '<';
+    else if (ent == "gt")
+      out += '>';
+    else if (ent == "quot")
+      out += '"';
+    else if (ent == "apos")
+      out += '\'';
+    else if (auto cp = NumericReference(ent))
+      AppendUtf8(out, *cp);
     else {
       out += '&';
       continue;

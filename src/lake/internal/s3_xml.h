@@ -25,7 +25,7 @@ std::string Unescape(std::string_view s);
 std::optional<std::string> Tag(std::string_view xml, std::string_view tag, size_t from = 0);
 
 struct ListPage {
-  std::vector<FileInfo> files;     // keys relative to `prefix` (objects outside it are skipped)
+  std::vector<FileInfo> files;  // keys relative to `prefix` (objects outside it are skipped)
   bool truncated = false;
   std::string continuation_token;  // set when truncated
 };

@@ -239,8 +239,8 @@ std::string XTick(double x, const std::string& label, const char* anchor) {
 
 std::string Axes() {
   const double base = kHeight - kBottom;
-  return "<path class=\"axes\" d=\"M" + Coord(kLeft) + ',' + Coord(kTop) + 'L' + Coord(kLeft) + ',' + Coord(base) + 'L' +
-         Coord(kWidth - kRight) + ',' + Coord(base) + "\" fill=\"none\" stroke=\"#888888\"/>";
+  return "<path class=\"axes\" d=\"M" + Coord(kLeft) + ',' + Coord(kTop) + 'L' + Coord(kLeft) + ',' + Coord(base) +
+         'L' + Coord(kWidth - kRight) + ',' + Coord(base) + "\" fill=\"none\" stroke=\"#888888\"/>";
 }
 
 // A legend entry in the top margin; `x` advances past it.
@@ -248,8 +248,8 @@ std::string LegendSwatch(double& x, const std::string& label, const char* colour
   const double y = 14;
   std::string out;
   if (line) {
-    out = "<line x1=\"" + Coord(x) + "\" x2=\"" + Coord(x + 14) + "\" y1=\"" + Coord(y - 4) + "\" y2=\"" + Coord(y - 4) +
-          "\" stroke=\"" + colour + "\" stroke-width=\"2\"/>";
+    out = "<line x1=\"" + Coord(x) + "\" x2=\"" + Coord(x + 14) + "\" y1=\"" + Coord(y - 4) + "\" y2=\"" +
+          Coord(y - 4) + "\" stroke=\"" + colour + "\" stroke-width=\"2\"/>";
   } else {
     out = "<rect x=\"" + Coord(x) + "\" y=\"" + Coord(y - 9) + "\" width=\"14\" height=\"10\" fill=\"" + colour +
           "\" fill-opacity=\"" + opacity + "\"/>";
@@ -283,7 +283,8 @@ std::string FanChartSvg(const SeriesChart& chart) {
   const size_t n_steps = std::min(chart.target_ts.size(), chart.mean.size());
   std::vector<const IntervalBand*> bands;
   for (const IntervalBand& b : chart.bands) bands.push_back(&b);
-  std::stable_sort(bands.begin(), bands.end(), [](const IntervalBand* a, const IntervalBand* b) { return a->level > b->level; });
+  std::stable_sort(bands.begin(), bands.end(),
+                   [](const IntervalBand* a, const IntervalBand* b) { return a->level > b->level; });
 
   // Extents over what is drawn; the timestamps of the steps that draw something.
   Extent xs, ys;
@@ -352,8 +353,9 @@ std::string FanChartSvg(const SeriesChart& chart) {
       upper.insert(upper.begin(), anchor_point);
       lower.insert(lower.begin(), anchor_point);
     }
-    svg += "<polygon class=\"band\" data-level=\"" + ExactNumber(b.level) + "\" points=\"" + PolygonPoints(upper, lower) +
-           "\" fill=\"" + Fill(kFanFills, r, bands.size()) + "\" fill-opacity=\"0.6\" stroke=\"none\"/>";
+    svg += "<polygon class=\"band\" data-level=\"" + ExactNumber(b.level) + "\" points=\"" +
+           PolygonPoints(upper, lower) + "\" fill=\"" + Fill(kFanFills, r, bands.size()) +
+           "\" fill-opacity=\"0.6\" stroke=\"none\"/>";
   }
 
   // The forecast origin, the history and the mean (joined to the last observation).
@@ -375,7 +377,8 @@ std::string FanChartSvg(const SeriesChart& chart) {
   points.clear();
   if (has_origin) points.push_back(anchor_point);
   for (size_t i = 0; i < n_steps; ++i) {
-    points.emplace_back(f.X(static_cast<double>(chart.target_ts[i])), std::isfinite(chart.mean[i]) ? f.Y(chart.mean[i]) : NAN);
+    points.emplace_back(f.X(static_cast<double>(chart.target_ts[i])),
+                        std::isfinite(chart.mean[i]) ? f.Y(chart.mean[i]) : NAN);
   }
   const bool any_mean = std::any_of(chart.mean.begin(), chart.mean.begin() + static_cast<long>(n_steps),
                                     [](double v) { return std::isfinite(v); });
@@ -424,7 +427,8 @@ std::string BandChartSvg(const SimulationChart& chart) {
     if (t < f.x_lo || t > f.x_hi) continue;
     svg += XTick(f.X(t), markup::TickLabel(t, 1), "middle");
   }
-  svg += "<text x=\"" + Coord(kWidth - kRight) + "\" y=\"" + Coord(kHeight - 4) + "\" text-anchor=\"end\">turn</text></g>";
+  svg +=
+      "<text x=\"" + Coord(kWidth - kRight) + "\" y=\"" + Coord(kHeight - 4) + "\" text-anchor=\"end\">turn</text></g>";
 
   for (size_t r = 0; r < bands.size(); ++r) {
     const QuantileBand& b = *bands[r];
@@ -453,8 +457,8 @@ std::string BandChartSvg(const SimulationChart& chart) {
   svg += "<g class=\"legend\">";
   svg += LegendSwatch(lx, "mean", kSimMean, true, "1");
   for (size_t r = 0; r < bands.size(); ++r) {
-    svg += LegendSwatch(lx, Percent(bands[r]->low) + "\u2013" + Percent(bands[r]->high), Fill(kSimFills, r, bands.size()),
-                        false, "0.6");
+    svg += LegendSwatch(lx, Percent(bands[r]->low) + "\u2013" + Percent(bands[r]->high),
+                        Fill(kSimFills, r, bands.size()), false, "0.6");
   }
   svg += "</g>" + Axes() + "</svg>";
   return svg;

@@ -42,8 +42,7 @@ class RedisBrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     url_ = TestUrl();
-    if (url_.empty())
-      GTEST_SKIP() << "PULSE_TEST_REDIS_URL is not set: run the integration tier through scripts/test";
+    if (url_.empty()) GTEST_SKIP() << "PULSE_TEST_REDIS_URL is not set: run the integration tier through scripts/test";
     auto client = RedisClient::Connect(url_);
     ASSERT_TRUE(client.ok()) << client.status().ToString();
     raw_.emplace(std::move(*client));
@@ -162,7 +161,7 @@ TEST_F(RedisBrokerTest, DeadLetterRecordsTheReasonAndEndsTheDelivery) {
 
 TEST_F(RedisBrokerTest, RestoreRedeliversWithADeathCountThenDeadLetters) {
   ASSERT_TRUE(broker_->Publish("celery", Envelope("dies")).ok());
-  Delivery d = Take();  // its worker "dies": never acked
+  Delivery d = Take();                               // its worker "dies": never acked
   EXPECT_EQ(*broker_->RestoreVisible(3600s, 2), 0);  // within the visibility timeout
   EXPECT_EQ(*broker_->RestoreVisible(0s, 2), 1);
   EXPECT_EQ(Int({"HLEN", "unacked"}), 0);
@@ -192,7 +191,8 @@ TEST_F(RedisBrokerTest, ResultsFinishAndRetryAreWhereCeleryLooks) {
   // Retry: the next attempt, the RETRY state and the ack together.
   ASSERT_TRUE(broker_->Publish("celery", Envelope("r2")).ok());
   const Delivery r = Take();
-  const std::string retry_meta = EncodeResultMeta("r2", TaskState::kRetry, FailureResult("Retry", "later", "celery.exceptions"));
+  const std::string retry_meta =
+      EncodeResultMeta("r2", TaskState::kRetry, FailureResult("Retry", "later", "celery.exceptions"));
   ASSERT_TRUE(broker_->Retry(r, "celery", Envelope("r2"), "r2", retry_meta, 100s).ok());
   EXPECT_EQ(DecodeResultMeta(Raw({"GET", ResultKey("r2")}).str)->state, TaskState::kRetry);
   EXPECT_EQ(Int({"HLEN", "unacked"}), 0);

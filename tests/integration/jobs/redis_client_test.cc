@@ -40,10 +40,10 @@ std::string SharedUrl() {
   return url != nullptr ? url : "";
 }
 
-#define REQUIRE_REDIS()                                                                              \
-  if (SharedUrl().empty()) {                                                                         \
+#define REQUIRE_REDIS()                                                                               \
+  if (SharedUrl().empty()) {                                                                          \
     GTEST_SKIP() << "PULSE_TEST_REDIS_URL is not set: run the integration tier through scripts/test " \
-                    "(or eval \"$(scripts/start-redis-server DIR)\" and export it)";                \
+                    "(or eval \"$(scripts/start-redis-server DIR)\" and export it)";                  \
   }
 
 // A key no other test (or earlier run) uses.
@@ -97,9 +97,21 @@ class PrivateRedis {
   }
 
   void Start() {
-    std::vector<std::string> args = {"redis-server", "--bind", "127.0.0.1", "--port", std::to_string(port_),
-                                     "--dir", dir_.string(), "--appendonly", "yes", "--appendfsync", "always",
-                                     "--save", "", "--logfile", (dir_ / "redis.log").string()};
+    std::vector<std::string> args = {"redis-server",
+                                     "--bind",
+                                     "127.0.0.1",
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--dir",
+                                     dir_.string(),
+                                     "--appendonly",
+                                     "yes",
+                                     "--appendfsync",
+                                     "always",
+                                     "--save",
+                                     "",
+                                     "--logfile",
+                                     (dir_ / "redis.log").string()};
     args.insert(args.end(), extra_.begin(), extra_.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

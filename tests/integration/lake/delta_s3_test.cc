@@ -28,7 +28,8 @@ std::shared_ptr<arrow::Table> Rows(int n, double base) {
     EXPECT_TRUE(value.Append(base + i).ok());
     EXPECT_TRUE(kind.Append(i % 2 ? "odd" : "even").ok());
   }
-  return arrow::Table::Make(Schema(), {name.Finish().ValueOrDie(), value.Finish().ValueOrDie(), kind.Finish().ValueOrDie()});
+  return arrow::Table::Make(Schema(),
+                            {name.Finish().ValueOrDie(), value.Finish().ValueOrDie(), kind.Finish().ValueOrDie()});
 }
 
 std::unique_ptr<Lake> OpenLake(const std::string& bucket) {
@@ -61,11 +62,16 @@ TEST(DeltaOnS3, ConcurrentWritersAllCommit) {
     threads.emplace_back([&, w] {
       auto lake = OpenLake(bucket);
       auto table = lake->OpenTable("t");
-      if (!table.ok()) { ++failures; return; }
+      if (!table.ok()) {
+        ++failures;
+        return;
+      }
       for (int c = 0; c < kCommits; ++c) {
         auto r = (*table)->Append(*Rows(3, 1000.0 * w + c));
-        if (!r.ok()) ++failures;
-        else if (r->attempts > 1) ++retried;
+        if (!r.ok())
+          ++failures;
+        else if (r->attempts > 1)
+          ++retried;
       }
     });
   for (auto& t : threads) t.join();
@@ -86,8 +92,10 @@ TEST(DeltaOnS3, RetriedTransactionAppliesOnce) {
     threads.emplace_back([&] {
       auto table = OpenLake(bucket)->OpenTable("t");
       auto r = (*table)->Append(*Rows(7, 0), {.app_id = "ingest-job", .app_version = 3});
-      if (r.ok() && r->skipped) ++skipped;
-      else if (r.ok()) ++applied;
+      if (r.ok() && r->skipped)
+        ++skipped;
+      else if (r.ok())
+        ++applied;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(applied.load(), 1);
@@ -103,7 +111,8 @@ TEST(DeltaOnS3, CommitNeverOverwritesAnExistingVersion) {
   ASSERT_TRUE(table.ok());
   // Another writer's commit 1 lands behind this writer's back.
   auto fs = lake->filesystem().Sub("t");
-  std::string foreign = R"({"commitInfo":{"operation":"WRITE"}})" "\n";
+  std::string foreign = R"({"commitInfo":{"operation":"WRITE"}})"
+                        "\n";
   ASSERT_TRUE(fs->PutIfAbsent(delta::CommitKey(1), foreign).ok());
   auto r = (*table)->Append(*Rows(2, 0));
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -51,7 +51,8 @@ TEST(S3FileSystem, PutIfAbsentRaceHasExactlyOneWinner) {
     std::vector<std::thread> threads;
     std::vector<Status> results(8);
     for (int t = 0; t < 8; ++t)
-      threads.emplace_back([&, t] { results[static_cast<size_t>(t)] = fs->PutIfAbsent(key, "writer-" + std::to_string(t)); });
+      threads.emplace_back(
+          [&, t] { results[static_cast<size_t>(t)] = fs->PutIfAbsent(key, "writer-" + std::to_string(t)); });
     for (auto& t : threads) t.join();
     int winners = 0;
     std::string winner;
@@ -60,7 +61,8 @@ TEST(S3FileSystem, PutIfAbsentRaceHasExactlyOneWinner) {
         ++winners;
         winner = "writer-" + std::to_string(t);
       } else {
-        EXPECT_EQ(results[static_cast<size_t>(t)].code(), StatusCode::kAlreadyExists) << results[static_cast<size_t>(t)].ToString();
+        EXPECT_EQ(results[static_cast<size_t>(t)].code(), StatusCode::kAlreadyExists)
+            << results[static_cast<size_t>(t)].ToString();
       }
     }
     EXPECT_EQ(winners, 1);

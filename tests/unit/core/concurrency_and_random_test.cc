@@ -15,7 +15,8 @@ namespace pulse {
 namespace {
 
 TEST(Philox, KnownAnswerVectors) {  // Random123's kat_vectors for philox4x32_10
-  EXPECT_EQ(Philox4x32_10({0, 0, 0, 0}, {0, 0}), (std::array<uint32_t, 4>{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
+  EXPECT_EQ(Philox4x32_10({0, 0, 0, 0}, {0, 0}),
+            (std::array<uint32_t, 4>{0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}));
   EXPECT_EQ(Philox4x32_10({0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}),
             (std::array<uint32_t, 4>{0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}));
   EXPECT_EQ(Philox4x32_10({0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}),
@@ -86,7 +87,11 @@ TEST(ThreadPool, ParallelForCoversEveryIndexOnceEvenNested) {
     pool.ParallelFor(3, [&](size_t) { hits[i]++; });  // nested: must not deadlock
   });
   for (auto& h : hits) EXPECT_EQ(h.load(), 3);
-  EXPECT_THROW(pool.ParallelFor(10, [](size_t i) { if (i == 5) throw std::logic_error("x"); }), std::logic_error);
+  EXPECT_THROW(pool.ParallelFor(10,
+                                [](size_t i) {
+                                  if (i == 5) throw std::logic_error("x");
+                                }),
+               std::logic_error);
   pool.ParallelFor(0, [](size_t) { FAIL(); });
 }
 

@@ -59,36 +59,98 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(c.Origin("lake.url"), "default");
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
-  const std::vector<std::string> keys = {
-      "ingest.inbox", "ingest.kind", "ingest.max_field_bytes", "ingest.max_file_bytes", "ingest.scoring_rules", "jobs.broker", "jobs.cache",
-      "jobs.lake_roots", "jobs.max_deaths", "jobs.timeout_seconds", "lake.checkpoint_interval", "lake.url",
-      "log.format", "log.level", "run.dataset", "run.mapping", "run.noise", "run.out", "run.seed", "run.sim_runs",
-      "run.sim_turns", "s3.access_key", "s3.endpoint", "s3.path_style", "s3.region", "s3.secret_key",
-      "sim.decay_rate", "sim.max_runs", "sim.max_turns", "sim.symbolic", "stream.batch_max_bytes",
-      "stream.batch_max_ms", "stream.batch_max_records", "stream.csv_header", "stream.dead_letter_topic",
-      "stream.format", "stream.group", "stream.max_record_bytes", "stream.publish_topic", "stream.queue_kbytes",
-      "stream.session_timeout_ms", "stream.start", "stream.url", "threads"};
+  const std::vector<std::string> keys = {"ingest.inbox",
+                                         "ingest.kind",
+                                         "ingest.max_field_bytes",
+                                         "ingest.max_file_bytes",
+                                         "ingest.scoring_rules",
+                                         "jobs.broker",
+                                         "jobs.cache",
+                                         "jobs.lake_roots",
+                                         "jobs.max_deaths",
+                                         "jobs.timeout_seconds",
+                                         "lake.checkpoint_interval",
+                                         "lake.url",
+                                         "log.format",
+                                         "log.level",
+                                         "run.dataset",
+                                         "run.mapping",
+                                         "run.noise",
+                                         "run.out",
+                                         "run.seed",
+                                         "run.sim_runs",
+                                         "run.sim_turns",
+                                         "s3.access_key",
+                                         "s3.endpoint",
+                                         "s3.path_style",
+                                         "s3.region",
+                                         "s3.secret_key",
+                                         "sim.decay_rate",
+                                         "sim.max_runs",
+                                         "sim.max_turns",
+                                         "sim.symbolic",
+                                         "stream.batch_max_bytes",
+                                         "stream.batch_max_ms",
+                                         "stream.batch_max_records",
+                                         "stream.csv_header",
+                                         "stream.dead_letter_topic",
+                                         "stream.format",
+                                         "stream.group",
+                                         "stream.max_record_bytes",
+                                         "stream.publish_topic",
+                                         "stream.queue_kbytes",
+                                         "stream.session_timeout_ms",
+                                         "stream.start",
+                                         "stream.url",
+                                         "threads"};
   EXPECT_EQ(c.Keys(), keys);
 }
 
 // Each key lands in its typed field, converted once (the largest values of each range fit).
 TEST(Config, EveryKeyFillsItsTypedField) {
   Config c = Config::Defaults();
-  const std::pair<const char*, const char*> values[] = {
-      {"lake.url", "s3://b/p"}, {"lake.checkpoint_interval", "1000000"}, {"s3.endpoint", "http://h:9000"},
-      {"s3.region", "eu-west-1"}, {"s3.access_key", "ak"}, {"s3.secret_key", "sk"}, {"s3.path_style", "off"},
-      {"log.level", "warn"}, {"log.format", "text"}, {"threads", "4096"}, {"ingest.max_field_bytes", "1073741824"},
-      {"ingest.max_file_bytes", "1099511627776"}, {"ingest.kind", "price"}, {"ingest.inbox", "/in"},
-      {"sim.max_runs", "1000000000000"}, {"sim.max_turns", "1000000000"}, {"sim.decay_rate", "1"},
-      {"sim.symbolic", "yes"}, {"jobs.broker", "redis://h:1/0"}, {"jobs.lake_roots", "/a,s3://b/c"},
-      {"jobs.max_deaths", "1000000"}, {"jobs.timeout_seconds", "31622400"}, {"run.dataset", "d.csv"},
-      {"run.mapping", "m.yaml"}, {"run.out", "o"}, {"run.sim_runs", "1000000000000"}, {"run.sim_turns", "1000000000"},
-      {"run.seed", "9223372036854775807"}, {"run.noise", "0.5"}, {"stream.url", "kafka://h:9092/t"},
-      {"stream.group", "g"}, {"stream.start", "latest"}, {"stream.batch_max_records", "4294967296"},
-      {"stream.batch_max_bytes", "1099511627776"}, {"stream.batch_max_ms", "3600000"}, {"stream.format", "csv"},
-      {"stream.csv_header", "name,ts,value"}, {"stream.max_record_bytes", "2147483648"},
-      {"stream.dead_letter_topic", "dlq"}, {"stream.queue_kbytes", "2097151"},
-      {"stream.session_timeout_ms", "3600000"}, {"stream.publish_topic", "p"}};
+  const std::pair<const char*, const char*> values[] = {{"lake.url", "s3://b/p"},
+                                                        {"lake.checkpoint_interval", "1000000"},
+                                                        {"s3.endpoint", "http://h:9000"},
+                                                        {"s3.region", "eu-west-1"},
+                                                        {"s3.access_key", "ak"},
+                                                        {"s3.secret_key", "sk"},
+                                                        {"s3.path_style", "off"},
+                                                        {"log.level", "warn"},
+                                                        {"log.format", "text"},
+                                                        {"threads", "4096"},
+                                                        {"ingest.max_field_bytes", "1073741824"},
+                                                        {"ingest.max_file_bytes", "1099511627776"},
+                                                        {"ingest.kind", "price"},
+                                                        {"ingest.inbox", "/in"},
+                                                        {"sim.max_runs", "1000000000000"},
+                                                        {"sim.max_turns", "1000000000"},
+                                                        {"sim.decay_rate", "1"},
+                                                        {"sim.symbolic", "yes"},
+                                                        {"jobs.broker", "redis://h:1/0"},
+                                                        {"jobs.lake_roots", "/a,s3://b/c"},
+                                                        {"jobs.max_deaths", "1000000"},
+                                                        {"jobs.timeout_seconds", "31622400"},
+                                                        {"run.dataset", "d.csv"},
+                                                        {"run.mapping", "m.yaml"},
+                                                        {"run.out", "o"},
+                                                        {"run.sim_runs", "1000000000000"},
+                                                        {"run.sim_turns", "1000000000"},
+                                                        {"run.seed", "9223372036854775807"},
+                                                        {"run.noise", "0.5"},
+                                                        {"stream.url", "kafka://h:9092/t"},
+                                                        {"stream.group", "g"},
+                                                        {"stream.start", "latest"},
+                                                        {"stream.batch_max_records", "4294967296"},
+                                                        {"stream.batch_max_bytes", "1099511627776"},
+                                                        {"stream.batch_max_ms", "3600000"},
+                                                        {"stream.format", "csv"},
+                                                        {"stream.csv_header", "name,ts,value"},
+                                                        {"stream.max_record_bytes", "2147483648"},
+                                                        {"stream.dead_letter_topic", "dlq"},
+                                                        {"stream.queue_kbytes", "2097151"},
+                                                        {"stream.session_timeout_ms", "3600000"},
+                                                        {"stream.publish_topic", "p"}};
   for (const auto& [key, value] : values) ASSERT_TRUE(c.Set(key, value, "--set").ok()) << key;
   const Settings& s = c.settings();
   EXPECT_EQ(s.lake.url, "s3://b/p");
@@ -155,7 +217,8 @@ TEST(Config, EveryKeyFillsItsTypedField) {
 
 TEST(Config, PrecedenceDefaultFileEnvFlag) {
   Config c = Config::Defaults();
-  ASSERT_TRUE(c.LoadYamlText("lake:\n  url: /from/file\n  checkpoint_interval: 5\nlog:\n  level: debug\n", "pulse.yaml").ok());
+  ASSERT_TRUE(
+      c.LoadYamlText("lake:\n  url: /from/file\n  checkpoint_interval: 5\nlog:\n  level: debug\n", "pulse.yaml").ok());
   EXPECT_EQ(c.settings().lake.url, "/from/file");
   EXPECT_EQ(c.Origin("lake.url"), "pulse.yaml:2");
   std::string env1 = "PULSE_LAKE_URL=/from/env", env2 = "HOME=/root", env3 = "PULSE_TEST_S3_ENDPOINT=x";
@@ -214,10 +277,16 @@ TEST(Config, ErrorsNameTheKeyTheOriginAndWhy) {
 // WSLg sets PULSE_SERVER in every shell): ignored. A near miss of a setting is probably a typo.
 TEST(Config, UnknownEnvironmentVariablesAreIgnoredNearMissesWarn) {
   Config c = Config::Defaults();
-  std::vector<std::string> vars = {"PULSE_SERVER=unix:/mnt/wslg/PulseServer", "PULSE_SINK=alsa_output.pci",
-                                   "PULSE_COOKIE=/home/u/.config/pulse/cookie", "PULSE_RUNTIME_PATH=/run/user/1000/pulse",
-                                   "PULSE_SOURCE=mic", "PULSE_PROP_application.name=x", "PULSE_LATENCY_MSEC=60",
-                                   "PULSE_WHATEVER_ELSE=1", "PULSE_LAKE_UR=/typo", "PULSE_THREAD=2",
+  std::vector<std::string> vars = {"PULSE_SERVER=unix:/mnt/wslg/PulseServer",
+                                   "PULSE_SINK=alsa_output.pci",
+                                   "PULSE_COOKIE=/home/u/.config/pulse/cookie",
+                                   "PULSE_RUNTIME_PATH=/run/user/1000/pulse",
+                                   "PULSE_SOURCE=mic",
+                                   "PULSE_PROP_application.name=x",
+                                   "PULSE_LATENCY_MSEC=60",
+                                   "PULSE_WHATEVER_ELSE=1",
+                                   "PULSE_LAKE_UR=/typo",
+                                   "PULSE_THREAD=2",
                                    "PULSE_LAKE_URL=/from/env"};
   std::vector<char*> envp;
   for (auto& v : vars) envp.push_back(v.data());
@@ -231,9 +300,10 @@ TEST(Config, UnknownEnvironmentVariablesAreIgnoredNearMissesWarn) {
   EXPECT_NE(c.Warnings()[1].find("did you mean PULSE_THREADS?"), std::string::npos) << c.Warnings()[1];
   // Every variable PulseAudio documents, and every known setting's own name, passes silently.
   Config quiet = Config::Defaults();
-  std::vector<std::string> pa = {"PULSE_SERVER=x", "PULSE_SINK=x", "PULSE_SOURCE=x", "PULSE_COOKIE=x",
-                                 "PULSE_RUNTIME_PATH=x", "PULSE_STATE_PATH=x", "PULSE_CONFIG_PATH=x",
-                                 "PULSE_CLIENTCONFIG=x", "PULSE_SYSTEM=0", "PULSE_LOG=4", "PULSE_DIR=x"};
+  std::vector<std::string> pa = {"PULSE_SERVER=x",      "PULSE_SINK=x",         "PULSE_SOURCE=x",
+                                 "PULSE_COOKIE=x",      "PULSE_RUNTIME_PATH=x", "PULSE_STATE_PATH=x",
+                                 "PULSE_CONFIG_PATH=x", "PULSE_CLIENTCONFIG=x", "PULSE_SYSTEM=0",
+                                 "PULSE_LOG=4",         "PULSE_DIR=x"};
   std::vector<char*> pa_envp;
   for (auto& v : pa) pa_envp.push_back(v.data());
   pa_envp.push_back(nullptr);
@@ -250,10 +320,12 @@ TEST(Config, YamlErrorsNameFileLineKeyAndExpectedType) {
     EXPECT_FALSE(st.ok()) << yaml;
     return st.message();
   };
-  EXPECT_EQ(error("lake:\n  url: x\nsim:\n  max_runs: abc\n"), "pulse.yaml:4: sim.max_runs: expected an integer (decimal digits), got 'abc'");
+  EXPECT_EQ(error("lake:\n  url: x\nsim:\n  max_runs: abc\n"),
+            "pulse.yaml:4: sim.max_runs: expected an integer (decimal digits), got 'abc'");
   EXPECT_EQ(error("run:\n  noise: nan\n"), "pulse.yaml:2: run.noise: expected a number (finite), got 'nan'");
   EXPECT_EQ(error("run:\n  noise: .inf\n"), "pulse.yaml:2: run.noise: expected a number (finite), got '.inf'");
-  EXPECT_EQ(error("sim:\n  decay_rate: 1e400\n"), "pulse.yaml:2: sim.decay_rate: expected a number (finite), got '1e400'");
+  EXPECT_EQ(error("sim:\n  decay_rate: 1e400\n"),
+            "pulse.yaml:2: sim.decay_rate: expected a number (finite), got '1e400'");
   EXPECT_EQ(error("threads: 99999999999999999999\n"),
             "pulse.yaml:1: threads: expected an integer that fits in 64 bits, got '99999999999999999999'");
   EXPECT_EQ(error("threads: 0x10\n"), "pulse.yaml:1: threads: expected an integer (decimal digits), got '0x10'");
@@ -261,7 +333,8 @@ TEST(Config, YamlErrorsNameFileLineKeyAndExpectedType) {
   EXPECT_EQ(error("? [a, b]\n: 1\n"), "pulse.yaml:1: a key must be a plain name");
   EXPECT_EQ(error("sim: [1, 2]\n"), "pulse.yaml:1: sim: expected a single value, got a list");
   EXPECT_EQ(error("s3:\n  path_style: maybe\n"), "pulse.yaml:2: s3.path_style: expected true or false, got 'maybe'");
-  EXPECT_EQ(error("log:\n  level: \"loud\\0x\"\n"), "pulse.yaml:2: log.level: must be one of trace debug info warn error, got 'loud\\x00x'");
+  EXPECT_EQ(error("log:\n  level: \"loud\\0x\"\n"),
+            "pulse.yaml:2: log.level: must be one of trace debug info warn error, got 'loud\\x00x'");
   EXPECT_NE(error("a:\n b:\n  c: [1,\n").find("pulse.yaml:"), std::string::npos);
   std::string deep;
   for (int i = 0; i < 40; ++i) deep += std::string(static_cast<size_t>(i), ' ') + "k:\n";

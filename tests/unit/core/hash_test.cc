@@ -25,7 +25,8 @@ TEST(ContentId, KeyOrderDoesNotMatterAndFieldsNeverRunTogether) {
 }
 
 TEST(ContentId, InvalidUtf8StillHashesStably) {
-  nlohmann::json bad = {{"name", std::string("a\xff" "b")}};
+  nlohmann::json bad = {{"name", std::string("a\xff"
+                                             "b")}};
   EXPECT_EQ(ContentId(bad), ContentId(bad));
   EXPECT_EQ(ContentId(bad).size(), 64u);
 }

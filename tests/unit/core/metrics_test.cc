@@ -41,7 +41,9 @@ TEST(Metrics, RendersCountersAndGaugesExactly) {
 
 TEST(Metrics, EscapesLabelValuesAndHelp) {
   Registry r;
-  r.AddGauge("odd", "Help with a \\ backslash\nand a newline.", {"path", "quote"}).With({"C:\\tmp\nx", "say \"hi\""}).Set(1);
+  r.AddGauge("odd", "Help with a \\ backslash\nand a newline.", {"path", "quote"})
+      .With({"C:\\tmp\nx", "say \"hi\""})
+      .Set(1);
   EXPECT_EQ(r.Render(),
             "# HELP odd Help with a \\\\ backslash\\nand a newline.\n"
             "# TYPE odd gauge\n"
@@ -79,7 +81,9 @@ TEST(Metrics, RendersHistogramBucketsCumulativelyWithInf) {
             "task_duration_seconds_sum{task=\"t.add\"} 100.65\n"
             "task_duration_seconds_count{task=\"t.add\"} 4\n");
   Registry unlabelled;
-  unlabelled.AddHistogram("wait_seconds", "Waits.", {}, {1, std::numeric_limits<double>::infinity()}).With({}).Observe(2);
+  unlabelled.AddHistogram("wait_seconds", "Waits.", {}, {1, std::numeric_limits<double>::infinity()})
+      .With({})
+      .Observe(2);
   EXPECT_EQ(unlabelled.Render(),
             "# HELP wait_seconds Waits.\n"
             "# TYPE wait_seconds histogram\n"
@@ -154,7 +158,8 @@ TEST(Metrics, ProcessMetricsAreExported) {
   Registry r;
   RegisterProcessMetrics(r);
   const std::string text = r.Render();
-  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "), std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total "), std::string::npos)
+      << text;
   EXPECT_NE(text.find("# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes "), std::string::npos)
       << text;
 }

@@ -11,10 +11,10 @@ TEST(Printable, EscapesControlBytesAndInvalidUtf8) {
   EXPECT_EQ(Printable(std::string("a\0b", 3)), "a\\0b");
   EXPECT_EQ(Printable("l1\nl2\r\t\x1b[31m\x7f"), "l1\\nl2\\r\\t\\x1b[31m\\x7f");
   EXPECT_EQ(Printable("caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");  // valid UTF-8 kept
-  EXPECT_EQ(Printable("\xff\xc3"), "\\xff\\xc3");                                   // invalid, truncated
-  EXPECT_EQ(Printable("\xc0\xaf"), "\\xc0\\xaf");                                   // overlong
-  EXPECT_EQ(Printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");                          // surrogate
-  EXPECT_EQ(Printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");                 // > U+10FFFF
+  EXPECT_EQ(Printable("\xff\xc3"), "\\xff\\xc3");                                // invalid, truncated
+  EXPECT_EQ(Printable("\xc0\xaf"), "\\xc0\\xaf");                                // overlong
+  EXPECT_EQ(Printable("\xed\xa0\x80"), "\\xed\\xa0\\x80");                       // surrogate
+  EXPECT_EQ(Printable("\xf4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");              // > U+10FFFF
 }
 
 TEST(Printable, CutsLongTextAndSaysHowLong) {

@@ -81,9 +81,9 @@ TEST(Ets, AutoSelectsTheGeneratingFamily) {
 TEST(Ets, CandidateSetsFollowEtsDefaults) {
   std::vector<double> positive(100, 1.0);
   positive[3] = 2;
-  EXPECT_EQ(EtsCandidates(positive, 1).size(), 6u);   // {A,M} x {N,A,Ad}
-  EXPECT_EQ(EtsCandidates(positive, 12).size(), 15u);  // + seasons, without (A,*,M)
-  EXPECT_EQ(EtsCandidates(positive, 25).size(), 6u);   // period above 24: no season
+  EXPECT_EQ(EtsCandidates(positive, 1).size(), 6u);                       // {A,M} x {N,A,Ad}
+  EXPECT_EQ(EtsCandidates(positive, 12).size(), 15u);                     // + seasons, without (A,*,M)
+  EXPECT_EQ(EtsCandidates(positive, 25).size(), 6u);                      // period above 24: no season
   EXPECT_EQ(EtsCandidates(std::vector<double>(20, 1.0), 12).size(), 6u);  // fewer than three cycles
   positive[0] = 0;
   EXPECT_EQ(EtsCandidates(positive, 12).size(), 6u);  // a zero: additive error, N/A seasons only

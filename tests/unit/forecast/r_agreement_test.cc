@@ -50,7 +50,8 @@ TEST(RAgreement, M4BenchmarkForecastsMatchR) {
     double scale = 0;
     for (double v : y) scale += std::abs(v) / static_cast<double>(y.size());
     for (const auto& [name, method] : methods)
-      diffs[name].push_back(MaxRelDiff((*f)[static_cast<size_t>(method)].mean, s[name].get<std::vector<double>>(), scale));
+      diffs[name].push_back(
+          MaxRelDiff((*f)[static_cast<size_t>(method)].mean, s[name].get<std::vector<double>>(), scale));
   }
   EXPECT_EQ(seasonal_agree, count) << "the seasonality test disagrees with R on some series";
   auto quantile = [](std::vector<double> v, double q) {
@@ -114,9 +115,10 @@ TEST(RAgreement, AutoEtsFitsAtLeastAsWellAsRsEtsAndForecastsAsAccurately) {
     ++count;
   }
   const double n = static_cast<double>(count);
-  std::printf("AutoEts vs ets: MASE %.4f vs %.4f, sMAPE %.3f vs %.3f, same model on %zu of %zu windows, "
-              "likelihood at least ets's on %zu\n",
-              pulse_mase / n, r_mase / n, pulse_smape / n, r_smape / n, same_model, count, likelihood_at_least);
+  std::printf(
+      "AutoEts vs ets: MASE %.4f vs %.4f, sMAPE %.3f vs %.3f, same model on %zu of %zu windows, "
+      "likelihood at least ets's on %zu\n",
+      pulse_mase / n, r_mase / n, pulse_smape / n, r_smape / n, same_model, count, likelihood_at_least);
   EXPECT_GE(likelihood_at_least, count * 8 / 10);
   EXPECT_LE(pulse_mase, r_mase * 1.03);
   EXPECT_LE(pulse_smape, r_smape * 1.03);

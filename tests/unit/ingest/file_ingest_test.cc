@@ -20,7 +20,7 @@ class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_ingest_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     lake_ = lake::Lake::Open((dir_ / "lake").string()).value();
@@ -49,20 +49,22 @@ class IngestTest : public ::testing::Test {
 TEST_F(IngestTest, EveryBadRowIsReportedWithLineAndReason) {
   std::string big(100, 'x');
   std::string path = Write("s.csv",
-                           "name,ts,value,kind,metadata\n"                    // 1
-                           "gdp,2024-01-01T00:00:00Z,1.5,macro,\n"            // 2 ok
-                           "gdp,2024-01-02T00:00:00Z,abc,macro,\n"            // 3 unparseable
-                           "gdp,2024-01-03T00:00:00Z,NaN,macro,\n"            // 4 NaN
-                           "gdp,2024-01-04T00:00:00Z,inf,macro,\n"            // 5 Inf
-                           "gdp,2023-02-29T00:00:00Z,1,macro,\n"              // 6 bad date
-                           "gdp,,1,macro,\n"                                  // 7 missing ts
-                           ",2024-01-05T00:00:00Z,1,macro,\n"                 // 8 missing name
-                           "gdp,2024-01-06T00:00:00Z,1\n"                     // 9 wrong count
-                           "gdp,2024-01-07T00:00:00Z,1,macro," + big + "\n"   // 10 oversized
-                           "gdp,2024-01-08T00:00:00Z,1,macro,[1]\n"           // 11 metadata not object
-                           "gdp,2024-01-09T00:00:00Z,1,macro,\xff\xfe\n"      // 12 invalid UTF-8
-                           "\"cpi, all\",2024-01-10T00:00:00Z,\"2.5\",macro,\"{\"\"a\"\":1}\"\n"  // 13 ok, quoted
-                           "gdp,2024-01-11T00:00:00Z,,macro,\n");             // 14 missing value
+                           "name,ts,value,kind,metadata\n"          // 1
+                           "gdp,2024-01-01T00:00:00Z,1.5,macro,\n"  // 2 ok
+                           "gdp,2024-01-02T00:00:00Z,abc,macro,\n"  // 3 unparseable
+                           "gdp,2024-01-03T00:00:00Z,NaN,macro,\n"  // 4 NaN
+                           "gdp,2024-01-04T00:00:00Z,inf,macro,\n"  // 5 Inf
+                           "gdp,2023-02-29T00:00:00Z,1,macro,\n"    // 6 bad date
+                           "gdp,,1,macro,\n"                        // 7 missing ts
+                           ",2024-01-05T00:00:00Z,1,macro,\n"       // 8 missing name
+                           "gdp,2024-01-06T00:00:00Z,1\n"           // 9 wrong count
+                           "gdp,2024-01-07T00:00:00Z,1,macro," +
+                               big +
+                               "\n"                                           // 10 oversized
+                               "gdp,2024-01-08T00:00:00Z,1,macro,[1]\n"       // 11 metadata not object
+                               "gdp,2024-01-09T00:00:00Z,1,macro,\xff\xfe\n"  // 12 invalid UTF-8
+                               "\"cpi, all\",2024-01-10T00:00:00Z,\"2.5\",macro,\"{\"\"a\"\":1}\"\n"  // 13 ok, quoted
+                               "gdp,2024-01-11T00:00:00Z,,macro,\n");  // 14 missing value
   IngestOptions opts;
   opts.max_field_bytes = 64;
   auto r = IngestFile(*lake_, path, opts);
@@ -95,7 +97,8 @@ TEST_F(IngestTest, EveryBadRowIsReportedWithLineAndReason) {
 }
 
 TEST_F(IngestTest, QuotedFieldsAndJsonLines) {
-  std::string csv = Write("q.csv", "name,ts,value\r\n\"a \"\"quoted\"\" name\",2024-01-01,1\r\n\"multi\nline\",2024-01-02,2\r\n");
+  std::string csv =
+      Write("q.csv", "name,ts,value\r\n\"a \"\"quoted\"\" name\",2024-01-01,1\r\n\"multi\nline\",2024-01-02,2\r\n");
   auto r = IngestFile(*lake_, csv, {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 2);

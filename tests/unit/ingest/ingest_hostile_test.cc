@@ -12,10 +12,10 @@
 #include <fstream>
 #include <thread>
 
+#include "core/hash.h"
 #include "core/printable.h"
 #include "ingest/file_ingest.h"
 #include "ingest/input_file.h"
-#include "core/hash.h"
 
 namespace pulse::ingest {
 namespace {
@@ -26,7 +26,7 @@ class HostileIngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_hostile_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     lake_ = lake::Lake::Open((dir_ / "lake").string()).value();
@@ -54,7 +54,8 @@ class HostileIngestTest : public ::testing::Test {
 std::string Rows(int from, int count) {
   std::string out;
   for (int i = from; i < from + count; ++i)
-    out += "s" + std::to_string(i % 7) + ",2024-01-01T00:00:" + std::to_string(10 + i % 50) + "Z," + std::to_string(i) + "\n";
+    out += "s" + std::to_string(i % 7) + ",2024-01-01T00:00:" + std::to_string(10 + i % 50) + "Z," + std::to_string(i) +
+           "\n";
   return out;
 }
 
@@ -183,7 +184,7 @@ TEST_F(HostileIngestTest, EveryLineIsAcceptedOrRejectedWithItsReason) {
       {"a,2024-01-01,1,2", "expected 3 fields, found 4"},
       {std::string("a\0b,2024-01-01,1", 16), "field 'name' contains a NUL character: 'a\\0b'"},
       {"\xff\xfe,2024-01-01,1", "field 'name' is not valid UTF-8"},
-      {"\xc0\xaf,2024-01-01,1", "field 'name' is not valid UTF-8"},    // overlong '/'
+      {"\xc0\xaf,2024-01-01,1", "field 'name' is not valid UTF-8"},      // overlong '/'
       {"\xed\xa0\x80,2024-01-01,1", "field 'name' is not valid UTF-8"},  // a surrogate
       {"a,2024-01-01,1e999", "value '1e999' is out of range"},
       {"a,2024-01-01,0x10", "unparseable number '0x10'"},
@@ -192,7 +193,7 @@ TEST_F(HostileIngestTest, EveryLineIsAcceptedOrRejectedWithItsReason) {
       {"a,2024-13-01,1", "bad timestamp"},
       {"a,99999999999999999999-01-01,1", "bad timestamp"},
       {"a,\x01\x02,1", "bad timestamp"},
-      {"a,999999999999,1", "timestamp 33658-"},      // Unix seconds beyond year 9999
+      {"a,999999999999,1", "timestamp 33658-"},  // Unix seconds beyond year 9999
       {"a,-999999999999,1", "timestamp -29719-"},
       {",2024-01-01,1", "missing name"},
       {"a,,1", "missing timestamp"},
@@ -208,8 +209,8 @@ TEST_F(HostileIngestTest, EveryLineIsAcceptedOrRejectedWithItsReason) {
   for (size_t i = 0; i < bad.size(); ++i) {
     const int64_t line = 3 + 2 * static_cast<int64_t>(i);
     const std::string reason = ReasonAt(*r, line);
-    EXPECT_TRUE(reason.starts_with(bad[i].second)) << "line " << line << ": got '" << reason << "', want '"
-                                                   << bad[i].second << "'";
+    EXPECT_TRUE(reason.starts_with(bad[i].second))
+        << "line " << line << ": got '" << reason << "', want '" << bad[i].second << "'";
     // Reasons are printable: no control bytes, valid UTF-8.
     EXPECT_EQ(Printable(reason, 100000), reason) << "line " << line;
   }
@@ -217,7 +218,8 @@ TEST_F(HostileIngestTest, EveryLineIsAcceptedOrRejectedWithItsReason) {
   auto rejects = (*lake_->OpenTable("signal_rejects"))->Read();
   ASSERT_TRUE(rejects.ok()) << rejects.status().ToString();
   EXPECT_EQ((*rejects)->num_rows(), static_cast<int64_t>(bad.size()));
-  auto raw = std::static_pointer_cast<arrow::StringArray>((*rejects)->CombineChunksToBatch().ValueOrDie()->GetColumnByName("raw"));
+  auto raw = std::static_pointer_cast<arrow::StringArray>(
+      (*rejects)->CombineChunksToBatch().ValueOrDie()->GetColumnByName("raw"));
   for (int64_t i = 0; i < raw->length(); ++i) EXPECT_TRUE(ValidUtf8(raw->GetView(i))) << i;
   EXPECT_TRUE(raw->ValidateFull().ok());
 }
@@ -251,8 +253,8 @@ TEST_F(HostileIngestTest, JsonLinesHostileRows) {
   for (size_t i = 0; i < bad.size(); ++i) {
     const int64_t line = 2 + 2 * static_cast<int64_t>(i);
     const std::string reason = ReasonAt(*r, line);
-    EXPECT_TRUE(reason.starts_with(bad[i].second)) << "line " << line << ": got '" << reason << "', want '"
-                                                   << bad[i].second << "'";
+    EXPECT_TRUE(reason.starts_with(bad[i].second))
+        << "line " << line << ": got '" << reason << "', want '" << bad[i].second << "'";
     EXPECT_EQ(Printable(reason, 100000), reason) << "line " << line;
   }
 }
@@ -261,15 +263,17 @@ TEST_F(HostileIngestTest, KindsAndNamesThatCannotBeStoredAreRejectedPerRow) {
   // A kind names a partition folder: an over-long one would fail the whole commit, so it is a
   // rejected row; a NUL in a JSON key (a wide layout's series name) likewise.
   const std::string long_kind(65, 'k');
-  auto r = IngestFile(*lake_, Write("k.csv", "name,ts,value,kind\na,2024-01-01,1," + long_kind + "\nb,2024-01-01,2,ok\n"), {});
+  auto r = IngestFile(*lake_,
+                      Write("k.csv", "name,ts,value,kind\na,2024-01-01,1," + long_kind + "\nb,2024-01-01,2,ok\n"), {});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(r->accepted, 1);
   EXPECT_EQ(ReasonAt(*r, 2), "kind is 65 bytes, over the limit of 64 (it names a lake partition)");
   auto bad_default = IngestFile(*lake_, Write("d.csv", "name,ts,value\na,2024-01-01,1\n"), {.kind = long_kind});
   ASSERT_FALSE(bad_default.ok());
   EXPECT_NE(bad_default.status().message().find("--kind"), std::string::npos);
-  auto wide = IngestFile(*lake_, Write("w.jsonl", "{\"ts\":\"2024-01-01\",\"a\\u0000b\":1}\n{\"ts\":\"2024-01-01\",\"c\":2}\n"),
-                         {.wide = true, .time_columns = {"ts"}});
+  auto wide =
+      IngestFile(*lake_, Write("w.jsonl", "{\"ts\":\"2024-01-01\",\"a\\u0000b\":1}\n{\"ts\":\"2024-01-01\",\"c\":2}\n"),
+                 {.wide = true, .time_columns = {"ts"}});
   ASSERT_TRUE(wide.ok()) << wide.status().ToString();
   EXPECT_EQ(wide->accepted, 1);
   EXPECT_EQ(ReasonAt(*wide, 1), "field name 'a\\0b' contains a NUL character");

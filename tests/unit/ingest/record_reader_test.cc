@@ -143,7 +143,8 @@ TEST(CsvReader, ManyUnterminatedQuotesStayLinear) {
   const Read r = ReadAll(text);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.records.size(), 400001u);
-  for (size_t i = 0; i <= 200000; ++i) ASSERT_TRUE(r.records[i].error.starts_with("unterminated quote in field 2")) << i;
+  for (size_t i = 0; i <= 200000; ++i)
+    ASSERT_TRUE(r.records[i].error.starts_with("unterminated quote in field 2")) << i;
   for (size_t i = 200001; i < r.records.size(); ++i) ASSERT_TRUE(r.records[i].error.empty()) << i;
   EXPECT_EQ(r.lines, 400002);
   EXPECT_LT(seconds, 20.0);  // generous: quadratic would take hours
@@ -240,7 +241,7 @@ TEST(Reader, Utf16FilesAreRefusedWithWhatToDo) {
       EXPECT_EQ(reader.status().message(),
                 "u.csv: the file is UTF-16 or UTF-32 (it starts with that byte order mark); save it as UTF-8");
     }
-}
+  }
 }
 
 TEST(JsonReader, ARawNulByteRejectsTheLine) {

@@ -27,7 +27,7 @@ class SignalScoringTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_scoring_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -56,7 +56,8 @@ class SignalScoringTest : public ::testing::Test {
         return s->is_valid ? s->ToString() : std::string("null");
       };
       key << cell("source") << "|" << cell("name") << "|" << cell("ts");
-      for (const char* c : {"recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"}) value << cell(c) << "|";
+      for (const char* c : {"recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"})
+        value << cell(c) << "|";
       out[key.str()] = value.str();
     }
     return out;
@@ -85,7 +86,7 @@ TEST_F(SignalScoringTest, IngestScoresEveryRow) {
   EXPECT_EQ(r->accepted, 160);
   EXPECT_EQ(r->gate.accept + r->gate.escalate + r->gate.suppress, 160);
   EXPECT_EQ(r->gate.suppress, 0);  // the defaults never suppress (STI >= 0.4)
-  EXPECT_GT(r->gate.escalate, 0);   // the spikes
+  EXPECT_GT(r->gate.escalate, 0);  // the spikes
   auto b = ReadAll(*lake);
   EXPECT_TRUE(b->schema()->Equals(*signals::ScoredSignalSchema(), false)) << b->schema()->ToString();
   auto gate = std::static_pointer_cast<arrow::StringArray>(b->GetColumnByName("gate"));
@@ -115,7 +116,8 @@ TEST_F(SignalScoringTest, OneFileOrSeveralGiveTheSameScores) {
   auto several = OpenLake("several");
   int part = 0;
   for (auto [from, to] : {std::pair{0, 7}, {7, 31}, {31, 32}, {32, 61}, {61, 80}}) {
-    auto r = IngestFile(*several, Write("part" + std::to_string(part++) + ".csv", SeriesCsv(from, to)), {.now_us = kNow});
+    auto r =
+        IngestFile(*several, Write("part" + std::to_string(part++) + ".csv", SeriesCsv(from, to)), {.now_us = kNow});
     ASSERT_TRUE(r.ok()) << r.status().message();
   }
   // A restart between files changes nothing either: every ingest re-opened the lake's state.
@@ -133,9 +135,10 @@ TEST_F(SignalScoringTest, TableWrittenBeforeScoringGainsTheColumns) {
   EXPECT_EQ(lake->OpenTable("signals").value()->schema()->num_fields(), 9);
   // gdp was 100..111 monthly in 2020: 150 is far out (z = 44.5 / sqrt(143/12)); cpi 2.1 is not.
   auto r = IngestFile(*lake,
-                      Write("new.csv", "name,source,kind,ts,value\n"
-                                       "gdp,fixture,macro,2021-01-01,150\n"
-                                       "cpi,fixture,macro,2021-01-01,2.1\n"),
+                      Write("new.csv",
+                            "name,source,kind,ts,value\n"
+                            "gdp,fixture,macro,2021-01-01,150\n"
+                            "cpi,fixture,macro,2021-01-01,2.1\n"),
                       {.now_us = kNow});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->gate.accept, 1);
@@ -177,7 +180,8 @@ TEST_F(SignalScoringTest, TableWrittenBeforeScoringGainsTheColumns) {
   EXPECT_EQ(ReadAll(*lake, 1)->num_columns(), 9);
   // And the next ingest neither evolves again nor loses anything.
   ASSERT_TRUE(IngestFile(*lake, Write("more.csv", "name,source,kind,ts,value\ngdp,fixture,macro,2021-02-01,112\n"),
-                         {.now_us = kNow}).ok());
+                         {.now_us = kNow})
+                  .ok());
   EXPECT_EQ(lake->OpenTable("signals").value()->History().value().size(), 5u);
 }
 
@@ -186,8 +190,7 @@ TEST_F(SignalScoringTest, SuppressedAndEscalatedRowsAreKeptWithTheirReason) {
   rules->default_threshold = {0.7, 2};
   rules->escalate_min_sti = 0.65;  // years-old rows: sti 0.6 -> suppressed
   auto lake = OpenLake("lake");
-  auto r = IngestFile(*lake,
-                      Write("s.csv", "name,ts,value\nold,2001-01-01,1\nold,2001-02-01,2\nnew,2027-01-15,3\n"),
+  auto r = IngestFile(*lake, Write("s.csv", "name,ts,value\nold,2001-01-01,1\nold,2001-02-01,2\nnew,2027-01-15,3\n"),
                       {.now_us = kNow, .scoring = rules});
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->accepted, 3);  // validation: every row written

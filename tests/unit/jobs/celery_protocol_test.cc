@@ -57,8 +57,10 @@ TEST(CeleryProtocol, EncodesTheEnvelopeCeleryExpects) {
 
 TEST(CeleryProtocol, DecodesWhatCeleryProduces) {
   // The shape celery 5's send_task LPUSHes (anchors.md §3.1), body = [[2, 2], {}, {...}].
-  const std::string body = Base64Encode(R"([[2, 2], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}])");
-  const std::string raw = R"({"body": ")" + body + R"json(", "content-encoding": "utf-8", "content-type": "application/json",
+  const std::string body =
+      Base64Encode(R"([[2, 2], {}, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}])");
+  const std::string raw =
+      R"({"body": ")" + body + R"json(", "content-encoding": "utf-8", "content-type": "application/json",
     "headers": {"lang": "py", "task": "proj.tasks.add", "id": "abc", "shadow": null, "eta": "2026-11-28T10:00:00+00:00",
       "expires": null, "group": null, "group_index": null, "retries": 2, "timelimit": [null, 30], "root_id": "abc",
       "parent_id": null, "argsrepr": "(2, 2)", "kwargsrepr": "{}", "origin": "1@host", "ignore_result": false,
@@ -84,14 +86,16 @@ TEST(CeleryProtocol, MalformedMessagesAreClearErrors) {
   EXPECT_NE(reason("[1, 2]").find("not a JSON object"), std::string::npos);
   EXPECT_NE(reason(R"({"headers": {}, "body": ""})").find("no 'task' header"), std::string::npos);
   EXPECT_NE(reason(R"({"headers": {"task": "x"}, "body": ""})").find("no task id"), std::string::npos);
-  EXPECT_NE(reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/x-python-serialize", "body": ""})")
-                .find("unsupported content-type"),
-            std::string::npos);
+  EXPECT_NE(
+      reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/x-python-serialize", "body": ""})")
+          .find("unsupported content-type"),
+      std::string::npos);
   EXPECT_NE(reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/json", "body": "!!!!"})")
                 .find("base64"),
             std::string::npos);
   const std::string not_triple = Base64Encode("[1, 2]");
-  EXPECT_NE(reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/json", "body": ")" + not_triple + "\"}")
+  EXPECT_NE(reason(R"({"headers": {"task": "x", "id": "1"}, "content-type": "application/json", "body": ")" +
+                   not_triple + "\"}")
                 .find("[args, kwargs, embed]"),
             std::string::npos);
 }
@@ -104,7 +108,8 @@ TEST(CeleryProtocol, CompressedBodiesAndWorkflowStepsAreRefusedWithTheirOwnReaso
   auto envelope = [](const std::string& embed, const std::string& extra_header = "") {
     const std::string body = Base64Encode("[[1], {}, " + embed + "]");
     return R"({"body": ")" + body + R"(", "content-type": "application/json", "content-encoding": "utf-8",
-      "headers": {"task": "pulse.noop", "id": "w1")" + extra_header + R"(}, "properties": {"body_encoding": "base64"}})";
+      "headers": {"task": "pulse.noop", "id": "w1")" +
+           extra_header + R"(}, "properties": {"body_encoding": "base64"}})";
   };
   const std::string sig = R"({"task": "pulse.noop", "args": [2], "kwargs": {}, "options": {}, "subtask_type": null})";
   EXPECT_TRUE(DecodeMessage(envelope("null")).ok());
@@ -143,7 +148,8 @@ TEST(CeleryProtocol, ResultMetaMatchesTheRedisBackend) {
   EXPECT_TRUE(ok["date_done"].is_string());
   const auto started = nlohmann::json::parse(EncodeResultMeta("id-2", TaskState::kStarted, nullptr));
   EXPECT_TRUE(started["date_done"].is_null());
-  const auto failed = EncodeResultMeta("id-3", TaskState::kFailure, FailureResult("ValueError", "runs must be >= 1"), "tb");
+  const auto failed =
+      EncodeResultMeta("id-3", TaskState::kFailure, FailureResult("ValueError", "runs must be >= 1"), "tb");
   auto meta = DecodeResultMeta(failed);
   ASSERT_TRUE(meta.ok());
   EXPECT_EQ(meta->state, TaskState::kFailure);

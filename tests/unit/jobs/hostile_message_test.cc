@@ -14,8 +14,8 @@
 #include <thread>
 
 #include "core/base64.h"
-#include "jobs/inprocess_broker.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/inprocess_broker.h"
 #include "jobs/safe_json.h"
 #include "jobs/task_client.h"
 #include "jobs/worker.h"
@@ -39,8 +39,10 @@ json Valid() {
     "properties": {"correlation_id": "id-1", "reply_to": "r", "delivery_mode": 2,
       "delivery_info": {"exchange": "", "routing_key": "celery"}, "priority": 0, "body_encoding": "base64",
       "delivery_tag": "tag-1"}})json");
-  v["body"] = Body(json::array({json::array({1}), json::object(),
-                                {{"callbacks", nullptr}, {"errbacks", nullptr}, {"chain", nullptr}, {"chord", nullptr}}}));
+  v["body"] =
+      Body(json::array({json::array({1}),
+                        json::object(),
+                        {{"callbacks", nullptr}, {"errbacks", nullptr}, {"chain", nullptr}, {"chord", nullptr}}}));
   return v;
 }
 
@@ -311,11 +313,34 @@ void Pointers(const json& j, const json::json_pointer& at, std::vector<json::jso
 TEST(HostileMessages, AnyValueInAnyFieldNeverThrows) {
   // Fuzzer-style: every field of a valid envelope, and of its body, replaced by each hostile value
   // and also removed. Each result is a message or an error with a reason; nothing throws.
-  const std::vector<json> hostile = {
-      nullptr, true, false, 0, -1, 3, 1.5, -0.0, 1e308, -1e308, static_cast<uint64_t>(-1), INT64_MIN, "", "x",
-      "3", "null", "\xef\xbf\xbd", std::string(100000, 'a'), json::array(), json::object(), json::array({1, 2}),
-      json::array({nullptr, nullptr}), json::parse(Nested(200)), json({{"task", "t.echo"}}),
-      "2024-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "0000-01-01", "-99999999999"};
+  const std::vector<json> hostile = {nullptr,
+                                     true,
+                                     false,
+                                     0,
+                                     -1,
+                                     3,
+                                     1.5,
+                                     -0.0,
+                                     1e308,
+                                     -1e308,
+                                     static_cast<uint64_t>(-1),
+                                     INT64_MIN,
+                                     "",
+                                     "x",
+                                     "3",
+                                     "null",
+                                     "\xef\xbf\xbd",
+                                     std::string(100000, 'a'),
+                                     json::array(),
+                                     json::object(),
+                                     json::array({1, 2}),
+                                     json::array({nullptr, nullptr}),
+                                     json::parse(Nested(200)),
+                                     json({{"task", "t.echo"}}),
+                                     "2024-01-01T00:00:00Z",
+                                     "9999-12-31T23:59:59Z",
+                                     "0000-01-01",
+                                     "-99999999999"};
   const json valid = Valid();
   std::vector<json::json_pointer> fields;
   Pointers(valid, json::json_pointer(), fields);
@@ -328,8 +353,10 @@ TEST(HostileMessages, AnyValueInAnyFieldNeverThrows) {
     }
     json v = valid;  // and the field removed
     json& parent = field.parent_pointer().empty() ? v : v[field.parent_pointer()];
-    if (parent.is_object()) parent.erase(field.back());
-    else parent.erase(static_cast<size_t>(std::stoul(field.back())));
+    if (parent.is_object())
+      parent.erase(field.back());
+    else
+      parent.erase(static_cast<size_t>(std::stoul(field.back())));
     (Decode(DumpJson(v)).ok() ? decoded : errors)++;
   }
   const json body = json::array({json::array({1, "a"}), json({{"k", 1}}), json({{"callbacks", nullptr}})});
@@ -406,8 +433,8 @@ TEST(HostileMessages, RestoreCountsWorkerDeathsAndDeadLettersAtTheBound) {
   odd.erase("properties");
   EXPECT_EQ(DecideRestore(DumpJson(odd), 3).deaths, 1);
   // What cannot carry a count, and no worker would run, is not put back at all.
-  for (const std::string raw : {"{broken", "[1, 2]", "\"text\"", R"({"properties": "x"})",
-                                R"({"properties": {"delivery_info": 5}})"}) {
+  for (const std::string raw :
+       {"{broken", "[1, 2]", "\"text\"", R"({"properties": "x"})", R"({"properties": {"delivery_info": 5}})"}) {
     RestoreDecision d = DecideRestore(raw, 3);
     EXPECT_TRUE(d.dead_letter) << raw;
     EXPECT_NE(d.value.find("a worker died while holding it"), std::string::npos) << d.value;
@@ -503,7 +530,7 @@ TEST(HostileMessages, AWorkerFedHostileMessagesKeepsServing) {
   auto utf8 = state_of("bad-utf8");
   ASSERT_TRUE(utf8);
   EXPECT_EQ(utf8->state, TaskState::kSuccess);
-  EXPECT_EQ(utf8->result, "caf\xef\xbf\xbd");  // U+FFFD for the byte that is not UTF-8
+  EXPECT_EQ(utf8->result, "caf\xef\xbf\xbd");                   // U+FFFD for the byte that is not UTF-8
   EXPECT_EQ(state_of("poison-1")->state, TaskState::kSuccess);  // "retries": null is no poison
   ASSERT_TRUE(broker.WaitUntil([&] { return broker.inner.DeadLetters().size() >= poison.size() - 1; }));
   worker.Stop();
@@ -536,7 +563,8 @@ TEST(HostileMessages, ClientRefusesDeepArgumentsAndReadsOddResultsWithoutThrowin
   EXPECT_EQ(*broker.QueueLength("celery"), 0);  // nothing was published
   EXPECT_EQ(AwaitResult(broker, "x", std::chrono::duration<double>(std::nan(""))).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(AwaitResult(broker, "x", std::chrono::duration<double>(1e300)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(AwaitResult(broker, "x", std::chrono::duration<double>(1e300)).status().code(),
+            StatusCode::kInvalidArgument);
   // Results another worker may have stored, of every odd shape: an error or a value, never a throw.
   const std::vector<std::string> stored = {
       R"({"status": "FAILURE", "result": {"exc_type": 5, "exc_message": {"a": 1}}})",

@@ -56,9 +56,9 @@ TEST(InProcessBroker, ARetryIntoAFullQueueChangesNothing) {
   ASSERT_TRUE(broker.Publish("q", Envelope("other")).ok());  // the queue is full again
   const Status st = broker.Retry(**d, "q", Envelope("r"), "r", "RETRY", std::chrono::seconds(60));
   EXPECT_EQ(st.code(), StatusCode::kResourceExhausted);
-  EXPECT_FALSE(*broker.GetResult("r"));      // no RETRY state
-  EXPECT_EQ(broker.UnackedCount(), 1u);      // still held: restored later
-  EXPECT_EQ(*broker.QueueLength("q"), 1);    // no second copy
+  EXPECT_FALSE(*broker.GetResult("r"));    // no RETRY state
+  EXPECT_EQ(broker.UnackedCount(), 1u);    // still held: restored later
+  EXPECT_EQ(*broker.QueueLength("q"), 1);  // no second copy
   ASSERT_TRUE(broker.Ack(*broker.Fetch({"q"}, std::chrono::milliseconds(10)).value()).ok());
   ASSERT_TRUE(broker.Retry(**d, "q", Envelope("r"), "r", "RETRY", std::chrono::seconds(60)).ok());
   EXPECT_EQ(**broker.GetResult("r"), "RETRY");
@@ -111,7 +111,7 @@ TEST(Broker, MarkRedeliveredSetsKombusFlagAndLeavesOtherTextAlone) {
   EXPECT_TRUE(decoded->redelivered);
   EXPECT_EQ(nlohmann::json::parse(MarkRedelivered(R"({"a":1})"))["properties"]["delivery_info"]["redelivered"], true);
   const std::vector<std::string> untouched = {"{not json", "[1,2]", R"({"properties":"text"})",
-                                             R"({"properties":{"delivery_info":3}})", "\xff\xfe"};
+                                              R"({"properties":{"delivery_info":3}})", "\xff\xfe"};
   for (const std::string& raw : untouched) EXPECT_EQ(MarkRedelivered(raw), raw);
 }
 
@@ -121,10 +121,10 @@ TEST(MemoryCache, KeepsTheMostRecentlyUsedEntriesUntilTheyExpire) {
   ASSERT_TRUE(cache.Put("b", "2", std::chrono::seconds(60)).ok());
   EXPECT_EQ(**cache.Get("a"), "1");  // a is now the most recently used
   ASSERT_TRUE(cache.Put("c", "3", std::chrono::seconds(60)).ok());
-  EXPECT_FALSE(*cache.Get("b"));     // evicted
+  EXPECT_FALSE(*cache.Get("b"));  // evicted
   EXPECT_EQ(**cache.Get("c"), "3");
   ASSERT_TRUE(cache.Put("a", "new", std::chrono::seconds(0)).ok());
-  EXPECT_FALSE(*cache.Get("a"));     // expired at once
+  EXPECT_FALSE(*cache.Get("a"));  // expired at once
   MemoryCache none(0);
   ASSERT_TRUE(none.Put("a", "1", std::chrono::seconds(60)).ok());
   EXPECT_FALSE(*none.Get("a"));

@@ -226,8 +226,7 @@ TEST(RespParser, EnforcesLimits) {
   EXPECT_TRUE(ParseError("*3\r\n:1\r\n:2\r\n:3\r\n", limits).ok());
   EXPECT_NE(ParseError("*4\r\n", limits).message().find("array of 4 elements exceeds"), std::string::npos);
   EXPECT_TRUE(ParseError("*1\r\n*1\r\n:1\r\n", limits).ok());
-  EXPECT_NE(ParseError("*1\r\n*1\r\n*1\r\n:1\r\n", limits).message().find("nested deeper than 2"),
-            std::string::npos);
+  EXPECT_NE(ParseError("*1\r\n*1\r\n*1\r\n:1\r\n", limits).message().find("nested deeper than 2"), std::string::npos);
   EXPECT_TRUE(ParseError("+" + std::string(15, 'a') + "\r\n", limits).ok());
   // A line that never ends is refused once it passes the limit, not buffered forever.
   EXPECT_NE(ParseError("+" + std::string(40, 'a'), limits).message().find("line longer than 16 bytes"),

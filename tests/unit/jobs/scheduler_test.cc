@@ -26,7 +26,8 @@ TEST(Scheduler, ParsesSchedules) {
   auto s = ParseSchedule(R"(schedules:
   - {name: a, task: pulse.noop, every: 0.5, args: [1, "x"], kwargs: {runs: 10, flag: true}}
   - {name: b, task: pulse.simulate, every: 60, queue: slow}
-)", "s.yaml");
+)",
+                         "s.yaml");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   ASSERT_EQ(s->size(), 2u);
   EXPECT_EQ((*s)[0].every, std::chrono::milliseconds(500));
@@ -50,8 +51,10 @@ TEST(Scheduler, ParsesSchedules) {
             "nest deeper than 254 levels"},
            {"schedules:\n  - {name: a, task: t, every: 1, args: " + std::string(100000, '[') + "}", "s.yaml:"},
            // An alias inside its own anchor: a cycle (the unbounded conversion overflowed the stack).
-           {"schedules:\n  - {name: s, task: t, every: 60, args: &x [1, *x]}", "s.yaml:2: 'args'/'kwargs' nest deeper than 254"},
-           {BillionLaughs(), "s.yaml:12: 'args'/'kwargs' hold more than 100000 values (aliases counted as expanded)"}}) {
+           {"schedules:\n  - {name: s, task: t, every: 60, args: &x [1, *x]}",
+            "s.yaml:2: 'args'/'kwargs' nest deeper than 254"},
+           {BillionLaughs(),
+            "s.yaml:12: 'args'/'kwargs' hold more than 100000 values (aliases counted as expanded)"}}) {
     auto r = ParseSchedule(bad, "s.yaml");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(why), std::string::npos) << r.status().ToString();

@@ -90,8 +90,9 @@ TEST(Worker, RetriesATransientFailureWithBackoffUntilItSucceeds) {
 TEST(Worker, ARetryStoresTheRetryStateAndQueuesTheNextAttempt) {
   InProcessBroker broker;
   TaskRegistry registry;
-  registry.Register("t.flaky", {[](const TaskContext&) -> Result<nlohmann::json> { return Status::IoError("not mounted"); },
-                                3, 60.0});
+  registry.Register(
+      "t.flaky",
+      {[](const TaskContext&) -> Result<nlohmann::json> { return Status::IoError("not mounted"); }, 3, 60.0});
   Worker worker(broker, registry, {});
   Send(broker, "t.flaky", nlohmann::json::array(), "f1");
   DeliverOne(broker, worker);
@@ -111,8 +112,8 @@ TEST(Worker, ARetryStoresTheRetryStateAndQueuesTheNextAttempt) {
 TEST(Worker, ATaskOutOfRetriesFailsWithRuntimeError) {
   InProcessBroker broker;
   TaskRegistry registry;
-  registry.Register("t.down", {[](const TaskContext&) -> Result<nlohmann::json> { return Status::Unavailable("down"); },
-                               0, 0.0});
+  registry.Register("t.down",
+                    {[](const TaskContext&) -> Result<nlohmann::json> { return Status::Unavailable("down"); }, 0, 0.0});
   Worker worker(broker, registry, {});
   Send(broker, "t.down", nlohmann::json::array(), "d1");
   DeliverOne(broker, worker);
@@ -127,9 +128,9 @@ TEST(Worker, ABadArgumentIsAValueErrorFailureThatIsNotRetried) {
   TaskRegistry registry;
   std::atomic<int> calls{0};
   registry.Register("t.bad", {[&](const TaskContext&) -> Result<nlohmann::json> {
-                                ++calls;
-                                return Status::InvalidArgument("runs must be >= 1");
-                              }});
+                      ++calls;
+                      return Status::InvalidArgument("runs must be >= 1");
+                    }});
   Worker worker(broker, registry, {});
   Send(broker, "t.bad", nlohmann::json::array(), "b1");
   DeliverOne(broker, worker);
@@ -147,9 +148,9 @@ TEST(Worker, TheHardTimeLimitIsATimeLimitExceededFailure) {
   InProcessBroker broker;
   TaskRegistry registry;
   registry.Register("t.sleepy", {[](const TaskContext&) -> Result<nlohmann::json> {
-                                   std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the limit
-                                   return nlohmann::json("finished late");
-                                 }});
+                      std::this_thread::sleep_for(std::chrono::milliseconds(30));  // past the limit
+                      return nlohmann::json("finished late");
+                    }});
   Worker worker(broker, registry, {});
   TaskMessage m;
   m.task = "t.sleepy", m.id = "h1", m.time_limit = 0.01;
@@ -167,13 +168,13 @@ TEST(Worker, TheSoftTimeLimitCancelsTheTask) {
   InProcessBroker broker;
   TaskRegistry registry;
   registry.Register("t.slow", {[](const TaskContext& c) -> Result<nlohmann::json> {
-                                 while (!c.cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                                 return nlohmann::json("stopped at the soft limit");
-                               }});
+                      while (!c.cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                      return nlohmann::json("stopped at the soft limit");
+                    }});
   registry.Register("t.gives_up", {[](const TaskContext& c) -> Result<nlohmann::json> {
-                                     while (!c.cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-                                     return Status::Cancelled("stopped at the soft limit");
-                                   }});
+                      while (!c.cancelled) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                      return Status::Cancelled("stopped at the soft limit");
+                    }});
   Worker worker(broker, registry, {});
   Send(broker, "t.slow", nlohmann::json::array(), "s1", 0.02);
   DeliverOne(broker, worker);
@@ -290,9 +291,9 @@ TEST(Worker, RecordsEachExecutionInTheExecutionLog) {
   TaskRegistry registry;
   std::atomic<int> calls{0};
   registry.Register("t.add", {[&](const TaskContext& c) -> Result<nlohmann::json> {
-                                ++calls;
-                                return nlohmann::json(c.message.args[0].get<int>() + 1);
-                              }});
+                      ++calls;
+                      return nlohmann::json(c.message.args[0].get<int>() + 1);
+                    }});
   registry.Register("t.flaky", {[&](const TaskContext& c) -> Result<nlohmann::json> {
                                   if (c.message.retries == 0) return Status::IoError("not mounted yet");
                                   return nlohmann::json("ok");
@@ -341,9 +342,9 @@ TEST(Worker, DoesNotRunATaskItCannotRecord) {
   TaskRegistry registry;
   std::atomic<int> calls{0};
   registry.Register("t.one", {[&](const TaskContext&) -> Result<nlohmann::json> {
-                                ++calls;
-                                return nlohmann::json(1);
-                              }});
+                      ++calls;
+                      return nlohmann::json(1);
+                    }});
   Worker worker(broker, registry, {.execution_log = "executions"});
   Send(broker, "t.one", nlohmann::json::array(), "o1");
   DeliverOne(broker, worker);
@@ -389,10 +390,11 @@ TEST(Worker, IgnoreResultRunsTheTaskAndStoresNoState) {
   TaskRegistry registry;
   std::atomic<int> calls{0};
   registry.Register("t.count", {[&](const TaskContext&) -> Result<nlohmann::json> { return nlohmann::json(++calls); }});
-  registry.Register("t.fail", {[&](const TaskContext&) -> Result<nlohmann::json> { return Status::InvalidArgument("no"); }});
+  registry.Register("t.fail",
+                    {[&](const TaskContext&) -> Result<nlohmann::json> { return Status::InvalidArgument("no"); }});
   Worker worker(broker, registry, {.track_started = true});
-  for (const auto& [task, id, ignore] : {std::tuple{"t.count", "i1", true}, std::tuple{"t.fail", "i2", true},
-                                         std::tuple{"t.count", "i3", false}}) {
+  for (const auto& [task, id, ignore] :
+       {std::tuple{"t.count", "i1", true}, std::tuple{"t.fail", "i2", true}, std::tuple{"t.count", "i3", false}}) {
     TaskMessage m;
     m.task = task, m.id = id, m.ignore_result = ignore;
     ASSERT_TRUE(broker.Publish("celery", EncodeMessage(m)).ok());
@@ -415,9 +417,9 @@ TEST(Worker, TasksNotYetDueDoNotStarveDueOnes) {
   TaskRegistry registry;
   std::atomic<int> calls{0};
   registry.Register("t.one", {[&](const TaskContext&) -> Result<nlohmann::json> {
-                                ++calls;
-                                return nlohmann::json(1);
-                              }});
+                      ++calls;
+                      return nlohmann::json(1);
+                    }});
   for (int i = 0; i < 5; ++i) {
     TaskMessage later;
     later.task = "t.one", later.id = "later" + std::to_string(i);
@@ -445,7 +447,8 @@ TEST(Worker, ExportsItsCountersQueueLengthsAndTaskDurations) {
   InProcessBroker broker;
   TaskRegistry registry;
   registry.Register("t.add", {Add()});
-  registry.Register("t.bad", {[](const TaskContext&) -> Result<nlohmann::json> { return Status::InvalidArgument("no"); }});
+  registry.Register("t.bad",
+                    {[](const TaskContext&) -> Result<nlohmann::json> { return Status::InvalidArgument("no"); }});
   Worker worker(broker, registry, {.queues = {"celery", "other"}});
   metrics::Registry metrics;
   worker.ExportMetrics(metrics);

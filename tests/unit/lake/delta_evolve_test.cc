@@ -18,7 +18,7 @@ class DeltaEvolveTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_evolve_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -38,9 +38,9 @@ class DeltaEvolveTest : public ::testing::Test {
                                        Json(arrow::float64(), "[1,2]")});
   }
   static std::shared_ptr<arrow::Table> NewRows(const std::shared_ptr<arrow::Schema>& schema) {
-    return arrow::Table::Make(schema, {Json(arrow::utf8(), R"(["c"])"), Json(arrow::utf8(), R"(["k"])"),
-                                       Json(arrow::float64(), "[3]"), Json(arrow::float64(), "[0.5]"),
-                                       Json(arrow::utf8(), R"(["accept"])")});
+    return arrow::Table::Make(
+        schema, {Json(arrow::utf8(), R"(["c"])"), Json(arrow::utf8(), R"(["k"])"), Json(arrow::float64(), "[3]"),
+                 Json(arrow::float64(), "[0.5]"), Json(arrow::utf8(), R"(["accept"])")});
   }
   std::unique_ptr<DeltaTable> Open(TableOptions options = {}) {
     return DeltaTable::Open(NewLocalFileSystem(dir_.string()), options).value();
@@ -69,8 +69,10 @@ TEST_F(DeltaEvolveTest, AddedColumnsReadNullInOldFiles) {
   auto name = std::static_pointer_cast<arrow::StringArray>(rows->column(0));
   auto score = std::static_pointer_cast<arrow::DoubleArray>(rows->column(1));
   for (int64_t i = 0; i < 3; ++i) {
-    if (name->GetView(i) == "c") EXPECT_EQ(score->Value(i), 0.5);
-    else EXPECT_TRUE(score->IsNull(i));
+    if (name->GetView(i) == "c")
+      EXPECT_EQ(score->Value(i), 0.5);
+    else
+      EXPECT_TRUE(score->IsNull(i));
   }
   EXPECT_EQ(reopened->Read({.version = 1}).value()->num_columns(), 3);  // time travel: the old schema
   auto history = reopened->History().value();

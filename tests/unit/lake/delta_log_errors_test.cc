@@ -147,7 +147,8 @@ TEST_F(LogErrorsTest, WrongTypedFieldsAreParseErrorsNamingFileLineAndField) {
     const std::string sub = "t" + std::to_string(i++);
     MakeTable(sub, 0);
     auto fsys = NewLocalFileSystem((dir_ / sub).string());
-    ASSERT_TRUE(fsys->PutIfAbsent(delta::CommitKey(1), std::string(R"({"commitInfo":{}})") + "\n" + c.line + "\n").ok());
+    ASSERT_TRUE(
+        fsys->PutIfAbsent(delta::CommitKey(1), std::string(R"({"commitInfo":{}})") + "\n" + c.line + "\n").ok());
     Status st = OpenStatus(sub);
     EXPECT_EQ(st.code(), StatusCode::kParseError) << c.line << " -> " << st.ToString();
     EXPECT_NE(st.message().find("00000000000000000001.json line 2"), std::string::npos) << st.message();
@@ -161,8 +162,11 @@ TEST_F(LogErrorsTest, WrongTypedFieldsAreParseErrorsNamingFileLineAndField) {
 TEST_F(LogErrorsTest, ForeignCommitInfoDoesNotBreakHistory) {
   MakeTable("t", 1);
   auto fsys = NewLocalFileSystem((dir_ / "t").string());
-  ASSERT_TRUE(fsys->PutIfAbsent(delta::CommitKey(2), R"({"commitInfo":{"timestamp":"yesterday","operation":7,"operationParameters":{"a":[1]}}})"
-                                                     "\n").ok());
+  ASSERT_TRUE(
+      fsys->PutIfAbsent(delta::CommitKey(2),
+                        R"({"commitInfo":{"timestamp":"yesterday","operation":7,"operationParameters":{"a":[1]}}})"
+                        "\n")
+          .ok());
   auto table = DeltaTable::Open(NewLocalFileSystem((dir_ / "t").string()));
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   auto history = (*table)->History();

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time.h"
-#include "lake/internal/delta_log.h"
 #include "lake/delta_table.h"
+#include "lake/internal/delta_log.h"
 
 namespace pulse::lake {
 namespace {
@@ -68,7 +68,8 @@ class MaintenanceTest : public ::testing::Test {
     auto v = std::static_pointer_cast<arrow::DoubleArray>(batch->GetColumnByName("value"));
     auto s = std::static_pointer_cast<arrow::TimestampArray>(batch->GetColumnByName("ts"));
     auto k = std::static_pointer_cast<arrow::StringArray>(batch->GetColumnByName("kind"));
-    for (int64_t i = 0; i < batch->num_rows(); ++i) out.emplace(n->GetString(i), v->Value(i), s->Value(i), k->GetString(i));
+    for (int64_t i = 0; i < batch->num_rows(); ++i)
+      out.emplace(n->GetString(i), v->Value(i), s->Value(i), k->GetString(i));
     return out;
   }
   std::multiset<Row> ReadAll(std::optional<int64_t> version = std::nullopt) {

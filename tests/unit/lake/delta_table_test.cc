@@ -27,9 +27,8 @@ std::shared_ptr<arrow::Array> Json(const std::shared_ptr<arrow::DataType>& type,
 class DeltaTableTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("pulse_delta_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / ("pulse_delta_" + std::to_string(::getpid()) + "_" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -40,8 +39,7 @@ class DeltaTableTest : public ::testing::Test {
     std::set<std::string> out;
     for (const auto& e : fs::recursive_directory_iterator(dir_)) {
       const std::string rel = fs::relative(e.path(), dir_).generic_string();
-      if (e.is_regular_file() && e.path().extension() == ".parquet" && !rel.starts_with("_delta_log/"))
-        out.insert(rel);
+      if (e.is_regular_file() && e.path().extension() == ".parquet" && !rel.starts_with("_delta_log/")) out.insert(rel);
     }
     return out;
   }
@@ -209,11 +207,16 @@ TEST_F(DeltaTableTest, ConcurrentWritersAllCommit) {
   for (int w = 0; w < kWriters; ++w)
     threads.emplace_back([&, w] {
       auto t = DeltaTable::Open(NewLocalFileSystem(dir_.string()), {.checkpoint_interval = 5});
-      if (!t.ok()) { ++failures; return; }
+      if (!t.ok()) {
+        ++failures;
+        return;
+      }
       for (int c = 0; c < kCommits; ++c) {
         auto r = (*t)->Append(*Rows(5, 1000.0 * w + c));
-        if (!r.ok()) ++failures;
-        else retries += r->attempts - 1;
+        if (!r.ok())
+          ++failures;
+        else
+          retries += r->attempts - 1;
       }
     });
   for (auto& t : threads) t.join();
@@ -265,7 +268,10 @@ TEST_F(DeltaTableTest, ConcurrentRetriesOfOneTransactionApplyOnce) {
     threads.emplace_back([&] {
       auto t = DeltaTable::Open(NewLocalFileSystem(dir_.string()));
       auto r = (*t)->Append(*Rows(10, 0), {.app_id = "job-42", .app_version = 7});
-      if (r.ok() && r->skipped) ++skipped; else if (r.ok()) ++applied;
+      if (r.ok() && r->skipped)
+        ++skipped;
+      else if (r.ok())
+        ++applied;
     });
   for (auto& t : threads) t.join();
   EXPECT_EQ(applied.load(), 1);
@@ -326,9 +332,8 @@ class RacingFileSystem final : public FileSystem {
 TEST_F(DeltaTableTest, ReplacePartitionConflictsWithConcurrentWriteToSamePartition) {
   ASSERT_TRUE(Create()->Append(*Rows(4, 0)).ok());
   auto racing = [&](std::vector<std::string> kinds) {
-    auto fsys = std::make_unique<RacingFileSystem>(NewLocalFileSystem(dir_.string()), [this, kinds] {
-      ASSERT_TRUE(Open()->Append(*Rows(2, 0, kinds)).ok());
-    });
+    auto fsys = std::make_unique<RacingFileSystem>(
+        NewLocalFileSystem(dir_.string()), [this, kinds] { ASSERT_TRUE(Open()->Append(*Rows(2, 0, kinds)).ok()); });
     auto table = DeltaTable::Open(std::move(fsys));
     EXPECT_TRUE(table.ok());
     return std::move(table).value();
@@ -355,14 +360,12 @@ TEST_F(DeltaTableTest, BadInputs) {
   auto none = DeltaTable::Open(NewLocalFileSystem((dir_ / "nothing").string()));
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
   // Wrong schema.
-  auto wrong = arrow::Table::Make(arrow::schema({arrow::field("x", arrow::int64())}),
-                                  {Json(arrow::int64(), "[1,2]")});
+  auto wrong = arrow::Table::Make(arrow::schema({arrow::field("x", arrow::int64())}), {Json(arrow::int64(), "[1,2]")});
   auto r = table->Append(*wrong);
   EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status().message().find("schema"), std::string::npos);
   // Null in a non-nullable column.
-  auto nulls = arrow::Table::Make(Schema(), {Json(arrow::utf8(), R"(["a", null])"),
-                                             Json(arrow::float64(), "[1, 2]"),
+  auto nulls = arrow::Table::Make(Schema(), {Json(arrow::utf8(), R"(["a", null])"), Json(arrow::float64(), "[1, 2]"),
                                              Json(arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), "[1, 2]"),
                                              Json(arrow::utf8(), R"(["a", "a"])")});
   auto rn = table->Append(*nulls);
@@ -427,7 +430,6 @@ TEST_F(DeltaTableTest, LakeListsTables) {
   EXPECT_EQ((*lake)->OpenTable("absent").status().code(), StatusCode::kNotFound);
   EXPECT_EQ((*lake)->OpenTable("../etc").status().code(), StatusCode::kInvalidArgument);
 }
-
 
 // Stream batches: several txn actions in one commit, and a precondition on the txn versions that
 // is re-checked after losing a race (the exactly-once check of src/stream).

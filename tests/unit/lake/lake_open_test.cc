@@ -60,7 +60,8 @@ TEST_F(LakeOpenTest, UnknownSchemesAndBadUrlsAreRefused) {
     auto lake = Lake::Open(url);
     ASSERT_FALSE(lake.ok()) << url;
     EXPECT_EQ(lake.status().code(), StatusCode::kInvalidArgument) << url;
-    EXPECT_NE(lake.status().message().find("unsupported lake URL scheme"), std::string::npos) << lake.status().message();
+    EXPECT_NE(lake.status().message().find("unsupported lake URL scheme"), std::string::npos)
+        << lake.status().message();
     EXPECT_NE(lake.status().message().find(url), std::string::npos) << lake.status().message();
   }
   EXPECT_EQ(Lake::Open("").status().code(), StatusCode::kInvalidArgument);

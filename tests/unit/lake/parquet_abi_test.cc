@@ -21,8 +21,8 @@ std::shared_ptr<arrow::Table> MakeTable() {
   }
   auto schema = arrow::schema({arrow::field("name", arrow::utf8()), arrow::field("value", arrow::float64()),
                                arrow::field("ts", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"))});
-  return arrow::Table::Make(schema, {names.Finish().ValueOrDie(), values.Finish().ValueOrDie(),
-                                     ts.Finish().ValueOrDie()});
+  return arrow::Table::Make(schema,
+                            {names.Finish().ValueOrDie(), values.Finish().ValueOrDie(), ts.Finish().ValueOrDie()});
 }
 
 TEST(ParquetAbi, WriteAndReadBackThroughFile) {

@@ -44,8 +44,8 @@ std::string StringToSign(const std::string& canonical_request_hash) {
 }
 
 TEST(SigV4AwsExamples, GetObject) {
-  const SignedRequest r = SignV4("GET", kHost, "/test.txt", {}, {{"range", "bytes=0-9"}}, kEmptySha256, kDate,
-                                 kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest r = SignV4("GET", kHost, "/test.txt", {}, {{"range", "bytes=0-9"}}, kEmptySha256, kDate, kRegion,
+                                 kAccessKey, kSecretKey, "");
   EXPECT_EQ(r.canonical_request,
             "GET\n"
             "/test.txt\n"
@@ -70,9 +70,7 @@ TEST(SigV4AwsExamples, GetObject) {
   EXPECT_EQ(Header(r, "range"), "bytes=0-9");
 }
 
-TEST(SigV4AwsExamples, EmptyPayloadHashIsTheOneAwsPublishes) {
-  EXPECT_EQ(Sha256Hex(""), kEmptySha256);
-}
+TEST(SigV4AwsExamples, EmptyPayloadHashIsTheOneAwsPublishes) { EXPECT_EQ(Sha256Hex(""), kEmptySha256); }
 
 TEST(SigV4AwsExamples, PutObject) {
   // The object's content is "Welcome to Amazon S3."; the example gives its x-amz-content-sha256.
@@ -81,9 +79,10 @@ TEST(SigV4AwsExamples, PutObject) {
   // The key "test$file.text" is URI-encoded in the canonical request.
   const std::string path = "/" + UriEncode("test$file.text", true);
   EXPECT_EQ(path, "/test%24file.text");
-  const SignedRequest r = SignV4("PUT", kHost, path, {},
-                                 {{"date", "Fri, 24 May 2013 00:00:00 GMT"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"}},
-                                 payload_hash, kDate, kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest r =
+      SignV4("PUT", kHost, path, {},
+             {{"date", "Fri, 24 May 2013 00:00:00 GMT"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"}}, payload_hash,
+             kDate, kRegion, kAccessKey, kSecretKey, "");
   EXPECT_EQ(r.canonical_request,
             "PUT\n"
             "/test%24file.text\n"
@@ -152,13 +151,15 @@ TEST(SigV4AwsExamples, ListObjects) {
 
 // Pulse-specific behaviour (no published vector): a session token is sent and signed.
 TEST(SigV4, SessionTokenIsSignedAndSent) {
-  const SignedRequest without = SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest without =
+      SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "");
   const SignedRequest with =
       SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "token-123");
   EXPECT_EQ(Header(with, "x-amz-security-token"), "token-123");
   EXPECT_NE(with.canonical_request.find("x-amz-security-token:token-123\n"), std::string::npos);
-  EXPECT_NE(Header(with, "authorization").find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"),
-            std::string::npos);
+  EXPECT_NE(
+      Header(with, "authorization").find("SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token,"),
+      std::string::npos);
   EXPECT_NE(with.signature, without.signature);
   EXPECT_EQ(Header(without, "x-amz-security-token"), "<missing x-amz-security-token>");
 }

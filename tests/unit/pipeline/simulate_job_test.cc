@@ -10,8 +10,8 @@
 
 #include "core/config.h"
 #include "jobs/broker.h"
-#include "jobs/inprocess_broker.h"
 #include "jobs/celery_protocol.h"
+#include "jobs/inprocess_broker.h"
 #include "jobs/task_client.h"
 #include "lake/open_lake.h"
 #include "pipeline/simulate_job.h"

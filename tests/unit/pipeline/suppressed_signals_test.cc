@@ -23,7 +23,7 @@ class SuppressedSignalsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_suppressed_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     lake_ = lake::Lake::Open((dir_ / "lake").string()).value();
@@ -51,7 +51,8 @@ TEST_F(SuppressedSignalsTest, SuppressedRowsFeedNoForecast) {
   auto rules = std::make_shared<signals::ScoringRules>();
   rules->escalate_min_sti = 0.5;
   std::string csv = "name,ts,value\n";
-  for (int i = 0; i < 30; ++i) csv += "gdp," + time::FormatTimestamp(Month(i)) + "," + std::to_string(100 + i % 3) + "\n";
+  for (int i = 0; i < 30; ++i)
+    csv += "gdp," + time::FormatTimestamp(Month(i)) + "," + std::to_string(100 + i % 3) + "\n";
   csv += "gdp," + time::FormatTimestamp(Month(30)) + ",1000\n";
   for (int i = 0; i < 31; ++i) csv += "cpi," + time::FormatTimestamp(Month(i)) + "," + std::to_string(2 + i % 2) + "\n";
   const auto path = dir_ / "s.csv";
@@ -73,7 +74,8 @@ TEST_F(SuppressedSignalsTest, SuppressedRowsSetNoWorldState) {
   auto rules = std::make_shared<signals::ScoringRules>();
   rules->escalate_min_sti = 0.5;
   std::string csv = "name,ts,value\n";
-  for (int i = 0; i < 20; ++i) csv += "unemp," + time::FormatTimestamp(Month(i)) + "," + std::to_string(5 + i % 2) + "\n";
+  for (int i = 0; i < 20; ++i)
+    csv += "unemp," + time::FormatTimestamp(Month(i)) + "," + std::to_string(5 + i % 2) + "\n";
   csv += "unemp," + time::FormatTimestamp(Month(20)) + ",90\n";
   const auto path = dir_ / "u.csv";
   std::ofstream(path) << csv;
@@ -96,8 +98,10 @@ TEST_F(SuppressedSignalsTest, SuppressedRowsSetNoWorldState) {
 
 TEST_F(SuppressedSignalsTest, TablesWithoutScoresForecastEveryRow) {
   // A table written before scoring (nine columns): no gate column, every row is usable.
-  auto table = lake_->OpenOrCreateTable("signals", signals::SignalSchema(), signals::SignalPartitionColumns(),
-                                        std::nullopt, signals::SignalSortColumns()).value();
+  auto table = lake_
+                   ->OpenOrCreateTable("signals", signals::SignalSchema(), signals::SignalPartitionColumns(),
+                                       std::nullopt, signals::SignalSortColumns())
+                   .value();
   signals::SignalBatchBuilder b;
   for (int i = 0; i < 20; ++i) ASSERT_TRUE(b.Append("gdp", "s", "macro", Month(i), 100 + i, "", "", 0).ok());
   ASSERT_TRUE(table->Append(*b.Finish().value()).ok());

@@ -49,7 +49,7 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
   const std::string inbox = P("inbox");
   EXPECT_EQ(Ok(ConfineIngestFile(P("inbox/good.csv"), inbox, {})), P("inbox/good.csv"));
   EXPECT_EQ(Ok(ConfineIngestFile("sub/deep.csv", inbox, {})), P("inbox/sub/deep.csv"));  // relative: in the inbox
-  EXPECT_EQ(Ok(ConfineIngestFile("inside.csv", inbox, {})), P("inbox/good.csv"));      // a link that stays inside
+  EXPECT_EQ(Ok(ConfineIngestFile("inside.csv", inbox, {})), P("inbox/good.csv"));        // a link that stays inside
   EXPECT_EQ(Ok(ConfineIngestFile(P("inbox-link/good.csv"), P("inbox-link"), {})), P("inbox/good.csv"));
   EXPECT_EQ(Ok(ConfineIngestFile(P("inbox/good.csv"), inbox + "/", {})), P("inbox/good.csv"));
 
@@ -63,7 +63,8 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
   EXPECT_EQ(ConfineIngestFile("sub/../good.csv", inbox, {}).status().code(), StatusCode::kInvalidArgument);
   auto link = ConfineIngestFile("escape.csv", inbox, {});
   EXPECT_EQ(link.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_NE(link.status().message().find("leads outside the ingest inbox"), std::string::npos) << link.status().message();
+  EXPECT_NE(link.status().message().find("leads outside the ingest inbox"), std::string::npos)
+      << link.status().message();
   EXPECT_EQ(link.status().message().find("secret"), std::string::npos);  // the target is not revealed
   auto dir = ConfineIngestFile("dir", inbox, {});
   EXPECT_NE(dir.status().message().find("not a regular file"), std::string::npos) << dir.status().message();
@@ -72,7 +73,8 @@ TEST_F(TaskPathsTest, IngestReadsOnlyRegularFilesInsideTheInbox) {
   EXPECT_EQ(ConfineIngestFile(P("absent.csv"), inbox, {}).status().message().find("outside the ingest inbox") !=
                 std::string::npos,
             true);
-  EXPECT_EQ(ConfineIngestFile(std::string("good.csv\0/x", 10), inbox, {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ConfineIngestFile(std::string("good.csv\0/x", 10), inbox, {}).status().code(),
+            StatusCode::kInvalidArgument);
   EXPECT_EQ(ConfineIngestFile(P("inbox-other/x.csv"), inbox, {}).status().code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(dir.status().code(), StatusCode::kInvalidArgument);
 }
@@ -105,13 +107,15 @@ TEST_F(TaskPathsTest, LakesAreTheWorkersOwnOrUnderALakeRoot) {
   EXPECT_EQ(Ok(ConfineLake(P("lakes/team-a"), own, roots)), P("lakes/team-a"));
   EXPECT_EQ(Ok(ConfineLake(P("lakes/a/b/c"), own, roots)), P("lakes/a/b/c"));
   EXPECT_FALSE(ConfineLake(P("lakes/../elsewhere"), own, roots).ok());
-  EXPECT_NE(ConfineLake(P("lakes/x/../y"), own, roots).status().message().find("'..' is not allowed"), std::string::npos);
+  EXPECT_NE(ConfineLake(P("lakes/x/../y"), own, roots).status().message().find("'..' is not allowed"),
+            std::string::npos);
   EXPECT_FALSE(ConfineLake(P("lakes/link-out/lake"), own, roots).ok());  // a symlink out of the root
   fs::create_symlink(root_ / "not-yet", root_ / "lakes" / "dangling");
   auto dangling = ConfineLake(P("lakes/dangling/lake"), own, roots);
-  EXPECT_NE(dangling.status().message().find("dangling symbolic link"), std::string::npos) << dangling.status().message();
+  EXPECT_NE(dangling.status().message().find("dangling symbolic link"), std::string::npos)
+      << dangling.status().message();
   EXPECT_FALSE(ConfineLake(P("lakes/dangling"), own, roots).ok());
-  EXPECT_FALSE(ConfineLake(P("lakes-other"), own, roots).ok());          // a sibling sharing the prefix
+  EXPECT_FALSE(ConfineLake(P("lakes-other"), own, roots).ok());  // a sibling sharing the prefix
   EXPECT_FALSE(ConfineLake("relative-lake", own, roots).ok());
   EXPECT_EQ(Ok(ConfineLake("s3://bucket/lakes/a", own, roots)), "s3://bucket/lakes/a");
   EXPECT_EQ(Ok(ConfineLake("s3://bucket/lakes/a/", own, roots)), "s3://bucket/lakes/a");

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "core/time.h"
-#include "report/report.h"
 #include "report/internal/svg_chart.h"
+#include "report/report.h"
 
 namespace pulse::report {
 namespace {
@@ -259,9 +259,9 @@ TEST(ReportBandChart, DrawsBandsWidestFirstAndMean) {
   EXPECT_EQ(Attributes(svg, "data-high"), (std::vector<std::string>{"0.95", "0.75"}));
   const std::vector<double> mean = Numbers(Geometry(svg, "<path class=\"mean\""));
   ASSERT_EQ(mean.size(), 2u * 53);
-  EXPECT_DOUBLE_EQ(mean.front(), 62);   // turn 0 at the left edge of the plot
-  EXPECT_DOUBLE_EQ(mean[104], 624);     // turn 52 at the right edge
-  EXPECT_LT(mean.back(), mean[1]);      // a rising mean rises
+  EXPECT_DOUBLE_EQ(mean.front(), 62);  // turn 0 at the left edge of the plot
+  EXPECT_DOUBLE_EQ(mean[104], 624);    // turn 52 at the right edge
+  EXPECT_LT(mean.back(), mean[1]);     // a rising mean rises
   EXPECT_NE(svg.find(">turn<"), std::string::npos);
   EXPECT_NE(svg.find(">5%\u201395%<"), std::string::npos);
 }
@@ -304,8 +304,8 @@ TEST(ReportExactNumber, ShortestRoundTrip) {
   EXPECT_EQ(ExactNumber(kNaN), "nan");
   EXPECT_EQ(ExactNumber(std::numeric_limits<double>::infinity()), "inf");
   EXPECT_EQ(ExactNumber(-std::numeric_limits<double>::infinity()), "-inf");
-  for (double v : {0.1, 1e-300, -2.5, 123456789.123, 0.1 + 0.2, 1.0 / 3, 5e-324, 1.7976931348623157e308,
-                   -0.0, 2.0 / 3 * 1e-7, 4.35}) {
+  for (double v : {0.1, 1e-300, -2.5, 123456789.123, 0.1 + 0.2, 1.0 / 3, 5e-324, 1.7976931348623157e308, -0.0,
+                   2.0 / 3 * 1e-7, 4.35}) {
     const std::string s = ExactNumber(v);
     const double back = std::strtod(s.c_str(), nullptr);
     EXPECT_EQ(std::memcmp(&back, &v, sizeof v), 0) << s;
@@ -357,7 +357,8 @@ ReportData SampleReport() {
   d.series = {Gdp("gdp"), Gdp("<script>alert(1)</script>"), Gdp("unemp")};
   d.simulation = {Hope("hope"), Hope("trust"), Hope("energy_price_index"), Hope("fatigue")};
   d.trust = {
-      TrustRow{"gdp", 0.1 + 0.2, 1.0 / 3, 2.0 / 7, "\U0001F7E2 Trusted", "\u2705 Approved", 0.8125, -0.0123456789, 0.04},
+      TrustRow{"gdp", 0.1 + 0.2, 1.0 / 3, 2.0 / 7, "\U0001F7E2 Trusted", "\u2705 Approved", 0.8125, -0.0123456789,
+               0.04},
       TrustRow{"<script>alert(1)</script>", 1e-300, 0.99999999999, 123456789.123, "<b>", "x&y", 0.1, 1.5, 2.5},
       TrustRow{"unemp", kNaN, 0, -2.5, "", "", 1, 0.5, 0.25},
   };
@@ -386,9 +387,10 @@ TEST(ReportHtml, OneChartPerSeriesAndVariable) {
   EXPECT_NE(html.find("data-field=\"forecasts_version\" data-value=\"7\""), std::string::npos);
   EXPECT_NE(html.find("data-field=\"sim_runs\" data-value=\"10000\""), std::string::npos);
   // The next step's mean and 80% band of gdp, in text with exact values.
-  EXPECT_NE(html.find("Next step (2010 Q1): mean <span class=\"num\" data-field=\"mean\" data-value=\"180\">180</span>; "
-                      "80% band <span class=\"num\" data-field=\"lower80\" data-value=\"177.5\">177.5</span>"),
-            std::string::npos);
+  EXPECT_NE(
+      html.find("Next step (2010 Q1): mean <span class=\"num\" data-field=\"mean\" data-value=\"180\">180</span>; "
+                "80% band <span class=\"num\" data-field=\"lower80\" data-value=\"177.5\">177.5</span>"),
+      std::string::npos);
 }
 
 TEST(ReportHtml, SelfContainedAndEscaped) {
@@ -425,9 +427,9 @@ TEST(ReportHtml, TrustNumbersCarryExactValues) {
     const size_t at = html.find(open);
     ASSERT_NE(at, std::string::npos) << open;
     const std::string row = html.substr(at, html.find("</tr>", at) - at);
-    const std::pair<const char*, double> fields[] = {{"confidence", r.confidence}, {"fragility", r.fragility},
-                                                     {"risk", r.risk},             {"coverage80", r.coverage80},
-                                                     {"skill", r.skill},           {"band80_width", r.band80_width}};
+    const std::pair<const char*, double> fields[] = {
+        {"confidence", r.confidence}, {"fragility", r.fragility}, {"risk", r.risk},
+        {"coverage80", r.coverage80}, {"skill", r.skill},         {"band80_width", r.band80_width}};
     for (const auto& [field, value] : fields) {
       const std::string attr = "data-field=\"" + std::string(field) + "\" data-value=\"" + ExactNumber(value) + "\"";
       EXPECT_NE(row.find(attr), std::string::npos) << attr << " in " << row;

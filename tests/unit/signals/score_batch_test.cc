@@ -103,9 +103,7 @@ TEST(ScoreBatch, RecencyReferenceAndKindWindowsFromTheRules) {
 }
 
 TEST(ScoreBatch, SuppressedRowsKeepTheirReason) {
-  auto rows = Build([](SignalBatchBuilder& b) {
-    ASSERT_TRUE(b.Append("old", "s", "k", 0, 1, "", "", kNow).ok());
-  });
+  auto rows = Build([](SignalBatchBuilder& b) { ASSERT_TRUE(b.Append("old", "s", "k", 0, 1, "", "", kNow).ok()); });
   ScoringRules rules;
   rules.default_threshold.min_sti = 0.7;
   rules.escalate_min_sti = 0.65;  // recency 0 -> sti 0.6 < 0.65
@@ -113,7 +111,8 @@ TEST(ScoreBatch, SuppressedRowsKeepTheirReason) {
   auto scored = ScoreBatch(*rows, {}, rules, &counts);
   ASSERT_TRUE(scored.ok());
   EXPECT_EQ(Col<arrow::StringArray>(**scored, "gate")->GetView(0), "suppress");
-  EXPECT_EQ(Col<arrow::StringArray>(**scored, "gate_reason")->GetView(0), "sti 0.6 < 0.7 (min_sti for tag neutral); sti 0.6 < 0.65 (escalate_min_sti)");
+  EXPECT_EQ(Col<arrow::StringArray>(**scored, "gate_reason")->GetView(0),
+            "sti 0.6 < 0.7 (min_sti for tag neutral); sti 0.6 < 0.65 (escalate_min_sti)");
   EXPECT_EQ(counts.suppress, 1);
 }
 

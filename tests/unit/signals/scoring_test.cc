@@ -23,7 +23,7 @@ TEST(Recency, ClipsOneMinusAgeOverWindow) {
   EXPECT_DOUBLE_EQ(Recency(kDay, week), 1.0 - 1.0 / 7.0);
   EXPECT_DOUBLE_EQ(Recency(week, week), 0.0);
   EXPECT_DOUBLE_EQ(Recency(400 * week, week), 0.0);  // years old: 0, not negative
-  EXPECT_DOUBLE_EQ(Recency(-kDay, week), 1.0);        // from the future: 1, not above
+  EXPECT_DOUBLE_EQ(Recency(-kDay, week), 1.0);       // from the future: 1, not above
 }
 
 TEST(SymbolicTensionIndex, IsRoundedClippedLinearCombination) {
@@ -41,7 +41,7 @@ TEST(SymbolicTag, FirstTagStartingAWordOfTheName) {
   EXPECT_EQ(SymbolicTag("consumerDespair", rules.tags), "despair");  // camelCase splits words
   EXPECT_EQ(SymbolicTag("HOPE", rules.tags), "hope");
   EXPECT_EQ(SymbolicTag("fatigued-workers", rules.tags), "fatigue");  // a word starting with the tag
-  EXPECT_EQ(SymbolicTag("rage_and_hope", rules.tags), "hope");         // priority order, not position
+  EXPECT_EQ(SymbolicTag("rage_and_hope", rules.tags), "hope");        // priority order, not position
   EXPECT_EQ(SymbolicTag("road.rage.2024", rules.tags), "rage");
   // The original's substring match tagged these rage; they are not.
   EXPECT_EQ(SymbolicTag("average_hourly_earnings", rules.tags), "neutral");
@@ -99,8 +99,9 @@ TEST(Decide, OriginalThresholdTable) {
   EXPECT_EQ(despair.reason, "2 anomalies in the series window > 1 (max_anomalies for tag despair)");
   auto both = Decide(0.4, "neutral", 3, rules);
   EXPECT_EQ(both.gate, Gate::kEscalate);  // 0.4 >= escalate_min_sti
-  EXPECT_EQ(both.reason, "sti 0.4 < 0.5 (min_sti for tag neutral); 3 anomalies in the series window > 2 "
-                         "(max_anomalies for tag neutral)");
+  EXPECT_EQ(both.reason,
+            "sti 0.4 < 0.5 (min_sti for tag neutral); 3 anomalies in the series window > 2 "
+            "(max_anomalies for tag neutral)");
   // An unknown tag uses the default row.
   EXPECT_EQ(Decide(0.45, "other", 0, rules).gate, Gate::kEscalate);
 
@@ -287,7 +288,8 @@ gate:
   escalate_min_sti: 0.55
   default: {min_sti: 0.7, max_anomalies: 0}
   thresholds: {storm: {min_sti: 0.8, max_anomalies: 4}}
-)", "r.yaml");
+)",
+                             "r.yaml");
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->recency_window_us, 12 * 3600LL * 1000000);
   EXPECT_EQ(r->RecencyWindow("macro"), 14 * kDay);
@@ -312,7 +314,8 @@ TEST(ParseScoringRules, BadInputIsAClearError) {
     EXPECT_FALSE(r.ok()) << yaml;
     return r.ok() ? std::string() : r.status().message();
   };
-  EXPECT_NE(err("recency: {windw: 7d}").find("bad.yaml:1: recency.windw: unknown key (known: window,"), std::string::npos);
+  EXPECT_NE(err("recency: {windw: 7d}").find("bad.yaml:1: recency.windw: unknown key (known: window,"),
+            std::string::npos);
   EXPECT_NE(err("gates: {}").find("gates: unknown key"), std::string::npos);
   EXPECT_NE(err("recency: {window: 7}").find("expected a duration such as 7d"), std::string::npos);
   EXPECT_NE(err("recency: {window: -1d}").find("got '-1d'"), std::string::npos);
@@ -326,8 +329,9 @@ TEST(ParseScoringRules, BadInputIsAClearError) {
   EXPECT_NE(err("tags: [hope, hope]").find("listed twice"), std::string::npos);
   EXPECT_NE(err("gate: {default: {min_sti: 0.5}}").find("needs both min_sti and max_anomalies"), std::string::npos);
   EXPECT_NE(err("gate: {default: {min_sti: 1.5, max_anomalies: 1}}").find("gate.default.min_sti"), std::string::npos);
-  EXPECT_NE(err("gate: {thresholds: {hope: {min_sti: 0.5, max_anomalies: x}}}").find("gate.thresholds.hope.max_anomalies"),
-            std::string::npos);
+  EXPECT_NE(
+      err("gate: {thresholds: {hope: {min_sti: 0.5, max_anomalies: x}}}").find("gate.thresholds.hope.max_anomalies"),
+      std::string::npos);
   EXPECT_NE(err("gate: {thresholds: [1, 2]}").find("expected a map"), std::string::npos);
   EXPECT_NE(err("recency: [1").find("bad.yaml:"), std::string::npos);  // YAML syntax error, no throw
   EXPECT_NE(err("- 1\n- 2").find("the rules: expected a map"), std::string::npos);

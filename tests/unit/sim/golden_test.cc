@@ -37,7 +37,8 @@ TEST_P(Golden, ReproducesTheOriginalTurnByTurn) {
   for (const auto& s : manifest["scenarios"])
     if (s["name"] == GetParam()) scenario = s;
   ASSERT_FALSE(scenario.is_null()) << GetParam();
-  const auto golden = nlohmann::json::parse(ReadFile(kRoot + "/tests/fixtures/sim_golden/" + scenario["file"].get<std::string>()));
+  const auto golden =
+      nlohmann::json::parse(ReadFile(kRoot + "/tests/fixtures/sim_golden/" + scenario["file"].get<std::string>()));
 
   auto catalog = Catalog::Parse(ReadFile(kRoot + "/data/sim/catalog.yaml"), "catalog.yaml");
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
@@ -50,8 +51,8 @@ TEST_P(Golden, ReproducesTheOriginalTurnByTurn) {
     }
   }
 
-  TurnEngine engine(*catalog, *rules, {.decay_rate = scenario["decay_rate"].get<double>(),
-                                       .symbolic = scenario["symbolic"].get<bool>()});
+  TurnEngine engine(*catalog, *rules,
+                    {.decay_rate = scenario["decay_rate"].get<double>(), .symbolic = scenario["symbolic"].get<bool>()});
   BlockState state(catalog->size(), 1);
   state.Fill(std::vector<double>(catalog->size(), 0.0));  // the original's missing values read 0
   auto set_all = [&](const nlohmann::json& step) {

@@ -2,8 +2,8 @@
 // line and (for expressions) the rule; none may throw or exhaust the stack.
 #include <gtest/gtest.h>
 
-#include <string>
 #include <pthread.h>
+#include <string>
 
 #include "sim/expr.h"
 #include "sim/world.h"
@@ -43,12 +43,12 @@ std::string RulesWith(const std::string& expr) {
 
 TEST(ExprDepth, DeepNestingIsAnErrorNotACrash) {
   const std::vector<std::string> hostile = {
-      Repeat("(", 5000) + "1" + Repeat(")", 5000),   // 5,000 nested parentheses
-      Repeat("not ", 100000) + "1",                  // 10^5 nots
-      Repeat("-", 100000) + "1",                     // 10^5 unary minus
+      Repeat("(", 5000) + "1" + Repeat(")", 5000),  // 5,000 nested parentheses
+      Repeat("not ", 100000) + "1",                 // 10^5 nots
+      Repeat("-", 100000) + "1",                    // 10^5 unary minus
       Repeat("- ", 100000) + "x",
       Repeat("abs(", 3000) + "1" + Repeat(")", 3000),  // nested calls
-      Repeat("(", 100000),                           // unbalanced, deep
+      Repeat("(", 100000),                             // unbalanced, deep
   };
   for (const auto& text : hostile) {
     auto e = CompileText(text);
@@ -117,8 +117,8 @@ TEST(ExprText, ControlBytesAndInvalidUtf8AreEscapedInErrors) {
 
 TEST(RulesYaml, DeepExpressionsNameTheFileLineAndRule) {
   const Catalog catalog = TestCatalog();
-  for (const auto& expr : {Repeat("(", 5000) + "1" + Repeat(")", 5000), Repeat("not ", 100000) + "1",
-                           Repeat("-", 100000) + "1"}) {
+  for (const auto& expr :
+       {Repeat("(", 5000) + "1" + Repeat(")", 5000), Repeat("not ", 100000) + "1", Repeat("-", 100000) + "1"}) {
     auto r = ParseRules(RulesWith(expr), "rules.yaml", catalog);
     ASSERT_FALSE(r.ok());
     EXPECT_TRUE(r.status().message().starts_with("rules.yaml:3:")) << r.status().message().substr(0, 300);
@@ -126,9 +126,9 @@ TEST(RulesYaml, DeepExpressionsNameTheFileLineAndRule) {
     EXPECT_NE(r.status().message().find("(rule 'Deep')"), std::string::npos) << r.status().message();
   }
   // An effect's expression names its event.
-  auto ev = ParseRules("rules: []\nevents:\n  - id: boom\n    effects: [{target: hope, add: \"" + Repeat("-", 1000) +
-                           "1\"}]\n",
-                       "rules.yaml", catalog);
+  auto ev = ParseRules(
+      "rules: []\nevents:\n  - id: boom\n    effects: [{target: hope, add: \"" + Repeat("-", 1000) + "1\"}]\n",
+      "rules.yaml", catalog);
   ASSERT_FALSE(ev.ok());
   EXPECT_NE(ev.status().message().find("(event 'boom')"), std::string::npos) << ev.status().message();
 }
@@ -151,8 +151,8 @@ TEST(RulesYaml, WrongTypesAreClearErrorsWithFileAndLine) {
   error("rules:\n  - {id: [1, 2], when: \"1\", " + effects + "}", "missing or empty 'id'", "rules.yaml:2:");
   error("rules:\n  - {id: A, kind: {a: 1}, when: \"1\", " + effects + "}", "kind must be a single value",
         "rules.yaml:2:");
-  error("rules:\n  - {id: A, importance: {a: 1}, when: \"1\", " + effects + "}", "importance must be a number, got a map",
-        "rules.yaml:2:");
+  error("rules:\n  - {id: A, importance: {a: 1}, when: \"1\", " + effects + "}",
+        "importance must be a number, got a map", "rules.yaml:2:");
   error("rules:\n  - {id: A, trust: [1], when: \"1\", " + effects + "}", "trust must be a number, got a list",
         "rules.yaml:2:");
   error("rules:\n  - {id: A, importance: 1e999, when: \"1\", " + effects + "}", "importance must be", "rules.yaml:2:");

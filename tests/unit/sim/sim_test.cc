@@ -93,9 +93,9 @@ TEST(Expr, EvaluatesWithPrecedence) {
   EXPECT_EQ(Eval("1 + 2 * 3"), 7);
   EXPECT_EQ(Eval("(1 + 2) * 3"), 9);
   EXPECT_EQ(Eval("-2 * -3"), 6);
-  EXPECT_EQ(Eval("10 - 4 - 3"), 3);     // left-associative
+  EXPECT_EQ(Eval("10 - 4 - 3"), 3);  // left-associative
   EXPECT_EQ(Eval("8 / 4 / 2"), 1);
-  EXPECT_EQ(Eval("1 / 0"), 0);          // never inf
+  EXPECT_EQ(Eval("1 / 0"), 0);  // never inf
   EXPECT_EQ(Eval("a > 0.4 and b < 0.7", {0.5, 0.6}), 1);
   EXPECT_EQ(Eval("a > 0.4 and b < 0.7", {0.5, 0.8}), 0);
   EXPECT_EQ(Eval("not a > 1 or b", {2, 0}), 0);
@@ -159,11 +159,15 @@ TEST(World, BadFilesAreClearErrors) {
   rules_error("nothing: 1", "'rules' list");
   rules_error("rules:\n  - {id: A, when: \"hope >\", effects: [{target: hope, add: 1}]}", "rules.yaml:2:");
   rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: nope, add: 1}]}", "unknown target 'nope'");
-  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1, set: 2}]}", "exactly one of add, set, scale");
+  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1, set: 2}]}",
+              "exactly one of add, set, scale");
   rules_error("rules:\n  - {id: A, when: \"1\"}", "effects");
   rules_error("rules:\n  - {id: A, effects: [{target: hope, add: 1}]}", "needs a 'when'");
   rules_error("rules:\n  - {id: A, kind: magic, when: \"1\", effects: [{target: hope, add: 1}]}", "causal or static");
-  rules_error("rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1}]}\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1}]}", "used twice");
+  rules_error(
+      "rules:\n  - {id: A, when: \"1\", effects: [{target: hope, add: 1}]}\n  - {id: A, when: \"1\", effects: "
+      "[{target: hope, add: 1}]}",
+      "used twice");
   rules_error("rules:\n  - {id: A, trust: 2, when: \"1\", effects: [{target: hope, add: 1}]}", "trust in [0, 1]");
   auto catalog_error = [&](const std::string& yaml, const char* fragment) {
     auto c = Catalog::Parse(yaml, "catalog.yaml");
@@ -189,9 +193,9 @@ TEST(Turn, FollowsTheOriginalsOrderAndClamps) {
     std::vector<uint32_t> fired;
     engine.Run(st, nullptr, &fired);
     EXPECT_DOUBLE_EQ(st.slot(hope)[0], 0.49);
-    EXPECT_DOUBLE_EQ(st.slot(trust)[0], 0.49);         // R1's +0.02*0.4 is a no-op
+    EXPECT_DOUBLE_EQ(st.slot(trust)[0], 0.49);            // R1's +0.02*0.4 is a no-op
     EXPECT_DOUBLE_EQ(st.slot(nvda)[0], 0.5 * 0.9 * 500);  // trust 0.49 > 0.45
-    EXPECT_DOUBLE_EQ(st.slot(inflation)[0], 0.04);     // static rule, after the causal ones
+    EXPECT_DOUBLE_EQ(st.slot(inflation)[0], 0.04);        // static rule, after the causal ones
     EXPECT_EQ(fired, (std::vector<uint32_t>{1, 1, 0, 1}));
     // Turn 2: Sell sees the inflation the static rule raised last turn; capital floors at 0.
     engine.Run(st, nullptr, &fired);
@@ -243,7 +247,7 @@ void ExpectSameSummary(const Summary& a, const Summary& b, const std::vector<dou
       ASSERT_EQ(x.sd, y.sd) << a.columns()[c] << " step " << step;
       ASSERT_EQ(x.quantiles, y.quantiles) << a.columns()[c] << " step " << step;
     }
-}
+  }
 }
 
 TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
@@ -294,7 +298,8 @@ TEST(MonteCarlo, ChunksOfABatchMergeIntoTheSingleRunResult) {
   merged.Merge(*sb), merged.Merge(*sa);
   ExpectSameSummary(whole->summary, merged, {0.05, 0.5, 0.95});
   EXPECT_FALSE(Summary::Deserialize("{}").ok());
-  EXPECT_FALSE(Summary::Deserialize(R"({"format": "pulse-sim-summary-1", "steps": 1, "columns": ["x"], "cells": []})").ok());
+  EXPECT_FALSE(
+      Summary::Deserialize(R"({"format": "pulse-sim-summary-1", "steps": 1, "columns": ["x"], "cells": []})").ok());
 }
 
 TEST(MonteCarlo, SummariesMergeExactlyInAnyOrder) {
@@ -341,7 +346,8 @@ TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
   EXPECT_EQ(r->summary.Get(0, column("tag.Neutral"), {}).mean, 1.0);
   EXPECT_EQ(r->summary.Get(0, column("arc.Unknown"), {}).mean, 1.0);
   auto hopeful = o;
-  hopeful.overrides = {{*w.catalog.Find("hope"), 0.9}, {*w.catalog.Find("despair"), 0.1}, {*w.catalog.Find("rage"), 0.1}};
+  hopeful.overrides = {
+      {*w.catalog.Find("hope"), 0.9}, {*w.catalog.Find("despair"), 0.1}, {*w.catalog.Find("rage"), 0.1}};
   auto h = RunMonteCarlo(engine, w.catalog.Initial(), hopeful);
   ASSERT_TRUE(h.ok());
   EXPECT_EQ(h->summary.Get(1, column("tag.Hope Rising"), {}).mean, 1.0);
@@ -383,7 +389,7 @@ TEST(Retrodiction, StrictIsOneStepAheadAndFreeDrifts) {
   ASSERT_TRUE(strict.ok()) << strict.status().ToString();
   EXPECT_EQ(strict->turns, 5u);
   EXPECT_EQ(strict->errors[0].count, 5u);
-  EXPECT_EQ(strict->errors[2].count, 4u);  // one unobserved point is not compared
+  EXPECT_EQ(strict->errors[2].count, 4u);                  // one unobserved point is not compared
   EXPECT_NEAR(strict->errors[0].mse, 0.01 * 0.01, 1e-12);  // every turn: one rule step from the truth
   // hope: one decay step (0.01) per turn, except after the unobserved point, where nothing was
   // injected and two steps accumulate: (0.01 + 0.01 + 0.02 + 0.01) / 4.

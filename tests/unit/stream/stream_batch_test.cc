@@ -28,7 +28,7 @@ class StreamBatchTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("pulse_stream_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     lake_ = lake::Lake::Open(dir_.string()).value();
     sink_ = ingest::SignalSink::Open(*lake_).value();
@@ -103,20 +103,20 @@ TEST_F(StreamBatchTest, GoodAndBadRecordsWithTheirOffsets) {
   config.max_record_bytes = 200;
   StreamBatch batch(config);
   Add(batch, p0_, 0, Json(0));
-  Add(batch, p0_, 1, R"({"name":"s","ts":"2024-01-01","value":"abc"})");  // parser: unparseable number
-  batch.Add(p0_, 2, nullptr, 0, "k", std::nullopt);                          // tombstone
-  Add(batch, p0_, 3, std::string(300, 'x'));                                 // oversize
-  Add(batch, p0_, 4, Json(4), std::nullopt, "\xff\xfe");                     // non-UTF-8 key
-  Add(batch, p0_, 5, Json(5), "avro");                                       // unknown format
-  Add(batch, p0_, 6, "  \n");                                                // empty
+  Add(batch, p0_, 1, R"({"name":"s","ts":"2024-01-01","value":"abc"})");       // parser: unparseable number
+  batch.Add(p0_, 2, nullptr, 0, "k", std::nullopt);                            // tombstone
+  Add(batch, p0_, 3, std::string(300, 'x'));                                   // oversize
+  Add(batch, p0_, 4, Json(4), std::nullopt, "\xff\xfe");                       // non-UTF-8 key
+  Add(batch, p0_, 5, Json(5), "avro");                                         // unknown format
+  Add(batch, p0_, 6, "  \n");                                                  // empty
   Add(batch, p0_, 7, "{\"name\":\"s\n\",\"ts\":\"2024-01-01\",\"value\":1}");  // line break in a string
   Add(batch, p0_, 8, "{\n  \"name\": \"s\",\n  \"ts\": \"2024-01-02\",\n  \"value\": 8\n}");  // pretty: fine
-  Add(batch, p0_, 9, "s,2024-01-03,9", "csv");                               // CSV record: fine
-  Add(batch, p0_, 10, "s,\"2024-01-03,9", "csv");                            // unbalanced quote
-  Add(batch, p0_, 11, "s,2024-01-04", "csv");                                // wrong field count
-  Add(batch, p0_, 12, "\xc3\x28 not json");                                  // invalid UTF-8 value
+  Add(batch, p0_, 9, "s,2024-01-03,9", "csv");                                                // CSV record: fine
+  Add(batch, p0_, 10, "s,\"2024-01-03,9", "csv");                                             // unbalanced quote
+  Add(batch, p0_, 11, "s,2024-01-04", "csv");                                                 // wrong field count
+  Add(batch, p0_, 12, "\xc3\x28 not json");                                                   // invalid UTF-8 value
   Add(batch, p1_, 0, Json(1));
-  Add(batch, p1_, 1, "[1,2]");                                               // not an object
+  Add(batch, p1_, 1, "[1,2]");  // not an object
   EXPECT_EQ(batch.records(), 15);
 
   auto outcome = CommitStreamBatch(*sink_, batch, {.group = "g"});

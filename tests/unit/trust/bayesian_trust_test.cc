@@ -32,7 +32,7 @@ TEST(BayesianTrust, DecayOnlyWithEnoughEvidenceAndNeverBelowOne) {
   t = {10, 1.005};
   t.Decay();
   EXPECT_DOUBLE_EQ(t.alpha, 9.9);
-  EXPECT_DOUBLE_EQ(t.beta, 1.0);  // floor
+  EXPECT_DOUBLE_EQ(t.beta, 1.0);                           // floor
   EXPECT_NEAR(BetaTrust({11, 1}).Strength(), 0.5, 1e-12);  // n = 10
 }
 

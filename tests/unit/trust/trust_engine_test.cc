@@ -69,14 +69,14 @@ TEST(TrustEngine, RiskCappedWithFewMemoriesAndClipped) {
   Evidence e;
   e.capital_movement = 1e9;
   e.change = {{"h1", 5}};
-  e.memory = {{{"h1", -5}}};  // similarity 0
+  e.memory = {{{"h1", -5}}};            // similarity 0
   EXPECT_DOUBLE_EQ(RiskScore(e), 0.7);  // 0.5 + 0.4 + 0.01 capped at 0.7 (< 3 memories)
   e.memory = {{{"h1", -5}}, {{"h1", -5}}, {{"h1", -5}}};
   EXPECT_DOUBLE_EQ(RiskScore(e), 0.91);
   TrustScore s = Score(e);
   EXPECT_DOUBLE_EQ(s.confidence, 0.4);  // the floor
-  EXPECT_EQ(s.label, "Rejected");        // below the gate's 0.5
-  EXPECT_EQ(s.licence, "Unlicensed");    // the floor still passes the licence's 0.4; fragility 1.0 does not
+  EXPECT_EQ(s.label, "Rejected");       // below the gate's 0.5
+  EXPECT_EQ(s.licence, "Unlicensed");   // the floor still passes the licence's 0.4; fragility 1.0 does not
 }
 
 TEST(TrustEngine, LabelsAndLicencesFollowThresholds) {
