@@ -66,8 +66,10 @@ TEST(Scheduler, OnlyTheLeaseHolderPublishes) {
   std::vector<ScheduleEntry> entries(1);
   entries[0].name = "tick", entries[0].task = "pulse.noop", entries[0].queue = "beat";
   entries[0].every = std::chrono::milliseconds(50);
-  Scheduler a(broker, broker, entries, "a", std::chrono::milliseconds(40)),
-      b(broker, broker, entries, "b", std::chrono::milliseconds(40));
+  // A 200 ms lease: a shorter one expires whenever a loaded machine stalls the holder's thread for
+  // longer than the lease, and then the follower rightly takes over (seen at load 13 with 40 ms).
+  Scheduler a(broker, broker, entries, "a", std::chrono::milliseconds(200)),
+      b(broker, broker, entries, "b", std::chrono::milliseconds(200));
   std::atomic<bool> stop{false};
   std::thread ta([&] { a.Run(stop); }), tb([&] { b.Run(stop); });
   std::this_thread::sleep_for(std::chrono::milliseconds(600));
