@@ -124,9 +124,10 @@ class Role:
 def serve_command(pulse_bin):
     """The `pulse serve` command line for this test, or None (with the reason) when there is none.
     Serve is built in parallel with this test: its flags are read from its --help."""
-    help_text = subprocess.run([pulse_bin, "serve", "--help"], capture_output=True, text=True, timeout=60)
-    if help_text.returncode != 0:
+    top = subprocess.run([pulse_bin, "--help"], capture_output=True, text=True, timeout=60).stdout
+    if not re.search(r"^\s+serve\s", top, re.M):
         return None, "this pulse binary has no `serve` command yet"
+    help_text = subprocess.run([pulse_bin, "serve", "--help"], capture_output=True, text=True, timeout=60)
     text = help_text.stdout + help_text.stderr
     port = free_port()
     if "--listen" in text:
@@ -167,6 +168,7 @@ class Stack:
         beat.wait_for_metrics_line("pulse beat")
         if BROKERS:
             self.kind = "dash" + uuid.uuid4().hex[:8]
+            self.publish(0, 150)  # creates the topic before the consumer subscribes to it
             port = free_port()
             self.roles["stream"] = Role("stream", [
                 p, "--lake", self.lake, "--set", "stream.batch_max_records=50", "--set", "stream.batch_max_ms=200",
@@ -237,16 +239,19 @@ class Stack:
         with pytest.raises(Exception):  # a failed task: the error panels have something to show
             app.send_task("pulse.simulate", kwargs={"runs": 0}).get(timeout=scaled(60))
         if "stream" in self.roles:
-            path = self.tmp / "stream.csv"
-            lines = ["name,source,kind,ts,value"] + [f"s{i % 5},dash,{self.kind},{1_600_000_000 + i},{i}"
-                                                     for i in range(300)]
-            path.write_text("\n".join(lines) + "\n")
-            run_pulse(self.pulse_bin, "publish", path, "--to", f"kafka://{BROKERS}")
-
+            self.publish(150, 300)
             def consumed():
                 text = urllib.request.urlopen(self.roles["stream"].metrics_url, timeout=5).read().decode()
                 return 'pulse_stream_records_total{outcome="accepted"} 300' in text
             wait_for(consumed, scaled(90), "the stream consumer to accept the 300 records")
+
+    def publish(self, first, end):
+        """Publishes records first..end-1 (5 series) to this test's topic with `pulse publish`."""
+        path = self.tmp / f"stream-{first}.csv"
+        lines = ["name,source,kind,ts,value"] + [f"s{i % 5},dash,{self.kind},{1_600_000_000 + i},{i}"
+                                                 for i in range(first, end)]
+        path.write_text("\n".join(lines) + "\n")
+        run_pulse(self.pulse_bin, "publish", path, "--to", f"kafka://{BROKERS}")
 
     def query(self, expr):
         return http_json(self.prometheus + "/api/v1/query?" + urllib.parse.urlencode({"query": expr}))
@@ -372,7 +377,9 @@ def resolve_variables(stack, board):
             continue
         found = wait_for(lambda: label_values(stack, substitute(definition, values)), scaled(30),
                          f"a value for ${v['name']} ({definition})")
-        values[v["name"]] = re.escape(found[0]) if v.get("includeAll") else found[0]
+        # A multi-value variable goes into a regex matcher escaped, as Grafana writes it: regex
+        # escapes, each backslash doubled inside PromQL's double-quoted string.
+        values[v["name"]] = re.escape(found[0]).replace("\\", "\\\\") if v.get("includeAll") else found[0]
     return values, missing
 
 

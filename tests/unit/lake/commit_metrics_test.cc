@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "lake/delta_table.h"
@@ -18,6 +20,29 @@ namespace pulse::lake {
 namespace {
 
 namespace fs = std::filesystem;
+
+// Runs `hook` just before the first log entry this writer puts: a competing writer that commits
+// there wins the race for the version this writer planned.
+class RacingFileSystem final : public FileSystem {
+ public:
+  RacingFileSystem(std::unique_ptr<FileSystem> inner, std::function<void()> hook)
+      : inner_(std::move(inner)), hook_(std::move(hook)) {}
+  Result<std::string> ReadFile(std::string_view k) override { return inner_->ReadFile(k); }
+  Status WriteFile(std::string_view k, std::string_view d) override { return inner_->WriteFile(k, d); }
+  Status PutIfAbsent(std::string_view k, std::string_view d) override {
+    if (hook_ && k.starts_with("_delta_log/")) std::exchange(hook_, nullptr)();
+    return inner_->PutIfAbsent(k, d);
+  }
+  Result<std::vector<FileInfo>> List(std::string_view p) override { return inner_->List(p); }
+  Status Delete(std::string_view k) override { return inner_->Delete(k); }
+  Result<FileInfo> Stat(std::string_view k) override { return inner_->Stat(k); }
+  std::string RootUrl() const override { return inner_->RootUrl(); }
+  std::unique_ptr<FileSystem> Sub(std::string_view s) const override { return inner_->Sub(s); }
+
+ private:
+  std::unique_ptr<FileSystem> inner_;
+  std::function<void()> hook_;
+};
 
 class CommitMetricsTest : public ::testing::Test {
  protected:
@@ -49,6 +74,12 @@ class CommitMetricsTest : public ::testing::Test {
     return DeltaTable::Create(NewLocalFileSystem(dir_.string()), Schema(), {"kind"}, "quotes").value();
   }
   std::unique_ptr<DeltaTable> Open() { return DeltaTable::Open(NewLocalFileSystem(dir_.string())).value(); }
+  // A table whose next commit loses the race to another writer appending to partition `kind`.
+  std::unique_ptr<DeltaTable> Racing(const std::string& kind) {
+    auto fsys = std::make_unique<RacingFileSystem>(NewLocalFileSystem(dir_.string()),
+                                                   [this, kind] { ASSERT_TRUE(Open()->Append(*Rows(kind)).ok()); });
+    return DeltaTable::Open(std::move(fsys)).value();
+  }
   std::vector<CommitEvent> Events() {
     std::lock_guard lock(mu_);
     return events_;
@@ -75,28 +106,25 @@ TEST_F(CommitMetricsTest, EveryCommitReportsItsTableAndTime) {
 }
 
 TEST_F(CommitMetricsTest, ARaceLostToAnotherWriterIsCountedAndTheWriteStillCommits) {
-  auto first = Create();
-  auto stale = Open();  // reads version 0; `first` then commits version 1 under it
-  ASSERT_TRUE(first->Append(*Rows()).ok());
-  auto result = stale->Append(*Rows("b"));
+  Create();
+  auto result = Racing("b")->Append(*Rows("a"));
   ASSERT_TRUE(result.ok()) << result.status().message();
-  EXPECT_EQ(result->version, 2);
+  EXPECT_EQ(result->attempts, 2);
   const auto events = Events();
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 2u);  // the winner's, reported first, then this write's
+  EXPECT_EQ(events[0].lost_races, 0);
   EXPECT_EQ(events[1].lost_races, 1);
   EXPECT_TRUE(events[1].committed);
 }
 
 TEST_F(CommitMetricsTest, AConflictingReplacementReportsAFailedWrite) {
-  auto first = Create();
-  ASSERT_TRUE(first->Append(*Rows()).ok());
-  auto stale = Open();
-  ASSERT_TRUE(first->Append(*Rows()).ok());  // touches partition a under `stale`
-  auto replaced = stale->ReplacePartition({{"kind", "a"}}, *Rows());
+  ASSERT_TRUE(Create()->Append(*Rows()).ok());
+  auto replaced = Racing("a")->ReplacePartition({{"kind", "a"}}, *Rows());  // the winner wrote to "a"
   ASSERT_FALSE(replaced.ok());
   EXPECT_EQ(replaced.status().code(), StatusCode::kConflict);
   const auto events = Events();
   ASSERT_EQ(events.size(), 3u);
+  EXPECT_TRUE(events[1].committed);
   EXPECT_FALSE(events[2].committed);
   EXPECT_EQ(events[2].lost_races, 1);
 }
@@ -125,9 +153,7 @@ TEST_F(CommitMetricsTest, ExportedFamiliesRenderPerTable) {
   metrics::Registry registry;
   auto hook = ExportCommitMetrics(registry);  // replaces the test's hook
   auto first = Create();
-  auto stale = Open();
-  ASSERT_TRUE(first->Append(*Rows()).ok());
-  ASSERT_TRUE(stale->Append(*Rows()).ok());
+  ASSERT_TRUE(Racing("b")->Append(*Rows()).ok());  // two commits, one race lost
   const std::string text = registry.Render();
   EXPECT_NE(text.find("# TYPE pulse_lake_commit_seconds histogram"), std::string::npos) << text;
   EXPECT_NE(text.find("pulse_lake_commit_seconds_count{table=\"quotes\"} 2"), std::string::npos) << text;
