@@ -56,10 +56,11 @@ std::unique_ptr<ScopedCommitHook> ExportCommitMetrics(metrics::Registry& registr
     auto& lost = conflicts.With({e.table});
     auto& failed = failures.With({e.table});
     lost.Inc(e.lost_races);
-    if (e.committed)
+    if (e.committed) {
       seconds.With({e.table}).Observe(e.seconds);
-    else
+    } else {
       failed.Inc();
+    }
   });
 }
 
