@@ -9,9 +9,10 @@
 //   it reads Celery protocol v2 messages from the Redis queues and writes results where Celery's
 //   Redis backend keeps them, so Python's `send_task('pulse.simulate', ...)` and `AsyncResult.get()`
 //   work against it. SIGTERM / SIGINT: finish in-flight tasks, then exit (printing the counters).
-// pulse beat --broker URL --schedule FILE [--lease-ms MS]
+// pulse beat --broker URL --schedule FILE [--lease-ms MS] [--metrics-port P]
 //   Publishes tasks on periodic schedules (jobs/scheduler.h); run several for availability: a
-//   lease in Redis lets only one publish.
+//   lease in Redis lets only one publish. --metrics-port serves what it published, when, and
+//   whether it holds the lease (Scheduler::ExportMetrics), with the process's CPU and memory.
 // pulse task send NAME [--args JSON] [--kwargs JSON] [--queue Q] --broker URL [--wait SECONDS]
 //   Enqueues a task the way Celery's send_task does (any Celery worker may run it) and, with
 //   --wait, prints its result; exit 1 when it failed or did not finish in time.
@@ -34,6 +35,7 @@
 #include "jobs/scheduler.h"
 #include "jobs/task_client.h"
 #include "jobs/worker.h"
+#include "lake/commit_metrics.h"
 #include "pipeline/task_worker.h"
 
 namespace pulse::cli {
@@ -134,9 +136,11 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   metrics::Registry metrics_registry;
+  std::unique_ptr<lake::ScopedCommitHook> lake_metrics;  // removed before the registry goes
   std::unique_ptr<MetricsServer> metrics;
   if (args.metrics_port >= 0) {
     worker.ExportMetrics(metrics_registry);
+    lake_metrics = lake::ExportCommitMetrics(metrics_registry);  // the tasks' lake commits
     metrics::RegisterProcessMetrics(metrics_registry);
     auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
     if (!server.ok()) return Fail(server.status());
@@ -151,6 +155,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   while (!g_stop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   worker.Stop();
   metrics.reset();
+  lake_metrics.reset();
   PrintWorkerStats(worker.stats());
   return kExitOk;
 }
@@ -158,6 +163,8 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
 struct BeatArgs {
   std::string broker, schedule;
   int lease_ms = 2000;
+  int metrics_port = -1;  // -1: off; 0: any free port
+  std::string metrics_host = "127.0.0.1";
 };
 
 int RunBeat(const BeatArgs& args) {
@@ -172,9 +179,20 @@ int RunBeat(const BeatArgs& args) {
   jobs::Scheduler scheduler(**broker, **broker, *entries, owner, std::chrono::milliseconds(args.lease_ms));
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
+  metrics::Registry metrics_registry;
+  std::unique_ptr<MetricsServer> metrics;
+  if (args.metrics_port >= 0) {
+    scheduler.ExportMetrics(metrics_registry);
+    metrics::RegisterProcessMetrics(metrics_registry);
+    auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
+    if (!server.ok()) return Fail(server.status());
+    metrics = std::move(*server);
+    std::fprintf(stderr, "pulse beat: metrics on http://%s:%d/metrics\n", args.metrics_host.c_str(), metrics->port());
+  }
   std::fprintf(stderr, "pulse beat: owner %s, %zu schedules on %s (lease %d ms)\n", owner.c_str(), entries->size(),
-               args.broker.c_str(), args.lease_ms);
+               jobs::BackendUrlForDisplay(args.broker).c_str(), args.lease_ms);
   scheduler.Run(g_stop);
+  metrics.reset();
   const auto& s = scheduler.stats();
   std::printf("{\"published\": %lld, \"leader_ticks\": %lld, \"follower_ticks\": %lld, \"errors\": %lld}\n",
               static_cast<long long>(s.published.load()), static_cast<long long>(s.leader_ticks.load()),
@@ -254,6 +272,9 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code) {
   beat->add_option("--schedule", bargs->schedule, "Schedule YAML (schedules: [{name, task, every, ...}])")->required();
   AddNumberOption(beat, "--lease-ms", bargs->lease_ms, "Leader lease; a standby takes over within it", 10,
                   86400 * 1000);
+  AddNumberOption(beat, "--metrics-port", bargs->metrics_port,
+                  "Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port; -1: off)", -1, 65535);
+  beat->add_option("--metrics-host", bargs->metrics_host, "Address for --metrics-port")->capture_default_str();
   beat->callback([bargs, &exit_code] { exit_code = RunBeat(*bargs); });
 
   auto sargs = std::make_shared<SendArgs>();

@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
+#include <optional>
 #include <thread>
 #include <utility>
 
 #include "core/ids.h"
+#include "core/time.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/safe_json.h"
 
@@ -130,7 +132,40 @@ Scheduler::Scheduler(TaskQueue& queue, LeaseStore& leases, std::vector<ScheduleE
       entries_(std::move(entries)),
       owner_(std::move(owner)),
       lock_key_(std::move(lock_key)),
-      lease_(lease) {}
+      lease_(lease),
+      entry_stats_(std::make_unique<ScheduleStats[]>(entries_.size())) {}
+
+void Scheduler::ExportMetrics(metrics::Registry& registry) {
+  auto read = [](const std::atomic<int64_t>& v) {
+    return [&v]() -> std::optional<double> { return static_cast<double>(v.load()); };
+  };
+  auto& published = registry.AddCounter(
+      "pulse_beat_published_total", "Tasks published by this scheduler, by schedule and task.", {"schedule", "task"});
+  auto& errors = registry.AddCounter("pulse_beat_publish_errors_total",
+                                     "Publishes that failed (the broker refused or was unreachable), by schedule.",
+                                     {"schedule", "task"});
+  auto& last = registry.AddGauge("pulse_beat_last_published_timestamp_seconds",
+                                 "Unix time of the schedule's latest publish by this scheduler.", {"schedule"});
+  auto& every = registry.AddGauge("pulse_beat_schedule_interval_seconds", "The schedule's period.", {"schedule"});
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const ScheduleEntry& e = entries_[i];
+    const ScheduleStats& s = entry_stats_[i];
+    published.Bind({e.name, e.task}, read(s.published));
+    errors.Bind({e.name, e.task}, read(s.errors));
+    last.Bind({e.name}, [&s]() -> std::optional<double> {
+      const int64_t micros = s.last_published_micros.load();
+      if (micros == 0) return std::nullopt;
+      return static_cast<double>(micros) / 1e6;
+    });
+    every.Bind({e.name}, [seconds = std::chrono::duration<double>(e.every).count()]() -> std::optional<double> {
+      return seconds;
+    });
+  }
+  registry.AddGauge("pulse_beat_leader", "1 while this scheduler holds the leader lease (only the leader publishes).")
+      .Bind({}, [this]() -> std::optional<double> { return stats_.leading.load() ? 1 : 0; });
+  registry.AddCounter("pulse_beat_lease_errors_total", "Lease calls that failed (the broker was unreachable).")
+      .Bind({}, read(lease_errors_));
+}
 
 void Scheduler::Run(const std::atomic<bool>& stop) {
   using Clock = std::chrono::steady_clock;
@@ -140,11 +175,15 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
   while (!stop) {
     auto lease = leases_.AcquireLease(lock_key_, owner_, lease_);
     const bool now_leading = lease.ok() && *lease;
-    if (!lease.ok()) ++stats_.errors;
+    if (!lease.ok()) {
+      ++stats_.errors;
+      ++lease_errors_;
+    }
     const auto now = Clock::now();
     if (now_leading && !leading)  // newly leading: each entry is due one period from now
       for (size_t i = 0; i < entries_.size(); ++i) due[i] = now + entries_[i].every;
     leading = now_leading;
+    stats_.leading = leading;
     if (leading) {
       ++stats_.leader_ticks;
       for (size_t i = 0; i < entries_.size(); ++i) {
@@ -152,10 +191,15 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
         TaskMessage m;
         m.task = entries_[i].task, m.id = NewUuid(), m.queue = entries_[i].queue;
         m.args = entries_[i].args, m.kwargs = entries_[i].kwargs;
-        if (queue_.Publish(m.queue, EncodeMessage(m)).ok())
+        ScheduleStats& entry = entry_stats_[i];
+        if (queue_.Publish(m.queue, EncodeMessage(m)).ok()) {
           ++stats_.published;
-        else
+          ++entry.published;
+          entry.last_published_micros = time::NowMicros();
+        } else {
           ++stats_.errors;
+          ++entry.errors;
+        }
         while (due[i] <= now) due[i] += entries_[i].every;  // never a burst after a pause
       }
     } else {
@@ -163,6 +207,7 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
     }
     std::this_thread::sleep_for(tick);
   }
+  stats_.leading = false;  // stopped: it no longer publishes (the lease runs out on its own)
 }
 
 }  // namespace pulse::jobs

@@ -13,12 +13,14 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/metrics.h"
 #include "core/status.h"
 #include "jobs/lease_store.h"
 #include "jobs/task_queue.h"
@@ -36,6 +38,13 @@ Result<std::vector<ScheduleEntry>> ParseSchedule(std::string_view yaml, std::str
 
 struct SchedulerStats {
   std::atomic<int64_t> published{0}, leader_ticks{0}, follower_ticks{0}, errors{0};
+  std::atomic<bool> leading{false};  // held the lease at the latest tick
+};
+
+// What each schedule did (one per entry, in the schedule's order).
+struct ScheduleStats {
+  std::atomic<int64_t> published{0}, errors{0};
+  std::atomic<int64_t> last_published_micros{0};  // Unix time of the latest publish; 0: none yet
 };
 
 class Scheduler {
@@ -47,6 +56,13 @@ class Scheduler {
   // Runs until `stop` becomes true, ticking every lease / 4.
   void Run(const std::atomic<bool>& stop);
   const SchedulerStats& stats() const { return stats_; }
+  const ScheduleStats& schedule_stats(size_t entry) const { return entry_stats_[entry]; }
+  // The scheduler's metrics in `registry` (which must not outlive the scheduler), read at scrape time:
+  //   pulse_beat_published_total{schedule,task}, pulse_beat_publish_errors_total{schedule,task},
+  //   pulse_beat_last_published_timestamp_seconds{schedule} (absent until the first publish),
+  //   pulse_beat_schedule_interval_seconds{schedule}, pulse_beat_leader (1 while this process
+  //   holds the lease), pulse_beat_lease_errors_total (lease calls that failed: broker unreachable).
+  void ExportMetrics(metrics::Registry& registry);
 
  private:
   TaskQueue& queue_;
@@ -55,6 +71,8 @@ class Scheduler {
   std::string owner_, lock_key_;
   std::chrono::milliseconds lease_;
   SchedulerStats stats_;
+  std::unique_ptr<ScheduleStats[]> entry_stats_;
+  std::atomic<int64_t> lease_errors_{0};
 };
 
 }  // namespace pulse::jobs

@@ -3,6 +3,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "lake/commit_metrics.h"
 #include "lake/delta_table.h"
 #include "lake/internal/delta_files.h"
 #include "lake/internal/delta_log.h"
@@ -19,6 +20,7 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
       return Status::InvalidArgument("add columns: '" + f->name() + "' must be nullable (existing rows have no value)");
   }
   CommitResult result;
+  detail::CommitProbe probe(fs_->RootUrl());
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
     result.attempts = attempt;
     PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
@@ -42,6 +44,7 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
       result.skipped = true;
       return result;
     }
+    probe.Arm();  // a metaData commit to make (a skipped evolution reports nothing)
     PULSE_ASSIGN_OR_RETURN(std::string schema_string, ArrowSchemaToDelta(*arrow::schema(all)));
     json metadata = state_->log.metadata;
     metadata["schemaString"] = schema_string;
@@ -58,8 +61,12 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
                  {"clientVersion", "pulse-0.1.0"}};
     const std::string text = json{{"commitInfo", info}}.dump() + "\n" + json{{"metaData", metadata}}.dump() + "\n";
     Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
-    if (put.code() == StatusCode::kAlreadyExists) continue;  // lost the race: re-read and retry
+    if (put.code() == StatusCode::kAlreadyExists) {  // lost the race: re-read and retry
+      probe.LostRace();
+      continue;
+    }
     if (!put.ok()) return put.WithContext("committing version " + std::to_string(version));
+    probe.Committed();
     PULSE_ASSIGN_OR_RETURN(auto summary, delta::ApplyCommit(state_->log, version, text));
     (void)summary;
     result.version = version;

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "lake/commit_metrics.h"
 #include "lake/delta_table.h"
 #include "lake/internal/delta_files.h"
 #include "lake/internal/delta_log.h"
@@ -92,6 +93,7 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
   (void)applied;
   PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
   const Snapshot snap = state_->log.snapshot;  // the version the plan is made from
+  detail::CommitProbe probe(fs_->RootUrl());
   OptimizeResult result;
   std::vector<Bin> bins = PlanBins(snap, options.target_file_bytes, min_bytes, &result.partitions);
   if (bins.empty()) {
@@ -137,6 +139,7 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
   result.files_added = static_cast<int64_t>(adds.size());
   if (options.before_commit) options.before_commit();
 
+  probe.Arm();
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
     result.attempts = attempt;
     if (attempt > 1) {
@@ -186,8 +189,12 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
       }
     for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
     Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
-    if (put.code() == StatusCode::kAlreadyExists) continue;  // lost the race: re-check and retry
+    if (put.code() == StatusCode::kAlreadyExists) {  // lost the race: re-check and retry
+      probe.LostRace();
+      continue;
+    }
     if (!put.ok()) return abandon(put.WithContext("committing optimize as version " + std::to_string(version)));
+    probe.Committed();
     PULSE_ASSIGN_OR_RETURN(auto summary, delta::ApplyCommit(state_->log, version, text));
     (void)summary;
     result.version = version;

@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "lake/commit_metrics.h"
 #include "lake/internal/arrow_statics.h"
 #include "lake/internal/delta_files.h"
 #include "lake/internal/delta_log.h"
@@ -656,6 +657,7 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     auto it = state_->log.snapshot.app_versions.find(options.app_id);
     return it != state_->log.snapshot.app_versions.end() && it->second >= options.app_version;
   };
+  detail::CommitProbe probe(fs_->RootUrl());
   CommitResult result;
   PULSE_RETURN_IF_ERROR(precondition());
   if (already_applied()) {
@@ -670,6 +672,7 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
                                                         options_.max_rows_per_file, options_.write_threads, true));
   }
   const int64_t base_version = state_->log.snapshot.version;
+  probe.Arm();
   for (int attempt = 1; attempt <= options_.max_commit_attempts; ++attempt) {
     result.attempts = attempt;
     if (attempt > 1) {
@@ -751,11 +754,15 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
 
     Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
-    if (put.code() == StatusCode::kAlreadyExists) continue;  // lost the race: catch up and retry
+    if (put.code() == StatusCode::kAlreadyExists) {  // lost the race: catch up and retry
+      probe.LostRace();
+      continue;
+    }
     if (!put.ok()) {
       DeleteDataFiles(*fs_, adds);
       return put.WithContext("committing version " + std::to_string(version));
     }
+    probe.Committed();  // the log entry exists: the write is visible whatever follows
     PULSE_ASSIGN_OR_RETURN(auto summary, delta::ApplyCommit(state_->log, version, text));
     (void)summary;
     result.version = version;

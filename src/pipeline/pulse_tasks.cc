@@ -6,6 +6,7 @@
 
 #include "core/files.h"
 #include "core/hash.h"
+#include "core/time.h"
 #include "ingest/file_ingest.h"
 #include "lake/lake.h"
 #include "pipeline/forecast_signals.h"
@@ -130,6 +131,18 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   options.regular_files_only = true;  // a FIFO or device must not hang the worker past its time limit
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
+  PipelineStats& stats = *env.stats;
+  if (report.duplicate) {
+    ++stats.files_duplicate;
+  } else {
+    ++stats.files_ingested;
+    stats.ingest_accepted += report.accepted;
+    stats.ingest_rejected += report.rejected;
+    stats.ingest_existing += report.existing;
+    stats.gate_accept += report.gate.accept;
+    stats.gate_escalate += report.gate.escalate;
+    stats.gate_suppress += report.gate.suppress;
+  }
   nlohmann::json rejects = nlohmann::json::array();
   for (const auto& r : report.rejects)
     if (rejects.size() < 100) rejects.push_back({{"line", r.line}, {"reason", r.reason}});
@@ -153,6 +166,12 @@ Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(options.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
+  if (!report.duplicate) {
+    env.stats->forecast_series = static_cast<int64_t>(report.series);
+    env.stats->forecast_skipped = static_cast<int64_t>(report.skipped.size());
+    env.stats->forecast_rows += report.rows;
+  }
+  env.stats->forecast_last_micros = time::NowMicros();
   return nlohmann::json{{"series", report.series},
                         {"rows", report.rows},
                         {"signals_version", report.signals_version},
@@ -197,6 +216,8 @@ Result<nlohmann::json> Trust(const TaskEnvironment& env, const jobs::TaskContext
   PULSE_ASSIGN_OR_RETURN(options.sim_id, Kwarg<std::string>(kw, "sim_id", ""));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ScoreForecastTrust(*lake, options));
+  if (!report.duplicate) env.stats->trust_rows += report.rows;
+  env.stats->trust_last_micros = time::NowMicros();
   return nlohmann::json{{"signals_version", report.signals_version},
                         {"version", report.version},
                         {"rows", report.rows},

@@ -40,6 +40,7 @@
 #include "core/status.h"
 #include "jobs/worker.h"
 #include "lake/delta_table.h"
+#include "pipeline/pipeline_metrics.h"
 #include "signals/scoring.h"
 #include "sim/world.h"
 
@@ -58,6 +59,9 @@ struct TaskEnvironment {
   lake::S3Options s3;
   // Scoring and gating rules for pulse.ingest (signals/scoring.h); null = the built-in defaults.
   std::shared_ptr<const signals::ScoringRules> scoring;
+  // What the tasks did (ingested rows, forecast freshness, ...), shared by every copy of the
+  // environment; exported by TaskWorker::ExportMetrics (pipeline/pipeline_metrics.h).
+  std::shared_ptr<PipelineStats> stats = std::make_shared<PipelineStats>();
 };
 
 // Reads and parses the catalog and rules files once.

@@ -30,12 +30,19 @@ jobs::WorkerOptions EmbeddedWorkerOptions() {
 TaskWorker::TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
                        const std::function<void(jobs::TaskRegistry&)>& extra, jobs::ResultCache* cache)
     : options_(std::move(options)) {
+  if (!environment.stats) environment.stats = std::make_shared<PipelineStats>();
+  stats_ = environment.stats;
   RegisterPulseTasks(registry_, std::move(environment));
   if (extra) extra(registry_);
   worker_ = std::make_unique<jobs::Worker>(broker, registry_, options_, cache);
 }
 
 TaskWorker::~TaskWorker() { Stop(); }
+
+void TaskWorker::ExportMetrics(metrics::Registry& registry) {
+  worker_->ExportMetrics(registry);
+  ExportPipelineMetrics(*stats_, registry);
+}
 
 void TaskWorker::Start() {
   if (running_) return;

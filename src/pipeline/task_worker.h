@@ -41,13 +41,15 @@ class TaskWorker {
   // Finishes in-flight tasks (up to the shutdown grace) and stops; idempotent.
   void Stop();
   const jobs::WorkerStats& stats() const { return worker_->stats(); }
-  // The worker's counters and task latency histogram in `registry` (jobs::Worker::ExportMetrics).
-  void ExportMetrics(metrics::Registry& registry) { worker_->ExportMetrics(registry); }
+  // The worker's counters and task latency histogram (jobs::Worker::ExportMetrics) and what its
+  // tasks did (pipeline/pipeline_metrics.h) in `registry`, which must not outlive this worker.
+  void ExportMetrics(metrics::Registry& registry);
   const jobs::WorkerOptions& options() const { return options_; }
   std::vector<std::string> task_names() const { return registry_.Names(); }
 
  private:
   jobs::TaskRegistry registry_;
+  std::shared_ptr<const PipelineStats> stats_;  // the tasks' (TaskEnvironment::stats)
   jobs::WorkerOptions options_;
   std::unique_ptr<jobs::Worker> worker_;
   bool running_ = false;

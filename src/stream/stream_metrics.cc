@@ -19,6 +19,7 @@ StreamMetrics::StreamMetrics()
                               {"topic", "partition"})) {
   for (const char* outcome : {"consumed", "accepted", "rejected", "duplicate"}) records_.With({outcome});
   metrics::RegisterProcessMetrics(registry_);
+  lake_commits_ = lake::ExportCommitMetrics(registry_);
 }
 
 void StreamMetrics::AddConsumed(int64_t n) { records_.With({"consumed"}).Inc(static_cast<double>(n)); }

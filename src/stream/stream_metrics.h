@@ -4,13 +4,16 @@
 //   pulse_stream_records_total{outcome="consumed|accepted|rejected|duplicate"}
 //   pulse_stream_batches_total, pulse_stream_batch_commit_seconds (histogram),
 //   pulse_stream_last_batch_commit_seconds, pulse_stream_lag{topic,partition} (records behind the
-//   partition's high watermark), pulse_stream_dead_lettered_total, and the process's CPU/memory.
+//   partition's high watermark), pulse_stream_dead_lettered_total, the lake's commit time and
+//   conflicts while it lives (lake/commit_metrics.h) and the process's CPU/memory.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/metrics.h"
+#include "lake/commit_metrics.h"
 #include "stream/stream_batch.h"
 
 namespace pulse::stream {
@@ -34,6 +37,7 @@ class StreamMetrics {
   metrics::Gauge& last_commit_seconds_;
   metrics::Counter& dead_lettered_;
   metrics::Family<metrics::Gauge>& lag_;
+  std::unique_ptr<lake::ScopedCommitHook> lake_commits_;  // after registry_: removed first
 };
 
 }  // namespace pulse::stream

@@ -104,3 +104,26 @@ def test_commands_whose_peers_are_other_processes_refuse_an_in_process_broker(pu
         proc = subprocess.run([pulse_bin, *args], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 1, (args, proc.returncode, proc.stderr)
         assert "lives in this process only" in proc.stderr and "redis://" in proc.stderr, (args, proc.stderr)
+
+
+def test_beat_metrics_flags_refuse_bad_addresses_before_publishing(pulse_bin, redis_db, tmp_path):
+    """pulse beat --metrics-port: a port already taken or a host that is not an IPv4 address stops
+    it at start with the reason, having published nothing."""
+    import socket
+    schedule = tmp_path / "beat.yaml"
+    schedule.write_text("schedules:\n  - {name: tick, task: pulse.noop, every: 0.05}\n")
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        port = taken.getsockname()[1]
+        for extra, needle in ((["--metrics-port", str(port)], f"cannot listen on 127.0.0.1:{port}"),
+                              (["--metrics-port", "0", "--metrics-host", "localhost"], "not an IPv4 address"),
+                              (["--metrics-port", "70000"], "--metrics-port")):
+            proc = subprocess.run([pulse_bin, "beat", "--broker", REDIS_URL, "--schedule", str(schedule), *extra],
+                                  capture_output=True, text=True, timeout=60)
+            assert proc.returncode in (1, 2) and needle in proc.stderr, (extra, proc.returncode, proc.stderr)
+            assert "pulse beat: owner" not in proc.stderr, proc.stderr
+    finally:
+        taken.close()
+    assert redis_db.llen("celery") == 0

@@ -1,9 +1,10 @@
-// Periodic schedules: parsing (and its errors), and that of two schedulers sharing a broker only
-// the lease holder publishes, at the schedule's rate.
+// Periodic schedules: parsing (and its errors), that of two schedulers sharing a broker only
+// the lease holder publishes, at the schedule's rate, and the metrics that say so.
 #include <gtest/gtest.h>
 
 #include <thread>
 
+#include "core/metrics.h"
 #include "jobs/inprocess_broker.h"
 #include "jobs/scheduler.h"
 
@@ -82,6 +83,46 @@ TEST(Scheduler, OnlyTheLeaseHolderPublishes) {
   EXPECT_EQ(*broker.QueueLength("beat"), published);
   EXPECT_TRUE(a.stats().published == 0 || b.stats().published == 0);
   EXPECT_GT(a.stats().follower_ticks + b.stats().follower_ticks, 0);
+}
+
+TEST(Scheduler, MetricsShowTheLeaderAndWhatItPublished) {
+  InProcessBroker broker;
+  std::vector<ScheduleEntry> entries(2);
+  entries[0].name = "tick", entries[0].task = "pulse.noop", entries[0].every = std::chrono::milliseconds(30);
+  entries[1].name = "daily", entries[1].task = "pulse.forecast", entries[1].every = std::chrono::hours(24);
+  // a takes the lease first; b, started once a leads, follows (a renews every 100 ms of 400).
+  Scheduler a(broker, broker, entries, "a", std::chrono::milliseconds(400)),
+      b(broker, broker, entries, "b", std::chrono::milliseconds(400));
+  metrics::Registry ra, rb;
+  a.ExportMetrics(ra);
+  b.ExportMetrics(rb);
+  EXPECT_NE(ra.Render().find("pulse_beat_leader 0\n"), std::string::npos) << ra.Render();
+  std::atomic<bool> stop{false};
+  std::thread ta([&] { a.Run(stop); });
+  while (!a.stats().leading) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::thread tb([&] { b.Run(stop); });
+  while (a.schedule_stats(0).published < 1 || b.stats().follower_ticks < 1)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string leader = ra.Render(), follower = rb.Render();
+  stop = true;
+  ta.join(), tb.join();
+  EXPECT_NE(leader.find("pulse_beat_leader 1\n"), std::string::npos) << leader;
+  EXPECT_NE(follower.find("pulse_beat_leader 0\n"), std::string::npos) << follower;
+  EXPECT_NE(leader.find("pulse_beat_published_total{schedule=\"tick\",task=\"pulse.noop\"} "), std::string::npos);
+  EXPECT_EQ(leader.find("pulse_beat_published_total{schedule=\"tick\",task=\"pulse.noop\"} 0\n"), std::string::npos)
+      << leader;
+  EXPECT_NE(leader.find("pulse_beat_published_total{schedule=\"daily\",task=\"pulse.forecast\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(leader.find("pulse_beat_schedule_interval_seconds{schedule=\"daily\"} 86400\n"), std::string::npos);
+  EXPECT_NE(leader.find("pulse_beat_schedule_interval_seconds{schedule=\"tick\"} 0.03\n"), std::string::npos);
+  // The last publish time: now-ish for tick; absent for daily, which never fired.
+  EXPECT_NE(leader.find("pulse_beat_last_published_timestamp_seconds{schedule=\"tick\"} 1"), std::string::npos)
+      << leader;
+  EXPECT_EQ(leader.find("pulse_beat_last_published_timestamp_seconds{schedule=\"daily\"}"), std::string::npos);
+  EXPECT_NE(follower.find("pulse_beat_published_total{schedule=\"tick\",task=\"pulse.noop\"} 0\n"), std::string::npos)
+      << follower;
+  // Stopped: no longer the leader.
+  EXPECT_NE(ra.Render().find("pulse_beat_leader 0\n"), std::string::npos);
 }
 
 }  // namespace
