@@ -25,9 +25,10 @@ constexpr size_t kMaxScheduleDepth = kMaxJsonDepth - 2;
 // The value as JSON; kParseError (without a place: the caller adds it) once `budget` runs out or
 // deeper than kMaxScheduleDepth, so neither the expansion nor the recursion is unbounded.
 Result<nlohmann::json> ToJson(const YAML::Node& node, int64_t& budget, size_t depth = 0) {
-  if (--budget < 0)
+  if (--budget < 0) {
     return Status::ParseError("'args'/'kwargs' hold more than " + std::to_string(kMaxScheduleValues) +
                               " values (aliases counted as expanded)");
+  }
   if (depth > kMaxScheduleDepth)
     return Status::ParseError("'args'/'kwargs' nest deeper than " + std::to_string(kMaxScheduleDepth) + " levels");
   if (node.IsSequence()) {
@@ -105,9 +106,10 @@ Result<std::vector<ScheduleEntry>> ParseEntries(std::string_view yaml, std::stri
     if (!e.args.is_array()) return Status::ParseError(where + ": 'args' must be a list");
     if (!e.kwargs.is_object()) return Status::ParseError(where + ": 'kwargs' must be a map");
     if (JsonValueDepth(e.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
-        JsonValueDepth(e.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+        JsonValueDepth(e.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2) {
       return Status::ParseError(where + ": 'args'/'kwargs' nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
                                 " levels");
+    }
     out.push_back(std::move(e));
   }
   return out;
@@ -152,10 +154,11 @@ void Scheduler::Run(const std::atomic<bool>& stop) {
         TaskMessage m;
         m.task = entries_[i].task, m.id = NewUuid(), m.queue = entries_[i].queue;
         m.args = entries_[i].args, m.kwargs = entries_[i].kwargs;
-        if (queue_.Publish(m.queue, EncodeMessage(m)).ok())
+        if (queue_.Publish(m.queue, EncodeMessage(m)).ok()) {
           ++stats_.published;
-        else
+        } else {
           ++stats_.errors;
+        }
         while (due[i] <= now) due[i] += entries_[i].every;  // never a burst after a pause
       }
     } else {
