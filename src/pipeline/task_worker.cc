@@ -27,10 +27,10 @@ jobs::WorkerOptions EmbeddedWorkerOptions() {
   return options;
 }
 
-TaskWorker::TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
+TaskWorker::TaskWorker(jobs::Broker& broker, const TaskEnvironment& environment, jobs::WorkerOptions options,
                        const std::function<void(jobs::TaskRegistry&)>& extra, jobs::ResultCache* cache)
     : options_(std::move(options)) {
-  RegisterPulseTasks(registry_, std::move(environment));
+  RegisterPulseTasks(registry_, environment);
   if (extra) extra(registry_);
   worker_ = std::make_unique<jobs::Worker>(broker, registry_, options_, cache);
 }
