@@ -7,6 +7,7 @@
 
 #include "core/files.h"
 #include "core/time.h"
+#include "ingest/file_ingest.h"
 #include "lake/open_lake.h"
 #include "lake/table_json.h"
 
@@ -14,6 +15,36 @@ namespace pulse::cli {
 
 Result<std::unique_ptr<lake::Lake>> OpenLake(const Context& ctx, lake::OpenMode mode) {
   return lake::OpenLake(ctx.settings(), mode);
+}
+
+void AddFileLayoutOptions(CLI::App* cmd, FileLayoutArgs& args) {
+  cmd->add_option("--format", args.format, "csv or jsonl (default: from the extension)");
+  cmd->add_option("--kind", args.kind, "Signal kind when the file has no kind column");
+  cmd->add_option("--source", args.source, "Source when the file has no source column (default: file name)");
+  cmd->add_option("--unit", args.unit, "Unit when the file has no unit column");
+  cmd->add_flag("--wide", args.wide, "One row per time point, one signal per numeric column");
+  cmd->add_option("--time", args.time, "Wide layout time columns: COLUMN or year,quarter");
+}
+
+Status ApplyFileLayout(const FileLayoutArgs& args, const IngestSettings& settings, ingest::IngestOptions& options) {
+  if (args.format == "csv") {
+    options.format = ingest::FileFormat::kCsv;
+  } else if (args.format == "jsonl" || args.format == "json") {
+    options.format = ingest::FileFormat::kJsonLines;
+  } else if (!args.format.empty()) {
+    return Status::InvalidArgument("--format must be csv or jsonl, got '" + args.format + "'");
+  }
+  options.kind = args.kind.empty() ? settings.kind : args.kind;
+  options.source = args.source;
+  options.unit = args.unit;
+  options.wide = args.wide;
+  options.time_columns = SplitCommas(args.time);
+  if (!options.time_columns.empty() && !options.wide) {
+    return Status::InvalidArgument("--time applies to --wide files only");
+  }
+  options.max_field_bytes = settings.max_field_bytes;
+  options.max_file_bytes = settings.max_file_bytes;
+  return Status::Ok();
 }
 
 int Fail(const Status& status) {
@@ -95,14 +126,16 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit) {
   };
   print_line([&](int c) { return std::pair{cells[static_cast<size_t>(c)][0], false}; });
   print_line([&](int c) { return std::pair{std::string(width[static_cast<size_t>(c)], '-'), false}; });
-  for (int64_t r = 1; r <= rows; ++r)
+  for (int64_t r = 1; r <= rows; ++r) {
     print_line([&](int c) {
       return std::pair{cells[static_cast<size_t>(c)][static_cast<size_t>(r)],
                        IsNumeric(*table.schema()->field(c)->type())};
     });
-  if (rows < table.num_rows())
+  }
+  if (rows < table.num_rows()) {
     std::fprintf(out, "(%lld of %lld rows; --limit 0 shows all)\n", static_cast<long long>(rows),
                  static_cast<long long>(table.num_rows()));
+  }
 }
 
 Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit) {

@@ -13,6 +13,10 @@
 #include "core/config.h"
 #include "lake/lake.h"
 
+namespace pulse::ingest {
+struct IngestOptions;
+}  // namespace pulse::ingest
+
 namespace pulse::cli {
 
 // Exit codes of every command.
@@ -42,6 +46,22 @@ void PrintTable(std::FILE* out, const arrow::Table& table, int64_t limit);
 // A JSON array of row objects (lake/table_json.h: timestamps as ISO-8601 text). Prints nothing
 // and returns the error when a column's type has no JSON form.
 Status PrintJsonRows(std::FILE* out, const arrow::Table& table, int64_t limit);
+
+// How a signals file is laid out (ingest/file_ingest.h), as pulse ingest FILE and pulse publish
+// take it: --format --kind --source --unit --wide --time.
+struct FileLayoutArgs {
+  std::string format;  // csv | jsonl | json; empty: from the extension (or sniffed)
+  std::string kind;    // empty: config ingest.kind
+  std::string source;
+  std::string unit;
+  std::string time;  // wide layout time columns, comma-separated
+  bool wide = false;
+};
+void AddFileLayoutOptions(CLI::App* cmd, FileLayoutArgs& args);
+// Sets the layout fields of `options` (format, kind, source, unit, wide, time_columns) and its size
+// limits (ingest.max_field_bytes, ingest.max_file_bytes) from the flags and the ingest.* settings;
+// InvalidArgument naming the flag for an unknown --format, or --time without --wide.
+Status ApplyFileLayout(const FileLayoutArgs& args, const IngestSettings& settings, ingest::IngestOptions& options);
 
 // pulse ingest --stream (cmd_stream.cc): the flags; the rest comes from the stream.* config keys.
 struct StreamArgs {

@@ -36,12 +36,13 @@ void PrintEvalJson(const forecast::EvalReport& report, int period) {
   nlohmann::json methods = nlohmann::json::array();
   for (const auto& s : report.scores) {
     nlohmann::json intervals = nlohmann::json::array();
-    for (const auto& iv : s.intervals)
+    for (const auto& iv : s.intervals) {
       intervals.push_back({{"level", iv.level},
                            {"coverage_analytic", iv.coverage_analytic},
                            {"coverage_calibrated", iv.coverage_calibrated},
                            {"multiplier_analytic", iv.multiplier_analytic},
                            {"multiplier_calibrated", iv.multiplier_calibrated}});
+    }
     methods.push_back({{"method", forecast::MethodName(s.method)},
                        {"smape", s.smape},
                        {"mase", s.mase},

@@ -14,34 +14,22 @@ namespace {
 
 struct IngestArgs {
   std::vector<std::string> files;
-  std::string format, map, kind, source, unit, time;
-  bool wide = false;
+  FileLayoutArgs layout;
+  std::string map;
   bool json = false;
   StreamArgs stream;
 };
 
 Result<ingest::IngestOptions> ToOptions(const IngestArgs& a, const IngestSettings& settings) {
   ingest::IngestOptions o;
-  if (a.format == "csv")
-    o.format = ingest::FileFormat::kCsv;
-  else if (a.format == "jsonl" || a.format == "json")
-    o.format = ingest::FileFormat::kJsonLines;
-  else if (!a.format.empty())
-    return Status::InvalidArgument("--format must be csv or jsonl, got '" + a.format + "'");
+  PULSE_RETURN_IF_ERROR(ApplyFileLayout(a.layout, settings, o));
   for (const auto& pair : SplitCommas(a.map)) {
     auto eq = pair.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size())
+    if (eq == std::string::npos || eq == 0 || eq + 1 == pair.size()) {
       return Status::InvalidArgument("--map expects field=column pairs, got '" + pair + "'");
+    }
     o.mapping[pair.substr(0, eq)] = pair.substr(eq + 1);
   }
-  o.kind = a.kind.empty() ? settings.kind : a.kind;
-  o.source = a.source;
-  o.unit = a.unit;
-  o.wide = a.wide;
-  o.time_columns = SplitCommas(a.time);
-  if (!o.time_columns.empty() && !o.wide) return Status::InvalidArgument("--time applies to --wide files only");
-  o.max_field_bytes = settings.max_field_bytes;
-  o.max_file_bytes = settings.max_file_bytes;
   return o;
 }
 
@@ -82,18 +70,20 @@ int RunIngest(const IngestArgs& args, const Context& ctx) {
       continue;
     }
     constexpr size_t kShown = 20;
-    for (size_t i = 0; i < report->rejects.size() && i < kShown; ++i)
+    for (size_t i = 0; i < report->rejects.size() && i < kShown; ++i) {
       std::fprintf(stderr, "%s:%lld: %s\n", shown.c_str(), static_cast<long long>(report->rejects[i].line),
                    Printable(report->rejects[i].reason, 4096).c_str());
+    }
     if (report->rejects.size() > kShown)
       std::fprintf(stderr, "... and %zu more (all are in the signal_rejects table)\n", report->rejects.size() - kShown);
-    if (report->duplicate)
+    if (report->duplicate) {
       std::printf("%s: already ingested (same content), nothing written; table at version %lld\n", shown.c_str(),
                   static_cast<long long>(report->version));
-    else
+    } else {
       std::printf("%s: accepted %lld, rejected %lld, committed version %lld (%.2f s); %s\n", shown.c_str(),
                   static_cast<long long>(report->accepted), static_cast<long long>(report->rejected),
                   static_cast<long long>(report->version), report->seconds, GateText(report->gate).c_str());
+    }
   }
   if (args.json) std::printf("%s\n", reports.dump(2, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
   return exit_code;
@@ -105,13 +95,8 @@ void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<IngestArgs>();
   auto* cmd = app.add_subcommand("ingest", "Validate signal files (CSV or JSON lines) and append them to the lake");
   cmd->add_option("files", args->files, "Files to ingest ('-' for standard input)");
-  cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");
+  AddFileLayoutOptions(cmd, args->layout);
   cmd->add_option("--map", args->map, "Column mapping, e.g. ts=date,value=close,name=ticker");
-  cmd->add_option("--kind", args->kind, "Signal kind when the file has no kind column");
-  cmd->add_option("--source", args->source, "Source when the file has no source column (default: file name)");
-  cmd->add_option("--unit", args->unit, "Unit when the file has no unit column");
-  cmd->add_flag("--wide", args->wide, "One row per time point, one signal per numeric column");
-  cmd->add_option("--time", args->time, "Wide layout time columns: COLUMN or year,quarter");
   cmd->add_flag("--json", args->json, "Print the report as JSON");
   AddStreamOptions(cmd, args->stream);
   cmd->callback([args, &ctx, &exit_code] {

@@ -67,10 +67,11 @@ int RunList(const Context& ctx, bool json) {
                rows_b.Finish().ValueOrDie(), status_b.Finish().ValueOrDie()});
   if (json) {
     if (Status st = PrintJsonRows(stdout, *out, 0); !st.ok()) return Fail(st);
-  } else if (names->empty())
+  } else if (names->empty()) {
     std::printf("no tables in %s\n", (*lake)->url().c_str());
-  else
+  } else {
     PrintTable(stdout, *out, 0);
+  }
   std::fflush(stdout);
   for (const auto& [name, st] : broken)
     std::fprintf(stderr, "pulse: table '%s': %s\n", name.c_str(), st.message().c_str());
@@ -79,6 +80,36 @@ int RunList(const Context& ctx, bool json) {
     return kExitError;
   }
   return kExitOk;
+}
+
+// The rows of `table` whose cells read (as CellText prints them) the value of every row filter,
+// with only the `projected` columns (all when empty; the filters' columns were read as well).
+Result<std::shared_ptr<arrow::Table>> KeepMatchingRows(const std::shared_ptr<arrow::Table>& table,
+                                                       const std::vector<std::pair<std::string, std::string>>& filters,
+                                                       const std::vector<std::string>& projected) {
+  if (filters.empty()) return table;
+  auto combined = table->CombineChunksToBatch();
+  if (!combined.ok()) return Status::Internal(combined.status().ToString());
+  arrow::BooleanBuilder keep;
+  for (int64_t r = 0; r < (*combined)->num_rows(); ++r) {
+    bool match = true;
+    for (const auto& [col, value] : filters) {
+      if (CellText(*(*combined)->GetColumnByName(col), r) != value) match = false;
+    }
+    (void)keep.Append(match);
+  }
+  auto mask = keep.Finish().ValueOrDie();
+  auto filtered = arrow::compute::Filter(*combined, mask);
+  if (!filtered.ok()) return Status::Internal(filtered.status().ToString());
+  auto batch = filtered->record_batch();
+  std::shared_ptr<arrow::Table> result = *arrow::Table::FromRecordBatches({batch});
+  if (!projected.empty()) {
+    std::vector<int> idx;
+    idx.reserve(projected.size());
+    for (const auto& c : projected) idx.push_back(result->schema()->GetFieldIndex(c));
+    result = *result->SelectColumns(idx);
+  }
+  return result;
 }
 
 int RunShow(const ShowArgs& args, const Context& ctx) {
@@ -99,44 +130,26 @@ int RunShow(const ShowArgs& args, const Context& ctx) {
     std::string col = w.substr(0, eq), value = w.substr(eq + 1);
     if (!(*table)->schema()->GetFieldByName(col))
       return Fail(Status::InvalidArgument("--where: no column '" + col + "' in table " + args.table));
-    if (std::find(parts.begin(), parts.end(), col) != parts.end())
+    if (std::find(parts.begin(), parts.end(), col) != parts.end()) {
       read.partition_filters.push_back({col, {value}});
-    else
+    } else {
       row_filters.emplace_back(col, value);
+    }
   }
   auto projected = read.columns;
-  if (!projected.empty())
-    for (const auto& [col, v] : row_filters)
+  if (!projected.empty()) {
+    for (const auto& [col, v] : row_filters) {
       if (std::find(projected.begin(), projected.end(), col) == projected.end()) read.columns.push_back(col);
-  auto rows = (*table)->Read(read);
-  if (!rows.ok()) return Fail(rows.status());
-  std::shared_ptr<arrow::Table> result = *rows;
-  if (!row_filters.empty()) {
-    auto combined = result->CombineChunksToBatch();
-    if (!combined.ok()) return Fail(Status::Internal(combined.status().ToString()));
-    arrow::BooleanBuilder keep;
-    for (int64_t r = 0; r < (*combined)->num_rows(); ++r) {
-      bool match = true;
-      for (const auto& [col, value] : row_filters)
-        if (CellText(*(*combined)->GetColumnByName(col), r) != value) match = false;
-      (void)keep.Append(match);
-    }
-    auto mask = keep.Finish().ValueOrDie();
-    auto filtered = arrow::compute::Filter(*combined, mask);
-    if (!filtered.ok()) return Fail(Status::Internal(filtered.status().ToString()));
-    auto batch = filtered->record_batch();
-    auto t = arrow::Table::FromRecordBatches({batch});
-    result = *t;
-    if (!projected.empty()) {
-      std::vector<int> idx;
-      for (const auto& c : projected) idx.push_back(result->schema()->GetFieldIndex(c));
-      result = *result->SelectColumns(idx);
     }
   }
+  auto rows = (*table)->Read(read);
+  if (!rows.ok()) return Fail(rows.status());
+  auto result = KeepMatchingRows(*rows, row_filters, projected);
+  if (!result.ok()) return Fail(result.status());
   if (args.json) {
-    if (Status st = PrintJsonRows(stdout, *result, args.limit); !st.ok()) return Fail(st);
+    if (Status st = PrintJsonRows(stdout, **result, args.limit); !st.ok()) return Fail(st);
   } else {
-    PrintTable(stdout, *result, args.limit);
+    PrintTable(stdout, **result, args.limit);
   }
   return kExitOk;
 }
@@ -213,17 +226,18 @@ int RunOptimize(const OptimizeArgs& args, const Context& ctx) {
                         {"bytes_removed", r->bytes_removed},
                         {"bytes_added", r->bytes_added},
                         {"rows", r->rows}};
-  if (args.json)
+  if (args.json) {
     std::printf("%s\n", out.dump().c_str());
-  else if (r->noop)
+  } else if (r->noop) {
     std::printf("%s: nothing to compact (version %lld)\n", args.table.c_str(), static_cast<long long>(r->version));
-  else
+  } else {
     std::printf(
         "%s: version %lld: %lld files (%lld bytes) compacted into %lld files (%lld bytes) in %lld partitions, %lld "
         "rows\n",
         args.table.c_str(), static_cast<long long>(r->version), static_cast<long long>(r->files_removed),
         static_cast<long long>(r->bytes_removed), static_cast<long long>(r->files_added),
         static_cast<long long>(r->bytes_added), static_cast<long long>(r->partitions), static_cast<long long>(r->rows));
+  }
   return kExitOk;
 }
 

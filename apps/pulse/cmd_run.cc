@@ -17,14 +17,16 @@ namespace {
 // run.sim_runs and run.sim_turns within the simulation limits, naming where each came from.
 Status CheckRunLimits(const Config& config) {
   const Settings& s = config.settings();
-  if (s.run.sim_runs > s.sim.max_runs)
+  if (s.run.sim_runs > s.sim.max_runs) {
     return Status::InvalidArgument("run.sim_runs (" + std::to_string(s.run.sim_runs) + ", from " +
                                    config.Origin("run.sim_runs") + ") exceeds sim.max_runs (" +
                                    std::to_string(s.sim.max_runs) + ")");
-  if (s.run.sim_turns > s.sim.max_turns)
+  }
+  if (s.run.sim_turns > s.sim.max_turns) {
     return Status::InvalidArgument("run.sim_turns (" + std::to_string(s.run.sim_turns) + ", from " +
                                    config.Origin("run.sim_turns") + ") exceeds sim.max_turns (" +
                                    std::to_string(s.sim.max_turns) + ")");
+  }
   return Status::Ok();
 }
 
@@ -92,16 +94,18 @@ struct RunProgress {
                   plan.broker_display.c_str());
     };
     hooks.stage = [this](int index, const std::string& name, const pipeline::StageResult* result) {
-      if (!result)
+      if (!result) {
         Begin(index, name);
-      else
+      } else {
         End(Describe(*result), result->seconds);
+      }
     };
     hooks.stages_done = [this](const pipeline::MainJobResult& job) {
       const auto& ingest = job.stages.front().result;
-      for (const auto& r : ingest.value("rejects", nlohmann::json::array()))
+      for (const auto& r : ingest.value("rejects", nlohmann::json::array())) {
         std::fprintf(stderr, "%s:%lld: %s\n", dataset.c_str(), static_cast<long long>(r.value("line", 0)),
                      r.value("reason", std::string()).c_str());
+      }
       Begin(kTotal - 1, "report");
     };
     return hooks;

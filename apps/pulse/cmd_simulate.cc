@@ -70,13 +70,15 @@ void PrintSimulation(const pipeline::SimulateRequest& request, const pipeline::S
     if (forked) std::printf(" %12.3f", forked->summary.Get(last, c, {}).mean - s.mean);
     std::printf("\n");
   }
-  if (const auto& w = outcome.written)
+  if (const auto& w = outcome.written) {
     std::printf("summary: %lld rows in table 'simulations' (sim_id %s%s)\n", static_cast<long long>(w->rows),
                 outcome.sim_id.c_str(), w->duplicate ? ", already there" : "");
-  if (const auto& p = outcome.paths_written)
+  }
+  if (const auto& p = outcome.paths_written) {
     std::printf("paths: %lld rows of %llu sampled runs in table 'simulation_paths'%s\n",
                 static_cast<long long>(p->rows), static_cast<unsigned long long>(request.sample_paths),
                 p->duplicate ? " (already there)" : "");
+  }
 }
 
 int Simulate(SimulateArgs args, const Context& ctx) {
@@ -105,9 +107,10 @@ void PrintRetrodiction(const pipeline::RetrodictRequest& request, const pipeline
               report.turns, time::FormatTimestamp(outcome.history.times.front()).c_str(),
               time::FormatTimestamp(outcome.history.times.back()).c_str());
   std::printf("%-26s %8s %14s %14s\n", "variable", "count", "MSE", "MAE");
-  for (const auto& e : report.errors)
+  for (const auto& e : report.errors) {
     std::printf("%-26s %8llu %14.6g %14.6g\n", catalog[e.slot].name.c_str(), static_cast<unsigned long long>(e.count),
                 e.mse, e.mae);
+  }
   std::printf(
       "overlay MSE %.6g, variable MSE %.6g, capital MSE %.6g, total MSE %.6g; error score above 1.5 on %llu turns\n",
       report.overlay_mse, report.variable_mse, report.capital_mse, report.total_mse,

@@ -48,8 +48,8 @@ Result<stream::StreamOptions> StreamOptionsFrom(const Settings& settings, const 
 
 struct PublishArgs {
   std::vector<std::string> files;
-  std::string to, format, kind, source, unit, time;
-  bool wide = false;
+  std::string to;
+  FileLayoutArgs layout;
 };
 
 int RunPublish(const PublishArgs& args, const Context& ctx) {
@@ -60,27 +60,16 @@ int RunPublish(const PublishArgs& args, const Context& ctx) {
   stream::PublishOptions options;
   options.brokers = url->brokers;
   options.topic = !url->topics.empty() ? url->topics[0] : ctx.settings().stream.publish_topic;
-  if (args.format == "csv")
-    options.parse.format = ingest::FileFormat::kCsv;
-  else if (args.format == "jsonl" || args.format == "json")
-    options.parse.format = ingest::FileFormat::kJsonLines;
-  else if (!args.format.empty())
-    return Fail(Status::InvalidArgument("--format must be csv or jsonl"));
-  options.parse.kind = args.kind.empty() ? ctx.settings().ingest.kind : args.kind;
-  options.parse.source = args.source;
-  options.parse.unit = args.unit;
-  options.parse.wide = args.wide;
-  options.parse.time_columns = SplitCommas(args.time);
-  options.parse.max_field_bytes = ctx.settings().ingest.max_field_bytes;
-  options.parse.max_file_bytes = ctx.settings().ingest.max_file_bytes;
+  if (Status st = ApplyFileLayout(args.layout, ctx.settings().ingest, options.parse); !st.ok()) return Fail(st);
   int exit_code = kExitOk;
   for (const auto& file : args.files) {
     const std::string shown = file == "-" ? std::string("stdin") : Printable(file, 4096);
     auto report = stream::PublishFile(file, options);
     if (!report.ok()) return Fail(report.status().WithContext(shown));
-    for (const auto& r : report->parse.rejects)
+    for (const auto& r : report->parse.rejects) {
       std::fprintf(stderr, "%s:%lld: %s\n", shown.c_str(), static_cast<long long>(r.line),
                    Printable(r.reason, 4096).c_str());
+    }
     if (report->parse.rejected > 0) exit_code = kExitRejects;
     std::string topics;
     for (const auto& [topic, n] : report->topics)
@@ -153,12 +142,7 @@ void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code) {
       app.add_subcommand("publish", "Publish a signals file (CSV or JSON lines) to Kafka, one record per signal");
   cmd->add_option("files", args->files, "Files to publish ('-' for standard input)")->required();
   cmd->add_option("--to", args->to, "kafka://HOST:PORT[/TOPIC] (default topic: pulse.signals.<kind>)")->required();
-  cmd->add_option("--format", args->format, "csv or jsonl (default: from the extension)");
-  cmd->add_option("--kind", args->kind, "Signal kind when the file has no kind column");
-  cmd->add_option("--source", args->source, "Source when the file has no source column (default: file name)");
-  cmd->add_option("--unit", args->unit, "Unit when the file has no unit column");
-  cmd->add_flag("--wide", args->wide, "One row per time point, one signal per numeric column");
-  cmd->add_option("--time", args->time, "Wide layout time columns: COLUMN or year,quarter");
+  AddFileLayoutOptions(cmd, args->layout);
   cmd->callback([args, &ctx, &exit_code] { exit_code = RunPublish(*args, ctx); });
 }
 

@@ -81,13 +81,14 @@ std::string JoinQueues(const std::vector<std::string>& queues) {
 Result<jobs::WorkerOptions> WorkerOptionsFrom(const WorkerArgs& args, const Settings& settings) {
   jobs::WorkerOptions options;
   const int64_t max_deaths = args.max_deaths ? *args.max_deaths : settings.jobs.max_deaths;
-  if (max_deaths < 1 || max_deaths > 1000000)
+  if (max_deaths < 1 || max_deaths > 1000000) {
     return Status::InvalidArgument("--max-deaths (jobs.max_deaths) must be 1..1000000, got " +
                                    std::to_string(max_deaths));
+  }
   options.max_deaths = static_cast<int>(max_deaths);
   // Trimmed: "celery, other" means the queue "other", not " other" that no producer fills.
   options.queues.clear();
-  for (std::string q : SplitCommas(args.queues)) {
+  for (const std::string& q : SplitCommas(args.queues)) {
     const size_t first = q.find_first_not_of(" \t"), last = q.find_last_not_of(" \t");
     if (first == std::string::npos)
       return Status::InvalidArgument("--queues has an empty queue name in '" + args.queues + "'");

@@ -9,10 +9,10 @@
 #include "cli.h"
 #include "core/log.h"
 
-extern char** environ;
-
 namespace {
-using namespace pulse;
+namespace cli = pulse::cli;
+namespace log = pulse::log;
+using pulse::Status;
 
 // The global options that resolve the configuration.
 struct GlobalOptions {
@@ -32,10 +32,11 @@ void LoadConfiguration(const GlobalOptions& options, cli::Context& ctx) {
   for (const auto& kv : options.overrides) {
     if (!st.ok()) break;
     auto eq = kv.find('=');
-    if (eq == std::string::npos)
+    if (eq == std::string::npos) {
       st = Status::InvalidArgument("--set expects key=value, got '" + kv + "'");
-    else
+    } else {
       st = ctx.config.Set(kv.substr(0, eq), kv.substr(eq + 1), "--set");
+    }
   }
   if (!st.ok()) {
     std::fprintf(stderr, "pulse: %s\n", st.message().c_str());

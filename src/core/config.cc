@@ -96,25 +96,25 @@ std::string OneOf(std::initializer_list<std::string_view> allowed, std::string_v
 
 }  // namespace
 
-std::optional<int64_t> ParseInt64(std::string_view s) {
+std::optional<int64_t> ParseInt64(std::string_view text) {
   int64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
 }
 
-std::optional<uint64_t> ParseUint64(std::string_view s) {
-  if (s.empty() || s.front() < '0' || s.front() > '9') return std::nullopt;
+std::optional<uint64_t> ParseUint64(std::string_view text) {
+  if (text.empty() || text.front() < '0' || text.front() > '9') return std::nullopt;
   uint64_t v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || end != s.data() + s.size()) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
   return v;
 }
 
-std::optional<double> ParseFiniteDouble(std::string_view s) {
+std::optional<double> ParseFiniteDouble(std::string_view text) {
   double v = 0;
-  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (s.empty() || ec != std::errc() || end != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v)) return std::nullopt;
   return v;
 }
 
@@ -213,10 +213,8 @@ Config::Key BindText(std::string name, Ref ref, std::string description,
   return k;
 }
 
-// Every key of Settings, in file order of config_sections.h.
-std::vector<Config::Key> AllKeys() {
-  const auto unit_interval = NumberIn(0, 1);
-  std::vector<Config::Key> keys;
+// lake.* and s3.*: where the tables live.
+void AddStorageKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind("lake.url", &Settings::lake, &LakeSettings::url,
                       "Where the Delta tables live: a folder, file://… or s3://bucket/prefix", NotEmpty));
   keys.push_back(BindInt("lake.checkpoint_interval", &Settings::lake, &LakeSettings::checkpoint_interval, 0, 1000000,
@@ -228,6 +226,10 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(Bind("s3.secret_key", &Settings::s3, &S3Settings::secret_key, "S3 secret access key"));
   keys.push_back(Bind("s3.path_style", &Settings::s3, &S3Settings::path_style,
                       "Path-style S3 URLs (MinIO and most S3-compatible servers)"));
+}
+
+// log.* and threads.
+void AddProcessKeys(std::vector<Config::Key>& keys) {
   keys.push_back(BindText(
       "log.level", FieldRef<LogSettings, log::Level>{&Settings::log, &LogSettings::level},
       "Lowest log level written: trace, debug, info, warn, error",
@@ -243,6 +245,10 @@ std::vector<Config::Key> AllKeys() {
       },
       [](std::string_view v) { return v == "text" ? log::Format::kText : log::Format::kJson; }));
   keys.push_back(Bind("threads", TopField<int>{&Settings::threads}, "Worker threads (0 = all cores)", {}, 0, 4096));
+}
+
+// ingest.*.
+void AddIngestKeys(std::vector<Config::Key>& keys) {
   keys.push_back(BindInt("ingest.max_field_bytes", &Settings::ingest, &IngestSettings::max_field_bytes, 1,
                          int64_t{1} << 30, "Longest accepted field in an ingested record"));
   keys.push_back(BindInt("ingest.max_file_bytes", &Settings::ingest, &IngestSettings::max_file_bytes, 1,
@@ -256,6 +262,11 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(Bind("ingest.scoring_rules", &Settings::ingest, &IngestSettings::scoring_rules,
                       "Scoring and gating rules YAML applied to every ingested signal (docs/signals.md); "
                       "empty: the bundled data/signals/scoring.yaml"));
+}
+
+// sim.*.
+void AddSimKeys(std::vector<Config::Key>& keys) {
+  const auto unit_interval = NumberIn(0, 1);
   keys.push_back(BindInt("sim.max_runs", &Settings::sim, &SimSettings::max_runs, 1, int64_t{1000000000000},
                          "Largest Monte Carlo batch (runs) a command accepts"));
   keys.push_back(BindInt("sim.max_turns", &Settings::sim, &SimSettings::max_turns, 1, 1000000000,
@@ -264,6 +275,10 @@ std::vector<Config::Key> AllKeys() {
                       "Overlay decay per turn (the original's run_turn default)", unit_interval));
   keys.push_back(Bind("sim.symbolic", &Settings::sim, &SimSettings::symbolic,
                       "Apply rule effects on overlays (false reproduces the original as shipped)"));
+}
+
+// jobs.*.
+void AddJobsKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind("jobs.broker", &Settings::jobs, &JobsSettings::broker,
                       "Where pulse run sends its stage jobs: inproc (worker threads in this process; also spelt "
                       "memory) or redis://host:port/db",
@@ -287,8 +302,13 @@ std::vector<Config::Key> AllKeys() {
       {}, [](std::string_view v) { return SplitCommas(v); }));
   keys.push_back(BindInt("jobs.max_deaths", &Settings::jobs, &JobsSettings::max_deaths, 1, 1000000,
                          "Times a worker may die while running one message before it is dead-lettered (pulse worker)"));
-  keys.push_back(BindInt("jobs.timeout_seconds", &Settings::jobs, &JobsSettings::timeout_seconds, 1, 366 * 86400,
-                         "How long pulse run waits for one stage's job (at most a year)"));
+  keys.push_back(BindInt("jobs.timeout_seconds", &Settings::jobs, &JobsSettings::timeout_seconds, 1,
+                         int64_t{366} * 86400, "How long pulse run waits for one stage's job (at most a year)"));
+}
+
+// run.*: pulse run.
+void AddRunKeys(std::vector<Config::Key>& keys) {
+  const auto unit_interval = NumberIn(0, 1);
   keys.push_back(Bind("run.dataset", &Settings::run, &RunSettings::dataset,
                       "pulse run's input (default: the bundled us-macro-quarterly.csv)"));
   keys.push_back(Bind("run.mapping", &Settings::run, &RunSettings::mapping,
@@ -303,8 +323,11 @@ std::vector<Config::Key> AllKeys() {
       BindInt("run.seed", &Settings::run, &RunSettings::seed, 0, INT64_MAX, "Seed of pulse run's world simulation"));
   keys.push_back(Bind("run.noise", &Settings::run, &RunSettings::noise,
                       "Noise scale of pulse run's world simulation (x range width)", unit_interval));
-  // Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions in one
-  // place: apps/pulse/cmd_stream.cc).
+}
+
+// stream.*: Kafka streams (pulse ingest --stream, pulse publish; read into stream::StreamOptions
+// in one place: apps/pulse/cmd_stream.cc).
+void AddStreamKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind(
       "stream.url", &Settings::stream, &StreamSettings::url,
       "Kafka topics pulse ingest --stream reads: kafka://HOST:PORT[,HOST:PORT]/TOPICS (names, a glob or ^regex)",
@@ -322,8 +345,8 @@ std::vector<Config::Key> AllKeys() {
                          int64_t{1} << 32, "A stream micro-batch commits at this many records"));
   keys.push_back(BindInt("stream.batch_max_bytes", &Settings::stream, &StreamSettings::batch_max_bytes, 1,
                          int64_t{1} << 40, "... or at this many record bytes"));
-  keys.push_back(BindInt("stream.batch_max_ms", &Settings::stream, &StreamSettings::batch_max_ms, 1, 3600 * 1000,
-                         "... or this many milliseconds after its first record"));
+  keys.push_back(BindInt("stream.batch_max_ms", &Settings::stream, &StreamSettings::batch_max_ms, 1,
+                         int64_t{3600} * 1000, "... or this many milliseconds after its first record"));
   keys.push_back(Bind("stream.format", &Settings::stream, &StreamSettings::format,
                       "Format of records without a pulse-format header: json (one object) or csv (one line under "
                       "stream.csv_header)",
@@ -339,10 +362,22 @@ std::vector<Config::Key> AllKeys() {
   keys.push_back(BindInt("stream.queue_kbytes", &Settings::stream, &StreamSettings::queue_kbytes, 1, 2097151,
                          "Bound on records fetched ahead of the batch (librdkafka queued.max.messages.kbytes)"));
   keys.push_back(BindInt("stream.session_timeout_ms", &Settings::stream, &StreamSettings::session_timeout_ms, 1000,
-                         3600 * 1000,
+                         int64_t{3600} * 1000,
                          "A stream consumer silent this long (killed) loses its partitions to the rest of its group"));
   keys.push_back(Bind("stream.publish_topic", &Settings::stream, &StreamSettings::publish_topic,
                       "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)"));
+}
+
+// Every key of Settings, in file order of config_sections.h.
+std::vector<Config::Key> AllKeys() {
+  std::vector<Config::Key> keys;
+  AddStorageKeys(keys);
+  AddProcessKeys(keys);
+  AddIngestKeys(keys);
+  AddSimKeys(keys);
+  AddJobsKeys(keys);
+  AddRunKeys(keys);
+  AddStreamKeys(keys);
   return keys;
 }
 }  // namespace
@@ -410,13 +445,15 @@ Status Flatten(Config& config, const YAML::Node& node, const std::string& prefix
     const YAML::Node name = it->first;
     const YAML::Node value = it->second;
     const std::string where = std::string(origin) + ":" + std::to_string(name.Mark().line + 1);
-    if (!name.IsScalar() || name.Scalar().empty())
+    if (!name.IsScalar() || name.Scalar().empty()) {
       return Status::InvalidArgument(where + ": a key must be a plain name" +
                                      (prefix.empty() ? std::string() : " (under '" + prefix + "')"));
+    }
     const std::string key = prefix.empty() ? name.Scalar() : prefix + "." + name.Scalar();
-    if (auto [first, fresh] = seen.emplace(name.Scalar(), name.Mark().line + 1); !fresh)
+    if (auto [first, fresh] = seen.emplace(name.Scalar(), name.Mark().line + 1); !fresh) {
       return Status::InvalidArgument(where + ": " + key + ": the key is given twice (first on line " +
                                      std::to_string(first->second) + ")");
+    }
     if (value.IsMap()) {
       if (depth + 1 >= kMaxYamlDepth) return Status::InvalidArgument(where + ": " + key + ": nested too deep");
       PULSE_RETURN_IF_ERROR(Flatten(config, value, key, origin, depth + 1));
@@ -436,9 +473,10 @@ Status Config::LoadYamlText(std::string_view text, std::string_view origin) {
   try {
     YAML::Node root = YAML::Load(std::string(text));
     if (root.IsNull()) return Status::Ok();  // empty file
-    if (!root.IsMap())
+    if (!root.IsMap()) {
       return Status::InvalidArgument(std::string(origin) + ":" + std::to_string(root.Mark().line + 1) +
                                      ": the top level must be a mapping of keys (key: value)");
+    }
     return Flatten(*this, root, "", origin, 0);
   } catch (const YAML::Exception& e) {
     // yaml-cpp's syntax errors (and its depth guard); the mark is where the parser stopped.
@@ -464,9 +502,10 @@ Status Config::LoadYamlFile(const std::string& path) {
   if (std::ferror(f) != 0) read_errno = errno;
   std::fclose(f);
   if (read_errno != 0) return Status::IoError("cannot read config file '" + path + "': " + std::strerror(read_errno));
-  if (text.size() > kMaxConfigFileBytes)
+  if (text.size() > kMaxConfigFileBytes) {
     return Status::InvalidArgument("config file '" + path + "' is larger than " +
                                    std::to_string(kMaxConfigFileBytes >> 20) + " MiB");
+  }
   return LoadYamlText(text, path);
 }
 
@@ -491,9 +530,10 @@ Status Config::LoadEnvironment(char** envp) {
     }
     if (match == nullptr) {
       // Not a setting: other software shares the prefix. A near miss is probably a typo.
-      if (nearest_d <= 2 && !ForeignEnv(name))
+      if (nearest_d <= 2 && !ForeignEnv(name)) {
         warnings_.push_back("environment variable " + std::string(name) +
                             " is not a Pulse setting and is ignored; did you mean " + nearest + "?");
+      }
       continue;
     }
     PULSE_RETURN_IF_ERROR(Set(match->key.name, value, "env " + std::string(name)));

@@ -70,14 +70,15 @@ std::string EscapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());
   for (char c : value) {
-    if (c == '\\')
+    if (c == '\\') {
       out += "\\\\";
-    else if (c == '"')
+    } else if (c == '"') {
       out += "\\\"";
-    else if (c == '\n')
+    } else if (c == '\n') {
       out += "\\n";
-    else
+    } else {
       out += c;
+    }
   }
   return out;
 }
@@ -86,12 +87,13 @@ std::string EscapeHelp(std::string_view help) {
   std::string out;
   out.reserve(help.size());
   for (char c : help) {
-    if (c == '\\')
+    if (c == '\\') {
       out += "\\\\";
-    else if (c == '\n')
+    } else if (c == '\n') {
       out += "\\n";
-    else
+    } else {
       out += c;
+    }
   }
   return out;
 }
@@ -125,9 +127,10 @@ Histogram::Snapshot Histogram::Read() const {
 }
 
 void FamilyBase::CheckArity(const LabelValues& values) const {
-  if (values.size() != labels_.size())
+  if (values.size() != labels_.size()) {
     Bug(name_ + ": " + std::to_string(values.size()) + " label values for " + std::to_string(labels_.size()) +
         " labels");
+  }
 }
 
 FamilyBase::Series& FamilyBase::Find(const LabelValues& values) {
@@ -147,12 +150,13 @@ template <class T>
 T& Family<T>::With(const LabelValues& values) {
   std::lock_guard lock(mu_);
   Series& s = Find(values);
-  if constexpr (std::is_same_v<T, Counter>)
+  if constexpr (std::is_same_v<T, Counter>) {
     return *s.counter;
-  else if constexpr (std::is_same_v<T, Gauge>)
+  } else if constexpr (std::is_same_v<T, Gauge>) {
     return *s.gauge;
-  else
+  } else {
     return *s.histogram;
+  }
 }
 
 template <class T>
@@ -220,9 +224,10 @@ FamilyBase& Registry::Add(const std::string& name, const std::string& help, std:
                           MetricType type, std::vector<double> bounds) {
   if (!ValidName(name, true)) Bug("'" + name + "' is not a Prometheus metric name");
   if (type == MetricType::kCounter && !EndsWith(name, "_total")) Bug("counter '" + name + "' does not end in _total");
-  if (type != MetricType::kCounter)
+  if (type != MetricType::kCounter) {
     for (const char* reserved : {"_total", "_count", "_sum", "_bucket"})
       if (EndsWith(name, reserved)) Bug(std::string(TypeName(type)) + " '" + name + "' ends in " + reserved);
+  }
   for (size_t i = 0; i < labels.size(); ++i) {
     if (!ValidName(labels[i], false) || labels[i].rfind("__", 0) == 0)
       Bug(name + ": '" + labels[i] + "' is not a label name");
@@ -231,9 +236,10 @@ FamilyBase& Registry::Add(const std::string& name, const std::string& help, std:
       if (labels[j] == labels[i]) Bug(name + ": label '" + labels[i] + "' twice");
   }
   if (!bounds.empty() && std::isinf(bounds.back()) && bounds.back() > 0) bounds.pop_back();  // +Inf is implicit
-  for (size_t i = 0; i < bounds.size(); ++i)
+  for (size_t i = 0; i < bounds.size(); ++i) {
     if (!std::isfinite(bounds[i]) || (i > 0 && !(bounds[i] > bounds[i - 1])))
       Bug(name + ": histogram bounds must be finite and increasing");
+  }
   std::lock_guard lock(mu_);
   if (auto it = families_.find(name); it != families_.end()) {
     const FamilyBase& f = *it->second;

@@ -122,6 +122,10 @@ class FamilyBase {
   Series& Find(const LabelValues& values);  // created when absent; mu_ held by the caller
   void CheckArity(const LabelValues& values) const;
 
+ private:
+  // Family<T> (the typed access) and the Registry read the state directly.
+  template <class T>
+  friend class Family;
   friend class Registry;
   const std::string name_, help_;
   const std::vector<std::string> labels_;

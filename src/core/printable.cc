@@ -16,16 +16,18 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     n = 2;
   } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
-    if (c == 0xE0)
+    if (c == 0xE0) {
       lo = 0xA0;  // no overlongs
-    else if (c == 0xED)
+    } else if (c == 0xED) {
       hi = 0x9F;  // no surrogates
+    }
   } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
-    if (c == 0xF0)
+    if (c == 0xF0) {
       lo = 0x90;  // no overlongs
-    else if (c == 0xF4)
+    } else if (c == 0xF4) {
       hi = 0x8F;  // <= U+10FFFF
+    }
   } else {
     return 0;
   }
@@ -66,19 +68,19 @@ std::string Printable(std::string_view text, size_t max_bytes) {
     std::string piece;
     const auto c = static_cast<uint8_t>(text[i]);
     size_t n = 1;
-    if (c == '\n')
+    if (c == '\n') {
       piece = "\\n";
-    else if (c == '\r')
+    } else if (c == '\r') {
       piece = "\\r";
-    else if (c == '\t')
+    } else if (c == '\t') {
       piece = "\\t";
-    else if (c == 0)
+    } else if (c == 0) {
       piece = "\\0";
-    else if (c < 0x20 || c == 0x7F)
+    } else if (c < 0x20 || c == 0x7F) {
       AppendHex(piece, c);
-    else if (c < 0x80)
+    } else if (c < 0x80) {
       piece.assign(1, static_cast<char>(c));
-    else if ((n = Utf8SequenceLength(text, i)) == 0) {
+    } else if ((n = Utf8SequenceLength(text, i)) == 0) {
       n = 1;
       AppendHex(piece, c);
     } else {

@@ -13,9 +13,10 @@ bool HasScheme(std::string_view url, std::string_view scheme) { return url.subst
 
 // kInvalidArgument for what is not a redis:// URL (rediss:// named as such), else Ok.
 Status CheckRedisScheme(std::string_view url, std::string_view what, std::string_view local_forms) {
-  if (HasScheme(url, "rediss://"))
+  if (HasScheme(url, "rediss://")) {
     return Status::InvalidArgument(std::string(what) + ": rediss://… (Redis over TLS) is not supported; use " +
                                    std::string(kRedisForm) + " on a trusted network or through a TLS tunnel");
+  }
   if (!HasScheme(url, "redis://")) {
     // The text is shown only when it has no '@' (it may hold a password).
     const std::string shown = url.empty()                               ? "an empty URL"
@@ -33,11 +34,12 @@ bool IsLocalBrokerUrl(std::string_view url) { return url == "inproc" || url == "
 
 Result<std::unique_ptr<Broker>> OpenBroker(std::string_view url, const BrokerOptions& options) {
   if (IsLocalBrokerUrl(url)) {
-    if (options.shared_only)
+    if (options.shared_only) {
       return Status::InvalidArgument("broker '" + std::string(url) +
                                      "' lives in this process only, and this command's peers are other processes: "
                                      "use " +
                                      std::string(kRedisForm));
+    }
     return std::unique_ptr<Broker>(std::make_unique<InProcessBroker>(options.inproc_capacity));
   }
   PULSE_RETURN_IF_ERROR(CheckRedisScheme(url, "broker", "inproc, memory"));

@@ -60,9 +60,10 @@ class Fields {
     if (v->is_number_float() && (!std::isfinite(d) || std::floor(d) != d)) return WrongType(key, "a whole number", *v);
     if (v->is_number_integer() && !v->is_number_unsigned() && v->get<int64_t>() < 0)
       return Status::InvalidArgument(where_ + " '" + key + "' must not be negative, got " + v->dump());
-    if (d < 0 || d > static_cast<double>(max))
+    if (d < 0 || d > static_cast<double>(max)) {
       return Status::InvalidArgument(where_ + " '" + key + "' is out of range (0.." + std::to_string(max) + "), got " +
                                      v->dump());
+    }
     return std::optional<int64_t>(v->is_number_unsigned()  ? static_cast<int64_t>(v->get<uint64_t>())
                                   : v->is_number_integer() ? v->get<int64_t>()
                                                            : static_cast<int64_t>(d));
@@ -92,13 +93,15 @@ class Fields {
 // ~31 years it is no limit in practice and reads as none (so no duration arithmetic overflows).
 Result<std::optional<double>> TimeLimit(const nlohmann::json& v, const char* which) {
   if (v.is_null()) return std::optional<double>();
-  if (!v.is_number())
+  if (!v.is_number()) {
     return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be a number or null, got " +
                                    JsonTypeName(v));
+  }
   const double seconds = v.get<double>();
-  if (!std::isfinite(seconds) || seconds < 0)
+  if (!std::isfinite(seconds) || seconds < 0) {
     return Status::InvalidArgument(std::string("header 'timelimit' ") + which + " must be >= 0 seconds, got " +
                                    v.dump());
+  }
   if (seconds == 0 || seconds > 1e9) return std::optional<double>();
   return std::optional<double>(seconds);
 }
@@ -148,9 +151,10 @@ Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   if (content_encoding && *content_encoding != "utf-8" && *content_encoding != "utf8" && *content_encoding != "UTF-8")
     return Status::InvalidArgument("unsupported content-encoding '" + *content_encoding + "' (only utf-8)");
   PULSE_ASSIGN_OR_RETURN(auto compression, headers.String("compression"));
-  if (compression)  // kombu compresses the body after serializing it; Pulse reads JSON only
+  if (compression) {  // kombu compresses the body after serializing it; Pulse reads JSON only
     return Status::InvalidArgument("compressed message bodies are not supported (header 'compression' is '" +
                                    *compression + "'): send the task without compression");
+  }
   PULSE_ASSIGN_OR_RETURN(auto body_encoding, properties.String("body_encoding"));
   const nlohmann::json* body_field = top.Find("body");
   if (!body_field) return Status::InvalidArgument("message has no body");
@@ -184,9 +188,10 @@ Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   PULSE_ASSIGN_OR_RETURN(m.eta, headers.Time("eta"));
   PULSE_ASSIGN_OR_RETURN(m.expires, headers.Time("expires"));
   if (const nlohmann::json* tl = headers.Find("timelimit")) {
-    if (!tl->is_array() || tl->size() != 2)
+    if (!tl->is_array() || tl->size() != 2) {
       return Status::InvalidArgument("header 'timelimit' must be [hard, soft] or null, got " + JsonTypeName(*tl) +
                                      (tl->is_array() ? " of " + std::to_string(tl->size()) + " items" : ""));
+    }
     PULSE_ASSIGN_OR_RETURN(m.time_limit, TimeLimit((*tl)[0], "hard"));
     PULSE_ASSIGN_OR_RETURN(m.soft_time_limit, TimeLimit((*tl)[1], "soft"));
   }

@@ -246,9 +246,10 @@ Result<int64_t> RedisBroker::RestoreVisible(std::chrono::seconds visibility, int
       std::vector<std::string> hmget = {"HMGET", "unacked"};
       for (const RedisReply& tag : tags.elements) hmget.push_back(tag.str);
       PULSE_ASSIGN_OR_RETURN(RedisReply values, c.Command(hmget));
-      if (values.elements.size() != tags.elements.size())
+      if (values.elements.size() != tags.elements.size()) {
         return Status::Internal("restore: HMGET returned " + std::to_string(values.elements.size()) + " values for " +
                                 std::to_string(tags.elements.size()) + " fields");
+      }
       std::vector<std::string> keys = {"unacked", "unacked_index"};
       std::map<std::string, size_t> key_slot;  // list -> its 1-based index in keys
       auto slot = [&](const std::string& list) {

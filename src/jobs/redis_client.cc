@@ -190,7 +190,7 @@ void RespParser::Reset() {
   base_offset_ = 0;
 }
 
-Status RespParser::Fail(std::string message) {
+Status RespParser::Fail(const std::string& message) {
   failed_ = Status::ParseError("RESP: " + message + " (at byte " + std::to_string(base_offset_ + pos_) +
                                " of the reply stream)");
   return *failed_;
@@ -436,7 +436,7 @@ Result<RedisClient> RedisClient::Connect(RedisEndpoint endpoint, RedisOptions op
   return client;
 }
 
-Status RedisClient::Broken(std::string message) {
+Status RedisClient::Broken(const std::string& message) {
   Close();
   return Status::Unavailable("redis " + endpoint_.ToString() + ": " + message);
 }

@@ -110,7 +110,7 @@ class RespParser {
   };
   // The line at pos_ without its "\r\n" (not consumed), or nullopt when it is incomplete.
   Result<std::optional<std::string_view>> ReadLine();
-  Status Fail(std::string message);
+  Status Fail(const std::string& message);
 
   Limits limits_;
   std::string buf_;
@@ -201,7 +201,7 @@ class RedisClient {
   Result<std::vector<RedisReply>> Exchange(std::string_view request, size_t replies,
                                            std::chrono::milliseconds read_timeout, std::string_view what);
   bool PeerClosedWhileIdle() const;
-  Status Broken(std::string message);  // closes the connection, returns kUnavailable
+  Status Broken(const std::string& message);  // closes the connection, returns kUnavailable
 
   RedisEndpoint endpoint_;
   RedisOptions options_;

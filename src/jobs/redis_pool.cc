@@ -15,9 +15,10 @@ Result<std::unique_ptr<RedisPool>> RedisPool::Open(const std::string& url, Redis
       return Status::InvalidArgument(why + " (the server wants a password: redis://:PASSWORD@host:port/db)");
     return Status(pong.status().code(), why + " (is this a Redis server?)");
   }
-  if (pong->str != "PONG")
+  if (pong->str != "PONG") {
     return Status::InvalidArgument("redis " + client->endpoint().ToString() + ": PING answered " + pong->DebugString() +
                                    ", not PONG (is this a Redis server?)");
+  }
   std::unique_ptr<RedisPool> pool(new RedisPool(url, options));
   pool->idle_.push_back(std::move(*client));
   return pool;

@@ -27,9 +27,10 @@ constexpr size_t kMaxScheduleDepth = kMaxJsonDepth - 2;
 // The value as JSON; kParseError (without a place: the caller adds it) once `budget` runs out or
 // deeper than kMaxScheduleDepth, so neither the expansion nor the recursion is unbounded.
 Result<nlohmann::json> ToJson(const YAML::Node& node, int64_t& budget, size_t depth = 0) {
-  if (--budget < 0)
+  if (--budget < 0) {
     return Status::ParseError("'args'/'kwargs' hold more than " + std::to_string(kMaxScheduleValues) +
                               " values (aliases counted as expanded)");
+  }
   if (depth > kMaxScheduleDepth)
     return Status::ParseError("'args'/'kwargs' nest deeper than " + std::to_string(kMaxScheduleDepth) + " levels");
   if (node.IsSequence()) {
@@ -107,9 +108,10 @@ Result<std::vector<ScheduleEntry>> ParseEntries(std::string_view yaml, std::stri
     if (!e.args.is_array()) return Status::ParseError(where + ": 'args' must be a list");
     if (!e.kwargs.is_object()) return Status::ParseError(where + ": 'kwargs' must be a map");
     if (JsonValueDepth(e.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
-        JsonValueDepth(e.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+        JsonValueDepth(e.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2) {
       return Status::ParseError(where + ": 'args'/'kwargs' nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
                                 " levels");
+    }
     out.push_back(std::move(e));
   }
   return out;

@@ -13,18 +13,20 @@ Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message) {
   if (!message.args.is_array() || !message.kwargs.is_object())
     return Status::InvalidArgument("task arguments must be a JSON array (args) and a JSON object (kwargs)");
   if (JsonValueDepth(message.args, kMaxJsonDepth - 2) > kMaxJsonDepth - 2 ||
-      JsonValueDepth(message.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2)
+      JsonValueDepth(message.kwargs, kMaxJsonDepth - 2) > kMaxJsonDepth - 2) {
     return Status::InvalidArgument("task arguments nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
                                    " levels (workers refuse such messages)");
+  }
   PULSE_RETURN_IF_ERROR(queue.Publish(message.queue, EncodeMessage(message)));
   return message.id;
 }
 
 Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& task_id,
                                    std::chrono::duration<double> timeout, std::chrono::milliseconds poll) {
-  if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9)
+  if (!std::isfinite(timeout.count()) || timeout.count() < 0 || timeout.count() > 1e9) {
     return Status::InvalidArgument("waiting for task " + task_id + ": the timeout must be 0..1e9 seconds, got " +
                                    std::to_string(timeout.count()));
+  }
   const auto deadline =
       std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
   for (;;) {
@@ -45,9 +47,10 @@ Result<nlohmann::json> AwaitResult(ResultBackend& results, const std::string& ta
         return Status::Internal("task " + task_id + " " + std::string(StateName(meta.state)) + ": " + what);
       }
     }
-    if (std::chrono::steady_clock::now() >= deadline)
+    if (std::chrono::steady_clock::now() >= deadline) {
       return Status::DeadlineExceeded("task " + task_id + " did not finish within " +
                                       std::to_string(static_cast<int>(timeout.count())) + " s");
+    }
     std::this_thread::sleep_for(poll);
   }
 }

@@ -67,12 +67,13 @@ void Worker::ExportMetrics(metrics::Registry& registry) {
                                       {"task", "outcome"});
   auto& lengths = registry.AddGauge("pulse_queue_length",
                                     "Messages waiting in a queue (the signal to autoscale workers on).", {"queue"});
-  for (const std::string& queue : options_.queues)
+  for (const std::string& queue : options_.queues) {
     lengths.Bind({queue}, [this, queue]() -> std::optional<double> {
       auto n = broker_.QueueLength(queue);
       if (!n.ok()) return std::nullopt;
       return static_cast<double>(*n);
     });
+  }
 }
 
 void Worker::ObserveRun(const std::string& task, const char* outcome, double seconds) {
@@ -135,21 +136,48 @@ void Worker::Handle(const Delivery& delivery) {
     (void)broker_.DeadLetter(delivery, decoded.status().message());
     return;
   }
-  TaskMessage& m = *decoded;
+  const TaskMessage& m = *decoded;
   const TaskSpec* spec = registry_.Find(m.task);
   if (!spec) {
     ++stats_.dead_lettered;
     (void)broker_.DeadLetter(delivery, "unknown task '" + m.task + "'");
     return;
   }
-  if (m.expires) {
-    if (auto left = SecondsUntil(*m.expires); left && *left < 0) {
-      ++stats_.revoked;
-      Store(m.id, TaskState::kRevoked, FailureResult("TaskRevokedError", "expired", "celery.exceptions"));
-      (void)broker_.Ack(delivery);
-      return;
-    }
+  if (RevokeIfExpired(delivery, m) || DeferIfNotDue(delivery, m) || SkipIfSucceeded(delivery, m)) return;
+  std::string cache_key;
+  if (spec->cache_key && cache_) {
+    cache_key = spec->cache_key(m);
+    if (AnswerFromCache(delivery, m, cache_key)) return;
   }
+  if (!RecordExecution(m)) return;
+  if (options_.track_started && !m.ignore_result) Store(m.id, TaskState::kStarted, nullptr);
+  TaskRun run = RunTask(*spec, m);
+  if (run.result.ok()) {
+    Succeed(delivery, m, cache_key, run);
+  } else if (IsRetryable(run.result.status().code()) && m.retries < spec->max_retries) {
+    ScheduleRetry(delivery, m, *spec, run);
+  } else {
+    ++stats_.failed;
+    ObserveRun(m.task, "failed", run.seconds);
+    // Exception types Python knows, so Celery's AsyncResult.get() re-raises them as such.
+    const CeleryException exc = CeleryExceptionFor(run.result.status().code());
+    Finish(delivery, m, TaskState::kFailure,
+           FailureResult(std::string(exc.type), run.result.status().message(), std::string(exc.module)),
+           run.result.status().ToString());
+  }
+}
+
+bool Worker::RevokeIfExpired(const Delivery& delivery, const TaskMessage& m) {
+  if (!m.expires) return false;
+  auto left = SecondsUntil(*m.expires);
+  if (!left || *left >= 0) return false;
+  ++stats_.revoked;
+  Store(m.id, TaskState::kRevoked, FailureResult("TaskRevokedError", "expired", "celery.exceptions"));
+  (void)broker_.Ack(delivery);
+  return true;
+}
+
+bool Worker::DeferIfNotDue(const Delivery& delivery, const TaskMessage& m) {
   // Ids of messages not yet due that this thread has put back since it last handled a due one.
   thread_local std::unordered_set<std::string> deferred;
   if (m.eta) {
@@ -168,58 +196,64 @@ void Worker::Handle(const Delivery& delivery) {
       if (*wait > held) {
         deferred.insert(m.id);
         (void)broker_.Requeue(delivery);
-        return;
+        return true;
       }
     }
   }
   deferred.clear();
+  return false;
+}
+
+bool Worker::SkipIfSucceeded(const Delivery& delivery, const TaskMessage& m) {
   std::optional<std::string> existing = delivery.existing_result;
   if (!delivery.result_checked) {
     auto got = broker_.GetResult(m.id);
     if (got.ok()) existing = *got;
   }
-  if (existing) {
-    auto meta = DecodeResultMeta(*existing);
-    if (meta.ok() && meta->state == TaskState::kSuccess) {
-      ++stats_.duplicates;
-      (void)broker_.Ack(delivery);
-      return;
+  if (!existing) return false;
+  auto meta = DecodeResultMeta(*existing);
+  if (!meta.ok() || meta->state != TaskState::kSuccess) return false;
+  ++stats_.duplicates;
+  (void)broker_.Ack(delivery);
+  return true;
+}
+
+bool Worker::AnswerFromCache(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key) {
+  auto cached = cache_->Get(cache_key);
+  if (cached.ok() && *cached) {
+    auto value = ParseJson(**cached, "cached result");
+    if (value.ok()) {
+      ++stats_.cache_hits, ++stats_.succeeded;
+      const Status st = m.ignore_result
+                            ? broker_.Ack(delivery)
+                            : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, *value),
+                                             options_.result_ttl);
+      if (!st.ok()) ++stats_.broker_errors;
+      return true;
     }
   }
-  std::string cache_key;
-  if (spec->cache_key && cache_) {
-    cache_key = spec->cache_key(m);
-    auto cached = cache_->Get(cache_key);
-    if (cached.ok() && *cached) {
-      auto value = ParseJson(**cached, "cached result");
-      if (value.ok()) {
-        ++stats_.cache_hits, ++stats_.succeeded;
-        if (!(m.ignore_result ? broker_.Ack(delivery)
-                              : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, TaskState::kSuccess, *value),
-                                               options_.result_ttl))
-                 .ok())
-          ++stats_.broker_errors;
-        return;
-      }
-    }
-    ++stats_.cache_misses;
-  }
-  if (!options_.execution_log.empty()) {
-    const std::string entry = DumpJson(nlohmann::json{{"id", m.id},
-                                                      {"task", m.task},
-                                                      {"retries", m.retries},
-                                                      {"redelivered", m.redelivered},
-                                                      {"worker", options_.name},
-                                                      {"time", time::FormatTimestamp(time::NowMicros())}});
-    if (Status st = broker_.Append(options_.execution_log, entry); !st.ok()) {
-      // Not run unrecorded: the delivery stays unacked and is restored after the visibility timeout.
-      ++stats_.broker_errors;
-      log::Warn("jobs", "recording a task execution failed; the task is left for redelivery",
-                {{"task_id", m.id}, {"error", st.ToString()}});
-      return;
-    }
-  }
-  if (options_.track_started && !m.ignore_result) Store(m.id, TaskState::kStarted, nullptr);
+  ++stats_.cache_misses;
+  return false;
+}
+
+bool Worker::RecordExecution(const TaskMessage& m) {
+  if (options_.execution_log.empty()) return true;
+  const std::string entry = DumpJson(nlohmann::json{{"id", m.id},
+                                                    {"task", m.task},
+                                                    {"retries", m.retries},
+                                                    {"redelivered", m.redelivered},
+                                                    {"worker", options_.name},
+                                                    {"time", time::FormatTimestamp(time::NowMicros())}});
+  Status st = broker_.Append(options_.execution_log, entry);
+  if (st.ok()) return true;
+  // Not run unrecorded: the delivery stays unacked and is restored after the visibility timeout.
+  ++stats_.broker_errors;
+  log::Warn("jobs", "recording a task execution failed; the task is left for redelivery",
+            {{"task_id", m.id}, {"error", st.ToString()}});
+  return false;
+}
+
+Worker::TaskRun Worker::RunTask(const TaskSpec& spec, const TaskMessage& m) {
   ++stats_.executed;
   std::atomic<bool> cancelled{false};
   const auto started = Clock::now();
@@ -233,67 +267,62 @@ void Worker::Handle(const Delivery& delivery) {
       if (!done) cancelled = true;
     });
   }
-  Result<nlohmann::json> result = Status::Internal("task did not run");
+  TaskRun run{Status::Internal("task did not run"), 0};
   try {
-    result = spec->fn(TaskContext{m, cancelled});
+    run.result = spec.fn(TaskContext{m, cancelled});
   } catch (const std::exception& e) {
-    result = Status::Internal(std::string("task raised: ") + e.what());
+    run.result = Status::Internal(std::string("task raised: ") + e.what());
   } catch (...) {
-    result = Status::Internal("task raised an exception of unknown type");
+    run.result = Status::Internal("task raised an exception of unknown type");
   }
   done = true;
   if (watchdog.joinable()) watchdog.join();
-  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  stats_.task_micros += static_cast<int64_t>(seconds * 1e6);
-  if (result.ok() && m.time_limit && seconds > *m.time_limit) {
-    result = Status::DeadlineExceeded("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
-                                      std::to_string(seconds) + " s)");
+  run.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  stats_.task_micros += static_cast<int64_t>(run.seconds * 1e6);
+  if (run.result.ok() && m.time_limit && run.seconds > *m.time_limit) {
+    run.result = Status::DeadlineExceeded("hard time limit of " + std::to_string(*m.time_limit) + " s exceeded (" +
+                                          std::to_string(run.seconds) + " s)");
   }
+  return run;
+}
+
+void Worker::Succeed(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key, const TaskRun& run) {
+  ++stats_.succeeded;
+  ObserveRun(m.task, "succeeded", run.seconds);
+  if (!cache_key.empty() && !cache_->Put(cache_key, DumpJson(*run.result), options_.cache_ttl).ok()) {
+    ++stats_.broker_errors;
+  }
+  Finish(delivery, m, TaskState::kSuccess, *run.result, "");
+}
+
+void Worker::ScheduleRetry(const Delivery& delivery, const TaskMessage& m, const TaskSpec& spec, const TaskRun& run) {
+  ObserveRun(m.task, "retried", run.seconds);
+  TaskMessage again = m;
+  again.retries = m.retries + 1;
+  again.delivery_tag.clear();
+  const double backoff = spec.retry_backoff_seconds * std::pow(2.0, m.retries);
+  again.eta = time::FormatTimestamp(time::NowMicros() + static_cast<int64_t>(backoff * 1e6));
+  const std::string meta = EncodeResultMeta(m.id, TaskState::kRetry,
+                                            FailureResult("Retry", run.result.status().message(), "celery.exceptions"));
+  const Status st = broker_.Retry(delivery, m.queue, EncodeMessage(again), m.id, meta, options_.result_ttl);
+  if (st.ok()) {
+    ++stats_.retried;
+  } else {  // stays unacked: redelivered after the visibility timeout and run again
+    ++stats_.broker_errors;
+    log::Warn("jobs", "publishing a retry failed", {{"task_id", m.id}, {"error", st.ToString()}});
+  }
+}
+
+void Worker::Finish(const Delivery& delivery, const TaskMessage& m, TaskState state, const nlohmann::json& value,
+                    const std::string& traceback) {
   // ignore_result (Celery's header, or task option): as a Celery worker does, no state is stored,
   // neither the outcome nor STARTED; the delivery is only acknowledged.
-  auto finish = [&](TaskState state, const nlohmann::json& value, const std::string& traceback) {
-    const Status st = m.ignore_result ? broker_.Ack(delivery)
-                                      : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback),
-                                                       options_.result_ttl);
-    if (!st.ok()) {  // stays unacked: redelivered after the visibility timeout, then skipped or rerun
-      ++stats_.broker_errors;
-      log::Warn("jobs", "storing a result failed", {{"task_id", m.id}, {"error", st.ToString()}});
-    }
-  };
-  if (result.ok()) {
-    ++stats_.succeeded;
-    ObserveRun(m.task, "succeeded", seconds);
-    if (!cache_key.empty() && !cache_->Put(cache_key, DumpJson(*result), options_.cache_ttl).ok())
-      ++stats_.broker_errors;
-    finish(TaskState::kSuccess, *result, "");
-    return;
-  } else {
-    const StatusCode code = result.status().code();
-    if (IsRetryable(code) && m.retries < spec->max_retries) {
-      ObserveRun(m.task, "retried", seconds);
-      TaskMessage again = m;
-      again.retries = m.retries + 1;
-      again.delivery_tag.clear();
-      const double backoff = spec->retry_backoff_seconds * std::pow(2.0, m.retries);
-      again.eta = time::FormatTimestamp(time::NowMicros() + static_cast<int64_t>(backoff * 1e6));
-      const std::string meta = EncodeResultMeta(m.id, TaskState::kRetry,
-                                                FailureResult("Retry", result.status().message(), "celery.exceptions"));
-      const Status st = broker_.Retry(delivery, m.queue, EncodeMessage(again), m.id, meta, options_.result_ttl);
-      if (st.ok()) {
-        ++stats_.retried;
-      } else {  // stays unacked: redelivered after the visibility timeout and run again
-        ++stats_.broker_errors;
-        log::Warn("jobs", "publishing a retry failed", {{"task_id", m.id}, {"error", st.ToString()}});
-      }
-      return;
-    }
-    ++stats_.failed;
-    ObserveRun(m.task, "failed", seconds);
-    // Exception types Python knows, so Celery's AsyncResult.get() re-raises them as such.
-    const CeleryException exc = CeleryExceptionFor(code);
-    finish(TaskState::kFailure,
-           FailureResult(std::string(exc.type), result.status().message(), std::string(exc.module)),
-           result.status().ToString());
+  const Status st = m.ignore_result ? broker_.Ack(delivery)
+                                    : broker_.Finish(delivery, m.id, EncodeResultMeta(m.id, state, value, traceback),
+                                                     options_.result_ttl);
+  if (!st.ok()) {  // stays unacked: redelivered after the visibility timeout, then skipped or rerun
+    ++stats_.broker_errors;
+    log::Warn("jobs", "storing a result failed", {{"task_id", m.id}, {"error", st.ToString()}});
   }
 }
 
@@ -327,10 +356,11 @@ void Worker::RestoreLoop() {
     last = Clock::now();
     try {
       auto restored = broker_.RestoreVisible(options_.visibility_timeout, options_.max_deaths);
-      if (restored.ok())
+      if (restored.ok()) {
         stats_.restored += *restored;
-      else
+      } else {
         ++stats_.broker_errors;
+      }
     } catch (const std::exception& e) {  // never leaves the thread: the next sweep tries again
       ++stats_.broker_errors;
       log::Warn("jobs", "restoring deliveries raised", {{"error", std::string(e.what())}});

@@ -138,6 +138,27 @@ class Worker {
              const std::string& traceback = "");
   void ObserveRun(const std::string& task, const char* outcome, double seconds);
 
+  // Handle's steps (the numbered list above). Each Revoke/Defer/Skip/Answer step returns true
+  // when it has settled the delivery (acked, re-queued or answered), and Handle stops there.
+  bool RevokeIfExpired(const Delivery& delivery, const TaskMessage& m);  // 3
+  bool DeferIfNotDue(const Delivery& delivery, const TaskMessage& m);    // ETA not yet reached
+  bool SkipIfSucceeded(const Delivery& delivery, const TaskMessage& m);  // 4
+  bool AnswerFromCache(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key);  // 5
+  // 6: the execution-log entry; false when it could not be written (the delivery is left unacked).
+  bool RecordExecution(const TaskMessage& m);
+  struct TaskRun {
+    Result<nlohmann::json> result;  // kDeadlineExceeded when it returned past the hard limit
+    double seconds;
+  };
+  // 6: runs the task under its soft (cancellation flag) and hard time limits; never throws.
+  TaskRun RunTask(const TaskSpec& spec, const TaskMessage& m);
+  // The outcomes of a run: SUCCESS (and the cache), a retry copy, or a result stored by Finish.
+  void Succeed(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key, const TaskRun& run);
+  void ScheduleRetry(const Delivery& delivery, const TaskMessage& m, const TaskSpec& spec, const TaskRun& run);
+  // Stores the result and acks in one broker call (only acks under ignore_result).
+  void Finish(const Delivery& delivery, const TaskMessage& m, TaskState state, const nlohmann::json& value,
+              const std::string& traceback);
+
   Broker& broker_;
   const TaskRegistry& registry_;
   WorkerOptions options_;

@@ -31,9 +31,10 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
     std::vector<std::string> added;
     for (const auto& f : fields) {
       if (auto existing = snap.schema->GetFieldByName(f->name())) {
-        if (!existing->type()->Equals(*f->type()))
+        if (!existing->type()->Equals(*f->type())) {
           return Status::InvalidArgument("add columns: '" + f->name() + "' already exists with type " +
                                          existing->type()->ToString() + ", not " + f->type()->ToString());
+        }
         continue;
       }
       all.push_back(f);
@@ -73,9 +74,10 @@ Result<CommitResult> DeltaTable::AddColumns(const std::vector<std::shared_ptr<ar
     log::Info("lake", "columns added", {{"table", fs_->RootUrl()}, {"version", version}, {"columns", columns.dump()}});
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       Status cp = delta::WriteCheckpoint(*fs_, state_->log);
-      if (!cp.ok())
+      if (!cp.ok()) {
         log::Warn("lake", "checkpoint failed",
                   {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+      }
     }
     return result;
   }

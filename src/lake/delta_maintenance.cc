@@ -53,11 +53,12 @@ std::vector<Bin> PlanBins(const Snapshot& snap, int64_t target, int64_t min_byte
     }
     if (!current.paths.empty()) mine.push_back(std::move(current));
     bool any = false;
-    for (auto& b : mine)
+    for (auto& b : mine) {
       if (b.paths.size() >= 2) {
         bins.push_back(std::move(b));
         any = true;
       }
+    }
     if (any) ++*partitions;
   }
   return bins;
@@ -84,6 +85,100 @@ bool IsHidden(std::string_view key) {
   return false;
 }
 
+// Rewrites every bin: reads its files (in parallel) and writes them back as one sorted run,
+// appending the new files' add actions to `adds` (also on failure: the caller deletes them) and
+// counting rows, files and bytes in `result`.
+Status RewriteBins(FileSystem& fs, const Snapshot& snap, const std::vector<Bin>& bins, const TableOptions& table,
+                   std::vector<json>& adds, OptimizeResult& result) {
+  std::vector<std::string> columns;
+  for (const auto& f : snap.schema->fields()) columns.push_back(f->name());
+  const std::vector<std::string> sort = snap.sort_columns();
+  for (const auto& bin : bins) {
+    std::vector<std::shared_ptr<arrow::Table>> parts(bin.paths.size());
+    std::vector<Status> errors(bin.paths.size());
+    DefaultThreadPool().ParallelFor(bin.paths.size(), [&](size_t i) {
+      auto t = detail::ReadDataFile(fs, snap.files.at(bin.paths[i]), *snap.schema, snap.partition_columns, columns);
+      if (t.ok()) {
+        parts[i] = *t;
+      } else {
+        errors[i] = t.status();
+      }
+    });
+    for (const auto& st : errors) {
+      if (!st.ok()) return st.WithContext("optimize " + fs.RootUrl());
+    }
+    auto rows = arrow::ConcatenateTables(parts);
+    if (!rows.ok()) return Status::Internal("optimize: " + rows.status().ToString());
+    result.rows += (*rows)->num_rows();
+    result.bytes_removed += bin.bytes;
+    result.files_removed += static_cast<int64_t>(bin.paths.size());
+    PULSE_ASSIGN_OR_RETURN(auto written,
+                           detail::WriteDataFiles(fs, **rows, snap.partition_columns, sort, table.max_rows_per_file,
+                                                  table.write_threads, /*data_change=*/false));
+    for (auto& add : written) {
+      result.bytes_added += add["size"].get<int64_t>();
+      adds.push_back(std::move(add));
+    }
+  }
+  result.files_added = static_cast<int64_t>(adds.size());
+  return Status::Ok();
+}
+
+// After losing a commit race: the plan made from `snap` still applies to the table `log` now
+// holds when the schema and partitioning are the same and every input file is still live.
+// Appends only add files: compatible. A commit that removed one of the inputs (a partition
+// replacement, another optimize) is not: committing would resurrect or duplicate rows (kConflict).
+Status CheckPlanStillApplies(const delta::LogState& log, const Snapshot& snap, const std::vector<Bin>& bins) {
+  if (!SameSchema(*log.snapshot.schema, *snap.schema) || log.snapshot.partition_columns != snap.partition_columns) {
+    return Status::Conflict("optimize: the table's schema or partitioning changed since version " +
+                            std::to_string(snap.version) + "; nothing was committed, run it again");
+  }
+  for (const auto& bin : bins) {
+    for (const auto& path : bin.paths) {
+      if (!log.snapshot.files.count(path)) {
+        return Status::Conflict("optimize: " + delta::DecodePath(path) +
+                                " was removed by a concurrent commit after version " + std::to_string(snap.version) +
+                                "; nothing was committed, run it again");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+// The commit file of an optimize planned from `snap`: commitInfo, a remove (dataChange false)
+// for every input file, an add for every rewritten one.
+std::string OptimizeCommitText(const delta::LogState& log, const Snapshot& snap, const std::vector<Bin>& bins,
+                               const std::vector<json>& adds, const OptimizeResult& result, int64_t target_file_bytes) {
+  const int64_t now = NowMillis();
+  json info = {{"timestamp", now},
+               {"operation", "OPTIMIZE"},
+               {"operationParameters", {{"targetSize", std::to_string(target_file_bytes)}, {"predicate", "[]"}}},
+               {"readVersion", snap.version},
+               {"isBlindAppend", false},
+               {"engineInfo", "pulse/0.1"},
+               {"clientVersion", "pulse-0.1.0"},
+               {"operationMetrics",
+                {{"numRemovedFiles", std::to_string(result.files_removed)},
+                 {"numAddedFiles", std::to_string(result.files_added)},
+                 {"numRemovedBytes", std::to_string(result.bytes_removed)},
+                 {"numAddedBytes", std::to_string(result.bytes_added)}}}};
+  std::string text = json{{"commitInfo", info}}.dump() + "\n";
+  for (const auto& bin : bins) {
+    for (const auto& path : bin.paths) {
+      const json& add = log.adds.at(path);
+      json remove = {{"path", path},
+                     {"deletionTimestamp", now},
+                     {"dataChange", false},
+                     {"extendedFileMetadata", true},
+                     {"partitionValues", add.contains("partitionValues") ? add["partitionValues"] : json::object()},
+                     {"size", snap.files.at(path).size}};
+      text += json{{"remove", remove}}.dump() + "\n";
+    }
+  }
+  for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
+  return text;
+}
+
 }  // namespace
 
 Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
@@ -101,42 +196,12 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
     result.version = snap.version;
     return result;
   }
-  std::vector<std::string> columns;
-  for (const auto& f : snap.schema->fields()) columns.push_back(f->name());
-  const std::vector<std::string> sort = snap.sort_columns();
-
-  // Rewrite every bin: read its files (in parallel), write them back as one sorted run.
   std::vector<json> adds;
   auto abandon = [&](Status st) {
     detail::DeleteDataFiles(*fs_, adds);
     return st;
   };
-  for (const auto& bin : bins) {
-    std::vector<std::shared_ptr<arrow::Table>> parts(bin.paths.size());
-    std::vector<Status> errors(bin.paths.size());
-    DefaultThreadPool().ParallelFor(bin.paths.size(), [&](size_t i) {
-      auto t = detail::ReadDataFile(*fs_, snap.files.at(bin.paths[i]), *snap.schema, snap.partition_columns, columns);
-      if (t.ok())
-        parts[i] = *t;
-      else
-        errors[i] = t.status();
-    });
-    for (const auto& st : errors)
-      if (!st.ok()) return abandon(st.WithContext("optimize " + fs_->RootUrl()));
-    auto rows = arrow::ConcatenateTables(parts);
-    if (!rows.ok()) return abandon(Status::Internal("optimize: " + rows.status().ToString()));
-    result.rows += (*rows)->num_rows();
-    result.bytes_removed += bin.bytes;
-    result.files_removed += static_cast<int64_t>(bin.paths.size());
-    auto written = detail::WriteDataFiles(*fs_, **rows, snap.partition_columns, sort, options_.max_rows_per_file,
-                                          options_.write_threads, /*data_change=*/false);
-    if (!written.ok()) return abandon(written.status());
-    for (auto& add : *written) {
-      result.bytes_added += add["size"].get<int64_t>();
-      adds.push_back(std::move(add));
-    }
-  }
-  result.files_added = static_cast<int64_t>(adds.size());
+  if (Status st = RewriteBins(*fs_, snap, bins, options_, adds, result); !st.ok()) return abandon(st);
   if (options.before_commit) options.before_commit();
 
   probe.Arm();
@@ -147,47 +212,10 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
       if (!winners.ok()) return abandon(winners.status());
       Status writable = delta::CheckWritable(state_->log);
       if (!writable.ok()) return abandon(writable);
-      if (!SameSchema(*state_->log.snapshot.schema, *snap.schema) ||
-          state_->log.snapshot.partition_columns != snap.partition_columns)
-        return abandon(Status::Conflict("optimize: the table's schema or partitioning changed since version " +
-                                        std::to_string(snap.version) + "; nothing was committed, run it again"));
-      // Appends only add files: compatible. A commit that removed one of our inputs (a partition
-      // replacement, another optimize) is not: committing would resurrect or duplicate rows.
-      for (const auto& bin : bins)
-        for (const auto& path : bin.paths)
-          if (!state_->log.snapshot.files.count(path))
-            return abandon(Status::Conflict("optimize: " + delta::DecodePath(path) +
-                                            " was removed by a concurrent commit after version " +
-                                            std::to_string(snap.version) + "; nothing was committed, run it again"));
+      if (Status st = CheckPlanStillApplies(state_->log, snap, bins); !st.ok()) return abandon(st);
     }
     const int64_t version = state_->log.snapshot.version + 1;
-    const int64_t now = NowMillis();
-    json info = {
-        {"timestamp", now},
-        {"operation", "OPTIMIZE"},
-        {"operationParameters", {{"targetSize", std::to_string(options.target_file_bytes)}, {"predicate", "[]"}}},
-        {"readVersion", snap.version},
-        {"isBlindAppend", false},
-        {"engineInfo", "pulse/0.1"},
-        {"clientVersion", "pulse-0.1.0"},
-        {"operationMetrics",
-         {{"numRemovedFiles", std::to_string(result.files_removed)},
-          {"numAddedFiles", std::to_string(result.files_added)},
-          {"numRemovedBytes", std::to_string(result.bytes_removed)},
-          {"numAddedBytes", std::to_string(result.bytes_added)}}}};
-    std::string text = json{{"commitInfo", info}}.dump() + "\n";
-    for (const auto& bin : bins)
-      for (const auto& path : bin.paths) {
-        const json& add = state_->log.adds.at(path);
-        json remove = {{"path", path},
-                       {"deletionTimestamp", now},
-                       {"dataChange", false},
-                       {"extendedFileMetadata", true},
-                       {"partitionValues", add.contains("partitionValues") ? add["partitionValues"] : json::object()},
-                       {"size", snap.files.at(path).size}};
-        text += json{{"remove", remove}}.dump() + "\n";
-      }
-    for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
+    const std::string text = OptimizeCommitText(state_->log, snap, bins, adds, result, options.target_file_bytes);
     Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
     if (put.code() == StatusCode::kAlreadyExists) {  // lost the race: re-check and retry
       probe.LostRace();
@@ -206,9 +234,10 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
                {"files_added", result.files_added}});
     if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
       Status cp = delta::WriteCheckpoint(*fs_, state_->log);
-      if (!cp.ok())
+      if (!cp.ok()) {
         log::Warn("lake", "checkpoint failed",
                   {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+      }
     }
     return result;
   }
@@ -219,12 +248,13 @@ Result<OptimizeResult> DeltaTable::Optimize(const OptimizeOptions& options) {
 Result<VacuumResult> DeltaTable::Vacuum(const VacuumOptions& options) {
   if (!std::isfinite(options.retain_hours) || options.retain_hours < 0)
     return Status::InvalidArgument("vacuum: the retention must be a number of hours >= 0");
-  if (options.retain_hours < kMinVacuumRetainHours && !options.force)
+  if (options.retain_hours < kMinVacuumRetainHours && !options.force) {
     return Status::InvalidArgument(
         "vacuum: a retention of " + std::to_string(static_cast<int64_t>(options.retain_hours)) +
         " hours is below the safe minimum of " + std::to_string(static_cast<int64_t>(kMinVacuumRetainHours)) +
         " hours: it can delete files that a writer is about to commit or that a reader of a recent "
         "version still needs (pass force / --force to do it anyway)");
+  }
   PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));
   (void)applied;
   PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
@@ -254,9 +284,10 @@ Result<VacuumResult> DeltaTable::Vacuum(const VacuumOptions& options) {
     Status st = fs_->Delete(f.key);
     if (!st.ok() && failed++ == 0) first_error = st;
   }
-  if (failed > 0)
+  if (failed > 0) {
     return first_error.WithContext("vacuum " + fs_->RootUrl() + ": " + std::to_string(failed) + " of " +
                                    std::to_string(result.files.size()) + " deletions failed");
+  }
   log::Info("lake", "vacuumed", {{"table", fs_->RootUrl()}, {"files", result.files.size()}, {"bytes", result.bytes}});
   return result;
 }

@@ -76,23 +76,21 @@ struct PartitionGroup {
   }
 };
 
-Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
-                                                     const std::vector<std::string>& partition_columns) {
-  std::vector<int> data_columns;
-  for (int i = 0; i < table.num_columns(); ++i) {
-    const auto& name = table.schema()->field(i)->name();
-    if (std::find(partition_columns.begin(), partition_columns.end(), name) == partition_columns.end())
-      data_columns.push_back(i);
-  }
-  PULSE_ASSIGN_OR_RETURN(auto data, FromArrow(table.SelectColumns(data_columns), "selecting data columns"));
-  if (partition_columns.empty()) return std::vector<PartitionGroup>{{{}, {}, data, nullptr}};
+// The partition columns of a write, dictionary-encoded: per column its distinct values and each
+// row's index into them (null rows are null).
+struct PartitionDictionaries {
+  std::vector<std::shared_ptr<arrow::Array>> values;
+  std::vector<std::shared_ptr<arrow::Int32Array>> indices;
+  // Each column's radix in a row's mixed-radix code: distinct values + 1 (digit 0 is null).
+  uint64_t Radix(size_t c) const { return static_cast<uint64_t>(values[c]->length()) + 1; }
+};
 
-  // Dictionary-encode each partition column, then number the distinct combinations densely
-  // through a mixed-radix code (a direct lookup table when the code space is small).
-  const int64_t n = table.num_rows();
+Result<PartitionDictionaries> EncodePartitionColumns(const arrow::Table& table,
+                                                     const std::vector<std::string>& partition_columns) {
   const size_t ncols = partition_columns.size();
-  std::vector<std::shared_ptr<arrow::Array>> dictionaries(ncols);
-  std::vector<std::shared_ptr<arrow::Int32Array>> indices_per_column(ncols);
+  PartitionDictionaries out;
+  out.values.resize(ncols);
+  out.indices.resize(ncols);
   // The columns are encoded in parallel: hashing is most of the split's cost.
   PULSE_RETURN_IF_ERROR(RunParallel(ncols, ncols, [&](size_t c) -> Status {
     auto chunked = table.GetColumnByName(partition_columns[c]);
@@ -105,84 +103,117 @@ Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
     PULSE_ASSIGN_OR_RETURN(auto encoded, FromArrow(arrow::compute::DictionaryEncode(combined), "dictionary encode"));
     auto dict = std::static_pointer_cast<arrow::DictionaryArray>(encoded.make_array());
     PULSE_ASSIGN_OR_RETURN(auto indices, FromArrow(arrow::compute::Cast(*dict->indices(), arrow::int32()), "cast"));
-    dictionaries[c] = dict->dictionary();
-    indices_per_column[c] = std::static_pointer_cast<arrow::Int32Array>(indices);
+    out.values[c] = dict->dictionary();
+    out.indices[c] = std::static_pointer_cast<arrow::Int32Array>(indices);
     return Status::Ok();
   }));
+  return out;
+}
+
+// Rows numbered by partition: group_of[row] is a dense group id in order of first appearance, and
+// group_code[id] the group's mixed-radix code (PartitionDictionaries::Radix per column).
+struct GroupNumbering {
+  std::vector<uint32_t> group_of;
+  std::vector<uint64_t> group_code;
+};
+
+// Numbers the distinct combinations densely through a mixed-radix code (a direct lookup table
+// when the code space is small); InvalidArgument when the code space passes 2^40.
+Result<GroupNumbering> NumberGroups(const PartitionDictionaries& dicts, int64_t n) {
   uint64_t code_space = 1;
   bool code_fits = true;
-  for (const auto& dict : dictionaries) {
-    uint64_t radix = static_cast<uint64_t>(dict->length()) + 1;  // +1: null
+  for (size_t c = 0; c < dicts.values.size(); ++c) {
+    const uint64_t radix = dicts.Radix(c);
     if (code_space > (uint64_t{1} << 40) / radix) code_fits = false;
     code_space *= radix;
   }
   if (!code_fits) return Status::InvalidArgument("too many distinct partitions in one write");
   std::vector<uint64_t> codes(static_cast<size_t>(n), 0);
-  for (size_t c = 0; c < indices_per_column.size(); ++c) {
-    const auto& idx = indices_per_column[c];
-    const uint64_t radix = static_cast<uint64_t>(dictionaries[c]->length()) + 1;
+  for (size_t c = 0; c < dicts.indices.size(); ++c) {
+    const auto& idx = dicts.indices[c];
+    const uint64_t radix = dicts.Radix(c);
     const int32_t* raw = idx->raw_values();
     for (int64_t r = 0; r < n; ++r) {
       uint64_t v = idx->IsNull(r) ? 0 : static_cast<uint64_t>(raw[r]) + 1;
       codes[static_cast<size_t>(r)] = codes[static_cast<size_t>(r)] * radix + v;
     }
   }
-  std::vector<uint32_t> group_of(static_cast<size_t>(n), 0);
-  std::vector<uint64_t> group_code;  // group id -> code
+  GroupNumbering out;
+  out.group_of.assign(static_cast<size_t>(n), 0);
   if (code_space <= (uint64_t{1} << 22)) {
     std::vector<int32_t> dense(code_space, -1);
     for (int64_t r = 0; r < n; ++r) {
       uint64_t code = codes[static_cast<size_t>(r)];
       if (dense[code] < 0) {
-        dense[code] = static_cast<int32_t>(group_code.size());
-        group_code.push_back(code);
+        dense[code] = static_cast<int32_t>(out.group_code.size());
+        out.group_code.push_back(code);
       }
-      group_of[static_cast<size_t>(r)] = static_cast<uint32_t>(dense[code]);
+      out.group_of[static_cast<size_t>(r)] = static_cast<uint32_t>(dense[code]);
     }
   } else {
     std::unordered_map<uint64_t, uint32_t> dense;
     for (int64_t r = 0; r < n; ++r) {
       uint64_t code = codes[static_cast<size_t>(r)];
-      auto [it, inserted] = dense.emplace(code, static_cast<uint32_t>(group_code.size()));
-      if (inserted) group_code.push_back(code);
-      group_of[static_cast<size_t>(r)] = it->second;
+      auto [it, inserted] = dense.emplace(code, static_cast<uint32_t>(out.group_code.size()));
+      if (inserted) out.group_code.push_back(code);
+      out.group_of[static_cast<size_t>(r)] = it->second;
     }
   }
-  // Decode each group's code back into per-column dictionary indices (-1 = null).
-  std::vector<std::vector<int32_t>> group_codes(group_code.size(), std::vector<int32_t>(partition_columns.size()));
-  for (size_t g = 0; g < group_code.size(); ++g) {
-    uint64_t code = group_code[g];
-    for (size_t c = partition_columns.size(); c-- > 0;) {
-      uint64_t radix = static_cast<uint64_t>(dictionaries[c]->length()) + 1;
-      group_codes[g][c] = static_cast<int32_t>(code % radix) - 1;
-      code /= radix;
-    }
-  }
-  // Row indices per group (counting sort keeps the input order within a group).
-  std::vector<int64_t> counts(group_codes.size() + 1, 0);
-  for (uint32_t g : group_of) ++counts[g + 1];
-  for (size_t g = 1; g < counts.size(); ++g) counts[g] += counts[g - 1];
+  return out;
+}
+
+// Row indices grouped by group id (a counting sort: input order is kept within a group), and
+// `starts`: group g's rows are [starts[g], starts[g + 1]) of the buffer's int64 values.
+Result<std::shared_ptr<arrow::Buffer>> OrderRowsByGroup(const GroupNumbering& numbering, std::vector<int64_t>& starts) {
+  const auto n = static_cast<int64_t>(numbering.group_of.size());
+  starts.assign(numbering.group_code.size() + 1, 0);
+  for (uint32_t g : numbering.group_of) ++starts[g + 1];
+  for (size_t g = 1; g < starts.size(); ++g) starts[g] += starts[g - 1];
   PULSE_ASSIGN_OR_RETURN(std::shared_ptr<arrow::Buffer> order_buffer,
                          FromArrow(arrow::AllocateBuffer(n * static_cast<int64_t>(sizeof(int64_t))), "allocate"));
-  {
-    auto* order = reinterpret_cast<int64_t*>(order_buffer->mutable_data());
-    std::vector<int64_t> next(counts.begin(), counts.end() - 1);
-    for (int64_t r = 0; r < n; ++r) order[next[group_of[static_cast<size_t>(r)]]++] = r;
+  auto* order = reinterpret_cast<int64_t*>(order_buffer->mutable_data());
+  std::vector<int64_t> next(starts.begin(), starts.end() - 1);
+  for (int64_t r = 0; r < n; ++r) order[next[numbering.group_of[static_cast<size_t>(r)]]++] = r;
+  return order_buffer;
+}
+
+Result<std::vector<PartitionGroup>> SplitByPartition(const arrow::Table& table,
+                                                     const std::vector<std::string>& partition_columns) {
+  std::vector<int> data_columns;
+  for (int i = 0; i < table.num_columns(); ++i) {
+    const auto& name = table.schema()->field(i)->name();
+    if (std::find(partition_columns.begin(), partition_columns.end(), name) == partition_columns.end()) {
+      data_columns.push_back(i);
+    }
   }
+  PULSE_ASSIGN_OR_RETURN(auto data, FromArrow(table.SelectColumns(data_columns), "selecting data columns"));
+  if (partition_columns.empty()) return std::vector<PartitionGroup>{{{}, {}, data, nullptr}};
+
+  PULSE_ASSIGN_OR_RETURN(const PartitionDictionaries dicts, EncodePartitionColumns(table, partition_columns));
+  PULSE_ASSIGN_OR_RETURN(const GroupNumbering numbering, NumberGroups(dicts, table.num_rows()));
+  std::vector<int64_t> starts;
+  PULSE_ASSIGN_OR_RETURN(std::shared_ptr<arrow::Buffer> order_buffer, OrderRowsByGroup(numbering, starts));
   std::vector<PartitionGroup> groups;
-  for (size_t g = 0; g < group_codes.size(); ++g) {
+  groups.reserve(numbering.group_code.size());
+  for (size_t g = 0; g < numbering.group_code.size(); ++g) {
     PartitionGroup group;
+    // Decode the group's code back into per-column dictionary indices (-1 = null).
+    std::vector<int32_t> index(partition_columns.size());
+    uint64_t code = numbering.group_code[g];
+    for (size_t c = partition_columns.size(); c-- > 0;) {
+      index[c] = static_cast<int32_t>(code % dicts.Radix(c)) - 1;
+      code /= dicts.Radix(c);
+    }
     for (size_t c = 0; c < partition_columns.size(); ++c) {
-      int32_t code = group_codes[g][c];
       std::optional<std::string> text;
-      if (code >= 0) {
-        PULSE_ASSIGN_OR_RETURN(text, PartitionValueText(*dictionaries[c], code));
+      if (index[c] >= 0) {
+        PULSE_ASSIGN_OR_RETURN(text, PartitionValueText(*dicts.values[c], index[c]));
       }
       group.values[partition_columns[c]] = text.value_or("");
       group.is_null[partition_columns[c]] = !text.has_value();
     }
     group.data = data;
-    group.rows = std::make_shared<arrow::Int64Array>(counts[g + 1] - counts[g], order_buffer, nullptr, 0, counts[g]);
+    group.rows = std::make_shared<arrow::Int64Array>(starts[g + 1] - starts[g], order_buffer, nullptr, 0, starts[g]);
     groups.push_back(std::move(group));
   }
   return groups;
@@ -358,9 +389,10 @@ const std::vector<std::string>& DeltaTable::partition_columns() const { return s
 std::vector<std::string> DeltaTable::sort_columns() const { return state_->log.snapshot.sort_columns(); }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSystem> fs,
-                                                       std::shared_ptr<arrow::Schema> schema,
-                                                       std::vector<std::string> partition_columns, std::string name,
-                                                       TableOptions options, std::vector<std::string> sort_columns) {
+                                                       const std::shared_ptr<arrow::Schema>& schema,
+                                                       const std::vector<std::string>& partition_columns,
+                                                       const std::string& name, TableOptions options,
+                                                       const std::vector<std::string>& sort_columns) {
   if (!schema || schema->num_fields() == 0) return Status::InvalidArgument("a table needs at least one column");
   for (const auto& col : sort_columns) {
     auto field = schema->GetFieldByName(col);
@@ -377,9 +409,10 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
     if (!field) return Status::InvalidArgument("partition column '" + col + "' is not in the schema");
     auto id = field->type()->id();
     if (id != arrow::Type::STRING && id != arrow::Type::INT64 && id != arrow::Type::INT32 &&
-        id != arrow::Type::DATE32 && id != arrow::Type::TIMESTAMP && id != arrow::Type::BOOL)
+        id != arrow::Type::DATE32 && id != arrow::Type::TIMESTAMP && id != arrow::Type::BOOL) {
       return Status::InvalidArgument("partition column '" + col + "' has unsupported type " +
                                      field->type()->ToString());
+    }
   }
   if (partition_columns.size() == static_cast<size_t>(schema->num_fields()))
     return Status::InvalidArgument("every column is a partition column; a table needs a data column");
@@ -408,7 +441,7 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
   if (put.code() == StatusCode::kAlreadyExists)
     return Status::AlreadyExists("a Delta table already exists at " + fs->RootUrl());
   PULSE_RETURN_IF_ERROR(put);
-  return Open(std::move(fs), options);
+  return Open(std::move(fs), std::move(options));
 }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(std::unique_ptr<FileSystem> fs, TableOptions options) {
@@ -419,10 +452,10 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(std::unique_ptr<FileSystem>
 }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::OpenOrCreate(std::unique_ptr<FileSystem> fs,
-                                                             std::shared_ptr<arrow::Schema> schema,
-                                                             std::vector<std::string> partition_columns,
-                                                             std::string name, TableOptions options,
-                                                             std::vector<std::string> sort_columns) {
+                                                             const std::shared_ptr<arrow::Schema>& schema,
+                                                             const std::vector<std::string>& partition_columns,
+                                                             const std::string& name, TableOptions options,
+                                                             const std::vector<std::string>& sort_columns) {
   auto existing = delta::LoadState(*fs, std::nullopt);
   if (existing.status().code() == StatusCode::kNotFound) {
     auto created = Create(fs->Sub(""), schema, partition_columns, name, options, sort_columns);
@@ -433,9 +466,10 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::OpenOrCreate(std::unique_ptr<Fil
   const auto& snap = existing->snapshot;
   // The layout (partitioning, sort columns) of an existing table is its own: writers follow its
   // metadata, so a table created with an older layout stays readable and writable.
-  if (!SameFields(*snap.schema, *schema))
+  if (!SameFields(*snap.schema, *schema)) {
     return Status::InvalidArgument("table at " + fs->RootUrl() +
                                    " exists with a different schema: " + snap.schema->ToString());
+  }
   std::unique_ptr<DeltaTable> table(new DeltaTable(std::move(fs), options));
   table->state_->log = std::move(*existing);
   return table;
@@ -594,13 +628,112 @@ namespace {
 using detail::DeleteDataFiles;
 
 Status CheckRows(const arrow::Schema& table_schema, const arrow::Table& rows) {
-  if (!SameFields(table_schema, *rows.schema()))
+  if (!SameFields(table_schema, *rows.schema())) {
     return Status::InvalidArgument("rows do not match the table schema: expected " + table_schema.ToString() +
                                    ", got " + rows.schema()->ToString());
-  for (int i = 0; i < table_schema.num_fields(); ++i)
-    if (!table_schema.field(i)->nullable() && rows.column(i)->null_count() > 0)
+  }
+  for (int i = 0; i < table_schema.num_fields(); ++i) {
+    if (!table_schema.field(i)->nullable() && rows.column(i)->null_count() > 0) {
       return Status::InvalidArgument("column '" + table_schema.field(i)->name() + "' is not nullable but has " +
                                      std::to_string(rows.column(i)->null_count()) + " nulls");
+    }
+  }
+  return Status::Ok();
+}
+
+// The transaction fields of `options`: app_version set with app_id, transaction ids unique and
+// non-empty, versions >= 0.
+Status CheckTransactions(const WriteOptions& options) {
+  if (!options.app_id.empty() && options.app_version < 0) {
+    return Status::InvalidArgument("WriteOptions.app_version must be >= 0 when app_id is set");
+  }
+  std::set<std::string> ids;
+  if (!options.app_id.empty()) ids.insert(options.app_id);
+  for (const auto& [id, v] : options.transactions) {
+    if (id.empty() || v < 0 || !ids.insert(id).second) {
+      return Status::InvalidArgument("WriteOptions.transactions: empty or repeated appId, or a version < 0");
+    }
+  }
+  return Status::Ok();
+}
+
+// The commitInfo action of a write of `num_files` files and `num_rows` rows at `version`.
+json CommitInfo(const WriteOptions& options, const std::map<std::string, std::string>* replace, int64_t version,
+                int64_t now, size_t num_files, int64_t num_rows) {
+  json params = json::object();
+  for (const auto& [k, v] : options.operation_parameters) params[k] = v;
+  std::string operation = options.operation;
+  if (replace != nullptr) {
+    json predicate = json::object();
+    for (const auto& [k, v] : *replace) predicate[k] = v;
+    params["partition"] = predicate.dump();
+    if (operation == "WRITE") operation = "REPLACE PARTITION";
+  } else {
+    params["mode"] = "Append";
+  }
+  return {{"timestamp", now},
+          {"operation", operation},
+          {"operationParameters", params},
+          {"readVersion", version - 1},
+          {"isBlindAppend", replace == nullptr},
+          {"engineInfo", "pulse/0.1"},
+          {"clientVersion", "pulse-0.1.0"},
+          {"operationMetrics", {{"numFiles", std::to_string(num_files)}, {"numOutputRows", std::to_string(num_rows)}}}};
+}
+
+// The commit file of a write at `version` (one JSON action a line): commitInfo, the txn actions,
+// a remove for every live file of partition `*replace` (when given; counted in `removed`), then
+// the adds.
+std::string CommitText(const delta::LogState& log, int64_t version, const std::vector<json>& adds, int64_t num_rows,
+                       const std::map<std::string, std::string>* replace, const WriteOptions& options,
+                       int64_t& removed) {
+  const int64_t now = NowMillis();
+  std::string text =
+      json{{"commitInfo", CommitInfo(options, replace, version, now, adds.size(), num_rows)}}.dump() + "\n";
+  if (!options.app_id.empty()) {
+    text += json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}.dump() +
+            "\n";
+  }
+  for (const auto& [id, v] : options.transactions) {
+    text += json{{"txn", {{"appId", id}, {"version", v}, {"lastUpdated", now}}}}.dump() + "\n";
+  }
+  removed = 0;
+  if (replace != nullptr) {
+    for (const auto& [path, body] : log.adds) {
+      if (!MatchesPartition(log.snapshot.files.at(path).partition_values, *replace)) continue;
+      json remove = {{"path", path},
+                     {"deletionTimestamp", now},
+                     {"dataChange", true},
+                     {"extendedFileMetadata", true},
+                     {"partitionValues", body.contains("partitionValues") && body["partitionValues"].is_object()
+                                             ? body["partitionValues"]
+                                             : json::object()},
+                     {"size", log.snapshot.files.at(path).size}};
+      text += json{{"remove", remove}}.dump() + "\n";
+      ++removed;
+    }
+  }
+  for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
+  return text;
+}
+
+// Whether a commit that lost the race to the `winners` must give up because one of them changed
+// (with data) the partition being replaced: kConflict then, naming the version.
+Status CheckReplacedPartitionUntouched(const std::vector<delta::CommitSummary>& winners,
+                                       const std::map<std::string, std::string>* replace, int64_t base_version) {
+  if (replace == nullptr) return Status::Ok();
+  for (const auto& w : winners) {
+    // A compaction (only dataChange=false actions) changes no rows: the replacement removes
+    // whatever files are live in the partition now, compacted ones included.
+    if (!w.data_change) continue;
+    for (const auto& touched : w.touched_partitions) {
+      if (MatchesPartition(touched, *replace)) {
+        return Status::Conflict("version " + std::to_string(w.version) +
+                                " changed the partition being replaced since version " + std::to_string(base_version) +
+                                "; re-read and retry");
+      }
+    }
+  }
   return Status::Ok();
 }
 
@@ -621,28 +754,22 @@ Result<CommitResult> DeltaTable::ReplacePartition(const std::map<std::string, st
   for (const auto& col : cols) {
     auto chunked = rows.GetColumnByName(col);
     if (!chunked) continue;  // CheckRows reports the schema mismatch
-    for (const auto& chunk : chunked->chunks())
+    for (const auto& chunk : chunked->chunks()) {
       for (int64_t r = 0; r < chunk->length(); ++r) {
         PULSE_ASSIGN_OR_RETURN(auto text, PartitionValueText(*chunk, r));
-        if (text.value_or("") != partition.at(col))
+        if (text.value_or("") != partition.at(col)) {
           return Status::InvalidArgument("ReplacePartition: a row has " + col + "='" + text.value_or("") +
                                          "', outside the partition " + col + "='" + partition.at(col) + "'");
+        }
       }
+    }
   }
   return Commit(rows, &partition, options);
 }
 
 Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
                                         const WriteOptions& options) {
-  if (!options.app_id.empty() && options.app_version < 0)
-    return Status::InvalidArgument("WriteOptions.app_version must be >= 0 when app_id is set");
-  {
-    std::set<std::string> ids;
-    if (!options.app_id.empty()) ids.insert(options.app_id);
-    for (const auto& [id, v] : options.transactions)
-      if (id.empty() || v < 0 || !ids.insert(id).second)
-        return Status::InvalidArgument("WriteOptions.transactions: empty or repeated appId, or a version < 0");
-  }
+  PULSE_RETURN_IF_ERROR(CheckTransactions(options));
   auto precondition = [&]() {
     return options.precondition ? options.precondition(state_->log.snapshot.app_versions) : Status::Ok();
   };
@@ -677,17 +804,9 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     result.attempts = attempt;
     if (attempt > 1) {
       PULSE_ASSIGN_OR_RETURN(auto winners, delta::CatchUp(*fs_, state_->log));
-      for (const auto& w : winners) {
-        // A compaction (only dataChange=false actions) changes no rows: the replacement below
-        // removes whatever files are live in the partition now, compacted ones included.
-        if (replace != nullptr && w.data_change)
-          for (const auto& touched : w.touched_partitions)
-            if (MatchesPartition(touched, *replace)) {
-              DeleteDataFiles(*fs_, adds);
-              return Status::Conflict("version " + std::to_string(w.version) +
-                                      " changed the partition being replaced since version " +
-                                      std::to_string(base_version) + "; re-read and retry");
-            }
+      if (Status st = CheckReplacedPartitionUntouched(winners, replace, base_version); !st.ok()) {
+        DeleteDataFiles(*fs_, adds);
+        return st;
       }
       PULSE_RETURN_IF_ERROR(delta::CheckWritable(state_->log));
       if (!SameFields(*schema(), *rows.schema())) {
@@ -706,53 +825,8 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
       }
     }
     const int64_t version = state_->log.snapshot.version + 1;
-    const int64_t now = NowMillis();
-    std::string text;
-    json params = json::object();
-    for (const auto& [k, v] : options.operation_parameters) params[k] = v;
-    std::string operation = options.operation;
-    if (replace != nullptr) {
-      json predicate = json::object();
-      for (const auto& [k, v] : *replace) predicate[k] = v;
-      params["partition"] = predicate.dump();
-      if (operation == "WRITE") operation = "REPLACE PARTITION";
-    } else {
-      params["mode"] = "Append";
-    }
-    json info = {{"timestamp", now},
-                 {"operation", operation},
-                 {"operationParameters", params},
-                 {"readVersion", version - 1},
-                 {"isBlindAppend", replace == nullptr},
-                 {"engineInfo", "pulse/0.1"},
-                 {"clientVersion", "pulse-0.1.0"},
-                 {"operationMetrics",
-                  {{"numFiles", std::to_string(adds.size())}, {"numOutputRows", std::to_string(rows.num_rows())}}}};
-    text += json{{"commitInfo", info}}.dump() + "\n";
-    if (!options.app_id.empty())
-      text +=
-          json{{"txn", {{"appId", options.app_id}, {"version", options.app_version}, {"lastUpdated", now}}}}.dump() +
-          "\n";
-    for (const auto& [id, v] : options.transactions)
-      text += json{{"txn", {{"appId", id}, {"version", v}, {"lastUpdated", now}}}}.dump() + "\n";
     int64_t removed = 0;
-    if (replace != nullptr) {
-      for (const auto& [path, body] : state_->log.adds) {
-        if (!MatchesPartition(state_->log.snapshot.files.at(path).partition_values, *replace)) continue;
-        json remove = {{"path", path},
-                       {"deletionTimestamp", now},
-                       {"dataChange", true},
-                       {"extendedFileMetadata", true},
-                       {"partitionValues", body.contains("partitionValues") && body["partitionValues"].is_object()
-                                               ? body["partitionValues"]
-                                               : json::object()},
-                       {"size", state_->log.snapshot.files.at(path).size}};
-        text += json{{"remove", remove}}.dump() + "\n";
-        ++removed;
-      }
-    }
-    for (const auto& add : adds) text += json{{"add", add}}.dump() + "\n";
-
+    const std::string text = CommitText(state_->log, version, adds, rows.num_rows(), replace, options, removed);
     Status put = fs_->PutIfAbsent(delta::CommitKey(version), text);
     if (put.code() == StatusCode::kAlreadyExists) {  // lost the race: catch up and retry
       probe.LostRace();
@@ -769,24 +843,30 @@ Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map
     result.files_added = static_cast<int64_t>(adds.size());
     result.files_removed = removed;
     result.rows_added = rows.num_rows();
-    log::Debug("lake", "committed",
-               {{"table", fs_->RootUrl()},
-                {"version", version},
-                {"attempts", attempt},
-                {"files_added", result.files_added},
-                {"rows", result.rows_added}});
-    if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
-      // A failed checkpoint costs readers time, not correctness: the commit stands.
-      Status cp = delta::WriteCheckpoint(*fs_, state_->log);
-      if (!cp.ok())
-        log::Warn("lake", "checkpoint failed",
-                  {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
-    }
+    AfterCommit(result, attempt);
     return result;
   }
   DeleteDataFiles(*fs_, adds);
   return Status::Conflict("gave up after " + std::to_string(options_.max_commit_attempts) + " commit attempts on " +
                           fs_->RootUrl());
+}
+
+void DeltaTable::AfterCommit(const CommitResult& result, int attempt) {
+  const int64_t version = result.version;
+  log::Debug("lake", "committed",
+             {{"table", fs_->RootUrl()},
+              {"version", version},
+              {"attempts", attempt},
+              {"files_added", result.files_added},
+              {"rows", result.rows_added}});
+  if (options_.checkpoint_interval > 0 && version % options_.checkpoint_interval == 0) {
+    // A failed checkpoint costs readers time, not correctness: the commit stands.
+    Status cp = delta::WriteCheckpoint(*fs_, state_->log);
+    if (!cp.ok()) {
+      log::Warn("lake", "checkpoint failed",
+                {{"table", fs_->RootUrl()}, {"version", version}, {"error", cp.message()}});
+    }
+  }
 }
 
 namespace detail {
@@ -848,10 +928,11 @@ Result<std::shared_ptr<arrow::Table>> DeltaTable::Read(const ReadOptions& option
     if (!field) return Status::InvalidArgument("no column '" + col + "' in table " + fs_->RootUrl());
     fields.push_back(field);
   }
-  for (const auto& filter : options.partition_filters)
+  for (const auto& filter : options.partition_filters) {
     if (std::find(snap.partition_columns.begin(), snap.partition_columns.end(), filter.column) ==
         snap.partition_columns.end())
       return Status::InvalidArgument("'" + filter.column + "' is not a partition column of " + fs_->RootUrl());
+  }
 
   std::vector<const AddFile*> files;
   for (const auto& [path, file] : snap.files) {
@@ -894,10 +975,12 @@ Result<std::vector<VersionInfo>> DeltaTable::History() {
     if (ci.contains("timestamp") && ci["timestamp"].is_number_integer())
       info.timestamp_ms = ci["timestamp"].get<int64_t>();
     if (ci.contains("operation") && ci["operation"].is_string()) info.operation = ci["operation"].get<std::string>();
-    if (ci.contains("operationParameters") && ci["operationParameters"].is_object())
-      for (auto kv = ci["operationParameters"].begin(); kv != ci["operationParameters"].end(); ++kv)
+    if (ci.contains("operationParameters") && ci["operationParameters"].is_object()) {
+      for (auto kv = ci["operationParameters"].begin(); kv != ci["operationParameters"].end(); ++kv) {
         info.operation_parameters[kv.key()] =
             kv.value().is_string() ? kv.value().get<std::string>() : kv.value().dump();
+      }
+    }
     info.files_added = summary.files_added;
     info.files_removed = summary.files_removed;
     info.rows_added = summary.rows_added;

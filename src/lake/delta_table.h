@@ -173,10 +173,10 @@ class DeltaTable {
   // Partition columns must be top-level string, integer, date or timestamp columns of `schema`;
   // sort columns (optional) must be data columns that are not partition columns.
   static Result<std::unique_ptr<DeltaTable>> Create(std::unique_ptr<FileSystem> fs,
-                                                    std::shared_ptr<arrow::Schema> schema,
-                                                    std::vector<std::string> partition_columns, std::string name = {},
-                                                    TableOptions options = {},
-                                                    std::vector<std::string> sort_columns = {});
+                                                    const std::shared_ptr<arrow::Schema>& schema,
+                                                    const std::vector<std::string>& partition_columns,
+                                                    const std::string& name = {}, TableOptions options = {},
+                                                    const std::vector<std::string>& sort_columns = {});
   // Opens an existing table. kNotFound if there is no Delta log.
   static Result<std::unique_ptr<DeltaTable>> Open(std::unique_ptr<FileSystem> fs, TableOptions options = {});
   // Opens the table, creating it if absent (safe when several processes race to create it).
@@ -184,10 +184,10 @@ class DeltaTable {
   // `sort_columns` only shape a table created here: an existing table keeps the layout in its
   // metadata (writers follow it), so tables created with an older layout keep working.
   static Result<std::unique_ptr<DeltaTable>> OpenOrCreate(std::unique_ptr<FileSystem> fs,
-                                                          std::shared_ptr<arrow::Schema> schema,
-                                                          std::vector<std::string> partition_columns,
-                                                          std::string name = {}, TableOptions options = {},
-                                                          std::vector<std::string> sort_columns = {});
+                                                          const std::shared_ptr<arrow::Schema>& schema,
+                                                          const std::vector<std::string>& partition_columns,
+                                                          const std::string& name = {}, TableOptions options = {},
+                                                          const std::vector<std::string>& sort_columns = {});
 
   // Appends rows (their schema must equal the table's; nullability may be looser in `rows`).
   Result<CommitResult> Append(const arrow::Table& rows, const WriteOptions& options = {});
@@ -242,6 +242,8 @@ class DeltaTable {
   // Writes `rows` and commits them, replacing partition `*replace` when given.
   Result<CommitResult> Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
                               const WriteOptions& options);
+  // After a commit: the debug log line, and a checkpoint every checkpoint_interval versions.
+  void AfterCommit(const CommitResult& result, int attempt);
   struct State;
   std::unique_ptr<FileSystem> fs_;
   TableOptions options_;

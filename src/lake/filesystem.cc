@@ -26,11 +26,12 @@ Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S
   if (url.starts_with("file://")) {
     path = url.substr(7);
     // file://HOST/path names a host; Pulse reads only this machine's files (file:///path or a path).
-    if (!path.starts_with('/'))
+    if (!path.starts_with('/')) {
       return Status::InvalidArgument("lake URL '" + std::string(url) +
                                      "' names a host; a file:// URL needs an absolute path (file:///abs/dir), or "
                                      "give the folder itself (" +
                                      std::string(path) + ")");
+    }
   } else if (url.find("://") != std::string_view::npos) {
     return Status::InvalidArgument("unsupported lake URL scheme in '" + std::string(url) +
                                    "' (expected file://, s3:// or a path)");

@@ -82,7 +82,7 @@ enum class OpenMode {
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3 = {},
                                                    OpenMode mode = OpenMode::kCreateIfMissing);
 
-std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir);
+std::unique_ptr<FileSystem> NewLocalFileSystem(const std::string& root_dir);
 Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix, S3Options options);
 // Creates a bucket (OK if it already exists and is yours).
 Status CreateS3Bucket(const std::string& bucket, const S3Options& options);

@@ -10,10 +10,12 @@ namespace pulse::lake {
 namespace {
 Status CheckTableName(std::string_view name) {
   if (name.empty() || name.size() > 128) return Status::InvalidArgument("table name must be 1-128 characters");
-  for (char c : name)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) {
       return Status::InvalidArgument("table name '" + std::string(name) +
                                      "' may contain only letters, digits, '_' and '-'");
+    }
+  }
   return Status::Ok();
 }
 }  // namespace
@@ -52,13 +54,13 @@ Result<std::unique_ptr<DeltaTable>> Lake::OpenTable(std::string_view name, std::
 }
 
 Result<std::unique_ptr<DeltaTable>> Lake::OpenOrCreateTable(std::string_view name,
-                                                            std::shared_ptr<arrow::Schema> schema,
-                                                            std::vector<std::string> partition_columns,
+                                                            const std::shared_ptr<arrow::Schema>& schema,
+                                                            const std::vector<std::string>& partition_columns,
                                                             std::optional<TableOptions> options,
-                                                            std::vector<std::string> sort_columns) {
+                                                            const std::vector<std::string>& sort_columns) {
   PULSE_RETURN_IF_ERROR(CheckTableName(name));
-  return DeltaTable::OpenOrCreate(fs_->Sub(name), std::move(schema), std::move(partition_columns), std::string(name),
-                                  options.value_or(defaults_), std::move(sort_columns));
+  return DeltaTable::OpenOrCreate(fs_->Sub(name), schema, partition_columns, std::string(name),
+                                  options.value_or(defaults_), sort_columns);
 }
 
 }  // namespace pulse::lake

@@ -39,10 +39,11 @@ class Lake {
   Result<std::unique_ptr<DeltaTable>> OpenTable(std::string_view name,
                                                 std::optional<TableOptions> options = std::nullopt);
   // See DeltaTable::OpenOrCreate (partitioning and sort columns apply to a new table only).
-  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name, std::shared_ptr<arrow::Schema> schema,
-                                                        std::vector<std::string> partition_columns,
+  Result<std::unique_ptr<DeltaTable>> OpenOrCreateTable(std::string_view name,
+                                                        const std::shared_ptr<arrow::Schema>& schema,
+                                                        const std::vector<std::string>& partition_columns,
                                                         std::optional<TableOptions> options = std::nullopt,
-                                                        std::vector<std::string> sort_columns = {});
+                                                        const std::vector<std::string>& sort_columns = {});
   std::string url() const { return fs_->RootUrl(); }
   FileSystem& filesystem() { return *fs_; }
 

@@ -195,7 +195,7 @@ class LocalFileSystem final : public FileSystem {
 
 }  // namespace
 
-std::unique_ptr<FileSystem> NewLocalFileSystem(std::string root_dir) {
+std::unique_ptr<FileSystem> NewLocalFileSystem(const std::string& root_dir) {
   std::error_code ec;
   fs::path root = fs::absolute(fs::path(root_dir), ec).lexically_normal();
   std::string s = root.string();

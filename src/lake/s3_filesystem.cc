@@ -97,8 +97,9 @@ class S3Client {
     if (key.empty() && options_.path_style) path = "/" + s3::UriEncode(bucket, false);
     std::string canonical_query = s3::CanonicalQuery(query);
     std::string url = scheme_ + "://" + host + path + (canonical_query.empty() ? "" : "?" + canonical_query);
-    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, Sha256Hex(body), AmzDate(), options_.region,
-                                 options_.access_key, options_.secret_key, options_.session_token);
+    const s3::SigningCredentials credentials{options_.region, options_.access_key, options_.secret_key,
+                                             options_.session_token};
+    auto signed_req = s3::SignV4(method, host, path, query, extra_headers, Sha256Hex(body), AmzDate(), credentials);
     curl_slist* headers = nullptr;
     for (const auto& [k, v] : signed_req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
     headers = curl_slist_append(headers, "Expect:");
@@ -246,9 +247,10 @@ class S3FileSystem final : public FileSystem {
 }  // namespace
 
 Result<std::unique_ptr<FileSystem>> NewS3FileSystem(std::string bucket, std::string prefix, S3Options options) {
-  if (options.access_key.empty() || options.secret_key.empty())
+  if (options.access_key.empty() || options.secret_key.empty()) {
     return Status::InvalidArgument(
         "S3 access requires s3.access_key and s3.secret_key (or PULSE_S3_ACCESS_KEY / PULSE_S3_SECRET_KEY)");
+  }
   auto client = std::make_shared<const S3Client>(std::move(options));
   return std::unique_ptr<FileSystem>(std::make_unique<S3FileSystem>(client, std::move(bucket), std::move(prefix)));
 }

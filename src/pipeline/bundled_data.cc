@@ -20,7 +20,7 @@ Result<std::string> FindBundledFile(const std::string& name, const std::string& 
     return Status::NotFound("PULSE_DATA_DIR is set but has no " + name);
   }
   std::error_code ec;
-  for (fs::path start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
+  for (const fs::path& start : {fs::weakly_canonical(fs::path(exe_path), ec).parent_path(), fs::current_path(ec)}) {
     for (fs::path dir = start; !dir.empty(); dir = dir.parent_path()) {
       for (const char* sub : {"data", "shared/data", "../shared/data"}) {
         fs::path p = dir / sub / name;

@@ -40,9 +40,10 @@ Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& re
   out.rejected = ingested.value("rejected", int64_t{0});
   if (ingested.value("accepted", int64_t{0}) == 0 && !ingested.value("duplicate", false)) {
     std::string first;
-    if (const auto& rejects = ingested.value("rejects", nlohmann::json::array()); !rejects.empty())
+    if (const auto& rejects = ingested.value("rejects", nlohmann::json::array()); !rejects.empty()) {
       first = "; first: line " + std::to_string(rejects[0].value("line", int64_t{0})) + ": " +
               rejects[0].value("reason", std::string());
+    }
     return Status::InvalidArgument("ingest stage: " + options.dataset + " has no valid rows (" +
                                    std::to_string(out.rejected) + " rejected" + first + ")");
   }

@@ -18,9 +18,10 @@ namespace {
 Status CheckWritable(const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
+  if (ec || !std::filesystem::is_directory(dir)) {
     return Status::IoError("output folder '" + dir +
                            "' cannot be created: " + (ec ? ec.message() : std::string("a file of that name exists")));
+  }
   const auto probe = std::filesystem::path(dir) / ".pulse-write-test";
   std::ofstream f(probe);
   const bool ok = static_cast<bool>(f << "ok");

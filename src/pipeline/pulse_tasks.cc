@@ -44,9 +44,10 @@ Result<T> Kwarg(const nlohmann::json& kwargs, const char* name, T fallback) {
   }
   try {
     T value = it->get<T>();
-    if constexpr (std::is_floating_point_v<T>)
+    if constexpr (std::is_floating_point_v<T>) {
       if (!std::isfinite(value))
         return Status::InvalidArgument(std::string("kwarg '") + name + "' must be a finite number, got " + it->dump());
+    }
     return value;
   } catch (const nlohmann::json::exception&) {
     return Status::InvalidArgument(std::string("kwarg '") + name + "' has the wrong type: " + it->dump());
@@ -65,12 +66,14 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(bool symbolic, Kwarg<bool>(kw, "symbolic", false));
   PULSE_ASSIGN_OR_RETURN(bool want_summary, Kwarg<bool>(kw, "summary", false));
   PULSE_ASSIGN_OR_RETURN(auto names, Kwarg<std::vector<std::string>>(kw, "variables", {}));
-  if (o.runs == 0 || o.runs > env.max_runs)
+  if (o.runs == 0 || o.runs > env.max_runs) {
     return Status::InvalidArgument("runs must be 1.." + std::to_string(env.max_runs) + ", got " +
                                    std::to_string(o.runs));
-  if (turns == 0 || turns > env.max_turns)
+  }
+  if (turns == 0 || turns > env.max_turns) {
     return Status::InvalidArgument("turns must be 1.." + std::to_string(env.max_turns) + ", got " +
                                    std::to_string(turns));
+  }
   o.turns = static_cast<uint32_t>(turns);
   o.threads = 1;  // the worker's concurrency is the parallelism
   sim::TurnEngine engine(*env.catalog, *env.rules, {.decay_rate = env.decay_rate, .symbolic = symbolic});
@@ -196,9 +199,10 @@ Result<nlohmann::json> World(const TaskEnvironment& env, const jobs::TaskContext
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, SimulateWorld(*lake, env, options));
   nlohmann::json initial = nlohmann::json::array();
-  for (const auto& v : report.initial)
+  for (const auto& v : report.initial) {
     initial.push_back(
         {{"signal", v.signal}, {"variable", v.variable}, {"ts", v.ts}, {"observed", v.observed}, {"value", v.value}});
+  }
   return nlohmann::json{{"sim_id", report.sim_id},
                         {"signals_version", report.signals_version},
                         {"version", report.write.version},
@@ -271,7 +275,7 @@ Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, con
   return env;
 }
 
-void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environment) {
+void RegisterPulseTasks(jobs::TaskRegistry& registry, const TaskEnvironment& environment) {
   registry.Register("pulse.noop",
                     {[](const jobs::TaskContext& c) -> Result<nlohmann::json> { return c.message.args; }});
   jobs::TaskSpec simulate;

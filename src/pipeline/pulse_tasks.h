@@ -67,6 +67,6 @@ struct TaskEnvironment {
 // Reads and parses the catalog and rules files once.
 Result<TaskEnvironment> LoadTaskEnvironment(const std::string& catalog_path, const std::string& rules_path);
 
-void RegisterPulseTasks(jobs::TaskRegistry& registry, TaskEnvironment environment);
+void RegisterPulseTasks(jobs::TaskRegistry& registry, const TaskEnvironment& environment);
 
 }  // namespace pulse::pipeline

@@ -46,9 +46,10 @@ Result<sim::Injection> LoadState(const std::string& path, const sim::Catalog& ca
     YAML::Node root = YAML::Load(text);
     if (!root.IsMap()) return Status::ParseError(path + ": a state file is a map of name: value");
     for (const auto& kv : root) {
-      if (!kv.second.IsScalar())
+      if (!kv.second.IsScalar()) {
         return Status::ParseError(path + ":" + std::to_string(kv.first.Mark().line + 1) + ": '" + kv.first.Scalar() +
                                   "' needs a number");
+      }
       pairs.emplace_back(kv.first.Scalar(), kv.second.Scalar());
     }
   } catch (const YAML::ParserException& e) {
@@ -70,12 +71,13 @@ Result<sim::Noise> ParseNoiseEntry(const YAML::Node& fields, const std::string& 
       return Status::ParseError(where + ": " + key + " needs a number");
     }
     if (!(v >= 0) || !std::isfinite(v)) return Status::InvalidArgument(where + ": " + key + " must be >= 0");
-    if (key == "initial_sd")
+    if (key == "initial_sd") {
       noise.initial_sd = v;
-    else if (key == "turn_sd")
+    } else if (key == "turn_sd") {
       noise.turn_sd = v;
-    else
+    } else {
       return Status::InvalidArgument(where + ": unknown key '" + key + "' (initial_sd, turn_sd)");
+    }
   }
   return noise;
 }
@@ -189,22 +191,25 @@ std::function<void(uint64_t, uint64_t)> ProgressFor(const SimulateRequest& reque
 }
 
 Status CheckLimits(const SimSettings& sim, const SimulateRequest& request) {
-  if (request.runs == 0 || request.runs > sim.max_runs)
+  if (request.runs == 0 || request.runs > sim.max_runs) {
     return Status::InvalidArgument("--runs must be 1.." + std::to_string(sim.max_runs) +
                                    " (config sim.max_runs), got " + std::to_string(request.runs));
-  if (request.turns == 0 || request.turns > sim.max_turns)
+  }
+  if (request.turns == 0 || request.turns > sim.max_turns) {
     return Status::InvalidArgument("--turns must be 1.." + std::to_string(sim.max_turns) +
                                    " (config sim.max_turns), got " + std::to_string(request.turns));
+  }
   return Status::Ok();
 }
 
 Status CheckBrokerAlone(const SimulateRequest& r) {
   if (r.broker.empty()) return Status::Ok();
   if (!r.world.rules.empty() || !r.world.catalog.empty() || !r.world.state.empty() || !r.noise_file.empty() ||
-      !r.events.empty() || !r.forks.empty() || r.sample_paths > 0)
+      !r.events.empty() || !r.forks.empty() || r.sample_paths > 0) {
     return Status::InvalidArgument(
         "--broker runs the workers' bundled rules and catalog: it cannot be combined "
         "with --rules, --catalog, --state, --noise-file, --event, --fork or --sample-paths");
+  }
   return Status::Ok();
 }
 
@@ -337,9 +342,10 @@ nlohmann::json SimulationJson(const SimulateRequest& request, const SimulateOutc
   }
   if (const auto& w = outcome.written)
     out["lake"] = {{"table", "simulations"}, {"version", w->version}, {"rows", w->rows}, {"duplicate", w->duplicate}};
-  if (const auto& p = outcome.paths_written)
+  if (const auto& p = outcome.paths_written) {
     out["lake_paths"] = {
         {"table", "simulation_paths"}, {"version", p->version}, {"rows", p->rows}, {"duplicate", p->duplicate}};
+  }
   return out;
 }
 
@@ -395,9 +401,10 @@ Result<std::shared_ptr<arrow::Table>> ReadSignals(const Settings& settings, cons
     PULSE_ASSIGN_OR_RETURN(auto table, ingest::ParseSignalsFile(request.csv, options, parse_report));
     if (request.on_csv_reject)
       for (const auto& r : parse_report.rejects) request.on_csv_reject(r.line, r.reason);
-    if (parse_report.rejected > 0)
+    if (parse_report.rejected > 0) {
       return Status::InvalidArgument(request.csv + ": " + std::to_string(parse_report.rejected) +
                                      " bad rows (listed above)");
+    }
     return table;
   }
   PULSE_ASSIGN_OR_RETURN(auto lake, lake::OpenLake(settings));
@@ -417,9 +424,10 @@ Result<RetrodictOutcome> RunRetrodictJob(const Settings& settings, const Retrodi
   PULSE_ASSIGN_OR_RETURN(auto mapping, ParseSignalMaps(request.maps));
   RetrodictOutcome out;
   PULSE_ASSIGN_OR_RETURN(out.world, LoadWorld(request.world));
-  for (const auto& [signal, target] : mapping)
+  for (const auto& [signal, target] : mapping) {
     if (!out.world.catalog->Find(target.variable))
       return Status::InvalidArgument("--map: unknown variable '" + target.variable + "'");
+  }
   PULSE_ASSIGN_OR_RETURN(auto signals, ReadSignals(settings, request));
   const TurnGrid grid = request.grid == "daily" ? TurnGrid::kDaily : TurnGrid::kWeekly;
   PULSE_ASSIGN_OR_RETURN(out.history, BuildHistory(*signals, *out.world.catalog, grid, mapping, &out.unmapped));

@@ -97,22 +97,25 @@ std::shared_ptr<arrow::Schema> SimulationPathsSchema() {
 Result<SimulationWrite> WriteSimulationPaths(lake::Lake& lake, const std::string& sim_id,
                                              const std::vector<std::string>& variables, uint64_t runs, size_t steps,
                                              const std::vector<double>& paths) {
-  if (paths.size() != runs * steps * variables.size())
+  if (paths.size() != runs * steps * variables.size()) {
     return Status::InvalidArgument("paths hold " + std::to_string(paths.size()) + " values, expected " +
                                    std::to_string(runs * steps * variables.size()));
+  }
   arrow::StringBuilder id_b, var_b;
   arrow::Int64Builder run_b;
   arrow::Int32Builder step_b;
   arrow::DoubleBuilder value_b;
   size_t i = 0;
-  for (uint64_t run = 0; run < runs; ++run)
-    for (size_t step = 0; step < steps; ++step)
+  for (uint64_t run = 0; run < runs; ++run) {
+    for (size_t step = 0; step < steps; ++step) {
       for (const std::string& variable : variables) {
         bool ok = id_b.Append(sim_id).ok() && run_b.Append(static_cast<int64_t>(run)).ok() &&
                   step_b.Append(static_cast<int32_t>(step)).ok() && var_b.Append(variable).ok() &&
                   value_b.Append(paths[i++]).ok();
         if (!ok) return Status::Internal("building the simulation_paths table");
       }
+    }
+  }
   std::vector<std::shared_ptr<arrow::Array>> cols(5);
   arrow::ArrayBuilder* builders[] = {&id_b, &run_b, &step_b, &var_b, &value_b};
   for (size_t c = 0; c < cols.size(); ++c)

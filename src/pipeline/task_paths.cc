@@ -47,9 +47,10 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
       size_t slash = rest.find('/', pos);
       if (slash == std::string_view::npos) slash = rest.size();
       const std::string_view segment = rest.substr(pos, slash - pos);
-      if (segment.empty() || segment == "." || segment == "..")
+      if (segment.empty() || segment == "." || segment == "..") {
         return Status::InvalidArgument(std::string(what) + " " + Quote(url) +
                                        ": an S3 URL needs a bucket and key segments without '', '.' or '..'");
+      }
       out += (first ? "" : "/") + std::string(segment);
       first = false;
       pos = slash + 1;
@@ -57,11 +58,12 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
     return Location{true, out};
   }
   std::string_view path = url;
-  if (path.starts_with("file://"))
+  if (path.starts_with("file://")) {
     path.remove_prefix(7);
-  else if (path.find("://") != std::string_view::npos)
+  } else if (path.find("://") != std::string_view::npos) {
     return Status::InvalidArgument(std::string(what) + " " + Quote(url) +
                                    " has an unsupported scheme (expected a path, file:// or s3://)");
+  }
   if (path.empty()) return Status::InvalidArgument(std::string(what) + " is empty");
   if (!trusted && HasDotDot(fs::path(path)))
     return Status::InvalidArgument(std::string(what) + " " + Quote(url) + ": '..' is not allowed in a task's paths");
@@ -143,24 +145,28 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
     return c.string();
   }
 
-  if (inbox.empty())
+  if (inbox.empty()) {
     return Status::PermissionDenied("path " + Quote(path) +
                                     " refused: this worker reads files only from its ingest inbox, and it has none "
                                     "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
+  }
   const fs::path inbox_given = fs::absolute(fs::path(inbox), ec).lexically_normal();
   const fs::path inbox_real = fs::canonical(fs::path(inbox), ec);
-  if (ec)
+  if (ec) {
     return Status::NotFound("the ingest inbox " + Quote(inbox) +
                             " (config ingest.inbox) cannot be used: " + ec.message());
+  }
   // Lexically first: a path outside is refused before the file system is asked about it.
-  if (!Within(p, inbox_given) && !Within(p, inbox_real))
+  if (!Within(p, inbox_given) && !Within(p, inbox_real)) {
     return Status::PermissionDenied("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +
                                     " (config ingest.inbox)");
+  }
   const fs::path real = fs::canonical(p, ec);
   if (ec) return Status::NotFound("no file " + Quote(path) + " in the ingest inbox: " + ec.message());
-  if (!Within(real, inbox_real))
+  if (!Within(real, inbox_real)) {
     return Status::PermissionDenied("path " + Quote(path) + " leads outside the ingest inbox " + Quote(inbox) +
                                     " through a symbolic link (config ingest.inbox)");
+  }
   if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument("path " + Quote(path) + " is not a regular file");
   return real.string();
 }

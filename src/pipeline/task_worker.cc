@@ -27,12 +27,13 @@ jobs::WorkerOptions EmbeddedWorkerOptions() {
   return options;
 }
 
-TaskWorker::TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
+TaskWorker::TaskWorker(jobs::Broker& broker, const TaskEnvironment& environment, jobs::WorkerOptions options,
                        const std::function<void(jobs::TaskRegistry&)>& extra, jobs::ResultCache* cache)
     : options_(std::move(options)) {
-  if (!environment.stats) environment.stats = std::make_shared<PipelineStats>();
-  stats_ = environment.stats;
-  RegisterPulseTasks(registry_, std::move(environment));
+  TaskEnvironment with_stats = environment;
+  if (!with_stats.stats) with_stats.stats = std::make_shared<PipelineStats>();
+  stats_ = with_stats.stats;
+  RegisterPulseTasks(registry_, with_stats);
   if (extra) extra(registry_);
   worker_ = std::make_unique<jobs::Worker>(broker, registry_, options_, cache);
 }

@@ -31,7 +31,7 @@ jobs::WorkerOptions EmbeddedWorkerOptions();
 // deterministic tasks without caching) must outlive it. Destruction stops it.
 class TaskWorker {
  public:
-  TaskWorker(jobs::Broker& broker, TaskEnvironment environment, jobs::WorkerOptions options,
+  TaskWorker(jobs::Broker& broker, const TaskEnvironment& environment, jobs::WorkerOptions options,
              const std::function<void(jobs::TaskRegistry&)>& extra = {}, jobs::ResultCache* cache = nullptr);
   ~TaskWorker();
   TaskWorker(const TaskWorker&) = delete;

@@ -66,9 +66,10 @@ Result<std::pair<double, double>> ReadWorld(lake::Lake& lake, const std::string&
     if (v == "tension" || v == "nvda" || v == "msft" || v == "ibit" || v == "spy")
       wanted[v][step->Value(i)] = mean->Value(i);
   }
-  if (!wanted.count("tension"))
+  if (!wanted.count("tension")) {
     return Status::InvalidArgument("the simulations table has no simulation '" + sim_id +
                                    "' (with tension): run the simulation stage first");
+  }
   const double tension = wanted["tension"].rbegin()->second;
   double capital = 0;
   for (const char* asset : {"nvda", "msft", "ibit", "spy"}) {
@@ -131,7 +132,7 @@ double JsonNumber(const nlohmann::json& j, const char* key) {
 }  // namespace
 
 std::shared_ptr<arrow::Schema> TrustSchema() {
-  auto f64 = arrow::float64();
+  const auto& f64 = arrow::float64();
   return arrow::schema({
       arrow::field("series", arrow::utf8(), false),
       arrow::field("kind", arrow::utf8(), false),
@@ -176,9 +177,10 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   PULSE_ASSIGN_OR_RETURN(auto by_version, report::ReadForecasts(lake));
   if (report.signals_version < 0 && !by_version.empty()) report.signals_version = by_version.rbegin()->first;
   auto current = by_version.find(report.signals_version);
-  if (current == by_version.end())
+  if (current == by_version.end()) {
     return Status::InvalidArgument("the forecasts table has no forecasts of signals version " +
                                    std::to_string(report.signals_version) + ": run the forecast stage first");
+  }
   const auto& forecasts = current->second;
   // The newest earlier version's forecasts: the bands the track record judges new observations by.
   static const std::map<std::string, report::SeriesForecasts> kNone;

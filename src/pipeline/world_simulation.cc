@@ -24,9 +24,10 @@ Status CheckKeyVariable(const std::string& name, const sim::Catalog& catalog, co
 
 Status CheckSignal(const std::string& signal, const SignalMapping& m, const sim::Catalog& catalog,
                    const std::string& origin) {
-  if (!catalog.Find(m.variable))
+  if (!catalog.Find(m.variable)) {
     return Status::InvalidArgument(origin + ": signal '" + signal + "' maps to '" + m.variable +
                                    "', which is not in the catalog");
+  }
   if (!std::isfinite(m.scale) || m.scale == 0)
     return Status::InvalidArgument(origin + ": signal '" + signal + "' needs a finite, non-zero scale");
   return Status::Ok();
@@ -54,9 +55,10 @@ Result<WorldMapping> ParseWorldMapping(std::string_view yaml, const std::string&
     for (const auto& entry : root["signals"]) {
       const std::string signal = entry.first.as<std::string>();
       const YAML::Node& v = entry.second;
-      if (!v.IsMap() || !v["variable"])
+      if (!v.IsMap() || !v["variable"]) {
         return Status::ParseError(origin + ":" + std::to_string(v.Mark().line + 1) + ": signal '" + signal +
                                   "' needs {variable: NAME, scale: NUMBER}");
+      }
       SignalMapping m{v["variable"].as<std::string>(), v["scale"] ? v["scale"].as<double>() : 1.0};
       PULSE_RETURN_IF_ERROR(CheckSignal(signal, m, catalog, origin));
       out.signals[signal] = m;
@@ -126,10 +128,11 @@ Result<WorldSimulationReport> SimulateWorld(lake::Lake& lake, const TaskEnvironm
   sim::MonteCarloOptions mc;
   for (const auto& [signal, m] : options.mapping.signals) {
     auto it = latest.find(signal);
-    if (it == latest.end())
+    if (it == latest.end()) {
       return Status::InvalidArgument("signal '" + signal + "' (mapped to '" + m.variable +
                                      "') has no observation of kind '" + options.kind + "' in signals version " +
                                      std::to_string(report.signals_version));
+    }
     InitialValue v{signal, m.variable, it->second.first, it->second.second, it->second.second * m.scale};
     mc.overrides.emplace_back(*env.catalog->Find(m.variable), v.value);
     report.initial.push_back(std::move(v));

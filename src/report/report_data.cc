@@ -183,9 +183,10 @@ Result<std::vector<std::string>> Changes(lake::Lake& lake, const ReportRequest& 
                      ? " (latest " + time::FormatDate(latest_before) + " -> " + time::FormatDate(latest_now) + ")"
                      : std::string()) +
                 ".");
-  if (checked > 0)
+  if (checked > 0) {
     out.push_back(std::to_string(inside) + " of " + std::to_string(checked) +
                   " new observations fell inside the previous run's 80% bands.");
+  }
   for (const auto& [gap, text] : misses) out.push_back(text + ".");
   // Next-step forecasts for the same target that moved the most.
   std::vector<std::pair<double, std::string>> moves;
@@ -204,12 +205,13 @@ Result<std::vector<std::string>> Changes(lake::Lake& lake, const ReportRequest& 
   for (size_t i = 0; i < std::min<size_t>(3, moves.size()); ++i) out.push_back(moves[i].second + ".");
   // Trust labels that changed.
   auto old_trust = ReadTrust(lake, prev->first, "");
-  if (old_trust.ok())
+  if (old_trust.ok()) {
     for (const auto& [name, row] : trust) {
       auto it = old_trust->find(name);
       if (it != old_trust->end() && it->second.trust_label != row.trust_label)
         out.push_back(name + ": trust label " + it->second.trust_label + " -> " + row.trust_label + ".");
     }
+  }
   return out;
 }
 
@@ -257,11 +259,13 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
     SeriesChart chart{name, s.kind, s.frequency, s.model, {}, {}, {}, {}, {}};
     const auto& points = history[name];
     size_t skip = points.size() > request.history_points ? points.size() - request.history_points : 0;
-    for (const auto& [t, v] : points)
-      if (skip > 0)
+    for (const auto& [t, v] : points) {
+      if (skip > 0) {
         --skip;
-      else
+      } else {
         chart.history_ts.push_back(t), chart.history.push_back(v);
+      }
+    }
     std::map<double, IntervalBand> bands;
     nlohmann::json steps = nlohmann::json::array();
     for (const auto& [step, row] : s.steps) {
@@ -311,9 +315,10 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
   nlohmann::json sim_json = nlohmann::json::object();
   for (const auto& c : d.simulation) {
     nlohmann::json final_turn = {{"mean", c.mean.empty() ? nlohmann::json() : nlohmann::json(c.mean.back())}};
-    for (const auto& band : c.bands)
+    for (const auto& band : c.bands) {
       if (!band.lower.empty())
         final_turn["q" + Short(band.low)] = band.lower.back(), final_turn["q" + Short(band.high)] = band.upper.back();
+    }
     sim_json[c.variable] = final_turn;
   }
   report.summary = {
@@ -339,9 +344,10 @@ std::optional<nlohmann::json> ReadPreviousSummary(const std::string& out_dir) {
 Status WriteReport(const std::string& out_dir, const Report& report) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
-  if (ec || !std::filesystem::is_directory(out_dir))
+  if (ec || !std::filesystem::is_directory(out_dir)) {
     return Status::IoError("cannot create the output folder '" + out_dir +
                            "': " + (ec ? ec.message() : std::string("a file of that name exists")));
+  }
   const std::filesystem::path dir(out_dir);
   PULSE_RETURN_IF_ERROR(WriteAtomically(dir / "report.html", RenderReportHtml(report.data)));
   return WriteAtomically(dir / "summary.json", report.summary.dump(1) + "\n");

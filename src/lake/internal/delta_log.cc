@@ -90,15 +90,15 @@ Status CheckField(const json& body, std::string_view action, const char* key, st
     return Status::ParseError(std::string(action) + " action without '" + key + "'");
   }
   bool ok = false;
-  if (want == "string")
+  if (want == "string") {
     ok = it->is_string();
-  else if (want == "integer")
+  } else if (want == "integer") {
     ok = it->is_number_integer();
-  else if (want == "boolean")
+  } else if (want == "boolean") {
     ok = it->is_boolean();
-  else if (want == "object")
+  } else if (want == "object") {
     ok = it->is_object();
-  else if (want == "string array") {
+  } else if (want == "string array") {
     ok = it->is_array() && std::all_of(it->begin(), it->end(), [](const json& v) { return v.is_string(); });
   } else if (want == "string map") {
     ok = it->is_object() &&
@@ -184,11 +184,14 @@ std::shared_ptr<arrow::Schema> CheckpointSchema() {
 // The schema a (validated) metaData action declares, with its partition columns checked.
 Result<std::shared_ptr<arrow::Schema>> MetadataSchema(const json& m) {
   PULSE_ASSIGN_OR_RETURN(auto schema, DeltaSchemaToArrow(m["schemaString"].get<std::string>()));
-  if (m.contains("partitionColumns") && m["partitionColumns"].is_array())
-    for (const auto& c : m["partitionColumns"])
-      if (!schema->GetFieldByName(c.get<std::string>()))
+  if (m.contains("partitionColumns") && m["partitionColumns"].is_array()) {
+    for (const auto& c : m["partitionColumns"]) {
+      if (!schema->GetFieldByName(c.get<std::string>())) {
         return Status::ParseError("metaData.partitionColumns names '" + c.get<std::string>() +
                                   "', which is not in the schema");
+      }
+    }
+  }
   return schema;
 }
 
@@ -201,9 +204,10 @@ Status ApplyMetadata(LogState& state, const json& m) {
   if (m.contains("partitionColumns") && m["partitionColumns"].is_array())
     for (const auto& c : m["partitionColumns"]) state.snapshot.partition_columns.push_back(c.get<std::string>());
   state.snapshot.configuration.clear();
-  if (m.contains("configuration") && m["configuration"].is_object())
+  if (m.contains("configuration") && m["configuration"].is_object()) {
     for (auto kv = m["configuration"].begin(); kv != m["configuration"].end(); ++kv)
       if (kv.value().is_string()) state.snapshot.configuration[kv.key()] = kv.value().get<std::string>();
+  }
   state.metadata = m;
   return Status::Ok();
 }
@@ -342,10 +346,11 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
         if (kind == "add") {
           ++summary.files_added;
           int64_t n = NumRecordsOf(body);
-          if (n < 0)
+          if (n < 0) {
             rows_known = false;
-          else
+          } else {
             summary.rows_added += n;
+          }
         } else {
           ++summary.files_removed;
           summary.removed_paths.push_back(body["path"].get<std::string>());
@@ -364,10 +369,11 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
       return Status::ParseError(where + ": " + e.what());
     }
   }
-  if (actions == 0)
+  if (actions == 0) {
     return Status::ParseError(CommitKey(version) + " is " + (text.empty() ? std::string("empty (0 bytes)") : "blank") +
                               ": a Delta commit holds at least one action (the file is damaged or was "
                               "truncated)");
+  }
   if (!rows_known) summary.rows_added = -1;
   if (state != nullptr) {
     for (const auto& action : parsed)
@@ -379,9 +385,10 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
 }  // namespace
 
 Result<CommitSummary> ApplyCommit(LogState& state, int64_t version, std::string_view text) {
-  if (state.snapshot.version != version - 1)
+  if (state.snapshot.version != version - 1) {
     return Status::Internal("commit " + std::to_string(version) + " applied to state at version " +
                             std::to_string(state.snapshot.version));
+  }
   return ParseCommitLines(version, text, &state);
 }
 
@@ -402,9 +409,10 @@ Status CheckReadable(const LogState& state) {
   }
   if (reader == 3 && state.protocol.contains("readerFeatures")) {
     static const std::set<std::string> kSupported = {"timestampNtz", "columnMapping"};
-    for (const auto& f : state.protocol["readerFeatures"])
+    for (const auto& f : state.protocol["readerFeatures"]) {
       if (!kSupported.count(f.get<std::string>()))
         return Status::InvalidArgument("Delta reader feature '" + f.get<std::string>() + "' is not supported");
+    }
   }
   return Status::Ok();
 }
@@ -415,9 +423,10 @@ Status CheckWritable(const LogState& state) {
   if (writer <= 2) return Status::Ok();
   if (writer == 7 && state.protocol.contains("writerFeatures")) {
     static const std::set<std::string> kSupported = {"appendOnly", "invariants", "timestampNtz"};
-    for (const auto& f : state.protocol["writerFeatures"])
+    for (const auto& f : state.protocol["writerFeatures"]) {
       if (!kSupported.count(f.get<std::string>()))
         return Status::InvalidArgument("Delta writer feature '" + f.get<std::string>() + "' is not supported");
+    }
     return Status::Ok();
   }
   return Status::InvalidArgument("Delta writer version " + std::to_string(writer) +
@@ -485,9 +494,10 @@ Result<LogState> LoadState(FileSystem& fs, std::optional<int64_t> version) {
   if (latest < 0 && checkpoints.empty()) return Status::NotFound("no Delta table at " + fs.RootUrl());
   if (!checkpoints.empty()) latest = std::max(latest, checkpoints.rbegin()->first);
   int64_t target = version.value_or(latest);
-  if (target < 0 || target > latest)
+  if (target < 0 || target > latest) {
     return Status::NotFound("version " + std::to_string(target) + " of " + fs.RootUrl() +
                             " does not exist (latest is " + std::to_string(latest) + ")");
+  }
 
   LogState state;
   // Newest complete checkpoint at or before the target; a damaged one is skipped (older
@@ -513,10 +523,11 @@ Result<LogState> LoadState(FileSystem& fs, std::optional<int64_t> version) {
       // a hole between present commits, or after the checkpoint we start from, is damage.
       const bool cleaned_up =
           state.snapshot.version < 0 && !commits.empty() && v < *commits.begin() && target < *commits.begin();
-      if (cleaned_up)
+      if (cleaned_up) {
         return Status::NotFound("version " + std::to_string(target) + " of " + url +
                                 " is no longer available (its commits were cleaned up; oldest is " +
                                 std::to_string(*commits.begin()) + ")" + checkpoint_errors);
+      }
       return Status::ParseError("Delta log of " + url + " is broken: version " + std::to_string(v) + " missing (" +
                                 CommitKey(v) + " does not exist, but version " + std::to_string(target) + " needs it" +
                                 (state.snapshot.version >= 0

@@ -29,9 +29,10 @@ Result<json> TypeToDelta(const arrow::DataType& type, const std::string& field) 
     case arrow::Type::DATE32: return json("date");
     case arrow::Type::TIMESTAMP: {
       const auto& ts = static_cast<const arrow::TimestampType&>(type);
-      if (ts.unit() != arrow::TimeUnit::MICRO)
+      if (ts.unit() != arrow::TimeUnit::MICRO) {
         return Status::InvalidArgument("field '" + field + "': Delta timestamps are microseconds, got " +
                                        type.ToString());
+      }
       return json(ts.timezone().empty() ? "timestamp_ntz" : "timestamp");
     }
     case arrow::Type::LIST: {
@@ -90,9 +91,10 @@ Result<std::shared_ptr<arrow::Field>> FieldFromDelta(const json& f, const std::s
 }
 
 Result<std::shared_ptr<arrow::DataType>> TypeFromDelta(const json& t, const std::string& field, int depth) {
-  if (depth > kMaxSchemaDepth)
+  if (depth > kMaxSchemaDepth) {
     return Status::ParseError("schemaString: field '" + field + "' is nested more than " +
                               std::to_string(kMaxSchemaDepth) + " levels deep");
+  }
   if (t.is_string()) {
     const std::string s = t.get<std::string>();
     if (s == "string") return arrow::utf8();

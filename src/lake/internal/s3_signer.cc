@@ -66,13 +66,16 @@ std::string CanonicalQuery(std::vector<std::pair<std::string, std::string>> quer
 SignedRequest SignV4(std::string_view method, std::string_view host, std::string_view encoded_path,
                      const std::vector<std::pair<std::string, std::string>>& query,
                      const std::vector<std::pair<std::string, std::string>>& extra_headers,
-                     std::string_view payload_sha256_hex, std::string_view amz_date, std::string_view region,
-                     std::string_view access_key, std::string_view secret_key, std::string_view session_token) {
+                     std::string_view payload_sha256_hex, std::string_view amz_date,
+                     const SigningCredentials& credentials) {
+  const std::string_view region = credentials.region;
   std::vector<std::pair<std::string, std::string>> headers = extra_headers;
   headers.emplace_back("host", std::string(host));
   headers.emplace_back("x-amz-content-sha256", std::string(payload_sha256_hex));
   headers.emplace_back("x-amz-date", std::string(amz_date));
-  if (!session_token.empty()) headers.emplace_back("x-amz-security-token", std::string(session_token));
+  if (!credentials.session_token.empty()) {
+    headers.emplace_back("x-amz-security-token", std::string(credentials.session_token));
+  }
   std::sort(headers.begin(), headers.end());
   std::string canonical_headers, signed_headers;
   for (const auto& [k, v] : headers) {
@@ -85,7 +88,7 @@ SignedRequest SignV4(std::string_view method, std::string_view host, std::string
   std::string date(amz_date.substr(0, 8));
   std::string scope = date + "/" + std::string(region) + "/s3/aws4_request";
   std::string to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" + scope + "\n" + Sha256Hex(canonical);
-  std::string key = Hmac("AWS4" + std::string(secret_key), date);
+  std::string key = Hmac("AWS4" + std::string(credentials.secret_key), date);
   key = Hmac(key, region);
   key = Hmac(key, "s3");
   key = Hmac(key, "aws4_request");
@@ -93,8 +96,9 @@ SignedRequest SignV4(std::string_view method, std::string_view host, std::string
   SignedRequest out;
   out.headers = headers;
   out.signature = Hex(reinterpret_cast<const unsigned char*>(sig.data()), sig.size());
-  out.headers.emplace_back("authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(access_key) + "/" + scope +
-                                                ",SignedHeaders=" + signed_headers + ",Signature=" + out.signature);
+  out.headers.emplace_back("authorization", "AWS4-HMAC-SHA256 Credential=" + std::string(credentials.access_key) + "/" +
+                                                scope + ",SignedHeaders=" + signed_headers +
+                                                ",Signature=" + out.signature);
   out.canonical_request = std::move(canonical);
   out.string_to_sign = std::move(to_sign);
   return out;

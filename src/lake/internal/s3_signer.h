@@ -23,14 +23,23 @@ struct SignedRequest {
   std::string signature;  // lower-case hex
 };
 
+// Who signs, and where: the key pair (and the session token of temporary credentials; empty:
+// none) and the region of the signing scope. Views: the strings must outlive the SignV4 call.
+struct SigningCredentials {
+  std::string_view region;
+  std::string_view access_key;
+  std::string_view secret_key;
+  std::string_view session_token;
+};
+
 // Signs `method path?query` for `host`. `path` must already be URI-encoded; `query` is a list of
 // raw (unencoded) key/value pairs. `amz_date` is "YYYYMMDDTHHMMSSZ". Extra headers (lower-case
 // names) are signed too.
 SignedRequest SignV4(std::string_view method, std::string_view host, std::string_view encoded_path,
                      const std::vector<std::pair<std::string, std::string>>& query,
                      const std::vector<std::pair<std::string, std::string>>& extra_headers,
-                     std::string_view payload_sha256_hex, std::string_view amz_date, std::string_view region,
-                     std::string_view access_key, std::string_view secret_key, std::string_view session_token);
+                     std::string_view payload_sha256_hex, std::string_view amz_date,
+                     const SigningCredentials& credentials);
 
 // "k1=v1&k2=v2" sorted and encoded exactly as signed.
 std::string CanonicalQuery(std::vector<std::pair<std::string, std::string>> query);

@@ -59,19 +59,19 @@ std::string Unescape(std::string_view s) {
       continue;
     }
     std::string_view ent = s.substr(i + 1, semi - 1);
-    if (ent == "amp")
+    if (ent == "amp") {
       out += '&';
-    else if (ent == "lt")
+    } else if (ent == "lt") {
       out += '<';
-    else if (ent == "gt")
+    } else if (ent == "gt") {
       out += '>';
-    else if (ent == "quot")
+    } else if (ent == "quot") {
       out += '"';
-    else if (ent == "apos")
+    } else if (ent == "apos") {
       out += '\'';
-    else if (auto cp = NumericReference(ent))
+    } else if (auto cp = NumericReference(ent)) {
       AppendUtf8(out, *cp);
-    else {
+    } else {
       out += '&';
       continue;
     }
@@ -117,9 +117,10 @@ Result<ListPage> ParseListObjectsV2(std::string_view body, std::string_view pref
     info.key = key->substr(root.size());
     std::string size = Tag(item, "Size").value_or("0");
     auto [size_end, ec] = std::from_chars(size.data(), size.data() + size.size(), info.size);
-    if (ec != std::errc() || size_end != size.data() + size.size() || info.size < 0)
+    if (ec != std::errc() || size_end != size.data() + size.size() || info.size < 0) {
       return Status::ParseError("S3 listing: object '" + *key + "' has Size '" + size.substr(0, 40) +
                                 "', not a byte count");
+    }
     auto ts = time::ParseTimestamp(Tag(item, "LastModified").value_or(""));
     info.mtime_ms = ts.ok() ? *ts / 1000 : 0;
     page.files.push_back(std::move(info));

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 #include "core/time.h"
 #include "report/report.h"
@@ -278,89 +279,97 @@ std::string ExactNumber(double v) {
   return ec == std::errc() ? std::string(buf.data(), end) : std::string("nan");
 }
 
-std::string FanChartSvg(const SeriesChart& chart) {
-  const size_t n_hist = std::min(chart.history_ts.size(), chart.history.size());
-  const size_t n_steps = std::min(chart.target_ts.size(), chart.mean.size());
-  std::vector<const IntervalBand*> bands;
-  for (const IntervalBand& b : chart.bands) bands.push_back(&b);
-  std::stable_sort(bands.begin(), bands.end(),
-                   [](const IntervalBand* a, const IntervalBand* b) { return a->level > b->level; });
+namespace {
 
-  // Extents over what is drawn; the timestamps of the steps that draw something.
+// A step's value, NaN past the end of a short vector.
+double StepValue(const std::vector<double>& v, size_t i) { return i < v.size() ? v[i] : NAN; }
+
+// What a fan chart draws: x and y extents, the timestamps of the drawn points (history and the
+// steps that draw a mean or a band), and the index of the last finite history point (the
+// forecast origin; n_hist when none).
+struct FanExtent {
   Extent xs, ys;
   std::vector<int64_t> ticks_ts;
-  size_t origin = n_hist;  // index of the last finite history point
+  size_t origin = 0;
+};
+
+FanExtent MeasureFan(const SeriesChart& chart, const std::vector<const IntervalBand*>& bands, size_t n_hist,
+                     size_t n_steps) {
+  FanExtent out;
+  out.origin = n_hist;
   for (size_t i = 0; i < n_hist; ++i) {
     if (!std::isfinite(chart.history[i])) continue;
-    ys.Add(chart.history[i]);
-    xs.Add(static_cast<double>(chart.history_ts[i]));
-    ticks_ts.push_back(chart.history_ts[i]);
-    origin = i;
+    out.ys.Add(chart.history[i]);
+    out.xs.Add(static_cast<double>(chart.history_ts[i]));
+    out.ticks_ts.push_back(chart.history_ts[i]);
+    out.origin = i;
   }
-  auto step_value = [](const std::vector<double>& v, size_t i) { return i < v.size() ? v[i] : NAN; };
   for (size_t i = 0; i < chart.target_ts.size(); ++i) {
     bool drawn = i < n_steps && std::isfinite(chart.mean[i]);
-    ys.Add(step_value(chart.mean, i));
+    out.ys.Add(StepValue(chart.mean, i));
     for (const IntervalBand* b : bands) {
-      const double lo = step_value(b->lower, i), hi = step_value(b->upper, i);
+      const double lo = StepValue(b->lower, i), hi = StepValue(b->upper, i);
       if (std::isfinite(lo) && std::isfinite(hi)) {
-        ys.Add(lo);
-        ys.Add(hi);
+        out.ys.Add(lo);
+        out.ys.Add(hi);
         drawn = true;
       }
     }
     if (drawn) {
-      xs.Add(static_cast<double>(chart.target_ts[i]));
-      ticks_ts.push_back(chart.target_ts[i]);
+      out.xs.Add(static_cast<double>(chart.target_ts[i]));
+      out.ticks_ts.push_back(chart.target_ts[i]);
     }
   }
-  std::string svg = OpenSvg("fan", "data-series", chart.name);
-  if (ys.empty() || xs.empty()) return NoData(std::move(svg));
+  return out;
+}
 
-  Frame f{xs.lo, xs.hi, 0, 1};
-  Widen(f.x_lo, f.x_hi, static_cast<double>(kDayMicros));
-  svg += ValueAxis(ys, f.y_lo, f.y_hi);
-
-  // Date ticks at up to 5 evenly spaced drawn timestamps.
+// Date ticks at up to 5 evenly spaced drawn timestamps.
+std::string DateAxis(std::vector<int64_t> ticks_ts, const Frame& f, const std::string& frequency) {
   std::sort(ticks_ts.begin(), ticks_ts.end());
   ticks_ts.erase(std::unique(ticks_ts.begin(), ticks_ts.end()), ticks_ts.end());
-  svg += "<g class=\"x-axis\" fill=\"#555555\">";
+  std::string svg = "<g class=\"x-axis\" fill=\"#555555\">";
   const size_t n_ticks = std::min<size_t>(5, ticks_ts.size());
   for (size_t k = 0; k < n_ticks; ++k) {
     const size_t idx = n_ticks == 1 ? 0 : k * (ticks_ts.size() - 1) / (n_ticks - 1);
     const char* anchor = n_ticks == 1 ? "middle" : (k == 0 ? "start" : (k + 1 == n_ticks ? "end" : "middle"));
-    svg += XTick(f.X(static_cast<double>(ticks_ts[idx])), markup::StepLabel(ticks_ts[idx], chart.frequency), anchor);
+    svg += XTick(f.X(static_cast<double>(ticks_ts[idx])), markup::StepLabel(ticks_ts[idx], frequency), anchor);
   }
-  svg += "</g>";
+  return svg + "</g>";
+}
 
-  // Bands, widest first, each anchored at the forecast origin when there is one.
-  const bool has_origin = origin < n_hist;
-  const std::pair<double, double> anchor_point =
-      has_origin ? std::pair{f.X(static_cast<double>(chart.history_ts[origin])), f.Y(chart.history[origin])}
-                 : std::pair{0.0, 0.0};
+// The interval bands, widest first (`bands` is in that order), each anchored at `origin` when
+// given (the last observation).
+std::string FanBands(const SeriesChart& chart, const std::vector<const IntervalBand*>& bands, const Frame& f,
+                     const std::optional<std::pair<double, double>>& origin) {
+  std::string svg;
   for (size_t r = 0; r < bands.size(); ++r) {
     const IntervalBand& b = *bands[r];
     std::vector<std::pair<double, double>> upper, lower;
     for (size_t i = 0; i < chart.target_ts.size(); ++i) {
-      const double lo = step_value(b.lower, i), hi = step_value(b.upper, i);
+      const double lo = StepValue(b.lower, i), hi = StepValue(b.upper, i);
       if (!std::isfinite(lo) || !std::isfinite(hi)) continue;
       const double x = f.X(static_cast<double>(chart.target_ts[i]));
       upper.emplace_back(x, f.Y(hi));
       lower.emplace_back(x, f.Y(lo));
     }
     if (upper.empty()) continue;
-    if (has_origin) {
-      upper.insert(upper.begin(), anchor_point);
-      lower.insert(lower.begin(), anchor_point);
+    if (origin) {
+      upper.insert(upper.begin(), *origin);
+      lower.insert(lower.begin(), *origin);
     }
     svg += "<polygon class=\"band\" data-level=\"" + ExactNumber(b.level) + "\" points=\"" +
            PolygonPoints(upper, lower) + "\" fill=\"" + Fill(kFanFills, r, bands.size()) +
            "\" fill-opacity=\"0.6\" stroke=\"none\"/>";
   }
+  return svg;
+}
 
-  // The forecast origin, the history and the mean (joined to the last observation).
-  if (has_origin) {
-    const std::string x = Coord(anchor_point.first);
+// The forecast origin (a dashed line), the history and the mean (joined to the last observation).
+std::string FanLines(const SeriesChart& chart, const Frame& f, size_t n_hist, size_t n_steps,
+                     const std::optional<std::pair<double, double>>& origin) {
+  std::string svg;
+  if (origin) {
+    const std::string x = Coord(origin->first);
     svg += "<line class=\"origin\" x1=\"" + x + "\" x2=\"" + x + "\" y1=\"" + Coord(kTop) + "\" y2=\"" +
            Coord(kHeight - kBottom) + "\" stroke=\"#999999\" stroke-dasharray=\"4 3\"/>";
   }
@@ -375,7 +384,7 @@ std::string FanChartSvg(const SeriesChart& chart) {
            "\" stroke-width=\"1.5\" stroke-linejoin=\"round\"/>";
   }
   points.clear();
-  if (has_origin) points.push_back(anchor_point);
+  if (origin) points.push_back(*origin);
   for (size_t i = 0; i < n_steps; ++i) {
     points.emplace_back(f.X(static_cast<double>(chart.target_ts[i])),
                         std::isfinite(chart.mean[i]) ? f.Y(chart.mean[i]) : NAN);
@@ -386,6 +395,34 @@ std::string FanChartSvg(const SeriesChart& chart) {
     svg += "<path class=\"mean\" d=\"" + LinePath(points) + "\" fill=\"none\" stroke=\"" + kFanMean +
            "\" stroke-width=\"2\" stroke-linejoin=\"round\"/>";
   }
+  return svg;
+}
+
+}  // namespace
+
+std::string FanChartSvg(const SeriesChart& chart) {
+  const size_t n_hist = std::min(chart.history_ts.size(), chart.history.size());
+  const size_t n_steps = std::min(chart.target_ts.size(), chart.mean.size());
+  std::vector<const IntervalBand*> bands;
+  for (const IntervalBand& b : chart.bands) bands.push_back(&b);
+  std::stable_sort(bands.begin(), bands.end(),
+                   [](const IntervalBand* a, const IntervalBand* b) { return a->level > b->level; });
+
+  const FanExtent extent = MeasureFan(chart, bands, n_hist, n_steps);
+  std::string svg = OpenSvg("fan", "data-series", chart.name);
+  if (extent.ys.empty() || extent.xs.empty()) return NoData(std::move(svg));
+
+  Frame f{extent.xs.lo, extent.xs.hi, 0, 1};
+  Widen(f.x_lo, f.x_hi, static_cast<double>(kDayMicros));
+  svg += ValueAxis(extent.ys, f.y_lo, f.y_hi);
+  svg += DateAxis(extent.ticks_ts, f, chart.frequency);
+
+  std::optional<std::pair<double, double>> origin;  // the last observation, where the bands start
+  if (extent.origin < n_hist) {
+    origin = std::pair{f.X(static_cast<double>(chart.history_ts[extent.origin])), f.Y(chart.history[extent.origin])};
+  }
+  svg += FanBands(chart, bands, f, origin);
+  svg += FanLines(chart, f, n_hist, n_steps, origin);
 
   double lx = kLeft;
   svg += "<g class=\"legend\">";  // one swatch per statement: each advances lx

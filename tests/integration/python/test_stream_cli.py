@@ -21,6 +21,11 @@ from conftest import run_pulse
     (["--set", "stream.url=http://x", "ingest"], 1, "stream.url: must be kafka://"),
     (["publish", "f.csv"], 2, "--to is required"),
     (["publish", "f.csv", "--to", "kafka://h:1/^a.*"], 1, "not a pattern"),
+    # The file-layout flags are pulse ingest's (cli.h, FileLayoutArgs), checked the same way.
+    (["publish", "f.csv", "--to", "kafka://h:1/t", "--format", "xml"], 1, "--format must be csv or jsonl, got 'xml'"),
+    (["publish", "f.csv", "--to", "kafka://h:1/t", "--time", "year"], 1, "--time applies to --wide files only"),
+    (["ingest", "f.csv", "--format", "xml"], 1, "--format must be csv or jsonl, got 'xml'"),
+    (["ingest", "f.csv", "--time", "year"], 1, "--time applies to --wide files only"),
 ])
 def test_bad_stream_command_lines(pulse_bin, lake, args, code, message):
     proc = run_pulse(pulse_bin, "--lake", lake, *args, check=False)

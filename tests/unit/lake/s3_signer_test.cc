@@ -25,6 +25,7 @@ namespace {
 constexpr char kAccessKey[] = "AKIAIOSFODNN7EXAMPLE";
 constexpr char kSecretKey[] = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 constexpr char kRegion[] = "us-east-1";
+constexpr SigningCredentials kCredentials{kRegion, kAccessKey, kSecretKey, ""};
 constexpr char kHost[] = "examplebucket.s3.amazonaws.com";
 constexpr char kDate[] = "20130524T000000Z";
 constexpr char kEmptySha256[] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -44,8 +45,8 @@ std::string StringToSign(const std::string& canonical_request_hash) {
 }
 
 TEST(SigV4AwsExamples, GetObject) {
-  const SignedRequest r = SignV4("GET", kHost, "/test.txt", {}, {{"range", "bytes=0-9"}}, kEmptySha256, kDate, kRegion,
-                                 kAccessKey, kSecretKey, "");
+  const SignedRequest r =
+      SignV4("GET", kHost, "/test.txt", {}, {{"range", "bytes=0-9"}}, kEmptySha256, kDate, kCredentials);
   EXPECT_EQ(r.canonical_request,
             "GET\n"
             "/test.txt\n"
@@ -82,7 +83,7 @@ TEST(SigV4AwsExamples, PutObject) {
   const SignedRequest r =
       SignV4("PUT", kHost, path, {},
              {{"date", "Fri, 24 May 2013 00:00:00 GMT"}, {"x-amz-storage-class", "REDUCED_REDUNDANCY"}}, payload_hash,
-             kDate, kRegion, kAccessKey, kSecretKey, "");
+             kDate, kCredentials);
   EXPECT_EQ(r.canonical_request,
             "PUT\n"
             "/test%24file.text\n"
@@ -105,8 +106,7 @@ TEST(SigV4AwsExamples, PutObject) {
 
 TEST(SigV4AwsExamples, GetBucketLifecycle) {
   // "GET ?lifecycle": a query parameter without a value signs as "lifecycle=".
-  const SignedRequest r =
-      SignV4("GET", kHost, "/", {{"lifecycle", ""}}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest r = SignV4("GET", kHost, "/", {{"lifecycle", ""}}, {}, kEmptySha256, kDate, kCredentials);
   EXPECT_EQ(r.canonical_request,
             "GET\n"
             "/\n"
@@ -129,8 +129,7 @@ TEST(SigV4AwsExamples, ListObjects) {
   // "GET ?max-keys=2&prefix=J". The parameters are passed out of order: the canonical query sorts them.
   const Pairs query = {{"prefix", "J"}, {"max-keys", "2"}};
   EXPECT_EQ(CanonicalQuery(query), "max-keys=2&prefix=J");
-  const SignedRequest r =
-      SignV4("GET", kHost, "/", query, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest r = SignV4("GET", kHost, "/", query, {}, kEmptySha256, kDate, kCredentials);
   EXPECT_EQ(r.canonical_request,
             "GET\n"
             "/\n"
@@ -151,10 +150,9 @@ TEST(SigV4AwsExamples, ListObjects) {
 
 // Pulse-specific behaviour (no published vector): a session token is sent and signed.
 TEST(SigV4, SessionTokenIsSignedAndSent) {
-  const SignedRequest without =
-      SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "");
+  const SignedRequest without = SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kCredentials);
   const SignedRequest with =
-      SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, kRegion, kAccessKey, kSecretKey, "token-123");
+      SignV4("GET", kHost, "/", {}, {}, kEmptySha256, kDate, {kRegion, kAccessKey, kSecretKey, "token-123"});
   EXPECT_EQ(Header(with, "x-amz-security-token"), "token-123");
   EXPECT_NE(with.canonical_request.find("x-amz-security-token:token-123\n"), std::string::npos);
   EXPECT_NE(
