@@ -131,7 +131,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
   if (!env.ok()) return Fail(env.status());
   auto options = WorkerOptionsFrom(args, ctx.settings());
   if (!options.ok()) return Fail(options.status());
-  pipeline::TaskWorker worker(**broker, std::move(*env), *options,
+  pipeline::TaskWorker worker(**broker, *env, *options,
                               args.test_tasks ? RegisterTestTasks : std::function<void(jobs::TaskRegistry&)>(),
                               cache->get());
   std::signal(SIGTERM, OnSignal);

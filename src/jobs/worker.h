@@ -148,7 +148,7 @@ class Worker {
   bool RecordExecution(const TaskMessage& m);
   struct TaskRun {
     Result<nlohmann::json> result;  // kDeadlineExceeded when it returned past the hard limit
-    double seconds;
+    double seconds = 0;
   };
   // 6: runs the task under its soft (cancellation flag) and hard time limits; never throws.
   TaskRun RunTask(const TaskSpec& spec, const TaskMessage& m);
