@@ -152,6 +152,7 @@ def run_python(py, brokers, topic, n, lake, threads):
 def watch_latency(lake, stop, latencies):
     """Polls lake/signals/_delta_log every 5 ms; for each new version, the ts of the rows it adds
     against the time the version was first seen (appends latency seconds to `latencies`)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
     log = lake / "signals" / "_delta_log"
     version = 0
@@ -163,15 +164,20 @@ def watch_latency(lake, stop, latencies):
             time.sleep(0.005)
             continue
         seen = time.time()
+        if os.environ.get("PULSE_BENCH_DEBUG"):
+            print(f"version {version} seen at {seen:.3f}, written at {path.stat().st_mtime:.3f}", flush=True)
         for line in path.read_text().splitlines():
             action = json.loads(line)
             if "add" in action:
                 from urllib.parse import unquote
                 ts = pq.read_table(str(lake / "signals" / unquote(action["add"]["path"])), columns=["ts"]).column("ts")
-                for t in ts.to_pylist():  # Pulse stores a timestamp; the Python peer the record's text
-                    if isinstance(t, str):
-                        t = datetime.fromisoformat(t.replace("Z", "+00:00"))
-                    latencies.append(seen - t.timestamp())
+                # Pulse stores a timestamp (read as integer microseconds: converting tz-aware values
+                # to Python datetimes takes ~0.1 ms each); the Python peer keeps the record's text.
+                if pa.types.is_timestamp(ts.type):
+                    latencies.extend(seen - us / 1e6 for us in ts.cast(pa.int64()).to_pylist())
+                else:
+                    latencies.extend(seen - datetime.fromisoformat(t.replace("Z", "+00:00")).timestamp()
+                                     for t in ts.to_pylist())
         version += 1
 
 
@@ -182,7 +188,8 @@ def measure_latency(cmd, brokers, topic, lake, rate, seconds):
     from datetime import timezone
     from confluent_kafka import Producer
     n = int(rate * seconds)
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    log = open(lake.parent / f"{lake.name}.log", "w+b")  # a file, not a pipe nobody reads while it runs
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=log)
     latencies, done = [], threading.Event()
     watcher = threading.Thread(target=watch_latency, args=(lake, done.is_set, latencies))
     watcher.start()
@@ -196,13 +203,18 @@ def measure_latency(cmd, brokers, topic, lake, rate, seconds):
             while sent < due:
                 now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
                 value = f'{{"name":"s{sent % 1000}","source":"bench","kind":"bench","ts":"{now}","value":{sent * 0.5}}}'
-                producer.produce(topic, value=value.encode(), key=f"bench/s{sent % 1000}".encode())
+                try:
+                    producer.produce(topic, value=value.encode(), key=f"bench/s{sent % 1000}".encode())
+                except BufferError:  # the producer's queue is full: let it drain, then send again
+                    producer.poll(0.05)
+                    continue
                 sent += 1
             producer.poll(0)
             time.sleep(0.001)
         producer.flush(60)
         proc.wait(timeout=600)
-        assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]
+        log.seek(0)
+        assert proc.returncode == 0, log.read().decode()[-2000:]
         time.sleep(0.5)
     finally:
         if proc.poll() is None:

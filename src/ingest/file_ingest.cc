@@ -263,15 +263,16 @@ class Parser {
       if (static_cast<int64_t>(f.text.size()) > options_.max_field_bytes) return false;
       // A decimal number's text is reprinted by the general reader: only the value column's
       // (read as a double, the same either way) may be one.
-      if (f.type == FlatJsonField::Type::kNumber && f.key != columns_.value &&
-          (f.key == columns_.name || f.key == columns_.source || f.key == columns_.kind || f.key == columns_.ts ||
-           f.key == columns_.unit || f.key == columns_.metadata))
-        return false;
+      const bool mapped = f.key == columns_.name || f.key == columns_.source || f.key == columns_.kind ||
+                          f.key == columns_.ts || f.key == columns_.unit || f.key == columns_.metadata;
+      if (f.type == FlatJsonField::Type::kNumber && f.key != columns_.value && mapped) return false;
     }
     auto get = [&fields](const std::string& column) -> std::optional<std::string_view> {
-      for (const auto& f : fields)
-        if (f.key == column)
-          return f.type == FlatJsonField::Type::kNull ? std::nullopt : std::optional<std::string_view>(f.text);
+      for (const auto& f : fields) {
+        if (f.key != column) continue;
+        if (f.type == FlatJsonField::Type::kNull) return std::nullopt;
+        return f.text;
+      }
       return std::nullopt;
     };
     return !LongRow(get).has_value();

@@ -147,9 +147,10 @@ bool ScanFlatJson(std::string_view line, std::vector<FlatJsonField>& fields) {
   fields.clear();
   Scanner scanner(line);
   if (!scanner.Object(fields)) return false;
-  for (size_t i = 1; i < fields.size(); ++i)
+  for (size_t i = 1; i < fields.size(); ++i) {
     for (size_t j = 0; j < i; ++j)
       if (fields[i].key == fields[j].key) return false;
+  }
   return true;
 }
 

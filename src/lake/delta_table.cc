@@ -545,9 +545,10 @@ Status SortGroups(std::vector<PartitionGroup>& groups, const std::vector<std::st
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
     if (auto keys = IntegerSortKeys(*batch, sort_columns)) {
       std::stable_sort(order.begin(), order.end(), [&keys](int64_t i, int64_t j) {
-        for (const auto& k : *keys)
-          if (k[static_cast<size_t>(i)] != k[static_cast<size_t>(j)])
-            return k[static_cast<size_t>(i)] < k[static_cast<size_t>(j)];
+        for (const auto& k : *keys) {
+          const int64_t a = k[static_cast<size_t>(i)], b = k[static_cast<size_t>(j)];
+          if (a != b) return a < b;
+        }
         return false;
       });
     } else {

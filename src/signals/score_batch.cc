@@ -107,9 +107,11 @@ Result<bool> NewerThanHistory(const arrow::Table& rows, const SeriesHistory& his
     auto [it, fresh] = oldest.try_emplace({c.source->GetView(i), c.name->GetView(i)}, c.ts->Value(i));
     if (!fresh) it->second = std::min(it->second, c.ts->Value(i));
   }
-  for (const auto& [series, ts] : oldest)
-    for (const auto& o : history.Get(series.source, series.name))
+  for (const auto& [series, ts] : oldest) {
+    for (const auto& o : history.Get(series.source, series.name)) {
       if (o.ts >= ts) return false;
+    }
+  }
   return true;
 }
 

@@ -56,12 +56,11 @@ class Consumer {
       // A full batch waits for the one in flight (the records behind it stay in librdkafka's
       // bounded fetch queue and in Kafka); a batch due by time goes once the one in flight is done.
       if (failure.ok() && !batch_.empty() && (full || (due && !inflight_.valid()))) failure = StartCommit();
-      if (options_.max_records > 0 && report_.records >= options_.max_records && batch_.empty() && !inflight_.valid())
-        break;
+      const bool done = options_.max_records > 0 && report_.records >= options_.max_records;
+      if (done && batch_.empty() && !inflight_.valid()) break;
       if (assigned_ == 0) last_record = now;  // idle counts only while holding partitions
-      if (options_.idle_exit_ms > 0 && batch_.empty() && !inflight_.valid() &&
-          now - last_record >= std::chrono::milliseconds(options_.idle_exit_ms))
-        break;
+      const bool idle = now - last_record >= std::chrono::milliseconds(options_.idle_exit_ms);
+      if (options_.idle_exit_ms > 0 && idle && batch_.empty() && !inflight_.valid()) break;
     }
     if (failure.ok()) failure = Flush();
     if (!failure.ok()) {
