@@ -268,9 +268,10 @@ std::string RandomLines(uint32_t seed, int n) {
     line += pick(spaces) + "}" + pick(spaces);
     switch (std::uniform_int_distribution<int>(0, 9)(rng)) {
       case 0:  // flip a byte
-        if (!line.empty())
+        if (!line.empty()) {
           line[std::uniform_int_distribution<size_t>(0, line.size() - 1)(rng)] =
               static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
+        }
         break;
       case 1:  // cut
         line.resize(std::uniform_int_distribution<size_t>(0, line.size())(rng));
