@@ -15,6 +15,7 @@
 #include "core/hash.h"
 #include "core/printable.h"
 #include "core/time.h"
+#include "ingest/flat_json.h"
 #include "ingest/signal_sink.h"
 #include "signals/signal_builder.h"
 
@@ -124,16 +125,29 @@ class Parser {
     PULSE_ASSIGN_OR_RETURN(auto reader, RecordReader::Open(bytes_, name_, format, limits));
     PULSE_RETURN_IF_ERROR(ResolveColumns(reader->header(), format));
     Record rec;
-    while (reader->Next(rec)) {
+    auto one = [&] {
       if (!rec.error.empty()) {
         Reject(rec, rec.error);
-        continue;
+        return;
       }
-      if (!CheckFields(rec)) continue;
+      if (!CheckFields(rec)) return;
       if (options_.wide)
         WideRecord(rec);
       else
         LongRecord(rec);
+    };
+    if (format == FileFormat::kJsonLines && FastJsonAllowed()) {
+      // Flat records take the fast path; any other line (or one that would be rejected) is read
+      // by the general reader, which decides it exactly as without the fast path.
+      std::string_view line;
+      std::vector<FlatJsonField> fields;
+      while (reader->NextJsonLine(line)) {
+        if (ScanFlatJson(line, fields) && FastLongRecord(fields)) continue;
+        reader->ParseJsonLine(line, rec);
+        one();
+      }
+    } else {
+      while (reader->Next(rec)) one();
     }
     report_.lines = reader->lines();
     report_.accepted = builder_.size();
@@ -187,6 +201,8 @@ class Parser {
       }
       column_[target] = column;
     }
+    columns_ = {column_["name"],  column_["source"], column_["kind"],    column_["ts"],
+                column_["value"], column_["unit"],   column_["metadata"]};
     if (format == FileFormat::kCsv) {
       for (const char* required : {"name", "ts", "value"}) {
         if (!has(column_[required])) {
@@ -232,31 +248,66 @@ class Parser {
   }
 
   void LongRecord(const Record& rec) {
-    auto name = rec.Get(column_["name"]);
-    if (!name || Trim(*name).empty()) return Reject(rec, "missing name");
-    auto ts_text = rec.Get(column_["ts"]);
-    if (!ts_text || Trim(*ts_text).empty()) return Reject(rec, "missing timestamp");
+    if (auto reason = LongRow([&rec](const std::string& column) { return rec.Get(column); }))
+      Reject(rec, std::move(*reason));
+  }
+
+  // The fast path (flat_json.h) requires what makes its fields read as the general reader's:
+  // the long layout, and a field limit no number's printed form can cross.
+  bool FastJsonAllowed() const { return options_.fast_json && !options_.wide && options_.max_field_bytes >= 64; }
+
+  // Appends the row of a flat JSON record and returns true; false (nothing appended) when the
+  // record would be rejected or its fields might read differently through the general reader.
+  bool FastLongRecord(const std::vector<FlatJsonField>& fields) {
+    for (const auto& f : fields) {
+      if (static_cast<int64_t>(f.text.size()) > options_.max_field_bytes) return false;
+      // A decimal number's text is reprinted by the general reader: only the value column's
+      // (read as a double, the same either way) may be one.
+      const bool mapped = f.key == columns_.name || f.key == columns_.source || f.key == columns_.kind ||
+                          f.key == columns_.ts || f.key == columns_.unit || f.key == columns_.metadata;
+      if (f.type == FlatJsonField::Type::kNumber && f.key != columns_.value && mapped) return false;
+    }
+    auto get = [&fields](const std::string& column) -> std::optional<std::string_view> {
+      for (const auto& f : fields) {
+        if (f.key != column) continue;
+        if (f.type == FlatJsonField::Type::kNull) return std::nullopt;
+        return f.text;
+      }
+      return std::nullopt;
+    };
+    return !LongRow(get).has_value();
+  }
+
+  // Validates one long-layout record read through `get` (column -> text, nullopt when absent or
+  // null) and appends its row; returns the reason it is rejected instead.
+  template <class Get>
+  std::optional<std::string> LongRow(const Get& get) {
+    auto name = get(columns_.name);
+    if (!name || Trim(*name).empty()) return "missing name";
+    auto ts_text = get(columns_.ts);
+    if (!ts_text || Trim(*ts_text).empty()) return "missing timestamp";
     auto ts = time::ParseTimestamp(*ts_text);
-    if (!ts.ok()) return Reject(rec, "bad timestamp: " + Printable(ts.status().message()));
-    if (Status range = CheckTimeRange(*ts); !range.ok()) return Reject(rec, range.message());
-    auto value_text = rec.Get(column_["value"]);
-    if (!value_text) return Reject(rec, "missing value");
+    if (!ts.ok()) return "bad timestamp: " + Printable(ts.status().message());
+    if (Status range = CheckTimeRange(*ts); !range.ok()) return range.message();
+    auto value_text = get(columns_.value);
+    if (!value_text) return "missing value";
     auto value = ParseValue(*value_text);
-    if (!value.ok()) return Reject(rec, value.status().message());
-    auto kind = rec.Get(column_["kind"]);
+    if (!value.ok()) return value.status().message();
+    auto kind = get(columns_.kind);
     std::string_view kind_v = kind && !Trim(*kind).empty() ? Trim(*kind) : std::string_view(options_.kind);
-    if (Status k = CheckKind(kind_v); !k.ok()) return Reject(rec, k.message());
-    auto source = rec.Get(column_["source"]);
+    if (Status k = CheckKind(kind_v); !k.ok()) return k.message();
+    auto source = get(columns_.source);
     std::string_view source_v = source && !Trim(*source).empty() ? Trim(*source) : std::string_view(default_source_);
-    auto unit = rec.Get(column_["unit"]);
+    auto unit = get(columns_.unit);
     std::string_view unit_v = unit ? Trim(*unit) : std::string_view(options_.unit);
-    auto metadata = rec.Get(column_["metadata"]);
+    auto metadata = get(columns_.metadata);
     std::string_view metadata_v = metadata ? Trim(*metadata) : std::string_view();
     if (!metadata_v.empty()) {
-      if (!IsJsonObject(metadata_v)) return Reject(rec, "metadata is not a JSON object");
+      if (!IsJsonObject(metadata_v)) return "metadata is not a JSON object";
     }
     Status st = builder_.Append(Trim(*name), source_v, kind_v, *ts, *value, unit_v, metadata_v, now_us_);
-    if (!st.ok()) Reject(rec, st.message());
+    if (!st.ok()) return st.message();
+    return std::nullopt;
   }
 
   // A JSON object of bounded depth (checked before parsing, so no input exhausts the stack).
@@ -301,6 +352,9 @@ class Parser {
   int64_t now_us_ = 0;
   std::string default_source_;
   std::map<std::string, std::string> column_;
+  struct {
+    std::string name, source, kind, ts, value, unit, metadata;
+  } columns_;  // column_ resolved once: the source column of each target field
   std::vector<std::string> time_columns_;
   signals::SignalBatchBuilder builder_;
 };

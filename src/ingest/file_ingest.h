@@ -62,6 +62,9 @@ struct IngestOptions {
   bool only_new = false;
   // Scoring and gating rules (signals/scoring.h); null = the defaults (data/signals/scoring.yaml).
   std::shared_ptr<const signals::ScoringRules> scoring;
+  // JSON lines: read flat records through the fast path (flat_json.h). The result is the same
+  // either way; false reads every line with the general reader (differential tests).
+  bool fast_json = true;
 };
 
 // Longest accepted kind (a kind names a partition folder of the signals table).

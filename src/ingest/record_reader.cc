@@ -285,7 +285,26 @@ bool RecordReader::NextCsv(Record& out) {
   return true;
 }
 
+bool RecordReader::NextJsonLine(std::string_view& line) {
+  const size_t n = data_.size();
+  for (;;) {
+    if (pos_ >= n) return false;
+    const size_t end = LineEnd(pos_);
+    line = data_.substr(pos_, end - pos_);
+    pos_ = AfterBreak(end);
+    ++line_no_;
+    if (line.find_first_not_of(" \t") != std::string_view::npos) return true;  // blank lines carry no record
+  }
+}
+
 bool RecordReader::NextJson(Record& out) {
+  std::string_view line;
+  if (!NextJsonLine(line)) return false;
+  ParseJsonLine(line, out);
+  return true;
+}
+
+void RecordReader::ParseJsonLine(std::string_view line, Record& out) const {
   using nlohmann::json;
   out.error.clear();
   out.values.clear();
@@ -293,27 +312,17 @@ bool RecordReader::NextJson(Record& out) {
   out.json_names_.clear();
   out.header_ = nullptr;
   out.index_ = nullptr;
-  const size_t n = data_.size();
-  std::string_view line;
-  for (;;) {
-    if (pos_ >= n) return false;
-    const size_t end = LineEnd(pos_);
-    line = data_.substr(pos_, end - pos_);
-    pos_ = AfterBreak(end);
-    ++line_no_;
-    if (line.find_first_not_of(" \t") != std::string_view::npos) break;  // blank lines carry no record
-  }
   out.line = out.last_line = line_no_;
   out.raw = line;
   if (const int depth = JsonNestingDepth(line, limits_.max_json_depth); depth > limits_.max_json_depth) {
     out.error = "nested deeper than " + std::to_string(limits_.max_json_depth) + " levels";
-    return true;
+    return;
   }
   // A raw NUL is never valid JSON text, but nlohmann's parser stops at one as if the line ended
   // there: '{..}\0{..}' would land its first object and silently drop the second.
   if (const size_t nul = line.find('\0'); nul != std::string_view::npos) {
     out.error = "not valid JSON: a NUL byte at column " + std::to_string(nul + 1);
-    return true;
+    return;
   }
   bool duplicate = false;
   std::unordered_set<std::string> keys;
@@ -328,15 +337,15 @@ bool RecordReader::NextJson(Record& out) {
     obj = json::parse(line, note_keys);
   } catch (const json::exception& e) {
     out.error = "not valid JSON: " + JsonErrorText(e);
-    return true;
+    return;
   }
   if (!obj.is_object()) {
     out.error = "a JSON line must be an object";
-    return true;
+    return;
   }
   if (duplicate) {
     out.error = "a key appears twice in the object";
-    return true;
+    return;
   }
   out.json_names_.reserve(obj.size());
   out.values.reserve(obj.size());
@@ -346,7 +355,6 @@ bool RecordReader::NextJson(Record& out) {
     out.present.push_back(!v.is_null());
     out.values.push_back(v.is_string() ? v.get_ref<const std::string&>() : v.dump());
   }
-  return true;
 }
 
 }  // namespace pulse::ingest

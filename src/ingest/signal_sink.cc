@@ -2,9 +2,6 @@
 
 #include <arrow/api.h>
 
-#include <algorithm>
-#include <limits>
-
 #include "ingest/signal_scoring.h"
 #include "signals/signal_schema.h"
 
@@ -48,18 +45,7 @@ void SignalSink::ResetHistory() {
 }
 
 Result<bool> SignalSink::CacheCovers(const arrow::Table& rows) const {
-  signals::SeriesHistory batch;
-  PULSE_RETURN_IF_ERROR(batch.AddRows(rows));
-  PULSE_ASSIGN_OR_RETURN(auto series, signals::SeriesOf(rows));
-  for (const auto& [source, name] : series) {
-    const auto cached = history_->Get(source, name);
-    if (cached.empty()) continue;  // not cached (or no stored value): read from the table
-    int64_t newest = std::numeric_limits<int64_t>::min();
-    for (const auto& o : cached) newest = std::max(newest, o.ts);
-    for (const auto& o : batch.Get(source, name))
-      if (o.ts <= newest) return false;
-  }
-  return true;
+  return signals::NewerThanHistory(rows, *history_);
 }
 
 Result<lake::CommitResult> SignalSink::AppendSignals(const arrow::Table& rows, const lake::WriteOptions& write,

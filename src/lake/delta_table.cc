@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <set>
 #include <thread>
 #include <unordered_map>
@@ -528,6 +529,38 @@ Result<RowCompare> ColumnCompare(const std::shared_ptr<arrow::Array>& column, co
   }
 }
 
+// Sort keys as integers, when every sort column allows it (no nulls; strings: the rank of the
+// row's value among the column's distinct values; integer and timestamp columns: the value).
+// Comparing them orders rows exactly as the column comparisons above do, at a fraction of the cost.
+std::optional<std::vector<std::vector<int64_t>>> IntegerSortKeys(const arrow::RecordBatch& batch,
+                                                                 const std::vector<std::string>& sort_columns) {
+  std::vector<std::vector<int64_t>> keys;
+  const auto n = static_cast<size_t>(batch.num_rows());
+  for (const auto& c : sort_columns) {
+    auto column = batch.GetColumnByName(c);
+    if (!column || column->null_count() > 0) return std::nullopt;
+    std::vector<int64_t> key(n);
+    if (column->type_id() == arrow::Type::STRING) {
+      const auto& a = static_cast<const arrow::StringArray&>(*column);
+      std::unordered_map<std::string_view, int64_t> rank;
+      for (size_t i = 0; i < n; ++i) rank.try_emplace(a.GetView(static_cast<int64_t>(i)), 0);
+      std::vector<std::string_view> distinct;
+      distinct.reserve(rank.size());
+      for (const auto& [v, r] : rank) distinct.push_back(v);
+      std::sort(distinct.begin(), distinct.end());
+      for (size_t r = 0; r < distinct.size(); ++r) rank[distinct[r]] = static_cast<int64_t>(r);
+      for (size_t i = 0; i < n; ++i) key[i] = rank[a.GetView(static_cast<int64_t>(i))];
+    } else if (column->type_id() == arrow::Type::INT64 || column->type_id() == arrow::Type::TIMESTAMP) {
+      const auto* values = column->data()->GetValues<int64_t>(1);
+      key.assign(values, values + n);
+    } else {
+      return std::nullopt;
+    }
+    keys.push_back(std::move(key));
+  }
+  return keys;
+}
+
 // Sorts every group's rows by `sort_columns` (ascending, nulls last, stable), so that each file
 // written from it is ordered and its min/max statistics are tight.
 Status SortGroups(std::vector<PartitionGroup>& groups, const std::vector<std::string>& sort_columns, int threads) {
@@ -545,11 +578,21 @@ Status SortGroups(std::vector<PartitionGroup>& groups, const std::vector<std::st
     }
     std::vector<int64_t> order(static_cast<size_t>(batch->num_rows()));
     for (size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int64_t>(i);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) {
-      for (const auto& cmp : compares)
-        if (int c = cmp(i, j); c != 0) return c < 0;
-      return false;
-    });
+    if (auto keys = IntegerSortKeys(*batch, sort_columns)) {
+      std::stable_sort(order.begin(), order.end(), [&keys](int64_t i, int64_t j) {
+        for (const auto& k : *keys) {
+          const int64_t a = k[static_cast<size_t>(i)], b = k[static_cast<size_t>(j)];
+          if (a != b) return a < b;
+        }
+        return false;
+      });
+    } else {
+      std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t j) {
+        for (const auto& cmp : compares)
+          if (int c = cmp(i, j); c != 0) return c < 0;
+        return false;
+      });
+    }
     arrow::Int64Builder indices;
     PULSE_RETURN_IF_ERROR(FromArrow(indices.AppendValues(order), "sorting"));
     PULSE_ASSIGN_OR_RETURN(auto index_array, FromArrow(indices.Finish(), "sorting"));

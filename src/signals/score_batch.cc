@@ -3,6 +3,7 @@
 #include <arrow/api.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "signals/signal_schema.h"
 
@@ -86,9 +87,32 @@ Status SeriesHistory::AddRows(const arrow::Table& rows) {
   if (rows.num_rows() == 0) return Status::Ok();
   PULSE_ASSIGN_OR_RETURN(auto batch, Combine(rows));
   PULSE_ASSIGN_OR_RETURN(Columns c, GetColumns(*batch, false));
-  for (int64_t i = 0; i < batch->num_rows(); ++i)
-    Add(c.source->GetView(i), c.name->GetView(i), {c.ts->Value(i), c.value->Value(i)});
+  // One key per series, not per row (the map's values stay where they are when it grows).
+  std::unordered_map<SeriesRef, std::vector<Observation>*, SeriesRefHash> slots;
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const SeriesRef ref{c.source->GetView(i), c.name->GetView(i)};
+    auto [it, fresh] = slots.try_emplace(ref, nullptr);
+    if (fresh) it->second = &series_[Key(ref.source, ref.name)];
+    it->second->push_back({c.ts->Value(i), c.value->Value(i)});
+  }
   return Status::Ok();
+}
+
+Result<bool> NewerThanHistory(const arrow::Table& rows, const SeriesHistory& history) {
+  if (rows.num_rows() == 0) return true;
+  PULSE_ASSIGN_OR_RETURN(auto batch, Combine(rows));
+  PULSE_ASSIGN_OR_RETURN(Columns c, GetColumns(*batch, false));
+  std::unordered_map<SeriesRef, int64_t, SeriesRefHash> oldest;  // per series of `rows`
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    auto [it, fresh] = oldest.try_emplace({c.source->GetView(i), c.name->GetView(i)}, c.ts->Value(i));
+    if (!fresh) it->second = std::min(it->second, c.ts->Value(i));
+  }
+  for (const auto& [series, ts] : oldest) {
+    for (const auto& o : history.Get(series.source, series.name)) {
+      if (o.ts >= ts) return false;
+    }
+  }
+  return true;
 }
 
 void SeriesHistory::Trim(int64_t depth) {
@@ -107,10 +131,11 @@ Result<std::vector<std::pair<std::string, std::string>>> SeriesOf(const arrow::T
   if (rows.num_rows() == 0) return out;
   PULSE_ASSIGN_OR_RETURN(auto batch, Combine(rows));
   PULSE_ASSIGN_OR_RETURN(Columns c, GetColumns(*batch, false));
-  std::unordered_map<std::string, bool> seen;
-  for (int64_t i = 0; i < batch->num_rows(); ++i)
-    if (seen.emplace(SeriesHistory::Key(c.source->GetView(i), c.name->GetView(i)), true).second)
-      out.emplace_back(c.source->GetString(i), c.name->GetString(i));
+  std::unordered_set<SeriesRef, SeriesRefHash> seen;
+  for (int64_t i = 0; i < batch->num_rows(); ++i) {
+    const SeriesRef ref{c.source->GetView(i), c.name->GetView(i)};
+    if (seen.insert(ref).second) out.emplace_back(std::string(ref.source), std::string(ref.name));
+  }
   return out;
 }
 

@@ -40,6 +40,10 @@ class SeriesHistory {
   std::unordered_map<std::string, std::vector<Observation>> series_;
 };
 
+// True when every row of `rows` (SignalSchema) is newer than every observation `history` holds
+// of its series (series without observations there pass): `history` then scores them exactly.
+Result<bool> NewerThanHistory(const arrow::Table& rows, const SeriesHistory& history);
+
 // The (source, name) keys of `rows` (SignalSchema).
 Result<std::vector<std::pair<std::string, std::string>>> SeriesOf(const arrow::Table& rows);
 

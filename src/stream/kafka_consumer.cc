@@ -1,6 +1,7 @@
 #include "stream/kafka_consumer.h"
 
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -28,12 +29,14 @@ class Consumer {
     Clock::time_point batch_started{}, last_record = Clock::now();
     Status failure;
     while (!stop.load() && failure.ok()) {
-      KafkaMessage msg(rd_kafka_consumer_poll(rk_.get(), 100));
+      const bool enough = options_.max_records > 0 && report_.records >= options_.max_records;
+      KafkaMessage msg(rd_kafka_consumer_poll(rk_.get(), enough ? 10 : 100));
+      const auto now = Clock::now();  // once per record: reading the clock shows in profiles
       if (!rebalance_error_.ok()) failure = std::exchange(rebalance_error_, Status::Ok());
-      if (msg) {
+      if (msg && !enough) {  // past max_records a record is left in Kafka (its offset is not committed)
         if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-          if (batch_.empty()) batch_started = Clock::now();
-          last_record = Clock::now();
+          if (batch_.empty()) batch_started = now;
+          last_record = now;
           Add(*msg);
         } else if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           char fatal[512];
@@ -45,18 +48,28 @@ class Consumer {
           log::Warn("stream", "consumer error", {{"error", Printable(rd_kafka_message_errstr(msg.get()), 512)}});
         }
       }
-      const bool full = batch_.records() >= options_.batch_max_records || batch_.bytes() >= options_.batch_max_bytes;
+      if (failure.ok()) failure = Collect(/*wait=*/false);
+      const bool full = batch_.records() >= options_.batch_max_records || batch_.bytes() >= options_.batch_max_bytes ||
+                        (options_.max_records > 0 && report_.records >= options_.max_records);
       const bool due =
-          !batch_.empty() && SecondsSince(batch_started) * 1000 >= static_cast<double>(options_.batch_max_latency_ms);
-      if (full || due) failure = Flush();
-      if (options_.max_records > 0 && report_.records >= options_.max_records && batch_.empty()) break;
-      if (assigned_ == 0) last_record = Clock::now();  // idle counts only while holding partitions
-      if (options_.idle_exit_ms > 0 && batch_.empty() &&
-          SecondsSince(last_record) * 1000 >= static_cast<double>(options_.idle_exit_ms))
-        break;
+          !batch_.empty() && now - batch_started >= std::chrono::milliseconds(options_.batch_max_latency_ms);
+      // A full batch waits for the one in flight (the records behind it stay in librdkafka's
+      // bounded fetch queue and in Kafka); a batch due by time goes once the one in flight is done.
+      if (failure.ok() && !batch_.empty() && (full || (due && !inflight_.valid()))) failure = StartCommit();
+      const bool done = options_.max_records > 0 && report_.records >= options_.max_records;
+      if (done && batch_.empty() && !inflight_.valid()) break;
+      if (assigned_ == 0) last_record = now;  // idle counts only while holding partitions
+      const bool idle = now - last_record >= std::chrono::milliseconds(options_.idle_exit_ms);
+      if (options_.idle_exit_ms > 0 && idle && batch_.empty() && !inflight_.valid()) break;
     }
     if (failure.ok()) failure = Flush();
-    if (!failure.ok()) batch_.Clear();  // not committed: whoever reads these partitions next re-reads it
+    if (!failure.ok()) {
+      // Not committed: whoever reads these partitions next re-reads them from the table.
+      if (inflight_.valid()) inflight_.wait();
+      inflight_ = {};
+      inflight_batch_.reset();
+      batch_.Clear();
+    }
     // Leave the group (the revoke callback flushes, now with an empty batch) and stop.
     rd_kafka_resp_err_t closed = rd_kafka_consumer_close(rk_.get());
     if (closed != RD_KAFKA_RESP_ERR_NO_ERROR)
@@ -116,7 +129,13 @@ class Consumer {
   void Add(const rd_kafka_message_t& msg) {
     ++report_.records;
     metrics_.AddConsumed(1);
-    TopicPartition tp{rd_kafka_topic_name(msg.rkt), msg.partition};
+    if (msg.rkt != last_rkt_ || msg.partition != last_tp_.partition || last_next_ == nullptr) {
+      // Records come in runs of one partition: names and map slots are looked up once per run.
+      last_rkt_ = msg.rkt;
+      last_tp_ = {rd_kafka_topic_name(msg.rkt), msg.partition};
+      last_next_ = &next_offset_[last_tp_];
+    }
+    const TopicPartition& tp = last_tp_;
     std::optional<std::string_view> format;
     rd_kafka_headers_t* headers = nullptr;
     if (rd_kafka_message_headers(&msg, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR && headers != nullptr) {
@@ -128,41 +147,86 @@ class Consumer {
     std::string_view key =
         msg.key != nullptr ? std::string_view(static_cast<const char*>(msg.key), msg.key_len) : std::string_view();
     batch_.Add(tp, msg.offset, static_cast<const char*>(msg.payload), msg.len, key, format);
-    next_offset_[tp] = msg.offset + 1;
+    *last_next_ = msg.offset + 1;
   }
 
-  // Commits the pending batch to the lake (retrying lake errors), then Kafka's offsets.
-  Status Flush() {
-    if (batch_.empty()) return Status::Ok();
-    const auto started = Clock::now();
+  // One batch into the lake, retrying lake errors. Runs on the commit thread, which owns sink_
+  // while a batch is in flight.
+  struct Committed {
     Result<BatchOutcome> outcome = Status::Internal("not run");
+    double seconds = 0;
+  };
+  Committed CommitToLake(const StreamBatch& batch) {
+    const auto started = Clock::now();
+    Committed out;
     for (int attempt = 0; attempt <= options_.lake_retries; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 5)));
-      outcome = CommitStreamBatch(*sink_, batch_, {.group = options_.group});
-      if (outcome.ok()) break;
-      log::Warn("stream", "batch commit failed", {{"attempt", attempt + 1}, {"error", outcome.status().message()}});
+      out.outcome = CommitStreamBatch(*sink_, batch, {.group = options_.group});
+      if (out.outcome.ok()) break;
+      log::Warn("stream", "batch commit failed", {{"attempt", attempt + 1}, {"error", out.outcome.status().message()}});
     }
-    if (!outcome.ok()) return outcome.status().WithContext("committing a stream batch");
-    const double seconds = SecondsSince(started);
-    metrics_.AddBatch(*outcome, seconds);
-    report_.rows += outcome->rows;
-    report_.rejected += outcome->rejected;
-    report_.duplicates += outcome->duplicates;
-    report_.gate.accept += outcome->gate.accept;
-    report_.gate.escalate += outcome->gate.escalate;
-    report_.gate.suppress += outcome->gate.suppress;
+    out.seconds = SecondsSince(started);
+    return out;
+  }
+
+  // Hands the pending batch to the commit thread (after the batch in flight, if any, is done:
+  // at most one batch is in flight, so memory stays bounded) and starts a new pending batch.
+  Status StartCommit() {
+    if (batch_.empty()) return Status::Ok();
+    PULSE_RETURN_IF_ERROR(Collect(/*wait=*/true));
+    inflight_batch_ = std::make_unique<StreamBatch>(std::move(batch_));
+    batch_ = StreamBatch(options_.batch);
+    try {
+      inflight_ = std::async(std::launch::async, [this, batch = inflight_batch_.get()]() noexcept {
+        try {
+          return CommitToLake(*batch);
+        } catch (const std::exception& e) {
+          return Committed{Status::Internal(std::string("committing a stream batch: ") + e.what()), 0};
+        }
+      });
+    } catch (const std::system_error& e) {  // no thread to run it: commit here
+      inflight_ = {};
+      std::promise<Committed> now;
+      now.set_value(CommitToLake(*inflight_batch_));
+      inflight_ = now.get_future();
+      log::Warn("stream", "no commit thread; committing on the consumer thread", {{"error", e.what()}});
+    }
+    return Status::Ok();
+  }
+
+  // Takes the result of the batch in flight (waiting for it, or only if it is done): records it
+  // and, once it is in the lake, commits its Kafka offsets (never before the Delta commit).
+  Status Collect(bool wait) {
+    if (!inflight_.valid()) return Status::Ok();
+    if (!wait && inflight_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) return Status::Ok();
+    Committed done = inflight_.get();
+    inflight_batch_.reset();
+    if (!done.outcome.ok()) return done.outcome.status().WithContext("committing a stream batch");
+    const BatchOutcome& outcome = *done.outcome;
+    metrics_.AddBatch(outcome, done.seconds);
+    report_.rows += outcome.rows;
+    report_.rejected += outcome.rejected;
+    report_.duplicates += outcome.duplicates;
+    report_.gate.accept += outcome.gate.accept;
+    report_.gate.escalate += outcome.gate.escalate;
+    report_.gate.suppress += outcome.gate.suppress;
     ++report_.batches;
     log::Debug("stream", "batch committed",
-               {{"version", outcome->signals_version},
-                {"rows", outcome->rows},
-                {"rejected", outcome->rejected},
-                {"duplicates", outcome->duplicates},
-                {"seconds", seconds}});
-    DeadLetter(outcome->rejects);
-    CommitOffsets(outcome->next_offsets);
+               {{"version", outcome.signals_version},
+                {"rows", outcome.rows},
+                {"rejected", outcome.rejected},
+                {"duplicates", outcome.duplicates},
+                {"seconds", done.seconds}});
+    DeadLetter(outcome.rejects);
+    CommitOffsets(outcome.next_offsets);
     UpdateLag();
-    batch_.Clear();
     return Status::Ok();
+  }
+
+  // Commits everything read: the batch in flight and the pending one, then returns.
+  Status Flush() {
+    PULSE_RETURN_IF_ERROR(StartCommit());
+    return Collect(/*wait=*/true);
   }
 
   void DeadLetter(const std::vector<StreamReject>& rejects) {
@@ -215,6 +279,8 @@ class Consumer {
   // Where each assigned partition starts: the table's offset; else `start`. The lake unreadable:
   // Kafka's committed offset, which never runs ahead of the table (it is committed after it).
   void Assign(rd_kafka_topic_partition_list_t* partitions) {
+    // The sink is the commit thread's while a batch is in flight (none is after a revoke).
+    if (Status done = Collect(/*wait=*/true); !done.ok()) rebalance_error_ = done;
     sink_->ResetHistory();  // series of the new partitions may have been written by their last owner
     std::map<TopicPartition, int64_t> table;
     auto snapshot = sink_->signals().LoadSnapshot();
@@ -249,8 +315,12 @@ class Consumer {
     if (!flushed.ok()) {
       log::Warn("stream", "could not commit the batch of revoked partitions; their next owner re-reads it",
                 {{"error", flushed.message()}});
+      if (inflight_.valid()) inflight_.wait();
+      inflight_ = {};
+      inflight_batch_.reset();
       batch_.Clear();
     }
+    last_next_ = nullptr;  // its slot may go
     for (int i = 0; i < partitions->cnt; ++i) {
       TopicPartition tp{partitions->elems[i].topic, partitions->elems[i].partition};
       next_offset_.erase(tp);
@@ -283,8 +353,13 @@ class Consumer {
   std::unique_ptr<ingest::SignalSink> sink_;
   KafkaHandle rk_;
   KafkaHandle dlq_;
-  StreamBatch batch_;
+  StreamBatch batch_;                            // pending: being filled by the consumer thread
+  std::unique_ptr<StreamBatch> inflight_batch_;  // being committed by the commit thread
+  std::future<Committed> inflight_;              // valid while a batch is in flight
   std::map<TopicPartition, int64_t> next_offset_;
+  rd_kafka_topic_t* last_rkt_ = nullptr;  // the partition of the last record and its next_offset_ slot
+  TopicPartition last_tp_;
+  int64_t* last_next_ = nullptr;
   StreamMetrics metrics_;
   std::unique_ptr<MetricsServer> metrics_server_;
   StreamReport report_;

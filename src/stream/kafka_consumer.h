@@ -10,9 +10,12 @@
 //    `start` ("earliest" or "latest").
 //  - A batch is committed when it holds max_records records or max_bytes value bytes, or
 //    max_latency_ms after its first record; then Kafka offsets are committed (after the Delta
-//    commit, never before). When partitions are revoked (a rebalance) the pending batch is
-//    committed first. Memory is bounded: the pending batch by its bounds, librdkafka's fetch queue
-//    by queue_kbytes; while a batch commits, consumption waits (the records stay in Kafka).
+//    commit, never before). Batches commit on a second thread while the consumer fills the next
+//    one; at most one batch is in flight: a full batch waits for it (a batch due by time goes once
+//    it is done), and its Kafka offsets are committed by the consumer thread once its Delta commit
+//    succeeded. When partitions are revoked (a rebalance) or on stop, the batch in flight and the
+//    pending one are committed first. Memory is bounded: two batches by their bounds, librdkafka's
+//    fetch queue by queue_kbytes (records behind a waiting batch stay in that queue and in Kafka).
 //  - Bad records never stop it: each goes to signal_rejects (topic, partition, offset, reason) and,
 //    when dead_letter_topic is set, to that topic (best effort, after the Delta commit; the table is
 //    the record of truth). A lake error is retried with backoff; after `lake_retries` failures in a
@@ -21,7 +24,8 @@
 //  - Returns when `stop` becomes true (SIGTERM/SIGINT in the CLI): the current batch is committed,
 //    the consumer leaves the group, and the report is returned. Also returns after idle_exit_ms
 //    without a record while it holds partitions (0 = never), and once max_records records
-//    (0 = no limit) are committed.
+//    (0 = no limit) are committed (records polled beyond them are not added: they stay in Kafka
+//    for the next run, their offsets not committed).
 //  - Rows are scored and gated like file rows (ingest::SignalSink, signals/scoring.h) with
 //    `scoring` (null: the defaults); the consumer keeps one series-history cache, dropped on every
 //    partition assignment (see signal_sink.h).

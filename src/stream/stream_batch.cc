@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <limits>
+#include <utility>
 
 #include "core/printable.h"
 #include "core/time.h"
@@ -26,6 +28,11 @@ int64_t LineBreaks(std::string_view v) {
       ++n;
   }
   return n;
+}
+
+// memchr twice, not find_first_of("\r\n"), which tests every byte against the set one by one.
+bool HasLineBreak(std::string_view v) {
+  return std::memchr(v.data(), '\n', v.size()) != nullptr || std::memchr(v.data(), '\r', v.size()) != nullptr;
 }
 
 bool Blank(std::string_view v) { return v.find_first_not_of(" \t\r\n") == std::string_view::npos; }
@@ -85,11 +92,35 @@ std::map<TopicPartition, int64_t> TableOffsets(const std::map<std::string, int64
 
 StreamBatch::StreamBatch(BatchConfig config) : config_(std::move(config)) {}
 
+// The map's nodes move with it, so last_ stays valid in the target; the source is left without
+// records (and without its config: assign it a new batch before adding to it).
+StreamBatch::StreamBatch(StreamBatch&& other) noexcept
+    : config_(std::move(other.config_)),
+      partitions_(std::move(other.partitions_)),
+      last_(std::exchange(other.last_, nullptr)),
+      records_(std::exchange(other.records_, 0)),
+      bytes_(std::exchange(other.bytes_, 0)) {
+  other.partitions_.clear();
+}
+
+StreamBatch& StreamBatch::operator=(StreamBatch&& other) noexcept {
+  if (this == &other) return *this;
+  config_ = std::move(other.config_);
+  partitions_ = std::move(other.partitions_);
+  other.partitions_.clear();
+  last_ = std::exchange(other.last_, nullptr);
+  records_ = std::exchange(other.records_, 0);
+  bytes_ = std::exchange(other.bytes_, 0);
+  return *this;
+}
+
 void StreamBatch::Add(const TopicPartition& tp, int64_t offset, const char* value, size_t size, std::string_view key,
                       std::optional<std::string_view> format_header) {
   ++records_;
   bytes_ += static_cast<int64_t>(size);
-  Partition& p = partitions_[tp];
+  if (last_ == nullptr || last_->tp != tp) last_ = &partitions_[tp];  // runs of one partition: one lookup
+  Partition& p = *last_;
+  if (p.records == 0) p.tp = tp;
   ++p.records;
   p.bytes += static_cast<int64_t>(size);
   if (p.first < 0) p.first = offset;
@@ -122,7 +153,7 @@ void StreamBatch::Add(const TopicPartition& tp, int64_t offset, const char* valu
     if (config_.csv_header.empty()) return early("a CSV record, but no CSV header is configured (stream.csv_header)");
     if (std::count(v.begin(), v.end(), '"') % 2 != 0) return early("unterminated quote in the CSV record");
     lines = &p.csv;
-  } else if (v.find_first_of("\r\n") != std::string_view::npos) {
+  } else if (HasLineBreak(v)) {
     joined = JoinJsonLines(v);
     if (!joined) return early("a raw line break inside a JSON string");
     text = *joined;
@@ -132,7 +163,7 @@ void StreamBatch::Add(const TopicPartition& tp, int64_t offset, const char* valu
   lines->first_lines.push_back(lines->lines + 1);
   lines->text.append(text);
   lines->text.push_back('\n');
-  lines->lines += 1 + LineBreaks(text);
+  lines->lines += 1 + (HasLineBreak(text) ? LineBreaks(text) : 0);
 }
 
 std::map<TopicPartition, std::pair<int64_t, int64_t>> StreamBatch::Ranges() const {
@@ -146,10 +177,12 @@ void StreamBatch::Drop(const TopicPartition& tp) {
   if (it == partitions_.end()) return;
   records_ -= it->second.records;
   bytes_ -= it->second.bytes;
+  if (last_ == &it->second) last_ = nullptr;
   partitions_.erase(it);
 }
 
 void StreamBatch::Clear() {
+  last_ = nullptr;
   partitions_.clear();
   records_ = 0;
   bytes_ = 0;

@@ -74,6 +74,11 @@ struct StreamReject {
 class StreamBatch {
  public:
   explicit StreamBatch(BatchConfig config);
+  StreamBatch(StreamBatch&& other) noexcept;
+  StreamBatch& operator=(StreamBatch&& other) noexcept;
+  StreamBatch(const StreamBatch&) = delete;
+  StreamBatch& operator=(const StreamBatch&) = delete;
+  ~StreamBatch() = default;
   // Adds one record (offsets of a partition must increase). value == nullptr: a tombstone.
   // `format_header`: the record's "pulse-format" header, if it has one.
   void Add(const TopicPartition& tp, int64_t offset, const char* value, size_t size, std::string_view key,
@@ -104,6 +109,7 @@ class StreamBatch {
     int64_t lines = 0;
   };
   struct Partition {
+    TopicPartition tp;  // its key (for the lookup cache)
     int64_t first = -1, last = -1;
     int64_t records = 0, bytes = 0;
     Lines json, csv;
@@ -114,6 +120,7 @@ class StreamBatch {
 
   BatchConfig config_;
   std::map<TopicPartition, Partition> partitions_;
+  Partition* last_ = nullptr;  // the partition of the last Add (map nodes do not move)
   int64_t records_ = 0;
   int64_t bytes_ = 0;
 };

@@ -59,3 +59,48 @@ def show_json(pulse_bin, lake, table, *extra, env=None):
     if out.startswith("["):
         return json.loads(out)
     return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+# Reading Pulse's tables from outside, through the deltalake package (shared by the scoring and
+# stream tests: full counts and per-series checksums that show a lost or duplicated row).
+SCORE_COLUMNS = ["recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"]
+
+
+def delta_table(lake, table="signals", version=None):
+    """The lake's TABLE as a deltalake DeltaTable (at `version`), or None before it exists."""
+    from deltalake import DeltaTable
+    path = Path(lake) / table
+    if not (path / "_delta_log").exists():
+        return None
+    return DeltaTable(str(path)) if version is None else DeltaTable(str(path), version=version)
+
+
+def arrow_rows(lake, table="signals", columns=None, version=None):
+    """The table's rows as a pyarrow Table (the given columns; all by default), read by deltalake."""
+    dtab = delta_table(lake, table, version)
+    assert dtab is not None, f"no {table} table in {lake}"
+    return dtab.to_pyarrow_table(columns=columns)
+
+
+def signal_rows(lake):
+    """(name, value) pairs of the signals table, read by deltalake; [] before the table exists."""
+    if delta_table(lake) is None:
+        return []
+    t = arrow_rows(lake, columns=["name", "value"])
+    return list(zip(t.column("name").to_pylist(), t.column("value").to_pylist()))
+
+
+def reject_rows(lake):
+    """file, line and reason of every row of signal_rejects; [] before the table exists."""
+    if delta_table(lake, "signal_rejects") is None:
+        return []
+    return arrow_rows(lake, "signal_rejects", columns=["file", "line", "reason"]).to_pylist()
+
+
+def checksum(pairs):
+    """Per series name: (row count, value sum): equal for two tables holding the same rows once."""
+    out = {}
+    for name, value in pairs:
+        count, total = out.get(name, (0, 0.0))
+        out[name] = (count + 1, total + value)
+    return {k: (c, round(s, 6)) for k, (c, s) in out.items()}

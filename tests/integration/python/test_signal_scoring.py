@@ -8,11 +8,7 @@ import shutil
 
 import duckdb
 import pytest
-from deltalake import DeltaTable
-
-from conftest import ROOT, run_pulse, show_json
-
-SCORE_COLUMNS = ["recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"]
+from conftest import ROOT, SCORE_COLUMNS, arrow_rows, delta_table, run_pulse, show_json
 
 
 def monthly_csv(path, n, spike_at=None, name="gdp", year=2000):
@@ -29,7 +25,7 @@ def test_ingest_prints_gate_counts_and_writes_score_columns(pulse_bin, lake, tmp
     out = run_pulse(pulse_bin, "--lake", lake, "ingest", csv).stdout
     assert "accepted 30, rejected 0" in out
     assert "gate: accept 29, escalate 1, suppress 0" in out  # the spike: z far above 3, sti 0.4
-    table = DeltaTable(str(lake / "signals")).to_pyarrow_table()
+    table = arrow_rows(lake)
     assert table.column_names[-7:] == SCORE_COLUMNS
     rows = sorted(table.to_pylist(), key=lambda r: r["ts"])
     spike = rows[-1]
@@ -45,7 +41,7 @@ def test_ingest_prints_gate_counts_and_writes_score_columns(pulse_bin, lake, tmp
     monthly_csv(more, 2, name="cpi", year=2001)
     report = json.loads(run_pulse(pulse_bin, "--lake", lake, "ingest", "--json", more).stdout)
     assert report[0]["gate"] == {"accept": 2, "escalate": 0, "suppress": 0}
-    files = DeltaTable(str(lake / "signals")).file_uris()
+    files = delta_table(lake).file_uris()
     got = duckdb.connect().execute(
         "select gate, count(*) from read_parquet(?, hive_partitioning = true) group by gate order by gate", [files]
     ).fetchall()
@@ -55,14 +51,14 @@ def test_ingest_prints_gate_counts_and_writes_score_columns(pulse_bin, lake, tmp
 def test_table_written_before_scoring_evolves_and_stays_readable(pulse_bin, tmp_path):
     lake = tmp_path / "lake"
     shutil.copytree(ROOT / "tests/fixtures/signals_table_v1/signals", lake / "signals")
-    before = DeltaTable(str(lake / "signals"))
+    before = delta_table(lake)
     assert before.version() == 1 and "gate" not in before.schema().to_arrow().names  # arro3 or pyarrow schema
     csv = tmp_path / "new.csv"
     csv.write_text("name,source,kind,ts,value\ngdp,fixture,macro,2021-01-01,150\ncpi,fixture,macro,2021-01-01,2.1\n")
     out = run_pulse(pulse_bin, "--lake", lake, "ingest", csv).stdout
     assert "gate: accept 1, escalate 1, suppress 0" in out
 
-    dtab = DeltaTable(str(lake / "signals"))
+    dtab = delta_table(lake)
     assert dtab.version() == 3  # 2: the metaData commit adding the score columns
     assert [h["operation"] for h in dtab.history()][:2] == ["INGEST", "ADD COLUMNS"]
     table = dtab.to_pyarrow_table()
@@ -75,7 +71,7 @@ def test_table_written_before_scoring_evolves_and_stays_readable(pulse_bin, tmp_
     assert new["gdp"]["anomaly_z"] == pytest.approx(44.5 / math.sqrt(143 / 12))  # against the 12 old values
     assert new["cpi"]["gate"] == "accept"
     # time travel to main's version: nine columns
-    assert DeltaTable(str(lake / "signals"), version=1).to_pyarrow_table().num_columns == 9
+    assert arrow_rows(lake, version=1).num_columns == 9
     # DuckDB over the mixed files (nine and sixteen columns)
     got = duckdb.connect().execute(
         "select count(*), count(gate) from read_parquet(?, hive_partitioning = true, union_by_name = true)",
@@ -95,7 +91,7 @@ def test_rules_file_from_config_and_suppressed_rows(pulse_bin, lake, tmp_path):
     monthly_csv(csv, 30, spike_at=29)
     out = run_pulse(pulse_bin, "--lake", lake, "--set", f"ingest.scoring_rules={rules}", "ingest", csv).stdout
     assert "gate: accept 29, escalate 0, suppress 1" in out
-    rows = DeltaTable(str(lake / "signals")).to_pyarrow_table().to_pylist()
+    rows = arrow_rows(lake).to_pylist()
     suppressed = [r for r in rows if r["gate"] == "suppress"]
     assert len(rows) == 30 and len(suppressed) == 1  # kept, with its reason
     assert suppressed[0]["gate_reason"] == ("sti 0.4 < 0.5 (min_sti for tag neutral); "

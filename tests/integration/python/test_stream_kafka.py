@@ -18,12 +18,11 @@ import subprocess
 import time
 import urllib.request
 import uuid
-from collections import defaultdict
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_pulse
+from conftest import ROOT, SCORE_COLUMNS, arrow_rows, checksum, delta_table, reject_rows, run_pulse, signal_rows
 
 BROKERS = os.environ.get("PULSE_KAFKA_BROKERS")
 pytestmark = pytest.mark.skipif(not BROKERS, reason="PULSE_KAFKA_BROKERS is not set (run through scripts/test)")
@@ -37,32 +36,6 @@ def wait_for(condition, timeout, what):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-
-
-def signal_rows(lake):
-    """(name, value) pairs of the signals table, read by deltalake; [] before the table exists."""
-    from deltalake import DeltaTable
-    path = Path(lake) / "signals"
-    if not (path / "_delta_log").exists():
-        return []
-    t = DeltaTable(str(path)).to_pyarrow_table(columns=["name", "value"])
-    return list(zip(t.column("name").to_pylist(), t.column("value").to_pylist()))
-
-
-def reject_rows(lake):
-    from deltalake import DeltaTable
-    path = Path(lake) / "signal_rejects"
-    if not (path / "_delta_log").exists():
-        return []
-    return DeltaTable(str(path)).to_pyarrow_table(columns=["file", "line", "reason"]).to_pylist()
-
-
-def checksum(pairs):
-    out = defaultdict(lambda: [0, 0.0])
-    for name, value in pairs:
-        out[name][0] += 1
-        out[name][1] += value
-    return {k: (c, round(s, 6)) for k, (c, s) in out.items()}
 
 
 class Stream:
@@ -242,8 +215,6 @@ def test_broker_killed_and_restarted(stream, lake):
     stream.check_exactly_once(lake)
 
 
-SCORE_COLUMNS = ["recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"]
-
 
 def stream_once(pulse_bin, lake, topic, group, *settings):
     """`pulse ingest --stream --json` until idle; returns its JSON report."""
@@ -271,9 +242,8 @@ def test_stream_rows_are_scored_like_file_rows(stream, tmp_path, pulse_bin):
     assert report["rows"] == 30 and report["batches"] >= 5, report
     assert report["gate"] == file_report["gate"] and report["gate"]["escalate"] == 1, (report, file_report)
 
-    from deltalake import DeltaTable
-    by_file = DeltaTable(str(file_lake / "signals")).to_pyarrow_table()
-    by_stream = DeltaTable(str(stream_lake / "signals")).to_pyarrow_table()
+    by_file = arrow_rows(file_lake)
+    by_stream = arrow_rows(stream_lake)
     assert by_stream.column_names == by_file.column_names and by_stream.column_names[-7:] == SCORE_COLUMNS
     file_rows = sorted(by_file.to_pylist(), key=lambda r: r["ts"])
     stream_rows = sorted(by_stream.to_pylist(), key=lambda r: r["ts"])
@@ -285,7 +255,7 @@ def test_stream_rows_are_scored_like_file_rows(stream, tmp_path, pulse_bin):
             else:
                 assert s[c] == f[c], (c, f, s)
     assert stream_rows[-1]["anomaly"] is True and stream_rows[-1]["gate"] == "escalate"
-    ops = [h["operation"] for h in DeltaTable(str(stream_lake / "signals")).history()]
+    ops = [h["operation"] for h in delta_table(stream_lake).history()]
     assert ops.count("STREAM INGEST") == report["batches"], ops
 
 
@@ -298,8 +268,7 @@ def test_stream_into_a_table_written_before_scoring(stream, tmp_path, pulse_bin)
     report = stream_once(pulse_bin, lake, stream.topic, "evolve")
     assert report["rows"] == 2 and report["gate"] == {"accept": 1, "escalate": 1, "suppress": 0}, report
 
-    from deltalake import DeltaTable
-    dtab = DeltaTable(str(lake / "signals"))
+    dtab = delta_table(lake)
     assert [h["operation"] for h in dtab.history()][:2] == ["STREAM INGEST", "ADD COLUMNS"]
     rows = dtab.to_pyarrow_table().to_pylist()
     assert len(rows) == 26
@@ -309,3 +278,36 @@ def test_stream_into_a_table_written_before_scoring(stream, tmp_path, pulse_bin)
     assert new["gdp"]["gate"] == "escalate"
     assert new["gdp"]["anomaly_z"] == pytest.approx(44.5 / math.sqrt(143 / 12))  # against the 12 old values
     assert new["cpi"]["gate"] == "accept"
+
+
+def test_stream_then_run_gives_the_file_paths_forecasts(stream, tmp_path, pulse_bin):
+    # The README's two-command recipe: stream the signals into the lake until the stream goes
+    # idle, then `pulse run`. The bundled dataset goes through Kafka (as `pulse publish` sends a
+    # wide file: one record per observation); the run's own ingest then finds every observation
+    # in the table and appends nothing, so the forecasts, simulation and trust scores come from
+    # the streamed rows - and equal those of the file path.
+    dataset = ROOT / "data" / "us-macro-quarterly.csv"
+    out = run_pulse(pulse_bin, "publish", dataset, "--to", f"kafka://{BROKERS}/{stream.topic}", "--wide", "--time",
+                    "year,quarter", "--kind", "macro").stdout
+    assert "published 2436," in out, out
+    stream_dir, file_dir = tmp_path / "stream", tmp_path / "file"
+    report = json.loads(run_pulse(pulse_bin, "--lake", stream_dir / "lake", "--set", "log.level=warn", "ingest",
+                                  "--stream", f"kafka://{BROKERS}/{stream.topic}", "--idle-exit", "5", "--json").stdout)
+    assert report["rows"] == 2436 and report["rejected"] == 0, report
+    run_pulse(pulse_bin, "--lake", stream_dir / "lake", "run", "--out", stream_dir / "out")
+    run_pulse(pulse_bin, "--lake", file_dir / "lake", "run", "--out", file_dir / "out")
+
+    ops = {h["operation"] for h in delta_table(stream_dir / "lake").history()}
+    assert "STREAM INGEST" in ops and "INGEST" not in ops, ops  # every row came from the stream
+
+    def comparable(lake, name, drop):
+        rows = arrow_rows(lake, name).to_pylist()
+        return sorted((tuple((k, v) for k, v in sorted(r.items()) if k not in drop) for r in rows), key=repr)
+
+    # Ids and versions name the commits (the stream made several), not the numbers.
+    ids = {"created", "ingest_time", "signals_version", "sim_id", "run_id", "forecast_id"}
+    for name in ("forecasts", "simulations", "trust_scores"):
+        assert comparable(stream_dir / "lake", name, ids) == comparable(file_dir / "lake", name, ids), name
+    a = json.loads((stream_dir / "out" / "summary.json").read_text())
+    b = json.loads((file_dir / "out" / "summary.json").read_text())
+    assert a["series"] == b["series"]

@@ -247,6 +247,35 @@ TEST_F(StreamBatchTest, DropAndClearForgetRecords) {
   b.Clear();
   EXPECT_TRUE(b.empty());
   EXPECT_EQ(b.bytes(), 0);
+  // Adding after a Drop or Clear of the partition last added to starts it afresh.
+  Add(b, p0_, 5, Json(5));
+  Add(b, p0_, 6, Json(6));
+  b.Drop(p0_);
+  Add(b, p0_, 7, Json(7));
+  EXPECT_EQ(b.records(), 1);
+  EXPECT_EQ((b.Ranges().at(p0_)), (std::pair<int64_t, int64_t>{7, 7}));
+}
+
+TEST_F(StreamBatchTest, AMovedBatchCommitsItsRecordsAndTheNewOneStartsEmpty) {
+  // The consumer hands a full batch to its commit thread by moving it and fills a new one.
+  StreamBatch pending(BatchConfig{});
+  for (int i = 0; i < 6; ++i) Add(pending, i % 2 ? p1_ : p0_, i / 2, Json(i));
+  StreamBatch inflight(std::move(pending));
+  pending = StreamBatch(BatchConfig{});
+  EXPECT_TRUE(pending.empty());
+  EXPECT_EQ(inflight.records(), 6);
+  Add(inflight, p0_, 3, Json(6));  // the moved batch keeps its partitions (and its lookup cache)
+  Add(pending, p0_, 4, Json(7));
+  EXPECT_EQ((inflight.Ranges().at(p0_)), (std::pair<int64_t, int64_t>{0, 3}));
+  EXPECT_EQ(pending.records(), 1);
+  auto first = CommitStreamBatch(*sink_, inflight, {.group = "g"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->rows, 7);
+  auto second = CommitStreamBatch(*sink_, pending, {.group = "g"});
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->rows, 1);
+  EXPECT_EQ(Rows(), 8);
+  EXPECT_EQ(ValueSum(), 28.0);  // 0 + 1 + ... + 7: each once
 }
 
 }  // namespace
