@@ -185,6 +185,12 @@ void Worker::Handle(const Delivery& delivery) {
       (void)broker_.Ack(delivery);
       return;
     }
+    // Revoked before it ran (pulse serve's DELETE /v1/jobs/{id} stores REVOKED): not run.
+    if (meta.ok() && meta->state == TaskState::kRevoked) {
+      ++stats_.revoked;
+      (void)broker_.Ack(delivery);
+      return;
+    }
   }
   std::string cache_key;
   if (spec->cache_key && cache_) {
