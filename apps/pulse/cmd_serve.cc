@@ -5,6 +5,7 @@
 //   then it prints {"requests": N, "drained": true|false} and exits 0.
 // pulse token create --scope read|write|admin [--name NAME]
 //   Adds an API token to serve.tokens_file (stored hashed) and prints the token once.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>

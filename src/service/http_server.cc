@@ -82,7 +82,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
 }
 
 bool HttpServer::Stop(std::chrono::milliseconds grace) {
-  if (stopped_) return true;
+  if (stopped_ || !listener_.joinable()) return true;
   stopped_ = true;
   server_->stop();  // closes the listening socket; listen returns once the pool has drained
   if (listened_.wait_for(grace) != std::future_status::ready) {

@@ -9,6 +9,8 @@
 //     is stored, and a worker that picks the message up afterwards acks it without running it
 //     (jobs/worker.h step 4). A job already running finishes, and its result replaces REVOKED.
 //     409 conflict for a job that already finished.
+#include <cctype>
+
 #include "core/ids.h"
 #include "jobs/celery_protocol.h"
 #include "jobs/safe_json.h"
@@ -22,8 +24,10 @@ constexpr std::chrono::hours kRevokedTtl{24};
 
 bool ValidJobId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
-  for (unsigned char c : id)
+  for (const char ch : id) {
+    const auto c = static_cast<unsigned char>(ch);
     if (!(std::isalnum(c) || c == '-' || c == '_')) return false;
+  }
   return true;
 }
 
@@ -60,7 +64,8 @@ Result<HttpReply> GetJob(ServiceState& state, Call& call) {
     if (meta->state == jobs::TaskState::kSuccess) out["result"] = meta->result;
     if (meta->state == jobs::TaskState::kFailure || meta->state == jobs::TaskState::kRevoked) {
       const auto& res = meta->result;
-      nlohmann::json error = {{"type", res.is_object() ? res.value("exc_type", nlohmann::json("Error")) : "Error"}};
+      nlohmann::json error = {{"type", "Error"}};
+      if (res.is_object() && res.contains("exc_type")) error["type"] = res["exc_type"];
       if (res.is_object() && res.contains("exc_message")) {
         const auto& msg = res["exc_message"];
         error["message"] = msg.is_array() && msg.size() == 1 ? msg[0] : msg;

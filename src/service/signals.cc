@@ -15,6 +15,9 @@
 // gate, the same row errors: validation is deterministic) with "replayed": true; the same key with
 // another body is 422 idempotency-key-reused. Two racing requests with one key: the lake's txn
 // check lets one commit, the other replays it.
+#include <arrow/api.h>
+
+#include <cctype>
 #include <mutex>
 
 #include "core/config.h"
@@ -46,10 +49,12 @@ nlohmann::json GateJson(const signals::GateCounts& g) {
 // The commitInfo's "accept A, escalate E, suppress S" (ingest/signal_sink.cc) as GateCounts.
 signals::GateCounts ParseGate(std::string_view text) {
   signals::GateCounts g;
-  for (auto [name, field] : {std::pair{"accept ", &g.accept}, {"escalate ", &g.escalate}, {"suppress ", &g.suppress}}) {
+  const std::pair<std::string_view, int64_t*> fields[] = {
+      {"accept ", &g.accept}, {"escalate ", &g.escalate}, {"suppress ", &g.suppress}};
+  for (const auto& [name, field] : fields) {
     const size_t at = text.find(name);
     if (at == std::string_view::npos) continue;
-    std::string_view rest = text.substr(at + std::string_view(name).size());
+    std::string_view rest = text.substr(at + name.size());
     *field = ParseInt64(rest.substr(0, rest.find(','))).value_or(0);
   }
   return g;
@@ -106,7 +111,10 @@ Result<HttpReply> PostSignals(ServiceState& state, Call& call) {
   std::optional<std::string> key = call.Header("Idempotency-Key");
   if (key) {
     bool ok = !key->empty() && key->size() <= kMaxIdempotencyKeyBytes;
-    for (unsigned char c : *key) ok = ok && c >= 0x21 && c <= 0x7e;
+    for (const char ch : *key) {
+      const auto c = static_cast<unsigned char>(ch);
+      ok = ok && c >= 0x21 && c <= 0x7e;
+    }
     if (!ok)
       return ProblemReply(MakeProblem(400, "invalid-idempotency-key",
                                       "Idempotency-Key must be 1..128 printable ASCII characters without spaces"));
@@ -168,7 +176,7 @@ Result<HttpReply> PostSignals(ServiceState& state, Call& call) {
   signals::GateCounts gate;
   if ((*rows)->num_rows() > 0 || key) {
     PULSE_ASSIGN_OR_RETURN(auto commit, sink->AppendSignals(**rows, write, &gate));
-    if (commit.skipped) return Replay(sink->signals(), *key, body_sha, errors, write.app_id);
+    if (commit.skipped && key) return Replay(sink->signals(), *key, body_sha, errors, write.app_id);
     version = commit.version;
   }
   if (!report.rejects.empty()) {

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
@@ -102,7 +104,9 @@ Result<std::vector<StoredToken>> ParseTokensFile(std::string_view text, const st
       if (!entry.contains(key) || !entry[key].is_string())
         return Status::InvalidArgument(where + "'" + key + "' must be a string");
     t.name = entry["name"].get<std::string>();
-    PULSE_ASSIGN_OR_RETURN(t.scope, ParseScope(entry["scope"].get<std::string>()));
+    auto scope = ParseScope(entry["scope"].get<std::string>());
+    if (!scope.ok()) return Status::InvalidArgument(where + scope.status().message());
+    t.scope = *scope;
     t.sha256 = entry["sha256"].get<std::string>();
     if (!IsHex64(t.sha256)) return Status::InvalidArgument(where + "'sha256' must be 64 lower-case hex digits");
     if (entry.contains("created") && entry["created"].is_string()) t.created = entry["created"].get<std::string>();
@@ -126,8 +130,10 @@ Result<CreatedToken> CreateToken(const std::string& path, Scope scope, std::stri
   created.stored.created = time::FormatTimestamp(time::NowMicros());
   if (name.empty()) name = "token-" + created.stored.sha256.substr(0, 8);
   if (name.size() > 128) return Status::InvalidArgument("--name must be at most 128 bytes");
-  for (unsigned char c : name)
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
     if (c < 0x21 || c > 0x7e) return Status::InvalidArgument("--name must be printable ASCII without spaces");
+  }
   created.stored.name = name;
 
   const std::string lock_path = path + ".lock";

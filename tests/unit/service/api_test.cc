@@ -4,6 +4,7 @@
 // metrics under the names the dashboards query.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -29,7 +30,7 @@ class ApiTest : public ::testing::Test {
     tokens_file_ = (dir_ / "tokens.json").string();
     read_ = CreateToken(tokens_file_, Scope::kRead, "reader")->token;
     write_ = CreateToken(tokens_file_, Scope::kWrite, "writer")->token;
-    store_ = std::move(*TokenStore::Open(tokens_file_));
+    store_ = std::move(TokenStore::Open(tokens_file_)).value();
   }
   void TearDown() override { fs::remove_all(dir_); }
 
