@@ -252,6 +252,9 @@ HttpReply Api::LayerError(const HttpRequest& request, int status) noexcept {
       case 414: reply = ProblemReply(MakeProblem(414, "uri-too-long", "the request URI is too long")); break;
       case 404: reply = ProblemReply(MakeProblem(404, "not-found", "no such route")); break;
       case 408: reply = ProblemReply(MakeProblem(408, "timeout", "the request was not read in time")); break;
+      case 405:
+        reply = ProblemReply(MakeProblem(405, "method-not-allowed", "this server does not answer that method"));
+        break;
       default:
         if (status >= 500)
           reply = ProblemReply(MakeProblem(status, "internal", "the server failed to handle the request"));

@@ -3,8 +3,7 @@
 //
 // Contract:
 //  - Start binds host:port (port 0: any free port) and serves on a pool of `threads` threads
-//    (httplib's ThreadPool: a connection holds a thread while it is kept alive, up to
-//    keep_alive_timeout idle).
+//    (httplib's ThreadPool), one request per connection (keep-alive off: see http_server.cc).
 //  - Bodies larger than max_body_bytes are refused with 413 before they are read; a request not
 //    read within read_timeout is dropped; errors httplib raises itself (413, 400 on a malformed
 //    request line, ...) get problem documents through Api::LayerError.

@@ -261,3 +261,51 @@ def test_jobs_through_redis_and_a_pulse_worker(pulse_bin, tmp_path, lake, redis_
         code, _, log = served.stop()
     assert code == 0, log
     assert '"revoked": 1' in out, out
+
+
+def wait_job(served, job, timeout=120):
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        status, _, st = served.json("GET", f"/v1/jobs/{job}", token="read")
+        assert status == 200, st
+        if st["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
+            return st
+        time.sleep(0.1)
+
+
+def quarterly(name, n, start_year=2000, base=100.0, step=1.0):
+    return [{"name": name, "kind": "macro", "ts": f"{start_year + i // 4}-{1 + 3 * (i % 4):02d}-01",
+             "value": base + step * i + (i % 4) * 0.5} for i in range(n)]
+
+
+def test_forecast_job_in_process_then_latest_forecasts_and_time_travel(served, lake):
+    """The default broker (inproc): the job runs on serve's own worker; /v1/forecasts answers the
+    latest forecast per series with its bands, and version= reads the table as it was."""
+    assert served.json("POST", "/v1/signals", quarterly("gdp", 32) + quarterly("cpi", 32, base=50), token="write")[0] \
+        == 200
+    s, _, body = served.json("POST", "/v1/jobs/forecast", {"horizon": 4}, token="write")
+    assert s == 202, body
+    st = wait_job(served, body["job_id"])
+    assert st["state"] == "SUCCESS", st
+    first_version = st["result"]["forecasts_version"]
+    s, _, page = served.json("GET", "/v1/forecasts?series=gdp&limit=1000", token="read")
+    assert s == 200, page
+    rows = page["items"]
+    assert rows and {r["series"] for r in rows} == {"gdp"}
+    assert all(r["lower"] <= r["mean"] <= r["upper"] for r in rows)
+    assert {r["step"] for r in rows} == {1, 2, 3, 4}
+    first_sv = {r["signals_version"] for r in rows}
+    assert len(first_sv) == 1
+    # More signals, a second forecast: the latest rows move on; version= still shows the first.
+    assert served.json("POST", "/v1/signals", quarterly("gdp", 4, start_year=2008, base=140), token="write")[0] == 200
+    st = wait_job(served, served.json("POST", "/v1/jobs/forecast", {"horizon": 4}, token="write")[2]["job_id"])
+    assert st["state"] == "SUCCESS", st
+    latest = served.json("GET", "/v1/forecasts?series=gdp&limit=1000", token="read")[2]
+    assert {r["signals_version"] for r in latest["items"]} != first_sv
+    old = served.json("GET", f"/v1/forecasts?series=gdp&limit=1000&version={first_version}", token="read")[2]
+    assert old["version"] == first_version
+    assert {r["signals_version"] for r in old["items"]} == first_sv
+    # Both series are listed; the tables route names the forecasts table with its versions.
+    assert {i["name"] for i in served.json("GET", "/v1/series", token="read")[2]["items"]} == {"gdp", "cpi"}
+    tables = served.json("GET", "/v1/tables?table=forecasts", token="read")[2]["items"]
+    assert tables[0]["name"] == "forecasts" and tables[0]["version"] >= first_version + 1
