@@ -168,10 +168,11 @@ HttpReply Api::Dispatch(const HttpRequest& request, std::string& route_label, co
       r.headers.emplace_back("WWW-Authenticate", "Bearer error=\"invalid_token\"");
       return r;
     }
-    if (static_cast<int>(call.token->scope) < static_cast<int>(*route->scope))
+    if (static_cast<int>(call.token->scope) < static_cast<int>(*route->scope)) {
       return ProblemReply(MakeProblem(403, "forbidden",
                                       "this route needs a token with scope " + std::string(ScopeName(*route->scope)) +
                                           "; this one has " + std::string(ScopeName(call.token->scope))));
+    }
     limit_key = "token:" + call.token->name;
   }
   // Probes and scrapes are never rate limited: a limited /livez would restart a healthy pod.
@@ -199,9 +200,10 @@ HttpReply Api::Dispatch(const HttpRequest& request, std::string& route_label, co
   if (reply.ok()) return std::move(*reply);
   const Status& st = reply.status();
   Problem p = ProblemFromStatus(st, options_.redact);
-  if (p.status >= 500)
+  if (p.status >= 500) {
     log::Error("service", "request failed",
                {{"request_id", request_id}, {"route", route->path}, {"error", LossyUtf8(st.ToString())}});
+  }
   return ProblemReply(std::move(p));
 }
 
@@ -256,10 +258,11 @@ HttpReply Api::LayerError(const HttpRequest& request, int status) noexcept {
         reply = ProblemReply(MakeProblem(405, "method-not-allowed", "this server does not answer that method"));
         break;
       default:
-        if (status >= 500)
+        if (status >= 500) {
           reply = ProblemReply(MakeProblem(status, "internal", "the server failed to handle the request"));
-        else
+        } else {
           reply = ProblemReply(MakeProblem(status, "bad-request", "the request is not valid HTTP"));
+        }
     }
     Finish(request, reply, "unmatched", request_id, start);
   } catch (...) {

@@ -83,9 +83,10 @@ Result<HttpReply> DeleteJob(ServiceState& state, Call& call) {
   PULSE_ASSIGN_OR_RETURN(auto raw, state.broker->GetResult(id));
   if (raw) {
     auto meta = jobs::DecodeResultMeta(*raw);
-    if (meta.ok() && (meta->state == jobs::TaskState::kSuccess || meta->state == jobs::TaskState::kFailure))
+    if (meta.ok() && (meta->state == jobs::TaskState::kSuccess || meta->state == jobs::TaskState::kFailure)) {
       return ProblemReply(MakeProblem(409, "job-finished",
                                       "the job already finished (" + std::string(jobs::StateName(meta->state)) + ")"));
+    }
   }
   PULSE_RETURN_IF_ERROR(state.broker->StoreResult(
       id,

@@ -79,7 +79,7 @@ struct Rows {
 };
 
 Result<Rows> ReadRows(ServiceState& state, const Call& call, const std::string& name, const Page& page,
-                      std::vector<std::string> columns = {}) {
+                      const std::vector<std::string>& columns = {}) {
   Rows out;
   auto lake = state.OpenLake();
   if (!lake.ok()) {
@@ -159,9 +159,10 @@ Result<HttpReply> GetSeries(ServiceState& state, Call& call) {
   }
   std::vector<nlohmann::json> items;
   items.reserve(series.size());
-  for (const auto& [key, s] : series)
+  for (const auto& [key, s] : series) {
     items.push_back(
         {{"kind", key.first}, {"name", key.second}, {"observations", s.count}, {"first", s.first}, {"last", s.last}});
+  }
   return JsonReply(200, PageJson(std::move(items), page, rows.version));
 }
 
@@ -209,11 +210,12 @@ Result<HttpReply> GetTables(ServiceState& state, Call& call) {
       if (wanted) {  // one table: its versions too, newest first
         PULSE_ASSIGN_OR_RETURN(auto history, table->History());
         nlohmann::json versions = nlohmann::json::array();
-        for (const auto& v : history)
+        for (const auto& v : history) {
           versions.push_back({{"version", v.version},
                               {"timestamp", time::FormatTimestamp(v.timestamp_ms * 1000)},
                               {"operation", v.operation},
                               {"rows_added", v.rows_added}});
+        }
         item["versions"] = std::move(versions);
       }
       items.push_back(std::move(item));

@@ -10,10 +10,11 @@ RateLimiter::RateLimiter(double rate_per_second, double burst, size_t max_keys)
 void RateLimiter::Sweep(double now_seconds) {
   const double full_after = burst_ / rate_;
   for (auto it = buckets_.begin(); it != buckets_.end();) {
-    if (now_seconds - it->second.updated >= full_after)
+    if (now_seconds - it->second.updated >= full_after) {
       it = buckets_.erase(it);
-    else
+    } else {
       ++it;
+    }
   }
 }
 

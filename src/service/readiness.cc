@@ -29,7 +29,7 @@ CheckResult BoundedCheck::Run(std::chrono::milliseconds bound) {
   if (future.wait_for(bound) != std::future_status::ready) {
     r.detail = "no answer within " + std::to_string(bound.count()) + " ms";
   } else {
-    const Status st = future.get();
+    const Status& st = future.get();
     r.ok = st.ok();
     r.detail = st.ok() ? "ok" : std::string(StatusCodeName(st.code()));
   }

@@ -68,8 +68,10 @@ std::vector<RouteSpec> ServiceRoutes(ServiceState* state) {
   auto bind = [state](Result<HttpReply> (*fn)(ServiceState&, Call&)) {
     return [state, fn](Call& call) { return fn(*state, call); };
   };
-  auto job = [state](std::string task) { return [state, task](Call& call) { return PostJob(*state, call, task); }; };
-  auto rows = [state](std::string table) {
+  auto job = [state](const std::string& task) {
+    return [state, task](Call& call) { return PostJob(*state, call, task); };
+  };
+  auto rows = [state](const std::string& table) {
     return [state, table](Call& call) { return GetTableRows(*state, call, table); };
   };
   std::vector<RouteSpec> routes = {
@@ -109,9 +111,10 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   PULSE_ASSIGN_OR_RETURN(auto broker, jobs::OpenBroker(settings.jobs.broker));
   state->broker = std::move(broker);
   PULSE_ASSIGN_OR_RETURN(auto tokens, TokenStore::Open(options.tokens_file));
-  if (tokens->size() == 0)
+  if (tokens->size() == 0) {
     log::Warn("service", "no API tokens yet: every /v1 route answers 401 (create one: pulse token create)",
               {{"tokens_file", options.tokens_file}});
+  }
 
   // Heap-held, like the Api below: when the grace period ends with requests still running, their
   // threads keep using these, so they are left alive for the exiting process.

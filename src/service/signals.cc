@@ -105,9 +105,10 @@ Result<HttpReply> PostSignals(ServiceState& state, Call& call) {
   const bool array = media == "application/json";
   const bool lines = media == "application/x-ndjson" || media == "application/jsonl" ||
                      media == "application/json-lines" || media == "application/x-jsonlines";
-  if (!array && !lines)
+  if (!array && !lines) {
     return ProblemReply(MakeProblem(415, "unsupported-media-type",
                                     "send a JSON array (application/json) or JSON lines (application/x-ndjson)"));
+  }
   std::optional<std::string> key = call.Header("Idempotency-Key");
   if (key) {
     bool ok = !key->empty() && key->size() <= kMaxIdempotencyKeyBytes;
@@ -115,9 +116,10 @@ Result<HttpReply> PostSignals(ServiceState& state, Call& call) {
       const auto c = static_cast<unsigned char>(ch);
       ok = ok && c >= 0x21 && c <= 0x7e;
     }
-    if (!ok)
+    if (!ok) {
       return ProblemReply(MakeProblem(400, "invalid-idempotency-key",
                                       "Idempotency-Key must be 1..128 printable ASCII characters without spaces"));
+    }
   }
 
   // The records as JSON lines: element i of an array is line i + 1.

@@ -100,9 +100,10 @@ Result<std::vector<StoredToken>> ParseTokensFile(std::string_view text, const st
     const std::string where = path + ": tokens[" + std::to_string(i++) + "]: ";
     if (!entry.is_object()) return Status::InvalidArgument(where + "expected an object");
     StoredToken t;
-    for (const char* key : {"name", "scope", "sha256"})
+    for (const char* key : {"name", "scope", "sha256"}) {
       if (!entry.contains(key) || !entry[key].is_string())
         return Status::InvalidArgument(where + "'" + key + "' must be a string");
+    }
     t.name = entry["name"].get<std::string>();
     auto scope = ParseScope(entry["scope"].get<std::string>());
     if (!scope.ok()) return Status::InvalidArgument(where + scope.status().message());
