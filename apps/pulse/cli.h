@@ -83,5 +83,6 @@ void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code);
+void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

@@ -368,6 +368,35 @@ void AddStreamKeys(std::vector<Config::Key>& keys) {
                       "Topic pulse publish writes to when --to names none (empty: pulse.signals.<kind>)"));
 }
 
+void AddServeKeys(std::vector<Config::Key>& keys) {
+  // pulse serve (read into service::ServeOptions in one place: service/serve.h ServeOptionsFrom).
+  keys.push_back(Bind("serve.host", &Settings::serve, &ServeSettings::host,
+                      "Address pulse serve listens on (127.0.0.1: this machine only; 0.0.0.0: every interface)",
+                      NotEmpty));
+  keys.push_back(BindInt("serve.port", &Settings::serve, &ServeSettings::port, 0, 65535,
+                         "Port pulse serve listens on (0: any free port, printed at start)"));
+  keys.push_back(BindInt("serve.threads", &Settings::serve, &ServeSettings::threads, 1, 1024,
+                         "Threads serving HTTP requests (each holds one connection at a time)"));
+  keys.push_back(BindInt("serve.max_body_bytes", &Settings::serve, &ServeSettings::max_body_bytes, 1, int64_t{1} << 31,
+                         "Largest request body pulse serve accepts (larger: 413)"));
+  keys.push_back(BindInt("serve.request_timeout_ms", &Settings::serve, &ServeSettings::request_timeout_ms, 1,
+                         3600 * 1000, "Time limit of one request: reading it, and handling it (then 503)"));
+  keys.push_back(Bind("serve.rate_per_second", &Settings::serve, &ServeSettings::rate_per_second,
+                      "Requests per second each API token (or client address without one) may make, on average",
+                      [](std::string_view v) {
+                        auto d = ParseFiniteDouble(v);
+                        return d && *d > 0 && *d <= 1e6 ? std::string() : std::string("must lie in (0, 1e6]");
+                      }));
+  keys.push_back(BindInt("serve.rate_burst", &Settings::serve, &ServeSettings::rate_burst, 1, 1000000000,
+                         "Requests a token (or client address) may make at once before the rate applies"));
+  keys.push_back(Bind("serve.tokens_file", &Settings::serve, &ServeSettings::tokens_file,
+                      "File of hashed API tokens (written by pulse token create)", NotEmpty));
+  keys.push_back(BindInt("serve.shutdown_grace_ms", &Settings::serve, &ServeSettings::shutdown_grace_ms, 0, 3600 * 1000,
+                         "On SIGTERM, how long in-flight requests may take to finish"));
+  keys.push_back(BindInt("serve.probe_timeout_ms", &Settings::serve, &ServeSettings::probe_timeout_ms, 1, 60000,
+                         "/readyz: how long each dependency (lake, broker) has to answer"));
+}
+
 // Every key of Settings, in file order of config_sections.h.
 std::vector<Config::Key> AllKeys() {
   std::vector<Config::Key> keys;
@@ -378,6 +407,7 @@ std::vector<Config::Key> AllKeys() {
   AddJobsKeys(keys);
   AddRunKeys(keys);
   AddStreamKeys(keys);
+  AddServeKeys(keys);
   return keys;
 }
 }  // namespace

@@ -101,6 +101,21 @@ struct StreamSettings {
   std::string publish_topic;           // pulse publish's topic when --to names none ("" = pulse.signals.<kind>)
 };
 
+// serve.*: pulse serve, the HTTP API (src/service; mapped to service::ServeOptions in one place,
+// service::ServeOptionsFrom).
+struct ServeSettings {
+  std::string host = "127.0.0.1";                 // address to listen on (IPv4 or IPv6 literal, or a name)
+  int port = 8080;                                // 0: any free port (printed), 0..65535
+  int threads = 8;                                // request threads, 1..1024
+  int64_t max_body_bytes = 16 << 20;              // larger request bodies are refused (413), 1..2^31
+  int64_t request_timeout_ms = 30000;             // a request's time limit (reading it and handling it), 1..3600000
+  double rate_per_second = 50;                    // token bucket per token (or client address): refill rate, (0, 10^6]
+  int64_t rate_burst = 100;                       // ... and capacity, 1..10^9
+  std::string tokens_file = "pulse-tokens.json";  // hashed API tokens (pulse token create); never empty
+  int64_t shutdown_grace_ms = 10000;              // SIGTERM: in-flight requests get this long, 0..3600000
+  int64_t probe_timeout_ms = 2000;                // /readyz: each dependency must answer within this, 1..60000
+};
+
 struct Settings {
   LakeSettings lake;
   S3Settings s3;
@@ -110,6 +125,7 @@ struct Settings {
   JobsSettings jobs;
   RunSettings run;
   StreamSettings stream;
+  ServeSettings serve;
   int threads = 0;  // worker threads, 0 = all cores, 0..4096
 };
 

@@ -231,6 +231,12 @@ bool Worker::AnswerFromCache(const Delivery& delivery, const TaskMessage& m, con
       if (!st.ok()) ++stats_.broker_errors;
       return true;
     }
+    // Revoked before it ran (pulse serve's DELETE /v1/jobs/{id} stores REVOKED): not run.
+    if (meta.ok() && meta->state == TaskState::kRevoked) {
+      ++stats_.revoked;
+      (void)broker_.Ack(delivery);
+      return;
+    }
   }
   ++stats_.cache_misses;
   return false;

@@ -8,6 +8,8 @@
 //   3. expired (headers.expires in the past) -> REVOKED result, acked;
 //   4. a SUCCESS result already stored under the task id -> skip (counted as a duplicate
 //      delivery; tasks are idempotent, so redelivery after a crash is harmless), acked;
+//      a REVOKED result stored under it (a client revoked the task before it ran, e.g. pulse
+//      serve's DELETE /v1/jobs/{id}) -> not run (counted as revoked), acked;
 //   5. a task with a cache key whose result is cached -> SUCCESS with it, without running (only
 //      when the worker has a cache);
 //   6. (STARTED result when track_started; an execution-log entry when execution_log is set) run

@@ -85,6 +85,16 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "s3.path_style",
                                          "s3.region",
                                          "s3.secret_key",
+                                         "serve.host",
+                                         "serve.max_body_bytes",
+                                         "serve.port",
+                                         "serve.probe_timeout_ms",
+                                         "serve.rate_burst",
+                                         "serve.rate_per_second",
+                                         "serve.request_timeout_ms",
+                                         "serve.shutdown_grace_ms",
+                                         "serve.threads",
+                                         "serve.tokens_file",
                                          "sim.decay_rate",
                                          "sim.max_runs",
                                          "sim.max_turns",
@@ -150,7 +160,17 @@ TEST(Config, EveryKeyFillsItsTypedField) {
                                                         {"stream.dead_letter_topic", "dlq"},
                                                         {"stream.queue_kbytes", "2097151"},
                                                         {"stream.session_timeout_ms", "3600000"},
-                                                        {"stream.publish_topic", "p"}};
+                                                        {"stream.publish_topic", "p"},
+                                                        {"serve.host", "0.0.0.0"},
+                                                        {"serve.port", "65535"},
+                                                        {"serve.threads", "1024"},
+                                                        {"serve.max_body_bytes", "2147483648"},
+                                                        {"serve.request_timeout_ms", "3600000"},
+                                                        {"serve.rate_per_second", "1000000"},
+                                                        {"serve.rate_burst", "1000000000"},
+                                                        {"serve.tokens_file", "t.json"},
+                                                        {"serve.shutdown_grace_ms", "0"},
+                                                        {"serve.probe_timeout_ms", "60000"}};
   for (const auto& [key, value] : values) ASSERT_TRUE(c.Set(key, value, "--set").ok()) << key;
   const Settings& s = c.settings();
   EXPECT_EQ(s.lake.url, "s3://b/p");
@@ -196,6 +216,25 @@ TEST(Config, EveryKeyFillsItsTypedField) {
   EXPECT_EQ(s.stream.queue_kbytes, 2097151);
   EXPECT_EQ(s.stream.session_timeout_ms, 3600000);
   EXPECT_EQ(s.stream.publish_topic, "p");
+  EXPECT_EQ(s.serve.host, "0.0.0.0");
+  EXPECT_EQ(s.serve.port, 65535);
+  EXPECT_EQ(s.serve.threads, 1024);
+  EXPECT_EQ(s.serve.max_body_bytes, int64_t{1} << 31);
+  EXPECT_EQ(s.serve.request_timeout_ms, 3600000);
+  EXPECT_EQ(s.serve.rate_per_second, 1e6);
+  EXPECT_EQ(s.serve.rate_burst, 1000000000);
+  EXPECT_EQ(s.serve.tokens_file, "t.json");
+  EXPECT_EQ(s.serve.shutdown_grace_ms, 0);
+  EXPECT_EQ(s.serve.probe_timeout_ms, 60000);
+  // The serve keys' checks: ranges, a positive finite rate, a non-empty host and tokens file.
+  EXPECT_FALSE(c.Set("serve.port", "65536").ok());
+  EXPECT_FALSE(c.Set("serve.threads", "0").ok());
+  EXPECT_FALSE(c.Set("serve.rate_per_second", "0").ok());
+  EXPECT_FALSE(c.Set("serve.rate_per_second", "-1").ok());
+  EXPECT_FALSE(c.Set("serve.host", "").ok());
+  EXPECT_FALSE(c.Set("serve.tokens_file", "").ok());
+  EXPECT_FALSE(c.Set("serve.max_body_bytes", "0").ok());
+  EXPECT_FALSE(c.Set("serve.bogus", "1").ok());
   // The stream keys' checks: the URL scheme, the group, start, format and the ranges.
   EXPECT_FALSE(c.Set("stream.url", "http://h:9092/t").ok());
   EXPECT_TRUE(c.Set("stream.url", "").ok());
