@@ -442,7 +442,7 @@ Result<std::unique_ptr<DeltaTable>> DeltaTable::Create(std::unique_ptr<FileSyste
   if (put.code() == StatusCode::kAlreadyExists)
     return Status::AlreadyExists("a Delta table already exists at " + fs->RootUrl());
   PULSE_RETURN_IF_ERROR(put);
-  return Open(std::move(fs), std::move(options));
+  return Open(std::move(fs), options);
 }
 
 Result<std::unique_ptr<DeltaTable>> DeltaTable::Open(std::unique_ptr<FileSystem> fs, TableOptions options) {
