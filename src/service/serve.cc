@@ -35,8 +35,20 @@ namespace {
 
 Result<HttpReply> Livez(Call&) { return JsonReply(200, {{"status", "ok"}}); }
 
+// Runs the readiness checks and records their outcome on the pulse_ready gauges.
+std::vector<CheckResult> CheckReadiness(ServiceState& state) {
+  auto results = RunChecks(state.checks, state.probe_timeout);
+  bool all_ok = true;
+  for (const auto& r : results) {
+    all_ok = all_ok && r.ok;
+    if (state.ready_checks != nullptr) state.ready_checks->With({r.name}).Set(r.ok ? 1 : 0);
+  }
+  if (state.ready != nullptr) state.ready->Set(all_ok ? 1 : 0);
+  return results;
+}
+
 Result<HttpReply> Readyz(ServiceState& state, Call&) {
-  const auto results = RunChecks(state.checks, state.probe_timeout);
+  const auto results = CheckReadiness(state);
   nlohmann::json checks = nlohmann::json::array();
   std::string failing;
   for (const auto& r : results) {
@@ -52,6 +64,7 @@ Result<HttpReply> Readyz(ServiceState& state, Call&) {
 Result<HttpReply> Metrics(ServiceState& state, Call&) {
   HttpReply r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  (void)CheckReadiness(state);  // pulse_ready as of this scrape
   r.body = state.registry->Render();
   return r;
 }
@@ -122,6 +135,8 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   metrics::Registry& registry = *registry_holder;
   metrics::RegisterProcessMetrics(registry);
   state->registry = &registry;
+  state->ready = &registry.AddGauge("pulse_ready", "1 when every /readyz check passes, else 0").With({});
+  state->ready_checks = &registry.AddGauge("pulse_ready_check", "1 when this /readyz check passes, else 0", {"check"});
 
   // Readiness: the lake's store always; the broker when other processes share it (Redis).
   {

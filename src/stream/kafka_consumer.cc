@@ -244,17 +244,19 @@ class Consumer {
           rd_kafka_poll(dlq_.get(), 100);
           continue;
         }
-        if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           log::Warn("stream", "dead-letter produce failed", {{"error", rd_kafka_err2str(err)}, {"record", key}});
-        else
+        } else {
           ++report_.dead_lettered;
+        }
         break;
       }
     }
     metrics_.AddDeadLettered(static_cast<int64_t>(rejects.size()));
-    if (rd_kafka_flush(dlq_.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (rd_kafka_flush(dlq_.get(), 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       log::Warn("stream", "dead-letter topic: records still unsent after 10 s",
                 {{"topic", options_.dead_letter_topic}});
+    }
   }
 
   // Kafka's committed offsets follow the table (for lag tools); the table is what resumes.
@@ -284,22 +286,24 @@ class Consumer {
     sink_->ResetHistory();  // series of the new partitions may have been written by their last owner
     std::map<TopicPartition, int64_t> table;
     auto snapshot = sink_->signals().LoadSnapshot();
-    if (snapshot.ok())
+    if (snapshot.ok()) {
       table = TableOffsets(snapshot->app_versions);
-    else
+    } else {
       log::Warn("stream", "reading the table's offsets failed; starting from Kafka's committed offsets",
                 {{"error", snapshot.status().message()}});
+    }
     nlohmann::json shown = nlohmann::json::array();
     for (int i = 0; i < partitions->cnt; ++i) {
       auto& p = partitions->elems[i];
       TopicPartition tp{p.topic, p.partition};
       auto it = table.find(tp);
-      if (!snapshot.ok())
+      if (!snapshot.ok()) {
         p.offset = RD_KAFKA_OFFSET_STORED;
-      else if (it != table.end())
+      } else if (it != table.end()) {
         p.offset = it->second;
-      else
+      } else {
         p.offset = options_.start == "latest" ? RD_KAFKA_OFFSET_END : RD_KAFKA_OFFSET_BEGINNING;
+      }
       shown.push_back(tp.topic + "/" + std::to_string(tp.partition) + "@" + std::to_string(p.offset));
     }
     log::Info("stream", "partitions assigned", {{"partitions", shown}});
@@ -334,10 +338,11 @@ class Consumer {
                           void* opaque) noexcept {
     auto* self = static_cast<Consumer*>(opaque);
     try {
-      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS)
+      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         self->Assign(partitions);
-      else
+      } else {
         self->Revoke(partitions);
+      }
     } catch (const std::exception& e) {
       self->rebalance_error_ = Status::Internal(std::string("rebalance: ") + e.what());
       rd_kafka_assign(self->rk_.get(), nullptr);
@@ -374,9 +379,10 @@ Status ValidateStreamOptions(const StreamOptions& options) {
   if (url.topics.empty())
     return Status::InvalidArgument("'" + url.text + "' names no topic: kafka://BROKERS/TOPICS (e.g. pulse.signals.*)");
   if (options.group.empty()) return Status::InvalidArgument("stream.group must not be empty");
-  if (options.start != "earliest" && options.start != "latest")
+  if (options.start != "earliest" && options.start != "latest") {
     return Status::InvalidArgument("stream.start must be earliest or latest, got '" + Printable(options.start, 64) +
                                    "'");
+  }
   if (options.batch_max_records <= 0 || options.batch_max_bytes <= 0 || options.batch_max_latency_ms <= 0)
     return Status::InvalidArgument("stream batch bounds (records, bytes, latency) must be > 0");
   if (options.batch.format == RecordFormat::kCsv && options.batch.csv_header.empty())

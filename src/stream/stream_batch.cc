@@ -22,10 +22,10 @@ constexpr std::string_view kAppIdPrefix = "pulse-stream:";
 int64_t LineBreaks(std::string_view v) {
   int64_t n = 0;
   for (size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '\n')
+    const bool lone_cr = v[i] == '\r' && (i + 1 == v.size() || v[i + 1] != '\n');
+    if (v[i] == '\n' || lone_cr) {
       ++n;
-    else if (v[i] == '\r' && (i + 1 == v.size() || v[i + 1] != '\n'))
-      ++n;
+    }
   }
   return n;
 }
@@ -44,14 +44,15 @@ std::optional<std::string> JoinJsonLines(std::string_view v) {
   bool in_string = false, escaped = false;
   for (char& c : out) {
     if (in_string) {
-      if (escaped)
+      if (escaped) {
         escaped = false;
-      else if (c == '\\')
+      } else if (c == '\\') {
         escaped = true;
-      else if (c == '"')
+      } else if (c == '"') {
         in_string = false;
-      else if (c == '\n' || c == '\r')
+      } else if (c == '\n' || c == '\r') {
         return std::nullopt;
+      }
     } else if (c == '"') {
       in_string = true;
     } else if (c == '\n' || c == '\r') {
@@ -132,18 +133,20 @@ void StreamBatch::Add(const TopicPartition& tp, int64_t offset, const char* valu
   };
   if (!ValidUtf8(key)) return early("the record key is not valid UTF-8: '" + Printable(key, 64) + "'");
   if (value == nullptr) return early("tombstone: the record has no value");
-  if (static_cast<int64_t>(size) > config_.max_record_bytes)
+  if (static_cast<int64_t>(size) > config_.max_record_bytes) {
     return early("the record is " + std::to_string(size) + " bytes, over the limit of " +
                  std::to_string(config_.max_record_bytes) + " (stream.max_record_bytes)");
+  }
   RecordFormat format = config_.format;
   if (format_header) {
-    if (*format_header == "json" || *format_header == "jsonl")
+    if (*format_header == "json" || *format_header == "jsonl") {
       format = RecordFormat::kJson;
-    else if (*format_header == "csv")
+    } else if (*format_header == "csv") {
       format = RecordFormat::kCsv;
-    else
+    } else {
       return early("unknown record format '" + Printable(*format_header, 64) + "' in header " + kFormatHeader +
                    " (known: json, csv)");
+    }
   }
   if (Blank(v)) return early("empty record");
   Lines* lines = &p.json;
@@ -270,9 +273,10 @@ Status NotAdvanced(const std::map<std::string, int64_t>& versions, const std::ma
   const auto now = TableOffsets(versions);
   for (const auto& [tp, offset] : first) {
     auto it = now.find(tp);
-    if (it != now.end() && it->second > offset)
+    if (it != now.end() && it->second > offset) {
       return Status::Conflict("another writer recorded " + tp.topic + "/" + std::to_string(tp.partition) +
                               " up to offset " + std::to_string(it->second) + " past " + std::to_string(offset));
+    }
   }
   return Status::Ok();
 }

@@ -46,7 +46,8 @@ enum class RecordFormat { kJson, kCsv };
 struct TopicPartition {
   std::string topic;
   int32_t partition = 0;
-  auto operator<=>(const TopicPartition&) const = default;
+  auto operator<=>(const TopicPartition&) const =
+      default;  // NOLINT(modernize-use-nullptr): clang-tidy 14 misreads the defaulted comparison
 };
 
 // "pulse-stream:<group>/<topic>/<partition>": the txn appId recording a partition's progress.

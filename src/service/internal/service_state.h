@@ -26,6 +26,10 @@ struct ServiceState {
   metrics::Registry* registry = nullptr;
   std::vector<std::shared_ptr<BoundedCheck>> checks;
   std::chrono::milliseconds probe_timeout{2000};
+  // pulse_ready (1 when every check passes) and pulse_ready_check{check}: set from each /readyz
+  // answer and from each /metrics scrape (which runs the checks first, within probe_timeout).
+  metrics::Gauge* ready = nullptr;
+  metrics::Family<metrics::Gauge>* ready_checks = nullptr;
   // A fresh handle on the lake (cheap: no request is made), one per request, so no two requests
   // share a DeltaTable.
   Result<std::unique_ptr<lake::Lake>> OpenLake(lake::OpenMode mode = lake::OpenMode::kMustExist) const;

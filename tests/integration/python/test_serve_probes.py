@@ -82,11 +82,16 @@ def test_readyz_follows_the_redis_broker_down_and_up(pulse_bin, tmp_path):
         assert served.request("GET", "/readyz")[1]["Content-Type"].startswith("application/problem+json")
         # Liveness is not readiness: the process still serves.
         assert served.json("GET", "/livez")[0] == 200
+        # The same outcome on /metrics, for the PulseServeNotReady alert (deploy/prometheus).
+        metrics = served.request("GET", "/metrics")[2].decode()
+        assert "\npulse_ready 0\n" in metrics, metrics
+        assert 'pulse_ready_check{check="broker"} 0' in metrics and 'pulse_ready_check{check="lake"} 1' in metrics
 
         _, pid = start_redis(redis_dir, port)
         status, body = wait_ready(served, 200)
         assert status == 200, body
         assert all(c["ok"] for c in body["checks"])
+        assert "\npulse_ready 1\n" in served.request("GET", "/metrics")[2].decode()
     finally:
         code, _, log = served.stop()
         try:
