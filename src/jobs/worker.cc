@@ -143,7 +143,7 @@ void Worker::Handle(const Delivery& delivery) {
     (void)broker_.DeadLetter(delivery, "unknown task '" + m.task + "'");
     return;
   }
-  if (RevokeIfExpired(delivery, m) || DeferIfNotDue(delivery, m) || SkipIfSucceeded(delivery, m)) return;
+  if (RevokeIfExpired(delivery, m) || DeferIfNotDue(delivery, m) || SkipIfSucceededOrRevoked(delivery, m)) return;
   std::string cache_key;
   if (spec->cache_key && cache_) {
     cache_key = spec->cache_key(m);
@@ -204,7 +204,7 @@ bool Worker::DeferIfNotDue(const Delivery& delivery, const TaskMessage& m) {
   return false;
 }
 
-bool Worker::SkipIfSucceeded(const Delivery& delivery, const TaskMessage& m) {
+bool Worker::SkipIfSucceededOrRevoked(const Delivery& delivery, const TaskMessage& m) {
   std::optional<std::string> existing = delivery.existing_result;
   if (!delivery.result_checked) {
     auto got = broker_.GetResult(m.id);
@@ -212,10 +212,19 @@ bool Worker::SkipIfSucceeded(const Delivery& delivery, const TaskMessage& m) {
   }
   if (!existing) return false;
   auto meta = DecodeResultMeta(*existing);
-  if (!meta.ok() || meta->state != TaskState::kSuccess) return false;
-  ++stats_.duplicates;
-  (void)broker_.Ack(delivery);
-  return true;
+  if (!meta.ok()) return false;
+  if (meta->state == TaskState::kSuccess) {
+    ++stats_.duplicates;
+    (void)broker_.Ack(delivery);
+    return true;
+  }
+  // Revoked before it ran (pulse serve's DELETE /v1/jobs/{id} stores REVOKED): not run.
+  if (meta->state == TaskState::kRevoked) {
+    ++stats_.revoked;
+    (void)broker_.Ack(delivery);
+    return true;
+  }
+  return false;
 }
 
 bool Worker::AnswerFromCache(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key) {
@@ -230,12 +239,6 @@ bool Worker::AnswerFromCache(const Delivery& delivery, const TaskMessage& m, con
                                              options_.result_ttl);
       if (!st.ok()) ++stats_.broker_errors;
       return true;
-    }
-    // Revoked before it ran (pulse serve's DELETE /v1/jobs/{id} stores REVOKED): not run.
-    if (meta.ok() && meta->state == TaskState::kRevoked) {
-      ++stats_.revoked;
-      (void)broker_.Ack(delivery);
-      return;
     }
   }
   ++stats_.cache_misses;

@@ -142,9 +142,9 @@ class Worker {
 
   // Handle's steps (the numbered list above). Each Revoke/Defer/Skip/Answer step returns true
   // when it has settled the delivery (acked, re-queued or answered), and Handle stops there.
-  bool RevokeIfExpired(const Delivery& delivery, const TaskMessage& m);  // 3
-  bool DeferIfNotDue(const Delivery& delivery, const TaskMessage& m);    // ETA not yet reached
-  bool SkipIfSucceeded(const Delivery& delivery, const TaskMessage& m);  // 4
+  bool RevokeIfExpired(const Delivery& delivery, const TaskMessage& m);           // 3
+  bool DeferIfNotDue(const Delivery& delivery, const TaskMessage& m);             // ETA not yet reached
+  bool SkipIfSucceededOrRevoked(const Delivery& delivery, const TaskMessage& m);  // 4
   bool AnswerFromCache(const Delivery& delivery, const TaskMessage& m, const std::string& cache_key);  // 5
   // 6: the execution-log entry; false when it could not be written (the delivery is left unacked).
   bool RecordExecution(const TaskMessage& m);
