@@ -137,8 +137,9 @@ def serve_command(pulse_bin):
     else:
         pytest.fail("`pulse serve --help` names neither --listen nor --port: update serve_command() in "
                     "tests/integration/python/test_dashboards.py to start it on a loopback port\n" + text)
-    if "--broker" in text:
-        args += ["--broker", REDIS_URL]
+    # The cluster topology the dashboards describe: serve enqueues on Redis for the worker role.
+    # (Embedded, serve would run a worker of its own and export idle worker series as pulse-serve.)
+    args += ["--broker", REDIS_URL] if "--broker" in text else ["--set", f"jobs.broker={REDIS_URL}"]
     return (args, port), ""
 
 
