@@ -1,6 +1,7 @@
 """Shared fixtures for the Python interop tests: the pulse binary and a fresh lake per test."""
 import json
 import os
+import socket
 import subprocess
 from pathlib import Path
 
@@ -104,3 +105,12 @@ def checksum(pairs):
         count, total = out.get(name, (0, 0.0))
         out[name] = (count + 1, total + value)
     return {k: (c, round(s, 6)) for k, (c, s) in out.items()}
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago (for servers that take a port number)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -34,7 +33,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT, run_pulse
+from conftest import ROOT, run_pulse, free_port
 from timing import scaled
 
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "")
@@ -48,14 +47,6 @@ DATASET = ROOT / "data" / "us-macro-quarterly.csv"
 
 # The metrics only one role exports: a panel or variable naming one needs that role running.
 ROLE_OF_METRIC = (("pulse_http_", "serve"), ("pulse_ready", "serve"), ("pulse_stream_", "stream"))
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_for(condition, timeout, what):

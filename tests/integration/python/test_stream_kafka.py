@@ -13,7 +13,6 @@ import math
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, SCORE_COLUMNS, arrow_rows, checksum, delta_table, reject_rows, run_pulse, signal_rows
+from conftest import ROOT, SCORE_COLUMNS, arrow_rows, checksum, delta_table, reject_rows, run_pulse, signal_rows, free_port
 
 BROKERS = os.environ.get("PULSE_KAFKA_BROKERS")
 pytestmark = pytest.mark.skipif(not BROKERS, reason="PULSE_KAFKA_BROKERS is not set (run through scripts/test)")
@@ -102,14 +101,6 @@ def finish(proc, timeout=90):
     rc = proc.wait(timeout=timeout)
     log = Path(proc.stdout.name).read_text() if proc.stdout else ""
     assert rc == 0, f"consumer exited {rc}: {log[-3000:]}"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def test_good_and_bad_records_land_once_with_rejects_and_dead_letters(stream, lake):
@@ -213,7 +204,6 @@ def test_broker_killed_and_restarted(stream, lake):
     stream.publish(5000)  # the same consumer, reconnected, takes these too
     finish(proc, 240)
     stream.check_exactly_once(lake)
-
 
 
 def stream_once(pulse_bin, lake, topic, group, *settings):

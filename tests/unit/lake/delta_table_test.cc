@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "lake/internal/delta_log.h"
+#include "racing_file_system.h"
 
 #include <nlohmann/json.hpp>
 
@@ -305,29 +306,6 @@ TEST_F(DeltaTableTest, ReplacePartition) {
   ASSERT_TRUE(table->ReplacePartition({{"kind", "a"}}, *Rows(0, 0)).ok());
   EXPECT_EQ((*table->Read())->num_rows(), 10);
 }
-
-// Wraps a FileSystem and runs a hook just before the first PutIfAbsent of a commit: the place
-// where a competing writer can win the race after this writer planned its commit.
-class RacingFileSystem final : public FileSystem {
- public:
-  RacingFileSystem(std::unique_ptr<FileSystem> inner, std::function<void()> hook)
-      : inner_(std::move(inner)), hook_(std::move(hook)) {}
-  Result<std::string> ReadFile(std::string_view k) override { return inner_->ReadFile(k); }
-  Status WriteFile(std::string_view k, std::string_view d) override { return inner_->WriteFile(k, d); }
-  Status PutIfAbsent(std::string_view k, std::string_view d) override {
-    if (hook_ && k.starts_with("_delta_log/")) std::exchange(hook_, nullptr)();
-    return inner_->PutIfAbsent(k, d);
-  }
-  Result<std::vector<FileInfo>> List(std::string_view p) override { return inner_->List(p); }
-  Status Delete(std::string_view k) override { return inner_->Delete(k); }
-  Result<FileInfo> Stat(std::string_view k) override { return inner_->Stat(k); }
-  std::string RootUrl() const override { return inner_->RootUrl(); }
-  std::unique_ptr<FileSystem> Sub(std::string_view s) const override { return inner_->Sub(s); }
-
- private:
-  std::unique_ptr<FileSystem> inner_;
-  std::function<void()> hook_;
-};
 
 TEST_F(DeltaTableTest, ReplacePartitionConflictsWithConcurrentWriteToSamePartition) {
   ASSERT_TRUE(Create()->Append(*Rows(4, 0)).ok());
