@@ -380,7 +380,7 @@ void AddServeKeys(std::vector<Config::Key>& keys) {
   keys.push_back(BindInt("serve.max_body_bytes", &Settings::serve, &ServeSettings::max_body_bytes, 1, int64_t{1} << 31,
                          "Largest request body pulse serve accepts (larger: 413)"));
   keys.push_back(BindInt("serve.request_timeout_ms", &Settings::serve, &ServeSettings::request_timeout_ms, 1,
-                         3600 * 1000, "Time limit of one request: reading it, and handling it (then 503)"));
+                         int64_t{3600} * 1000, "Time limit of one request: reading it, and handling it (then 503)"));
   keys.push_back(Bind("serve.rate_per_second", &Settings::serve, &ServeSettings::rate_per_second,
                       "Requests per second each API token (or client address without one) may make, on average",
                       [](std::string_view v) {
@@ -391,8 +391,8 @@ void AddServeKeys(std::vector<Config::Key>& keys) {
                          "Requests a token (or client address) may make at once before the rate applies"));
   keys.push_back(Bind("serve.tokens_file", &Settings::serve, &ServeSettings::tokens_file,
                       "File of hashed API tokens (written by pulse token create)", NotEmpty));
-  keys.push_back(BindInt("serve.shutdown_grace_ms", &Settings::serve, &ServeSettings::shutdown_grace_ms, 0, 3600 * 1000,
-                         "On SIGTERM, how long in-flight requests may take to finish"));
+  keys.push_back(BindInt("serve.shutdown_grace_ms", &Settings::serve, &ServeSettings::shutdown_grace_ms, 0,
+                         int64_t{3600} * 1000, "On SIGTERM, how long in-flight requests may take to finish"));
   keys.push_back(BindInt("serve.probe_timeout_ms", &Settings::serve, &ServeSettings::probe_timeout_ms, 1, 60000,
                          "/readyz: how long each dependency (lake, broker) has to answer"));
 }

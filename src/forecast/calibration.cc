@@ -26,10 +26,11 @@ double GaussianMultiplier(double level) {
   double lo = 0, hi = 10;
   for (int i = 0; i < 100; ++i) {
     double mid = (lo + hi) / 2;
-    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p)
+    if (0.5 * std::erfc(-mid / std::sqrt(2.0)) < p) {
       lo = mid;
-    else
+    } else {
       hi = mid;
+    }
   }
   return (lo + hi) / 2;
 }

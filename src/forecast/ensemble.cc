@@ -68,9 +68,10 @@ Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m
           for (size_t k = 0; k < kMethods; ++k) mase_a[k] = Mase(window_a, (*back_a)[k].mean, scale);
           if (select && n >= 3 * hh + 4) {  // the ensemble on window A, weighted by the window before it
             auto back_c = M4Benchmarks(y.first(n - 3 * hh), m, h);
-            if (back_c.ok())
+            if (back_c.ok()) {
               mase_a[kMethods] = Mase(
                   window_a, Combine(*back_a, WeighByBacktest(*back_c, y.subspan(n - 3 * hh, hh), scale)).mean, scale);
+            }
           }
         }
       }
@@ -83,9 +84,10 @@ Result<BacktestedForecast> ForecastWithBacktest(std::span<const double> y, int m
       };
       for (size_t k = 0; k < kMethods; ++k) score(k, (*back_b)[k]);
       score(kMethods, Combine(*back_b, weights_a));
-      for (size_t k = 0; k <= kMethods && select; ++k)
+      for (size_t k = 0; k <= kMethods && select; ++k) {
         out.selection_mase[k] =
             std::isfinite(mase_a[k]) ? (mase_a[k] + out.backtest_mase[k]) / 2 : out.backtest_mase[k];
+      }
       // Ties go to the ensemble (checked first), then to the earlier member in kAllMethods order.
       double best = INFINITY;
       for (size_t i = 0; i <= kMethods && select; ++i) {

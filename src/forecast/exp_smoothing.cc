@@ -337,10 +337,11 @@ size_t SearchStart(size_t m, const InitialGuess& guess, double scale, const EtsF
   const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
   start[dims] = alpha0, step[dims++] = 0.1;
   if constexpr (kHasTrend) {
-    if (kSeasonal)
+    if (kSeasonal) {
       start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
-    else
+    } else {
       start[dims] = 0.01, step[dims++] = 0.02;
+    }
   }
   if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
   if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
@@ -565,22 +566,24 @@ Result<EtsSpec> ParseEtsSpec(std::string_view name) {
   const std::string trend = compact.substr(1, compact.size() - 2);
   if (error != 'A' && error != 'M') return bad();
   spec.error = error == 'A' ? ErrorType::kAdditive : ErrorType::kMultiplicative;
-  if (trend == "N")
+  if (trend == "N") {
     spec.trend = Trend::kNone;
-  else if (trend == "A")
+  } else if (trend == "A") {
     spec.trend = Trend::kAdditive;
-  else if (trend == "Ad")
+  } else if (trend == "Ad") {
     spec.trend = Trend::kDamped;
-  else
+  } else {
     return bad();
-  if (season == 'N')
+  }
+  if (season == 'N') {
     spec.season = SeasonType::kNone;
-  else if (season == 'A')
+  } else if (season == 'A') {
     spec.season = SeasonType::kAdditive;
-  else if (season == 'M')
+  } else if (season == 'M') {
     spec.season = SeasonType::kMultiplicative;
-  else
+  } else {
     return bad();
+  }
   return spec;
 }
 

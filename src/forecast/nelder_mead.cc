@@ -40,10 +40,11 @@ NmResult NelderMead(const std::function<double(const double*)>& f, size_t dims, 
     if (fr < v[best]) {
       Point expanded = along(-2.0);
       double fe = f(expanded.data());
-      if (fe < fr)
+      if (fe < fr) {
         p[worst] = expanded, v[worst] = fe;
-      else
+      } else {
         p[worst] = reflected, v[worst] = fr;
+      }
     } else if (fr < v[second]) {
       p[worst] = reflected, v[worst] = fr;
     } else {

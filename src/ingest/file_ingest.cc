@@ -73,9 +73,10 @@ Result<int64_t> WideTime(const Record& rec, const std::vector<std::string>& cols
     auto ry = std::from_chars(ys.data(), ys.data() + ys.size(), year);
     auto rq = std::from_chars(qs.data(), qs.data() + qs.size(), quarter);
     if (ry.ec != std::errc() || ry.ptr != ys.data() + ys.size() || rq.ec != std::errc() ||
-        rq.ptr != qs.data() + qs.size())
+        rq.ptr != qs.data() + qs.size()) {
       return Status::InvalidArgument("bad timestamp: year '" + Printable(ys, 64) + "', quarter '" + Printable(qs, 64) +
                                      "'");
+    }
     auto t = time::QuarterStart(year, quarter);
     if (!t.ok()) return Status::InvalidArgument("bad timestamp: " + Printable(t.status().message()));
     PULSE_RETURN_IF_ERROR(CheckTimeRange(*t));
@@ -131,10 +132,11 @@ class Parser {
         return;
       }
       if (!CheckFields(rec)) return;
-      if (options_.wide)
+      if (options_.wide) {
         WideRecord(rec);
-      else
+      } else {
         LongRecord(rec);
+      }
     };
     if (format == FileFormat::kJsonLines && FastJsonAllowed()) {
       // Flat records take the fast path; any other line (or one that would be rejected) is read
@@ -168,14 +170,16 @@ class Parser {
     if (options_.wide) {
       time_columns_ = options_.time_columns;
       if (time_columns_.empty()) {
-        if (has("year") && has("quarter") && format == FileFormat::kCsv)
+        if (has("year") && has("quarter") && format == FileFormat::kCsv) {
           time_columns_ = {"year", "quarter"};
-        else
-          for (const char* c : {"ts", "timestamp", "time", "date"})
+        } else {
+          for (const char* c : {"ts", "timestamp", "time", "date"}) {
             if (format == FileFormat::kCsv && has(c)) {
               time_columns_ = {c};
               break;
             }
+          }
+        }
       }
       if (time_columns_.empty() || time_columns_.size() > 2)
         return Status::InvalidArgument("--wide needs --time COLUMN or --time year,quarter");
@@ -189,11 +193,12 @@ class Parser {
       auto it = options_.mapping.find(target);
       std::string column = it != options_.mapping.end() ? it->second : target;
       if (it == options_.mapping.end() && target == "ts" && format == FileFormat::kCsv && !has("ts")) {
-        for (const char* alt : {"timestamp", "time", "date"})
+        for (const char* alt : {"timestamp", "time", "date"}) {
           if (has(alt)) {
             column = alt;
             break;
           }
+        }
       }
       if (it != options_.mapping.end() && !has(column)) {
         return Status::InvalidArgument("--map " + target + "=" + Printable(column) + ": no column '" +

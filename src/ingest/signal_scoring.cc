@@ -17,9 +17,10 @@ bool SameField(const arrow::Field& a, const arrow::Field& b) {
 
 Result<std::unique_ptr<lake::DeltaTable>> OpenSignalsTable(lake::Lake& lake) {
   auto table = lake.OpenTable(signals::kSignalsTable);
-  if (table.status().code() == StatusCode::kNotFound)
+  if (table.status().code() == StatusCode::kNotFound) {
     return lake.OpenOrCreateTable(signals::kSignalsTable, signals::ScoredSignalSchema(),
                                   signals::SignalPartitionColumns(), std::nullopt, signals::SignalSortColumns());
+  }
   if (!table.ok()) return table.status();
   const auto have = (*table)->schema();
   const auto want = signals::ScoredSignalSchema();
@@ -27,10 +28,11 @@ Result<std::unique_ptr<lake::DeltaTable>> OpenSignalsTable(lake::Lake& lake) {
   // The table's columns must be the scored schema's first columns, at least the unscored ones.
   bool prefix = have->num_fields() >= base && have->num_fields() <= want->num_fields();
   for (int i = 0; prefix && i < have->num_fields(); ++i) prefix = SameField(*have->field(i), *want->field(i));
-  if (!prefix)
+  if (!prefix) {
     return Status::InvalidArgument("the signals table at " + (*table)->filesystem().RootUrl() +
                                    " has columns Pulse does not write: " + have->ToString() + "; expected " +
                                    want->ToString());
+  }
   if (have->num_fields() < want->num_fields()) {
     std::vector<std::shared_ptr<arrow::Field>> missing(want->fields().begin() + have->num_fields(),
                                                        want->fields().end());
@@ -45,11 +47,12 @@ Status LoadSeriesHistory(lake::DeltaTable& table, const arrow::Table& rows, sign
   PULSE_ASSIGN_OR_RETURN(auto series, signals::SeriesOf(rows));
   std::set<std::string> wanted;              // series keys to load
   std::set<std::string, std::less<>> names;  // their names: a cheap first test per stored row
-  for (const auto& [source, name] : series)
+  for (const auto& [source, name] : series) {
     if (!history.Contains(source, name)) {
       wanted.insert(signals::SeriesHistory::Key(source, name));
       names.insert(name);
     }
+  }
   if (wanted.empty()) return Status::Ok();
   PULSE_ASSIGN_OR_RETURN(auto stored, table.Read({.version = version, .columns = {"source", "name", "ts", "value"}}));
   for (const auto& batch_or : arrow::TableBatchReader(*stored)) {

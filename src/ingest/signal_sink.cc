@@ -67,10 +67,11 @@ Result<lake::CommitResult> SignalSink::AppendSignals(const arrow::Table& rows, c
   if (!commit->skipped) {
     if (gate != nullptr) *gate = scored.gate;
     if (history_) {
-      if (Status st = history_->AddRows(rows); !st.ok())
+      if (Status st = history_->AddRows(rows); !st.ok()) {
         ResetHistory();
-      else
+      } else {
         history_->Trim(rules_->HistoryDepth());
+      }
     }
   }
   return commit;

@@ -145,9 +145,10 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
     // Nullability may differ (e.g. rows read back from a table); names and types may not.
     const auto want = SignalSchema();
     bool same = rows.schema()->num_fields() == want->num_fields();
-    for (int i = 0; same && i < want->num_fields(); ++i)
+    for (int i = 0; same && i < want->num_fields(); ++i) {
       same = rows.schema()->field(i)->name() == want->field(i)->name() &&
              rows.schema()->field(i)->type()->Equals(*want->field(i)->type());
+    }
     if (!same)
       return Status::InvalidArgument("signals to score must have the signals schema, got " + rows.schema()->ToString());
   }
@@ -200,10 +201,11 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
     const GateResult gate = Decide(sti, tag, s.anomalies_in_window, rules);
     if (counts) counts->Add(gate.gate);
     recency_b.UnsafeAppend(recency);
-    if (s.anomaly.z)
+    if (s.anomaly.z) {
       z_b.UnsafeAppend(*s.anomaly.z);
-    else
+    } else {
       z_b.UnsafeAppendNull();
+    }
     anomaly_b.UnsafeAppend(s.anomaly.anomaly);
     sti_b.UnsafeAppend(sti);
     PULSE_RETURN_IF_ERROR(FromArrow(tag_b.Append(tag.data(), static_cast<int32_t>(tag.size()))));

@@ -74,9 +74,10 @@ std::string_view SymbolicTag(std::string_view name, const std::vector<std::strin
     word.push_back(IsUpper(c) ? static_cast<char>(c - 'A' + 'a') : c);
   }
   if (!word.empty()) words.push_back(std::move(word));
-  for (const auto& tag : tags)
+  for (const auto& tag : tags) {
     for (const auto& w : words)
       if (!tag.empty() && w.starts_with(tag)) return tag;
+  }
   return "neutral";
 }
 
@@ -146,10 +147,11 @@ std::vector<SeriesScore> ScoreSeries(std::span<const Observation> history, std::
   const int64_t w = rules.anomaly_window;
   // first[k]: the first index holding all[k].ts; a value's window is [first[k] - w, first[k]).
   std::vector<int64_t> first(static_cast<size_t>(n));
-  for (int64_t k = 0; k < n; ++k)
+  for (int64_t k = 0; k < n; ++k) {
     first[static_cast<size_t>(k)] = k > 0 && all[static_cast<size_t>(k - 1)].ts == all[static_cast<size_t>(k)].ts
                                         ? first[static_cast<size_t>(k - 1)]
                                         : k;
+  }
   // Only values that can reach a row's window or the windows of the values in it matter.
   int64_t q = 0;
   while (all[static_cast<size_t>(q)].origin < 0) ++q;

@@ -51,10 +51,11 @@ class RulesParser {
       if (an["z"]) {
         PULSE_ASSIGN_OR_RETURN(r.anomaly_z, Number(an["z"], "anomaly.z", 0, 1e9));
       }
-      if (r.anomaly_min_history > r.anomaly_window)
+      if (r.anomaly_min_history > r.anomaly_window) {
         return Error(an, "anomaly.min_history",
                      std::to_string(r.anomaly_min_history) + " exceeds anomaly.window (" +
                          std::to_string(r.anomaly_window) + ")");
+      }
     }
     if (const YAML::Node tags = root["tags"]) {
       if (!tags.IsSequence())
@@ -123,19 +124,21 @@ class RulesParser {
   Result<double> Number(const YAML::Node& node, const std::string& key, double lo, double hi) const {
     PULSE_ASSIGN_OR_RETURN(std::string text, Scalar(node, key));
     auto v = ParseFiniteDouble(text);
-    if (!v || *v < lo || *v > hi)
+    if (!v || *v < lo || *v > hi) {
       return Error(node, key,
                    "expected a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + text + "'");
+    }
     return *v;
   }
 
   Result<int64_t> Int(const YAML::Node& node, const std::string& key, int64_t lo, int64_t hi) const {
     PULSE_ASSIGN_OR_RETURN(std::string text, Scalar(node, key));
     auto v = ParseInt64(text);
-    if (!v || *v < lo || *v > hi)
+    if (!v || *v < lo || *v > hi) {
       return Error(
           node, key,
           "expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + text + "'");
+    }
     return *v;
   }
 

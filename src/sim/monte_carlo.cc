@@ -290,9 +290,10 @@ Status CheckOptions(const TurnEngine& engine, const std::vector<double>& initial
   }
   if (!(options.noise_scale >= 0)) return Status::InvalidArgument("noise scale must be >= 0");
   for (const auto& [turn, event] : options.events) {
-    if (turn < 1 || turn > options.turns || event >= engine.rules().events.size())
+    if (turn < 1 || turn > options.turns || event >= engine.rules().events.size()) {
       return Status::InvalidArgument("an event must name a known event and a turn in 1.." +
                                      std::to_string(options.turns));
+    }
   }
   if (options.sample_paths > options.runs) {
     return Status::InvalidArgument("cannot sample " + std::to_string(options.sample_paths) + " paths of " +

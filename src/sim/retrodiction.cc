@@ -17,9 +17,10 @@ Result<RetroReport> Retrodict(const TurnEngine& engine, const std::vector<double
   }
   for (size_t t = 1; t < points; ++t)
     if (history.times[t] <= history.times[t - 1]) return Status::InvalidArgument("history times must be ascending");
-  for (uint32_t s : history.slots)
+  for (uint32_t s : history.slots) {
     if (s >= catalog.size())
       return Status::InvalidArgument("history slot " + std::to_string(s) + " is not in the catalog");
+  }
   if (initial.size() != catalog.size()) return Status::InvalidArgument("the initial state does not match the catalog");
 
   auto observations = [&](size_t t) {

@@ -51,12 +51,13 @@ Result<std::string> Scalar(std::string_view file, const YAML::Node& node, const 
 }
 
 Result<double> Number(std::string_view file, const YAML::Node& node, const std::string& field) {
-  if (!node.IsScalar())
+  if (!node.IsScalar()) {
     return FieldError(file, node,
                       field + " must be a number, got a " +
                           (node.IsMap()        ? "map"
                            : node.IsSequence() ? "list"
                                                : "null"));
+  }
   try {
     const double v = node.as<double>();
     if (!std::isfinite(v)) return FieldError(file, node, field + " must be a finite number");
@@ -213,10 +214,11 @@ Result<RuleSet> ParseRulesUnguarded(std::string_view yaml, std::string_view file
     if (item["kind"]) {
       PULSE_ASSIGN_OR_RETURN(kind, Scalar(file, item["kind"], "kind"));
     }
-    if (kind == "static")
+    if (kind == "static") {
       rule.kind = RuleKind::kStatic;
-    else if (kind != "causal")
+    } else if (kind != "causal") {
       return FieldError(file, item["kind"], "kind is causal or static, got '" + Printable(kind, 40) + "'");
+    }
     if (item["importance"]) {
       PULSE_ASSIGN_OR_RETURN(rule.importance, Number(file, item["importance"], "importance"));
     }

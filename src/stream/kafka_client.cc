@@ -11,14 +11,15 @@ void LogLine(const rd_kafka_t* /*rk*/, int level, const char* facility, const ch
     // syslog levels: 0-3 errors, 4 warnings, 5-6 notices and info, 7 debug.
     const nlohmann::json fields = {{"facility", Printable(facility != nullptr ? facility : "", 64)}};
     const std::string message = Printable(text != nullptr ? text : "", 1024);
-    if (level <= 3)
+    if (level <= 3) {
       log::Error("kafka", message, fields);
-    else if (level == 4)
+    } else if (level == 4) {
       log::Warn("kafka", message, fields);
-    else if (level <= 6)
+    } else if (level <= 6) {
       log::Info("kafka", message, fields);
-    else
+    } else {
       log::Debug("kafka", message, fields);
+    }
   } catch (...) {
     // A log line is not worth crossing back into librdkafka with an exception.
   }
@@ -30,9 +31,10 @@ Result<KafkaConf> NewKafkaConf(const std::map<std::string, std::string>& setting
   KafkaConf conf(rd_kafka_conf_new());
   char err[512];
   for (const auto& [key, value] : settings) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument("Kafka setting " + Printable(key, 128) + "=" + Printable(value, 256) + ": " +
                                      Printable(err));
+    }
   }
   rd_kafka_conf_set_log_cb(conf.get(), LogLine);
   return conf;

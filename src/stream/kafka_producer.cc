@@ -126,9 +126,10 @@ Result<PublishReport> PublishFile(const std::string& path, const PublishOptions&
   rd_kafka_resp_err_t flushed = rd_kafka_flush(rk.get(), static_cast<int>(options.timeout_ms));
   if (delivery.first_error.load() != RD_KAFKA_RESP_ERR_NO_ERROR)
     return KafkaError(static_cast<rd_kafka_resp_err_t>(delivery.first_error.load()), "delivering to Kafka");
-  if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR)
+  if (flushed != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaError(flushed,
                       "waiting for Kafka to acknowledge " + std::to_string(rd_kafka_outq_len(rk.get())) + " records");
+  }
   report.published = delivery.delivered.load();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return report;

@@ -13,14 +13,15 @@ bool TopicChar(char c) {
 std::string GlobToRegex(std::string_view glob) {
   std::string out = "^";
   for (char c : glob) {
-    if (c == '*')
+    if (c == '*') {
       out += ".*";
-    else if (c == '?')
+    } else if (c == '?') {
       out += '.';
-    else if (c == '.')
+    } else if (c == '.') {
       out += "\\.";
-    else
+    } else {
       out += c;
+    }
   }
   return out + "$";
 }
@@ -50,9 +51,10 @@ Result<KafkaUrl> ParseKafkaUrl(std::string_view url) {
   const size_t slash = rest.find('/');
   out.brokers = std::string(rest.substr(0, slash));
   if (out.brokers.empty()) return Status::InvalidArgument("'" + out.text + "' names no broker");
-  for (char c : out.brokers)
+  for (char c : out.brokers) {
     if (static_cast<unsigned char>(c) <= ' ' || c == '@')
       return Status::InvalidArgument("'" + out.text + "': bad character in the broker list");
+  }
   if (slash == std::string_view::npos) return out;
   std::string_view topics = rest.substr(slash + 1);
   if (topics.starts_with('^')) {
@@ -68,11 +70,12 @@ Result<KafkaUrl> ParseKafkaUrl(std::string_view url) {
     if (topic.empty()) continue;
     bool glob = false;
     for (char c : topic) {
-      if (c == '*' || c == '?')
+      if (c == '*' || c == '?') {
         glob = true;
-      else if (!TopicChar(c))
+      } else if (!TopicChar(c)) {
         return Status::InvalidArgument("'" + out.text + "': topic '" + Printable(topic, 256) +
                                        "' has a character Kafka does not allow (A-Z a-z 0-9 . _ -)");
+      }
     }
     if (topic.size() > 249) return Status::InvalidArgument("'" + out.text + "': topic name over 249 characters");
     out.topics.push_back(glob ? GlobToRegex(topic) : std::string(topic));
