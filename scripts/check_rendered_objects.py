@@ -135,11 +135,13 @@ def main():
         else:
             try:
                 kubernetes_validate.validate(obj, args.kube_version, strict=True)
-            except kubernetes_validate.ValidationError as e:
-                where = ".".join(map(str, e.caught.absolute_path)) or "(root)"
-                errors = [f"{where}: {e.caught.message}"]
+            except kubernetes_validate.ValidationError as e:  # a jsonschema.ValidationError (the first one)
+                where = ".".join(map(str, e.absolute_path)) or "(root)"
+                errors = [f"{where}: {e.message}"]
             except kubernetes_validate.SchemaNotFoundError:
                 errors = [f"no schema for {kind} {api} in Kubernetes {args.kube_version} nor in the CRDs given"]
+            except Exception as e:  # an unsupported version, an unreadable schema: say so, per object
+                errors = [f"cannot validate: {type(e).__name__}: {e}"]
         if errors:
             bad += 1
             print(f"INVALID {name}")
