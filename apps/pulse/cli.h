@@ -68,6 +68,7 @@ struct StreamArgs {
   std::string url;    // kafka://…; empty: config stream.url
   std::string group;  // empty: config stream.group
   int metrics_port = -1;
+  std::string metrics_host = "127.0.0.1";
   double idle_exit_seconds = 0;
   int64_t max_records = 0;
   bool json = false;

@@ -1,5 +1,5 @@
 // Kafka streams on the command line (the work is in src/stream):
-//   pulse ingest --stream kafka://BROKERS/TOPICS [--group G] [--metrics-port P]   (RunStreamIngestCommand)
+//   pulse ingest --stream kafka://BROKERS/TOPICS [--group G] [--metrics-port P] [--metrics-host H]   (RunStreamIngestCommand)
 //   pulse publish FILE... --to kafka://BROKERS[/TOPIC]                             (AddPublishCommand)
 // The stream.* settings (core/config_sections.h, StreamSettings) are read into
 // stream::StreamOptions in one place, StreamOptionsFrom.
@@ -91,6 +91,7 @@ int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx) {
   if (options->url.empty())
     return Fail(Status::InvalidArgument("pulse ingest --stream: no kafka:// URL (give one, or set stream.url)"));
   options->metrics_port = args.metrics_port;
+  options->metrics_host = args.metrics_host;
   options->idle_exit_ms = static_cast<int64_t>(args.idle_exit_seconds * 1000);
   options->max_records = args.max_records;
   if (Status st = stream::ValidateStreamOptions(*options); !st.ok()) return Fail(st);
@@ -131,6 +132,8 @@ void AddStreamOptions(CLI::App* cmd, StreamArgs& args) {
   cmd->add_option("--group", args.group, "Kafka consumer group (config stream.group)");
   AddNumberOption(cmd, "--metrics-port", args.metrics_port, "Serve Prometheus metrics here (0: any free port)", -1,
                   65535);
+  cmd->add_option("--metrics-host", args.metrics_host, "Address for --metrics-port (0.0.0.0: every interface)")
+      ->capture_default_str();
   AddNumberOption(cmd, "--idle-exit", args.idle_exit_seconds,
                   "Stop after this many seconds without a record (0: never)", 0.0, 1e9);
   AddNumberOption(cmd, "--max-records", args.max_records, "Stop after this many records (0: never)", int64_t{0});

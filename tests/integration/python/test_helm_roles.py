@@ -189,6 +189,8 @@ def test_stream_ingest_runs_as_rendered(pulse_bin, cluster_env, tmp_path, lake):
             assert time.monotonic() < deadline, f"rows never landed: {pod.log.read_text()[-3000:]}"
             time.sleep(0.3)
         assert len(signal_rows(lake)) == 50
+        # The liveness probe the chart declares (--metrics-host 0.0.0.0 --metrics-port ingest.metricsPort).
+        assert "pulse_stream_" in pod.wait_probe("livenessProbe", scaled(10))
         pod.terminate()
     finally:
         pod.kill()
