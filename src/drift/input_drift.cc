@@ -154,26 +154,22 @@ Result<ChiSquareResult> ChiSquareOfValues(std::span<const T> reference, std::spa
   return ChiSquareOfCounts(flat, reference.size(), current.size());
 }
 
-}  // namespace
-
-Result<KsResult> KolmogorovSmirnov(std::span<const double> reference, std::span<const double> current) {
-  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  const std::vector<double> a = Sorted(reference);
-  const std::vector<double> b = Sorted(current);
+// KS on sorted windows: sup over every observed value x of F1(x) - F2(x) and F2(x) - F1(x), with
+// F(x) = #(values <= x) / n as scipy's searchsorted(..., 'right') / n, walking both windows once.
+KsResult KsSorted(const std::vector<double>& a, const std::vector<double>& b) {
   const auto n1 = static_cast<int64_t>(a.size());
   const auto n2 = static_cast<int64_t>(b.size());
-  // sup over every observed value of F1 - F2 and of F2 - F1 (scipy: searchsorted 'right' / n).
   double max_s = -INFINITY, min_s = INFINITY;
-  auto visit = [&](double x) {
-    const double c1 =
-        static_cast<double>(std::upper_bound(a.begin(), a.end(), x) - a.begin()) / static_cast<double>(n1);
-    const double c2 =
-        static_cast<double>(std::upper_bound(b.begin(), b.end(), x) - b.begin()) / static_cast<double>(n2);
-    max_s = std::max(max_s, c1 - c2);
-    min_s = std::min(min_s, c1 - c2);
-  };
-  for (double x : a) visit(x);
-  for (double x : b) visit(x);
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    const double x = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
+    while (i < a.size() && a[i] <= x) ++i;
+    while (j < b.size() && b[j] <= x) ++j;
+    const double diff =
+        static_cast<double>(i) / static_cast<double>(n1) - static_cast<double>(j) / static_cast<double>(n2);
+    max_s = std::max(max_s, diff);
+    min_s = std::min(min_s, diff);
+  }
   const double neg = std::clamp(-min_s, 0.0, 1.0);
   double d = neg > max_s ? neg : max_s;
   KsResult out;
@@ -200,9 +196,7 @@ Result<KsResult> KolmogorovSmirnov(std::span<const double> reference, std::span<
   return out;
 }
 
-Result<double> PopulationStabilityIndex(std::span<const double> reference, std::span<const double> current) {
-  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  Shares shares = BinnedShares(Sorted(reference), Sorted(current));
+double PsiOfShares(Shares shares) {
   FillZeroes(shares.reference);
   FillZeroes(shares.current);
   double psi = 0.0;
@@ -214,9 +208,7 @@ Result<double> PopulationStabilityIndex(std::span<const double> reference, std::
   return psi;
 }
 
-Result<double> JensenShannonDistance(std::span<const double> reference, std::span<const double> current) {
-  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  const Shares shares = BinnedShares(Sorted(reference), Sorted(current));
+double JensenShannonOfShares(const Shares& shares) {
   const double sum_p = std::accumulate(shares.reference.begin(), shares.reference.end(), 0.0);
   const double sum_q = std::accumulate(shares.current.begin(), shares.current.end(), 0.0);
   double left = 0.0, right = 0.0;
@@ -230,24 +222,43 @@ Result<double> JensenShannonDistance(std::span<const double> reference, std::spa
   return std::sqrt((left + right) / 2.0);
 }
 
-Result<double> WassersteinNormed(std::span<const double> reference, std::span<const double> current) {
-  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  const std::vector<double> u = Sorted(reference);
-  const std::vector<double> v = Sorted(current);
-  std::vector<double> all(u);
-  all.insert(all.end(), v.begin(), v.end());
-  std::inplace_merge(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(u.size()), all.end());
-  // integral |F_u - F_v| dx, stepping over consecutive values of both windows.
+// integral |F_u - F_v| dx over consecutive values of both sorted windows, / max(std(u), 0.001).
+double WassersteinNormedSorted(const std::vector<double>& u, const std::vector<double>& v) {
   double distance = 0.0;
   size_t iu = 0, iv = 0;
-  for (size_t i = 0; i + 1 < all.size(); ++i) {
-    while (iu < u.size() && u[iu] <= all[i]) ++iu;
-    while (iv < v.size() && v[iv] <= all[i]) ++iv;
+  double prev = std::min(u.front(), v.front());
+  while (iu < u.size() || iv < v.size()) {
+    const double x = iv >= v.size() || (iu < u.size() && u[iu] <= v[iv]) ? u[iu] : v[iv];
     const double fu = static_cast<double>(iu) / static_cast<double>(u.size());
     const double fv = static_cast<double>(iv) / static_cast<double>(v.size());
-    distance += std::fabs(fu - fv) * (all[i + 1] - all[i]);
+    distance += std::fabs(fu - fv) * (x - prev);
+    prev = x;
+    while (iu < u.size() && u[iu] <= x) ++iu;
+    while (iv < v.size() && v[iv] <= x) ++iv;
   }
   return distance / std::max(PopulationStd(u), 0.001);
+}
+
+}  // namespace
+
+Result<KsResult> KolmogorovSmirnov(std::span<const double> reference, std::span<const double> current) {
+  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
+  return KsSorted(Sorted(reference), Sorted(current));
+}
+
+Result<double> PopulationStabilityIndex(std::span<const double> reference, std::span<const double> current) {
+  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
+  return PsiOfShares(BinnedShares(Sorted(reference), Sorted(current)));
+}
+
+Result<double> JensenShannonDistance(std::span<const double> reference, std::span<const double> current) {
+  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
+  return JensenShannonOfShares(BinnedShares(Sorted(reference), Sorted(current)));
+}
+
+Result<double> WassersteinNormed(std::span<const double> reference, std::span<const double> current) {
+  PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
+  return WassersteinNormedSorted(Sorted(reference), Sorted(current));
 }
 
 Result<ChiSquareResult> ChiSquare(std::span<const std::string> reference, std::span<const std::string> current) {
@@ -303,18 +314,21 @@ InputTest DefaultInputTest(size_t reference_size, size_t n_unique) {
 Result<InputDriftReport> CompareWindows(std::span<const double> reference, std::span<const double> current) {
   PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
   InputDriftReport report;
-  PULSE_ASSIGN_OR_RETURN(const KsResult ks, KolmogorovSmirnov(reference, current));
+  const std::vector<double> ref = Sorted(reference);
+  const std::vector<double> cur = Sorted(current);
+  const KsResult ks = KsSorted(ref, cur);
   report.measures.push_back({"ks", ks.statistic, ks.p_value, kKsPValueThreshold, ks.p_value < kKsPValueThreshold});
-  PULSE_ASSIGN_OR_RETURN(const double psi, PopulationStabilityIndex(reference, current));
+  const Shares shares = BinnedShares(ref, cur);
+  const double psi = PsiOfShares(shares);
   report.measures.push_back({"psi", psi, -1, kPsiThreshold, psi >= kPsiThreshold});
-  PULSE_ASSIGN_OR_RETURN(const double js, JensenShannonDistance(reference, current));
+  const double js = JensenShannonOfShares(shares);
   report.measures.push_back({"jensenshannon", js, -1, kJensenShannonThreshold, js >= kJensenShannonThreshold});
-  PULSE_ASSIGN_OR_RETURN(const double wd, WassersteinNormed(reference, current));
+  const double wd = WassersteinNormedSorted(ref, cur);
   report.measures.push_back({"wasserstein", wd, -1, kWassersteinThreshold, wd >= kWassersteinThreshold});
 
-  std::vector<double> both(reference.begin(), reference.end());
-  both.insert(both.end(), current.begin(), current.end());
-  std::sort(both.begin(), both.end());
+  std::vector<double> both(ref);
+  both.insert(both.end(), cur.begin(), cur.end());
+  std::inplace_merge(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(ref.size()), both.end());
   const InputTest test = DefaultInputTest(reference.size(), DistinctCount(both));
   report.default_test = std::string(InputTestName(test));
   if (test == InputTest::kChiSquare) {
