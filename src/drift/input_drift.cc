@@ -1,8 +1,10 @@
 #include "drift/input_drift.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <set>
@@ -32,9 +34,44 @@ Status CheckWindows(std::span<const double> reference, std::span<const double> c
   return CheckWindow(current, "current");
 }
 
+// Ascending copy. Windows of 256 values or more go through an LSD radix sort on the IEEE-754
+// bits made order-preserving as unsigned integers (negative: all bits flipped; positive: the sign
+// bit set), one byte per pass, skipping passes where every key has the same byte; finite values
+// only (the callers refuse NaN and infinities first).
 std::vector<double> Sorted(std::span<const double> values) {
   std::vector<double> out(values.begin(), values.end());
-  std::sort(out.begin(), out.end());
+  if (out.size() < 256) {
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  const size_t n = out.size();
+  std::vector<uint64_t> keys(n), scratch(n);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &out[i], sizeof bits);
+    keys[i] = (bits >> 63) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+  }
+  std::array<std::array<size_t, 256>, 8> counts{};
+  for (uint64_t k : keys) {
+    for (size_t pass = 0; pass < 8; ++pass) ++counts[pass][(k >> (8 * pass)) & 0xff];
+  }
+  for (size_t pass = 0; pass < 8; ++pass) {
+    auto& count = counts[pass];
+    if (count[(keys[0] >> (8 * pass)) & 0xff] == n) continue;  // every key has this byte
+    size_t sum = 0;
+    for (size_t& c : count) {
+      const size_t here = c;
+      c = sum;
+      sum += here;
+    }
+    for (uint64_t k : keys) scratch[count[(k >> (8 * pass)) & 0xff]++] = k;
+    keys.swap(scratch);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t k = keys[i];
+    const uint64_t bits = (k >> 63) != 0 ? k & ~(uint64_t{1} << 63) : ~k;
+    std::memcpy(&out[i], &bits, sizeof bits);
+  }
   return out;
 }
 
@@ -156,20 +193,38 @@ Result<ChiSquareResult> ChiSquareOfValues(std::span<const T> reference, std::spa
 
 // KS on sorted windows: sup over every observed value x of F1(x) - F2(x) and F2(x) - F1(x), with
 // F(x) = #(values <= x) / n as scipy's searchsorted(..., 'right') / n, walking both windows once.
-KsResult KsSorted(const std::vector<double>& a, const std::vector<double>& b) {
-  const auto n1 = static_cast<int64_t>(a.size());
-  const auto n2 = static_cast<int64_t>(b.size());
-  double max_s = -INFINITY, min_s = INFINITY;
+// One walk over both sorted windows, value by distinct value x: the KS extremes of F1(x) - F2(x),
+// the Wasserstein integral (|F1 - F2| at the previous value x the gap to this one) and the
+// number of distinct values of both windows together.
+struct Walk {
+  double max_s = -INFINITY, min_s = INFINITY, wasserstein = 0;
+  size_t distinct = 0;
+};
+
+Walk WalkSorted(const std::vector<double>& a, const std::vector<double>& b) {
+  Walk w;
+  const auto n1 = static_cast<double>(a.size());
+  const auto n2 = static_cast<double>(b.size());
   size_t i = 0, j = 0;
+  double prev = std::min(a.front(), b.front());
   while (i < a.size() || j < b.size()) {
     const double x = j >= b.size() || (i < a.size() && a[i] <= b[j]) ? a[i] : b[j];
+    w.wasserstein += std::fabs(static_cast<double>(i) / n1 - static_cast<double>(j) / n2) * (x - prev);
+    prev = x;
     while (i < a.size() && a[i] <= x) ++i;
     while (j < b.size() && b[j] <= x) ++j;
-    const double diff =
-        static_cast<double>(i) / static_cast<double>(n1) - static_cast<double>(j) / static_cast<double>(n2);
-    max_s = std::max(max_s, diff);
-    min_s = std::min(min_s, diff);
+    const double diff = static_cast<double>(i) / n1 - static_cast<double>(j) / n2;
+    w.max_s = std::max(w.max_s, diff);
+    w.min_s = std::min(w.min_s, diff);
+    ++w.distinct;
   }
+  return w;
+}
+
+KsResult KsOfWalk(const Walk& w, const std::vector<double>& a, const std::vector<double>& b) {
+  const auto n1 = static_cast<int64_t>(a.size());
+  const auto n2 = static_cast<int64_t>(b.size());
+  const double max_s = w.max_s, min_s = w.min_s;
   const double neg = std::clamp(-min_s, 0.0, 1.0);
   double d = neg > max_s ? neg : max_s;
   KsResult out;
@@ -222,28 +277,17 @@ double JensenShannonOfShares(const Shares& shares) {
   return std::sqrt((left + right) / 2.0);
 }
 
-// integral |F_u - F_v| dx over consecutive values of both sorted windows, / max(std(u), 0.001).
-double WassersteinNormedSorted(const std::vector<double>& u, const std::vector<double>& v) {
-  double distance = 0.0;
-  size_t iu = 0, iv = 0;
-  double prev = std::min(u.front(), v.front());
-  while (iu < u.size() || iv < v.size()) {
-    const double x = iv >= v.size() || (iu < u.size() && u[iu] <= v[iv]) ? u[iu] : v[iv];
-    const double fu = static_cast<double>(iu) / static_cast<double>(u.size());
-    const double fv = static_cast<double>(iv) / static_cast<double>(v.size());
-    distance += std::fabs(fu - fv) * (x - prev);
-    prev = x;
-    while (iu < u.size() && u[iu] <= x) ++iu;
-    while (iv < v.size() && v[iv] <= x) ++iv;
-  }
-  return distance / std::max(PopulationStd(u), 0.001);
+double WassersteinNormedOfWalk(const Walk& w, const std::vector<double>& reference) {
+  return w.wasserstein / std::max(PopulationStd(reference), 0.001);
 }
 
 }  // namespace
 
 Result<KsResult> KolmogorovSmirnov(std::span<const double> reference, std::span<const double> current) {
   PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  return KsSorted(Sorted(reference), Sorted(current));
+  const std::vector<double> a = Sorted(reference);
+  const std::vector<double> b = Sorted(current);
+  return KsOfWalk(WalkSorted(a, b), a, b);
 }
 
 Result<double> PopulationStabilityIndex(std::span<const double> reference, std::span<const double> current) {
@@ -258,7 +302,8 @@ Result<double> JensenShannonDistance(std::span<const double> reference, std::spa
 
 Result<double> WassersteinNormed(std::span<const double> reference, std::span<const double> current) {
   PULSE_RETURN_IF_ERROR(CheckWindows(reference, current));
-  return WassersteinNormedSorted(Sorted(reference), Sorted(current));
+  const std::vector<double> a = Sorted(reference);
+  return WassersteinNormedOfWalk(WalkSorted(a, Sorted(current)), a);
 }
 
 Result<ChiSquareResult> ChiSquare(std::span<const std::string> reference, std::span<const std::string> current) {
@@ -316,20 +361,18 @@ Result<InputDriftReport> CompareWindows(std::span<const double> reference, std::
   InputDriftReport report;
   const std::vector<double> ref = Sorted(reference);
   const std::vector<double> cur = Sorted(current);
-  const KsResult ks = KsSorted(ref, cur);
+  const Walk walk = WalkSorted(ref, cur);
+  const KsResult ks = KsOfWalk(walk, ref, cur);
   report.measures.push_back({"ks", ks.statistic, ks.p_value, kKsPValueThreshold, ks.p_value < kKsPValueThreshold});
   const Shares shares = BinnedShares(ref, cur);
   const double psi = PsiOfShares(shares);
   report.measures.push_back({"psi", psi, -1, kPsiThreshold, psi >= kPsiThreshold});
   const double js = JensenShannonOfShares(shares);
   report.measures.push_back({"jensenshannon", js, -1, kJensenShannonThreshold, js >= kJensenShannonThreshold});
-  const double wd = WassersteinNormedSorted(ref, cur);
+  const double wd = WassersteinNormedOfWalk(walk, ref);
   report.measures.push_back({"wasserstein", wd, -1, kWassersteinThreshold, wd >= kWassersteinThreshold});
 
-  std::vector<double> both(ref);
-  both.insert(both.end(), cur.begin(), cur.end());
-  std::inplace_merge(both.begin(), both.begin() + static_cast<std::ptrdiff_t>(ref.size()), both.end());
-  const InputTest test = DefaultInputTest(reference.size(), DistinctCount(both));
+  const InputTest test = DefaultInputTest(reference.size(), walk.distinct);
   report.default_test = std::string(InputTestName(test));
   if (test == InputTest::kChiSquare) {
     auto chi = ChiSquare(reference, current);
