@@ -106,3 +106,38 @@ def test_bad_input_fails_clearly_and_writes_nothing(pulse_bin, tmp_path):
     short = run_pulse(pulse_bin, "--lake", lake, "drift")  # 30 points < 40 + 8 (the defaults)
     assert "skipped macro/shifted: 30 points, fewer than" in short.stderr
     assert delta_table(lake, "drift_events") is None
+
+
+def test_pulse_drift_task_on_a_worker_exports_drift_metrics(pulse_bin, tmp_path, redis_db):
+    """pulse.drift through Python Celery on a `pulse worker`: the result, and the worker's metrics."""
+    import signal
+    import subprocess
+    import time
+    import urllib.request
+
+    from celery import Celery
+
+    lake = tmp_path / "lake"
+    run_pulse(pulse_bin, "--lake", lake, "ingest", write_csv(tmp_path / "a.csv", range(64), 52, 2.0))
+    kw = redis_db.connection_pool.connection_kwargs
+    url = f"redis://{kw['host']}:{kw['port']}/{kw.get('db', 0)}"
+    worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1", "--metrics-port", "0",
+                               "--lake", str(lake)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = worker.stderr.readline()
+        assert "metrics on " in line, line
+        metrics_url = line.strip().split("metrics on ")[1]
+        app = Celery("pulse-drift-test", broker=url, backend=url)
+        out = app.send_task("pulse.drift", kwargs={"reference_points": 40, "current_points": 12}).get(timeout=60)
+        assert out["input_drift"] == ["shifted"] and out["series_checked"] == 2 and not out["duplicate"]
+        assert out["retrain"] == []  # one run of drift; the task reports triggers, it does not enqueue
+        deadline, text = time.monotonic() + 30, ""
+        while "pulse_drift_series 2" not in text and time.monotonic() < deadline:
+            text = urllib.request.urlopen(metrics_url, timeout=5).read().decode()
+            time.sleep(0.05)
+        assert "pulse_drift_series 2" in text
+        assert 'pulse_drift_detections_total{detector="ks"} 1' in text
+        assert f'pulse_drift_rows_total {out["rows"]}' in text
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        worker.communicate(timeout=30)
