@@ -85,5 +85,6 @@ void AddSimulateCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code);
+void AddDriftCommand(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

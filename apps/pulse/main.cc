@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   cli::AddWorkerCommands(app, ctx, exit_code);
   cli::AddPublishCommand(app, ctx, exit_code);
   cli::AddServeCommands(app, ctx, exit_code);
+  cli::AddDriftCommand(app, ctx, exit_code);
   app.add_subcommand("version", "Print the version")->callback([] { std::puts("pulse 0.1.0"); });
   // Subcommand help lists only the subcommand's own options: point at the global ones.
   std::vector<CLI::App*> commands = app.get_subcommands([](CLI::App*) { return true; });

@@ -397,6 +397,29 @@ void AddServeKeys(std::vector<Config::Key>& keys) {
                          "/readyz: how long each dependency (lake, broker) has to answer"));
 }
 
+// drift.*: pulse drift.
+void AddDriftKeys(std::vector<Config::Key>& keys) {
+  keys.push_back(BindInt("drift.reference_points", &Settings::drift, &DriftSettings::reference_points, 1, 10000000,
+                         "pulse drift: observations in the reference window (those before the current window)"));
+  keys.push_back(BindInt("drift.current_points", &Settings::drift, &DriftSettings::current_points, 1, 10000000,
+                         "pulse drift: observations in the current window (the latest)"));
+  keys.push_back(BindInt("drift.min_coverage_outcomes", &Settings::drift, &DriftSettings::min_coverage_outcomes, 1,
+                         1000000000, "pulse drift: forecast outcomes a series needs before its coverage is tested"));
+  keys.push_back(BindInt("drift.trigger.consecutive", &Settings::drift, &DriftSettings::trigger_consecutive, 0, 1000,
+                         "Retrain a series after its input drift test said drift this many runs in a row (0 = never)"));
+  keys.push_back(Bind("drift.trigger.coverage", &Settings::drift, &DriftSettings::trigger_coverage,
+                      "Retrain a series whose 80% or 95% band coverage test fails"));
+  keys.push_back(Bind("drift.trigger.streaming", &Settings::drift, &DriftSettings::trigger_streaming,
+                      "Retrain a series when ADWIN, Page-Hinkley or DDM detects drift in its latest forecast errors"));
+  keys.push_back(Bind(
+      "drift.trigger.broker", &Settings::drift, &DriftSettings::trigger_broker,
+      "Where pulse drift enqueues pulse.train tasks: redis://host:port/db; empty: report only", [](std::string_view v) {
+        return v.empty() || v.rfind("redis://", 0) == 0 ? std::string() : std::string("must be empty or redis://…");
+      }));
+  keys.push_back(Bind("drift.trigger.queue", &Settings::drift, &DriftSettings::trigger_queue,
+                      "The queue pulse drift's pulse.train tasks go to", NotEmpty));
+}
+
 // Every key of Settings, in file order of config_sections.h.
 std::vector<Config::Key> AllKeys() {
   std::vector<Config::Key> keys;
@@ -408,6 +431,7 @@ std::vector<Config::Key> AllKeys() {
   AddRunKeys(keys);
   AddStreamKeys(keys);
   AddServeKeys(keys);
+  AddDriftKeys(keys);
   return keys;
 }
 }  // namespace

@@ -116,6 +116,19 @@ struct ServeSettings {
   int64_t probe_timeout_ms = 2000;                // /readyz: each dependency must answer within this, 1..60000
 };
 
+// drift.*: pulse drift (mapped to pipeline::DriftOptions in one place: apps/pulse/cmd_drift.cc).
+struct DriftSettings {
+  int64_t reference_points = 40;       // observations before the current window, 1..10^7
+  int64_t current_points = 8;          // the latest observations, 1..10^7
+  int64_t min_coverage_outcomes = 10;  // outcomes before the coverage tests run, 1..10^9
+  int trigger_consecutive =
+      2;  // drift.trigger.consecutive: input-drift runs in a row that retrain (0 = never), 0..1000
+  bool trigger_coverage = true;   // drift.trigger.coverage: a failed coverage test retrains
+  bool trigger_streaming = true;  // drift.trigger.streaming: a recent ADWIN / Page-Hinkley / DDM detection retrains
+  std::string trigger_broker;     // drift.trigger.broker: redis://… to enqueue pulse.train; "" = report only
+  std::string trigger_queue = "celery";  // drift.trigger.queue: the queue pulse.train goes to; never empty
+};
+
 struct Settings {
   LakeSettings lake;
   S3Settings s3;
@@ -126,6 +139,7 @@ struct Settings {
   RunSettings run;
   StreamSettings stream;
   ServeSettings serve;
+  DriftSettings drift;
   int threads = 0;  // worker threads, 0 = all cores, 0..4096
 };
 

@@ -1,6 +1,7 @@
 #include "pipeline/pipeline_metrics.h"
 
 #include <optional>
+#include <string>
 
 namespace pulse::pipeline {
 namespace {
@@ -53,6 +54,21 @@ void ExportPipelineMetrics(const PipelineStats& stats, metrics::Registry& regist
       .AddGauge("pulse_trust_last_success_timestamp_seconds",
                 "Unix time of the latest pulse.trust that succeeded (scores written or already current).")
       .Bind({}, Latest(stats.trust_last_micros, 0, 1e-6));
+  registry.AddGauge("pulse_drift_series", "Series checked by the latest pulse drift run that wrote drift_events.")
+      .Bind({}, Latest(stats.drift_series, -1));
+  registry.AddCounter("pulse_drift_rows_total", "Rows written to the drift_events table.")
+      .Bind({}, Count(stats.drift_rows));
+  auto& detections = registry.AddCounter("pulse_drift_detections_total",
+                                         "drift_events rows whose decision is drift, by detector.", {"detector"});
+  for (size_t i = 0; i < kDriftDetectors.size(); ++i) {
+    detections.Bind({std::string(kDriftDetectors[i])}, Count(stats.drift_detections[i]));
+  }
+  registry.AddCounter("pulse_drift_retrain_enqueued_total", "pulse.train tasks enqueued by drift triggers.")
+      .Bind({}, Count(stats.drift_retrain_enqueued));
+  registry
+      .AddGauge("pulse_drift_last_success_timestamp_seconds",
+                "Unix time of the latest pulse drift run that succeeded (events written or already current).")
+      .Bind({}, Latest(stats.drift_last_micros, 0, 1e-6));
 }
 
 }  // namespace pulse::pipeline

@@ -10,11 +10,20 @@
 //   pulse_forecast_last_success_timestamp_seconds, pulse_trust_last_success_timestamp_seconds
 //       Unix time of the latest pulse.forecast / pulse.trust that succeeded (written or already
 //       up to date; absent until one did): the freshness of what Pulse serves
+//   pulse_drift_series  series checked by the latest pulse drift run that wrote drift_events
+//   pulse_drift_rows_total  rows written to drift_events
+//   pulse_drift_detections_total{detector}  drift_events rows whose decision is drift, by detector
+//       (ks, psi, jensenshannon, wasserstein, chisquare, z, adwin, page_hinkley, ddm, coverage80,
+//       coverage95)
+//   pulse_drift_retrain_enqueued_total  pulse.train tasks enqueued by drift triggers
+//   pulse_drift_last_success_timestamp_seconds  Unix time of the latest drift run that succeeded
 // Thread-safe: tasks on any worker thread update, the metrics thread reads.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
+#include <string_view>
 
 #include "core/metrics.h"
 
@@ -27,7 +36,15 @@ struct PipelineStats {
   std::atomic<int64_t> forecast_series{-1}, forecast_skipped{-1};  // -1: none written yet
   std::atomic<int64_t> forecast_rows{0}, trust_rows{0};
   std::atomic<int64_t> forecast_last_micros{0}, trust_last_micros{0};  // 0: none yet
+  std::atomic<int64_t> drift_series{-1};                               // -1: none written yet
+  std::atomic<int64_t> drift_rows{0}, drift_retrain_enqueued{0}, drift_last_micros{0};
+  std::array<std::atomic<int64_t>, 11> drift_detections{};  // by kDriftDetectors' index
 };
+
+// The detectors of drift_events, in the order of PipelineStats::drift_detections.
+inline constexpr std::array<std::string_view, 11> kDriftDetectors = {
+    "ks",    "psi",          "jensenshannon", "wasserstein", "chisquare", "z",
+    "adwin", "page_hinkley", "ddm",           "coverage80",  "coverage95"};
 
 // Binds the families above to `stats` in `registry` (both must outlive the registry's scrapes).
 void ExportPipelineMetrics(const PipelineStats& stats, metrics::Registry& registry);

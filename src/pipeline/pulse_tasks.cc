@@ -9,6 +9,7 @@
 #include "core/time.h"
 #include "ingest/file_ingest.h"
 #include "lake/lake.h"
+#include "pipeline/drift_job.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/retrodiction_history.h"
 #include "pipeline/task_paths.h"
@@ -228,6 +229,30 @@ Result<nlohmann::json> Trust(const TaskEnvironment& env, const jobs::TaskContext
                         {"duplicate", report.duplicate}};
 }
 
+// Drift detection over the lake (pipeline/drift_job.h); the triggers are returned, not enqueued.
+Result<nlohmann::json> Drift(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  DriftOptions options;
+  PULSE_ASSIGN_OR_RETURN(options.reference_points, Kwarg<int64_t>(kw, "reference_points", options.reference_points));
+  PULSE_ASSIGN_OR_RETURN(options.current_points, Kwarg<int64_t>(kw, "current_points", options.current_points));
+  PULSE_ASSIGN_OR_RETURN(options.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
+  PULSE_ASSIGN_OR_RETURN(options.min_coverage_outcomes,
+                         Kwarg<int64_t>(kw, "min_coverage_outcomes", options.min_coverage_outcomes));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, DetectDrift(*lake, options));
+  RecordDriftMetrics(report, *env.stats);
+  nlohmann::json retrain = nlohmann::json::array();
+  for (const auto& r : report.retrain) retrain.push_back({{"series", r.series}, {"reason", r.reason}});
+  return nlohmann::json{{"signals_version", report.signals_version},
+                        {"version", report.version},
+                        {"rows", report.rows},
+                        {"duplicate", report.duplicate},
+                        {"series_checked", report.series_checked},
+                        {"input_drift", report.input_drift},
+                        {"detections", report.detections},
+                        {"retrain", retrain}};
+}
+
 // Retrodiction of the rules against the lake's signals (sim/retrodiction.h).
 Result<nlohmann::json> Retrodict(const TaskEnvironment& env, const jobs::TaskContext& context) {
   const nlohmann::json& kw = context.message.kwargs;
@@ -289,6 +314,7 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, const TaskEnvironment& env
   registry.Register("pulse.world", {[env = environment](const jobs::TaskContext& c) { return World(env, c); }});
   registry.Register("pulse.retrodict", {[env = environment](const jobs::TaskContext& c) { return Retrodict(env, c); }});
   registry.Register("pulse.trust", {[env = environment](const jobs::TaskContext& c) { return Trust(env, c); }});
+  registry.Register("pulse.drift", {[env = environment](const jobs::TaskContext& c) { return Drift(env, c); }});
 }
 
 }  // namespace pulse::pipeline

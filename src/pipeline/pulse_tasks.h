@@ -23,6 +23,10 @@
 //                     report (pipeline/retrodiction_history.h RetroReportJson)
 //   pulse.trust       kwargs: lake, signals_version, sim_id -> {signals_version, version, rows,
 //                     duplicate} (pipeline/trust_scores.h)
+//   pulse.drift       kwargs: lake, reference_points, current_points, kinds, min_coverage_outcomes
+//                     -> {signals_version, version, rows, duplicate, series_checked, input_drift,
+//                     detections, retrain: [{series, reason}]} (pipeline/drift_job.h; the retraining
+//                     triggers are returned, not enqueued: `pulse drift --broker` enqueues them)
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.

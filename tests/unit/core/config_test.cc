@@ -59,7 +59,15 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(c.Origin("lake.url"), "default");
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
-  const std::vector<std::string> keys = {"ingest.inbox",
+  const std::vector<std::string> keys = {"drift.current_points",
+                                         "drift.min_coverage_outcomes",
+                                         "drift.reference_points",
+                                         "drift.trigger.broker",
+                                         "drift.trigger.consecutive",
+                                         "drift.trigger.coverage",
+                                         "drift.trigger.queue",
+                                         "drift.trigger.streaming",
+                                         "ingest.inbox",
                                          "ingest.kind",
                                          "ingest.max_field_bytes",
                                          "ingest.max_file_bytes",
@@ -170,7 +178,15 @@ TEST(Config, EveryKeyFillsItsTypedField) {
                                                         {"serve.rate_burst", "1000000000"},
                                                         {"serve.tokens_file", "t.json"},
                                                         {"serve.shutdown_grace_ms", "0"},
-                                                        {"serve.probe_timeout_ms", "60000"}};
+                                                        {"serve.probe_timeout_ms", "60000"},
+                                                        {"drift.reference_points", "10000000"},
+                                                        {"drift.current_points", "10000000"},
+                                                        {"drift.min_coverage_outcomes", "1000000000"},
+                                                        {"drift.trigger.consecutive", "1000"},
+                                                        {"drift.trigger.coverage", "no"},
+                                                        {"drift.trigger.streaming", "no"},
+                                                        {"drift.trigger.broker", "redis://h:1/2"},
+                                                        {"drift.trigger.queue", "train"}};
   for (const auto& [key, value] : values) ASSERT_TRUE(c.Set(key, value, "--set").ok()) << key;
   const Settings& s = c.settings();
   EXPECT_EQ(s.lake.url, "s3://b/p");
@@ -226,6 +242,21 @@ TEST(Config, EveryKeyFillsItsTypedField) {
   EXPECT_EQ(s.serve.tokens_file, "t.json");
   EXPECT_EQ(s.serve.shutdown_grace_ms, 0);
   EXPECT_EQ(s.serve.probe_timeout_ms, 60000);
+  EXPECT_EQ(s.drift.reference_points, 10000000);
+  EXPECT_EQ(s.drift.current_points, 10000000);
+  EXPECT_EQ(s.drift.min_coverage_outcomes, 1000000000);
+  EXPECT_EQ(s.drift.trigger_consecutive, 1000);
+  EXPECT_FALSE(s.drift.trigger_coverage);
+  EXPECT_FALSE(s.drift.trigger_streaming);
+  EXPECT_EQ(s.drift.trigger_broker, "redis://h:1/2");
+  EXPECT_EQ(s.drift.trigger_queue, "train");
+  // The drift keys' checks: window ranges, the broker scheme, a non-empty queue.
+  EXPECT_FALSE(c.Set("drift.reference_points", "0").ok());
+  EXPECT_FALSE(c.Set("drift.current_points", "10000001").ok());
+  EXPECT_FALSE(c.Set("drift.trigger.consecutive", "-1").ok());
+  EXPECT_FALSE(c.Set("drift.trigger.broker", "inproc").ok());
+  EXPECT_TRUE(c.Set("drift.trigger.broker", "").ok());
+  EXPECT_FALSE(c.Set("drift.trigger.queue", "").ok());
   // The serve keys' checks: ranges, a positive finite rate, a non-empty host and tokens file.
   EXPECT_FALSE(c.Set("serve.port", "65536").ok());
   EXPECT_FALSE(c.Set("serve.threads", "0").ok());
