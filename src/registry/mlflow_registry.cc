@@ -18,7 +18,9 @@
 // kNotFound, RESOURCE_ALREADY_EXISTS -> kAlreadyExists, INVALID_PARAMETER_VALUE and other request
 // errors -> kInvalidArgument, PERMISSION_DENIED / UNAUTHENTICATED -> kPermissionDenied, 5xx and
 // TEMPORARILY_UNAVAILABLE -> kUnavailable), the message naming the endpoint; a body that is not
-// the JSON expected is kParseError. GETs are retried twice on kUnavailable.
+// the JSON expected is kParseError. GETs are retried twice on kUnavailable. MLflow 3.17 answers an
+// unknown alias with 400 INVALID_PARAMETER_VALUE "... alias X not found.": GetVersionByAlias maps
+// that to kNotFound. Search results carry no aliases: ListModelVersions adds the model's.
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -182,7 +184,8 @@ class MlflowRegistry final : public Registry {
   }
 
   Result<std::vector<ModelVersion>> ListModelVersions(const std::string& name) override {
-    PULSE_RETURN_IF_ERROR(GetRegisteredModel(name).status());  // kNotFound for an unknown model
+    // kNotFound for an unknown model; its aliases, which search results leave out.
+    PULSE_ASSIGN_OR_RETURN(RegisteredModel model, GetRegisteredModel(name));
     std::vector<ModelVersion> out;
     std::string token;
     do {
@@ -199,6 +202,12 @@ class MlflowRegistry final : public Registry {
       token = Str(r, "next_page_token");
     } while (!token.empty());
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.version < b.version; });
+    for (auto& v : out) {
+      v.aliases.clear();
+      for (const auto& [alias, n] : model.aliases) {
+        if (n == v.version) v.aliases.push_back(alias);
+      }
+    }
     return out;
   }
 
@@ -238,8 +247,13 @@ class MlflowRegistry final : public Registry {
   Result<ModelVersion> GetVersionByAlias(const std::string& name, const std::string& alias) override {
     PULSE_RETURN_IF_ERROR(CheckModelName(name));
     PULSE_RETURN_IF_ERROR(CheckAlias(alias));
-    PULSE_ASSIGN_OR_RETURN(json r, Call("GET", "registered-models/alias", {{"name", name}, {"alias", alias}}));
-    return VersionOf(r.value("model_version", json()), "MLflow registered-models/alias");
+    auto r = Call("GET", "registered-models/alias", {{"name", name}, {"alias", alias}});
+    // MLflow answers an unknown alias with 400 INVALID_PARAMETER_VALUE "... alias X not found."
+    if (!r.ok() && r.status().code() == StatusCode::kInvalidArgument &&
+        r.status().message().find("not found") != std::string::npos)
+      return Status::NotFound(r.status().message());
+    if (!r.ok()) return r.status();
+    return VersionOf(r->value("model_version", json()), "MLflow registered-models/alias");
   }
 
  private:
