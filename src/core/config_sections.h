@@ -116,6 +116,18 @@ struct ServeSettings {
   int64_t probe_timeout_ms = 2000;                // /readyz: each dependency must answer within this, 1..60000
 };
 
+// registry.*: the model registry (src/registry; pulse train registers versions, pulse forecast and
+// pulse run forecast with each series' champion), mapped to pipeline options in one place
+// (pipeline/train_models.h).
+struct RegistrySettings {
+  std::string url = "pulse-registry";  // a folder, file://… or http(s)://MLflow-server; "" = no registry
+  std::string model_prefix = "pulse";  // registered model of a series: <prefix>.<kind>.<series>
+  std::string experiment = "pulse";    // MLflow experiment of the training runs; never empty
+  double promotion_margin = 0.05;      // a challenger's backtest MASE must be <= champion's * (1 - margin), [0, 1)
+  double coverage_tolerance = 0.15;    // ... and its calibrated 80% band must cover >= 0.8 - tolerance, [0, 0.8]
+  bool serve_champion = true;          // pulse forecast / run: forecast with the champion when there is one
+};
+
 struct Settings {
   LakeSettings lake;
   S3Settings s3;
@@ -126,6 +138,7 @@ struct Settings {
   RunSettings run;
   StreamSettings stream;
   ServeSettings serve;
+  RegistrySettings registry;
   int threads = 0;  // worker threads, 0 = all cores, 0..4096
 };
 
