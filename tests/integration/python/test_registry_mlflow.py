@@ -178,3 +178,34 @@ def test_pulse_train_task_from_celery(pulse_bin, tmp_path, lake, redis_db):
         worker.communicate(timeout=30)
     events = DeltaTable(str(lake / "model_events")).to_pyarrow_table().to_pylist()
     assert [(e["event"], e["trigger"]) for e in events] == [("promoted", "drift")]
+
+
+def test_a_forecasts_table_from_before_the_model_columns_gains_them(pulse_bin, tmp_path, lake):
+    """Tables written before model_name / model_version existed stay readable: the next forecast adds
+    the columns (schema evolution), old rows read them as null, new rows carry the champion."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+    rng = random.Random(5)
+    run_pulse(pulse_bin, "--lake", lake, "ingest", write_csv(tmp_path / "a.csv", trending(0, 60, rng)))
+    ts = pa.timestamp("us", tz="UTC")
+    old = pa.schema([("series", pa.string(), False), ("kind", pa.string(), False), ("model", pa.string(), False),
+                     ("origin", ts, False), ("target", ts, False), ("step", pa.int32(), False),
+                     ("mean", pa.float64(), False), ("level", pa.float64(), False), ("lower", pa.float64(), False),
+                     ("upper", pa.float64(), False), ("confidence", pa.float64(), False),
+                     ("calibrated", pa.bool_(), False), ("frequency", pa.string(), False),
+                     ("model_params", pa.string(), False), ("signals_version", pa.int64(), False),
+                     ("created", ts, False)])
+    when = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    row = {"series": "demand", "kind": "web", "model": "Ensemble", "origin": when, "target": when, "step": 1,
+           "mean": 1.0, "level": 0.8, "lower": 0.0, "upper": 2.0, "confidence": 0.8, "calibrated": True,
+           "frequency": "daily", "model_params": "{}", "signals_version": 0, "created": when}
+    write_deltalake(str(lake / "forecasts"), pa.Table.from_pylist([row], schema=old), partition_by=["kind"])
+    reg = (str(tmp_path / "registry"), "pulse")
+    pulse(pulse_bin, lake, reg, "train")
+    pulse(pulse_bin, lake, reg, "forecast")
+    rows = DeltaTable(str(lake / "forecasts")).to_pyarrow_table().to_pylist()
+    old_rows = [r for r in rows if r["signals_version"] == 0]
+    new_rows = [r for r in rows if r["signals_version"] == 1]
+    assert len(old_rows) == 1 and old_rows[0]["model_name"] is None and old_rows[0]["model_version"] is None
+    assert new_rows and {(r["model_name"], r["model_version"]) for r in new_rows} == {("pulse.web.demand", 1)}
+    run_pulse(pulse_bin, "--lake", lake, "lake", "show", "forecasts")
