@@ -163,9 +163,10 @@ int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   std::printf("forecast %zu series from signals version %lld: %lld rows, forecasts table version %lld\n",
               report->series, static_cast<long long>(report->signals_version), static_cast<long long>(report->rows),
               static_cast<long long>(report->forecasts_version));
-  if (report->champions > 0)
+  if (report->champions > 0) {
     std::printf("  %zu series forecast with their registered champion (%s)\n", report->champions,
                 ctx.settings().registry.url.c_str());
+  }
   for (const auto& [level, q] : report->multipliers)
     std::printf("  %g%% band = mean +- %.3f model sd (calibrated on backtests)\n", level * 100, q);
   return kExitOk;

@@ -56,15 +56,16 @@ int RunTrain(const TrainArgs& args, const Context& ctx) {
       ++unchanged;
       continue;
     }
-    std::printf("%s v%lld %s: MASE %s vs champion %s; %s\n", t.model_name.c_str(), static_cast<long long>(t.version),
-                t.decision.c_str(), Mase(t.challenger_mase).c_str(),
-                t.champion_version > 0 ? ("v" + std::to_string(t.champion_version) + " " + Mase(t.champion_mase)).c_str()
-                                       : "-",
-                t.reason.c_str());
+    std::printf(
+        "%s v%lld %s: MASE %s vs champion %s; %s\n", t.model_name.c_str(), static_cast<long long>(t.version),
+        t.decision.c_str(), Mase(t.challenger_mase).c_str(),
+        t.champion_version > 0 ? ("v" + std::to_string(t.champion_version) + " " + Mase(t.champion_mase)).c_str() : "-",
+        t.reason.c_str());
   }
-  std::printf("trained %zu series from signals version %lld in %s: %zu registered, %zu unchanged (already registered)\n",
-              report->series.size(), static_cast<long long>(report->signals_version), reg.url.c_str(),
-              report->series.size() - unchanged, unchanged);
+  std::printf(
+      "trained %zu series from signals version %lld in %s: %zu registered, %zu unchanged (already registered)\n",
+      report->series.size(), static_cast<long long>(report->signals_version), reg.url.c_str(),
+      report->series.size() - unchanged, unchanged);
   return kExitOk;
 }
 
@@ -73,7 +74,8 @@ int RunTrain(const TrainArgs& args, const Context& ctx) {
 void AddTrainCommand(CLI::App& app, Context& ctx, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
   auto* train = app.add_subcommand(
-      "train", "Fit, backtest and register a forecasting model version per series; promote it if it beats the champion");
+      "train",
+      "Fit, backtest and register a forecasting model version per series; promote it if it beats the champion");
   train->add_option("--series", args->series, "Only these series (comma-separated names)");
   train->add_option("--kinds", args->kinds, "Only these signal kinds (comma-separated)");
   train->add_option("--method", args->method, "Ensemble or one benchmark method (Naive, SES, Holt, Theta, ...)")

@@ -411,8 +411,8 @@ void AddRegistryKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind("registry.model_prefix", &Settings::registry, &RegistrySettings::model_prefix,
                       "Registered model of a series: <prefix>.<kind>.<series>", [](std::string_view v) {
                         bool ok = !v.empty() && v.size() <= 64;
-                        for (char c : v) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
-                                                     c == '_' || c == '-');
+                        for (char c : v)
+                          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
                         return ok ? std::string() : std::string("must be 1..64 letters, digits, '.', '_' or '-'");
                       }));
   keys.push_back(Bind("registry.experiment", &Settings::registry, &RegistrySettings::experiment,
@@ -427,8 +427,9 @@ void AddRegistryKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind("registry.coverage_tolerance", &Settings::registry, &RegistrySettings::coverage_tolerance,
                       "... and its calibrated 80% band covers at least 0.8 - tolerance of its backtest outcomes",
                       NumberIn(0, 0.8)));
-  keys.push_back(Bind("registry.serve_champion", &Settings::registry, &RegistrySettings::serve_champion,
-                      "pulse forecast and pulse run forecast each series with its registered champion when it has one"));
+  keys.push_back(
+      Bind("registry.serve_champion", &Settings::registry, &RegistrySettings::serve_champion,
+           "pulse forecast and pulse run forecast each series with its registered champion when it has one"));
 }
 
 // Every key of Settings, in file order of config_sections.h.

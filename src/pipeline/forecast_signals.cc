@@ -9,12 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "core/hash.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
 #include "forecast/calibration.h"
 #include "forecast/ensemble.h"
 #include "forecast/metrics.h"
-#include "core/hash.h"
 #include "pipeline/internal/series_fit.h"
 #include "pipeline/train_models.h"
 
@@ -28,7 +28,6 @@ using internal::LevelBand;
 using internal::ReadSeries;
 using internal::SeriesData;
 using internal::SeriesForecast;
-
 
 std::string OptionsKey(const ForecastOptions& o) {
   nlohmann::json j = {{"horizon", o.horizon}, {"period", o.period},         {"levels", o.levels},
@@ -72,17 +71,23 @@ std::string ModelParams(const SeriesForecast& f, const ForecastOptions& options,
 // Builds the forecasts table (ForecastSchema) one series at a time.
 class ForecastRows {
  public:
-  // Appends a row per (horizon step, band) of a series forecast by `model` (mean and sd per step);
-  // `params` is its model_params; a registered model's name and version, or "" and 0 (fitted here).
-  Status AddSeries(const SeriesData& s, const SeriesForecast& f, const std::string& model,
+  // Which model made a series' rows: its label for the model column, and a registered model's
+  // name and version (version 0: fitted in this run; both columns null).
+  struct RowModel {
+    std::string label, name;
+    int64_t version = 0;
+  };
+  // Appends a row per (horizon step, band) of a series forecast `fc` (mean and sd per step);
+  // `params` is its model_params.
+  Status AddSeries(const SeriesData& s, const SeriesForecast& f, const RowModel& model,
                    const forecast::MethodForecast& fc, const std::vector<LevelBand>& bands, const std::string& params,
-                   int64_t signals_version, const std::string& model_name, int64_t model_version) {
+                   int64_t signals_version) {
     const int64_t origin = s.ts.back();
     for (size_t j = 0; j < fc.mean.size(); ++j) {
       const int step = static_cast<int>(j) + 1;
       const double mean = fc.mean[j], sd = fc.sd[j];
       for (const auto& band : bands) {
-        bool ok = series_b_.Append(s.name).ok() && kind_b_.Append(s.kind).ok() && model_b_.Append(model).ok() &&
+        bool ok = series_b_.Append(s.name).ok() && kind_b_.Append(s.kind).ok() && model_b_.Append(model.label).ok() &&
                   origin_b_.Append(origin).ok() && target_b_.Append(f.grid.Target(origin, step)).ok() &&
                   step_b_.Append(step).ok() && mean_b_.Append(mean).ok() && level_b_.Append(band.level).ok() &&
                   lower_b_.Append(mean - forecast::BandHalfWidth(band.multiplier, sd)).ok() &&
@@ -90,8 +95,7 @@ class ForecastRows {
                   conf_b_.Append(band.level).ok() && calibrated_b_.Append(band.calibrated).ok() &&
                   freq_b_.Append(f.grid.name).ok() && params_b_.Append(params).ok() &&
                   version_b_.Append(signals_version).ok() && created_b_.Append(now_).ok() &&
-                  (model_version > 0 ? model_name_b_.Append(model_name) : model_name_b_.AppendNull()).ok() &&
-                  (model_version > 0 ? model_version_b_.Append(model_version) : model_version_b_.AppendNull()).ok();
+                  AppendModel(model.name, model.version);
         if (!ok) return Status::Internal("building the forecasts table");
         ++rows_;
       }
@@ -101,9 +105,9 @@ class ForecastRows {
   int64_t rows() const { return rows_; }
   Result<std::shared_ptr<arrow::Table>> Finish() {
     std::vector<std::shared_ptr<arrow::Array>> cols(18);
-    arrow::ArrayBuilder* builders[] = {&series_b_,  &kind_b_,    &model_b_,      &origin_b_,      &target_b_,
-                                       &step_b_,    &mean_b_,    &level_b_,      &lower_b_,       &upper_b_,
-                                       &conf_b_,    &calibrated_b_, &freq_b_,    &params_b_,      &version_b_,
+    arrow::ArrayBuilder* builders[] = {&series_b_,  &kind_b_,       &model_b_,        &origin_b_, &target_b_,
+                                       &step_b_,    &mean_b_,       &level_b_,        &lower_b_,  &upper_b_,
+                                       &conf_b_,    &calibrated_b_, &freq_b_,         &params_b_, &version_b_,
                                        &created_b_, &model_name_b_, &model_version_b_};
     for (size_t c = 0; c < cols.size(); ++c) {
       if (!builders[c]->Finish(&cols[c]).ok()) return Status::Internal("building the forecasts table");
@@ -112,6 +116,12 @@ class ForecastRows {
   }
 
  private:
+  // model_name and model_version: the registered model's, or null for a model fitted in this run.
+  bool AppendModel(const std::string& name, int64_t version) {
+    if (version <= 0) return model_name_b_.AppendNull().ok() && model_version_b_.AppendNull().ok();
+    return model_name_b_.Append(name).ok() && model_version_b_.Append(version).ok();
+  }
+
   std::shared_ptr<arrow::DataType> ts_type_ = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
   arrow::StringBuilder series_b_, kind_b_, model_b_, freq_b_, params_b_, model_name_b_;
   arrow::TimestampBuilder origin_b_{ts_type_, arrow::default_memory_pool()};
@@ -147,15 +157,17 @@ Result<std::optional<Champion>> FindChampion(const ForecastOptions& options, con
   }
   c.version = version->version;
   PULSE_ASSIGN_OR_RETURN(c.model, registry::LoadForecastModel(*options.registry, *version));
-  if (c.model.kind != s.kind || c.model.series != s.name)
+  if (c.model.kind != s.kind || c.model.series != s.name) {
     return Status::InvalidArgument("registered model " + c.name + " version " + std::to_string(c.version) +
                                    " is a model of " + c.model.kind + "/" + c.model.series + ", not " + s.kind + "/" +
                                    s.name);
+  }
   const int horizon = options.horizon > 0 ? options.horizon : c.model.horizon;
   auto fc = internal::ModelForecast(c.model, s.values, horizon);
-  if (!fc.ok())
+  if (!fc.ok()) {
     return Status(fc.status().code(), "forecasting " + s.kind + "/" + s.name + " with " + c.name + " version " +
                                           std::to_string(c.version) + ": " + fc.status().message());
+  }
   c.forecast = std::move(*fc);
   return std::optional<Champion>(std::move(c));
 }
@@ -173,19 +185,15 @@ std::vector<LevelBand> ChampionBands(const registry::ForecastModel& model, const
 }
 
 std::string ChampionParams(const Champion& c) {
-  nlohmann::json backtest = {{"mase", std::isfinite(c.model.backtest.mase) ? nlohmann::json(c.model.backtest.mase)
-                                                                          : nlohmann::json(nullptr)},
-                             {"naive_mase", std::isfinite(c.model.backtest.naive_mase)
-                                                ? nlohmann::json(c.model.backtest.naive_mase)
-                                                : nlohmann::json(nullptr)},
-                             {"points", c.model.backtest.points}};
+  nlohmann::json backtest = {
+      {"mase", std::isfinite(c.model.backtest.mase) ? nlohmann::json(c.model.backtest.mase) : nlohmann::json(nullptr)},
+      {"naive_mase", std::isfinite(c.model.backtest.naive_mase) ? nlohmann::json(c.model.backtest.naive_mase)
+                                                                : nlohmann::json(nullptr)},
+      {"points", c.model.backtest.points}};
   if (std::isfinite(c.model.backtest.coverage80)) backtest["coverage80"] = c.model.backtest.coverage80;
-  return nlohmann::json{{"weights", c.model.weights},
-                        {"period", c.model.period},
-                        {"backtest", backtest},
-                        {"model_name", c.name},
-                        {"model_version", c.version},
-                        {"trained_signals_version", c.model.signals_version}}
+  return nlohmann::json{{"weights", c.model.weights}, {"period", c.model.period},
+                        {"backtest", backtest},       {"model_name", c.name},
+                        {"model_version", c.version}, {"trained_signals_version", c.model.signals_version}}
       .dump();
 }
 
@@ -262,15 +270,13 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
     if (champion) {
       served.push_back({champion->name, champion->version});
       ++report.champions;
-      PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, champion->model.method, champion->forecast,
-                                           ChampionBands(champion->model, calibration.bands),
-                                           ChampionParams(*champion), report.signals_version, champion->name,
-                                           champion->version));
+      PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, {champion->model.method, champion->name, champion->version},
+                                           champion->forecast, ChampionBands(champion->model, calibration.bands),
+                                           ChampionParams(*champion), report.signals_version));
       continue;
     }
-    PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, "Ensemble", f.result.ensemble, calibration.bands,
-                                         ModelParams(f, options, calibration.multiplier80), report.signals_version,
-                                         "", 0));
+    PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, {"Ensemble", "", 0}, f.result.ensemble, calibration.bands,
+                                         ModelParams(f, options, calibration.multiplier80), report.signals_version));
   }
   report.rows = rows.rows();
   PULSE_ASSIGN_OR_RETURN(auto table, rows.Finish());
@@ -278,7 +284,8 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   PULSE_ASSIGN_OR_RETURN(auto out, OpenForecastsTable(lake));
   lake::WriteOptions write;
   // Forecasting with other champions is other work: their (name, version) list joins the key.
-  write.app_id = "pulse-forecast:" + OptionsKey(options) + (served.empty() ? "" : "+" + ContentId(served).substr(0, 16));
+  write.app_id =
+      "pulse-forecast:" + OptionsKey(options) + (served.empty() ? "" : "+" + ContentId(served).substr(0, 16));
   write.app_version = report.signals_version;
   write.operation = "FORECAST";
   write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)},

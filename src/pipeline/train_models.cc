@@ -85,8 +85,8 @@ Result<double> ChampionMase(const registry::ForecastModel& champion, const Serie
   const size_t h = static_cast<size_t>(f.horizon);
   if (s.values.size() < h + 4) return std::nan("");
   std::span<const double> all(s.values);
-  PULSE_ASSIGN_OR_RETURN(forecast::MethodForecast fc, internal::ModelForecast(champion, all.first(all.size() - h),
-                                                                              f.horizon));
+  PULSE_ASSIGN_OR_RETURN(forecast::MethodForecast fc,
+                         internal::ModelForecast(champion, all.first(all.size() - h), f.horizon));
   return forecast::Mase(all.last(h), fc.mean, f.scale);
 }
 
@@ -160,10 +160,10 @@ class EventRows {
   }
   int64_t rows() const { return rows_; }
   Result<std::shared_ptr<arrow::Table>> Finish() {
-    arrow::ArrayBuilder* builders[] = {&time_b_,           &kind_b_,          &series_b_,   &name_b_,
-                                       &version_b_,        &event_b_,         &champion_b_, &challenger_mase_b_,
-                                       &champion_mase_b_,  &margin_b_,        &coverage_b_, &min_coverage_b_,
-                                       &reason_b_,         &trigger_b_,       &signals_b_};
+    arrow::ArrayBuilder* builders[] = {&time_b_,          &kind_b_,    &series_b_,   &name_b_,
+                                       &version_b_,       &event_b_,   &champion_b_, &challenger_mase_b_,
+                                       &champion_mase_b_, &margin_b_,  &coverage_b_, &min_coverage_b_,
+                                       &reason_b_,        &trigger_b_, &signals_b_};
     std::vector<std::shared_ptr<arrow::Array>> cols;
     for (auto* b : builders) {
       std::shared_ptr<arrow::Array> a;
@@ -273,8 +273,8 @@ std::string SeriesModelName(const std::string& prefix, const std::string& kind, 
   bool changed = false;
   for (size_t i = prefix.size(); i < name.size(); ++i) {
     const char c = name[i];
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                    c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     if (!ok) name[i] = '_', changed = true;
   }
   if (changed || kind.empty() || series.empty()) name += "-" + Sha256Hex(kind + '\0' + series).substr(0, 8);

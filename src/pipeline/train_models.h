@@ -58,20 +58,20 @@ ModelRegistryOptions ModelRegistryOptionsFrom(const RegistrySettings& settings);
 std::string SeriesModelName(const std::string& prefix, const std::string& kind, const std::string& series);
 
 struct TrainOptions {
-  ForecastOptions forecast;          // horizon, period, levels, kinds, min_points (its registry is unused)
-  std::vector<std::string> series;   // series names to train; empty: every series
-  std::string method = "Ensemble";   // "Ensemble" or a benchmark method (forecast::MethodName)
-  std::string reason = "manual";     // why this training ran (manual, drift, schedule): recorded
+  ForecastOptions forecast;         // horizon, period, levels, kinds, min_points (its registry is unused)
+  std::vector<std::string> series;  // series names to train; empty: every series
+  std::string method = "Ensemble";  // "Ensemble" or a benchmark method (forecast::MethodName)
+  std::string reason = "manual";    // why this training ran (manual, drift, schedule): recorded
   ModelRegistryOptions registry;
 };
 
 struct SeriesTraining {
   std::string kind, series, model_name;
-  bool unchanged = false;       // a version with this identity exists (`version`); nothing done
-  int64_t version = 0;          // the new (or existing) version
-  std::string decision;         // "promoted" or "refused"; "" when unchanged
-  std::string reason;           // why
-  int64_t champion_version = 0; // the champion before this decision (0: none)
+  bool unchanged = false;        // a version with this identity exists (`version`); nothing done
+  int64_t version = 0;           // the new (or existing) version
+  std::string decision;          // "promoted" or "refused"; "" when unchanged
+  std::string reason;            // why
+  int64_t champion_version = 0;  // the champion before this decision (0: none)
   double challenger_mase = std::nan(""), champion_mase = std::nan(""), coverage80 = std::nan("");
 };
 

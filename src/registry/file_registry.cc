@@ -214,9 +214,10 @@ class FileRegistry final : public Registry {
   Result<ModelVersion> CreateModelVersion(const std::string& name, const RunInfo& run, const Tags& tags) override {
     for (const auto& [k, v] : tags) PULSE_RETURN_IF_ERROR(CheckTagKey(k));
     PULSE_RETURN_IF_ERROR(GetRegisteredModel(name).status());
-    if (run.artifact_uri.rfind("file://", 0) != 0)
+    if (run.artifact_uri.rfind("file://", 0) != 0) {
       return Status::InvalidArgument("a file registry's version needs file:// artifacts, got '" + run.artifact_uri +
                                      "'");
+    }
     PULSE_ASSIGN_OR_RETURN(int64_t next, HighestVersionFolder(name));
     // Claim a number: mkdir succeeds for exactly one writer.
     fs::path dir;
@@ -358,9 +359,10 @@ class FileRegistry final : public Registry {
     PULSE_ASSIGN_OR_RETURN(v.source, Field<std::string>(*meta, "source", dir / "meta.json"));
     PULSE_ASSIGN_OR_RETURN(v.run_id, Field<std::string>(*meta, "run_id", dir / "meta.json"));
     PULSE_ASSIGN_OR_RETURN(v.created_ms, Field<int64_t>(*meta, "created_ms", dir / "meta.json"));
-    if (v.version != version)
+    if (v.version != version) {
       return Status::ParseError((dir / "meta.json").string() + ": records version " + std::to_string(v.version) +
                                 " (corrupt)");
+    }
     PULSE_ASSIGN_OR_RETURN(v.tags, ReadKeyFiles(dir / "tags"));
     for (const auto& [alias, n] : model.aliases) {
       if (n == version) v.aliases.push_back(alias);
@@ -373,6 +375,6 @@ class FileRegistry final : public Registry {
 
 }  // namespace
 
-std::unique_ptr<Registry> NewFileRegistry(std::string root) { return std::make_unique<FileRegistry>(root); }
+std::unique_ptr<Registry> NewFileRegistry(const std::string& root) { return std::make_unique<FileRegistry>(root); }
 
 }  // namespace pulse::registry::internal

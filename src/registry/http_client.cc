@@ -15,7 +15,7 @@ size_t Collect(char* data, size_t size, size_t count, void* out) {
 }
 
 struct Upload {
-  const std::string* body;
+  const std::string* body = nullptr;
   size_t offset = 0;
 };
 

@@ -118,8 +118,8 @@ class MlflowRegistry final : public Registry {
 
   Result<RegisteredModel> CreateRegisteredModel(const std::string& name, const std::string& description) override {
     PULSE_RETURN_IF_ERROR(CheckModelName(name));
-    PULSE_ASSIGN_OR_RETURN(json r, Call("POST", "registered-models/create",
-                                        {{"name", name}, {"description", description}}));
+    PULSE_ASSIGN_OR_RETURN(json r,
+                           Call("POST", "registered-models/create", {{"name", name}, {"description", description}}));
     return ModelOf(r);
   }
 
@@ -156,9 +156,9 @@ class MlflowRegistry final : public Registry {
     for (const auto& [k, v] : run.metrics) {
       if (std::isfinite(v)) metrics.push_back({{"key", k}, {"value", v}, {"timestamp", start}, {"step", 0}});
     }
-    PULSE_RETURN_IF_ERROR(
-        Call("POST", "runs/log-batch", {{"run_id", out.run_id}, {"params", KeyValues(run.params)}, {"metrics", metrics}})
-            .status());
+    PULSE_RETURN_IF_ERROR(Call("POST", "runs/log-batch",
+                               {{"run_id", out.run_id}, {"params", KeyValues(run.params)}, {"metrics", metrics}})
+                              .status());
     for (const auto& a : artifacts) PULSE_RETURN_IF_ERROR(PutArtifact(out.artifact_uri, a));
     PULSE_RETURN_IF_ERROR(
         Call("POST", "runs/update", {{"run_id", out.run_id}, {"status", "FINISHED"}, {"end_time", NowMs()}}).status());
@@ -168,11 +168,10 @@ class MlflowRegistry final : public Registry {
   Result<ModelVersion> CreateModelVersion(const std::string& name, const RunInfo& run, const Tags& tags) override {
     PULSE_RETURN_IF_ERROR(CheckModelName(name));
     for (const auto& [k, v] : tags) PULSE_RETURN_IF_ERROR(CheckTagKey(k));
-    PULSE_ASSIGN_OR_RETURN(json r, Call("POST", "model-versions/create",
-                                        {{"name", name},
-                                         {"source", run.artifact_uri},
-                                         {"run_id", run.run_id},
-                                         {"tags", KeyValues(tags)}}));
+    PULSE_ASSIGN_OR_RETURN(
+        json r,
+        Call("POST", "model-versions/create",
+             {{"name", name}, {"source", run.artifact_uri}, {"run_id", run.run_id}, {"tags", KeyValues(tags)}}));
     return VersionOf(r.value("model_version", json()), "MLflow model-versions/create");
   }
 
@@ -340,8 +339,8 @@ class MlflowRegistry final : public Registry {
   // Where an artifact of a run with artifact URI `root` lives: the proxy URL for mlflow-artifacts:,
   // or a local path for file:// and plain paths.
   struct Target {
-    std::string url;   // set for the proxy
-    fs::path local;    // set for a local folder
+    std::string url;  // set for the proxy
+    fs::path local;   // set for a local folder
   };
   Result<Target> ArtifactTarget(const std::string& root, const std::string& path) const {
     if (root.rfind("mlflow-artifacts:", 0) == 0) {

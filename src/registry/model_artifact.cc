@@ -150,8 +150,10 @@ Result<ForecastModel> ModelFromJson(const std::string& text) {
     Reader br(b, std::string(kModelFile) + " bands");
     IntervalBand band{br.Double("level"), br.Double("multiplier", true), br.Bool("calibrated")};
     PULSE_RETURN_IF_ERROR(br.status());
-    if (!(band.level > 0 && band.level < 1) || !(band.multiplier >= 0))
-      return Status::InvalidArgument(std::string(kModelFile) + ": a band needs a level in (0, 1) and a multiplier >= 0");
+    if (!(band.level > 0 && band.level < 1) || !(band.multiplier >= 0)) {
+      return Status::InvalidArgument(std::string(kModelFile) +
+                                     ": a band needs a level in (0, 1) and a multiplier >= 0");
+    }
     m.bands.push_back(band);
   }
   Reader b(*backtest, std::string(kModelFile) + " backtest");
@@ -177,18 +179,18 @@ bool SafeArtifactPath(const std::string& path) {
 
 std::vector<ArtifactFile> ModelArtifacts(const ForecastModel& model) {
   ArtifactFile model_file{kModelFile, ModelToJson(model)};
-  const json manifest = {
-      {"format", kModelFormat},
-      {"identity", model.identity},
-      {"files", json::array({{{"path", model_file.path},
-                              {"bytes", model_file.bytes.size()},
-                              {"sha256", Sha256Hex(model_file.bytes)}}})}};
+  const json manifest = {{"format", kModelFormat},
+                         {"identity", model.identity},
+                         {"files", json::array({{{"path", model_file.path},
+                                                 {"bytes", model_file.bytes.size()},
+                                                 {"sha256", Sha256Hex(model_file.bytes)}}})}};
   return {std::move(model_file), {kManifestFile, manifest.dump(2) + "\n"}};
 }
 
 Result<ForecastModel> LoadModelArtifacts(const std::map<std::string, std::string>& files) {
   auto manifest_it = files.find(kManifestFile);
-  if (manifest_it == files.end()) return Status::InvalidArgument(std::string("artifact ") + kManifestFile + " is missing");
+  if (manifest_it == files.end())
+    return Status::InvalidArgument(std::string("artifact ") + kManifestFile + " is missing");
   PULSE_ASSIGN_OR_RETURN(json manifest, ParseObject(manifest_it->second, kManifestFile));
   Reader r(manifest, kManifestFile);
   const std::string format = r.String("format");
@@ -208,18 +210,19 @@ Result<ForecastModel> LoadModelArtifacts(const std::map<std::string, std::string
     auto file = files.find(path);
     if (file == files.end())
       return Status::InvalidArgument(std::string(kManifestFile) + " lists '" + path + "', which is missing");
-    if (static_cast<int64_t>(file->second.size()) != bytes || Sha256Hex(file->second) != sha)
+    if (static_cast<int64_t>(file->second.size()) != bytes || Sha256Hex(file->second) != sha) {
       return Status::InvalidArgument("artifact '" + path + "' does not match " + kManifestFile + " (" +
-                                     std::to_string(file->second.size()) + " bytes, sha256 " +
-                                     Sha256Hex(file->second) + "; recorded " + std::to_string(bytes) +
-                                     " bytes, sha256 " + sha + ")");
+                                     std::to_string(file->second.size()) + " bytes, sha256 " + Sha256Hex(file->second) +
+                                     "; recorded " + std::to_string(bytes) + " bytes, sha256 " + sha + ")");
+    }
     has_model = has_model || path == kModelFile;
   }
   if (!has_model) return Status::InvalidArgument(std::string(kManifestFile) + " does not list " + kModelFile);
   PULSE_ASSIGN_OR_RETURN(ForecastModel model, ModelFromJson(files.at(kModelFile)));
-  if (model.identity != identity)
+  if (model.identity != identity) {
     return Status::InvalidArgument(std::string(kModelFile) + "'s identity " + model.identity + " is not " +
                                    kManifestFile + "'s " + identity);
+  }
   return model;
 }
 

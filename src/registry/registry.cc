@@ -7,18 +7,19 @@ namespace pulse::registry {
 namespace {
 
 bool NameChar(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 Status CheckToken(const std::string& text, const char* what, size_t max) {
-  if (text.empty() || text.size() > max)
+  if (text.empty() || text.size() > max) {
     return Status::InvalidArgument(std::string(what) + " must be 1.." + std::to_string(max) + " characters, got '" +
                                    text + "'");
+  }
   for (char c : text) {
-    if (!NameChar(c))
+    if (!NameChar(c)) {
       return Status::InvalidArgument(std::string(what) + " '" + text +
                                      "' may hold only letters, digits, '.', '_' and '-'");
+    }
   }
   if (text == "." || text == "..") return Status::InvalidArgument(std::string(what) + " must not be '.' or '..'");
   return Status::Ok();
@@ -62,13 +63,15 @@ Result<std::unique_ptr<Registry>> OpenRegistry(const std::string& url) {
 
 Result<ForecastModel> LoadForecastModel(Registry& registry, const ModelVersion& version) {
   auto files = registry.ReadArtifacts(version, {kManifestFile, kModelFile});
-  if (!files.ok())
+  if (!files.ok()) {
     return Status(files.status().code(), "model " + version.name + " version " + std::to_string(version.version) +
                                              ": " + files.status().message());
+  }
   auto model = LoadModelArtifacts(*files);
-  if (!model.ok())
+  if (!model.ok()) {
     return Status(model.status().code(), "model " + version.name + " version " + std::to_string(version.version) +
                                              ": " + model.status().message());
+  }
   return model;
 }
 

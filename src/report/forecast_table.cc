@@ -21,9 +21,9 @@ std::optional<std::pair<double, double>> SeriesForecasts::Band(int step, double 
 
 Result<ForecastsByVersion> ReadForecasts(lake::Lake& lake) {
   PULSE_ASSIGN_OR_RETURN(auto table, lake.OpenTable("forecasts"));
-  PULSE_ASSIGN_OR_RETURN(
-      auto b, ReadBatch(*table, {.columns = {"series", "kind", "model", "origin", "target", "step", "mean", "level",
-                                             "lower", "upper", "frequency", "model_params", "signals_version", "created"}}));
+  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"series", "kind", "model", "origin", "target", "step",
+                                                                "mean", "level", "lower", "upper", "frequency",
+                                                                "model_params", "signals_version", "created"}}));
   PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*b, "series"));
   PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*b, "kind"));
   PULSE_ASSIGN_OR_RETURN(auto model, ColumnAs<arrow::StringArray>(*b, "model"));

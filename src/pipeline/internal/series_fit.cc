@@ -104,7 +104,6 @@ Calibration Calibrate(const std::vector<SeriesForecast>& forecasts, const std::v
   return out;
 }
 
-
 Result<size_t> MethodIndex(const std::string& name) {
   if (name == "Ensemble") return forecast::kAllMethods.size();
   for (size_t k = 0; k < forecast::kAllMethods.size(); ++k) {

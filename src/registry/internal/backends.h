@@ -29,7 +29,7 @@ namespace pulse::registry::internal {
 // meta.json (written last, after its run's artifacts and its tags) is in place. A writer that dies
 // in between leaves a version-<n> folder without meta.json: skipped by readers, its number never
 // reused. Aliases and tags are last-writer-wins files.
-std::unique_ptr<Registry> NewFileRegistry(std::string root);
+std::unique_ptr<Registry> NewFileRegistry(const std::string& root);
 
 // An MLflow tracking server at base_url (http(s)://host:port[/prefix], no trailing '/').
 std::unique_ptr<Registry> NewMlflowRegistry(std::string base_url);

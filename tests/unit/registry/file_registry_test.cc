@@ -20,9 +20,8 @@ namespace fs = std::filesystem;
 class FileRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() /
-            ("pulse_registry_" + std::to_string(::getpid()) + "_" +
-             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ = fs::temp_directory_path() / ("pulse_registry_" + std::to_string(::getpid()) + "_" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     auto r = OpenRegistry("file://" + root_.string());
     ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -107,7 +107,8 @@ TEST(ModelArtifact, CorruptOrIncompleteManifestsAreRefused) {
   EXPECT_NE(r.status().message().find("lists 'model.json', which is missing"), std::string::npos);
 
   files = Files(Sample());
-  files["manifest.json"] = R"({"format": "pulse-forecast-model/1", "identity": "x", "files": [{"path": "model.json"}]})";
+  files["manifest.json"] =
+      R"({"format": "pulse-forecast-model/1", "identity": "x", "files": [{"path": "model.json"}]})";
   r = LoadModelArtifacts(files);
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("missing field 'bytes'"), std::string::npos) << r.status().ToString();
