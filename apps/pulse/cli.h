@@ -76,6 +76,9 @@ struct StreamArgs {
 void AddStreamOptions(CLI::App* cmd, StreamArgs& args);
 int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx);
 
+// "50,80,95" -> {0.5, 0.8, 0.95}; kInvalidArgument naming the bad item (pulse forecast, pulse train).
+Result<std::vector<double>> ParseLevels(const std::string& text);
+
 // Command registration (each in its own file).
 void AddIngestCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddLakeCommands(CLI::App& app, Context& ctx, int& exit_code);
@@ -86,5 +89,6 @@ void AddWorkerCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code);
 void AddServeCommands(CLI::App& app, Context& ctx, int& exit_code);
 void AddDriftCommand(CLI::App& app, Context& ctx, int& exit_code);
+void AddTrainCommand(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace pulse::cli

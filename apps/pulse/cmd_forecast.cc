@@ -9,16 +9,9 @@
 #include "forecast/evaluation.h"
 #include "ingest/m4_reader.h"
 #include "pipeline/forecast_signals.h"
+#include "registry/registry.h"
 
 namespace pulse::cli {
-namespace {
-
-struct EvalArgs {
-  std::string train, test;
-  int period = 1;
-  std::string levels = "50,80,95";
-  bool json = false;
-};
 
 Result<std::vector<double>> ParseLevels(const std::string& text) {
   std::vector<double> levels;
@@ -31,6 +24,15 @@ Result<std::vector<double>> ParseLevels(const std::string& text) {
   }
   return levels;
 }
+
+namespace {
+
+struct EvalArgs {
+  std::string train, test;
+  int period = 1;
+  std::string levels = "50,80,95";
+  bool json = false;
+};
 
 void PrintEvalJson(const forecast::EvalReport& report, int period) {
   nlohmann::json methods = nlohmann::json::array();
@@ -139,6 +141,16 @@ int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   options.kinds = SplitCommas(args.kinds);
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
+  // Each series' registered champion forecasts it when there is one (registry.*).
+  std::unique_ptr<registry::Registry> models;
+  const RegistrySettings& reg = ctx.settings().registry;
+  if (reg.serve_champion && !reg.url.empty()) {
+    auto opened = registry::OpenRegistry(reg.url);
+    if (!opened.ok()) return Fail(opened.status());
+    models = std::move(*opened);
+    options.registry = models.get();
+    options.model_prefix = reg.model_prefix;
+  }
   auto report = pipeline::ForecastSignals(**lake, options);
   if (!report.ok()) return Fail(report.status());
   for (const auto& s : report->skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
@@ -151,6 +163,10 @@ int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   std::printf("forecast %zu series from signals version %lld: %lld rows, forecasts table version %lld\n",
               report->series, static_cast<long long>(report->signals_version), static_cast<long long>(report->rows),
               static_cast<long long>(report->forecasts_version));
+  if (report->champions > 0) {
+    std::printf("  %zu series forecast with their registered champion (%s)\n", report->champions,
+                ctx.settings().registry.url.c_str());
+  }
   for (const auto& [level, q] : report->multipliers)
     std::printf("  %g%% band = mean +- %.3f model sd (calibrated on backtests)\n", level * 100, q);
   return kExitOk;

@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   cli::AddLakeCommands(app, ctx, exit_code);
   cli::AddRunCommand(app, ctx, exit_code);
   cli::AddForecastCommands(app, ctx, exit_code);
+  cli::AddTrainCommand(app, ctx, exit_code);
   cli::AddSimulateCommand(app, ctx, exit_code);
   cli::AddWorkerCommands(app, ctx, exit_code);
   cli::AddPublishCommand(app, ctx, exit_code);

@@ -418,6 +418,39 @@ void AddDriftKeys(std::vector<Config::Key>& keys) {
       }));
   keys.push_back(Bind("drift.trigger.queue", &Settings::drift, &DriftSettings::trigger_queue,
                       "The queue pulse drift's pulse.train tasks go to", NotEmpty));
+// registry.*: the model registry.
+void AddRegistryKeys(std::vector<Config::Key>& keys) {
+  keys.push_back(Bind("registry.url", &Settings::registry, &RegistrySettings::url,
+                      "Model registry: a folder, file://… (embedded) or http(s)://… (an MLflow tracking server); "
+                      "empty: none (pulse forecast fits every series)",
+                      [](std::string_view v) {
+                        return v.find("://") == std::string_view::npos || v.rfind("file://", 0) == 0 ||
+                                       v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0
+                                   ? std::string()
+                                   : std::string("must be a folder, file://…, http://… or https://…");
+                      }));
+  keys.push_back(Bind("registry.model_prefix", &Settings::registry, &RegistrySettings::model_prefix,
+                      "Registered model of a series: <prefix>.<kind>.<series>", [](std::string_view v) {
+                        bool ok = !v.empty() && v.size() <= 64;
+                        for (char c : v)
+                          ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+                        return ok ? std::string() : std::string("must be 1..64 letters, digits, '.', '_' or '-'");
+                      }));
+  keys.push_back(Bind("registry.experiment", &Settings::registry, &RegistrySettings::experiment,
+                      "MLflow experiment (or folder experiment) of pulse train's runs", NotEmpty));
+  keys.push_back(Bind("registry.promotion_margin", &Settings::registry, &RegistrySettings::promotion_margin,
+                      "A challenger becomes champion only if its backtest MASE is at most the champion's times "
+                      "(1 - margin)",
+                      [](std::string_view v) {
+                        auto d = ParseFiniteDouble(v);
+                        return d && *d >= 0 && *d < 1 ? std::string() : std::string("must lie in [0, 1)");
+                      }));
+  keys.push_back(Bind("registry.coverage_tolerance", &Settings::registry, &RegistrySettings::coverage_tolerance,
+                      "... and its calibrated 80% band covers at least 0.8 - tolerance of its backtest outcomes",
+                      NumberIn(0, 0.8)));
+  keys.push_back(
+      Bind("registry.serve_champion", &Settings::registry, &RegistrySettings::serve_champion,
+           "pulse forecast and pulse run forecast each series with its registered champion when it has one"));
 }
 
 // Every key of Settings, in file order of config_sections.h.
@@ -432,6 +465,7 @@ std::vector<Config::Key> AllKeys() {
   AddStreamKeys(keys);
   AddServeKeys(keys);
   AddDriftKeys(keys);
+  AddRegistryKeys(keys);
   return keys;
 }
 }  // namespace

@@ -127,6 +127,16 @@ struct DriftSettings {
   bool trigger_streaming = true;  // drift.trigger.streaming: a recent ADWIN / Page-Hinkley / DDM detection retrains
   std::string trigger_broker;     // drift.trigger.broker: redis://… to enqueue pulse.train; "" = report only
   std::string trigger_queue = "celery";  // drift.trigger.queue: the queue pulse.train goes to; never empty
+// registry.*: the model registry (src/registry; pulse train registers versions, pulse forecast and
+// pulse run forecast with each series' champion), mapped to pipeline options in one place
+// (pipeline/train_models.h).
+struct RegistrySettings {
+  std::string url = "pulse-registry";  // a folder, file://… or http(s)://MLflow-server; "" = no registry
+  std::string model_prefix = "pulse";  // registered model of a series: <prefix>.<kind>.<series>
+  std::string experiment = "pulse";    // MLflow experiment of the training runs; never empty
+  double promotion_margin = 0.05;      // a challenger's backtest MASE must be <= champion's * (1 - margin), [0, 1)
+  double coverage_tolerance = 0.15;    // ... and its calibrated 80% band must cover >= 0.8 - tolerance, [0, 0.8]
+  bool serve_champion = true;          // pulse forecast / run: forecast with the champion when there is one
 };
 
 struct Settings {
@@ -140,6 +150,7 @@ struct Settings {
   StreamSettings stream;
   ServeSettings serve;
   DriftSettings drift;
+  RegistrySettings registry;
   int threads = 0;  // worker threads, 0 = all cores, 0..4096
 };
 

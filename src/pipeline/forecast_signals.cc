@@ -7,60 +7,27 @@
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "core/hash.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
 #include "forecast/calibration.h"
 #include "forecast/ensemble.h"
 #include "forecast/metrics.h"
-#include "pipeline/usable_signals.h"
+#include "pipeline/internal/series_fit.h"
+#include "pipeline/train_models.h"
 
 namespace pulse::pipeline {
 namespace {
 
-constexpr int64_t kSecond = 1000000;
-constexpr int64_t kDay = 86400 * kSecond;
-
-// The sampling grid of a series: how to step forward, default period and horizon.
-struct Grid {
-  std::string name;
-  int months = 0;       // calendar-month steps (monthly 1, quarterly 3, yearly 12), else 0
-  int64_t step_us = 0;  // fixed steps otherwise
-  int period = 1;
-  int horizon = 8;
-  int64_t Target(int64_t origin, int step) const {
-    return months > 0 ? time::AddMonths(origin, months * step) : origin + step_us * step;
-  }
-};
-
-Grid InferGrid(const std::vector<int64_t>& ts) {
-  std::vector<int64_t> gaps;
-  for (size_t i = 1; i < ts.size(); ++i) gaps.push_back(ts[i] - ts[i - 1]);
-  std::nth_element(gaps.begin(), gaps.begin() + static_cast<long>(gaps.size() / 2), gaps.end());
-  const int64_t median = gaps[gaps.size() / 2];
-  const double days = static_cast<double>(median) / static_cast<double>(kDay);
-  if (median == 3600 * kSecond) return {"hourly", 0, median, 24, 48};
-  if (median == kDay) return {"daily", 0, median, 7, 14};
-  if (median == 7 * kDay) return {"weekly", 0, median, 1, 13};
-  if (days >= 28 && days <= 31) return {"monthly", 1, 0, 12, 18};
-  if (days >= 89 && days <= 92) return {"quarterly", 3, 0, 4, 8};
-  if (days >= 365 && days <= 366) return {"yearly", 12, 0, 1, 6};
-  return {"irregular", 0, median, 1, 8};
-}
-
-struct SeriesData {
-  std::string kind, name;
-  std::vector<int64_t> ts;
-  std::vector<double> values;
-};
-
-struct SeriesForecast {
-  bool ok = false;
-  std::string problem;
-  Grid grid;
-  int horizon = 0;
-  forecast::BacktestedForecast result;
-};
+using internal::Calibrate;
+using internal::Calibration;
+using internal::FitAll;
+using internal::LevelBand;
+using internal::ReadSeries;
+using internal::SeriesData;
+using internal::SeriesForecast;
 
 std::string OptionsKey(const ForecastOptions& o) {
   nlohmann::json j = {{"horizon", o.horizon}, {"period", o.period},         {"levels", o.levels},
@@ -75,90 +42,6 @@ Status CheckOptions(const ForecastOptions& options) {
     if (!(l > 0 && l < 1)) return Status::InvalidArgument("interval levels must be in (0, 1)");
   }
   return Status::Ok();
-}
-
-// The usable rows of the signals table at `read.version` as series: grouped by (kind, name),
-// sorted by time (a repeated timestamp keeps the latest row). Series with fewer than
-// options.min_points points are listed in report.skipped instead.
-Result<std::vector<SeriesData>> ReadSeries(lake::DeltaTable& signals, lake::ReadOptions& read,
-                                           const ForecastOptions& options, ForecastReport& report) {
-  PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(signals, read));  // suppressed rows feed no forecast
-  PULSE_ASSIGN_OR_RETURN(auto table, signals.Read(read));
-  std::map<std::pair<std::string, std::string>, std::map<int64_t, double>> grouped;
-  for (const auto& batch_or : arrow::TableBatchReader(*table)) {
-    if (!batch_or.ok()) return Status::Internal(batch_or.status().ToString());
-    const auto& batch = **batch_or;
-    auto kind = std::static_pointer_cast<arrow::StringArray>(batch.column(0));
-    auto name = std::static_pointer_cast<arrow::StringArray>(batch.column(1));
-    auto ts = std::static_pointer_cast<arrow::TimestampArray>(batch.column(2));
-    auto value = std::static_pointer_cast<arrow::DoubleArray>(batch.column(3));
-    PULSE_RETURN_IF_ERROR(usable.Bind(batch));
-    for (int64_t i = 0; i < batch.num_rows(); ++i) {
-      if (usable.Usable(i)) grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
-    }
-  }
-  std::vector<SeriesData> series;
-  for (auto& [key, points] : grouped) {
-    SeriesData s{key.first, key.second, {}, {}};
-    for (const auto& [t, v] : points) s.ts.push_back(t), s.values.push_back(v);
-    if (static_cast<int>(s.values.size()) < options.min_points) {
-      report.skipped.push_back(s.kind + "/" + s.name + ": " + std::to_string(s.values.size()) + " points, fewer than " +
-                               std::to_string(options.min_points));
-      continue;
-    }
-    series.push_back(std::move(s));
-  }
-  return series;
-}
-
-// Fits every series (in parallel): its grid, horizon and backtested ensemble, or the problem.
-std::vector<SeriesForecast> FitAll(const std::vector<SeriesData>& series, const ForecastOptions& options) {
-  std::vector<SeriesForecast> forecasts(series.size());
-  DefaultThreadPool().ParallelFor(series.size(), [&](size_t i) {
-    const SeriesData& s = series[i];
-    SeriesForecast& f = forecasts[i];
-    f.grid = InferGrid(s.ts);
-    const int period = options.period > 0 ? options.period : f.grid.period;
-    f.horizon = options.horizon > 0 ? options.horizon : f.grid.horizon;
-    auto scale = forecast::MaseScale(s.values, 1);
-    double sc = scale.ok() ? *scale : 1.0;  // a constant series: any positive scale
-    auto r = forecast::ForecastWithBacktest(s.values, period, f.horizon, sc);
-    if (!r.ok()) {
-      f.problem = s.kind + "/" + s.name + ": " + r.status().message();
-      return;
-    }
-    f.result = std::move(*r);
-    f.ok = true;
-  });
-  return forecasts;
-}
-
-struct LevelBand {
-  double level, multiplier;
-  bool calibrated;
-};
-
-// The interval multipliers of this run: split-conformal over the pooled backtest scores of every
-// fitted series, per level (Gaussian, calibrated = false, where too few scores), and the 80% one
-// the trust evidence uses.
-struct Calibration {
-  std::vector<LevelBand> bands;
-  double multiplier80 = 0;
-};
-
-Calibration Calibrate(const std::vector<SeriesForecast>& forecasts, const std::vector<double>& levels) {
-  forecast::ConformalCalibrator calibrator;
-  for (const auto& f : forecasts) {
-    if (!f.ok) continue;
-    for (double score : f.result.scores.back()) calibrator.Add(score);
-  }
-  Calibration out;
-  for (double level : levels) {
-    auto q = calibrator.Multiplier(level);
-    out.bands.push_back({level, q.ok() ? *q : forecast::GaussianMultiplier(level), q.ok()});
-  }
-  out.multiplier80 = calibrator.Multiplier(0.8).ok() ? *calibrator.Multiplier(0.8) : forecast::GaussianMultiplier(0.8);
-  return out;
 }
 
 // The model_params column of a series: the ensemble weights, the period, and the out-of-sample
@@ -188,22 +71,31 @@ std::string ModelParams(const SeriesForecast& f, const ForecastOptions& options,
 // Builds the forecasts table (ForecastSchema) one series at a time.
 class ForecastRows {
  public:
-  // Appends a row per (horizon step, band) of a fitted series; `params` is its model_params.
-  Status AddSeries(const SeriesData& s, const SeriesForecast& f, const std::vector<LevelBand>& bands,
-                   const std::string& params, int64_t signals_version) {
+  // Which model made a series' rows: its label for the model column, and a registered model's
+  // name and version (version 0: fitted in this run; both columns null).
+  struct RowModel {
+    std::string label, name;
+    int64_t version = 0;
+  };
+  // Appends a row per (horizon step, band) of a series forecast `fc` (mean and sd per step);
+  // `params` is its model_params.
+  Status AddSeries(const SeriesData& s, const SeriesForecast& f, const RowModel& model,
+                   const forecast::MethodForecast& fc, const std::vector<LevelBand>& bands, const std::string& params,
+                   int64_t signals_version) {
     const int64_t origin = s.ts.back();
-    for (int step = 1; step <= f.horizon; ++step) {
-      const auto j = static_cast<size_t>(step - 1);
-      const double mean = f.result.ensemble.mean[j], sd = f.result.ensemble.sd[j];
+    for (size_t j = 0; j < fc.mean.size(); ++j) {
+      const int step = static_cast<int>(j) + 1;
+      const double mean = fc.mean[j], sd = fc.sd[j];
       for (const auto& band : bands) {
-        bool ok = series_b_.Append(s.name).ok() && kind_b_.Append(s.kind).ok() && model_b_.Append("Ensemble").ok() &&
+        bool ok = series_b_.Append(s.name).ok() && kind_b_.Append(s.kind).ok() && model_b_.Append(model.label).ok() &&
                   origin_b_.Append(origin).ok() && target_b_.Append(f.grid.Target(origin, step)).ok() &&
                   step_b_.Append(step).ok() && mean_b_.Append(mean).ok() && level_b_.Append(band.level).ok() &&
                   lower_b_.Append(mean - forecast::BandHalfWidth(band.multiplier, sd)).ok() &&
                   upper_b_.Append(mean + forecast::BandHalfWidth(band.multiplier, sd)).ok() &&
                   conf_b_.Append(band.level).ok() && calibrated_b_.Append(band.calibrated).ok() &&
                   freq_b_.Append(f.grid.name).ok() && params_b_.Append(params).ok() &&
-                  version_b_.Append(signals_version).ok() && created_b_.Append(now_).ok();
+                  version_b_.Append(signals_version).ok() && created_b_.Append(now_).ok() &&
+                  AppendModel(model.name, model.version);
         if (!ok) return Status::Internal("building the forecasts table");
         ++rows_;
       }
@@ -212,10 +104,11 @@ class ForecastRows {
   }
   int64_t rows() const { return rows_; }
   Result<std::shared_ptr<arrow::Table>> Finish() {
-    std::vector<std::shared_ptr<arrow::Array>> cols(16);
-    arrow::ArrayBuilder* builders[] = {&series_b_, &kind_b_,   &model_b_,   &origin_b_, &target_b_, &step_b_,
-                                       &mean_b_,   &level_b_,  &lower_b_,   &upper_b_,  &conf_b_,   &calibrated_b_,
-                                       &freq_b_,   &params_b_, &version_b_, &created_b_};
+    std::vector<std::shared_ptr<arrow::Array>> cols(18);
+    arrow::ArrayBuilder* builders[] = {&series_b_,  &kind_b_,       &model_b_,        &origin_b_, &target_b_,
+                                       &step_b_,    &mean_b_,       &level_b_,        &lower_b_,  &upper_b_,
+                                       &conf_b_,    &calibrated_b_, &freq_b_,         &params_b_, &version_b_,
+                                       &created_b_, &model_name_b_, &model_version_b_};
     for (size_t c = 0; c < cols.size(); ++c) {
       if (!builders[c]->Finish(&cols[c]).ok()) return Status::Internal("building the forecasts table");
     }
@@ -223,18 +116,102 @@ class ForecastRows {
   }
 
  private:
+  // model_name and model_version: the registered model's, or null for a model fitted in this run.
+  bool AppendModel(const std::string& name, int64_t version) {
+    if (version <= 0) return model_name_b_.AppendNull().ok() && model_version_b_.AppendNull().ok();
+    return model_name_b_.Append(name).ok() && model_version_b_.Append(version).ok();
+  }
+
   std::shared_ptr<arrow::DataType> ts_type_ = arrow::timestamp(arrow::TimeUnit::MICRO, "UTC");
-  arrow::StringBuilder series_b_, kind_b_, model_b_, freq_b_, params_b_;
+  arrow::StringBuilder series_b_, kind_b_, model_b_, freq_b_, params_b_, model_name_b_;
   arrow::TimestampBuilder origin_b_{ts_type_, arrow::default_memory_pool()};
   arrow::TimestampBuilder target_b_{ts_type_, arrow::default_memory_pool()};
   arrow::TimestampBuilder created_b_{ts_type_, arrow::default_memory_pool()};
   arrow::Int32Builder step_b_;
   arrow::DoubleBuilder mean_b_, level_b_, lower_b_, upper_b_, conf_b_;
   arrow::BooleanBuilder calibrated_b_;
-  arrow::Int64Builder version_b_;
+  arrow::Int64Builder version_b_, model_version_b_;
   const int64_t now_ = time::NowMicros();
   int64_t rows_ = 0;
 };
+
+// A series' champion: the registered model, its version, and its forecast from the series' data.
+struct Champion {
+  std::string name;
+  int64_t version = 0;
+  registry::ForecastModel model;
+  forecast::MethodForecast forecast;
+};
+
+// The champion of a series when options.registry is set and the series' registered model has one;
+// std::nullopt otherwise (the series is fitted). Registry errors other than kNotFound are returned:
+// a registry that cannot be read must not silently switch the models that forecast.
+Result<std::optional<Champion>> FindChampion(const ForecastOptions& options, const SeriesData& s) {
+  if (options.registry == nullptr) return std::optional<Champion>();
+  Champion c;
+  c.name = SeriesModelName(options.model_prefix, s.kind, s.name);
+  auto version = options.registry->GetVersionByAlias(c.name, "champion");
+  if (!version.ok()) {
+    if (version.status().code() == StatusCode::kNotFound) return std::optional<Champion>();
+    return version.status();
+  }
+  c.version = version->version;
+  PULSE_ASSIGN_OR_RETURN(c.model, registry::LoadForecastModel(*options.registry, *version));
+  if (c.model.kind != s.kind || c.model.series != s.name) {
+    return Status::InvalidArgument("registered model " + c.name + " version " + std::to_string(c.version) +
+                                   " is a model of " + c.model.kind + "/" + c.model.series + ", not " + s.kind + "/" +
+                                   s.name);
+  }
+  const int horizon = options.horizon > 0 ? options.horizon : c.model.horizon;
+  auto fc = internal::ModelForecast(c.model, s.values, horizon);
+  if (!fc.ok()) {
+    return Status(fc.status().code(), "forecasting " + s.kind + "/" + s.name + " with " + c.name + " version " +
+                                          std::to_string(c.version) + ": " + fc.status().message());
+  }
+  c.forecast = std::move(*fc);
+  return std::optional<Champion>(std::move(c));
+}
+
+// The champion's calibrated multipliers at the run's levels; a level it was not trained with
+// takes this run's.
+std::vector<LevelBand> ChampionBands(const registry::ForecastModel& model, const std::vector<LevelBand>& run) {
+  std::vector<LevelBand> out = run;
+  for (auto& band : out) {
+    for (const auto& b : model.bands) {
+      if (std::abs(b.level - band.level) < 1e-9) band = {b.level, b.multiplier, b.calibrated};
+    }
+  }
+  return out;
+}
+
+std::string ChampionParams(const Champion& c) {
+  nlohmann::json backtest = {
+      {"mase", std::isfinite(c.model.backtest.mase) ? nlohmann::json(c.model.backtest.mase) : nlohmann::json(nullptr)},
+      {"naive_mase", std::isfinite(c.model.backtest.naive_mase) ? nlohmann::json(c.model.backtest.naive_mase)
+                                                                : nlohmann::json(nullptr)},
+      {"points", c.model.backtest.points}};
+  if (std::isfinite(c.model.backtest.coverage80)) backtest["coverage80"] = c.model.backtest.coverage80;
+  return nlohmann::json{{"weights", c.model.weights}, {"period", c.model.period},
+                        {"backtest", backtest},       {"model_name", c.name},
+                        {"model_version", c.version}, {"trained_signals_version", c.model.signals_version}}
+      .dump();
+}
+
+// The forecasts table, created when missing; one written before model_name / model_version
+// existed gains them first (schema evolution: its old rows read them as null).
+Result<std::unique_ptr<lake::DeltaTable>> OpenForecastsTable(lake::Lake& lake) {
+  auto table = lake.OpenTable("forecasts");
+  if (!table.ok() && table.status().code() == StatusCode::kNotFound)
+    return lake.OpenOrCreateTable("forecasts", ForecastSchema(), {"kind"});
+  if (!table.ok()) return table.status();
+  const auto want = ForecastSchema();
+  std::vector<std::shared_ptr<arrow::Field>> missing;
+  for (const auto& field : want->fields()) {
+    if ((*table)->schema()->GetFieldByName(field->name()) == nullptr) missing.push_back(field);
+  }
+  if (!missing.empty()) PULSE_RETURN_IF_ERROR((*table)->AddColumns(missing).status());
+  return std::move(*table);
+}
 
 }  // namespace
 
@@ -257,6 +234,10 @@ std::shared_ptr<arrow::Schema> ForecastSchema() {
       arrow::field("model_params", arrow::utf8(), false),
       arrow::field("signals_version", arrow::int64(), false),
       arrow::field("created", ts, false),
+      // The registered model that made the forecast (null: fitted in that run). Tables written before
+      // these columns existed gain them (null in their old rows) on the next forecast.
+      arrow::field("model_name", arrow::utf8(), true),
+      arrow::field("model_version", arrow::int64(), true),
   });
 }
 
@@ -277,6 +258,7 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   for (const auto& band : calibration.bands) report.multipliers.emplace_back(band.level, band.multiplier);
 
   ForecastRows rows;
+  nlohmann::json served = nlohmann::json::array();  // (model, version) of every champion used
   for (size_t i = 0; i < series.size(); ++i) {
     const auto& f = forecasts[i];
     if (!f.ok) {
@@ -284,15 +266,26 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
       continue;
     }
     ++report.series;
-    PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, calibration.bands,
+    PULSE_ASSIGN_OR_RETURN(std::optional<Champion> champion, FindChampion(options, series[i]));
+    if (champion) {
+      served.push_back({champion->name, champion->version});
+      ++report.champions;
+      PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, {champion->model.method, champion->name, champion->version},
+                                           champion->forecast, ChampionBands(champion->model, calibration.bands),
+                                           ChampionParams(*champion), report.signals_version));
+      continue;
+    }
+    PULSE_RETURN_IF_ERROR(rows.AddSeries(series[i], f, {"Ensemble", "", 0}, f.result.ensemble, calibration.bands,
                                          ModelParams(f, options, calibration.multiplier80), report.signals_version));
   }
   report.rows = rows.rows();
   PULSE_ASSIGN_OR_RETURN(auto table, rows.Finish());
 
-  PULSE_ASSIGN_OR_RETURN(auto out, lake.OpenOrCreateTable("forecasts", ForecastSchema(), {"kind"}));
+  PULSE_ASSIGN_OR_RETURN(auto out, OpenForecastsTable(lake));
   lake::WriteOptions write;
-  write.app_id = "pulse-forecast:" + OptionsKey(options);
+  // Forecasting with other champions is other work: their (name, version) list joins the key.
+  write.app_id =
+      "pulse-forecast:" + OptionsKey(options) + (served.empty() ? "" : "+" + ContentId(served).substr(0, 16));
   write.app_version = report.signals_version;
   write.operation = "FORECAST";
   write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)},

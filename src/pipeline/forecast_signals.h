@@ -10,8 +10,9 @@
 // when at least ceil(1/(1-level)) - 1 scores were available, else the Gaussian nominal level with
 // calibrated = false).
 //
-// Idempotent: the commit carries txn app id "pulse-forecast:<options hash>" with the signals
-// table version as app version, so forecasting the same data twice writes nothing.
+// Idempotent: the commit carries txn app id "pulse-forecast:<options hash>" (plus a hash of the
+// champions used, when any) with the signals table version as app version, so forecasting the same
+// data with the same models twice writes nothing.
 #pragma once
 
 #include <map>
@@ -22,6 +23,7 @@
 
 #include "core/status.h"
 #include "lake/lake.h"
+#include "registry/registry.h"
 
 namespace pulse::pipeline {
 
@@ -31,6 +33,12 @@ struct ForecastOptions {
   std::vector<double> levels = {0.5, 0.8, 0.95};
   std::vector<std::string> kinds;  // empty: every kind
   int min_points = 8;              // shorter series are skipped (and reported)
+  // Serving from the model registry (pipeline/train_models.h): when set, a series whose registered
+  // model (<model_prefix>.<kind>.<series>) has a `champion` alias is forecast with that version
+  // (its method, weights, period, horizon unless `horizon` is set, and calibrated multipliers) and
+  // its rows record model_name / model_version; other series are fitted as without a registry.
+  registry::Registry* registry = nullptr;  // not owned
+  std::string model_prefix = "pulse";
 };
 
 struct ForecastReport {
@@ -41,6 +49,7 @@ struct ForecastReport {
   std::vector<std::string> skipped;  // "<kind>/<name>: reason"
   int64_t rows = 0;
   std::vector<std::pair<double, double>> multipliers;  // (level, calibrated multiplier)
+  size_t champions = 0;                                // series forecast with their registered champion
 };
 
 Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& options);

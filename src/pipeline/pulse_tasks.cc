@@ -13,6 +13,7 @@
 #include "pipeline/forecast_signals.h"
 #include "pipeline/retrodiction_history.h"
 #include "pipeline/task_paths.h"
+#include "pipeline/train_models.h"
 #include "pipeline/trust_scores.h"
 #include "pipeline/world_simulation.h"
 #include "sim/monte_carlo.h"
@@ -164,6 +165,12 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
 Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
   const nlohmann::json& kw = context.message.kwargs;
   ForecastOptions options;
+  std::unique_ptr<registry::Registry> models;
+  if (env.registry.serve_champion && !env.registry.url.empty()) {
+    PULSE_ASSIGN_OR_RETURN(models, registry::OpenRegistry(env.registry.url));
+    options.registry = models.get();
+    options.model_prefix = env.registry.model_prefix;
+  }
   PULSE_ASSIGN_OR_RETURN(options.horizon, Kwarg<int>(kw, "horizon", 0));
   PULSE_ASSIGN_OR_RETURN(options.period, Kwarg<int>(kw, "period", 0));
   PULSE_ASSIGN_OR_RETURN(options.levels, Kwarg<std::vector<double>>(kw, "levels", {0.5, 0.8, 0.95}));
@@ -177,10 +184,29 @@ Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskCont
   }
   env.stats->forecast_last_micros = time::NowMicros();
   return nlohmann::json{{"series", report.series},
+                        {"champions", report.champions},
                         {"rows", report.rows},
                         {"signals_version", report.signals_version},
                         {"forecasts_version", report.forecasts_version},
                         {"duplicate", report.duplicate}};
+}
+
+Result<nlohmann::json> Train(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  if (env.registry.url.empty()) return Status::InvalidArgument("pulse.train: the worker has no registry.url");
+  TrainOptions options;
+  options.registry = ModelRegistryOptionsFrom(env.registry);
+  PULSE_ASSIGN_OR_RETURN(options.series, Kwarg<std::vector<std::string>>(kw, "series", {}));
+  PULSE_ASSIGN_OR_RETURN(options.reason, Kwarg<std::string>(kw, "reason", "task"));
+  PULSE_ASSIGN_OR_RETURN(options.method, Kwarg<std::string>(kw, "method", "Ensemble"));
+  PULSE_ASSIGN_OR_RETURN(options.forecast.horizon, Kwarg<int>(kw, "horizon", 0));
+  PULSE_ASSIGN_OR_RETURN(options.forecast.period, Kwarg<int>(kw, "period", 0));
+  PULSE_ASSIGN_OR_RETURN(options.forecast.levels, Kwarg<std::vector<double>>(kw, "levels", {0.5, 0.8, 0.95}));
+  PULSE_ASSIGN_OR_RETURN(options.forecast.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto models, registry::OpenRegistry(env.registry.url));
+  PULSE_ASSIGN_OR_RETURN(auto report, TrainModels(*lake, *models, options));
+  return TrainReportJson(report);
 }
 
 Result<nlohmann::json> World(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -315,6 +341,7 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, const TaskEnvironment& env
   registry.Register("pulse.retrodict", {[env = environment](const jobs::TaskContext& c) { return Retrodict(env, c); }});
   registry.Register("pulse.trust", {[env = environment](const jobs::TaskContext& c) { return Trust(env, c); }});
   registry.Register("pulse.drift", {[env = environment](const jobs::TaskContext& c) { return Drift(env, c); }});
+  registry.Register("pulse.train", {[env = environment](const jobs::TaskContext& c) { return Train(env, c); }});
 }
 
 }  // namespace pulse::pipeline

@@ -27,6 +27,12 @@
 //                     -> {signals_version, version, rows, duplicate, series_checked, input_drift,
 //                     detections, retrain: [{series, reason}]} (pipeline/drift_job.h; the retraining
 //                     triggers are returned, not enqueued: `pulse drift --broker` enqueues them)
+//   pulse.train       kwargs: series (names; default every series), reason (default "task"; e.g.
+//                     "drift"), method, kinds, horizon, period, levels, lake -> the training report
+//                     (pipeline/train_models.h TrainReportJson); registers in the worker's registry
+//                     (registry.url), a no-op for series whose data and configuration are registered
+//   pulse.forecast    forecasts each series with its registered champion when the worker has a
+//                     registry (registry.url, registry.serve_champion), else fits it
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.
@@ -41,6 +47,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_sections.h"
 #include "core/status.h"
 #include "jobs/worker.h"
 #include "lake/delta_table.h"
@@ -66,6 +73,8 @@ struct TaskEnvironment {
   // What the tasks did (ingested rows, forecast freshness, ...), shared by every copy of the
   // environment; exported by TaskWorker::ExportMetrics (pipeline/pipeline_metrics.h).
   std::shared_ptr<PipelineStats> stats = std::make_shared<PipelineStats>();
+  // The model registry (registry.*): pulse.train registers in it; pulse.forecast serves champions.
+  RegistrySettings registry{.url = ""};
 };
 
 // Reads and parses the catalog and rules files once.

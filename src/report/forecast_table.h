@@ -30,6 +30,7 @@ struct SeriesForecasts {
   std::string kind, model, frequency;
   nlohmann::json params;              // model_params (ensemble weights, backtest evidence)
   std::map<int, ForecastStep> steps;  // step -> forecast
+  int64_t created = 0;                // when this forecast was made (the newest per version counts)
   // The band of `level` at `step`, if the table has it.
   std::optional<std::pair<double, double>> Band(int step, double level) const;
 };

@@ -185,6 +185,22 @@ Result<HttpReply> GetForecasts(ServiceState& state, Call& call) {
     if (!sv.is_number_integer() || !name.is_string()) return true;
     return sv.get<int64_t>() != newest[name.get<std::string>()];
   });
+  // A series forecast twice from that version (again once a champion was registered): the newest
+  // forecast's rows.
+  const auto created_of = [](const nlohmann::json& row) -> int64_t {
+    const auto created = row.value("created", nlohmann::json());
+    if (!created.is_string()) return 0;
+    auto us = time::ParseTimestamp(created.get<std::string>());
+    return us.ok() ? *us : 0;
+  };
+  std::map<std::string, int64_t> newest_created;
+  for (const auto& row : rows.rows) {
+    int64_t& n = newest_created[row["series"].get<std::string>()];
+    n = std::max(n, created_of(row));
+  }
+  std::erase_if(rows.rows, [&](const nlohmann::json& row) {
+    return created_of(row) != newest_created[row["series"].get<std::string>()];
+  });
   return JsonReply(200, PageJson(std::move(rows.rows), page, rows.version));
 }
 

@@ -56,6 +56,12 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
   EXPECT_EQ(s.stream.queue_kbytes, 16384);
   EXPECT_EQ(s.stream.session_timeout_ms, 10000);
   EXPECT_EQ(s.stream.publish_topic, "");
+  EXPECT_EQ(s.registry.url, "pulse-registry");
+  EXPECT_EQ(s.registry.model_prefix, "pulse");
+  EXPECT_EQ(s.registry.experiment, "pulse");
+  EXPECT_EQ(s.registry.promotion_margin, 0.05);
+  EXPECT_EQ(s.registry.coverage_tolerance, 0.15);
+  EXPECT_TRUE(s.registry.serve_champion);
   EXPECT_EQ(c.Origin("lake.url"), "default");
   EXPECT_EQ(c.Origin("lake.ulr"), "");
   // Every key of the file format, and nothing else (names and env variables stay as documented).
@@ -81,6 +87,12 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "lake.url",
                                          "log.format",
                                          "log.level",
+                                         "registry.coverage_tolerance",
+                                         "registry.experiment",
+                                         "registry.model_prefix",
+                                         "registry.promotion_margin",
+                                         "registry.serve_champion",
+                                         "registry.url",
                                          "run.dataset",
                                          "run.mapping",
                                          "run.noise",
@@ -122,6 +134,25 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "stream.url",
                                          "threads"};
   EXPECT_EQ(c.Keys(), keys);
+}
+
+// registry.*: URLs by scheme, the promotion numbers by range, model names by character set.
+TEST(Config, RegistryKeysAreChecked) {
+  Config c = Config::Defaults();
+  for (const char* ok : {"file:///tmp/r", "models", "http://127.0.0.1:5000", "https://mlflow.example", ""})
+    EXPECT_TRUE(c.Set("registry.url", ok).ok()) << ok;
+  EXPECT_EQ(c.Set("registry.url", "s3://bucket/models").code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(c.Set("registry.promotion_margin", "0").ok());
+  EXPECT_FALSE(c.Set("registry.promotion_margin", "1").ok());
+  EXPECT_FALSE(c.Set("registry.promotion_margin", "-0.1").ok());
+  EXPECT_TRUE(c.Set("registry.coverage_tolerance", "0.8").ok());
+  EXPECT_FALSE(c.Set("registry.coverage_tolerance", "0.9").ok());
+  EXPECT_TRUE(c.Set("registry.model_prefix", "team-a.v2").ok());
+  EXPECT_FALSE(c.Set("registry.model_prefix", "a/b").ok());
+  EXPECT_FALSE(c.Set("registry.model_prefix", "").ok());
+  EXPECT_FALSE(c.Set("registry.experiment", "").ok());
+  EXPECT_EQ(c.settings().registry.model_prefix, "team-a.v2");
+  EXPECT_EQ(c.settings().registry.coverage_tolerance, 0.8);
 }
 
 // Each key lands in its typed field, converted once (the largest values of each range fit).
