@@ -41,21 +41,21 @@ def assert_releases_gil(call):
 
 
 def test_simulate_releases_the_gil():
-    assert_releases_gil(lambda: pulse.simulate(20000, turns=20, threads=1))
+    assert_releases_gil(lambda: pulse.simulate(2000, turns=8, threads=1))
 
 
 def test_fit_series_releases_the_gil():
     rng = np.random.default_rng(0)
-    n, length = 300, 60
+    n, length = 40, 60
     values = rng.normal(10, 1, n * length).cumsum()
     offsets = np.arange(0, n * length + 1, length, dtype=np.int64)
     assert_releases_gil(lambda: pulse._core.fit_series([f"s{i}" for i in range(n)], values, offsets, 8, 4))
 
 
 def test_two_threads_simulate_at_once_and_agree():
-    want = [pulse.simulate(3000, turns=10, seed=s, threads=1).to_bytes() for s in (1, 2)]
+    want = [pulse.simulate(1000, turns=8, seed=s, threads=1).to_bytes() for s in (1, 2)]
     got = {}
-    threads = [threading.Thread(target=lambda s=s: got.__setitem__(s, pulse.simulate(3000, turns=10, seed=s, threads=1).to_bytes()))
+    threads = [threading.Thread(target=lambda s=s: got.__setitem__(s, pulse.simulate(1000, turns=8, seed=s, threads=1).to_bytes()))
                for s in (1, 2)]
     for t in threads:
         t.start()
