@@ -2,11 +2,12 @@
 `pulse worker` chunk over Redis (`pulse simulate --broker`).
 
   scripts/python-package   # builds the package into build/python-venv
-  build/python-venv/bin/python bench/dask_bench.py [--runs 20000] [--turns 52] [--partitions 8]
+  build/python-venv/bin/python bench/dask_bench.py [--runs 20000] [--turns 52] [--partitions N]
       [--repeat 3] [--tasks 200] [--pulse build/release/apps/pulse/pulse]
 
 Scaling: the batch (full 314-variable state, noise on, the bundled rules) as `--partitions` chunk
-tasks on a LocalCluster of 1 and then 2 worker processes (one thread each), next to
+tasks (default one per worker) on a LocalCluster of 1 and then 2 workers of one thread each, as
+worker processes (summaries pickled between them) and as threads of this process, next to
 pulse.simulate(threads=1) in this process; every Dask result is checked to equal the single-process
 summary byte for byte. Overhead: a batch of `--tasks` chunks of one run of one turn each, minus the
 same with one chunk, per extra chunk: on 1 Dask worker process (task submission, scheduling,
@@ -54,22 +55,24 @@ def free_port():
 def scaling(args):
     single, want = timed(lambda: pulse.simulate(args.runs, turns=args.turns, seed=1, threads=1), args.repeat)
     rows = [("pulse.simulate, 1 thread, this process", single)]
-    for workers in (1, 2):
-        with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None, silence_logs=40) as cluster, \
-                distributed.Client(cluster) as client:
-            pulse.dask.simulate(client, 100, partitions=workers, turns=1)  # warm the workers' imports
-            t, got = timed(lambda: pulse.dask.simulate(client, args.runs, partitions=args.partitions,
-                                                       turns=args.turns, seed=1), args.repeat)
-            assert got.to_bytes() == want.to_bytes(), "Dask result differs from the single-process one"
-            rows.append((f"pulse.dask, {workers} worker process(es), {args.partitions} partitions", t))
+    for processes in (True, False):
+        for workers in (1, 2):
+            parts = args.partitions or workers
+            with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
+                                          dashboard_address=None, silence_logs=40) as cluster, \
+                    distributed.Client(cluster) as client:
+                pulse.dask.simulate(client, 100, partitions=workers, turns=1)  # warm the workers' imports
+                t, got = timed(lambda: pulse.dask.simulate(client, args.runs, partitions=parts,
+                                                           turns=args.turns, seed=1), args.repeat)
+                assert got.to_bytes() == want.to_bytes(), "Dask result differs from the single-process one"
+                kind = "process" if processes else "thread"
+                rows.append((f"pulse.dask, {workers} worker {kind}(s), {parts} partitions", t))
     run_turns = args.runs * args.turns
     print(f"Monte Carlo batch: {args.runs} runs x {args.turns} turns, full state, noise 0.01, "
           f"{os.cpu_count()} cores, median of {args.repeat}")
-    print(f"{'':<62}{'seconds':>9}{'run-turns/s':>14}{'vs 1 worker':>13}")
-    one_worker = rows[1][1]
+    print(f"{'':<62}{'seconds':>9}{'run-turns/s':>14}{'vs 1 process':>14}")
     for name, t in rows:
-        print(f"{name:<62}{t:>9.3f}{run_turns / t:>14,.0f}{one_worker / t:>12.2f}x")
+        print(f"{name:<62}{t:>9.3f}{run_turns / t:>14,.0f}{single / t:>13.2f}x")
 
 
 def dask_overhead(args):
@@ -115,7 +118,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20000)
     ap.add_argument("--turns", type=int, default=52)
-    ap.add_argument("--partitions", type=int, default=8)
+    ap.add_argument("--partitions", type=int, default=0, help="chunks (default: one per worker)")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--tasks", type=int, default=200)
     ap.add_argument("--pulse", default=str(ROOT / "build/release/apps/pulse/pulse"))
