@@ -178,7 +178,9 @@ def forecast(
     per observation with its series key and value, ordered by `time` when given) `horizon` steps
     ahead with seasonal period `period`. `method` is "ensemble" (pulse forecast's model) or one of
     FORECAST_METHODS. Series shorter than `min_points`, or that a model refuses (NaN, ...), are
-    listed in `skipped`. Series are fitted in parallel with the GIL released."""
+    listed in `skipped`. Every row is an observation (rows with the same time are not merged, as
+    `pulse forecast` merges them when reading the lake). Series are fitted in parallel with the
+    GIL released."""
     lv = _check(horizon, period, levels, method, min_points)
     return _finish([_fit(_prepare(data, series, value, time), horizon, period, method, min_points)], lv)
 

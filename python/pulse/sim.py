@@ -65,7 +65,7 @@ def simulate(
     shock as a fraction of each ranged variable's width (`pulse simulate --noise`); `threads` 0
     uses every core. Summaries of any split of a batch merge (merge_summaries) into exactly the
     summary of the whole batch. The GIL is released while it runs."""
-    if turns > 2**32 - 1:
+    if _count("turns", turns, 1) > 2**32 - 1:
         raise InvalidArgumentError(f"turns must be at most {2**32 - 1}, got {turns}")
     return _core.simulate(
         world if world is not None else _bundled_world(),

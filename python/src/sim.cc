@@ -142,6 +142,7 @@ struct PySummary {
 
   py::dict Stats(const std::string& name, size_t step, const std::vector<double>& quantiles) const {
     CheckQuantiles(quantiles);
+    if (summary.steps() == 0) throw StatusError(Status::InvalidArgument("the summary is empty (no runs merged)"));
     if (step >= summary.steps())
       throw StatusError(Status::OutOfRange("step must be 0.." + std::to_string(summary.steps() - 1) + ", got " +
                                            std::to_string(step)));

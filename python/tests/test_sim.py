@@ -89,3 +89,8 @@ def test_errors():
     with pytest.raises(pulse.InvalidArgumentError):
         pulse.Summary.from_bytes(s.to_bytes()[:-20])
     assert s.runs == 10  # the failed merge changed nothing
+    with pytest.raises(pulse.InvalidArgumentError, match="empty"):
+        pulse.Summary().stats("hope", 0)
+    with pytest.raises(pulse.InvalidArgumentError, match="turns"):
+        pulse.simulate(10, turns="5")
+    assert pulse.merge_summaries([]).runs == 0
