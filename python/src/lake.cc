@@ -1,6 +1,7 @@
 // pulse._core lake bindings: open a lake as the CLI does (configuration layers, file:// and s3://
 // URLs) and read a table snapshot as an Arrow C stream (bindings.h).
 #include <pybind11/stl.h>
+#include <unistd.h>  // environ
 
 #include <map>
 #include <optional>
@@ -10,8 +11,6 @@
 #include "bindings.h"
 #include "core/config.h"
 #include "lake/open_lake.h"
-
-extern char** environ;
 
 namespace pulse::python {
 namespace {
