@@ -11,9 +11,9 @@ namespace {
 
 // Exception classes by StatusCode, created once in BindErrors (the module's attributes own them).
 struct ErrorClass {
-  StatusCode code;
-  const char* name;
-  PyObject* extra_base;  // a builtin exception the class also derives from, or nullptr
+  StatusCode code = StatusCode::kOk;
+  const char* name = nullptr;
+  PyObject* extra_base = nullptr;  // a builtin exception the class also derives from, or nullptr
   PyObject* type = nullptr;
 };
 PyObject* g_pulse_error = nullptr;
@@ -59,7 +59,7 @@ py::capsule ExportTable(const std::shared_ptr<arrow::Table>& table) {
     stream->release(stream.get());
     throw py::error_already_set();
   }
-  stream.release();  // owned by the capsule now
+  static_cast<void>(stream.release());  // owned by the capsule now
   return py::reinterpret_steal<py::capsule>(capsule);
 }
 
@@ -84,6 +84,8 @@ void BindErrors(py::module_& m) {
     if (c.type == nullptr) throw py::error_already_set();
     m.add_object(c.name, py::handle(c.type));
   }
+  // pybind11's translator type takes the exception_ptr by value.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param)
   py::register_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);

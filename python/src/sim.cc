@@ -143,9 +143,10 @@ struct PySummary {
   py::dict Stats(const std::string& name, size_t step, const std::vector<double>& quantiles) const {
     CheckQuantiles(quantiles);
     if (summary.steps() == 0) throw StatusError(Status::InvalidArgument("the summary is empty (no runs merged)"));
-    if (step >= summary.steps())
+    if (step >= summary.steps()) {
       throw StatusError(Status::OutOfRange("step must be 0.." + std::to_string(summary.steps() - 1) + ", got " +
                                            std::to_string(step)));
+    }
     const auto s = summary.Get(step, Column(name), quantiles);
     py::dict out;
     out["count"] = s.count, out["mean"] = s.mean, out["sd"] = s.sd, out["min"] = s.min, out["max"] = s.max;
@@ -154,9 +155,10 @@ struct PySummary {
   }
 
   static void CheckQuantiles(const std::vector<double>& quantiles) {
-    for (double q : quantiles)
+    for (double q : quantiles) {
       if (!(q > 0 && q < 1))
         throw StatusError(Status::InvalidArgument("quantiles must be in (0, 1), got " + std::to_string(q)));
+    }
   }
 
   // One row per (step, variable): count, mean, sd, min, max and a column per quantile ("q0.05").
@@ -212,6 +214,8 @@ struct PySummary {
   }
 };
 
+// One parameter per keyword of pulse.simulate (the Python signature), hence more than eight.
+// NOLINTNEXTLINE(readability-function-size)
 PySummary Simulate(const PyWorld& world, uint64_t runs, uint32_t turns, uint64_t seed, uint64_t first_run, double noise,
                    bool symbolic, double decay_rate, int threads) {
   if (!(noise >= 0) || !std::isfinite(noise))
