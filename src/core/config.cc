@@ -418,6 +418,8 @@ void AddDriftKeys(std::vector<Config::Key>& keys) {
       }));
   keys.push_back(Bind("drift.trigger.queue", &Settings::drift, &DriftSettings::trigger_queue,
                       "The queue pulse drift's pulse.train tasks go to", NotEmpty));
+}
+
 // registry.*: the model registry.
 void AddRegistryKeys(std::vector<Config::Key>& keys) {
   keys.push_back(Bind("registry.url", &Settings::registry, &RegistrySettings::url,

@@ -127,6 +127,8 @@ struct DriftSettings {
   bool trigger_streaming = true;  // drift.trigger.streaming: a recent ADWIN / Page-Hinkley / DDM detection retrains
   std::string trigger_broker;     // drift.trigger.broker: redis://… to enqueue pulse.train; "" = report only
   std::string trigger_queue = "celery";  // drift.trigger.queue: the queue pulse.train goes to; never empty
+};
+
 // registry.*: the model registry (src/registry; pulse train registers versions, pulse forecast and
 // pulse run forecast with each series' champion), mapped to pipeline options in one place
 // (pipeline/train_models.h).
