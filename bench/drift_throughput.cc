@@ -7,9 +7,9 @@
 //       S series, N reference and N current values each: KS (statistic and p-value), PSI, normed
 //       Wasserstein (and Jensen-Shannon) per series through drift::CompareWindows, one thread; the
 //       CPU seconds and a checksum of the numbers.
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <span>
 #include <string>

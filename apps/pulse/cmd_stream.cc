@@ -1,6 +1,6 @@
 // Kafka streams on the command line (the work is in src/stream):
-//   pulse ingest --stream kafka://BROKERS/TOPICS [--group G] [--metrics-port P] [--metrics-host H]   (RunStreamIngestCommand)
-//   pulse publish FILE... --to kafka://BROKERS[/TOPIC]                             (AddPublishCommand)
+//   pulse ingest --stream kafka://BROKERS/TOPICS [--group G] [--metrics-port P] [--metrics-host H]
+//   (RunStreamIngestCommand) pulse publish FILE... --to kafka://BROKERS[/TOPIC] (AddPublishCommand)
 // The stream.* settings (core/config_sections.h, StreamSettings) are read into
 // stream::StreamOptions in one place, StreamOptionsFrom.
 // SIGTERM / SIGINT stop the consumer: it commits its current batch, leaves the group, exits 0.
