@@ -3,8 +3,9 @@
 again (scripts/lint tidy; a whole-tree run is ~15 minutes on 2 cores, a warm one seconds).
 
 A unit's key is the SHA-256 of: the clang-tidy version, every .clang-tidy file of the checkout,
-the unit's compile command (compile_commands.json), and the unit's preprocessed text (the
-compiler's -E output with the same flags: every header it includes, ours and third parties').
+the unit's compile command (compile_commands.json), and the unit's preprocessed text with its
+comments (the compiler's -E -C output with the same flags: every header it includes, ours and third
+parties'; comments, because a NOLINT comment changes what clang-tidy reports).
 Any change to the code a unit sees, its flags or the checks gives a new key. Only clean results are
 stored (an empty file named by the key under the cache folder); findings are always recomputed.
 
@@ -45,7 +46,7 @@ def preprocess_args(entry: dict) -> list:
         if a in ("-c", "-MD", "-MMD"):
             continue
         out.append(a)
-    return out + ["-E", "-P", "-o", "-"]
+    return out + ["-E", "-P", "-C", "-o", "-"]  # -C: comments stay (NOLINT is a comment)
 
 
 def unit_key(entry: dict, base: bytes) -> str:
