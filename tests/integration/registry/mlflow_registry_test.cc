@@ -1,6 +1,7 @@
 // The registry on a real MLflow tracking server (scripts/start-mlflow-server, announced by
-// PULSE_TEST_MLFLOW_URL): every call of the Registry interface through MLflow's REST API, artifacts
-// through its mlflow-artifacts proxy, and MLflow's errors mapped to Status codes.
+// PULSE_TEST_MLFLOW_URL; every test fails without it, like the Redis and S3 tests): every call of the Registry
+// interface through MLflow's REST API, artifacts through its mlflow-artifacts proxy, and MLflow's errors mapped to
+// Status codes.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -20,8 +21,9 @@ class MlflowRegistryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* url = std::getenv("PULSE_TEST_MLFLOW_URL");
-    if (url == nullptr || *url == 0)
-      GTEST_SKIP() << "PULSE_TEST_MLFLOW_URL is not set: run the integration tier through scripts/test";
+    if (url == nullptr || *url == 0) {
+      FAIL() << "PULSE_TEST_MLFLOW_URL is not set: run the integration tier through scripts/test";
+    }
     auto r = OpenRegistry(url);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     registry_ = std::move(*r);
