@@ -71,6 +71,8 @@ struct StreamArgs {
   std::string metrics_host = "127.0.0.1";
   double idle_exit_seconds = 0;
   int64_t max_records = 0;
+  std::string test_crash_at;  // hidden, tests only: stream::StreamOptions::test_crash_at
+  int64_t test_crash_batch = 1;
   bool json = false;
 };
 void AddStreamOptions(CLI::App* cmd, StreamArgs& args);

@@ -94,6 +94,8 @@ int RunStreamIngestCommand(const StreamArgs& args, const Context& ctx) {
   options->metrics_host = args.metrics_host;
   options->idle_exit_ms = static_cast<int64_t>(args.idle_exit_seconds * 1000);
   options->max_records = args.max_records;
+  options->test_crash_at = args.test_crash_at;
+  options->test_crash_batch = args.test_crash_batch;
   if (Status st = stream::ValidateStreamOptions(*options); !st.ok()) return Fail(st);
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
@@ -137,6 +139,11 @@ void AddStreamOptions(CLI::App* cmd, StreamArgs& args) {
   AddNumberOption(cmd, "--idle-exit", args.idle_exit_seconds,
                   "Stop after this many seconds without a record (0: never)", 0.0, 1e9);
   AddNumberOption(cmd, "--max-records", args.max_records, "Stop after this many records (0: never)", int64_t{0});
+  // Hidden (an empty group): the crash-recovery tests' way to die at an exact commit point.
+  cmd->add_option("--test-crash-at", args.test_crash_at, "Tests only: abort() before-lake or after-lake")->group("");
+  AddNumberOption(cmd, "--test-crash-batch", args.test_crash_batch, "Tests only: the batch --test-crash-at hits",
+                  int64_t{1})
+      ->group("");
 }
 
 void AddPublishCommand(CLI::App& app, Context& ctx, int& exit_code) {

@@ -1,6 +1,8 @@
 #include "stream/kafka_consumer.h"
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <future>
 #include <set>
 #include <thread>
@@ -158,6 +160,8 @@ class Consumer {
   };
   Committed CommitToLake(const StreamBatch& batch) {
     const auto started = Clock::now();
+    const int64_t number = ++batches_started_;
+    CrashForTestAt("before-lake", number);
     Committed out;
     for (int attempt = 0; attempt <= options_.lake_retries; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 5)));
@@ -166,7 +170,15 @@ class Consumer {
       log::Warn("stream", "batch commit failed", {{"attempt", attempt + 1}, {"error", out.outcome.status().message()}});
     }
     out.seconds = SecondsSince(started);
+    if (out.outcome.ok()) CrashForTestAt("after-lake", number);
     return out;
+  }
+
+  void CrashForTestAt(std::string_view point, int64_t batch_number) const {
+    if (options_.test_crash_at != point || batch_number != options_.test_crash_batch) return;
+    std::fprintf(stderr, "pulse ingest --stream: crashing on purpose %.*s of batch %lld (--test-crash-at)\n",
+                 static_cast<int>(point.size()), point.data(), static_cast<long long>(batch_number));
+    std::abort();
   }
 
   // Hands the pending batch to the commit thread (after the batch in flight, if any, is done:
@@ -361,6 +373,7 @@ class Consumer {
   StreamBatch batch_;                            // pending: being filled by the consumer thread
   std::unique_ptr<StreamBatch> inflight_batch_;  // being committed by the commit thread
   std::future<Committed> inflight_;              // valid while a batch is in flight
+  int64_t batches_started_ = 0;                  // by the commit thread (one batch at a time)
   std::map<TopicPartition, int64_t> next_offset_;
   rd_kafka_topic_t* last_rkt_ = nullptr;  // the partition of the last record and its next_offset_ slot
   TopicPartition last_tp_;
@@ -379,6 +392,11 @@ Status ValidateStreamOptions(const StreamOptions& options) {
   if (url.topics.empty())
     return Status::InvalidArgument("'" + url.text + "' names no topic: kafka://BROKERS/TOPICS (e.g. pulse.signals.*)");
   if (options.group.empty()) return Status::InvalidArgument("stream.group must not be empty");
+  if (!options.test_crash_at.empty() && options.test_crash_at != "before-lake" &&
+      options.test_crash_at != "after-lake") {
+    return Status::InvalidArgument("--test-crash-at must be before-lake or after-lake, got '" +
+                                   Printable(options.test_crash_at, 64) + "'");
+  }
   if (options.start != "earliest" && options.start != "latest") {
     return Status::InvalidArgument("stream.start must be earliest or latest, got '" + Printable(options.start, 64) +
                                    "'");

@@ -63,6 +63,12 @@ struct StreamOptions {
   std::map<std::string, std::string> kafka;              // extra librdkafka properties
   BatchConfig batch;                                     // record format, CSV header, limits, parser defaults
   std::shared_ptr<const signals::ScoringRules> scoring;  // null = the default rules
+  // Tests only (the hidden `--test-crash-at`): abort() the process at a commit point of batch
+  // number test_crash_batch (1 = the first), to show that a crash there neither loses nor
+  // duplicates a record. "" = never; "before-lake": before its Delta commit; "after-lake": after
+  // its Delta commit, before its Kafka offsets are committed.
+  std::string test_crash_at;
+  int64_t test_crash_batch = 1;
 };
 
 struct StreamReport {

@@ -3,7 +3,8 @@ PULSE_KAFKA_BROKERS, PULSE_KAFKA_DIR). Records go in with `pulse publish` (good 
 ones); `pulse ingest --stream` consumes them; every check reads the tables through the `deltalake`
 package: a full count plus a per-series checksum (count and value sum per name; every value is
 distinct, so a duplicate or a loss shows), and every bad record in signal_rejects with its offset.
-Faults: a consumer killed with -9 mid-stream, a rebalance (members joining and leaving), two groups
+Faults: a consumer killed with -9 mid-stream, one aborted at each commit point (before and after the
+Delta commit of a batch), a rebalance (members joining and leaving), two groups
 on one table, a concurrent `pulse lake optimize`, and the broker killed with -9 and restarted.
 Scoring: stream rows carry the same score columns as the same rows ingested from a file, and a
 table written before scoring existed gains them on the first stream batch.
@@ -82,8 +83,11 @@ class Stream:
         for s in sets:
             args += ["--set", s]
         args += ["ingest", "--stream", f"kafka://{BROKERS}/{self.topic}", "--group", group, *extra]
-        log = open(self.tmp / f"consumer-{uuid.uuid4().hex[:6]}.log", "w")
-        return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True)
+        log_path = self.tmp / f"consumer-{uuid.uuid4().hex[:6]}.log"
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, text=True)
+        proc.log_path = log_path  # stdout and stderr, for the assertions' messages
+        return proc
 
     def check_exactly_once(self, lake):
         got = signal_rows(lake)
@@ -99,7 +103,7 @@ def stream(tmp_path, pulse_bin):
 
 def finish(proc, timeout=90):
     rc = proc.wait(timeout=timeout)
-    log = Path(proc.stdout.name).read_text() if proc.stdout else ""
+    log = proc.log_path.read_text()
     assert rc == 0, f"consumer exited {rc}: {log[-3000:]}"
 
 
@@ -148,6 +152,36 @@ def test_consumer_killed_mid_stream_then_restarted(stream, lake):
     finish(stream.consumer(lake, "it", "--idle-exit", "6"))
     stream.check_exactly_once(lake)
     assert len(reject_rows(lake)) == 6
+
+
+@pytest.mark.parametrize("point", ["before-lake", "after-lake"])
+def test_consumer_crashes_at_each_commit_point_then_restarts(stream, lake, point):
+    # Deterministic: the consumer aborts at an exact point of its third batch, before its Delta commit
+    # (the batch is nowhere: the restart reads it again) or after it, before its Kafka offsets are
+    # committed (the table has it and Kafka does not: the restart must resume from the table's txn
+    # versions, so it reads none of it again and reports no duplicates).
+    stream.publish(5000)
+    stream.produce_bad()
+    proc = stream.consumer(lake, "crash", "--test-crash-at", point, "--test-crash-batch", "3",
+                           settings=["stream.batch_max_records=100"])
+    rc = proc.wait(timeout=120)
+    log = proc.log_path.read_text()
+    assert rc == -signal.SIGABRT, f"exited {rc}: {log[-3000:]}"
+    assert f"crashing on purpose {point} of batch 3" in log, log[-3000:]
+    assert 0 < len(signal_rows(lake)) < 5000
+    again = stream.consumer(lake, "crash", "--idle-exit", "6", "--json")
+    finish(again, 120)
+    out = again.log_path.read_text()
+    report = json.loads(out[out.index("{"):])
+    assert report["duplicates"] == 0, out
+    stream.check_exactly_once(lake)
+    assert len(reject_rows(lake)) == 6
+
+
+def test_stream_crash_point_must_be_known(stream, lake):
+    out = run_pulse(stream.pulse_bin, "--lake", lake, "ingest", "--stream", f"kafka://{BROKERS}/{stream.topic}",
+                    "--test-crash-at", "sometime", check=False)
+    assert out.returncode != 0 and "--test-crash-at must be before-lake or after-lake" in out.stderr, out
 
 
 def test_rebalance_members_join_and_leave(stream, lake):
