@@ -311,6 +311,7 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
     d.series.push_back(std::move(chart));
   }
   PULSE_ASSIGN_OR_RETURN(d.changes, Changes(lake, request, forecasts, history, trust));
+  PULSE_ASSIGN_OR_RETURN(d.models, ReadModelCards(lake, request.signals_version));
 
   nlohmann::json sim_json = nlohmann::json::object();
   for (const auto& c : d.simulation) {
@@ -329,7 +330,8 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
       {"forecasts_version", d.forecasts_version},
       {"simulation", {{"sim_id", d.sim_id}, {"runs", d.sim_runs}, {"turns", d.sim_turns}, {"final_turn", sim_json}}},
       {"series", series_json},
-      {"changes", d.changes}};
+      {"changes", d.changes},
+      {"models", ModelCardsJson(d.models)}};
   return report;
 }
 
