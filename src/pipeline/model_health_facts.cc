@@ -87,8 +87,7 @@ double RollingCoverage::Share() const {
 }
 
 RollingCoverage RollingCoverage80(const report::ForecastsByVersion& forecasts, int64_t signals_version,
-                                  const std::string& series, const std::map<int64_t, double>& points,
-                                  int64_t window) {
+                                  const std::string& series, const std::map<int64_t, double>& points, int64_t window) {
   std::vector<std::tuple<int64_t, int64_t, bool>> seen;  // (target, origin, inside)
   for (const auto& [version, by_series] : forecasts) {
     if (version >= signals_version) break;
@@ -98,8 +97,7 @@ RollingCoverage RollingCoverage80(const report::ForecastsByVersion& forecasts, i
       auto observed = points.find(row.target);
       const auto band = f->second.Band(step, 0.8);
       if (observed == points.end() || !band) continue;
-      seen.emplace_back(row.target, row.origin,
-                        observed->second >= band->first && observed->second <= band->second);
+      seen.emplace_back(row.target, row.origin, observed->second >= band->first && observed->second <= band->second);
     }
   }
   std::sort(seen.begin(), seen.end());

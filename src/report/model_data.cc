@@ -58,9 +58,9 @@ Status ReadEvents(lake::Lake& lake, int64_t signals_version, std::map<std::strin
 Status ReadChecks(lake::Lake& lake, int64_t signals_version, std::map<std::string, ModelCard>* cards) {
   PULSE_ASSIGN_OR_RETURN(auto table, OpenIfPresent(lake, "drift_events"));
   if (!table) return Status::Ok();
-  PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"series", "kind", "detector", "default_test",
-                                                                "decision", "reference_start", "signals_version",
-                                                                "detected_at"}}));
+  PULSE_ASSIGN_OR_RETURN(auto b,
+                         ReadBatch(*table, {.columns = {"series", "kind", "detector", "default_test", "decision",
+                                                        "reference_start", "signals_version", "detected_at"}}));
   PULSE_ASSIGN_OR_RETURN(auto series, ColumnAs<arrow::StringArray>(*b, "series"));
   PULSE_ASSIGN_OR_RETURN(auto kind, ColumnAs<arrow::StringArray>(*b, "kind"));
   PULSE_ASSIGN_OR_RETURN(auto detector, ColumnAs<arrow::StringArray>(*b, "detector"));
@@ -121,11 +121,12 @@ nlohmann::json ModelCardsJson(const std::vector<ModelCard>& cards) {
     }
     int64_t drifts = 0;
     for (const DriftCheck& k : c.checks) drifts += k.drift ? 1 : 0;
-    out[c.series] = {{"model_name", c.model_name.empty() ? nlohmann::json() : nlohmann::json(c.model_name)},
-                     {"champion_version", c.champion_version > 0 ? nlohmann::json(c.champion_version) : nlohmann::json()},
-                     {"events", events},
-                     {"drift_checks", c.checks.size()},
-                     {"drift_detections", drifts}};
+    out[c.series] = {
+        {"model_name", c.model_name.empty() ? nlohmann::json() : nlohmann::json(c.model_name)},
+        {"champion_version", c.champion_version > 0 ? nlohmann::json(c.champion_version) : nlohmann::json()},
+        {"events", events},
+        {"drift_checks", c.checks.size()},
+        {"drift_detections", drifts}};
   }
   return out;
 }

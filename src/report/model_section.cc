@@ -36,10 +36,10 @@ std::string History(const ModelCard& card) {
     out += "<tr data-version=\"" + std::to_string(e.version) + "\" data-event=\"" + EscapeHtml(e.event) +
            "\"><td class=\"text\">" + EscapeHtml(Date(e.time)) + "</td><td>v" + std::to_string(e.version) +
            "</td><td class=\"text\">" + EscapeHtml(e.event) +
-           (e.champion_version > 0 ? " (champion was v" + std::to_string(e.champion_version) + ")" : "") +
-           "</td><td>" + Exact(e.challenger_mase, "challenger_mase") + "</td><td>" +
-           Exact(e.champion_mase, "champion_mase") + "</td><td class=\"text\">" + EscapeHtml(e.trigger) +
-           "</td><td class=\"text\">" + EscapeHtml(e.reason) + "</td></tr>";
+           (e.champion_version > 0 ? " (champion was v" + std::to_string(e.champion_version) + ")" : "") + "</td><td>" +
+           Exact(e.challenger_mase, "challenger_mase") + "</td><td>" + Exact(e.champion_mase, "champion_mase") +
+           "</td><td class=\"text\">" + EscapeHtml(e.trigger) + "</td><td class=\"text\">" + EscapeHtml(e.reason) +
+           "</td></tr>";
   }
   return out + "</tbody></table></div>";
 }
@@ -65,8 +65,8 @@ std::string DriftTimelineSvg(const ModelCard& card) {
   auto x = [&](int64_t t) {
     return hi > lo ? kLeft + (kWidth - kLeft - kRight) * (static_cast<double>(t - lo) / span) : kWidth / 2;
   };
-  svg += "<line class=\"axis\" x1=\"" + Coord(kLeft) + "\" y1=\"" + Coord(kAxis) + "\" x2=\"" +
-         Coord(kWidth - kRight) + "\" y2=\"" + Coord(kAxis) + "\" stroke=\"#5b6475\"/>";
+  svg += "<line class=\"axis\" x1=\"" + Coord(kLeft) + "\" y1=\"" + Coord(kAxis) + "\" x2=\"" + Coord(kWidth - kRight) +
+         "\" y2=\"" + Coord(kAxis) + "\" stroke=\"#5b6475\"/>";
   svg += "<text x=\"" + Coord(kLeft) + "\" y=\"" + Coord(kHeight - 1) + "\" fill=\"#5b6475\" font-size=\"10\">" +
          EscapeHtml(Date(lo)) + "</text>";
   if (hi > lo) {
@@ -104,8 +104,9 @@ namespace internal {
 std::string ModelsSection(const std::vector<ModelCard>& models) {
   std::string out = "<section id=\"models\"><h2>Models and drift</h2>";
   if (models.empty()) {
-    return out + "<p class=\"note\">No registered models or drift checks in this lake (pulse train, pulse "
-                 "drift).</p></section>";
+    return out +
+           "<p class=\"note\">No registered models or drift checks in this lake (pulse train, pulse "
+           "drift).</p></section>";
   }
   out +=
       "<p class=\"note\">Per series: the registered model version in production (the <code>champion</code> alias), "

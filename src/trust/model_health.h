@@ -23,10 +23,10 @@
 namespace pulse::trust {
 
 struct ModelHealth {
-  bool drifted = false;                        // the newest drift check of the series said drift
-  std::optional<double> days_since_training;   // absent: no registered model (fitted when forecast)
-  std::optional<double> rolling_coverage80;    // share of recent outcomes inside their 80% band
-  int64_t coverage_outcomes = 0;               // the outcomes that share is over
+  bool drifted = false;                       // the newest drift check of the series said drift
+  std::optional<double> days_since_training;  // absent: no registered model (fitted when forecast)
+  std::optional<double> rolling_coverage80;   // share of recent outcomes inside their 80% band
+  int64_t coverage_outcomes = 0;              // the outcomes that share is over
 };
 
 struct ModelHealthPolicy {

@@ -77,9 +77,9 @@ class ModelHealthFactsTest : public ::testing::Test {
 
   // A minimal simulations table: one simulation with a tension path (what trust scoring reads).
   void WriteSimulation(const std::string& sim_id) {
-    auto schema = arrow::schema({arrow::field("sim_id", arrow::utf8(), false), arrow::field("step", arrow::int32(), false),
-                                 arrow::field("variable", arrow::utf8(), false),
-                                 arrow::field("mean", arrow::float64(), false)});
+    auto schema =
+        arrow::schema({arrow::field("sim_id", arrow::utf8(), false), arrow::field("step", arrow::int32(), false),
+                       arrow::field("variable", arrow::utf8(), false), arrow::field("mean", arrow::float64(), false)});
     arrow::StringBuilder id, variable;
     arrow::Int32Builder step;
     arrow::DoubleBuilder mean;
@@ -143,8 +143,8 @@ TEST_F(ModelHealthFactsTest, DriftChampionAndOutcomesReachTheTrustRows) {
   // A trust_scores table from before the lifecycle columns: scoring adds them (schema evolution).
   const auto full = TrustSchema();
   ASSERT_EQ(full->field(29)->name(), "created");
-  auto old_schema = arrow::schema(std::vector<std::shared_ptr<arrow::Field>>(full->fields().begin(),
-                                                                             full->fields().begin() + 30));
+  auto old_schema =
+      arrow::schema(std::vector<std::shared_ptr<arrow::Field>>(full->fields().begin(), full->fields().begin() + 30));
   ASSERT_TRUE(lake_->OpenOrCreateTable("trust_scores", old_schema, {}).ok());
   TrustOptions trust_options;
   trust_options.sim_id = "sim-1";
@@ -170,7 +170,7 @@ TEST_F(ModelHealthFactsTest, DriftChampionAndOutcomesReachTheTrustRows) {
     EXPECT_EQ(model_name->GetString(i), "pulse.macro." + name);
     EXPECT_EQ(model_version->Value(i), 1);
     EXPECT_GE(days->Value(i), 0.0);
-    EXPECT_LT(days->Value(i), 0.01);  // trained moments ago
+    EXPECT_LT(days->Value(i), 0.01);    // trained moments ago
     EXPECT_EQ(outcomes->Value(i), 12);  // months 52..63 of the first forecasts
     if (name == "shifted") {
       EXPECT_EQ(health->GetString(i), "drifted");

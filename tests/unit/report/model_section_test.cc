@@ -30,8 +30,8 @@ ModelCard Demand() {
                "first version: no champion yet", "manual"},
               {Day(20), 2, "promoted", 1, 0.5721166559774765, 1.0632039882962625, "beats champion v1", "ks: 0.675"},
               {Day(30), 3, "refused", 2, 0.9, 0.6, "does not beat champion v2 <by> the margin", "ks: 0.7"}};
-  c.checks = {{Day(1), 1, false, ""}, {Day(10), 2, true, "ks"}, {Day(15), 3, true, "adwin, ks"},
-              {Day(19), 4, true, "ks"}};
+  c.checks = {
+      {Day(1), 1, false, ""}, {Day(10), 2, true, "ks"}, {Day(15), 3, true, "adwin, ks"}, {Day(19), 4, true, "ks"}};
   c.champion_version = 2;
   c.trained = Day(20);
   return c;
