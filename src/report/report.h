@@ -67,6 +67,13 @@ struct TrustRow {
   // track record (the original's Bayesian tracker fed with outcomes vs earlier runs' 80% bands)
   double track_record = 0.5, track_low = 0, track_high = 1;
   int64_t track_hits = 0, track_checked = 0;
+  // model lifecycle (trust/model_health.h; empty, 0 or NaN when the trust_scores table predates it
+  // or the forecast was fitted without a registered model)
+  std::string model_health, drift_status;
+  int64_t model_version = 0;
+  double days_since_training = std::numeric_limits<double>::quiet_NaN();
+  double rolling_coverage80 = std::numeric_limits<double>::quiet_NaN();
+  int64_t rolling_outcomes = 0;
 };
 
 // "Models and drift" (issue 15): per series, its registered model's lifecycle - every promotion

@@ -108,6 +108,35 @@ TEST(ModelsSection, CardWithProductionVersionHistoryAndTimeline) {
   EXPECT_EQ(html.find("<script"), std::string::npos);
 }
 
+TEST(ModelsSection, TrustTableShowsTheModelLifecycle) {
+  ReportData d;
+  TrustRow served{"demand", 0.477, 0.3, 0.2, "Rejected", "Licensed", 0.8, 0.1, 0.2};
+  served.model_health = "drifted";
+  served.drift_status = "drift (ks)";
+  served.model_version = 2;
+  served.days_since_training = 3.25;
+  served.rolling_coverage80 = 0.35;
+  served.rolling_outcomes = 20;
+  TrustRow fitted{"steady", 0.6, 0.3, 0.2, "Trusted", "Licensed", 0.8, 0.1, 0.2};
+  d.trust = {served, fitted};
+  const std::string html = RenderReportHtml(d);
+  EXPECT_NE(html.find(">Model lifecycle</th>"), std::string::npos);
+  const size_t at = html.find("<tr data-series=\"demand\">");
+  ASSERT_NE(at, std::string::npos);
+  const std::string row = html.substr(at, html.find("</tr>", at) - at);
+  EXPECT_NE(row.find("v<span class=\"num\" data-field=\"model_version\" data-value=\"2\">2</span>"), std::string::npos)
+      << row;
+  EXPECT_NE(row.find("data-field=\"days_since_training\" data-value=\"3.25\""), std::string::npos);
+  EXPECT_NE(row.find("data-field=\"drift_status\">drift (ks) \u00b7 <span data-field=\"model_health\">drifted</span>"),
+            std::string::npos);
+  EXPECT_NE(row.find("data-field=\"rolling_coverage80\" data-value=\"0.35\">35%<"), std::string::npos);
+  EXPECT_NE(row.find("data-field=\"rolling_outcomes\" data-value=\"20\""), std::string::npos);
+  const size_t at2 = html.find("<tr data-series=\"steady\">");
+  const std::string row2 = html.substr(at2, html.find("</tr>", at2) - at2);
+  EXPECT_NE(row2.find("fitted at forecast time"), std::string::npos);
+  EXPECT_EQ(row2.find("rolling_coverage80"), std::string::npos);
+}
+
 TEST(ModelsSection, NoModelsSaysSo) {
   const std::string html = RenderReportHtml(ReportData{});
   EXPECT_NE(html.find("<section id=\"models\"><h2>Models and drift</h2><p class=\"note\">No registered models"),
