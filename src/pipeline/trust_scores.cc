@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "core/time.h"
 #include "lake/table_read.h"
@@ -156,6 +157,59 @@ std::pair<std::string, int64_t> ForecastModel(const nlohmann::json& params) {
   return {name->get<std::string>(), version->get<int64_t>()};
 }
 
+// Track record: the earlier state, decayed once per run, then one update per newly observed value
+// that the previous run forecast (inside its 80% band: success).
+Track UpdateTrack(Track track, const std::map<std::string, report::SeriesForecasts>& previous, const std::string& name,
+                  const std::map<int64_t, double>& points) {
+  auto earlier = previous.find(name);
+  if (earlier == previous.end()) return track;
+  track.beta.Decay();
+  for (const auto& [step, row] : earlier->second.steps) {
+    auto seen = points.find(row.target);
+    const auto band = earlier->second.Band(step, 0.8);
+    if (seen == points.end() || !band) continue;
+    const bool inside = seen->second >= band->first && seen->second <= band->second;
+    track.beta.Update(inside);
+    track.hits += inside, ++track.checked;
+  }
+  return track;
+}
+
+// What the lake says about the models (pipeline/model_health_facts.h), read once per run.
+struct LifecycleFacts {
+  const std::map<std::string, DriftStatus>* drift;
+  const std::map<std::pair<std::string, int64_t>, int64_t>* trained;
+  const report::ForecastsByVersion* forecasts;
+  int64_t signals_version;
+  int64_t now;
+};
+
+struct SeriesLifecycle {
+  std::string model_name;  // "" : fitted on the spot
+  int64_t model_version = 0;
+  DriftStatus drift;
+  trust::ModelHealth health;
+  RollingCoverage rolling;
+  trust::ModelHealthAssessment assessed;
+};
+
+SeriesLifecycle Lifecycle(const std::string& name, const report::SeriesForecasts& f,
+                          const std::map<int64_t, double>& points, const LifecycleFacts& facts,
+                          const TrustOptions& options) {
+  SeriesLifecycle out;
+  std::tie(out.model_name, out.model_version) = ForecastModel(f.params);
+  if (auto d = facts.drift->find(name); d != facts.drift->end()) out.drift = d->second;
+  out.health.drifted = out.drift.drifted;
+  if (auto t = facts.trained->find({out.model_name, out.model_version});
+      !out.model_name.empty() && t != facts.trained->end())
+    out.health.days_since_training = static_cast<double>(facts.now - t->second) / 86400e6;
+  out.rolling = RollingCoverage80(*facts.forecasts, facts.signals_version, name, points, options.rolling_window);
+  out.health.rolling_coverage80 = out.rolling.Share();
+  out.health.coverage_outcomes = out.rolling.outcomes;
+  out.assessed = trust::AssessModelHealth(out.health, options.health);
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<arrow::Schema> TrustSchema() {
@@ -249,33 +303,12 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
     e.fragility = trust::FragilityIndex(world.first, e.change);
     if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
     // Model lifecycle facts -> the original's drift penalty inputs.
-    const auto [model_name, model_version] = ForecastModel(f.params);
-    trust::ModelHealth health;
-    const DriftStatus drift_status = drift.count(name) ? drift.at(name) : DriftStatus{};
-    health.drifted = drift_status.drifted;
-    if (auto t = trained.find({model_name, model_version}); !model_name.empty() && t != trained.end())
-      health.days_since_training = static_cast<double>(now - t->second) / 86400e6;
-    const RollingCoverage rolling =
-        RollingCoverage80(by_version, report.signals_version, name, sig->second.points, options.rolling_window);
-    health.rolling_coverage80 = rolling.Share();
-    health.coverage_outcomes = rolling.outcomes;
-    const trust::ModelHealthAssessment assessed = trust::AssessModelHealth(health, options.health);
+    const LifecycleFacts facts = {&drift, &trained, &by_version, report.signals_version, now};
+    const SeriesLifecycle life = Lifecycle(name, f, sig->second.points, facts, options);
+    const auto& [model_name, model_version, drift_status, health, rolling, assessed] = life;
     trust::ApplyModelHealth(assessed, &e);
     const trust::TrustScore s = trust::Score(e, options.thresholds);
-    // Track record: the earlier state, decayed once per run, then one update per newly observed
-    // value that the previous run forecast (inside its 80% band: success).
-    Track track = tracks[name];
-    if (auto earlier = previous.find(name); earlier != previous.end()) {
-      track.beta.Decay();
-      for (const auto& [step, row] : earlier->second.steps) {
-        auto seen = sig->second.points.find(row.target);
-        const auto band = earlier->second.Band(step, 0.8);
-        if (seen == sig->second.points.end() || !band) continue;
-        const bool inside = seen->second >= band->first && seen->second <= band->second;
-        track.beta.Update(inside);
-        track.hits += inside, ++track.checked;
-      }
-    }
+    const Track track = UpdateTrack(tracks[name], previous, name, sig->second.points);
     nlohmann::json change = nlohmann::json::object();
     for (const auto& [k, v] : e.change) change[k] = v;
     const nlohmann::json backtest = f.params.value("backtest", nlohmann::json::object());

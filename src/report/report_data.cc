@@ -140,6 +140,32 @@ Result<std::map<std::string, TrustRow>> ReadTrust(lake::Lake& lake, int64_t vers
 
 nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
 
+// One series' trust entry of summary.json.
+nlohmann::json TrustJson(const TrustRow& r) {
+  return {
+      {"heuristic",
+       {{"confidence", r.confidence},
+        {"fragility", r.fragility},
+        {"risk", r.risk},
+        {"trust_label", r.trust_label},
+        {"licence", r.licence}}},
+      {"statistical",
+       {{"coverage80", Number(r.coverage80)}, {"skill", Number(r.skill)}, {"band80_width", Number(r.band80_width)}}},
+      {"track_record",
+       {{"trust", r.track_record},
+        {"low", r.track_low},
+        {"high", r.track_high},
+        {"hits", r.track_hits},
+        {"checked", r.track_checked}}},
+      {"lifecycle",
+       {{"model_version", r.model_version > 0 ? nlohmann::json(r.model_version) : nlohmann::json()},
+        {"days_since_training", Number(r.days_since_training)},
+        {"drift_status", r.drift_status},
+        {"model_health", r.model_health},
+        {"rolling_coverage80", Number(r.rolling_coverage80)},
+        {"rolling_outcomes", r.rolling_outcomes}}}};
+}
+
 std::string Percent(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%+.1f%%", 100 * v);
@@ -310,29 +336,7 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
         {"forecast", steps}};
     if (auto t = trust.find(name); t != trust.end()) {
       const TrustRow& r = t->second;
-      entry["trust"] = {{"heuristic",
-                         {{"confidence", r.confidence},
-                          {"fragility", r.fragility},
-                          {"risk", r.risk},
-                          {"trust_label", r.trust_label},
-                          {"licence", r.licence}}},
-                        {"statistical",
-                         {{"coverage80", Number(r.coverage80)},
-                          {"skill", Number(r.skill)},
-                          {"band80_width", Number(r.band80_width)}}},
-                        {"track_record",
-                         {{"trust", r.track_record},
-                          {"low", r.track_low},
-                          {"high", r.track_high},
-                          {"hits", r.track_hits},
-                          {"checked", r.track_checked}}},
-                        {"lifecycle",
-                         {{"model_version", r.model_version > 0 ? nlohmann::json(r.model_version) : nlohmann::json()},
-                          {"days_since_training", Number(r.days_since_training)},
-                          {"drift_status", r.drift_status},
-                          {"model_health", r.model_health},
-                          {"rolling_coverage80", Number(r.rolling_coverage80)},
-                          {"rolling_outcomes", r.rolling_outcomes}}}};
+      entry["trust"] = TrustJson(r);
       d.trust.push_back(r);
     }
     series_json[name] = entry;
