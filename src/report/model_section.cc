@@ -17,7 +17,7 @@ using markup::Coord;
 using markup::EscapeHtml;
 using markup::ReadableNumber;
 
-constexpr double kWidth = 560, kHeight = 96, kLeft = 16, kRight = 16;
+constexpr double kWidth = 560, kHeight = 96, kLeft = 84, kRight = 16;  // lane labels in the left gutter
 constexpr double kEventLane = 30, kCheckLane = 62, kAxis = 84;
 
 std::string Date(int64_t micros) { return micros > 0 ? time::FormatDate(micros) : "\u2014"; }
@@ -63,7 +63,8 @@ std::string DriftTimelineSvg(const ModelCard& card) {
   }
   const double span = hi > lo ? static_cast<double>(hi - lo) : 1.0;
   auto x = [&](int64_t t) {
-    return hi > lo ? kLeft + (kWidth - kLeft - kRight) * (static_cast<double>(t - lo) / span) : kWidth / 2;
+    return hi > lo ? kLeft + (kWidth - kLeft - kRight) * (static_cast<double>(t - lo) / span)
+                   : (kLeft + kWidth - kRight) / 2;
   };
   svg += "<line class=\"axis\" x1=\"" + Coord(kLeft) + "\" y1=\"" + Coord(kAxis) + "\" x2=\"" + Coord(kWidth - kRight) +
          "\" y2=\"" + Coord(kAxis) + "\" stroke=\"#5b6475\"/>";
@@ -73,8 +74,8 @@ std::string DriftTimelineSvg(const ModelCard& card) {
     svg += "<text x=\"" + Coord(kWidth - kRight) + "\" y=\"" + Coord(kHeight - 1) +
            "\" text-anchor=\"end\" fill=\"#5b6475\" font-size=\"10\">" + EscapeHtml(Date(hi)) + "</text>";
   }
-  svg += "<text x=\"4\" y=\"" + Coord(kEventLane - 14) + "\" fill=\"#5b6475\" font-size=\"10\">models</text>";
-  svg += "<text x=\"4\" y=\"" + Coord(kCheckLane - 10) + "\" fill=\"#5b6475\" font-size=\"10\">drift checks</text>";
+  svg += "<text x=\"6\" y=\"" + Coord(kEventLane + 4) + "\" fill=\"#5b6475\" font-size=\"10\">models</text>";
+  svg += "<text x=\"6\" y=\"" + Coord(kCheckLane + 4) + "\" fill=\"#5b6475\" font-size=\"10\">drift checks</text>";
   for (const DriftCheck& c : card.checks) {
     const std::string tip = "signals v" + std::to_string(c.signals_version) + ": " +
                             (c.drift ? "drift (" + c.detectors + ")" : std::string("no drift"));
@@ -93,7 +94,7 @@ std::string DriftTimelineSvg(const ModelCard& card) {
            "L" + Coord(cx) + " " + Coord(kEventLane + 6) + "L" + Coord(cx - 6) + " " + Coord(kEventLane) +
            "Z\" fill=\"" + (promoted ? "#1f4e9c" : "#ffffff") + "\" stroke=\"" + (promoted ? "#1f4e9c" : "#8a93a6") +
            "\" stroke-width=\"1.5\"/>";
-    svg += "<text x=\"" + Coord(cx) + "\" y=\"" + Coord(kEventLane + 18) + "\" text-anchor=\"middle\" fill=\"" +
+    svg += "<text x=\"" + Coord(cx) + "\" y=\"" + Coord(kEventLane - 10) + "\" text-anchor=\"middle\" fill=\"" +
            (promoted ? "#1f4e9c" : "#8a93a6") + "\" font-size=\"10\">v" + std::to_string(e.version) + "</text></g>";
   }
   return svg + "</svg>";

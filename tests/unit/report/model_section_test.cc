@@ -53,7 +53,7 @@ TEST(DriftTimeline, OneMarkPerCheckAndEventInTimeOrder) {
     const double x = std::stod((*it)[2]);
     EXPECT_GT(t, last_t);
     EXPECT_GT(x, last_x);
-    EXPECT_GE(x, 16.0);
+    EXPECT_GE(x, 84.0);  // right of the lane labels
     EXPECT_LE(x, 544.0);
     last_t = t, last_x = x;
   }
@@ -75,7 +75,7 @@ TEST(DriftTimeline, EmptyAndSingleInstant) {
   one.series = "x";
   one.checks = {{Day(3), 7, true, "ks"}};
   const std::string single = DriftTimelineSvg(one);
-  EXPECT_NE(single.find("cx=\"280\""), std::string::npos) << "a single instant is centred";
+  EXPECT_NE(single.find("cx=\"314\""), std::string::npos) << "a single instant is centred";
 }
 
 TEST(ModelsSection, CardWithProductionVersionHistoryAndTimeline) {
