@@ -5,10 +5,12 @@
 #include <cmath>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "core/time.h"
 #include "lake/table_read.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/model_health_facts.h"
 #include "report/forecast_table.h"
 #include "trust/bayesian_trust.h"
 
@@ -129,6 +131,85 @@ double JsonNumber(const nlohmann::json& j, const char* key) {
   return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : kNaN;
 }
 
+// The trust_scores table, created when missing; one written before the model lifecycle columns
+// gains them first (schema evolution).
+Result<std::unique_ptr<lake::DeltaTable>> OpenTrustTable(lake::Lake& lake) {
+  auto table = lake.OpenTable("trust_scores");
+  if (!table.ok() && table.status().code() == StatusCode::kNotFound)
+    return lake.OpenOrCreateTable("trust_scores", TrustSchema(), {});
+  if (!table.ok()) return table.status();
+  const auto want = TrustSchema();  // kept alive: the loop walks its fields
+  std::vector<std::shared_ptr<arrow::Field>> missing;
+  for (const auto& field : want->fields()) {
+    if ((*table)->schema()->GetFieldByName(field->name()) == nullptr) missing.push_back(field);
+  }
+  if (!missing.empty()) PULSE_RETURN_IF_ERROR((*table)->AddColumns(missing).status());
+  return std::move(*table);
+}
+
+// The registered model that made a forecast, from its model_params ("", 0: fitted on the spot).
+std::pair<std::string, int64_t> ForecastModel(const nlohmann::json& params) {
+  if (!params.is_object()) return {"", 0};
+  auto name = params.find("model_name");
+  auto version = params.find("model_version");
+  if (name == params.end() || !name->is_string() || version == params.end() || !version->is_number_integer())
+    return {"", 0};
+  return {name->get<std::string>(), version->get<int64_t>()};
+}
+
+// Track record: the earlier state, decayed once per run, then one update per newly observed value
+// that the previous run forecast (inside its 80% band: success).
+Track UpdateTrack(Track track, const std::map<std::string, report::SeriesForecasts>& previous, const std::string& name,
+                  const std::map<int64_t, double>& points) {
+  auto earlier = previous.find(name);
+  if (earlier == previous.end()) return track;
+  track.beta.Decay();
+  for (const auto& [step, row] : earlier->second.steps) {
+    auto seen = points.find(row.target);
+    const auto band = earlier->second.Band(step, 0.8);
+    if (seen == points.end() || !band) continue;
+    const bool inside = seen->second >= band->first && seen->second <= band->second;
+    track.beta.Update(inside);
+    track.hits += inside, ++track.checked;
+  }
+  return track;
+}
+
+// What the lake says about the models (pipeline/model_health_facts.h), read once per run.
+struct LifecycleFacts {
+  const std::map<std::string, DriftStatus>* drift;
+  const std::map<std::pair<std::string, int64_t>, int64_t>* trained;
+  const report::ForecastsByVersion* forecasts;
+  int64_t signals_version;
+  int64_t now;
+};
+
+struct SeriesLifecycle {
+  std::string model_name;  // "" : fitted on the spot
+  int64_t model_version = 0;
+  DriftStatus drift;
+  trust::ModelHealth health;
+  RollingCoverage rolling;
+  trust::ModelHealthAssessment assessed;
+};
+
+SeriesLifecycle Lifecycle(const std::string& name, const report::SeriesForecasts& f,
+                          const std::map<int64_t, double>& points, const LifecycleFacts& facts,
+                          const TrustOptions& options) {
+  SeriesLifecycle out;
+  std::tie(out.model_name, out.model_version) = ForecastModel(f.params);
+  if (auto d = facts.drift->find(name); d != facts.drift->end()) out.drift = d->second;
+  out.health.drifted = out.drift.drifted;
+  if (auto t = facts.trained->find({out.model_name, out.model_version});
+      !out.model_name.empty() && t != facts.trained->end())
+    out.health.days_since_training = static_cast<double>(facts.now - t->second) / 86400e6;
+  out.rolling = RollingCoverage80(*facts.forecasts, facts.signals_version, name, points, options.rolling_window);
+  out.health.rolling_coverage80 = out.rolling.Share();
+  out.health.coverage_outcomes = out.rolling.outcomes;
+  out.assessed = trust::AssessModelHealth(out.health, options.health);
+  return out;
+}
+
 }  // namespace
 
 std::shared_ptr<arrow::Schema> TrustSchema() {
@@ -167,6 +248,15 @@ std::shared_ptr<arrow::Schema> TrustSchema() {
       arrow::field("track_low", f64, false),
       arrow::field("track_high", f64, false),
       arrow::field("created", arrow::timestamp(arrow::TimeUnit::MICRO, "UTC"), false),
+      // model lifecycle (trust/model_health.h): nullable, appended for schema evolution
+      arrow::field("model_name", arrow::utf8(), true),
+      arrow::field("model_version", arrow::int64(), true),
+      arrow::field("days_since_training", f64, true),
+      arrow::field("drift_status", arrow::utf8(), true),
+      arrow::field("rolling_coverage80", f64, true),
+      arrow::field("rolling_outcomes", arrow::int64(), true),
+      arrow::field("model_health", arrow::utf8(), true),
+      arrow::field("drift_penalty", f64, true),
   });
 }
 
@@ -189,6 +279,8 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   PULSE_ASSIGN_OR_RETURN(auto world, ReadWorld(lake, options.sim_id));
   std::map<std::string, Track> tracks;
   PULSE_ASSIGN_OR_RETURN(auto memory, ReadMemory(lake, report.signals_version, &tracks));
+  PULSE_ASSIGN_OR_RETURN(auto drift, ReadDriftStatus(lake, report.signals_version));
+  PULSE_ASSIGN_OR_RETURN(auto trained, ReadTrainingTimes(lake));
 
   auto schema = TrustSchema();
   std::unique_ptr<arrow::RecordBatchBuilder> builder;
@@ -210,21 +302,13 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
       e.change["h" + std::to_string(step)] = (row.mean - sig->second.last) / level;
     e.fragility = trust::FragilityIndex(world.first, e.change);
     if (auto m = memory.find(name); m != memory.end()) e.memory = m->second;
+    // Model lifecycle facts -> the original's drift penalty inputs.
+    const LifecycleFacts facts = {&drift, &trained, &by_version, report.signals_version, now};
+    const SeriesLifecycle life = Lifecycle(name, f, sig->second.points, facts, options);
+    const auto& [model_name, model_version, drift_status, health, rolling, assessed] = life;
+    trust::ApplyModelHealth(assessed, &e);
     const trust::TrustScore s = trust::Score(e, options.thresholds);
-    // Track record: the earlier state, decayed once per run, then one update per newly observed
-    // value that the previous run forecast (inside its 80% band: success).
-    Track track = tracks[name];
-    if (auto earlier = previous.find(name); earlier != previous.end()) {
-      track.beta.Decay();
-      for (const auto& [step, row] : earlier->second.steps) {
-        auto seen = sig->second.points.find(row.target);
-        const auto band = earlier->second.Band(step, 0.8);
-        if (seen == sig->second.points.end() || !band) continue;
-        const bool inside = seen->second >= band->first && seen->second <= band->second;
-        track.beta.Update(inside);
-        track.hits += inside, ++track.checked;
-      }
-    }
+    const Track track = UpdateTrack(tracks[name], previous, name, sig->second.points);
     nlohmann::json change = nlohmann::json::object();
     for (const auto& [k, v] : e.change) change[k] = v;
     const nlohmann::json backtest = f.params.value("backtest", nlohmann::json::object());
@@ -246,7 +330,15 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
               builder->GetFieldAs<arrow::Int64Builder>(25)->Append(track.checked).ok() &&
               num(26)->Append(track.beta.Mean()).ok() && num(27)->Append(track.beta.Interval().first).ok() &&
               num(28)->Append(track.beta.Interval().second).ok() &&
-              builder->GetFieldAs<arrow::TimestampBuilder>(29)->Append(now).ok();
+              builder->GetFieldAs<arrow::TimestampBuilder>(29)->Append(now).ok() &&
+              (model_name.empty() ? str(30)->AppendNull() : str(30)->Append(model_name)).ok() &&
+              (model_name.empty() ? builder->GetFieldAs<arrow::Int64Builder>(31)->AppendNull()
+                                  : builder->GetFieldAs<arrow::Int64Builder>(31)->Append(model_version))
+                  .ok() &&
+              optional(32, health.days_since_training.value_or(kNaN)).ok() &&
+              str(33)->Append(drift_status.status).ok() && optional(34, rolling.Share()).ok() &&
+              builder->GetFieldAs<arrow::Int64Builder>(35)->Append(rolling.outcomes).ok() &&
+              str(36)->Append(assessed.status).ok() && num(37)->Append(assessed.penalty).ok();
     if (!ok) return Status::Internal("building the trust_scores table");
     ++report.rows;
   }
@@ -254,7 +346,7 @@ Result<TrustReport> ScoreForecastTrust(lake::Lake& lake, const TrustOptions& opt
   if (!batch.ok()) return Status::Internal(batch.status().ToString());
   auto rows = arrow::Table::FromRecordBatches({*batch});
   if (!rows.ok()) return Status::Internal(rows.status().ToString());
-  PULSE_ASSIGN_OR_RETURN(auto out, lake.OpenOrCreateTable("trust_scores", schema, {}));
+  PULSE_ASSIGN_OR_RETURN(auto out, OpenTrustTable(lake));
   lake::WriteOptions write;
   write.app_id = "pulse-trust:" + options.sim_id;
   write.app_version = report.signals_version;

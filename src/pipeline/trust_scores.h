@@ -18,6 +18,13 @@
 // that the previous run forecast - a success when it fell inside that run's 80% band; columns
 // track_alpha, track_beta, track_hits, track_checked, track_record (the mean), track_low/high (its
 // interval).
+// Model lifecycle (trust/model_health.h, facts from pipeline/model_health_facts.h): the registered
+// model that made the forecast (model_name, model_version; null when fitted on the spot), days since
+// that version was trained, the series' newest drift decision (drift_status) and the rolling 80%
+// coverage of the newest `rolling_window` outcomes set the original's drift penalty inputs
+// (fragmented, arc_volatility) before scoring; columns model_health (drifted | stale |
+// under-covered | ok), drift_penalty. These columns are nullable and appended last: a trust_scores
+// table written before them gains them (schema evolution; its old rows read null).
 // Idempotent: txn app id "pulse-trust:<sim_id>", app version = the signals version.
 #pragma once
 
@@ -28,6 +35,7 @@
 
 #include "core/status.h"
 #include "lake/lake.h"
+#include "trust/model_health.h"
 #include "trust/trust_engine.h"
 
 namespace pulse::pipeline {
@@ -36,6 +44,8 @@ struct TrustOptions {
   int64_t signals_version = -1;  // -1: the newest version in the forecasts table
   std::string sim_id;            // the world simulation supplying tension and capital movement
   trust::Thresholds thresholds;
+  trust::ModelHealthPolicy health;
+  int64_t rolling_window = 20;  // outcomes in the rolling coverage
 };
 
 struct TrustReport {

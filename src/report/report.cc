@@ -1,11 +1,13 @@
 // The HTML page of `pulse run` (contract in report.h): a header with the run's provenance, what
-// changed, one card per forecast series, one chart per simulated variable and the trust table.
+// changed, one card per forecast series, one chart per simulated variable, the trust table and
+// the models and drift section (model_section.cc).
 // Inline CSS only; no script, no external resource. Every number taken from ReportData is shown
 // rounded and carried exactly in a data-value attribute.
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "report/internal/model_section.h"
 #include "report/internal/svg_chart.h"
 #include "report/report.h"
 
@@ -45,6 +47,7 @@ thead th{font-weight:600}
 thead tr:first-child th[colspan]{text-align:center}
 th.heuristic{background:#fff0d9}
 th.statistical{background:#e0ecff}
+th.lifecycle{background:#e6f4ea}
 td.text{text-align:left}
 tbody tr:nth-child(even){background:#fafbfd}
 footer{color:var(--muted);font-size:12px;text-align:center;padding:16px}
@@ -179,7 +182,7 @@ std::string Trust(const ReportData& d) {
       "<div class=\"table-wrap\"><table><thead><tr><th rowspan=\"2\">Series</th>"
       "<th class=\"heuristic\" colspan=\"5\">Heuristic (original Pulse formulas)</th>"
       "<th class=\"statistical\" colspan=\"3\">Statistical (calibrated backtests)</th>"
-      "<th class=\"statistical\">Track record</th></tr><tr>"
+      "<th class=\"statistical\">Track record</th><th class=\"lifecycle\" colspan=\"3\">Model lifecycle</th></tr><tr>"
       "<th class=\"heuristic\">Confidence (heuristic)</th><th class=\"heuristic\">Fragility (heuristic)</th>"
       "<th class=\"heuristic\">Risk (heuristic)</th><th class=\"heuristic\">Trust label (heuristic)</th>"
       "<th class=\"heuristic\">Licence (heuristic)</th>"
@@ -191,7 +194,13 @@ std::string Trust(const ReportData& d) {
       "(statistical)</th>"
       "<th class=\"statistical\" title=\"The original Pulse's Bayesian tracker, Beta(1, 1), fed with whether each "
       "new observation fell inside the previous run's 80% band; 95% interval in brackets\">Band hits (Bayesian)"
-      "</th></tr></thead><tbody>";
+      "</th><th class=\"lifecycle\" title=\"The registered version that made the forecast and days since it was "
+      "trained\">Model version</th>"
+      "<th class=\"lifecycle\" title=\"The newest drift check of the series, and the model health it leads to: "
+      "drifted costs confidence 0.2, stale or under-covered 0.1 (the original Pulse's drift penalty)\">Drift "
+      "status</th>"
+      "<th class=\"lifecycle\" title=\"Share of the newest outcomes of earlier forecasts inside their 80% "
+      "band\">Rolling coverage of 80% band</th></tr></thead><tbody>";
   for (const TrustRow& r : d.trust) {
     out += "<tr data-series=\"" + EscapeHtml(r.series) + "\"><td class=\"text\">" + EscapeHtml(r.series) + "</td>";
     out += "<td>" + Num(r.confidence, "confidence") + "</td><td>" + Num(r.fragility, "fragility") + "</td><td>" +
@@ -202,7 +211,22 @@ std::string Trust(const ReportData& d) {
            Share(r.band80_width, "band80_width") + "</td>";
     out += "<td>" + Share(r.track_record, "track_record") + " (" + std::to_string(r.track_hits) + " of " +
            std::to_string(r.track_checked) + "; " + Share(r.track_low, "track_low") + "\u2013" +
-           Share(r.track_high, "track_high") + ")</td></tr>";
+           Share(r.track_high, "track_high") + ")</td>";
+    out += "<td class=\"text\">" +
+           (r.model_version > 0 ? "v" + Integer(r.model_version, "model_version") + ", " +
+                                      Num(r.days_since_training, "days_since_training") + " days"
+                                : std::string("fitted at forecast time")) +
+           "</td>";
+    out += "<td class=\"text\" data-field=\"drift_status\">" + TextOrDash(r.drift_status) +
+           (r.model_health.empty()
+                ? ""
+                : " \u00b7 <span data-field=\"model_health\">" + EscapeHtml(r.model_health) + "</span>") +
+           "</td>";
+    out += "<td>" +
+           (r.rolling_outcomes > 0 ? Share(r.rolling_coverage80, "rolling_coverage80") + " of " +
+                                         Integer(r.rolling_outcomes, "rolling_outcomes")
+                                   : std::string("\u2014")) +
+           "</td></tr>";
   }
   return out + "</tbody></table></div></section>";
 }
@@ -215,7 +239,8 @@ std::string RenderReportHtml(const ReportData& data) {
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" +
       EscapeHtml(data.title) + "</title><style>" + kStyle + "</style></head><body>";
   html += Header(data);
-  html += "<main>" + Changes(data) + Forecasts(data) + Simulation(data) + Trust(data) + "</main>";
+  html += "<main>" + Changes(data) + Forecasts(data) + Simulation(data) + Trust(data) +
+          internal::ModelsSection(data.models) + "</main>";
   html += "<footer>Generated by Pulse. This file is self-contained: no scripts, no network resources.</footer>";
   return html + "</body></html>\n";
 }

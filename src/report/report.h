@@ -13,6 +13,7 @@
 // - FanChartSvg: one per forecast series: the history as a line, the forecast mean as a line,
 //   and the interval bands as filled polygons, widest level underneath (95%, then 80%, then 50%);
 //   axes with a few date ticks and value ticks; a vertical rule at the forecast origin.
+// - DriftTimelineSvg: one per model card of the "Models and drift" section (below).
 // - BandChartSvg: one per simulated variable: quantile bands (outer pair underneath, e.g. 5-95,
 //   then 25-75) and the mean line over the turns 0..T.
 // Non-finite values are skipped (never written as "nan" into a path); a chart with no finite
@@ -20,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,40 @@ struct TrustRow {
   // track record (the original's Bayesian tracker fed with outcomes vs earlier runs' 80% bands)
   double track_record = 0.5, track_low = 0, track_high = 1;
   int64_t track_hits = 0, track_checked = 0;
+  // model lifecycle (trust/model_health.h; empty, 0 or NaN when the trust_scores table predates it
+  // or the forecast was fitted without a registered model)
+  std::string model_health, drift_status;
+  int64_t model_version = 0;
+  double days_since_training = std::numeric_limits<double>::quiet_NaN();
+  double rolling_coverage80 = std::numeric_limits<double>::quiet_NaN();
+  int64_t rolling_outcomes = 0;
+};
+
+// "Models and drift" (issue 15): per series, its registered model's lifecycle - every promotion
+// and refusal (model_events) and every drift check (drift_events) - in the lake's own times.
+struct ModelEvent {
+  int64_t time = 0;  // when it was decided (microseconds since the epoch, UTC)
+  int64_t version = 0;
+  std::string event;             // promoted | refused
+  int64_t champion_version = 0;  // the champion before (0: none)
+  double challenger_mase = std::numeric_limits<double>::quiet_NaN();
+  double champion_mase = std::numeric_limits<double>::quiet_NaN();
+  std::string reason, trigger;
+};
+
+struct DriftCheck {
+  int64_t time = 0;  // detected_at
+  int64_t signals_version = 0;
+  bool drift = false;
+  std::string detectors;  // those that said drift, comma-separated (the default input test, outcome detectors)
+};
+
+struct ModelCard {
+  std::string series, kind, model_name;  // model_name "" : no registered model
+  int64_t champion_version = 0;          // in production: the newest promoted version (0: none)
+  int64_t trained = 0;                   // when that version was registered (0: unknown)
+  std::vector<ModelEvent> events;        // oldest first
+  std::vector<DriftCheck> checks;        // oldest first
 };
 
 struct ReportData {
@@ -79,11 +115,20 @@ struct ReportData {
   std::vector<SeriesChart> series;
   std::vector<SimulationChart> simulation;
   std::vector<TrustRow> trust;
+  std::vector<ModelCard> models;  // by series; empty: no model_events or drift_events
 };
 
 std::string FanChartSvg(const SeriesChart& chart);
 std::string BandChartSvg(const SimulationChart& chart);
 std::string RenderReportHtml(const ReportData& data);
+
+// The drift timeline of one model card: an inline <svg class="chart timeline" data-series=…> with
+// time left to right; one circle per drift check on the lower lane (class "check ok" / "check
+// drift", data-time, data-version = the signals version), one marker per model event on the upper
+// lane (class "event promoted" / "event refused", data-time, data-version = the model version,
+// labelled "v<N>"); two date ticks (first and last). Nothing to draw: an empty frame saying
+// "no events".
+std::string DriftTimelineSvg(const ModelCard& card);
 
 // Shortest text that parses back to the same double ("0.1", "1e+20", "-3"); "nan"/"inf" for
 // non-finite values (never used inside SVG geometry).

@@ -107,17 +107,64 @@ Result<std::map<std::string, TrustRow>> ReadTrust(lake::Lake& lake, int64_t vers
   PULSE_ASSIGN_OR_RETURN(auto hits, ColumnAs<arrow::Int64Array>(*b, "track_hits"));
   PULSE_ASSIGN_OR_RETURN(auto checked, ColumnAs<arrow::Int64Array>(*b, "track_checked"));
   auto opt = [](const arrow::DoubleArray& a, int64_t i) { return a.IsNull(i) ? kNaN : a.Value(i); };
+  // The model lifecycle columns, when the table has them (tables written earlier do not).
+  std::shared_ptr<arrow::StringArray> health, drift;
+  std::shared_ptr<arrow::Int64Array> model_version, outcomes;
+  std::shared_ptr<arrow::DoubleArray> days, rolling;
+  if (b->schema()->GetFieldIndex("model_health") >= 0) {
+    PULSE_ASSIGN_OR_RETURN(health, ColumnAs<arrow::StringArray>(*b, "model_health"));
+    PULSE_ASSIGN_OR_RETURN(drift, ColumnAs<arrow::StringArray>(*b, "drift_status"));
+    PULSE_ASSIGN_OR_RETURN(model_version, ColumnAs<arrow::Int64Array>(*b, "model_version"));
+    PULSE_ASSIGN_OR_RETURN(outcomes, ColumnAs<arrow::Int64Array>(*b, "rolling_outcomes"));
+    PULSE_ASSIGN_OR_RETURN(days, ColumnAs<arrow::DoubleArray>(*b, "days_since_training"));
+    PULSE_ASSIGN_OR_RETURN(rolling, ColumnAs<arrow::DoubleArray>(*b, "rolling_coverage80"));
+  }
   for (int64_t i = 0; i < b->num_rows(); ++i) {
     if (v->Value(i) != version || (!sim_id.empty() && id->GetView(i) != sim_id)) continue;
     out[series->GetString(i)] = {series->GetString(i), conf->Value(i),        frag->Value(i),      risk->Value(i),
                                  label->GetString(i),  licence->GetString(i), opt(*coverage, i),   opt(*skill, i),
                                  opt(*width, i),       track->Value(i),       track_low->Value(i), track_high->Value(i),
                                  hits->Value(i),       checked->Value(i)};
+    if (health) {
+      TrustRow& r = out[series->GetString(i)];
+      r.model_health = health->IsNull(i) ? "" : health->GetString(i);
+      r.drift_status = drift->IsNull(i) ? "" : drift->GetString(i);
+      r.model_version = model_version->IsNull(i) ? 0 : model_version->Value(i);
+      r.rolling_outcomes = outcomes->IsNull(i) ? 0 : outcomes->Value(i);
+      r.days_since_training = opt(*days, i);
+      r.rolling_coverage80 = opt(*rolling, i);
+    }
   }
   return out;
 }
 
 nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(); }
+
+// One series' trust entry of summary.json.
+nlohmann::json TrustJson(const TrustRow& r) {
+  return {
+      {"heuristic",
+       {{"confidence", r.confidence},
+        {"fragility", r.fragility},
+        {"risk", r.risk},
+        {"trust_label", r.trust_label},
+        {"licence", r.licence}}},
+      {"statistical",
+       {{"coverage80", Number(r.coverage80)}, {"skill", Number(r.skill)}, {"band80_width", Number(r.band80_width)}}},
+      {"track_record",
+       {{"trust", r.track_record},
+        {"low", r.track_low},
+        {"high", r.track_high},
+        {"hits", r.track_hits},
+        {"checked", r.track_checked}}},
+      {"lifecycle",
+       {{"model_version", r.model_version > 0 ? nlohmann::json(r.model_version) : nlohmann::json()},
+        {"days_since_training", Number(r.days_since_training)},
+        {"drift_status", r.drift_status},
+        {"model_health", r.model_health},
+        {"rolling_coverage80", Number(r.rolling_coverage80)},
+        {"rolling_outcomes", r.rolling_outcomes}}}};
+}
 
 std::string Percent(double v) {
   char buf[32];
@@ -289,28 +336,14 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
         {"forecast", steps}};
     if (auto t = trust.find(name); t != trust.end()) {
       const TrustRow& r = t->second;
-      entry["trust"] = {{"heuristic",
-                         {{"confidence", r.confidence},
-                          {"fragility", r.fragility},
-                          {"risk", r.risk},
-                          {"trust_label", r.trust_label},
-                          {"licence", r.licence}}},
-                        {"statistical",
-                         {{"coverage80", Number(r.coverage80)},
-                          {"skill", Number(r.skill)},
-                          {"band80_width", Number(r.band80_width)}}},
-                        {"track_record",
-                         {{"trust", r.track_record},
-                          {"low", r.track_low},
-                          {"high", r.track_high},
-                          {"hits", r.track_hits},
-                          {"checked", r.track_checked}}}};
+      entry["trust"] = TrustJson(r);
       d.trust.push_back(r);
     }
     series_json[name] = entry;
     d.series.push_back(std::move(chart));
   }
   PULSE_ASSIGN_OR_RETURN(d.changes, Changes(lake, request, forecasts, history, trust));
+  PULSE_ASSIGN_OR_RETURN(d.models, ReadModelCards(lake, request.signals_version));
 
   nlohmann::json sim_json = nlohmann::json::object();
   for (const auto& c : d.simulation) {
@@ -329,7 +362,8 @@ Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request) {
       {"forecasts_version", d.forecasts_version},
       {"simulation", {{"sim_id", d.sim_id}, {"runs", d.sim_runs}, {"turns", d.sim_turns}, {"final_turn", sim_json}}},
       {"series", series_json},
-      {"changes", d.changes}};
+      {"changes", d.changes},
+      {"models", ModelCardsJson(d.models)}};
   return report;
 }
 

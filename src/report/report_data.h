@@ -39,6 +39,15 @@ struct Report {
 
 Result<Report> GatherReport(lake::Lake& lake, const ReportRequest& request);
 
+// The "Models and drift" cards (report.h ModelCard), one per series that has model_events or
+// drift_events rows of signals versions <= signals_version (-1: all), sorted by series; events and
+// checks oldest first; champion_version / trained from the newest promotion. Missing tables are no
+// cards; a table with a missing column or another type is kInvalidArgument naming it.
+Result<std::vector<ModelCard>> ReadModelCards(lake::Lake& lake, int64_t signals_version);
+// The cards for summary.json: series -> {model_name, champion_version, events, drift_checks,
+// drift_detections}.
+nlohmann::json ModelCardsJson(const std::vector<ModelCard>& cards);
+
 // The summary.json in `out_dir`, if present and valid JSON (a malformed one is ignored: nullopt).
 std::optional<nlohmann::json> ReadPreviousSummary(const std::string& out_dir);
 
