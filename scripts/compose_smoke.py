@@ -123,7 +123,9 @@ def main():
     if status != 200 or b"<html" not in html[:2000].lower():
         fail(f"GET /v1/report: {status} {html[:200]!r}")
     log(f"GET /v1/report: {len(html)} bytes of HTML")
-    run_job("run", {"runs": 500, "turns": 4, "seed": 7})
+    st = run_job("simulate", {"runs": 500, "turns": 4, "seed": 7})
+    if st["result"].get("runs") != 500:
+        fail(f"simulate job result: {st['result']}")
 
     # 4. The lake's tables, read by deltalake straight from MinIO.
     signals = lake_table("signals").to_pyarrow_table(columns=["name"]).column("name").to_pylist()
