@@ -35,6 +35,10 @@ class CounterRng {
   // Standard normal (ziggurat: one 64-bit draw per value in 99% of calls; the rest rejects or
   // samples the tail, consuming further draws of the same deterministic stream).
   double Normal();
+  // out[0..n) = n successive Normal() draws, bit for bit, leaving the stream where those calls
+  // would. Generates Philox blocks in batches (vectorised where the CPU allows), so it is several
+  // times faster per draw than calling Normal() n times.
+  void Normals(double* out, size_t n);
 
  private:
   void Refill() {
