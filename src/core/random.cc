@@ -132,6 +132,9 @@ double ZigguratNormal(Next64&& next64) {
 
 }  // namespace
 
+const double* ZigguratEdges() { return Tables().x.data(); }
+const double* ZigguratRatios() { return Tables().ratio.data(); }
+
 double CounterRng::Normal() {
   return ZigguratNormal([this] { return NextU64(); });
 }

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <iterator>
 #include <mutex>
+#include <memory>
 #include <optional>
 
 #include "core/random.h"
 #include "core/thread_pool.h"
+#include "sim/gpu.h"
 
 namespace pulse::sim {
 
@@ -161,6 +163,16 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   const Metrics metrics(catalog);
   const std::vector<uint32_t>& overlays = engine.overlays();
 
+  std::unique_ptr<GpuTurns> gpu;
+  std::string gpu_unused;
+  if (options.use_gpu && !options.injections.empty()) {
+    gpu_unused = "injections run on the CPU path only";
+  } else if (options.use_gpu) {
+    std::vector<TurnNoise> turn_noise;
+    for (const SlotNoise* s : drawn_turn) turn_noise.push_back({s->slot, s->noise.turn_sd, s->lo, s->hi});
+    gpu = GpuTurns::Create(engine, std::move(turn_noise), options.seed, &gpu_unused);
+  }
+
   const uint64_t blocks = (options.runs + kBlock - 1) / kBlock;
   ThreadPool& pool = DefaultThreadPool();
   const size_t workers = std::max<size_t>(
@@ -172,6 +184,7 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   result.paths.assign(options.sample_paths * steps * slots, 0.0);  // each run's rows: one writer
   std::mutex mu;
   uint64_t done = 0;
+  Status gpu_error = Status::Ok();
 
   pool.ParallelFor(
       workers,
@@ -237,10 +250,18 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
             remember();
             for (const auto& [at, event] : options.events)
               if (at == turn) engine.ApplyEvent(st, event);
-            const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
-            engine.Run(st, inject, &fired);
+            if (gpu) {  // the turn and its noise on the device (no injections: checked above)
+              if (Status s = gpu->Turn(st, options.first_run + first, turn, &fired); !s.ok()) {
+                std::lock_guard lock(mu);
+                if (gpu_error.ok()) gpu_error = s;
+                return;
+              }
+            } else {
+              const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
+              engine.Run(st, inject, &fired);
+            }
             for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
-            shock(turn);
+            if (!gpu) shock(turn);
             record(turn);
           }
           if (progress) {
@@ -254,6 +275,9 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
         for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
       },
       workers);
+  PULSE_RETURN_IF_ERROR(gpu_error);
+  result.device = gpu ? "cuda" : "cpu";
+  result.gpu_unused = options.use_gpu && !gpu ? gpu_unused : "";
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

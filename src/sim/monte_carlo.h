@@ -50,6 +50,9 @@ struct MonteCarloOptions {
   uint64_t sample_paths = 0;  // keep the full paths of runs 0 .. sample_paths - 1 (<= runs)
   // Narrative events (RuleSet::events indices) applied to every run just before the given turn.
   std::vector<std::pair<uint32_t, size_t>> events;
+  // Run the turns on a CUDA device when the build has one compiled in (-DPULSE_CUDA=ON) and a
+  // device is present; otherwise (and with injections) the CPU. MonteCarloResult::device says which.
+  bool use_gpu = false;
 };
 
 struct MonteCarloResult {
@@ -59,6 +62,8 @@ struct MonteCarloResult {
   // run's path does not depend on threads or chunking, so these are reproducible too.
   std::vector<double> paths;
   double seconds = 0;
+  std::string device = "cpu";  // "cuda" when the turns ran on the GPU
+  std::string gpu_unused;      // why use_gpu fell back to the CPU
 };
 
 // kInvalidArgument for runs or turns of 0, a quantile outside (0, 1), an initial state of the
