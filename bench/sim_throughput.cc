@@ -5,7 +5,8 @@
 // registry variables. --noise 0 is the deterministic workload the original runs; > 0 adds the
 // seeded initial jitter and per-turn shocks (sd = noise x range width).
 //   sim_throughput CATALOG RULES --runs K --turns N [--threads T] [--noise X] [--state drivers|full]
-//                  [--digest P] [--serialized 1] [--stats COLUMN,...] [--gpu 1]   (prints a hash of the results and P sampled paths first)
+//                  [--digest P] [--serialized 1] [--stats COLUMN,...] [--gpu 1]   (prints a hash of the results and P
+//                  sampled paths first)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -39,9 +40,9 @@ int main(int argc, char** argv) {
   MonteCarloOptions options;
   options.noise_scale = 0;
   std::string state = "drivers";
-  std::string stats_columns;  // --stats a,b: the last step's mean, sd and 5/50/95% quantiles of these columns
+  std::string stats_columns;      // --stats a,b: the last step's mean, sd and 5/50/95% quantiles of these columns
   bool serialized_bytes = false;  // --serialized 1: report the size of Summary::Serialize()
-  uint64_t digest_paths = 0;  // --digest P: also print a hash of the means, sds, rule counts and P paths
+  uint64_t digest_paths = 0;      // --digest P: also print a hash of the means, sds, rule counts and P paths
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const char* v = argv[i + 1];

@@ -59,8 +59,8 @@ class Expr {
   // A constant expression's value (no slots read).
   std::optional<double> ConstantValue() const;
 
- // The compiled program (postfix, one instruction per operation), for other evaluators of the
- // same language such as the CUDA path (src/sim/cuda): Evaluate is the reference semantics.
+  // The compiled program (postfix, one instruction per operation), for other evaluators of the
+  // same language such as the CUDA path (src/sim/cuda): Evaluate is the reference semantics.
   enum class Op : uint8_t {
     kConst,
     kLoad,

@@ -5,8 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <iterator>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "core/random.h"

@@ -30,8 +30,8 @@ std::vector<double> Draw(const std::string& kind, size_t n, uint64_t seed) {
   for (double& v : out) {
     if (kind == "normal") v = normal(gen);
     if (kind == "lognormal") v = lognormal(gen);
-    if (kind == "uniform") v = uniform(gen);                       // crosses zero
-    if (kind == "tiny") v = uniform(gen) * 1e-8;                   // below the 2^-24 grid
+    if (kind == "uniform") v = uniform(gen);                             // crosses zero
+    if (kind == "tiny") v = uniform(gen) * 1e-8;                         // below the 2^-24 grid
     if (kind == "clipped") v = std::clamp(normal(gen) - 0.5, 0.0, 1.0);  // half the mass at exactly 0
   }
   return out;
@@ -72,7 +72,8 @@ TEST(Summary, BucketGridIsMonotoneAndItsMidpointsAreWithinTheBound) {
   EXPECT_EQ(Summary::BucketKey(std::nextafter(0x1p-24, 0.0)), 0);
   std::mt19937_64 gen(3);
   std::vector<double> xs;
-  for (int i = 0; i < 20000; ++i) xs.push_back(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(gen), i % 80 - 40));
+  for (int i = 0; i < 20000; ++i)
+    xs.push_back(std::ldexp(std::uniform_real_distribution<double>(-1, 1)(gen), i % 80 - 40));
   std::sort(xs.begin(), xs.end());
   for (double x : xs) {
     const int32_t k = Summary::BucketKey(x);
@@ -92,7 +93,8 @@ TEST(Summary, ChunksMergeToTheSinglePassBitForBit) {
   const std::vector<size_t> cuts = {0, 1, 257, 5000, 5001, 17000, 30000};
   Summary whole(3, {"a", "b"});
   std::vector<Summary> parts;
-  for (size_t step = 0; step < 3; ++step) whole.Add(step, 0, a.data(), a.size()), whole.Add(step, 1, b.data(), b.size());
+  for (size_t step = 0; step < 3; ++step)
+    whole.Add(step, 0, a.data(), a.size()), whole.Add(step, 1, b.data(), b.size());
   for (size_t i = 0; i + 1 < cuts.size(); ++i) {
     Summary part(3, {"a", "b"});
     for (size_t step = 0; step < 3; ++step) {
