@@ -246,7 +246,18 @@ std::string Summary::Serialize() const {
     while (last > first && c.counts[last - 1] == 0) --last;
     PutVarint(bin, ZigZag(c.lo + static_cast<int32_t>(first)));
     PutVarint(bin, last - first);
-    for (size_t k = first; k < last; ++k) PutVarint(bin, c.counts[k]);
+    // Counts, with each run of empty buckets written as 0 and the run's length (windows of values
+    // clipped at 0 span many empty octaves).
+    for (size_t k = first; k < last;) {
+      size_t zeros = 0;
+      while (k + zeros < last && c.counts[k + zeros] == 0) ++zeros;
+      if (zeros > 0) {
+        PutVarint(bin, 0), PutVarint(bin, zeros);
+        k += zeros;
+      } else {
+        PutVarint(bin, c.counts[k++]);
+      }
+    }
   }
   return std::string(kFormat) + Base64Encode(bin);
 }
@@ -282,12 +293,20 @@ Result<Summary> Summary::Deserialize(std::string_view text) {
     if (len == 0 || lo < -kMaxKey || lo + static_cast<Int128>(len) - 1 > kMaxKey)
       return bad("histogram window outside the grid" + where);
     cell.lo = static_cast<int32_t>(lo);
-    cell.counts.resize(len);
+    cell.counts.assign(len, 0);
     uint64_t total = 0;
-    for (uint64_t& k : cell.counts) {
-      if (!in.U64(k)) return bad("truncated histogram" + where);
-      if (k > cell.count - total) return bad("histogram counts exceed the cell's count" + where);
-      total += k;
+    for (size_t k = 0; k < len;) {
+      uint64_t v = 0;
+      if (!in.U64(v)) return bad("truncated histogram" + where);
+      if (v == 0) {  // a run of empty buckets
+        uint64_t zeros = 0;
+        if (!in.U64(zeros) || zeros == 0 || zeros > len - k) return bad("bad run of empty buckets" + where);
+        k += zeros;
+        continue;
+      }
+      if (v > cell.count - total) return bad("histogram counts exceed the cell's count" + where);
+      total += v;
+      cell.counts[k++] = v;
     }
     if (total != cell.count) return bad("histogram counts do not add up to the cell's count" + where);
   }

@@ -23,7 +23,7 @@
 // Merging adds integers and takes min/max, so it is associative and commutative: summaries of any
 // split of the runs, merged in any order, equal the single-pass summary bit for bit.
 // Serialize writes a compact binary form (base64 text, so it travels in JSON and Celery results);
-// a 1,250-run chunk of the full state is about 1-2 MB where the previous JSON was 34.6 MB.
+// a 1,250-run chunk of the full state (52 turns) is 3.5 MB where the previous JSON was 34.6 MB.
 #pragma once
 
 #include <cstdint>
