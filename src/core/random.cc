@@ -184,8 +184,8 @@ void CounterRng::Normals(double* out, size_t n) {
     return;
   }
   // The unread words are the tail of the last generated block(s): find the block of words[pos].
-  const uint32_t blocks_unread = static_cast<uint32_t>((unread + 3) / 4);  // blocks touched by unread words
-  const uint32_t block = next_block - blocks_unread;
+  const size_t blocks_unread = (unread + 3) / 4;  // blocks touched by unread words
+  const uint32_t block = next_block - static_cast<uint32_t>(blocks_unread);
   block_ = Philox4x32_10({block, counter_[1], counter_[2], counter_[3]}, key_);
   used_ = 4 - (unread - 4 * (blocks_unread - 1));
   counter_[0] = block + 1;

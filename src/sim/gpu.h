@@ -37,7 +37,7 @@ class GpuTurns {
   // nullptr, with the reason in *why_not, when built without CUDA, when no device is present or
   // when the rules need more than the device evaluator's stack. `noise`: the slots that take a
   // draw every turn, in slot order.
-  static std::unique_ptr<GpuTurns> Create(const TurnEngine& engine, std::vector<TurnNoise> noise, uint64_t seed,
+  static std::unique_ptr<GpuTurns> Create(const TurnEngine& engine, const std::vector<TurnNoise>& noise, uint64_t seed,
                                           std::string* why_not);
   virtual ~GpuTurns() = default;
   // One turn of the block's runs (runs first_run .. first_run + count - 1), in place, then the

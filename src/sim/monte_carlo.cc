@@ -91,6 +91,59 @@ struct Metrics {
   }
 };
 
+// The seeded noise of a block of runs: each run's draws in slot order from its own stream keyed by
+// (seed, run, turn) (as one Normal() per drawn slot would give them), stored slot-major so each
+// slot's shock x = clamp(x + sd z, lo, hi) applies in one loop across runs.
+class Shocks {
+ public:
+  Shocks(const std::vector<SlotNoise>& noisy, const MonteCarloOptions& options) : seed_(options.seed) {
+    for (const SlotNoise& s : noisy) {
+      if (s.noise.initial_sd > 0) initial_.push_back(&s);
+      if (s.noise.turn_sd > 0) turn_.push_back(&s);
+    }
+    const size_t most = std::max(initial_.size(), turn_.size());
+    draws_.resize(most * kBlock), run_draws_.resize(most);
+  }
+  void Apply(BlockState& st, uint64_t first_run, uint32_t turn) {
+    const std::vector<const SlotNoise*>& drawn = turn == 0 ? initial_ : turn_;
+    if (drawn.empty()) return;
+    const size_t n = st.count();
+    for (size_t r = 0; r < n; ++r) {
+      const uint64_t run = first_run + r;
+      CounterRng rng(seed_, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
+      rng.Normals(run_draws_.data(), drawn.size());
+      for (size_t j = 0; j < drawn.size(); ++j) draws_[j * kBlock + r] = run_draws_[j];
+    }
+    for (size_t j = 0; j < drawn.size(); ++j) {
+      const SlotNoise& s = *drawn[j];
+      const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
+      double* x = st.slot(s.slot);
+      const double* z = draws_.data() + j * kBlock;
+      for (size_t r = 0; r < n; ++r) x[r] = std::clamp(x[r] + sd * z[r], s.lo, s.hi);
+    }
+  }
+
+ private:
+  uint64_t seed_;
+  std::vector<const SlotNoise*> initial_, turn_;  // the slots that take a draw, in slot order
+  std::vector<double> draws_, run_draws_;
+};
+
+// The GPU turn path when asked for and available (sim/gpu.h), else nullptr and why in *why_not.
+std::unique_ptr<GpuTurns> SelectGpu(const TurnEngine& engine, const std::vector<SlotNoise>& noisy,
+                                    const MonteCarloOptions& options, std::string* why_not) {
+  if (!options.use_gpu) return nullptr;
+  if (!options.injections.empty()) {
+    *why_not = "injections run on the CPU path only";
+    return nullptr;
+  }
+  std::vector<TurnNoise> turn_noise;
+  turn_noise.reserve(noisy.size());
+  for (const SlotNoise& s : noisy)
+    if (s.noise.turn_sd > 0) turn_noise.push_back({s.slot, s.noise.turn_sd, s.lo, s.hi});
+  return GpuTurns::Create(engine, turn_noise, options.seed, why_not);
+}
+
 // The options' bad values, each named, before any work starts.
 Status CheckOptions(const TurnEngine& engine, const std::vector<double>& initial, const MonteCarloOptions& options) {
   const Catalog& catalog = engine.catalog();
@@ -140,6 +193,26 @@ SummaryColumns ColumnsOf(const TurnEngine& engine) {
   return out;
 }
 
+// Summarises the block's derived columns at `step`: tension, fragility, the tag and arc
+// indicators and each overlay's change over the turn (`before` holds the overlays' values before it).
+void AddDerived(Summary& out, size_t step, const Metrics& metrics, const BlockState& st,
+                const std::vector<uint32_t>& overlays, const std::vector<double>& before,
+                const SummaryColumns& layout) {
+  double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
+  const size_t n = st.count(), col = layout.tension;
+  metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
+  out.Add(step, col, tension, n);
+  out.Add(step, col + 1, fragility, n);
+  for (size_t k = 0; k < kTagCount; ++k) out.Add(step, col + 2 + k, tags[k], n);
+  for (size_t k = 0; k < kArcCount; ++k) out.Add(step, col + 2 + kTagCount + k, arcs[k], n);
+  for (size_t o = 0; o < overlays.size(); ++o) {
+    const double* now = st.slot(overlays[o]);
+    const double* was = before.data() + o * kBlock;
+    for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
+    out.Add(step, layout.delta + o, tension, n);
+  }
+}
+
 }  // namespace
 
 Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vector<double>& initial,
@@ -151,27 +224,14 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
 
   const SummaryColumns layout = ColumnsOf(engine);
   const std::vector<std::string>& columns = layout.names;
-  const size_t tension_col = layout.tension, delta_col = layout.delta;
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
-  std::vector<const SlotNoise*> drawn_initial, drawn_turn;  // the slots that take a draw, in slot order
-  for (const SlotNoise& s : noisy) {
-    if (s.noise.initial_sd > 0) drawn_initial.push_back(&s);
-    if (s.noise.turn_sd > 0) drawn_turn.push_back(&s);
-  }
   const Metrics metrics(catalog);
   const std::vector<uint32_t>& overlays = engine.overlays();
 
-  std::unique_ptr<GpuTurns> gpu;
   std::string gpu_unused;
-  if (options.use_gpu && !options.injections.empty()) {
-    gpu_unused = "injections run on the CPU path only";
-  } else if (options.use_gpu) {
-    std::vector<TurnNoise> turn_noise;
-    for (const SlotNoise* s : drawn_turn) turn_noise.push_back({s->slot, s->noise.turn_sd, s->lo, s->hi});
-    gpu = GpuTurns::Create(engine, std::move(turn_noise), options.seed, &gpu_unused);
-  }
+  const std::unique_ptr<GpuTurns> gpu = SelectGpu(engine, noisy, options, &gpu_unused);
 
   const uint64_t blocks = (options.runs + kBlock - 1) / kBlock;
   ThreadPool& pool = DefaultThreadPool();
@@ -193,51 +253,21 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
         std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
         std::vector<uint32_t> fired;
         std::vector<double> before(overlays.size() * kBlock);
-        double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
         BlockState st(catalog.size(), kBlock);
-        std::vector<double> draws(std::max(drawn_initial.size(), drawn_turn.size()) * kBlock);
-        std::vector<double> draws_run(std::max(drawn_initial.size(), drawn_turn.size()));
+        Shocks shocks(noisy, options);
         for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
           const uint64_t first = b * kBlock;
           const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
           st.SetCount(n);
           st.Fill(start);
-          auto shock = [&](uint32_t turn) {
-            // Each run's draws in slot order from its own stream (as one Normal() per noisy slot
-            // would give them), stored slot-major so the shocks apply in one loop per slot.
-            const std::vector<const SlotNoise*>& drawn = turn == 0 ? drawn_initial : drawn_turn;
-            if (drawn.empty()) return;
-            for (size_t r = 0; r < n; ++r) {
-              const uint64_t run = options.first_run + first + r;
-              CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
-              rng.Normals(draws_run.data(), drawn.size());
-              for (size_t j = 0; j < drawn.size(); ++j) draws[j * kBlock + r] = draws_run[j];
-            }
-            for (size_t j = 0; j < drawn.size(); ++j) {
-              const SlotNoise& s = *drawn[j];
-              const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
-              double* x = st.slot(s.slot);
-              const double* z = draws.data() + j * kBlock;
-              for (size_t r = 0; r < n; ++r) x[r] = std::clamp(x[r] + sd * z[r], s.lo, s.hi);
-            }
-          };
+          auto shock = [&](uint32_t turn) { shocks.Apply(st, options.first_run + first, turn); };
           auto record = [&](size_t step) {
             for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
             for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
               for (uint32_t s = 0; s < slots; ++s)
                 result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
             }
-            metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
-            local.Add(step, tension_col, tension, n);
-            local.Add(step, tension_col + 1, fragility, n);
-            for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
-            for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
-            for (size_t o = 0; o < overlays.size(); ++o) {  // the turn's change of each overlay
-              const double* now = st.slot(overlays[o]);
-              const double* was = before.data() + o * kBlock;
-              for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
-              local.Add(step, delta_col + o, tension, n);
-            }
+            AddDerived(local, step, metrics, st, overlays, before, layout);
           };
           auto remember = [&] {
             for (size_t o = 0; o < overlays.size(); ++o)

@@ -238,7 +238,7 @@ class CudaTurns final : public GpuTurns {
 
 bool GpuCompiledIn() { return true; }
 
-std::unique_ptr<GpuTurns> GpuTurns::Create(const TurnEngine& engine, std::vector<TurnNoise> noise, uint64_t seed,
+std::unique_ptr<GpuTurns> GpuTurns::Create(const TurnEngine& engine, const std::vector<TurnNoise>& noise, uint64_t seed,
                                            std::string* why_not) {
   auto no = [&](const std::string& why) -> std::unique_ptr<GpuTurns> {
     if (why_not) *why_not = why;
