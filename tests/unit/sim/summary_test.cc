@@ -157,7 +157,7 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   const std::string prefix = "pulse-sim-summary-2:";
   auto bin = Base64Decode(good.substr(prefix.size()));
   ASSERT_TRUE(bin.ok());
-  auto with = [&](std::string bytes) { return prefix + Base64Encode(bytes); };
+  auto with = [&](const std::string& bytes) { return prefix + Base64Encode(bytes); };
   EXPECT_FALSE(Summary::Deserialize("").ok());
   EXPECT_FALSE(Summary::Deserialize("{}").ok());
   EXPECT_FALSE(Summary::Deserialize(prefix + "not base64!").ok());
@@ -173,8 +173,8 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   for (int i = 0; i < 16; ++i) outside += '\0';         // min = max = 0.0
   const uint32_t zz = static_cast<uint32_t>(Summary::kMaxKey) * 2;
   outside += static_cast<char>(0x80 | (zz & 0x7F)), outside += static_cast<char>(zz >> 7);
-  outside += "\x02\x01\x00";
-  outside.push_back('\0');
+  outside += "\x02\x01";    // length 2, first count 1
+  outside.push_back('\0');  // then a run of empty buckets, cut short
   EXPECT_FALSE(Summary::Deserialize(with(outside)).ok());
 }
 
