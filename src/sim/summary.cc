@@ -279,6 +279,10 @@ Result<Summary> Summary::Deserialize(std::string_view text) {
   }
   if (steps * ncols > in.left()) return bad("steps x columns exceed the input");
   Summary out(steps, std::move(columns));
+  // Runs of empty buckets cost 2-4 bytes for up to 15,361 counters: cap the counters a text may
+  // make this process hold (64 per input byte; real summaries need fewer than 4).
+  const uint64_t counter_budget = 64 * uint64_t{decoded->size()} + 65536;
+  uint64_t counters = 0;
   for (size_t i = 0; i < out.cells_.size(); ++i) {
     Cell& cell = out.cells_[i];
     const std::string where = " in cell " + std::to_string(i);
@@ -292,6 +296,8 @@ Result<Summary> Summary::Deserialize(std::string_view text) {
     if (cell.min > cell.max) return bad("min above max" + where);
     if (len == 0 || lo < -kMaxKey || lo + static_cast<Int128>(len) - 1 > kMaxKey)
       return bad("histogram window outside the grid" + where);
+    counters += len;
+    if (counters > counter_budget) return bad("histogram windows too large for the input's size" + where);
     cell.lo = static_cast<int32_t>(lo);
     cell.counts.assign(len, 0);
     uint64_t total = 0;

@@ -176,6 +176,25 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   outside += "\x02\x01";    // length 2, first count 1
   outside.push_back('\0');  // then a run of empty buckets, cut short
   EXPECT_FALSE(Summary::Deserialize(with(outside)).ok());
+  // Many cells each claiming the whole grid as one run of empty buckets (a few bytes each, 120 KB
+  // of counters each): refused before the memory is taken.
+  std::string wide("\x01", 1);
+  const uint32_t cells = 2000;
+  wide += static_cast<char>(0x80 | (cells & 0x7F)), wide += static_cast<char>(cells >> 7);
+  for (uint32_t c = 0; c < cells; ++c) wide += "\x01x";
+  const uint32_t lo_zz = static_cast<uint32_t>(Summary::kMaxKey) * 2 - 1;  // zigzag(-kMaxKey)
+  const uint32_t len = static_cast<uint32_t>(Summary::kMaxKey) * 2;        // up to kMaxKey - 1
+  for (uint32_t c = 0; c < cells; ++c) {
+    wide += "\x01\x02\x02";  // count 1, sum 1, sum2 1
+    for (int i = 0; i < 16; ++i) wide += '\0';
+    wide += static_cast<char>(0x80 | (lo_zz & 0x7F)), wide += static_cast<char>(lo_zz >> 7);
+    wide += static_cast<char>(0x80 | (len & 0x7F)), wide += static_cast<char>(len >> 7);
+    wide += '\0', wide += static_cast<char>(0x80 | ((len - 1) & 0x7F)), wide += static_cast<char>((len - 1) >> 7);
+    wide += "\x01";  // the last bucket's count
+  }
+  const auto refused = Summary::Deserialize(with(wide));
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("too large"), std::string::npos) << refused.status().ToString();
 }
 
 }  // namespace
