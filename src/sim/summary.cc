@@ -71,7 +71,6 @@ Summary::Summary(size_t steps, std::vector<std::string> columns)
 void Summary::Add(size_t step, size_t column, const double* values, size_t count) {
   if (count == 0) return;
   Cell& cell = At(step, column);
-  const bool first = cell.count == 0;
   cell.count += count;
   bool uniform = true;
   for (size_t r = 1; r < count && uniform; ++r) uniform = values[r] == values[0];
@@ -82,14 +81,13 @@ void Summary::Add(size_t step, size_t column, const double* values, size_t count
     const int32_t key = BucketKey(values[0]);
     cell.Cover(key, key);
     cell.counts[static_cast<size_t>(key - cell.lo)] += count;
-    cell.min = first ? values[0] : std::min(cell.min, values[0]);
-    cell.max = first ? values[0] : std::max(cell.max, values[0]);
+    const double v = values[0] + 0.0;  // -0 counts as +0, so min/max do not depend on order
+    cell.min = v < cell.min ? v : cell.min, cell.max = v > cell.max ? v : cell.max;  // NaN: neither
     return;
   }
   constexpr size_t kChunk = 256;
   int32_t keys[kChunk];
-  double lo = first ? std::numeric_limits<double>::infinity() : cell.min;
-  double hi = first ? -std::numeric_limits<double>::infinity() : cell.max;
+  double lo = cell.min, hi = cell.max;
   for (size_t start = 0; start < count; start += kChunk) {
     const size_t n = std::min(kChunk, count - start);
     const double* v = values + start;
@@ -100,7 +98,8 @@ void Summary::Add(size_t step, size_t column, const double* values, size_t count
       sum += q, sum2 += static_cast<Int128>(q) * q;
       keys[r] = BucketKey(v[r]);
       kmin = std::min(kmin, keys[r]), kmax = std::max(kmax, keys[r]);
-      lo = v[r] < lo ? v[r] : lo, hi = v[r] > hi ? v[r] : hi;
+      const double x = v[r] + 0.0;  // -0 as +0; NaN changes neither
+      lo = x < lo ? x : lo, hi = x > hi ? x : hi;
     }
     cell.sum += sum, cell.sum2 += sum2;
     cell.Cover(kmin, kmax);
@@ -119,8 +118,7 @@ void Summary::Merge(const Summary& other) {
     Cell& a = cells_[i];
     const Cell& b = other.cells_[i];
     if (b.count == 0) continue;
-    a.min = a.count == 0 ? b.min : std::min(a.min, b.min);
-    a.max = a.count == 0 ? b.max : std::max(a.max, b.max);
+    a.min = b.min < a.min ? b.min : a.min, a.max = b.max > a.max ? b.max : a.max;
     a.count += b.count, a.sum += b.sum, a.sum2 += b.sum2;
     if (b.counts.empty()) continue;
     a.Cover(b.lo, b.lo + static_cast<int32_t>(b.counts.size()) - 1);
@@ -154,7 +152,8 @@ Summary::Stats Summary::Get(size_t step, size_t column, const std::vector<double
     for (size_t k = 0; k < cell.counts.size(); ++k) {
       seen += cell.counts[k];
       if (seen >= rank) {
-        value = std::clamp(BucketValue(cell.lo + static_cast<int32_t>(k)), out.min, out.max);
+        value = BucketValue(cell.lo + static_cast<int32_t>(k));
+        if (out.min <= out.max) value = std::clamp(value, out.min, out.max);  // else: every value NaN
         break;
       }
     }
@@ -293,7 +292,10 @@ Result<Summary> Summary::Deserialize(std::string_view text) {
     if (!in.I128(cell.sum) || !in.I128(cell.sum2) || !in.Double(cell.min) || !in.Double(cell.max) || !in.I128(lo) ||
         !in.U64(len))
       return bad("truncated cell" + where);
-    if (cell.min > cell.max) return bad("min above max" + where);
+    const bool none = cell.min == std::numeric_limits<double>::infinity() &&
+                      cell.max == -std::numeric_limits<double>::infinity();  // only NaN values
+    if (std::isnan(cell.min) || std::isnan(cell.max) || (cell.min > cell.max && !none))
+      return bad("min above max" + where);
     if (len == 0 || lo < -kMaxKey || lo + static_cast<Int128>(len) - 1 > kMaxKey)
       return bad("histogram window outside the grid" + where);
     counters += len;

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,8 +79,9 @@ class Summary {
   struct Cell {
     uint64_t count = 0;
     Int128 sum = 0, sum2 = 0;
-    double min = 0, max = 0;  // valid when count > 0
-    int32_t lo = 0;           // key of counts[0]
+    // Exact min and max (-0 recorded as +0, NaN ignored): +inf / -inf until a number arrives.
+    double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
+    int32_t lo = 0;  // key of counts[0]
     std::vector<uint64_t> counts;
     void Cover(int32_t lo_key, int32_t hi_key);  // widens the window to hold [lo_key, hi_key]
   };

@@ -128,6 +128,27 @@ TEST(Summary, ChunksMergeToTheSinglePassBitForBit) {
   }
 }
 
+TEST(Summary, SignedZerosAndNaNDoNotMakeMergesOrderDependent) {
+  // -0.0 (a scale effect of a negative value on 0) and +0.0 compare equal: min/max record +0 so
+  // that any order of values or merges gives the same bytes; NaN never becomes the min or max.
+  const double neg[] = {-0.0, 1.0}, pos[] = {0.0, std::nan(""), 2.0};
+  Summary a(1, {"x"}), b(1, {"x"}), whole(1, {"x"});
+  a.Add(0, 0, neg, 2), b.Add(0, 0, pos, 3);
+  whole.Add(0, 0, pos, 3), whole.Add(0, 0, neg, 2);
+  Summary ab, ba;
+  ab.Merge(a), ab.Merge(b), ba.Merge(b), ba.Merge(a);
+  EXPECT_EQ(ab.Serialize(), ba.Serialize());
+  EXPECT_EQ(ab.Serialize(), whole.Serialize());
+  const auto st = whole.Get(0, 0, {0.01, 0.99});
+  EXPECT_FALSE(std::signbit(st.min));
+  EXPECT_EQ(st.min, 0.0);
+  EXPECT_EQ(st.max, 2.0);
+  const double zero[] = {-0.0, -0.0};
+  Summary z(1, {"x"});
+  z.Add(0, 0, zero, 2);  // the uniform fast path
+  EXPECT_FALSE(std::signbit(z.Get(0, 0, {}).min));
+}
+
 TEST(Summary, SizeDoesNotGrowWithTheNumberOfValues) {
   // Values in a fixed range fill a fixed set of buckets: 10^6 values serialise to about the
   // size of 10^4 (only the counters' varints grow by a byte or two), and never past the grid.
