@@ -5,8 +5,8 @@
 // registry variables. --noise 0 is the deterministic workload the original runs; > 0 adds the
 // seeded initial jitter and per-turn shocks (sd = noise x range width).
 //   sim_throughput CATALOG RULES --runs K --turns N [--threads T] [--noise X] [--state drivers|full]
-//                  [--digest P] [--serialized 1] [--stats COLUMN,...] [--gpu 1]   (prints a hash of the results and P
-//                  sampled paths first)
+//                  [--digest P] [--serialized 1] [--stats COLUMN,...] [--gpu 1] [--digest-quantiles 1]   (prints a hash
+//                  of the results and P sampled paths first)
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   std::string state = "drivers";
   std::string stats_columns;      // --stats a,b: the last step's mean, sd and 5/50/95% quantiles of these columns
   bool serialized_bytes = false;  // --serialized 1: report the size of Summary::Serialize()
+  bool digest_quantiles = false;  // --digest-quantiles 1: the digest covers min, max and 5/50/95% too
   uint64_t digest_paths = 0;      // --digest P: also print a hash of the means, sds, rule counts and P paths
   for (int i = 3; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
@@ -62,6 +63,8 @@ int main(int argc, char** argv) {
       options.use_gpu = std::strcmp(v, "1") == 0;
     else if (flag == "--stats")
       stats_columns = v;
+    else if (flag == "--digest-quantiles")
+      digest_quantiles = std::strcmp(v, "1") == 0;
     else if (flag == "--digest")
       digest_paths = std::strtoull(v, nullptr, 10);
   }
@@ -99,8 +102,12 @@ int main(int argc, char** argv) {
     const Summary& s = result->summary;
     for (size_t step = 0; step < s.steps(); ++step) {
       for (size_t c = 0; c < s.columns().size(); ++c) {
-        const auto st = s.Get(step, c, {});
+        const auto st = s.Get(step, c, digest_quantiles ? std::vector<double>{0.05, 0.5, 0.95} : std::vector<double>{});
         mix(st.count), mix(std::bit_cast<uint64_t>(st.mean)), mix(std::bit_cast<uint64_t>(st.sd));
+        if (digest_quantiles) {
+          mix(std::bit_cast<uint64_t>(st.min)), mix(std::bit_cast<uint64_t>(st.max));
+          for (double q : st.quantiles) mix(std::bit_cast<uint64_t>(q));
+        }
       }
     }
     for (uint64_t f : result->rule_fired) mix(f);
