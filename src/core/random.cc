@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace pulse {
 
 std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key) {
@@ -17,6 +21,66 @@ std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> ctr, std::array<ui
 }
 
 namespace {
+
+// kBatch consecutive Philox4x32-10 blocks (counters c0, c0 + 1, ... in the low word, wrapping like
+// CounterRng's), written block after block: out[4 * b + w] is word w of block b. The AVX2 version
+// runs the same integer arithmetic on 8 blocks per vector (the words are identical; the unit test
+// checks them against Philox4x32_10); the plain one is used where the CPU lacks AVX2.
+constexpr size_t kBatch = 16;
+
+void PhiloxBatchPlain(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key, uint32_t* out) {
+  for (size_t b = 0; b < kBatch; ++b) {
+    const auto block = Philox4x32_10({ctr[0] + static_cast<uint32_t>(b), ctr[1], ctr[2], ctr[3]}, key);
+    for (size_t w = 0; w < 4; ++w) out[4 * b + w] = block[w];
+  }
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) void PhiloxBatchAvx2(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key,
+                                                     uint32_t* out) {
+  const __m256i m0 = _mm256_set1_epi64x(0xD2511F53), m1 = _mm256_set1_epi64x(0xCD9E8D57);
+  for (size_t half = 0; half < kBatch / 8; ++half) {
+    const auto first = static_cast<int>(ctr[0] + static_cast<uint32_t>(8 * half));
+    __m256i x0 = _mm256_add_epi32(_mm256_set1_epi32(first), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    __m256i x1 = _mm256_set1_epi32(static_cast<int>(ctr[1]));
+    __m256i x2 = _mm256_set1_epi32(static_cast<int>(ctr[2]));
+    __m256i x3 = _mm256_set1_epi32(static_cast<int>(ctr[3]));
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; ++round) {
+      // 32 x 32 -> 64-bit products of the even and the odd lanes, then each product's high and
+      // low words put back in lane order.
+      const __m256i p0e = _mm256_mul_epu32(x0, m0), p0o = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+      const __m256i p1e = _mm256_mul_epu32(x2, m1), p1o = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+      const __m256i lo0 = _mm256_blend_epi32(p0e, _mm256_slli_epi64(p0o, 32), 0xAA);
+      const __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(p0e, 32), p0o, 0xAA);
+      const __m256i lo1 = _mm256_blend_epi32(p1e, _mm256_slli_epi64(p1o, 32), 0xAA);
+      const __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(p1e, 32), p1o, 0xAA);
+      const __m256i y0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32(static_cast<int>(k0)));
+      const __m256i y2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32(static_cast<int>(k1)));
+      x0 = y0, x1 = lo1, x2 = y2, x3 = lo0;
+      k0 += 0x9E3779B9, k1 += 0xBB67AE85;
+    }
+    // 4 x 8 transpose: words of one block next to each other.
+    const __m256i t0 = _mm256_unpacklo_epi32(x0, x1), t1 = _mm256_unpackhi_epi32(x0, x1);
+    const __m256i t2 = _mm256_unpacklo_epi32(x2, x3), t3 = _mm256_unpackhi_epi32(x2, x3);
+    const __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);  // blocks 0 4, 1 5
+    const __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);  // blocks 2 6, 3 7
+    auto* dst = reinterpret_cast<__m256i*>(out + 32 * half);
+    _mm256_storeu_si256(dst, _mm256_permute2x128_si256(u0, u1, 0x20));
+    _mm256_storeu_si256(dst + 1, _mm256_permute2x128_si256(u2, u3, 0x20));
+    _mm256_storeu_si256(dst + 2, _mm256_permute2x128_si256(u0, u1, 0x31));
+    _mm256_storeu_si256(dst + 3, _mm256_permute2x128_si256(u2, u3, 0x31));
+  }
+}
+#endif
+
+void PhiloxBatch(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key, uint32_t* out) {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  if (avx2) return PhiloxBatchAvx2(ctr, key, out);
+#endif
+  PhiloxBatchPlain(ctr, key, out);
+}
 
 // Ziggurat tables for the standard normal (Marsaglia & Tsang 2000, 256 layers, in Doornik's
 // 2005 formulation): x[0] = v / f(r) is the base layer's width (it carries the tail beyond r),
@@ -40,28 +104,91 @@ const Ziggurat& Tables() {
   return tables;
 }
 
-}  // namespace
-
-double CounterRng::Normal() {
+// The ziggurat over any source of 64-bit draws: Normal() and Normals() share it, so they agree
+// bit for bit.
+template <class Next64>
+double ZigguratNormal(Next64&& next64) {
   const Ziggurat& z = Tables();
+  auto uniform = [&] { return static_cast<double>(next64() >> 11) * 0x1.0p-53; };
   for (;;) {
-    const uint64_t bits = NextU64();
+    const uint64_t bits = next64();
     const size_t i = bits & 255;
     const double u = 2.0 * static_cast<double>(bits >> 11) * 0x1.0p-53 - 1.0;  // (-1, 1)
     if (std::abs(u) < z.ratio[i]) return u * z.x[i];                           // inside the layer's core rectangle
     if (i == 0) {                                                              // the tail beyond r (Marsaglia 1964)
       double a, b;
       do {
-        a = -std::log(1.0 - Uniform()) / Ziggurat::kR;
-        b = -std::log(1.0 - Uniform());
+        a = -std::log(1.0 - uniform()) / Ziggurat::kR;
+        b = -std::log(1.0 - uniform());
       } while (b + b < a * a);
       return u < 0 ? -(Ziggurat::kR + a) : Ziggurat::kR + a;
     }
     const double v = u * z.x[i];
     const double f0 = std::exp(-0.5 * (z.x[i] * z.x[i] - v * v)),
                  f1 = std::exp(-0.5 * (z.x[i + 1] * z.x[i + 1] - v * v));
-    if (f1 + Uniform() * (f0 - f1) < 1.0) return v;
+    if (f1 + uniform() * (f0 - f1) < 1.0) return v;
   }
+}
+
+}  // namespace
+
+const double* ZigguratEdges() { return Tables().x.data(); }
+const double* ZigguratRatios() { return Tables().ratio.data(); }
+
+double CounterRng::Normal() {
+  return ZigguratNormal([this] { return NextU64(); });
+}
+
+void CounterRng::Normals(double* out, size_t n) {
+  // The words of the stream from the current position: first what is left of block_, then
+  // batches of fresh blocks. `words[pos]` is the next word; `base` the block of words[0].
+  uint32_t words[4 * kBatch + 4];
+  size_t have = 0, pos = 0;
+  for (size_t i = used_; i < 4; ++i) words[have++] = block_[i];
+  uint32_t next_block = counter_[0];  // the block Refill() would produce next
+  auto refill = [&] {
+    // Keep the unread words (at most one: draws take words in pairs from an even position).
+    size_t keep = have - pos;
+    for (size_t i = 0; i < keep; ++i) words[i] = words[pos + i];
+    PhiloxBatch({next_block, counter_[1], counter_[2], counter_[3]}, key_, words + keep);
+    next_block += static_cast<uint32_t>(kBatch);
+    have = keep + 4 * kBatch, pos = 0;
+  };
+  auto next32 = [&] {
+    if (pos == have) refill();
+    return words[pos++];
+  };
+  auto next64 = [&] {
+    const uint64_t hi = next32();
+    return (hi << 32) | next32();
+  };
+  const Ziggurat& z = Tables();
+  for (size_t k = 0; k < n; ++k) {
+    if (have - pos >= 2) {  // the common case inline: ZigguratNormal's first test on the next draw
+      const uint64_t bits = (uint64_t{words[pos]} << 32) | words[pos + 1];
+      const size_t i = bits & 255;
+      const double u = 2.0 * static_cast<double>(bits >> 11) * 0x1.0p-53 - 1.0;
+      if (std::abs(u) < z.ratio[i]) {
+        out[k] = u * z.x[i];
+        pos += 2;
+        continue;
+      }
+    }
+    out[k] = ZigguratNormal(next64);  // from the same draw: the rare rejection or a refill
+  }
+  // Leave the stream where n Normal() calls would: the block holding the next unread word is
+  // block_, the counter points past it.
+  const size_t unread = have - pos;  // words of generated blocks not consumed
+  if (unread == 0) {
+    counter_[0] = next_block, used_ = 4;
+    return;
+  }
+  // The unread words are the tail of the last generated block(s): find the block of words[pos].
+  const size_t blocks_unread = (unread + 3) / 4;  // blocks touched by unread words
+  const uint32_t block = next_block - static_cast<uint32_t>(blocks_unread);
+  block_ = Philox4x32_10({block, counter_[1], counter_[2], counter_[3]}, key_);
+  used_ = 4 - (unread - 4 * (blocks_unread - 1));
+  counter_[0] = block + 1;
 }
 
 }  // namespace pulse

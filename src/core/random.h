@@ -15,6 +15,11 @@ namespace pulse {
 // One Philox4x32-10 block: 10 rounds over a 128-bit counter `ctr` with a 64-bit key.
 std::array<uint32_t, 4> Philox4x32_10(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key);
 
+// The ziggurat tables Normal() uses (x: 257 layer edges, ratio: 256 x[i + 1] / x[i]), for other
+// implementations of the same draws (the CUDA Monte Carlo path copies them to the device).
+const double* ZigguratEdges();
+const double* ZigguratRatios();
+
 class CounterRng {
  public:
   // The stream addressed by (seed, k1, k2, k3): seed is the key; k1..k3 fill the counter's high
@@ -35,6 +40,10 @@ class CounterRng {
   // Standard normal (ziggurat: one 64-bit draw per value in 99% of calls; the rest rejects or
   // samples the tail, consuming further draws of the same deterministic stream).
   double Normal();
+  // out[0..n) = n successive Normal() draws, bit for bit, leaving the stream where those calls
+  // would. Generates Philox blocks in batches (vectorised where the CPU allows), so it is several
+  // times faster per draw than calling Normal() n times.
+  void Normals(double* out, size_t n);
 
  private:
   void Refill() {

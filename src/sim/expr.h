@@ -59,7 +59,8 @@ class Expr {
   // A constant expression's value (no slots read).
   std::optional<double> ConstantValue() const;
 
- private:
+  // The compiled program (postfix, one instruction per operation), for other evaluators of the
+  // same language such as the CUDA path (src/sim/cuda): Evaluate is the reference semantics.
   enum class Op : uint8_t {
     kConst,
     kLoad,
@@ -87,6 +88,10 @@ class Expr {
     uint32_t slot = 0;
     double value = 0;
   };
+  const std::vector<Instr>& code() const { return code_; }
+  size_t max_depth() const { return max_depth_; }
+
+ private:
   friend class ExprParser;
   std::string text_;
   std::vector<Instr> code_;

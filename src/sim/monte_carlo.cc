@@ -2,203 +2,18 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <optional>
 
-#include <nlohmann/json.hpp>
-
 #include "core/random.h"
 #include "core/thread_pool.h"
+#include "sim/gpu.h"
 
 namespace pulse::sim {
-namespace {
-
-constexpr double kScale = 16777216.0;      // 2^24: fixed-point resolution of the sums
-constexpr double kMaxAbs = 68719476736.0;  // 2^36: |values| beyond it saturate in the sums
-
-int64_t Quantise(double v) { return std::llround(std::clamp(v, -kMaxAbs, kMaxAbs) * kScale); }
-
-// Monotone bucket key: sign, exponent and the top 7 mantissa bits of the double.
-uint32_t BucketKey(double v) {
-  uint64_t bits = std::bit_cast<uint64_t>(v == 0 ? 0.0 : v);  // -0 and +0 share a bucket
-  bits = (bits >> 63) ? ~bits : bits | (uint64_t{1} << 63);
-  return static_cast<uint32_t>(bits >> 45);
-}
-
-}  // namespace
-
-Summary::Bucket& Summary::BucketMap::operator[](uint32_t key) {
-  if (2 * (size_ + 1) > keys_.size()) Grow();
-  const size_t mask = keys_.size() - 1;
-  // Fibonacci hashing in 32 bits: the product wraps modulo 2^32 on purpose.
-  for (size_t i = static_cast<size_t>(key * 0x9E3779B1u) & mask;; i = (i + 1) & mask) {
-    if (keys_[i] == key) return values_[i];
-    if (keys_[i] == kEmpty) {
-      keys_[i] = key;
-      ++size_;
-      return values_[i];
-    }
-  }
-}
-
-void Summary::BucketMap::Grow() {
-  std::vector<uint32_t> keys = std::move(keys_);
-  std::vector<Bucket> values = std::move(values_);
-  keys_.assign(std::max<size_t>(16, keys.size() * 2), kEmpty);
-  values_.assign(keys_.size(), Bucket{});
-  size_ = 0;
-  for (size_t i = 0; i < keys.size(); ++i)
-    if (keys[i] != kEmpty) (*this)[keys[i]] = values[i];
-}
-
-Summary::Summary(size_t steps, std::vector<std::string> columns)
-    : steps_(steps), columns_(std::move(columns)), cells_(steps * columns_.size()) {}
-
-void Summary::Add(size_t step, size_t column, const double* values, size_t count) {
-  if (count == 0) return;
-  Cell& cell = At(step, column);
-  cell.count += count;
-  bool uniform = true;
-  for (size_t r = 1; r < count && uniform; ++r) uniform = values[r] == values[0];
-  if (uniform) {  // the common case of a deterministic slot: one bucket update
-    const Int128 q = Quantise(values[0]);
-    cell.sum += q * static_cast<Int128>(count);
-    cell.sum2 += q * q * static_cast<Int128>(count);
-    Bucket& b = cell.buckets[BucketKey(values[0])];
-    b.count += count, b.sum += q * static_cast<Int128>(count);
-    return;
-  }
-  for (size_t r = 0; r < count; ++r) {
-    const Int128 q = Quantise(values[r]);
-    cell.sum += q, cell.sum2 += q * q;
-    Bucket& b = cell.buckets[BucketKey(values[r])];
-    ++b.count, b.sum += q;
-  }
-}
-
-void Summary::Merge(const Summary& other) {
-  if (cells_.empty()) {
-    *this = other;
-    return;
-  }
-  for (size_t i = 0; i < cells_.size() && i < other.cells_.size(); ++i) {
-    Cell& a = cells_[i];
-    const Cell& b = other.cells_[i];
-    a.count += b.count, a.sum += b.sum, a.sum2 += b.sum2;
-    b.buckets.ForEach([&](uint32_t key, const Bucket& bucket) {
-      Bucket& into = a.buckets[key];
-      into.count += bucket.count, into.sum += bucket.sum;
-    });
-  }
-}
-
-namespace {
-
-std::string Int128Text(Int128 v) {
-  if (v == 0) return "0";
-  const bool negative = v < 0;
-  UInt128 u = negative ? static_cast<UInt128>(-(v + 1)) + 1 : static_cast<UInt128>(v);
-  std::string out;
-  while (u > 0) out += static_cast<char>('0' + static_cast<int>(u % 10)), u /= 10;
-  if (negative) out += '-';
-  return {out.rbegin(), out.rend()};
-}
-
-std::optional<Int128> ParseInt128(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  const bool negative = text[0] == '-';
-  if (negative) text.remove_prefix(1);
-  if (text.empty() || text.size() > 39) return std::nullopt;
-  UInt128 u = 0;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-    u = u * 10 + static_cast<unsigned>(c - '0');
-  }
-  return negative ? -static_cast<Int128>(u) : static_cast<Int128>(u);
-}
-
-}  // namespace
-
-std::string Summary::Serialize() const {
-  nlohmann::json cells = nlohmann::json::array();
-  for (const Cell& c : cells_) {
-    nlohmann::json buckets = nlohmann::json::array();
-    std::vector<std::pair<uint32_t, Bucket>> sorted;
-    c.buckets.ForEach([&](uint32_t key, const Bucket& b) { sorted.emplace_back(key, b); });
-    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    for (const auto& [key, b] : sorted) buckets.push_back({key, b.count, Int128Text(b.sum)});
-    cells.push_back({c.count, Int128Text(c.sum), Int128Text(c.sum2), buckets});
-  }
-  return nlohmann::json{{"format", "pulse-sim-summary-1"}, {"steps", steps_}, {"columns", columns_}, {"cells", cells}}
-      .dump();
-}
-
-Result<Summary> Summary::Deserialize(std::string_view text) {
-  const auto j = nlohmann::json::parse(text, nullptr, false);
-  auto bad = [](const std::string& why) { return Status::InvalidArgument("simulation summary: " + why); };
-  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "pulse-sim-summary-1")
-    return bad("not a serialized summary");
-  try {
-    Summary out(j.at("steps").get<size_t>(), j.at("columns").get<std::vector<std::string>>());
-    const auto& cells = j.at("cells");
-    if (!cells.is_array() || cells.size() != out.cells_.size()) return bad("cell count does not match steps x columns");
-    for (size_t i = 0; i < cells.size(); ++i) {
-      const auto& c = cells[i];
-      Cell& cell = out.cells_[i];
-      cell.count = c.at(0).get<uint64_t>();
-      auto sum = ParseInt128(c.at(1).get<std::string>()), sum2 = ParseInt128(c.at(2).get<std::string>());
-      if (!sum || !sum2) return bad("bad integer in cell " + std::to_string(i));
-      cell.sum = *sum, cell.sum2 = *sum2;
-      for (const auto& b : c.at(3)) {
-        auto bsum = ParseInt128(b.at(2).get<std::string>());
-        if (!bsum) return bad("bad bucket sum in cell " + std::to_string(i));
-        Bucket& into = cell.buckets[b.at(0).get<uint32_t>()];
-        into.count = b.at(1).get<uint64_t>(), into.sum = *bsum;
-      }
-    }
-    return out;
-  } catch (const nlohmann::json::exception& e) {
-    return bad(e.what());
-  }
-}
-
-Summary::Stats Summary::Get(size_t step, size_t column, const std::vector<double>& quantiles) const {
-  const Cell& cell = At(step, column);
-  Stats out;
-  out.count = cell.count;
-  if (cell.count == 0) return out;
-  const long double n = static_cast<long double>(cell.count);
-  const long double mean_q = static_cast<long double>(cell.sum) / n;
-  const long double var_q = std::max(0.0L, static_cast<long double>(cell.sum2) / n - mean_q * mean_q);
-  out.mean = static_cast<double>(mean_q / kScale);
-  out.sd = cell.count > 1 ? static_cast<double>(std::sqrt(var_q * n / (n - 1)) / kScale) : 0.0;
-  std::vector<std::pair<uint32_t, Bucket>> sorted;
-  cell.buckets.ForEach([&](uint32_t key, const Bucket& b) { sorted.emplace_back(key, b); });
-  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  auto value_of = [](const Bucket& b) {
-    return static_cast<double>(static_cast<long double>(b.sum) / static_cast<long double>(b.count) / kScale);
-  };
-  out.min = value_of(sorted.front().second), out.max = value_of(sorted.back().second);
-  for (double q : quantiles) {
-    // Nearest rank: the ceil(q n)-th smallest value's bucket, represented by its mean.
-    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(cell.count))));
-    uint64_t seen = 0;
-    double value = out.max;
-    for (const auto& [key, bucket] : sorted) {
-      seen += bucket.count;
-      if (seen >= rank) {
-        value = value_of(bucket);
-        break;
-      }
-    }
-    out.quantiles.push_back(value);
-  }
-  return out;
-}
 
 namespace {
 
@@ -276,6 +91,59 @@ struct Metrics {
   }
 };
 
+// The seeded noise of a block of runs: each run's draws in slot order from its own stream keyed by
+// (seed, run, turn) (as one Normal() per drawn slot would give them), stored slot-major so each
+// slot's shock x = clamp(x + sd z, lo, hi) applies in one loop across runs.
+class Shocks {
+ public:
+  Shocks(const std::vector<SlotNoise>& noisy, const MonteCarloOptions& options) : seed_(options.seed) {
+    for (const SlotNoise& s : noisy) {
+      if (s.noise.initial_sd > 0) initial_.push_back(&s);
+      if (s.noise.turn_sd > 0) turn_.push_back(&s);
+    }
+    const size_t most = std::max(initial_.size(), turn_.size());
+    draws_.resize(most * kBlock), run_draws_.resize(most);
+  }
+  void Apply(BlockState& st, uint64_t first_run, uint32_t turn) {
+    const std::vector<const SlotNoise*>& drawn = turn == 0 ? initial_ : turn_;
+    if (drawn.empty()) return;
+    const size_t n = st.count();
+    for (size_t r = 0; r < n; ++r) {
+      const uint64_t run = first_run + r;
+      CounterRng rng(seed_, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
+      rng.Normals(run_draws_.data(), drawn.size());
+      for (size_t j = 0; j < drawn.size(); ++j) draws_[j * kBlock + r] = run_draws_[j];
+    }
+    for (size_t j = 0; j < drawn.size(); ++j) {
+      const SlotNoise& s = *drawn[j];
+      const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
+      double* x = st.slot(s.slot);
+      const double* z = draws_.data() + j * kBlock;
+      for (size_t r = 0; r < n; ++r) x[r] = std::clamp(x[r] + sd * z[r], s.lo, s.hi);
+    }
+  }
+
+ private:
+  uint64_t seed_;
+  std::vector<const SlotNoise*> initial_, turn_;  // the slots that take a draw, in slot order
+  std::vector<double> draws_, run_draws_;
+};
+
+// The GPU turn path when asked for and available (sim/gpu.h), else nullptr and why in *why_not.
+std::unique_ptr<GpuTurns> SelectGpu(const TurnEngine& engine, const std::vector<SlotNoise>& noisy,
+                                    const MonteCarloOptions& options, std::string* why_not) {
+  if (!options.use_gpu) return nullptr;
+  if (!options.injections.empty()) {
+    *why_not = "injections run on the CPU path only";
+    return nullptr;
+  }
+  std::vector<TurnNoise> turn_noise;
+  turn_noise.reserve(noisy.size());
+  for (const SlotNoise& s : noisy)
+    if (s.noise.turn_sd > 0) turn_noise.push_back({s.slot, s.noise.turn_sd, s.lo, s.hi});
+  return GpuTurns::Create(engine, turn_noise, options.seed, why_not);
+}
+
 // The options' bad values, each named, before any work starts.
 Status CheckOptions(const TurnEngine& engine, const std::vector<double>& initial, const MonteCarloOptions& options) {
   const Catalog& catalog = engine.catalog();
@@ -325,6 +193,26 @@ SummaryColumns ColumnsOf(const TurnEngine& engine) {
   return out;
 }
 
+// Summarises the block's derived columns at `step`: tension, fragility, the tag and arc
+// indicators and each overlay's change over the turn (`before` holds the overlays' values before it).
+void AddDerived(Summary& out, size_t step, const Metrics& metrics, const BlockState& st,
+                const std::vector<uint32_t>& overlays, const std::vector<double>& before,
+                const SummaryColumns& layout) {
+  double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
+  const size_t n = st.count(), col = layout.tension;
+  metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
+  out.Add(step, col, tension, n);
+  out.Add(step, col + 1, fragility, n);
+  for (size_t k = 0; k < kTagCount; ++k) out.Add(step, col + 2 + k, tags[k], n);
+  for (size_t k = 0; k < kArcCount; ++k) out.Add(step, col + 2 + kTagCount + k, arcs[k], n);
+  for (size_t o = 0; o < overlays.size(); ++o) {
+    const double* now = st.slot(overlays[o]);
+    const double* was = before.data() + o * kBlock;
+    for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
+    out.Add(step, layout.delta + o, tension, n);
+  }
+}
+
 }  // namespace
 
 Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vector<double>& initial,
@@ -336,12 +224,14 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
 
   const SummaryColumns layout = ColumnsOf(engine);
   const std::vector<std::string>& columns = layout.names;
-  const size_t tension_col = layout.tension, delta_col = layout.delta;
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
   const Metrics metrics(catalog);
   const std::vector<uint32_t>& overlays = engine.overlays();
+
+  std::string gpu_unused;
+  const std::unique_ptr<GpuTurns> gpu = SelectGpu(engine, noisy, options, &gpu_unused);
 
   const uint64_t blocks = (options.runs + kBlock - 1) / kBlock;
   ThreadPool& pool = DefaultThreadPool();
@@ -354,6 +244,7 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   result.paths.assign(options.sample_paths * steps * slots, 0.0);  // each run's rows: one writer
   std::mutex mu;
   uint64_t done = 0;
+  Status gpu_error = Status::Ok();
 
   pool.ParallelFor(
       workers,
@@ -362,42 +253,21 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
         std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
         std::vector<uint32_t> fired;
         std::vector<double> before(overlays.size() * kBlock);
-        double tension[kBlock], fragility[kBlock], tags[kTagCount][kBlock], arcs[kArcCount][kBlock];
         BlockState st(catalog.size(), kBlock);
+        Shocks shocks(noisy, options);
         for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
           const uint64_t first = b * kBlock;
           const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
           st.SetCount(n);
           st.Fill(start);
-          auto shock = [&](uint32_t turn) {
-            for (size_t r = 0; r < n; ++r) {
-              const uint64_t run = options.first_run + first + r;
-              CounterRng rng(options.seed, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
-              for (const SlotNoise& s : noisy) {
-                const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
-                if (sd <= 0) continue;
-                double& x = st.slot(s.slot)[r];
-                x = std::clamp(x + sd * rng.Normal(), s.lo, s.hi);
-              }
-            }
-          };
+          auto shock = [&](uint32_t turn) { shocks.Apply(st, options.first_run + first, turn); };
           auto record = [&](size_t step) {
             for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
             for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
               for (uint32_t s = 0; s < slots; ++s)
                 result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
             }
-            metrics.Compute(st, overlays, before, tension, fragility, tags, arcs);
-            local.Add(step, tension_col, tension, n);
-            local.Add(step, tension_col + 1, fragility, n);
-            for (size_t k = 0; k < kTagCount; ++k) local.Add(step, tension_col + 2 + k, tags[k], n);
-            for (size_t k = 0; k < kArcCount; ++k) local.Add(step, tension_col + 2 + kTagCount + k, arcs[k], n);
-            for (size_t o = 0; o < overlays.size(); ++o) {  // the turn's change of each overlay
-              const double* now = st.slot(overlays[o]);
-              const double* was = before.data() + o * kBlock;
-              for (size_t r = 0; r < n; ++r) tension[r] = now[r] - was[r];  // reuse as scratch
-              local.Add(step, delta_col + o, tension, n);
-            }
+            AddDerived(local, step, metrics, st, overlays, before, layout);
           };
           auto remember = [&] {
             for (size_t o = 0; o < overlays.size(); ++o)
@@ -410,10 +280,18 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
             remember();
             for (const auto& [at, event] : options.events)
               if (at == turn) engine.ApplyEvent(st, event);
-            const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
-            engine.Run(st, inject, &fired);
+            if (gpu) {  // the turn and its noise on the device (no injections: checked above)
+              if (Status s = gpu->Turn(st, options.first_run + first, turn, &fired); !s.ok()) {
+                std::lock_guard lock(mu);
+                if (gpu_error.ok()) gpu_error = s;
+                return;
+              }
+            } else {
+              const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
+              engine.Run(st, inject, &fired);
+            }
             for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
-            shock(turn);
+            if (!gpu) shock(turn);
             record(turn);
           }
           if (progress) {
@@ -427,6 +305,9 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
         for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
       },
       workers);
+  PULSE_RETURN_IF_ERROR(gpu_error);
+  result.device = gpu ? "cuda" : "cpu";
+  result.gpu_unused = options.use_gpu && !gpu ? gpu_unused : "";
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -5,11 +5,12 @@
 // the slot's range). Draws come from a counter-based RNG keyed by (seed, run, turn), in slot
 // order, so a run's path does not depend on which thread or chunk computes it.
 //
-// Aggregation keeps no paths: per (step, slot) a Summary holds exact fixed-point sums (values
-// quantised to 2^-24, 128-bit accumulators) for the mean and standard deviation, and a
-// log-bucketed histogram (relative bucket width 2^-7, each bucket with its exact count and
-// fixed-point sum) for quantiles. All of it is integer arithmetic, so summaries of any split of
-// the runs merge to bit-identical results in any order - on 1 thread, many, or across workers.
+// Aggregation keeps no paths: per (step, slot) a Summary (summary.h) holds exact fixed-point sums
+// for the mean and standard deviation, the exact min and max, and a fixed-grid log histogram
+// (128 buckets per octave, exact counts) for quantiles within a stated error bound. All of it is
+// integer arithmetic (and min/max), so summaries of any split of the runs merge to bit-identical
+// results in any order - on 1 thread, many, or across workers - and their size does not grow
+// with the number of runs.
 // Derived columns join the slots: the original's tension h*d + r*t + 0.5*f*h and fragility
 // min(0.6 tension + 0.4 min(sum |overlay change| / 5, 1), 0.7); and indicators of its state tag
 // ("tag.Hope Rising", ... "tag.Neutral") and arc ("arc.Hope Surge", ... "arc.Unknown"), whose
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "sim/summary.h"
 #include "sim/turn.h"
 
 namespace pulse::sim {
@@ -48,71 +50,9 @@ struct MonteCarloOptions {
   uint64_t sample_paths = 0;  // keep the full paths of runs 0 .. sample_paths - 1 (<= runs)
   // Narrative events (RuleSet::events indices) applied to every run just before the given turn.
   std::vector<std::pair<uint32_t, size_t>> events;
-};
-
-// 128-bit integers (a GCC/Clang extension) for the exact sums.
-__extension__ using Int128 = __int128;
-__extension__ using UInt128 = unsigned __int128;
-
-class Summary {
- public:
-  Summary() = default;
-  Summary(size_t steps, std::vector<std::string> columns);
-
-  // Adds `count` values of (step, column).
-  void Add(size_t step, size_t column, const double* values, size_t count);
-  // Exact: the result does not depend on how runs were split or the order of merging.
-  void Merge(const Summary& other);
-
-  struct Stats {
-    uint64_t count = 0;
-    double mean = 0, sd = 0, min = 0, max = 0;
-    std::vector<double> quantiles;
-  };
-  Stats Get(size_t step, size_t column, const std::vector<double>& quantiles) const;
-
-  // Exact serialisation (integers as decimal text), so chunk summaries computed elsewhere merge
-  // bit-identically. kInvalidArgument for malformed input.
-  std::string Serialize() const;
-  static Result<Summary> Deserialize(std::string_view text);
-
-  size_t steps() const { return steps_; }
-  const std::vector<std::string>& columns() const { return columns_; }
-
- private:
-  struct Bucket {
-    uint64_t count = 0;
-    Int128 sum = 0;
-  };
-  // Open-addressing map from bucket key to Bucket (linear probing, load <= 1/2): a few
-  // nanoseconds per insert, where a node-based map allocates.
-  class BucketMap {
-   public:
-    Bucket& operator[](uint32_t key);
-    template <class Fn>
-    void ForEach(Fn&& fn) const {
-      for (size_t i = 0; i < keys_.size(); ++i)
-        if (keys_[i] != kEmpty) fn(keys_[i], values_[i]);
-    }
-
-   private:
-    static constexpr uint32_t kEmpty = 0xFFFFFFFFu;  // not a key: keys have 19 bits
-    void Grow();
-    std::vector<uint32_t> keys_;
-    std::vector<Bucket> values_;
-    size_t size_ = 0;
-  };
-  struct Cell {
-    uint64_t count = 0;
-    Int128 sum = 0, sum2 = 0;
-    BucketMap buckets;
-  };
-  Cell& At(size_t step, size_t column) { return cells_[step * columns_.size() + column]; }
-  const Cell& At(size_t step, size_t column) const { return cells_[step * columns_.size() + column]; }
-
-  size_t steps_ = 0;
-  std::vector<std::string> columns_;
-  std::vector<Cell> cells_;
+  // Run the turns on a CUDA device when the build has one compiled in (-DPULSE_CUDA=ON) and a
+  // device is present; otherwise (and with injections) the CPU. MonteCarloResult::device says which.
+  bool use_gpu = false;
 };
 
 struct MonteCarloResult {
@@ -122,6 +62,8 @@ struct MonteCarloResult {
   // run's path does not depend on threads or chunking, so these are reproducible too.
   std::vector<double> paths;
   double seconds = 0;
+  std::string device = "cpu";  // "cuda" when the turns ran on the GPU
+  std::string gpu_unused;      // why use_gpu fell back to the CPU
 };
 
 // kInvalidArgument for runs or turns of 0, a quantile outside (0, 1), an initial state of the

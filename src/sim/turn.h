@@ -57,6 +57,9 @@ class TurnEngine {
   const Catalog& catalog() const { return catalog_; }
   const RuleSet& rules() const { return rules_; }
   const std::vector<uint32_t>& overlays() const { return overlays_; }
+  const TurnOptions& options() const { return options_; }
+  // RuleSet indices in the order a turn applies them: causal rules, then static ones.
+  const std::vector<size_t>& order() const { return order_; }
 
  private:
   void ApplyEffect(const Effect& effect, double mod, BlockState& state, const double* mask) const;

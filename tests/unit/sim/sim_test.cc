@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "sim/expr.h"
+#include "sim/gpu.h"
 #include "sim/monte_carlo.h"
 #include "sim/retrodiction.h"
 #include "sim/turn.h"
@@ -324,6 +325,36 @@ TEST(MonteCarlo, SummariesMergeExactlyInAnyOrder) {
   std::vector<double> sorted = values;
   std::sort(sorted.begin(), sorted.end());
   EXPECT_NEAR(s.quantiles[0], sorted[1499], std::abs(sorted[1499]) * 0.01 + 1e-9);
+}
+
+TEST(MonteCarlo, AskingForTheGpuWithoutOneRunsTheCpuPathWithTheSameResults) {
+  // A CPU-only build (or a CUDA build on a machine without a device) says why and computes on
+  // the CPU: the same summary, paths and rule counts as without use_gpu.
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {.symbolic = true});
+  auto o = Options(2);
+  o.sample_paths = 10;
+  auto cpu = RunMonteCarlo(engine, w.catalog.Initial(), o);
+  o.use_gpu = true;
+  auto asked = RunMonteCarlo(engine, w.catalog.Initial(), o);
+  ASSERT_TRUE(cpu.ok() && asked.ok());
+  EXPECT_EQ(cpu->device, "cpu");
+  EXPECT_TRUE(cpu->gpu_unused.empty());
+  if (!GpuCompiledIn()) {
+    EXPECT_EQ(asked->device, "cpu");
+    EXPECT_NE(asked->gpu_unused.find("without CUDA"), std::string::npos) << asked->gpu_unused;
+  }
+  if (asked->device == "cpu") {
+    EXPECT_FALSE(asked->gpu_unused.empty());
+  }
+  EXPECT_EQ(cpu->paths, asked->paths);
+  EXPECT_EQ(cpu->rule_fired, asked->rule_fired);
+  EXPECT_EQ(cpu->summary.Serialize(), asked->summary.Serialize());
+  o.injections = {{{*w.catalog.Find("hope"), 0.9}}};
+  auto injected = RunMonteCarlo(engine, w.catalog.Initial(), o);
+  ASSERT_TRUE(injected.ok());
+  EXPECT_EQ(injected->device, "cpu");
+  EXPECT_FALSE(injected->gpu_unused.empty());
 }
 
 TEST(MonteCarlo, DeterministicWithoutNoiseAndBadOptions) {
