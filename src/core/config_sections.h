@@ -44,14 +44,15 @@ struct S3Settings {
 struct LogSettings {
   log::Level level = log::Level::kInfo;     // trace, debug, info, warn, error
   log::Format format = log::Format::kJson;  // json or text
-  std::map<std::string, log::Level, std::less<>> modules;  // log.modules: "lake=debug,jobs=warn" (overrides level)
+  // log.modules: "lake=debug,jobs=warn", levels of those modules (overriding level)
+  std::map<std::string, log::Level, std::less<>> modules;
 };
 
 // telemetry.*: traces (core/trace.h), exported by OTLP/HTTP (core/otlp_exporter.h).
 struct TelemetrySettings {
-  std::string otlp_endpoint;                // http(s)://collector:4318 (/v1/traces is appended); "" = off
-  std::string otlp_protocol = "protobuf";   // protobuf or json
-  std::string service_name;                 // "" = pulse-<role>: pulse-serve, pulse-worker, pulse-cli, ...
+  std::string otlp_endpoint;               // http(s)://collector:4318 (/v1/traces is appended); "" = off
+  std::string otlp_protocol = "protobuf";  // protobuf or json
+  std::string service_name;                // "" = pulse-<role>: pulse-serve, pulse-worker, pulse-cli, ...
 };
 
 // ingest.*: limits and defaults of `pulse ingest` and the pulse.ingest task.

@@ -27,7 +27,9 @@ void Varint(std::string& out, uint64_t v) {
   }
   out += static_cast<char>(v);
 }
-void Tag(std::string& out, int field, int wire_type) { Varint(out, (static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type)); }
+void Tag(std::string& out, int field, int wire_type) {
+  Varint(out, (static_cast<uint64_t>(field) << 3) | static_cast<uint64_t>(wire_type));
+}
 void Bytes(std::string& out, int field, std::string_view bytes) {
   Tag(out, field, 2);
   Varint(out, bytes.size());
@@ -82,6 +84,12 @@ std::string SpanProto(const SpanData& span) {
   Fixed64(out, 7, static_cast<uint64_t>(span.start_unix_nanos));
   Fixed64(out, 8, static_cast<uint64_t>(span.end_unix_nanos));
   for (const auto& [key, value] : span.attributes) Bytes(out, 9, KeyValueProto(key, value));
+  for (const SpanContext& link : span.links) {  // Link: trace_id 1, span_id 2
+    std::string l;
+    Bytes(l, 1, Raw(link.trace_id));
+    Bytes(l, 2, Raw(link.span_id));
+    Bytes(out, 13, l);
+  }
   if (span.status != SpanStatus::kUnset) {
     std::string status;  // Status: message 2, code 3
     if (!span.status_message.empty()) Bytes(status, 2, span.status_message);
@@ -111,7 +119,7 @@ struct Exporter {
   std::thread thread;
 };
 
-std::mutex g_exporter_mu;            // guards g_exporter (start / stop)
+std::mutex g_exporter_mu;              // guards g_exporter (start / stop)
 std::shared_ptr<Exporter> g_exporter;  // the sink holds it too: a span ending during Stop is safe
 std::atomic<uint64_t> g_exported{0}, g_dropped{0}, g_failed{0};
 
@@ -154,8 +162,9 @@ void Send(const Exporter& ex, const std::vector<SpanData>& batch) {
   static std::atomic<int64_t> last_warning{0};
   std::string error;
   try {
-    const std::string body = ex.options.protocol == OtlpProtocol::kJson ? EncodeJson(ex.options.service_name, batch)
-                                                                        : EncodeProtobuf(ex.options.service_name, batch);
+    const std::string body = ex.options.protocol == OtlpProtocol::kJson
+                                 ? EncodeJson(ex.options.service_name, batch)
+                                 : EncodeProtobuf(ex.options.service_name, batch);
     error = Post(ex, body);
   } catch (const std::exception& e) {  // allocation failure and the like: drop the batch
     error = e.what();
@@ -165,9 +174,8 @@ void Send(const Exporter& ex, const std::vector<SpanData>& batch) {
     return;
   }
   g_failed += batch.size();
-  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                          std::chrono::steady_clock::now().time_since_epoch())
-                          .count();
+  const int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   int64_t last = last_warning.load();
   if (now - last >= 60 && last_warning.compare_exchange_strong(last, now)) {
     // Logged without a current span: this thread has none.
@@ -228,8 +236,13 @@ std::string EncodeJson(const std::string& service_name, const std::vector<SpanDa
     if (!std::all_of(span.parent_span_id.begin(), span.parent_span_id.end(), [](uint8_t b) { return b == 0; }))
       s["parentSpanId"] = HexId(span.parent_span_id);
     nlohmann::json attributes = nlohmann::json::array();
-    for (const auto& [key, value] : span.attributes) attributes.push_back({{"key", key}, {"value", AnyValueJson(value)}});
+    for (const auto& [key, value] : span.attributes)
+      attributes.push_back({{"key", key}, {"value", AnyValueJson(value)}});
     if (!attributes.empty()) s["attributes"] = std::move(attributes);
+    nlohmann::json links = nlohmann::json::array();
+    for (const SpanContext& link : span.links)
+      links.push_back({{"traceId", HexId(link.trace_id)}, {"spanId", HexId(link.span_id)}});
+    if (!links.empty()) s["links"] = std::move(links);
     if (span.status != SpanStatus::kUnset) {
       nlohmann::json status = {{"code", static_cast<int>(span.status)}};
       if (!span.status_message.empty()) status["message"] = span.status_message;
@@ -239,8 +252,7 @@ std::string EncodeJson(const std::string& service_name, const std::vector<SpanDa
   }
   nlohmann::json request = {
       {"resourceSpans",
-       {{{"resource",
-          {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", service_name}}}}}}}},
+       {{{"resource", {{"attributes", {{{"key", "service.name"}, {"value", {{"stringValue", service_name}}}}}}}},
          {"scopeSpans", {{{"scope", {{"name", "pulse"}}}, {"spans", std::move(list)}}}}}}}};
   return request.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -294,11 +306,21 @@ void StopExporter(int64_t max_wait_ms) {
   g_exporter.reset();
 }
 
+Status StartExporterFromSettings(const TelemetrySettings& settings, std::string_view role) {
+  if (settings.otlp_endpoint.empty()) return Status::Ok();
+  ExporterOptions options;
+  options.endpoint = settings.otlp_endpoint;
+  options.service_name = settings.service_name.empty() ? "pulse-" + std::string(role) : settings.service_name;
+  options.protocol = settings.otlp_protocol == "json" ? OtlpProtocol::kJson : OtlpProtocol::kProtobuf;
+  return StartExporter(options);
+}
+
 ExporterCounts Counts() { return {g_exported.load(), g_dropped.load(), g_failed.load()}; }
 
 void RegisterTraceMetrics(metrics::Registry& registry) {
-  registry.AddCounter("pulse_trace_spans_exported_total", "Spans sent to the OTLP endpoint")
-      .Bind({}, [] { return static_cast<double>(g_exported.load()); });
+  registry.AddCounter("pulse_trace_spans_exported_total", "Spans sent to the OTLP endpoint").Bind({}, [] {
+    return static_cast<double>(g_exported.load());
+  });
   registry.AddCounter("pulse_trace_spans_dropped_total", "Spans dropped because the export queue was full")
       .Bind({}, [] { return static_cast<double>(g_dropped.load()); });
   registry.AddCounter("pulse_trace_spans_failed_total", "Spans dropped because their export request failed")

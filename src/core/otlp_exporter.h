@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "core/config_sections.h"
 #include "core/metrics.h"
 #include "core/status.h"
 #include "core/trace.h"
@@ -47,6 +48,9 @@ std::string EncodeJson(const std::string& service_name, const std::vector<SpanDa
 // kConflict when an exporter is already running.
 Status StartExporter(const ExporterOptions& options);
 void StopExporter(int64_t max_wait_ms = 3000);
+// The exporter the telemetry.* settings ask for: none when telemetry.otlp_endpoint is empty (Ok),
+// else StartExporter with service.name = telemetry.service_name or "pulse-<role>".
+Status StartExporterFromSettings(const TelemetrySettings& settings, std::string_view role);
 
 struct ExporterCounts {
   uint64_t exported = 0, dropped = 0, failed = 0;

@@ -184,6 +184,14 @@ void Span::SetAttribute(std::string_view key, AttributeValue value) {
   data_.attributes.emplace_back(std::string(key), std::move(value));
 }
 
+void Span::AddLink(const SpanContext& other) {
+  if (active_ && data_.start_unix_nanos != 0 && other.valid()) data_.links.push_back(other);
+}
+
+void Span::SetName(std::string_view name) {
+  if (active_ && data_.start_unix_nanos != 0) data_.name = std::string(name);
+}
+
 void Span::SetError(std::string_view message) {
   if (!active_) return;
   data_.status = SpanStatus::kError;

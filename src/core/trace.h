@@ -75,6 +75,7 @@ struct SpanData {
   std::vector<std::pair<std::string, AttributeValue>> attributes;
   SpanStatus status = SpanStatus::kUnset;
   std::string status_message;
+  std::vector<SpanContext> links;  // related spans of other traces (a batch's records)
 };
 
 using SpanSink = std::function<void(SpanData&&)>;
@@ -99,12 +100,16 @@ class Span {
 
   void SetAttribute(std::string_view key, AttributeValue value);
   void SetAttribute(std::string_view key, const char* value) { SetAttribute(key, AttributeValue(std::string(value))); }
-  void SetAttribute(std::string_view key, std::string_view value) { SetAttribute(key, AttributeValue(std::string(value))); }
+  void SetAttribute(std::string_view key, std::string_view value) {
+    SetAttribute(key, AttributeValue(std::string(value)));
+  }
+  void SetAttribute(std::string_view key, const std::string& value) { SetAttribute(key, AttributeValue(value)); }
   template <class T>
-    requires(std::is_integral_v<T> && !std::is_same_v<T, bool>)
-  void SetAttribute(std::string_view key, T value) {
+  requires(std::is_integral_v<T> && !std::is_same_v<T, bool>) void SetAttribute(std::string_view key, T value) {
     SetAttribute(key, AttributeValue(static_cast<int64_t>(value)));
   }
+  void SetName(std::string_view name);     // e.g. once the request's route is known
+  void AddLink(const SpanContext& other);  // ignored when invalid
   void SetError(std::string_view message);
   void SetOk();
   // Ends the span (once; later calls do nothing) and restores the context that was current

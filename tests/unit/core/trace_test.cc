@@ -201,23 +201,26 @@ TEST(OtlpProtobuf, EncodesTheWireFormat) {
                      "\x39" + std::string("\x01\0\0\0\0\0\0\0", 8) + "\x41" + std::string("\x02\0\0\0\0\0\0\0", 8) +
                      // KeyValue{key "k", value AnyValue{int_value -1 (ten-byte varint)}}
                      "\x4a\x10\x0a\x01k\x12\x0b\x18" + std::string("\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 10);
-  const std::string service = "\x0a\x0cservice.name\x12\x03\x0a\x01s";  // KeyValue
+  const std::string service = "\x0a\x0cservice.name\x12\x03\x0a\x01s";                                // KeyValue
   const std::string resource = "\x0a" + std::string(1, static_cast<char>(service.size())) + service;  // attributes (1)
   const std::string scope = "\x0a\x07\x0a\x05pulse";
   const std::string scope_spans = scope + "\x12" + std::string(1, static_cast<char>(span.size())) + span;
-  const std::string resource_spans = "\x0a" + std::string(1, static_cast<char>(resource.size())) + resource + "\x12" + std::string(1, static_cast<char>(scope_spans.size())) + scope_spans;
+  const std::string resource_spans = "\x0a" + std::string(1, static_cast<char>(resource.size())) + resource + "\x12" +
+                                     std::string(1, static_cast<char>(scope_spans.size())) + scope_spans;
   const std::string expected = "\x0a" + std::string(1, static_cast<char>(resource_spans.size())) + resource_spans;
   EXPECT_EQ(body, expected);
 }
 
 TEST(Exporter, RefusesBadEndpointsAndCountsFailures) {
-  EXPECT_EQ(StartExporter({.endpoint = "collector:4318", .service_name = "x"}).code(), pulse::StatusCode::kInvalidArgument);
+  EXPECT_EQ(StartExporter({.endpoint = "collector:4318", .service_name = "x"}).code(),
+            pulse::StatusCode::kInvalidArgument);
   EXPECT_EQ(StartExporter({.endpoint = "http://127.0.0.1:1", .service_name = ""}).code(),
             pulse::StatusCode::kInvalidArgument);
   // Port 1 on loopback refuses connections: the batch fails, is counted, and nothing blocks.
   const auto before = Counts();
   ASSERT_TRUE(StartExporter({.endpoint = "http://127.0.0.1:1", .service_name = "x", .max_queue = 2}).ok());
-  EXPECT_EQ(StartExporter({.endpoint = "http://127.0.0.1:1", .service_name = "x"}).code(), pulse::StatusCode::kConflict);
+  EXPECT_EQ(StartExporter({.endpoint = "http://127.0.0.1:1", .service_name = "x"}).code(),
+            pulse::StatusCode::kConflict);
   for (int i = 0; i < 5; ++i) Span::Start("s" + std::to_string(i));
   StopExporter(2000);
   const auto after = Counts();
@@ -234,7 +237,9 @@ TEST(Log, RecordsCarryTheCurrentSpanAndModuleLevels) {
   std::vector<std::string> lines;
   auto levels = log::ParseModuleLevels(" lake=debug , jobs=error");
   ASSERT_TRUE(levels.ok());
-  log::Configure({.level = log::Level::kInfo, .format = log::Format::kJson, .sink = [&](std::string_view line) { lines.emplace_back(line); },
+  log::Configure({.level = log::Level::kInfo,
+                  .format = log::Format::kJson,
+                  .sink = [&](std::string_view line) { lines.emplace_back(line); },
                   .module_levels = *levels});
   log::Info("service", "outside");
   {
@@ -242,11 +247,13 @@ TEST(Log, RecordsCarryTheCurrentSpanAndModuleLevels) {
     ScopedContext scope(*parent);
     log::Info("service", "inside");
   }
-  log::Debug("lake", "lake debug");      // lake: debug and up
+  log::Debug("lake", "lake debug");        // lake: debug and up
   log::Debug("service", "service debug");  // others: info and up
   log::Warn("jobs", "jobs warn");          // jobs: error only
   log::Error("jobs", "jobs error");
-  log::Configure({.level = log::Level::kInfo, .format = log::Format::kText, .sink = [&](std::string_view line) { lines.emplace_back(line); },
+  log::Configure({.level = log::Level::kInfo,
+                  .format = log::Format::kText,
+                  .sink = [&](std::string_view line) { lines.emplace_back(line); },
                   .module_levels = {}});
   {
     auto parent = ParseTraceparent(kValid);
