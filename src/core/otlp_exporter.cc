@@ -116,6 +116,7 @@ struct Exporter {
   std::condition_variable wake;
   std::deque<SpanData> queue;
   bool stopping = false;
+  std::atomic<int64_t> timeout_ms{5000};  // per POST; lowered by StopExporter to its bound
   std::thread thread;
 };
 
@@ -146,8 +147,9 @@ std::string Post(const Exporter& ex, const std::string& body) {
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(ex.options.timeout_ms));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(ex.options.timeout_ms));
+  const auto timeout_ms = static_cast<long>(ex.timeout_ms.load());
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   const CURLcode code = curl_easy_perform(curl);
   curl_slist_free_all(headers);
@@ -258,9 +260,10 @@ std::string EncodeJson(const std::string& service_name, const std::vector<SpanDa
 }
 
 Status StartExporter(const ExporterOptions& options) {
-  if (options.endpoint.rfind("http://", 0) != 0 && options.endpoint.rfind("https://", 0) != 0)
+  if (options.endpoint.rfind("http://", 0) != 0 && options.endpoint.rfind("https://", 0) != 0) {
     return Status::InvalidArgument("telemetry.otlp_endpoint must start with http:// or https://, got '" +
                                    options.endpoint + "'");
+  }
   if (options.service_name.empty()) return Status::InvalidArgument("the trace service name must not be empty");
   std::lock_guard<std::mutex> guard(g_exporter_mu);
   if (g_exporter) return Status::Conflict("a span exporter is already running");
@@ -268,6 +271,7 @@ Status StartExporter(const ExporterOptions& options) {
   ex->options = options;
   ex->options.max_batch = std::max<size_t>(1, options.max_batch);
   ex->options.flush_interval_ms = std::max<int64_t>(1, options.flush_interval_ms);
+  ex->timeout_ms = std::max<int64_t>(1, options.timeout_ms);
   std::string base = options.endpoint;
   while (!base.empty() && base.back() == '/') base.pop_back();
   ex->url = base + "/v1/traces";
@@ -299,7 +303,7 @@ void StopExporter(int64_t max_wait_ms) {
   {
     std::lock_guard<std::mutex> lock(ex->mu);
     ex->stopping = true;
-    ex->options.timeout_ms = std::min(ex->options.timeout_ms, std::max<int64_t>(1, max_wait_ms));
+    ex->timeout_ms = std::min(ex->timeout_ms.load(), std::max<int64_t>(1, max_wait_ms));
   }
   ex->wake.notify_one();
   ex->thread.join();

@@ -161,9 +161,13 @@ Span Span::StartFromTraceparent(std::string_view name, std::string_view tracepar
   if (!traceparent.empty()) {
     if (auto parsed = ParseTraceparent(traceparent); parsed.ok()) parent = *parsed;
   }
-  // An invalid header starts a new trace rather than joining the thread's current one.
-  ScopedContext clear{SpanContext{}};
-  return Start(name, kind, parent);
+  // An absent or invalid header starts a new trace rather than joining the thread's current one;
+  // the thread's context comes back when the span ends.
+  const SpanContext saved = t_current;
+  t_current = SpanContext{};
+  Span span = Start(name, kind, parent);
+  span.previous_ = saved;
+  return span;
 }
 
 Span::Span(Span&& other) noexcept

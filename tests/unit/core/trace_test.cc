@@ -112,10 +112,12 @@ TEST(Span, ContinuesAnIncomingTraceparentAndIgnoresABadOne) {
   {
     Span s = Span::StartFromTraceparent("request", kValid);
     EXPECT_EQ(HexId(s.context().trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
+    EXPECT_EQ(Current().span_id, s.context().span_id);  // current while it lasts
     Span bad = Span::StartFromTraceparent("other", "00-zz");
     EXPECT_NE(HexId(bad.context().trace_id), "4bf92f3577b34da6a3ce929d0e0e4736");
     EXPECT_TRUE(bad.context().valid());
   }
+  EXPECT_FALSE(Current().valid());  // restored when they ended
   ASSERT_EQ(c.spans.size(), 2u);
   EXPECT_EQ(HexId(c.spans[1].parent_span_id), "00f067aa0ba902b7");
   EXPECT_EQ(c.spans[0].parent_span_id, SpanId{});
