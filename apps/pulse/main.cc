@@ -72,7 +72,10 @@ void LoadConfiguration(const GlobalOptions& options, cli::Context& ctx) {
     std::exit(cli::kExitError);
   }
   for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
-  log::Configure({.level = ctx.settings().log.level, .format = ctx.settings().log.format, .sink = {}});
+  log::Configure({.level = ctx.settings().log.level,
+                  .format = ctx.settings().log.format,
+                  .sink = {},
+                  .module_levels = ctx.settings().log.modules});
 }
 
 // CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A subcommand
