@@ -30,6 +30,7 @@
 #include "core/ids.h"
 #include "core/metrics.h"
 #include "core/metrics_server.h"
+#include "core/otlp_exporter.h"
 #include "jobs/backends.h"
 #include "jobs/safe_json.h"
 #include "jobs/scheduler.h"
@@ -143,6 +144,7 @@ int RunWorker(const WorkerArgs& args, const Context& ctx) {
     worker.ExportMetrics(metrics_registry);
     lake_metrics = lake::ExportCommitMetrics(metrics_registry);  // the tasks' lake commits
     metrics::RegisterProcessMetrics(metrics_registry);
+    trace::RegisterTraceMetrics(metrics_registry);
     auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
     if (!server.ok()) return Fail(server.status());
     metrics = std::move(*server);
@@ -185,6 +187,7 @@ int RunBeat(const BeatArgs& args) {
   if (args.metrics_port >= 0) {
     scheduler.ExportMetrics(metrics_registry);
     metrics::RegisterProcessMetrics(metrics_registry);
+    trace::RegisterTraceMetrics(metrics_registry);
     auto server = MetricsServer::Start(args.metrics_host, args.metrics_port, metrics_registry);
     if (!server.ok()) return Fail(server.status());
     metrics = std::move(*server);

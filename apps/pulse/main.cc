@@ -3,11 +3,15 @@
 // Global options are accepted before or after the subcommand (`pulse ingest f.csv --lake ./lake`):
 // every subcommand falls through to the main app for options it does not know.
 #include <cstdio>
+#include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli.h"
 #include "core/log.h"
+#include "core/otlp_exporter.h"
+#include "core/trace.h"
 
 namespace {
 namespace cli = pulse::cli;
@@ -19,7 +23,32 @@ struct GlobalOptions {
   std::string config_file, lake_url;
   std::vector<std::string> overrides;
   CLI::Option* lake_option = nullptr;
+  std::optional<pulse::trace::Span> command_span;  // the command's root span (not for long-running roles)
 };
+
+// Tracing for the parsed command (core/trace.h): the exporter when telemetry.otlp_endpoint is set,
+// service.name pulse-<command>; and, except for the long-running roles (serve, worker, beat, whose
+// requests and tasks are each their own trace), a span for the whole command that its stages,
+// enqueues and lake commits join. It continues a TRACEPARENT environment variable when one is set
+// (so a script can make a command part of its own trace).
+void StartCommandTracing(CLI::App& app, const cli::Context& ctx, GlobalOptions& options) {
+  std::vector<CLI::App*> chosen = app.get_subcommands();
+  if (chosen.empty()) return;
+  std::string path = "pulse";
+  for (CLI::App* level = chosen.front(); level != nullptr;) {
+    path += " " + level->get_name();
+    std::vector<CLI::App*> below = level->get_subcommands();
+    level = below.empty() ? nullptr : below.front();
+  }
+  const std::string role = chosen.front()->get_name();
+  if (Status st = pulse::trace::StartExporterFromSettings(ctx.settings().telemetry, role); !st.ok())
+    log::Warn("trace", "traces are not exported", {{"error", st.message()}});
+  if (role == "serve" || role == "worker" || role == "beat") return;
+  const char* incoming = std::getenv("TRACEPARENT");
+  options.command_span.emplace(pulse::trace::Span::StartFromTraceparent(path, incoming != nullptr ? incoming : "",
+                                                                        pulse::trace::SpanKind::kInternal));
+  options.command_span->SetAttribute("pulse.command", path);
+}
 
 // defaults < --config YAML < PULSE_* environment < --lake < --set, then logging as configured.
 // A bad value ends the process (exit 1) before any command runs.
@@ -43,7 +72,10 @@ void LoadConfiguration(const GlobalOptions& options, cli::Context& ctx) {
     std::exit(cli::kExitError);
   }
   for (const auto& warning : ctx.config.Warnings()) std::fprintf(stderr, "pulse: warning: %s\n", warning.c_str());
-  log::Configure({.level = ctx.settings().log.level, .format = ctx.settings().log.format, .sink = {}});
+  log::Configure({.level = ctx.settings().log.level,
+                  .format = ctx.settings().log.format,
+                  .sink = {},
+                  .module_levels = ctx.settings().log.modules});
 }
 
 // CLI11 answers a mistyped command ("pulse ingset f.csv", "pulse lake lsit") with "A subcommand
@@ -97,7 +129,10 @@ int main(int argc, char** argv) {
   app.add_option("--set", global.overrides, "Override a config key: --set key=value (repeatable)")
       ->allow_extra_args(false);
   // Resolve configuration once the command line is parsed, before any command runs.
-  app.parse_complete_callback([&] { LoadConfiguration(global, ctx); });
+  app.parse_complete_callback([&] {
+    LoadConfiguration(global, ctx);
+    StartCommandTracing(app, ctx, global);
+  });
 
   cli::AddIngestCommand(app, ctx, exit_code);
   cli::AddLakeCommands(app, ctx, exit_code);
@@ -123,7 +158,14 @@ int main(int argc, char** argv) {
     if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && ReportUnknownCommand(app, argc, argv))
       return cli::kExitUsage;
     int code = app.exit(e);
+    global.command_span.reset();
+    pulse::trace::StopExporter();
     return code == 0 ? 0 : cli::kExitUsage;
   }
+  if (global.command_span) {
+    if (exit_code != cli::kExitOk) global.command_span->SetError("exit code " + std::to_string(exit_code));
+    global.command_span.reset();
+  }
+  pulse::trace::StopExporter();  // sends what is queued (bounded), after the command's span ended
   return exit_code;
 }

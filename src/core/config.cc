@@ -244,6 +244,30 @@ void AddProcessKeys(std::vector<Config::Key>& keys) {
         return OneOf({"json", "text"}, v);
       },
       [](std::string_view v) { return v == "text" ? log::Format::kText : log::Format::kJson; }));
+  keys.push_back(BindText(
+      "log.modules",
+      FieldRef<LogSettings, std::map<std::string, log::Level, std::less<>>>{&Settings::log, &LogSettings::modules},
+      "Per-module log levels overriding log.level, e.g. lake=debug,jobs=warn",
+      [](std::string_view v) {
+        auto parsed = log::ParseModuleLevels(v);
+        return parsed.ok() ? std::string() : parsed.status().message();
+      },
+      [](std::string_view v) {
+        return log::ParseModuleLevels(v).value_or(std::map<std::string, log::Level, std::less<>>{});
+      }));
+  keys.push_back(Bind("telemetry.otlp_endpoint", &Settings::telemetry, &TelemetrySettings::otlp_endpoint,
+                      "OTLP/HTTP collector base URL for traces, e.g. http://127.0.0.1:4318 (empty: no export)",
+                      [](std::string_view v) {
+                        return v.empty() || v.rfind("http://", 0) == 0 || v.rfind("https://", 0) == 0
+                                   ? std::string()
+                                   : std::string("must be empty, http://… or https://…");
+                      }));
+  keys.push_back(Bind("telemetry.otlp_protocol", &Settings::telemetry, &TelemetrySettings::otlp_protocol,
+                      "OTLP/HTTP encoding: protobuf or json", [](std::string_view v) {
+                        return OneOf({"protobuf", "json"}, v);
+                      }));
+  keys.push_back(Bind("telemetry.service_name", &Settings::telemetry, &TelemetrySettings::service_name,
+                      "service.name of exported spans (empty: pulse-<role>, e.g. pulse-serve, pulse-worker)"));
   keys.push_back(Bind("threads", TopField<int>{&Settings::threads}, "Worker threads (0 = all cores)", {}, 0, 4096));
 }
 

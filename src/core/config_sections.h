@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,15 @@ struct S3Settings {
 struct LogSettings {
   log::Level level = log::Level::kInfo;     // trace, debug, info, warn, error
   log::Format format = log::Format::kJson;  // json or text
+  // log.modules: "lake=debug,jobs=warn", levels of those modules (overriding level)
+  std::map<std::string, log::Level, std::less<>> modules;
+};
+
+// telemetry.*: traces (core/trace.h), exported by OTLP/HTTP (core/otlp_exporter.h).
+struct TelemetrySettings {
+  std::string otlp_endpoint;               // http(s)://collector:4318 (/v1/traces is appended); "" = off
+  std::string otlp_protocol = "protobuf";  // protobuf or json
+  std::string service_name;                // "" = pulse-<role>: pulse-serve, pulse-worker, pulse-cli, ...
 };
 
 // ingest.*: limits and defaults of `pulse ingest` and the pulse.ingest task.
@@ -145,6 +155,7 @@ struct Settings {
   LakeSettings lake;
   S3Settings s3;
   LogSettings log;
+  TelemetrySettings telemetry;
   IngestSettings ingest;
   SimSettings sim;
   JobsSettings jobs;

@@ -9,6 +9,7 @@
 #include "core/base64.h"
 #include "core/ids.h"
 #include "core/time.h"
+#include "core/trace.h"
 #include "jobs/safe_json.h"
 
 namespace pulse::jobs {
@@ -199,6 +200,8 @@ Result<TaskMessage> DecodeEnvelope(std::string_view raw) {
   m.ignore_result = ignore_result.value_or(false);
   // Informational fields: read when they are strings / numbers, otherwise left empty.
   m.origin = Text(*(headers_field ? headers_field : &empty), "origin");
+  m.traceparent = Text(*(headers_field ? headers_field : &empty), "traceparent");
+  m.tracestate = Text(*(headers_field ? headers_field : &empty), "tracestate");
   m.correlation_id = Text(*(properties_field ? properties_field : &empty), "correlation_id");
   m.reply_to = Text(*(properties_field ? properties_field : &empty), "reply_to");
   m.delivery_tag = Text(*(properties_field ? properties_field : &empty), "delivery_tag");
@@ -250,6 +253,9 @@ std::string EncodeMessage(const TaskMessage& m) {
       {"stamped_headers", nullptr},
       {"stamps", nlohmann::json::object()},
   };
+  const std::string traceparent = m.traceparent.empty() ? trace::FormatTraceparent(trace::Current()) : m.traceparent;
+  if (!traceparent.empty()) headers["traceparent"] = traceparent;
+  if (!m.tracestate.empty()) headers["tracestate"] = m.tracestate;
   nlohmann::json delivery_info = {{"exchange", ""}, {"routing_key", m.queue}};
   if (m.redelivered) delivery_info["redelivered"] = true;
   nlohmann::json properties = {

@@ -40,6 +40,13 @@ struct TaskMessage {
   std::string origin;  // "<pid>@<host>"
   bool ignore_result = false;
   bool redelivered = false;  // properties.delivery_info.redelivered, set by restores
+  // W3C trace context, in headers "traceparent" / "tracestate": where Python's
+  // opentelemetry-instrumentation-celery injects it (before_task_publish: propagate.inject(headers))
+  // and extracts it (task_prerun: getattr(task.request, "traceparent"), the headers being request
+  // attributes), so Celery clients and workers with that instrumentation join Pulse's traces.
+  // EncodeMessage writes the thread's current trace context (core/trace.h) when this is empty;
+  // DecodeMessage keeps the text as sent (the worker parses it; a bad one starts a new trace).
+  std::string traceparent, tracestate;
 };
 
 // The envelope JSON. Missing ids (root_id, correlation_id, delivery_tag) are filled from `id` /

@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "core/ids.h"
+#include "core/trace.h"
 #include "jobs/safe_json.h"
 
 namespace pulse::jobs {
@@ -17,7 +18,17 @@ Result<std::string> SubmitTask(TaskQueue& queue, TaskMessage message) {
     return Status::InvalidArgument("task arguments nest deeper than " + std::to_string(kMaxJsonDepth - 2) +
                                    " levels (workers refuse such messages)");
   }
-  PULSE_RETURN_IF_ERROR(queue.Publish(message.queue, EncodeMessage(message)));
+  // The enqueue span (named as opentelemetry-instrumentation-celery names its publish span); the
+  // message carries it as the task's parent (headers.traceparent), unless the caller set one.
+  trace::Span span = trace::Span::Start("apply_async/" + message.task, trace::SpanKind::kProducer);
+  span.SetAttribute("celery.task_name", message.task);
+  span.SetAttribute("messaging.message.id", message.id);
+  span.SetAttribute("messaging.destination.name", message.queue);
+  if (message.traceparent.empty()) message.traceparent = span.traceparent();
+  if (Status st = queue.Publish(message.queue, EncodeMessage(message)); !st.ok()) {
+    span.SetError(st.message());
+    return st;
+  }
   return message.id;
 }
 

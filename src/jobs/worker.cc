@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/time.h"
+#include "core/trace.h"
 #include "jobs/safe_json.h"
 #include "jobs/task_errors.h"
 
@@ -137,6 +138,12 @@ void Worker::Handle(const Delivery& delivery) {
     return;
   }
   const TaskMessage& m = *decoded;
+  // The task's span continues the sender's trace (headers.traceparent) or starts one; never the
+  // worker thread's leftovers. Named as opentelemetry-instrumentation-celery names its run spans.
+  trace::Span span = trace::Span::StartFromTraceparent("run/" + m.task, m.traceparent, trace::SpanKind::kConsumer);
+  span.SetAttribute("celery.task_name", m.task);
+  span.SetAttribute("messaging.message.id", m.id);
+  span.SetAttribute("celery.retries", m.retries);
   const TaskSpec* spec = registry_.Find(m.task);
   if (!spec) {
     ++stats_.dead_lettered;
@@ -152,6 +159,7 @@ void Worker::Handle(const Delivery& delivery) {
   if (!RecordExecution(m)) return;
   if (options_.track_started && !m.ignore_result) Store(m.id, TaskState::kStarted, nullptr);
   TaskRun run = RunTask(*spec, m);
+  if (!run.result.ok()) span.SetError(run.result.status().message());
   if (run.result.ok()) {
     Succeed(delivery, m, cache_key, run);
   } else if (IsRetryable(run.result.status().code()) && m.retries < spec->max_retries) {

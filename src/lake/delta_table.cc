@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/thread_pool.h"
 #include "core/time.h"
+#include "core/trace.h"
 #include "lake/commit_metrics.h"
 #include "lake/internal/arrow_statics.h"
 #include "lake/internal/delta_files.h"
@@ -714,14 +715,19 @@ json CommitInfo(const WriteOptions& options, const std::map<std::string, std::st
   } else {
     params["mode"] = "Append";
   }
-  return {{"timestamp", now},
-          {"operation", operation},
-          {"operationParameters", params},
-          {"readVersion", version - 1},
-          {"isBlindAppend", replace == nullptr},
-          {"engineInfo", "pulse/0.1"},
-          {"clientVersion", "pulse-0.1.0"},
-          {"operationMetrics", {{"numFiles", std::to_string(num_files)}, {"numOutputRows", std::to_string(num_rows)}}}};
+  json info = {
+      {"timestamp", now},
+      {"operation", operation},
+      {"operationParameters", params},
+      {"readVersion", version - 1},
+      {"isBlindAppend", replace == nullptr},
+      {"engineInfo", "pulse/0.1"},
+      {"clientVersion", "pulse-0.1.0"},
+      {"operationMetrics", {{"numFiles", std::to_string(num_files)}, {"numOutputRows", std::to_string(num_rows)}}}};
+  // The writing span (core/trace.h), so a table version leads to its trace (commitInfo is free-form).
+  if (const std::string traceparent = trace::FormatTraceparent(trace::Current()); !traceparent.empty())
+    info["traceparent"] = traceparent;
+  return info;
 }
 
 // The commit file of a write at `version` (one JSON action a line): commitInfo, the txn actions,
@@ -812,6 +818,28 @@ Result<CommitResult> DeltaTable::ReplacePartition(const std::map<std::string, st
 
 Result<CommitResult> DeltaTable::Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
                                         const WriteOptions& options) {
+  // The span is current while the commit file is written: CommitInfo records it as traceparent.
+  trace::Span span = trace::Span::Start("lake.commit");
+  if (span.context().sampled() && trace::Recording()) {
+    span.SetAttribute("pulse.lake.table", detail::TableNameOf(fs_->RootUrl()));
+    span.SetAttribute("pulse.lake.operation",
+                      replace != nullptr ? std::string("REPLACE PARTITION") : options.operation);
+    span.SetAttribute("pulse.lake.rows", rows.num_rows());
+  }
+  auto result = CommitTraced(rows, replace, options);
+  if (!result.ok()) {
+    span.SetError(result.status().message());
+  } else {
+    span.SetAttribute("pulse.lake.version", result->version);
+    span.SetAttribute("pulse.lake.attempts", result->attempts);
+    span.SetAttribute("pulse.lake.skipped", result->skipped);
+  }
+  return result;
+}
+
+Result<CommitResult> DeltaTable::CommitTraced(const arrow::Table& rows,
+                                              const std::map<std::string, std::string>* replace,
+                                              const WriteOptions& options) {
   PULSE_RETURN_IF_ERROR(CheckTransactions(options));
   auto precondition = [&]() {
     return options.precondition ? options.precondition(state_->log.snapshot.app_versions) : Status::Ok();

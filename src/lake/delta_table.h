@@ -242,6 +242,9 @@ class DeltaTable {
   // Writes `rows` and commits them, replacing partition `*replace` when given.
   Result<CommitResult> Commit(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
                               const WriteOptions& options);
+  // Commit's work, under the lake.commit span Commit opens (core/trace.h).
+  Result<CommitResult> CommitTraced(const arrow::Table& rows, const std::map<std::string, std::string>* replace,
+                                    const WriteOptions& options);
   // After a commit: the debug log line, and a checkpoint every checkpoint_interval versions.
   void AfterCommit(const CommitResult& result, int attempt);
   struct State;

@@ -1,5 +1,6 @@
 #include "pipeline/main_job.h"
 
+#include "core/trace.h"
 #include "jobs/task_client.h"
 
 namespace pulse::pipeline {
@@ -10,6 +11,10 @@ Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& re
   auto run = [&](const std::string& name, const std::string& task, nlohmann::json kwargs) -> Result<nlohmann::json> {
     const int index = static_cast<int>(out.stages.size());
     if (on_stage) on_stage(index, name, nullptr);
+    // One span per stage: the enqueue and (through the message's traceparent) the task run below it.
+    trace::Span span = trace::Span::Start("pipeline.stage/" + name);
+    span.SetAttribute("pulse.stage", name);
+    span.SetAttribute("pulse.stage.index", index);
     const auto started = std::chrono::steady_clock::now();
     kwargs["lake"] = options.lake_url;
     jobs::TaskMessage message;
@@ -19,6 +24,7 @@ Result<MainJobResult> RunMainJob(jobs::TaskQueue& queue, jobs::ResultBackend& re
     PULSE_ASSIGN_OR_RETURN(auto id, jobs::SubmitTask(queue, std::move(message)));
     auto result = jobs::AwaitResult(results, id, options.timeout);
     if (!result.ok()) {
+      span.SetError(result.status().message());
       std::string hint;
       if (result.status().code() == StatusCode::kDeadlineExceeded)
         hint = " (is a pulse worker consuming queue '" + options.queue + "' on this broker?)";

@@ -8,6 +8,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/printable.h"
+#include "core/trace.h"
 
 namespace pulse::service {
 
@@ -229,8 +230,20 @@ HttpReply Api::Handle(const HttpRequest& request) noexcept {
   std::string request_id, route_label = "unmatched";
   HttpReply reply;
   try {
+    // The request's span continues the caller's trace (a traceparent header) or starts one; the
+    // handlers' spans (enqueue, lake commits) are its children.
+    const auto traceparent = request.headers.find(std::string(trace::kTraceparentHeader));
+    trace::Span span = trace::Span::StartFromTraceparent(
+        request.method, traceparent != request.headers.end() ? std::string_view(traceparent->second) : "",
+        trace::SpanKind::kServer);
     request_id = NewUuid();
     reply = Dispatch(request, route_label, request_id);
+    span.SetName(request.method + " " + route_label);
+    span.SetAttribute("http.request.method", request.method);
+    span.SetAttribute("http.route", route_label);
+    span.SetAttribute("http.response.status_code", reply.status);
+    span.SetAttribute("pulse.request_id", request_id);
+    if (reply.status >= 500) span.SetError("HTTP " + std::to_string(reply.status));
     Finish(request, reply, route_label, request_id, start);
   } catch (...) {  // allocation failure and the like: still a problem document
     reply = HttpReply{};

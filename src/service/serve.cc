@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "core/log.h"
+#include "core/otlp_exporter.h"
 #include "jobs/backends.h"
 #include "lake/open_lake.h"
 #include "pipeline/bundled_data.h"
@@ -134,6 +135,7 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   auto registry_holder = std::make_unique<metrics::Registry>();
   metrics::Registry& registry = *registry_holder;
   metrics::RegisterProcessMetrics(registry);
+  trace::RegisterTraceMetrics(registry);
   state->registry = &registry;
   state->ready = &registry.AddGauge("pulse_ready", "1 when every /readyz check passes, else 0").With({});
   state->ready_checks = &registry.AddGauge("pulse_ready_check", "1 when this /readyz check passes, else 0", {"check"});

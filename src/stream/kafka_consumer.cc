@@ -10,6 +10,7 @@
 #include "core/log.h"
 #include "core/metrics_server.h"
 #include "core/printable.h"
+#include "core/trace.h"
 #include "stream/kafka_client.h"
 #include "stream/stream_metrics.h"
 #include "stream/topics.h"
@@ -145,6 +146,13 @@ class Consumer {
       size_t size = 0;
       if (rd_kafka_header_get_last(headers, kFormatHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR)
         format = value != nullptr ? std::string_view(static_cast<const char*>(value), size) : std::string_view();
+      if (trace::Recording() && pending_links_.size() < kMaxBatchLinks &&
+          rd_kafka_header_get_last(headers, kTraceparentHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+          value != nullptr) {
+        auto context = trace::ParseTraceparent(std::string_view(static_cast<const char*>(value), size));
+        if (context.ok() && (pending_links_.empty() || pending_links_.back().span_id != context->span_id))
+          pending_links_.push_back(*context);
+      }
     }
     std::string_view key =
         msg.key != nullptr ? std::string_view(static_cast<const char*>(msg.key), msg.key_len) : std::string_view();
@@ -158,7 +166,11 @@ class Consumer {
     Result<BatchOutcome> outcome = Status::Internal("not run");
     double seconds = 0;
   };
-  Committed CommitToLake(const StreamBatch& batch) {
+  Committed CommitToLake(const StreamBatch& batch, const std::vector<trace::SpanContext>& links) {
+    // A batch holds records of many producers: its span is a root linked to their traces (up to
+    // kMaxBatchLinks distinct producer spans), and the lake commits below are its children.
+    trace::Span span = trace::Span::Start("stream.batch", trace::SpanKind::kConsumer, {});
+    for (const auto& link : links) span.AddLink(link);
     const auto started = Clock::now();
     const int64_t number = ++batches_started_;
     CrashForTestAt("before-lake", number);
@@ -170,7 +182,11 @@ class Consumer {
       log::Warn("stream", "batch commit failed", {{"attempt", attempt + 1}, {"error", out.outcome.status().message()}});
     }
     out.seconds = SecondsSince(started);
-    if (out.outcome.ok()) CrashForTestAt("after-lake", number);
+    if (out.outcome.ok()) {
+      CrashForTestAt("after-lake", number);
+    } else {
+      span.SetError(out.outcome.status().message());
+    }
     return out;
   }
 
@@ -188,10 +204,12 @@ class Consumer {
     PULSE_RETURN_IF_ERROR(Collect(/*wait=*/true));
     inflight_batch_ = std::make_unique<StreamBatch>(std::move(batch_));
     batch_ = StreamBatch(options_.batch);
+    inflight_links_ = std::move(pending_links_);
+    pending_links_.clear();
     try {
       inflight_ = std::async(std::launch::async, [this, batch = inflight_batch_.get()]() noexcept {
         try {
-          return CommitToLake(*batch);
+          return CommitToLake(*batch, inflight_links_);
         } catch (const std::exception& e) {
           return Committed{Status::Internal(std::string("committing a stream batch: ") + e.what()), 0};
         }
@@ -199,7 +217,7 @@ class Consumer {
     } catch (const std::system_error& e) {  // no thread to run it: commit here
       inflight_ = {};
       std::promise<Committed> now;
-      now.set_value(CommitToLake(*inflight_batch_));
+      now.set_value(CommitToLake(*inflight_batch_, inflight_links_));
       inflight_ = now.get_future();
       log::Warn("stream", "no commit thread; committing on the consumer thread", {{"error", e.what()}});
     }
@@ -373,7 +391,10 @@ class Consumer {
   StreamBatch batch_;                            // pending: being filled by the consumer thread
   std::unique_ptr<StreamBatch> inflight_batch_;  // being committed by the commit thread
   std::future<Committed> inflight_;              // valid while a batch is in flight
-  int64_t batches_started_ = 0;                  // by the commit thread (one batch at a time)
+  int64_t batches_started_ = 0;  // by the commit thread (one batch at a time)
+  static constexpr size_t kMaxBatchLinks = 32;
+  std::vector<trace::SpanContext> pending_links_;   // producer spans of batch_'s records (traceparent headers)
+  std::vector<trace::SpanContext> inflight_links_;  // ... of the batch in flight
   std::map<TopicPartition, int64_t> next_offset_;
   rd_kafka_topic_t* last_rkt_ = nullptr;  // the partition of the last record and its next_offset_ slot
   TopicPartition last_tp_;

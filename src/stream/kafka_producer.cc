@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "core/time.h"
+#include "core/trace.h"
 #include "stream/kafka_client.h"
 #include "stream/topics.h"
 
@@ -59,6 +60,10 @@ Result<PublishReport> PublishFile(const std::string& path, const PublishOptions&
   PULSE_ASSIGN_OR_RETURN(auto rows, ingest::ParseSignalsFile(path, options.parse, report.parse));
   if (options.brokers.empty()) return Status::InvalidArgument("pulse publish: no Kafka broker given");
 
+  // One producer span over the whole file; every record carries it as its traceparent header.
+  trace::Span span = trace::Span::Start("stream.publish", trace::SpanKind::kProducer);
+  span.SetAttribute("pulse.stream.rows", rows->num_rows());
+  const std::string traceparent = span.traceparent();
   Delivery delivery;
   std::map<std::string, std::string> settings = {{"bootstrap.servers", options.brokers},
                                                  {"enable.idempotence", "true"},
@@ -111,7 +116,10 @@ Result<PublishReport> PublishFile(const std::string& path, const PublishOptions&
     key.assign(sources->GetView(i)).append("/").append(names->GetView(i));
     topic = options.topic.empty() ? TopicForKind(kinds->GetView(i)) : options.topic;
     for (;;) {
-      rd_kafka_resp_err_t err = Produce(rk.get(), topic.c_str(), key, value, {{kFormatHeader, "json"}});
+      rd_kafka_resp_err_t err = traceparent.empty()
+                                    ? Produce(rk.get(), topic.c_str(), key, value, {{kFormatHeader, "json"}})
+                                    : Produce(rk.get(), topic.c_str(), key, value,
+                                              {{kFormatHeader, "json"}, {kTraceparentHeader, traceparent}});
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(rk.get(), 50);
         continue;

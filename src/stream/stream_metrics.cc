@@ -1,5 +1,7 @@
 #include "stream/stream_metrics.h"
 
+#include "core/otlp_exporter.h"
+
 namespace pulse::stream {
 
 StreamMetrics::StreamMetrics()
@@ -19,6 +21,7 @@ StreamMetrics::StreamMetrics()
                               {"topic", "partition"})) {
   for (const char* outcome : {"consumed", "accepted", "rejected", "duplicate"}) records_.With({outcome});
   metrics::RegisterProcessMetrics(registry_);
+  trace::RegisterTraceMetrics(registry_);
   lake_commits_ = lake::ExportCommitMetrics(registry_);
 }
 

@@ -21,6 +21,9 @@ std::optional<std::string> KindFromTopic(std::string_view topic);
 // Record header naming the value's format ("json" or "csv"); records without it use the
 // configured format.
 inline constexpr const char* kFormatHeader = "pulse-format";
+// Record header with the W3C trace context of the producing span (core/trace.h): pulse publish
+// sets it; pulse ingest --stream links each batch's span to the traces of its records.
+inline constexpr const char* kTraceparentHeader = "traceparent";
 
 // kafka://HOST:PORT[,HOST:PORT...][/TOPICS]. TOPICS: one topic, a comma-separated list, a glob
 // with '*' and '?' ("pulse.signals.*"), or a regular expression starting with '^' (librdkafka's

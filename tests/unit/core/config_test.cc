@@ -87,6 +87,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "lake.url",
                                          "log.format",
                                          "log.level",
+                                         "log.modules",
                                          "registry.coverage_tolerance",
                                          "registry.experiment",
                                          "registry.model_prefix",
@@ -132,6 +133,9 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "stream.session_timeout_ms",
                                          "stream.start",
                                          "stream.url",
+                                         "telemetry.otlp_endpoint",
+                                         "telemetry.otlp_protocol",
+                                         "telemetry.service_name",
                                          "threads"};
   EXPECT_EQ(c.Keys(), keys);
 }
