@@ -391,7 +391,7 @@ class Consumer {
   StreamBatch batch_;                            // pending: being filled by the consumer thread
   std::unique_ptr<StreamBatch> inflight_batch_;  // being committed by the commit thread
   std::future<Committed> inflight_;              // valid while a batch is in flight
-  int64_t batches_started_ = 0;  // by the commit thread (one batch at a time)
+  int64_t batches_started_ = 0;                  // by the commit thread (one batch at a time)
   static constexpr size_t kMaxBatchLinks = 32;
   std::vector<trace::SpanContext> pending_links_;   // producer spans of batch_'s records (traceparent headers)
   std::vector<trace::SpanContext> inflight_links_;  // ... of the batch in flight
