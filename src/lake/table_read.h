@@ -19,6 +19,10 @@ namespace pulse::lake {
 // The rows DeltaTable::Read(options) returns, combined into one batch.
 Result<std::shared_ptr<arrow::RecordBatch>> ReadBatch(DeltaTable& table, const ReadOptions& options);
 
+class Lake;
+// The table `name` of `lake`, or nullptr when the lake has no such table (any other error is returned).
+Result<std::unique_ptr<DeltaTable>> OpenTableIfPresent(Lake& lake, const std::string& name);
+
 // Column `name` of `batch` as ArrayType; kInvalidArgument naming the column when it is missing or
 // has another type.
 template <class ArrayType>

@@ -15,20 +15,11 @@ namespace pulse::pipeline {
 using lake::ColumnAs;
 using lake::ReadBatch;
 
-namespace {
-
-// The table, or nullptr when the lake has none.
-Result<std::unique_ptr<lake::DeltaTable>> OpenIfPresent(lake::Lake& lake, const std::string& name) {
-  auto table = lake.OpenTable(name);
-  if (!table.ok() && table.status().code() == StatusCode::kNotFound) return std::unique_ptr<lake::DeltaTable>();
-  return table;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Result<std::map<std::string, DriftStatus>> ReadDriftStatus(lake::Lake& lake, int64_t signals_version) {
   std::map<std::string, DriftStatus> out;
-  PULSE_ASSIGN_OR_RETURN(auto table, OpenIfPresent(lake, "drift_events"));
+  PULSE_ASSIGN_OR_RETURN(auto table, lake::OpenTableIfPresent(lake, "drift_events"));
   if (!table) return out;
   PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"series", "detector", "default_test", "decision",
                                                                 "reference_start", "signals_version"}}));
@@ -68,7 +59,7 @@ Result<std::map<std::string, DriftStatus>> ReadDriftStatus(lake::Lake& lake, int
 
 Result<std::map<std::pair<std::string, int64_t>, int64_t>> ReadTrainingTimes(lake::Lake& lake) {
   std::map<std::pair<std::string, int64_t>, int64_t> out;
-  PULSE_ASSIGN_OR_RETURN(auto table, OpenIfPresent(lake, "model_events"));
+  PULSE_ASSIGN_OR_RETURN(auto table, lake::OpenTableIfPresent(lake, "model_events"));
   if (!table) return out;
   PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {.columns = {"time", "model_name", "version"}}));
   PULSE_ASSIGN_OR_RETURN(auto time, ColumnAs<arrow::TimestampArray>(*b, "time"));

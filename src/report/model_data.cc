@@ -16,18 +16,12 @@ using lake::ReadBatch;
 
 namespace {
 
-Result<std::unique_ptr<lake::DeltaTable>> OpenIfPresent(lake::Lake& lake, const std::string& name) {
-  auto table = lake.OpenTable(name);
-  if (!table.ok() && table.status().code() == StatusCode::kNotFound) return std::unique_ptr<lake::DeltaTable>();
-  return table;
-}
-
 double OrNaN(const arrow::DoubleArray& a, int64_t i) {
   return a.IsNull(i) ? std::numeric_limits<double>::quiet_NaN() : a.Value(i);
 }
 
 Status ReadEvents(lake::Lake& lake, int64_t signals_version, std::map<std::string, ModelCard>* cards) {
-  PULSE_ASSIGN_OR_RETURN(auto table, OpenIfPresent(lake, "model_events"));
+  PULSE_ASSIGN_OR_RETURN(auto table, lake::OpenTableIfPresent(lake, "model_events"));
   if (!table) return Status::Ok();
   PULSE_ASSIGN_OR_RETURN(auto b, ReadBatch(*table, {}));
   PULSE_ASSIGN_OR_RETURN(auto time, ColumnAs<arrow::TimestampArray>(*b, "time"));
@@ -56,7 +50,7 @@ Status ReadEvents(lake::Lake& lake, int64_t signals_version, std::map<std::strin
 // One DriftCheck per (series, signals version): drift when the default input test or an outcome
 // detector (rows without a reference window) decided drift.
 Status ReadChecks(lake::Lake& lake, int64_t signals_version, std::map<std::string, ModelCard>* cards) {
-  PULSE_ASSIGN_OR_RETURN(auto table, OpenIfPresent(lake, "drift_events"));
+  PULSE_ASSIGN_OR_RETURN(auto table, lake::OpenTableIfPresent(lake, "drift_events"));
   if (!table) return Status::Ok();
   PULSE_ASSIGN_OR_RETURN(auto b,
                          ReadBatch(*table, {.columns = {"series", "kind", "detector", "default_test", "decision",
