@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/hash.h"
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "core/time.h"
 #include "ingest/flat_json.h"
@@ -347,7 +348,7 @@ class Parser {
     report_.rejects.push_back({rec.line, std::move(reason), RawForReject(rec.raw)});
   }
 
-  static constexpr int kMaxMetadataDepth = 64;
+  static constexpr size_t kMaxMetadataDepth = 64;
 
   std::string_view bytes_;
   const std::string& name_;

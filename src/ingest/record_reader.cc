@@ -1,10 +1,12 @@
 #include "ingest/record_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
 
+#include "core/json_text.h"
 #include "core/printable.h"
 
 namespace pulse::ingest {
@@ -34,32 +36,6 @@ std::string JsonErrorText(const nlohmann::json::exception& e) {
 }
 
 }  // namespace
-
-int JsonNestingDepth(std::string_view text, int limit) {
-  // Brackets inside strings do not count; a backslash escapes the next character.
-  int depth = 0, deepest = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return deepest;
-}
 
 Result<FileFormat> FormatFromPath(std::string_view path) {
   auto ends = [&](std::string_view suffix) {
@@ -315,7 +291,8 @@ void RecordReader::ParseJsonLine(std::string_view line, Record& out) const {
   out.index_ = nullptr;
   out.line = out.last_line = line_no_;
   out.raw = line;
-  if (const int depth = JsonNestingDepth(line, limits_.max_json_depth); depth > limits_.max_json_depth) {
+  if (const auto limit = static_cast<size_t>(std::max(limits_.max_json_depth, 0));
+      JsonNestingDepth(line, limit) > limit) {
     out.error = "nested deeper than " + std::to_string(limits_.max_json_depth) + " levels";
     return;
   }

@@ -44,10 +44,6 @@ Result<FileFormat> FormatFromPath(std::string_view path);
 // non-blank character is '{', CSV otherwise.
 FileFormat SniffFormat(std::string_view bytes);
 
-// Depth of the deepest [ / { nesting of a JSON text (brackets in strings excluded), without
-// parsing it: stops early and returns a value > limit once the text is nested deeper than `limit`.
-int JsonNestingDepth(std::string_view text, int limit);
-
 struct ReaderLimits {
   int64_t max_field_bytes = 65536;  // a quoted field spanning lines longer than this is unterminated
   int max_json_depth = 64;          // deepest accepted nesting of a JSON line (the line's object = 1)

@@ -4,35 +4,9 @@
 #include <utility>
 #include <vector>
 
-namespace pulse::jobs {
+#include "core/json_text.h"
 
-size_t JsonNestingDepth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (const char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) {
-        deepest = depth;
-        if (deepest > limit) return limit + 1;
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
+namespace pulse::jobs {
 
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth) {
   if (JsonNestingDepth(text, max_depth) > max_depth)

@@ -18,11 +18,6 @@ namespace pulse::jobs {
 // use, stops near 1,000 levels; no Celery message of Pulse's tasks nests more than a few).
 inline constexpr size_t kMaxJsonDepth = 256;
 
-// The nesting depth of the arrays and objects in `text` (brackets inside strings are skipped),
-// scanning no further than the first point where it exceeds `limit` (then returns limit + 1).
-// Linear, no recursion; meant as a guard before parsing, so it does not validate the text.
-size_t JsonNestingDepth(std::string_view text, size_t limit);
-
 // Parses `text`; kInvalidArgument "<what> is not JSON" (also for a NUL byte anywhere, where
 // nlohmann would stop reading and accept what came before) or "<what> nests deeper than N levels".
 Result<nlohmann::json> ParseJson(std::string_view text, std::string_view what, size_t max_depth = kMaxJsonDepth);

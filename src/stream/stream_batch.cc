@@ -8,6 +8,7 @@
 #include <limits>
 #include <utility>
 
+#include "core/json_text.h"
 #include "core/printable.h"
 #include "core/time.h"
 #include "signals/signal_builder.h"
@@ -41,23 +42,12 @@ bool Blank(std::string_view v) { return v.find_first_not_of(" \t\r\n") == std::s
 // or nullopt when a raw line break sits inside a string (invalid JSON that would split the line).
 std::optional<std::string> JoinJsonLines(std::string_view v) {
   std::string out(v);
-  bool in_string = false, escaped = false;
+  JsonStringTracker strings;
   for (char& c : out) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      } else if (c == '\n' || c == '\r') {
-        return std::nullopt;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '\n' || c == '\r') {
-      c = ' ';
-    }
+    const bool outside = strings.Feed(c);
+    if (c != '\n' && c != '\r') continue;
+    if (!outside) return std::nullopt;
+    c = ' ';
   }
   return out;
 }

@@ -290,10 +290,6 @@ TEST(HostileMessages, DeepNestingIsBoundedNotAStackOverflow) {
   auto m = Decode(DumpJson(v));
   ASSERT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_EQ(DumpJson(m->args).size(), 2 + 2 * 250 + 1);
-  // Brackets inside strings do not count; escaped quotes do not end a string.
-  EXPECT_EQ(JsonNestingDepth(R"(["[[[[", "\"[[[", {"a": "}}}]]"}])", 10), 2u);
-  EXPECT_EQ(JsonNestingDepth(Nested(20), 10), 11u);  // stops at limit + 1
-  EXPECT_EQ(JsonNestingDepth("", 10), 0u);
 }
 
 // The JSON pointers of every node of `j` (the root excluded).
