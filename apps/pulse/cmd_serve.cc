@@ -1,8 +1,8 @@
 // pulse serve [--host H] [--port P]
 //   The HTTP API (src/service/README.md): settings from the serve.* section (--host / --port
-//   override serve.host / serve.port). Prints "pulse serve: listening on http://H:P" on stderr
-//   once bound; SIGTERM / SIGINT stop it gracefully (in-flight requests get serve.shutdown_grace_ms),
-//   then it prints {"requests": N, "drained": true|false} and exits 0.
+//   override serve.host / serve.port). Prints "pulse serve: listening on http://H:P" (https://
+//   with serve.tls_cert_file) on stderr once bound; SIGTERM / SIGINT stop it gracefully (in-flight requests get
+//   serve.shutdown_grace_ms), then it prints {"requests": N, "drained": true|false} and exits 0.
 // pulse token create --scope read|write|admin [--name NAME]
 //   Adds an API token to serve.tokens_file (stored hashed) and prints the token once.
 #include <atomic>
@@ -33,7 +33,8 @@ int RunServeCommand(const ServeArgs& args, const Context& ctx) {
   std::signal(SIGTERM, OnServeSignal);
   std::signal(SIGINT, OnServeSignal);
   auto summary = service::RunServe(ctx.settings(), options, ctx.exe_path, g_serve_stop, [&](int port) {
-    std::fprintf(stderr, "pulse serve: listening on http://%s:%d\n", options.host.c_str(), port);
+    std::fprintf(stderr, "pulse serve: listening on %s://%s:%d\n", options.tls() ? "https" : "http",
+                 options.host.c_str(), port);
     std::fflush(stderr);
   });
   if (!summary.ok()) return Fail(summary.status());

@@ -419,6 +419,10 @@ void AddServeKeys(std::vector<Config::Key>& keys) {
                          int64_t{3600} * 1000, "On SIGTERM, how long in-flight requests may take to finish"));
   keys.push_back(BindInt("serve.probe_timeout_ms", &Settings::serve, &ServeSettings::probe_timeout_ms, 1, 60000,
                          "/readyz: how long each dependency (lake, broker) has to answer"));
+  keys.push_back(Bind("serve.tls_cert_file", &Settings::serve, &ServeSettings::tls_cert_file,
+                      "PEM certificate (chain) pulse serve presents: HTTPS instead of HTTP (with serve.tls_key_file)"));
+  keys.push_back(Bind("serve.tls_key_file", &Settings::serve, &ServeSettings::tls_key_file,
+                      "PEM private key of serve.tls_cert_file (readable by pulse serve only)"));
 }
 
 // drift.*: pulse drift.

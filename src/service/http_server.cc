@@ -3,7 +3,9 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "core/log.h"
 
@@ -27,11 +29,32 @@ void ToResponse(const HttpReply& reply, httplib::Response& res) {
   res.set_content(reply.body, reply.content_type);
 }
 
+// httplib::SSLServer for the TLS options (checked first, so that each failure says which file).
+Result<std::unique_ptr<httplib::Server>> NewTlsServer(const HttpServerOptions& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty())
+    return Status::InvalidArgument("HTTPS needs both serve.tls_cert_file and serve.tls_key_file");
+  const std::pair<const char*, const std::string*> files[] = {{"certificate", &options.tls_cert_file},
+                                                              {"key", &options.tls_key_file}};
+  for (const auto& [what, path] : files) {
+    if (!std::ifstream(*path, std::ios::binary).good())
+      return Status::InvalidArgument(std::string("cannot read the TLS ") + what + " file '" + *path + "'");
+  }
+  auto server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
+  if (!server->is_valid())
+    return Status::InvalidArgument("TLS certificate '" + options.tls_cert_file + "' and key '" + options.tls_key_file +
+                                   "' could not be loaded: both must be PEM, and the key the certificate's own");
+  return std::unique_ptr<httplib::Server>(std::move(server));
+}
+
 }  // namespace
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options, Api& api) {
   std::unique_ptr<HttpServer> self(new HttpServer());
-  self->server_ = std::make_unique<httplib::Server>();
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    self->server_ = std::make_unique<httplib::Server>();
+  } else {
+    PULSE_ASSIGN_OR_RETURN(self->server_, NewTlsServer(options));
+  }
   httplib::Server& svr = *self->server_;
   const size_t threads = static_cast<size_t>(std::max(1, options.threads));
   svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };

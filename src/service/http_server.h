@@ -4,6 +4,10 @@
 // Contract:
 //  - Start binds host:port (port 0: any free port) and serves on a pool of `threads` threads
 //    (httplib's ThreadPool), one request per connection (keep-alive off: see http_server.cc).
+//  - With tls_cert_file and tls_key_file it serves HTTPS only (httplib's SSLServer, OpenSSL);
+//    a missing or unreadable file, a file that is not PEM, or a key that does not match the
+//    certificate fails Start with kInvalidArgument before anything is bound. A plain-HTTP
+//    request on the TLS port fails its handshake and is dropped.
 //  - Bodies larger than max_body_bytes are refused with 413 before they are read; a request not
 //    read within read_timeout is dropped; errors httplib raises itself (413, 400 on a malformed
 //    request line, ...) get problem documents through Api::LayerError.
@@ -35,6 +39,10 @@ struct HttpServerOptions {
   int64_t max_body_bytes = 16 << 20;
   std::chrono::milliseconds read_timeout{30000};
   std::chrono::seconds keep_alive_timeout{2};
+  // HTTPS when tls_cert_file is set: a PEM certificate (chain) and its PEM private key, both
+  // required; loaded once at Start (a renewed certificate takes a restart).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class HttpServer {

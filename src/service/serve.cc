@@ -25,6 +25,8 @@ ServeOptions ServeOptionsFrom(const ServeSettings& s) {
   o.tokens_file = s.tokens_file;
   o.shutdown_grace = std::chrono::milliseconds(s.shutdown_grace_ms);
   o.probe_timeout = std::chrono::milliseconds(s.probe_timeout_ms);
+  o.tls_cert_file = s.tls_cert_file;
+  o.tls_key_file = s.tls_key_file;
   return o;
 }
 
@@ -183,10 +185,14 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   http.threads = options.threads;
   http.max_body_bytes = options.max_body_bytes;
   http.read_timeout = options.request_timeout;
+  http.tls_cert_file = options.tls_cert_file;
+  http.tls_key_file = options.tls_key_file;
   PULSE_ASSIGN_OR_RETURN(auto server, HttpServer::Start(http, api));
-  log::Info(
-      "service", "listening",
-      {{"host", options.host}, {"port", server->port()}, {"broker", jobs::BackendUrlForDisplay(settings.jobs.broker)}});
+  log::Info("service", "listening",
+            {{"host", options.host},
+             {"port", server->port()},
+             {"scheme", options.tls() ? "https" : "http"},
+             {"broker", jobs::BackendUrlForDisplay(settings.jobs.broker)}});
   if (on_listening) on_listening(server->port());
   while (!stop.load()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
 

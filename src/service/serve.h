@@ -28,6 +28,9 @@ struct ServeOptions {
   std::string tokens_file = "pulse-tokens.json";
   std::chrono::milliseconds shutdown_grace{10000};
   std::chrono::milliseconds probe_timeout{2000};
+  std::string tls_cert_file;  // both set: HTTPS (see HttpServerOptions); both empty: plain HTTP
+  std::string tls_key_file;
+  bool tls() const { return !tls_cert_file.empty(); }
 };
 
 // The serve.* section as ServeOptions (the one place that maps it).
@@ -41,7 +44,8 @@ struct ServeSummary {
 
 // `on_listening(port)` is called once the socket is bound (port 0 resolved). Blocks until `stop`.
 // Errors: a bad setting or an unreachable Redis broker at start (kInvalidArgument / kUnavailable),
-// an address that cannot be bound (kUnavailable), a malformed tokens file.
+// an address that cannot be bound (kUnavailable), a malformed tokens file, a TLS certificate or
+// key that is missing, unreadable or not a matching PEM pair (kInvalidArgument).
 Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& options, const std::string& exe_path,
                               const std::atomic<bool>& stop, const std::function<void(int port)>& on_listening);
 

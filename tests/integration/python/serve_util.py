@@ -2,6 +2,7 @@
 import json
 import os
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -12,10 +13,11 @@ from timing import scaled
 
 
 class Served:
-    """A running `pulse serve`: its base URL, process and tokens."""
+    """A running `pulse serve`: its base URL, process and tokens (and the TLS context that trusts its
+    certificate, for https:// URLs)."""
 
-    def __init__(self, proc, url, tokens, early_log):
-        self.proc, self.url, self.tokens = proc, url, tokens
+    def __init__(self, proc, url, tokens, early_log, ssl_context=None):
+        self.proc, self.url, self.tokens, self.ssl_context = proc, url, tokens, ssl_context
         # Drain stderr (the JSON log) so that the server never blocks on a full pipe.
         self.log = list(early_log)
         self._drain = threading.Thread(target=lambda: self.log.extend(iter(proc.stderr.readline, "")), daemon=True)
@@ -32,7 +34,7 @@ class Served:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
+            with urllib.request.urlopen(req, timeout=timeout, context=self.ssl_context) as resp:
                 return resp.status, dict(resp.headers), resp.read()
         except urllib.error.HTTPError as e:
             return e.code, dict(e.headers), e.read()
@@ -59,8 +61,9 @@ def create_token(pulse_bin, tokens_file, scope, name):
     return token
 
 
-def start_serve(pulse_bin, tmp_path, lake, *sets, env=None, scopes=("read", "write", "admin")):
-    """Starts `pulse serve --port 0` with a tokens file holding one token per scope (named after it)."""
+def start_serve(pulse_bin, tmp_path, lake, *sets, env=None, scopes=("read", "write", "admin"), ca_file=None):
+    """Starts `pulse serve --port 0` with a tokens file holding one token per scope (named after it).
+    ca_file: the certificate an https:// server presents, trusted by Served.request."""
     tokens_file = tmp_path / "tokens.json"
     tokens = {s: create_token(pulse_bin, tokens_file, s, s) for s in scopes}
     full_env = dict(os.environ)
@@ -80,6 +83,7 @@ def start_serve(pulse_bin, tmp_path, lake, *sets, env=None, scopes=("read", "wri
         lines.append(line)
         if "pulse serve: listening on " in line:
             url = line.strip().split("listening on ")[1]
-            return Served(proc, url, tokens, lines)
+            context = ssl.create_default_context(cafile=str(ca_file)) if ca_file else None
+            return Served(proc, url, tokens, lines, context)
     proc.kill()
     raise AssertionError("pulse serve did not start:\n" + "".join(lines) + proc.stderr.read())

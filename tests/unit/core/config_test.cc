@@ -115,6 +115,8 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "serve.request_timeout_ms",
                                          "serve.shutdown_grace_ms",
                                          "serve.threads",
+                                         "serve.tls_cert_file",
+                                         "serve.tls_key_file",
                                          "serve.tokens_file",
                                          "sim.decay_rate",
                                          "sim.max_runs",
