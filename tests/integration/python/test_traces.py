@@ -12,16 +12,16 @@ package decodes every request Pulse sends), through a real redis-server:
 """
 import json
 import os
-import secrets
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+import otlp_spans
 from conftest import ROOT, run_pulse
+from otlp_spans import descends, new_traceparent, one
 from serve_util import start_serve
 from timing import scaled
 
@@ -47,17 +47,11 @@ class Receiver:
         self.url = "http://127.0.0.1:" + line.strip().split("=")[1]
 
     def state(self):
-        with urllib.request.urlopen(self.url + "/spans", timeout=10) as resp:
-            return json.loads(resp.read())
+        return otlp_spans.state(self.url)
 
     def trace(self, trace_id, want, timeout=30):
         """The spans of `trace_id` once there are at least `want` of them (or at the timeout)."""
-        deadline = time.monotonic() + scaled(timeout)
-        while True:
-            spans = [s for s in self.state()["spans"] if s["trace_id"] == trace_id]
-            if len(spans) >= want or time.monotonic() > deadline:
-                return spans
-            time.sleep(0.2)
+        return otlp_spans.wait_trace(self.url, trace_id, want, scaled(timeout))
 
     def stop(self):
         self.proc.kill()
@@ -74,11 +68,6 @@ def receiver(otel_python):
 def quarterly(name, n, start_year=2000, base=100.0, step=1.0):
     return [{"name": name, "kind": "macro", "ts": f"{start_year + i // 4}-{1 + 3 * (i % 4):02d}-01",
              "value": base + step * i + (i % 4) * 0.5} for i in range(n)]
-
-
-def new_traceparent():
-    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
-    return trace_id, span_id, f"00-{trace_id}-{span_id}-01"
 
 
 def start_worker(pulse_bin, lake, endpoint, *sets):
@@ -107,24 +96,6 @@ def wait_job(served, job, timeout=60):
         if st["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
             return st
         time.sleep(0.1)
-
-
-def descends(span, ancestor, spans):
-    """Whether `ancestor` is on `span`'s chain of parents."""
-    by_id = {s["span_id"]: s for s in spans}
-    for _ in range(16):
-        if span["parent_span_id"] == ancestor["span_id"]:
-            return True
-        span = by_id.get(span["parent_span_id"])
-        if span is None:
-            return False
-    return False
-
-
-def one(spans, **match):
-    found = [s for s in spans if all(s[k] == v for k, v in match.items())]
-    assert len(found) == 1, (match, [(s["name"], s["service"]) for s in spans])
-    return found[0]
 
 
 def test_one_trace_from_serve_through_redis_and_a_worker_to_the_lake(pulse_bin, tmp_path, lake, redis_db, receiver):
