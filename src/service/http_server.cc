@@ -66,7 +66,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& o
   // One request per connection: httplib 0.11 leaves a body it did not read (a GET or OPTIONS
   // sent with one, a request refused before its body) on a kept-alive connection, where it
   // would be parsed as the next request (found by schemathesis). Closing after each reply costs a
-  // connection set-up per request and rules that out.
+  // connection set-up per request and rules that out. Re-checked against 0.11.4's source when
+  // load-testing (bench/serve_bench.py): keep-alive cannot be turned on safely from outside the
+  // library. A handler can end a connection only by failing its reply's write, which HEAD replies
+  // never do, so a HEAD with a body stays open with the body unread; and each request reads
+  // through its own 4 KiB buffer that is dropped with it, so a client pipelining a second request
+  // would lose it.
   svr.set_keep_alive_max_count(1);
   HttpServer* raw = self.get();
   auto handler = [raw, &api](const httplib::Request& req, httplib::Response& res) {
