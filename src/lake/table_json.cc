@@ -75,8 +75,10 @@ Status AppendCellJson(const arrow::Array& column, int64_t row, std::string& out)
     case arrow::Type::DOUBLE:
       AppendJsonNumber(out, static_cast<const arrow::DoubleArray&>(column).Value(row));
       return Status::Ok();
-    case arrow::Type::TIMESTAMP:
-      AppendJsonString(out, time::FormatTimestamp(*TimestampMicros(column, row)));
+    case arrow::Type::TIMESTAMP:  // digits, '-', ':', 'T', '.', 'Z': nothing to escape
+      out += '"';
+      time::AppendTimestamp(out, *TimestampMicros(column, row));
+      out += '"';
       return Status::Ok();
     case arrow::Type::STRING:
       AppendJsonString(out, static_cast<const arrow::StringArray&>(column).GetView(row));
