@@ -162,13 +162,38 @@ Result<int64_t> ParseTimestamp(std::string_view text) {
   return seconds * kMicrosPerSecond + micros;
 }
 
-std::string FormatTimestamp(int64_t micros) {
+void AppendTimestamp(std::string& out, int64_t micros) {
   int64_t seconds = FloorDiv(micros, kMicrosPerSecond);
   int64_t frac = micros - seconds * kMicrosPerSecond;
   int64_t days = FloorDiv(seconds, kSecondsPerDay);
   int64_t sod = seconds - days * kSecondsPerDay;
   Civil d = CivilFromDays(days);
   char buf[64];
+  if (d.year >= 0 && d.year <= 9999) {  // the common case, without snprintf (a hot path of reads)
+    char* p = buf;
+    const auto put = [&p](int64_t v, int width) {
+      for (int i = width - 1; i >= 0; --i, v /= 10) p[i] = static_cast<char>('0' + v % 10);
+      p += width;
+    };
+    put(d.year, 4);
+    *p++ = '-';
+    put(d.month, 2);
+    *p++ = '-';
+    put(d.day, 2);
+    *p++ = 'T';
+    put(sod / 3600, 2);
+    *p++ = ':';
+    put(sod / 60 % 60, 2);
+    *p++ = ':';
+    put(sod % 60, 2);
+    if (frac != 0) {
+      *p++ = '.';
+      put(frac, 6);
+    }
+    *p++ = 'Z';
+    out.append(buf, static_cast<size_t>(p - buf));
+    return;
+  }
   if (frac == 0) {
     std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lldZ", static_cast<long long>(d.year),
                   static_cast<long long>(d.month), static_cast<long long>(d.day), static_cast<long long>(sod / 3600),
@@ -179,7 +204,13 @@ std::string FormatTimestamp(int64_t micros) {
                   static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
                   static_cast<long long>(frac));
   }
-  return buf;
+  out += buf;
+}
+
+std::string FormatTimestamp(int64_t micros) {
+  std::string out;
+  AppendTimestamp(out, micros);
+  return out;
 }
 
 int64_t AddMonths(int64_t micros, int months) {

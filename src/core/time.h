@@ -21,6 +21,8 @@ Result<int64_t> ParseTimestamp(std::string_view text);
 
 // "2024-03-01T12:30:00.123456Z" (fraction omitted when zero).
 std::string FormatTimestamp(int64_t micros);
+// Appends FormatTimestamp(micros) to `out` (no allocation of its own for years 0-9999).
+void AppendTimestamp(std::string& out, int64_t micros);
 // "2024-03-01": the UTC date of an instant.
 std::string FormatDate(int64_t micros);
 

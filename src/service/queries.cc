@@ -13,6 +13,7 @@
 
 #include "core/config.h"
 #include "core/files.h"
+#include "core/json_text.h"
 #include "core/time.h"
 #include "lake/table_json.h"
 #include "lake/table_read.h"
@@ -71,11 +72,14 @@ nlohmann::json PageJson(std::vector<nlohmann::json> all, const Page& page, std::
   return out;
 }
 
-// The table's rows at the page's version as JSON objects; nullopt version when the table (or the
-// lake) does not exist yet. A version the table does not have is 404.
+// The table's rows at the page's version, ready to write as JSON; nullopt version when the table
+// (or the lake) does not exist yet. A version the table does not have is 404.
 struct Rows {
-  std::vector<nlohmann::json> rows;
+  std::optional<lake::RowJsonWriter> table;  // set when version is
   std::optional<int64_t> version;
+  std::vector<int64_t> kept;  // the rows the route answers, in order
+
+  const arrow::Array* Column(std::string_view name) const { return table ? table->Column(name) : nullptr; }
 };
 
 Result<Rows> ReadRows(ServiceState& state, const Call& call, const std::string& name, const Page& page,
@@ -110,20 +114,101 @@ Result<Rows> ReadRows(ServiceState& state, const Call& call, const std::string& 
     return rows.status();
   }
   PULSE_RETURN_IF_ERROR(call.CheckDeadline());
-  PULSE_ASSIGN_OR_RETURN(out.rows, lake::RowsToJson(**rows));
+  PULSE_ASSIGN_OR_RETURN(auto writer, lake::RowJsonWriter::Make(**rows));
+  out.kept.resize(static_cast<size_t>(writer.num_rows()));
+  for (int64_t r = 0; r < writer.num_rows(); ++r) out.kept[static_cast<size_t>(r)] = r;
+  out.table = std::move(writer);
   out.version = version;
   return out;
 }
 
-// Keeps the rows whose `column` equals one of the comma-separated `wanted` values.
-void FilterRows(std::vector<nlohmann::json>& rows, const std::string& column,
-                const std::optional<std::string>& wanted) {
+// A cell as the string its JSON value is (lake/table_json.h CellToJson), or nullopt when that
+// value is not a string (null, a number, an object...). `scratch` holds text the view may point to.
+std::optional<std::string_view> StringCell(const arrow::Array* column, int64_t row, std::string& scratch) {
+  if (column == nullptr || column->IsNull(row)) return std::nullopt;
+  switch (column->type_id()) {
+    case arrow::Type::STRING: return static_cast<const arrow::StringArray&>(*column).GetView(row);
+    case arrow::Type::LARGE_STRING: return static_cast<const arrow::LargeStringArray&>(*column).GetView(row);
+    case arrow::Type::STRING_VIEW: return static_cast<const arrow::StringViewArray&>(*column).GetView(row);
+    case arrow::Type::BINARY: return static_cast<const arrow::BinaryArray&>(*column).GetView(row);
+    case arrow::Type::TIMESTAMP: scratch = time::FormatTimestamp(*lake::TimestampMicros(*column, row)); return scratch;
+    default: return std::nullopt;  // numbers, booleans, structs, lists, maps: not strings
+  }
+}
+
+// A cell's value when its JSON value is an integer (nlohmann is_number_integer), else nullopt.
+std::optional<int64_t> IntegerCell(const arrow::Array* column, int64_t row) {
+  if (column == nullptr || column->IsNull(row)) return std::nullopt;
+  switch (column->type_id()) {
+    case arrow::Type::INT8: return static_cast<const arrow::Int8Array&>(*column).Value(row);
+    case arrow::Type::INT16: return static_cast<const arrow::Int16Array&>(*column).Value(row);
+    case arrow::Type::INT32: return static_cast<const arrow::Int32Array&>(*column).Value(row);
+    case arrow::Type::DATE32: return static_cast<const arrow::Date32Array&>(*column).Value(row);
+    case arrow::Type::INT64: return static_cast<const arrow::Int64Array&>(*column).Value(row);
+    case arrow::Type::UINT8: return static_cast<const arrow::UInt8Array&>(*column).Value(row);
+    case arrow::Type::UINT16: return static_cast<const arrow::UInt16Array&>(*column).Value(row);
+    case arrow::Type::UINT32: return static_cast<const arrow::UInt32Array&>(*column).Value(row);
+    case arrow::Type::UINT64: return static_cast<int64_t>(static_cast<const arrow::UInt64Array&>(*column).Value(row));
+    default: return std::nullopt;
+  }
+}
+
+// A cell's instant in microseconds: a timestamp column's value, or a string cell parsed as
+// ISO-8601; nullopt otherwise.
+std::optional<int64_t> InstantCell(const arrow::Array* column, int64_t row) {
+  if (column == nullptr) return std::nullopt;
+  if (column->type_id() == arrow::Type::TIMESTAMP) return lake::TimestampMicros(*column, row);
+  std::string scratch;
+  auto text = StringCell(column, row, scratch);
+  if (!text) return std::nullopt;
+  auto us = time::ParseTimestamp(*text);
+  if (!us.ok()) return std::nullopt;
+  return *us;
+}
+
+// Keeps the rows whose `column` is a string equal to one of the comma-separated `wanted` values.
+void FilterRows(Rows& rows, const std::string& column, const std::optional<std::string>& wanted) {
   if (!wanted) return;
   const auto values = SplitCommas(*wanted);
-  std::erase_if(rows, [&](const nlohmann::json& row) {
-    auto it = row.find(column);
-    if (it == row.end() || !it->is_string()) return true;
-    return std::find(values.begin(), values.end(), it->get<std::string>()) == values.end();
+  const arrow::Array* col = rows.Column(column);
+  std::string scratch;
+  std::erase_if(rows.kept, [&](int64_t r) {
+    auto v = StringCell(col, r, scratch);
+    return !v || std::find(values.begin(), values.end(), *v) == values.end();
+  });
+}
+
+// {"items": [...], "next_page_token": ..., "total": N, "version": ...} (keys in nlohmann's
+// sorted order), the page's items written by `item(i, out)` for i in [offset, offset + limit).
+template <typename ItemFn>
+Result<HttpReply> PageReply(int64_t total, const Page& page, std::optional<int64_t> version, ItemFn&& item) {
+  HttpReply r;
+  std::string& out = r.body;
+  out += "{\"items\":[";
+  for (int64_t i = page.offset; i < total && i < page.offset + page.limit; ++i) {
+    if (i > page.offset) out += ',';
+    PULSE_RETURN_IF_ERROR(item(i, out));
+  }
+  out += "],\"next_page_token\":";
+  const int64_t next = page.offset + page.limit;
+  if (version && next < total)
+    AppendJsonString(out, std::to_string(*version) + "." + std::to_string(next));
+  else
+    out += "null";
+  out += ",\"total\":";
+  AppendJsonNumber(out, total);
+  out += ",\"version\":";
+  if (version)
+    AppendJsonNumber(out, *version);
+  else
+    out += "null";
+  out += '}';
+  return r;
+}
+
+Result<HttpReply> RowsReply(const Rows& rows, const Page& page) {
+  return PageReply(static_cast<int64_t>(rows.kept.size()), page, rows.version, [&](int64_t i, std::string& out) {
+    return rows.table->AppendRow(rows.kept[static_cast<size_t>(i)], out);
   });
 }
 
@@ -132,76 +217,104 @@ void FilterRows(std::vector<nlohmann::json>& rows, const std::string& column,
 Result<HttpReply> GetTableRows(ServiceState& state, Call& call, const std::string& table) {
   PULSE_ASSIGN_OR_RETURN(Page page, ReadPage(call));
   PULSE_ASSIGN_OR_RETURN(Rows rows, ReadRows(state, call, table, page));
-  FilterRows(rows.rows, "series", call.Query("series"));
-  return JsonReply(200, PageJson(std::move(rows.rows), page, rows.version));
+  FilterRows(rows, "series", call.Query("series"));
+  return RowsReply(rows, page);
 }
 
 Result<HttpReply> GetSeries(ServiceState& state, Call& call) {
   PULSE_ASSIGN_OR_RETURN(Page page, ReadPage(call));
   PULSE_ASSIGN_OR_RETURN(Rows rows, ReadRows(state, call, "signals", page, {"kind", "name", "ts"}));
-  FilterRows(rows.rows, "kind", call.Query("kind"));
+  FilterRows(rows, "kind", call.Query("kind"));
   struct Summary {
     int64_t count = 0;
     std::string first, last;  // ISO-8601 UTC, same format: compared through the parsed instant
     int64_t first_us = INT64_MAX, last_us = INT64_MIN;
   };
   std::map<std::pair<std::string, std::string>, Summary> series;
-  for (const auto& row : rows.rows) {
-    if (!row.value("kind", nlohmann::json()).is_string() || !row.value("name", nlohmann::json()).is_string()) continue;
-    Summary& s = series[{row["kind"].get<std::string>(), row["name"].get<std::string>()}];
+  const arrow::Array* kind_col = rows.Column("kind");
+  const arrow::Array* name_col = rows.Column("name");
+  const arrow::Array* ts_col = rows.Column("ts");
+  std::string kind_scratch, name_scratch, ts_scratch;
+  std::pair<std::string, std::string> key;
+  for (int64_t r : rows.kept) {
+    auto kind = StringCell(kind_col, r, kind_scratch);
+    auto name = StringCell(name_col, r, name_scratch);
+    if (!kind || !name) continue;
+    key.first.assign(*kind);
+    key.second.assign(*name);
+    auto it = series.find(key);
+    if (it == series.end()) it = series.emplace(key, Summary{}).first;
+    Summary& s = it->second;
     ++s.count;
-    if (auto ts = row.find("ts"); ts != row.end() && ts->is_string()) {
-      if (auto us = time::ParseTimestamp(ts->get<std::string>()); us.ok()) {
-        if (*us < s.first_us) s.first_us = *us, s.first = ts->get<std::string>();
-        if (*us > s.last_us) s.last_us = *us, s.last = ts->get<std::string>();
+    if (auto us = InstantCell(ts_col, r)) {
+      if (*us < s.first_us || *us > s.last_us) {
+        auto text = StringCell(ts_col, r, ts_scratch);  // a timestamp prints as it parses back
+        if (*us < s.first_us) s.first_us = *us, s.first = std::string(*text);
+        if (*us > s.last_us) s.last_us = *us, s.last = std::string(*text);
       }
     }
   }
-  std::vector<nlohmann::json> items;
+  std::vector<const std::pair<const std::pair<std::string, std::string>, Summary>*> items;
   items.reserve(series.size());
-  for (const auto& [key, s] : series) {
-    items.push_back(
-        {{"kind", key.first}, {"name", key.second}, {"observations", s.count}, {"first", s.first}, {"last", s.last}});
-  }
-  return JsonReply(200, PageJson(std::move(items), page, rows.version));
+  for (const auto& entry : series) items.push_back(&entry);
+  // {"first", "kind", "last", "name", "observations"}: nlohmann's sorted key order.
+  return PageReply(static_cast<int64_t>(items.size()), page, rows.version, [&](int64_t i, std::string& out) {
+    const auto& [k, s] = *items[static_cast<size_t>(i)];
+    out += "{\"first\":";
+    AppendJsonString(out, s.first);
+    out += ",\"kind\":";
+    AppendJsonString(out, k.first);
+    out += ",\"last\":";
+    AppendJsonString(out, s.last);
+    out += ",\"name\":";
+    AppendJsonString(out, k.second);
+    out += ",\"observations\":";
+    AppendJsonNumber(out, s.count);
+    out += '}';
+    return Status::Ok();
+  });
 }
 
 Result<HttpReply> GetForecasts(ServiceState& state, Call& call) {
   PULSE_ASSIGN_OR_RETURN(Page page, ReadPage(call));
   PULSE_ASSIGN_OR_RETURN(Rows rows, ReadRows(state, call, "forecasts", page));
-  FilterRows(rows.rows, "series", call.Query("series"));
+  FilterRows(rows, "series", call.Query("series"));
+  const arrow::Array* series_col = rows.Column("series");
+  const arrow::Array* sv_col = rows.Column("signals_version");
+  const arrow::Array* created_col = rows.Column("created");
+  std::string scratch;
   // Latest per series: the rows of the newest signals_version each series was forecast from.
-  std::map<std::string, int64_t> newest;
-  for (const auto& row : rows.rows) {
-    const auto sv = row.value("signals_version", nlohmann::json());
-    const auto name = row.value("series", nlohmann::json());
-    if (!sv.is_number_integer() || !name.is_string()) continue;
-    auto [it, fresh] = newest.emplace(name.get<std::string>(), sv.get<int64_t>());
-    if (!fresh) it->second = std::max(it->second, sv.get<int64_t>());
+  std::map<std::string, int64_t, std::less<>> newest;
+  for (int64_t r : rows.kept) {
+    const auto sv = IntegerCell(sv_col, r);
+    const auto name = StringCell(series_col, r, scratch);
+    if (!sv || !name) continue;
+    auto it = newest.find(*name);
+    if (it == newest.end())
+      newest.emplace(std::string(*name), *sv);
+    else
+      it->second = std::max(it->second, *sv);
   }
-  std::erase_if(rows.rows, [&](const nlohmann::json& row) {
-    const auto sv = row.value("signals_version", nlohmann::json());
-    const auto name = row.value("series", nlohmann::json());
-    if (!sv.is_number_integer() || !name.is_string()) return true;
-    return sv.get<int64_t>() != newest[name.get<std::string>()];
+  std::erase_if(rows.kept, [&](int64_t r) {
+    const auto sv = IntegerCell(sv_col, r);
+    const auto name = StringCell(series_col, r, scratch);
+    if (!sv || !name) return true;
+    return *sv != newest.find(*name)->second;
   });
   // A series forecast twice from that version (again once a champion was registered): the newest
   // forecast's rows.
-  const auto created_of = [](const nlohmann::json& row) -> int64_t {
-    const auto created = row.value("created", nlohmann::json());
-    if (!created.is_string()) return 0;
-    auto us = time::ParseTimestamp(created.get<std::string>());
-    return us.ok() ? *us : 0;
-  };
-  std::map<std::string, int64_t> newest_created;
-  for (const auto& row : rows.rows) {
-    int64_t& n = newest_created[row["series"].get<std::string>()];
-    n = std::max(n, created_of(row));
+  const auto created_of = [&](int64_t r) -> int64_t { return InstantCell(created_col, r).value_or(0); };
+  std::map<std::string, int64_t, std::less<>> newest_created;
+  for (int64_t r : rows.kept) {
+    const auto name = StringCell(series_col, r, scratch);
+    auto it = newest_created.find(*name);
+    if (it == newest_created.end()) it = newest_created.emplace(std::string(*name), 0).first;
+    it->second = std::max(it->second, created_of(r));
   }
-  std::erase_if(rows.rows, [&](const nlohmann::json& row) {
-    return created_of(row) != newest_created[row["series"].get<std::string>()];
+  std::erase_if(rows.kept, [&](int64_t r) {
+    return created_of(r) != newest_created.find(*StringCell(series_col, r, scratch))->second;
   });
-  return JsonReply(200, PageJson(std::move(rows.rows), page, rows.version));
+  return RowsReply(rows, page);
 }
 
 Result<HttpReply> GetTables(ServiceState& state, Call& call) {

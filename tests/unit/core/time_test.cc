@@ -63,6 +63,23 @@ TEST(Time, FormatsRoundTrip) {
     EXPECT_EQ(P(FormatTimestamp(t)), t);
 }
 
+TEST(Time, FormatsEveryYearWidth) {
+  // Years 0-9999 take the digit-writing path, others snprintf's; both print the same shapes.
+  constexpr int64_t kDay = 86400LL * 1000000;
+  const int64_t year0 = -62167219200LL * 1000000;      // 0000-01-01T00:00:00Z
+  const int64_t year10000 = 253402300800LL * 1000000;  // 10000-01-01T00:00:00Z
+  EXPECT_EQ(FormatTimestamp(year0), "0000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(year0 + 1), "0000-01-01T00:00:00.000001Z");
+  EXPECT_EQ(FormatTimestamp(year0 - kDay), "-001-12-31T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(year10000 - 1), "9999-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatTimestamp(year10000), "10000-01-01T00:00:00Z");
+  EXPECT_EQ(FormatTimestamp(P("0987-06-05T04:03:02.1Z")), "0987-06-05T04:03:02.100000Z");
+  std::string out = "x";
+  AppendTimestamp(out, 0);
+  AppendTimestamp(out, year10000 + 5);
+  EXPECT_EQ(out, "x1970-01-01T00:00:00Z10000-01-01T00:00:00.000005Z");
+}
+
 TEST(Time, CivilAndQuarters) {
   EXPECT_EQ(*QuarterStart(1959, 2), P("1959-04-01"));
   EXPECT_EQ(*QuarterStart(2009, 4), P("2009-10-01"));
