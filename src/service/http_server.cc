@@ -40,9 +40,10 @@ Result<std::unique_ptr<httplib::Server>> NewTlsServer(const HttpServerOptions& o
       return Status::InvalidArgument(std::string("cannot read the TLS ") + what + " file '" + *path + "'");
   }
   auto server = std::make_unique<httplib::SSLServer>(options.tls_cert_file.c_str(), options.tls_key_file.c_str());
-  if (!server->is_valid())
+  if (!server->is_valid()) {
     return Status::InvalidArgument("TLS certificate '" + options.tls_cert_file + "' and key '" + options.tls_key_file +
                                    "' could not be loaded: both must be PEM, and the key the certificate's own");
+  }
   return std::unique_ptr<httplib::Server>(std::move(server));
 }
 

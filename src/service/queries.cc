@@ -191,17 +191,19 @@ Result<HttpReply> PageReply(int64_t total, const Page& page, std::optional<int64
   }
   out += "],\"next_page_token\":";
   const int64_t next = page.offset + page.limit;
-  if (version && next < total)
+  if (version && next < total) {
     AppendJsonString(out, std::to_string(*version) + "." + std::to_string(next));
-  else
+  } else {
     out += "null";
+  }
   out += ",\"total\":";
   AppendJsonNumber(out, total);
   out += ",\"version\":";
-  if (version)
+  if (version) {
     AppendJsonNumber(out, *version);
-  else
+  } else {
     out += "null";
+  }
   out += '}';
   return r;
 }
@@ -290,10 +292,11 @@ Result<HttpReply> GetForecasts(ServiceState& state, Call& call) {
     const auto name = StringCell(series_col, r, scratch);
     if (!sv || !name) continue;
     auto it = newest.find(*name);
-    if (it == newest.end())
+    if (it == newest.end()) {
       newest.emplace(std::string(*name), *sv);
-    else
+    } else {
       it->second = std::max(it->second, *sv);
+    }
   }
   std::erase_if(rows.kept, [&](int64_t r) {
     const auto sv = IntegerCell(sv_col, r);
