@@ -20,7 +20,6 @@ import argparse
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -32,6 +31,8 @@ import distributed
 import pulse
 import pulse.dask
 
+from bench_util import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -42,14 +43,6 @@ def timed(fn, repeat):
         result = fn()
         out.append(time.perf_counter() - t)
     return statistics.median(out), result
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def scaling(args):

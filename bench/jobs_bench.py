@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,8 @@ from pathlib import Path
 
 import redis
 
+from bench_util import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,14 +40,6 @@ def start_redis_server(workdir):
     proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                              "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL)
     return proc, port, f"redis://127.0.0.1:{port}/0"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def envelope(task, task_id, args, kwargs, queue):

@@ -43,7 +43,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -52,15 +51,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bench_util import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_http(url, proc, timeout=60):
