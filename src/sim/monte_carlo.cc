@@ -102,17 +102,23 @@ class Shocks {
       if (s.noise.turn_sd > 0) turn_.push_back(&s);
     }
     const size_t most = std::max(initial_.size(), turn_.size());
-    draws_.resize(most * kBlock), run_draws_.resize(most);
+    draws_.resize(most * kBlock), run_draws_.resize(most * kTile);
   }
   void Apply(BlockState& st, uint64_t first_run, uint32_t turn) {
     const std::vector<const SlotNoise*>& drawn = turn == 0 ? initial_ : turn_;
     if (drawn.empty()) return;
-    const size_t n = st.count();
-    for (size_t r = 0; r < n; ++r) {
-      const uint64_t run = first_run + r;
-      CounterRng rng(seed_, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
-      rng.Normals(run_draws_.data(), drawn.size());
-      for (size_t j = 0; j < drawn.size(); ++j) draws_[j * kBlock + r] = run_draws_[j];
+    const size_t n = st.count(), d = drawn.size();
+    // Each run's draws, kTile runs at a time, transposed a tile at a time (one cache line of
+    // draws_ per slot, rather than a line per draw).
+    for (size_t r0 = 0; r0 < n; r0 += kTile) {
+      const size_t tile = std::min(kTile, n - r0);
+      for (size_t t = 0; t < tile; ++t) {
+        const uint64_t run = first_run + r0 + t;
+        CounterRng rng(seed_, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
+        rng.Normals(run_draws_.data() + t * d, d);
+      }
+      for (size_t j = 0; j < d; ++j)
+        for (size_t t = 0; t < tile; ++t) draws_[j * kBlock + r0 + t] = run_draws_[t * d + j];
     }
     for (size_t j = 0; j < drawn.size(); ++j) {
       const SlotNoise& s = *drawn[j];
@@ -124,6 +130,7 @@ class Shocks {
   }
 
  private:
+  static constexpr size_t kTile = 8;
   uint64_t seed_;
   std::vector<const SlotNoise*> initial_, turn_;  // the slots that take a draw, in slot order
   std::vector<double> draws_, run_draws_;
