@@ -124,9 +124,8 @@ PULSE_SIMD_END
 
 void PhiloxBatch(std::array<uint32_t, 4> ctr, std::array<uint32_t, 2> key, uint32_t* out) {
 #if defined(__x86_64__)
-  static const bool avx512 = __builtin_cpu_supports("avx512f"), avx2 = __builtin_cpu_supports("avx2");
-  if (avx512) return PhiloxBatchAvx512(ctr, key, out);
-  if (avx2) return PhiloxBatchAvx2(ctr, key, out);
+  if (simd::Avx512()) return PhiloxBatchAvx512(ctr, key, out);
+  if (simd::Avx2()) return PhiloxBatchAvx2(ctr, key, out);
 #endif
   PhiloxBatchPlain(ctr, key, out);
 }

@@ -1,11 +1,25 @@
-// x86 vector intrinsics for the functions that choose an instruction set at run time
-// (__attribute__((target("..."))) versions picked with __builtin_cpu_supports; every such
-// function has a plain version giving the same results, for other CPUs and architectures).
+// Run-time choice of vector instruction sets. Hot loops have a plain version and, on x86-64, a
+// version compiled for a wider instruction set (__attribute__((target("...")))) that gives the
+// same results bit for bit; they call Avx512() / Avx2() to pick one. -ffp-contract=off (see
+// cmake/PulseWarnings.cmake) keeps a * b + c unfused in both, so the doubles agree too.
 #pragma once
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+
+namespace pulse::simd {
+
+enum class Level { kPlain, kAvx2, kAvx512 };
+
+// True where the CPU has AVX-512 F, DQ and VL (resp. AVX2) and LimitLevel() allows it.
+bool Avx512();
+bool Avx2();
+// Caps the instruction sets the dispatching functions may use from now on (tests compare the
+// versions on a machine that has them all); Level::kAvx512 (the default) leaves the CPU's choice.
+void LimitLevel(Level max);
+
+}  // namespace pulse::simd
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized and
 // -Wmaybe-uninitialized wrongly flag at every use; code between these two macros is spared them.

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "core/random.h"
+#include "core/simd.h"
 #include "core/thread_pool.h"
 #include "sim/gpu.h"
 
@@ -91,49 +92,110 @@ struct Metrics {
   }
 };
 
+// The slots that take a draw (at turn 0, or at later turns), in slot order, with their shock
+// sd and clip range.
+struct DrawnSlots {
+  std::vector<uint32_t> slot;
+  std::vector<double> sd, lo, hi;
+  size_t size() const { return slot.size(); }
+  void Add(const SlotNoise& s, double shock_sd) {
+    slot.push_back(s.slot), sd.push_back(shock_sd), lo.push_back(s.lo), hi.push_back(s.hi);
+  }
+};
+
+// x = clamp(x + sd z, lo, hi) in runs r0 .. r0 + tile of every drawn slot, where z[t d + j] is
+// run r0 + t's draw for drawn slot j (d = drawn.size()).
+void ShockTilePlain(BlockState& st, size_t r0, size_t tile, const DrawnSlots& drawn, const double* z) {
+  const size_t d = drawn.size();
+  for (size_t j = 0; j < d; ++j) {
+    double* x = st.slot(drawn.slot[j]) + r0;
+    for (size_t t = 0; t < tile; ++t) x[t] = std::clamp(x[t] + drawn.sd[j] * z[t * d + j], drawn.lo[j], drawn.hi[j]);
+  }
+}
+
+#if defined(__x86_64__)
+PULSE_SIMD_BEGIN
+// ShockTilePlain for a tile of 8 runs: each 8 x 8 square of draws (8 runs x 8 slots) transposed in
+// registers, then one vector operation per slot. Same operations (no fused multiply-add, the
+// same comparisons as std::clamp), so the same doubles.
+__attribute__((target("avx512f"))) void ShockTile8Avx512(BlockState& st, size_t r0, const DrawnSlots& drawn,
+                                                         const double* z) {
+  const size_t d = drawn.size();
+  size_t j0 = 0;
+  for (; j0 + 8 <= d; j0 += 8) {
+    __m512d row[8], a[8], b[8], col[8];
+    for (size_t t = 0; t < 8; ++t) row[t] = _mm512_loadu_pd(z + t * d + j0);
+    for (int i = 0; i < 4; ++i) {  // pairs of runs: a[2i] holds even slots, a[2i + 1] odd ones
+      a[2 * i] = _mm512_unpacklo_pd(row[2 * i], row[2 * i + 1]);
+      a[2 * i + 1] = _mm512_unpackhi_pd(row[2 * i], row[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; ++i) {  // 128-bit lanes of 4 runs
+      b[4 * i] = _mm512_shuffle_f64x2(a[4 * i], a[4 * i + 2], 0x88);
+      b[4 * i + 1] = _mm512_shuffle_f64x2(a[4 * i], a[4 * i + 2], 0xDD);
+      b[4 * i + 2] = _mm512_shuffle_f64x2(a[4 * i + 1], a[4 * i + 3], 0x88);
+      b[4 * i + 3] = _mm512_shuffle_f64x2(a[4 * i + 1], a[4 * i + 3], 0xDD);
+    }
+    // col[k]: slot j0 + k's draws of runs 0..7.
+    col[0] = _mm512_shuffle_f64x2(b[0], b[4], 0x88), col[4] = _mm512_shuffle_f64x2(b[0], b[4], 0xDD);
+    col[2] = _mm512_shuffle_f64x2(b[1], b[5], 0x88), col[6] = _mm512_shuffle_f64x2(b[1], b[5], 0xDD);
+    col[1] = _mm512_shuffle_f64x2(b[2], b[6], 0x88), col[5] = _mm512_shuffle_f64x2(b[2], b[6], 0xDD);
+    col[3] = _mm512_shuffle_f64x2(b[3], b[7], 0x88), col[7] = _mm512_shuffle_f64x2(b[3], b[7], 0xDD);
+    for (size_t k = 0; k < 8; ++k) {
+      const size_t j = j0 + k;
+      double* x = st.slot(drawn.slot[j]) + r0;
+      const __m512d lo = _mm512_set1_pd(drawn.lo[j]), hi = _mm512_set1_pd(drawn.hi[j]);
+      __m512d v = _mm512_add_pd(_mm512_loadu_pd(x), _mm512_mul_pd(_mm512_set1_pd(drawn.sd[j]), col[k]));
+      v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), v, lo);  // std::clamp: v < lo ? lo
+      v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(hi, v, _CMP_LT_OQ), v, hi);  //   : hi < v ? hi : v
+      _mm512_storeu_pd(x, v);
+    }
+  }
+  for (; j0 < d; ++j0) {
+    double* x = st.slot(drawn.slot[j0]) + r0;
+    for (size_t t = 0; t < 8; ++t) x[t] = std::clamp(x[t] + drawn.sd[j0] * z[t * d + j0], drawn.lo[j0], drawn.hi[j0]);
+  }
+}
+PULSE_SIMD_END
+#endif
+
 // The seeded noise of a block of runs: each run's draws in slot order from its own stream keyed by
-// (seed, run, turn) (as one Normal() per drawn slot would give them), stored slot-major so each
-// slot's shock x = clamp(x + sd z, lo, hi) applies in one loop across runs.
+// (seed, run, turn) (as one Normal() per drawn slot would give them), applied as shocks
+// x = clamp(x + sd z, lo, hi) a tile of 8 runs at a time.
 class Shocks {
  public:
   Shocks(const std::vector<SlotNoise>& noisy, const MonteCarloOptions& options) : seed_(options.seed) {
     for (const SlotNoise& s : noisy) {
-      if (s.noise.initial_sd > 0) initial_.push_back(&s);
-      if (s.noise.turn_sd > 0) turn_.push_back(&s);
+      if (s.noise.initial_sd > 0) initial_.Add(s, s.noise.initial_sd);
+      if (s.noise.turn_sd > 0) turn_.Add(s, s.noise.turn_sd);
     }
-    const size_t most = std::max(initial_.size(), turn_.size());
-    draws_.resize(most * kBlock), run_draws_.resize(most * kTile);
+    draws_.resize(std::max(initial_.size(), turn_.size()) * kTile);
   }
   void Apply(BlockState& st, uint64_t first_run, uint32_t turn) {
-    const std::vector<const SlotNoise*>& drawn = turn == 0 ? initial_ : turn_;
-    if (drawn.empty()) return;
+    const DrawnSlots& drawn = turn == 0 ? initial_ : turn_;
     const size_t n = st.count(), d = drawn.size();
-    // Each run's draws, kTile runs at a time, transposed a tile at a time (one cache line of
-    // draws_ per slot, rather than a line per draw).
+    if (d == 0) return;
     for (size_t r0 = 0; r0 < n; r0 += kTile) {
       const size_t tile = std::min(kTile, n - r0);
       for (size_t t = 0; t < tile; ++t) {
         const uint64_t run = first_run + r0 + t;
         CounterRng rng(seed_, static_cast<uint32_t>(run), turn, static_cast<uint32_t>(run >> 32));
-        rng.Normals(run_draws_.data() + t * d, d);
+        rng.Normals(draws_.data() + t * d, d);
       }
-      for (size_t j = 0; j < d; ++j)
-        for (size_t t = 0; t < tile; ++t) draws_[j * kBlock + r0 + t] = run_draws_[t * d + j];
-    }
-    for (size_t j = 0; j < drawn.size(); ++j) {
-      const SlotNoise& s = *drawn[j];
-      const double sd = turn == 0 ? s.noise.initial_sd : s.noise.turn_sd;
-      double* x = st.slot(s.slot);
-      const double* z = draws_.data() + j * kBlock;
-      for (size_t r = 0; r < n; ++r) x[r] = std::clamp(x[r] + sd * z[r], s.lo, s.hi);
+#if defined(__x86_64__)
+      if (tile == kTile && simd::Avx512()) {
+        ShockTile8Avx512(st, r0, drawn, draws_.data());
+        continue;
+      }
+#endif
+      ShockTilePlain(st, r0, tile, drawn, draws_.data());
     }
   }
 
  private:
   static constexpr size_t kTile = 8;
   uint64_t seed_;
-  std::vector<const SlotNoise*> initial_, turn_;  // the slots that take a draw, in slot order
-  std::vector<double> draws_, run_draws_;
+  DrawnSlots initial_, turn_;
+  std::vector<double> draws_;  // a tile's draws, run-major
 };
 
 // The GPU turn path when asked for and available (sim/gpu.h), else nullptr and why in *why_not.

@@ -123,9 +123,7 @@ PULSE_SIMD_END
 // ScanChunkPlain, vectorised where the CPU and the values allow.
 void ScanChunk(const double* v, size_t n, int32_t* keys, ChunkTotals& t) {
 #if defined(__x86_64__)
-  static const bool avx512 =
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-  if (avx512 && ScanChunkAvx512(v, n, keys, t)) return;
+  if (simd::Avx512() && ScanChunkAvx512(v, n, keys, t)) return;
 #endif
   ScanChunkPlain(v, n, keys, t);
 }

@@ -9,6 +9,7 @@
 #include "core/ids.h"
 #include "core/log.h"
 #include "core/random.h"
+#include "core/simd.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 
@@ -35,21 +36,26 @@ TEST(CounterRng, StreamsAreAddressedByKeys) {
 }
 
 TEST(CounterRng, NormalsEqualsRepeatedNormalAndLeavesTheStreamInPlace) {
-  // The batched draws (vectorised Philox where the CPU has AVX2) are the same numbers, and the
-  // stream continues where n Normal() calls would leave it: after odd and even counts, from a
-  // partly used block, across batch boundaries, and with the rare slow-path draws included.
-  for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{31}, size_t{32}, size_t{33}, size_t{314}, size_t{5000}}) {
-    for (int skip : {0, 1, 3}) {
-      CounterRng a(99, 7, static_cast<uint32_t>(n), 1), b(99, 7, static_cast<uint32_t>(n), 1);
-      for (int i = 0; i < skip; ++i) ASSERT_EQ(a.NextU32(), b.NextU32());  // a partly used block
-      if (skip % 2) (void)a.NextU32(), (void)b.NextU32();                  // back to an even word
-      std::vector<double> batch(n);
-      a.Normals(batch.data(), n);
-      for (size_t k = 0; k < n; ++k) ASSERT_EQ(batch[k], b.Normal()) << "n " << n << " draw " << k;
-      for (int i = 0; i < 9; ++i) ASSERT_EQ(a.NextU32(), b.NextU32()) << "n " << n << " after, word " << i;
-      ASSERT_EQ(a.Normal(), b.Normal());
+  // The batched draws (Philox vectorised with AVX-512 or AVX2 where the CPU has them: each level
+  // is tried) are the same numbers, and the stream continues where n Normal() calls would leave
+  // it: after odd and even counts, from a partly used block, across batch boundaries, and with the
+  // rare slow-path draws included.
+  for (simd::Level level : {simd::Level::kPlain, simd::Level::kAvx2, simd::Level::kAvx512}) {
+    simd::LimitLevel(level);
+    for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{31}, size_t{32}, size_t{33}, size_t{314}, size_t{5000}}) {
+      for (int skip : {0, 1, 3}) {
+        CounterRng a(99, 7, static_cast<uint32_t>(n), 1), b(99, 7, static_cast<uint32_t>(n), 1);
+        for (int i = 0; i < skip; ++i) ASSERT_EQ(a.NextU32(), b.NextU32());  // a partly used block
+        if (skip % 2) (void)a.NextU32(), (void)b.NextU32();                  // back to an even word
+        std::vector<double> batch(n);
+        a.Normals(batch.data(), n);
+        for (size_t k = 0; k < n; ++k) ASSERT_EQ(batch[k], b.Normal()) << "n " << n << " draw " << k;
+        for (int i = 0; i < 9; ++i) ASSERT_EQ(a.NextU32(), b.NextU32()) << "n " << n << " after, word " << i;
+        ASSERT_EQ(a.Normal(), b.Normal());
+      }
     }
   }
+  simd::LimitLevel(simd::Level::kAvx512);
 }
 
 TEST(CounterRng, UniformAndNormalMoments) {
