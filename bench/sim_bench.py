@@ -16,11 +16,19 @@ peer, bench/sim_numpy.py: the same rules and noise model vectorised over runs wi
 the same per-step statistics. Both run in turn, --repeat times, on core 0; the table gives wall and
 CPU-time rates (the CPU-time rate is the steadier one on a shared machine) and the ratio, and the
 last step's mean and quantiles of a few columns are checked to agree within Monte Carlo error.
+The same real workload also runs in the original, as a user would add noise to it
+(bench/sim_original.py --noise: the original's WorldState with the registry's 304 variables + the 10
+drivers, random.gauss jitter and per-turn shocks clipped to the ranges, run_turn per turn, every
+step's values kept and summarised with NumPy at the end), --original-runs runs (default 20: with the
+full registry each of its turns takes tens of milliseconds, almost all in rules/rule_audit_layer.py's
+audit_rule, which deep-copies the variables dict once per variable for every static rule that fires),
+alternating with the other two; its ratio is printed next to Pulse / NumPy.
 Without the original's Debian root (or not as root) the original's rows are skipped with a note.
 
   scripts/build release
   sudo scripts/make-sim-golden          # once: builds the Debian 13 root with the original
   .venv/bin/python bench/sim_bench.py [--repeat 3] [--max-runs 1000000] [--only real] [--real-runs 10000]
+                                      [--original-runs 20] [--original-rng gauss|numpy]
 """
 import argparse
 import json
@@ -63,36 +71,66 @@ def copy_bandwidth():
     return float(out.stdout.strip())
 
 
-def real_workload(binary, runs, turns, repeat):
-    """Pulse vs the NumPy peer on the full state with noise, one core, side by side."""
+def original_noisy(runs, turns, seed, rng):
+    """One run of the original with noise (bench/sim_original.py --noise 0.01) on core 0; None if it
+    cannot run here (no Debian root, not root), with the reason printed."""
+    cmd = ["taskset", "-c", "0", sys.executable, str(ROOT / "bench/sim_original.py"), "--noise", "0.01",
+           "--rng", rng, "--runs", str(runs), "--turns", str(turns), "--repeat", "1", "--seed", str(seed),
+           "--quiet-logging", "--stats", STATS]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        print("original Python Pulse with noise: not run here: " + (out.stderr.strip().splitlines() or ["?"])[-1])
+        return None
+    res = json.loads(out.stdout.strip().splitlines()[-1])
+    return dict(res, seconds=res["seconds"][0], cpu_seconds=res["cpu_seconds"][0])
+
+
+def real_workload(binary, runs, turns, repeat, original_runs, original_rng):
+    """Pulse vs the NumPy peer (and the original with noise, original_runs runs, if it can run here;
+    0: not run) on the full state with noise, one core, side by side."""
     common = ["--runs", str(runs), "--turns", str(turns), "--noise", "0.01", "--state", "full", "--stats", STATS]
     pulse_cmd = ["taskset", "-c", "0", str(binary), str(ROOT / "data/sim/catalog.yaml"),
                  str(ROOT / "data/sim/rules.yaml"), "--threads", "1"] + common
     numpy_cmd = ["taskset", "-c", "0", sys.executable, str(ROOT / "bench/sim_numpy.py")] + common
-    rows = {"pulse": [], "numpy": []}
+    rows = {"pulse": [], "numpy": [], "original": []}
+    run_count = {"pulse": runs, "numpy": runs, "original": original_runs}
     stats = {}
-    for _ in range(repeat):
+    for i in range(repeat):
         for name, cmd in (("pulse", pulse_cmd), ("numpy", numpy_cmd)):
             lines = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip().splitlines()
             objs = [json.loads(x) for x in lines]
             result = next(o for o in objs if "run_turns_per_s" in o)
             stats[name] = next(o["stats"] for o in objs if "stats" in o)
             rows[name].append(result)
-    print(f"\nreal workload: full 314-variable state, noise 0.01, {runs} runs x {turns} turns, one core "
+        if original_runs > 0 and (i == 0 or rows["original"]):
+            res = original_noisy(original_runs, turns, i + 1, original_rng)
+            if res:
+                rows["original"].append(res)
+                stats["original"] = res["stats"]
+    print(f"\nreal workload: full 314-variable state, noise 0.01, {turns} turns, one core "
           f"(median of {repeat}, alternating)")
-    print(f"{'implementation':24s} {'wall s':>8s} {'run-turns/s':>12s} {'cpu s':>8s} {'run-turns/cpu-s':>16s} "
-          f"{'var-updates/cpu-s':>18s} {'MiB':>7s}")
+    print(f"{'implementation':26s} {'runs':>6s} {'wall s':>8s} {'run-turns/s':>12s} {'cpu s':>8s} "
+          f"{'run-turns/cpu-s':>16s} {'var-updates/cpu-s':>18s} {'MiB':>7s}")
     med = {}
-    for name in ("pulse", "numpy"):
+    label = {"pulse": "pulse", "numpy": "numpy", "original": f"original + noise ({original_rng})"}
+    for name in ("pulse", "numpy", "original"):
         r = rows[name]
+        if not r:
+            continue
+        k = run_count[name]
         wall = statistics.median(x["seconds"] for x in r)
         cpu = statistics.median(x["cpu_seconds"] for x in r)
         slots = r[0]["slots"]
-        med[name] = (runs * turns / wall, runs * turns / cpu)
-        print(f"{name:24s} {wall:8.2f} {runs * turns / wall:12,.0f} {cpu:8.2f} {runs * turns / cpu:16,.0f} "
-              f"{runs * turns * slots / cpu:18,.0f} {max(x['max_rss_mib'] for x in r):7.1f}")
+        med[name] = (k * turns / wall, k * turns / cpu)
+        print(f"{label[name]:26s} {k:6d} {wall:8.2f} {k * turns / wall:12,.0f} {cpu:8.2f} {k * turns / cpu:16,.0f} "
+              f"{k * turns * slots / cpu:18,.0f} {max(x['max_rss_mib'] for x in r):7.1f}")
     print(f"Pulse / NumPy: {med['pulse'][0] / med['numpy'][0]:.2f}x wall, {med['pulse'][1] / med['numpy'][1]:.2f}x "
           "per CPU second")
+    if "original" in med:
+        summary = statistics.median(x["summary_cpu_seconds"][0] for x in rows["original"])
+        print(f"Pulse / original with noise: {med['pulse'][0] / med['original'][0]:,.0f}x wall, "
+              f"{med['pulse'][1] / med['original'][1]:,.0f}x per CPU second (the original's CPU time includes "
+              f"{summary:.2f} s of NumPy summary at the end)")
     bw = copy_bandwidth()
     slots = rows["pulse"][0]["slots"]
     # Each variable update reads and writes its 8-byte value at least once: 16 bytes.
@@ -113,6 +151,17 @@ def real_workload(binary, runs, turns, repeat):
               + " ".join(f"{a:.5g}/{b:.5g}" for a, b in zip(p["quantiles"], q["quantiles"]))
               + f" (max diff {qdiff:.2f} sd)")
     print("agreement: " + ("within Monte Carlo error" if worst < 5 else f"MEANS DIFFER ({worst:.1f} s.e.)"))
+    if "original" in stats:
+        # Slot columns only: the original's run keeps the slots, not the derived columns.
+        worst = 0.0
+        for col, q in stats["original"].items():
+            p = stats["pulse"][col]
+            se = (p["sd"] ** 2 / runs + q["sd"] ** 2 / original_runs) ** 0.5
+            z = abs(p["mean"] - q["mean"]) / se if se > 0 else (0.0 if p["mean"] == q["mean"] else float("inf"))
+            worst = max(worst, z)
+            print(f"  original {col:20s} mean {q['mean']:.6g} vs Pulse {p['mean']:.6g} ({z:.1f} s.e.); 5/50/95%: "
+                  + " ".join(f"{b:.5g}/{a:.5g}" for a, b in zip(p["quantiles"], q["quantiles"])))
+        print("original vs Pulse: " + ("within Monte Carlo error" if worst < 5 else f"MEANS DIFFER ({worst:.1f} s.e.)"))
     return med
 
 
@@ -124,6 +173,9 @@ def main():
     ap.add_argument("--binary", default=str(ROOT / "build/release/bench/sim_throughput"))
     ap.add_argument("--only", choices=["all", "real"], default="all", help="real: only Pulse vs NumPy (and the original)")
     ap.add_argument("--real-runs", type=int, default=10000)
+    ap.add_argument("--original-runs", type=int, default=20, help="runs of the original with noise (0: skip it)")
+    ap.add_argument("--original-rng", choices=["gauss", "numpy"], default="gauss",
+                    help="how the original's noise is drawn: random.gauss per slot, or NumPy per state")
     args = ap.parse_args()
 
     base = original(args.repeat)
@@ -131,7 +183,8 @@ def main():
     if base:
         print(f"original Python Pulse: {base_rate:,.0f} run-turns/s (median of {args.repeat}; 200 runs x 52 turns, "
               "one core, drivers state, no noise)")
-    med = real_workload(args.binary, args.real_runs, args.turns, args.repeat)
+    med = real_workload(args.binary, args.real_runs, args.turns, args.repeat, args.original_runs if base else 0,
+                        args.original_rng)
     if base:
         print(f"real workload vs the original's deterministic drivers-state rate: Pulse {med['pulse'][0] / base_rate:,.0f}x, "
               f"NumPy {med['numpy'][0] / base_rate:,.0f}x (wall)")

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Drives the ORIGINAL Python Pulse turn loop (github.com/repengine/pulse @ 6a9f1131) offline.
 
-Runs inside the Debian 13 chroot that scripts/make-sim-golden builds (Python >= 3.12 + PyYAML; the
-original does not parse on 3.11), with the original source at /opt/pulse-original:
+Runs inside the Debian 13 chroot that scripts/make-sim-golden builds (Python >= 3.12 + PyYAML, and
+NumPy for `noisy`; the original does not parse on 3.11), with the original source at /opt/pulse-original:
 
   python3 run_original.py [--src DIR] golden --out DIR [--turns 40]   golden trajectories + manifest.json
   python3 run_original.py [--src DIR] speed [--runs 200 --turns 52 --repeat 5 --symbolic --quiet-logging]
+  python3 run_original.py [--src DIR] noisy [--runs 200 --turns 52 --repeat 3 --noise 0.01 --rng gauss|numpy
+                                             --seed 1 --stats a,b --quiet-logging]   full state with noise
   python3 run_original.py [--src DIR] route [--symbolic] [NAME ...]   narrative events (route_signal), JSON
   python3 run_original.py list                                        the golden scenarios
 
@@ -26,6 +28,8 @@ import contextlib
 import json
 import logging
 import os
+import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -47,6 +51,12 @@ LEGACY_DRIVERS = {
     "energy_price_index": 0.5,
     "crypto_instability": 0.3,
 }
+
+# Ranges of the 10 drivers in Pulse's catalog (data/sim/catalog.yaml): [0, 1], energy_price_index [0, 2].
+# The original has no range for them at 6a9f1131 (they are not in its registry).
+DRIVER_RANGES = {k: (0.0, 2.0 if k == "energy_price_index" else 1.0) for k in LEGACY_DRIVERS}
+OVERLAY_NAMES = ("hope", "despair", "rage", "fatigue", "trust")
+CAPITAL_NAMES = ("nvda", "msft", "ibit", "spy", "cash")
 
 ORIG = {}        # the imported original modules
 FIRED = []       # causal rule ids whose effect completed during the current turn
@@ -287,6 +297,141 @@ def cmd_speed(a):
     }))
 
 
+def full_state_layout():
+    """The slots of Pulse's `--state full`, from the original itself: the 5 overlays, the 5 capital
+    assets, the registry's variables (engine.variable_registry.get_default_variable_state(), registry
+    order) and the 10 legacy drivers. Returns (initial variables dict, slot names, ranges by name)."""
+    from engine.variable_registry import VARIABLE_REGISTRY, get_default_variable_state
+    variables = get_default_variable_state()
+    variables.update(LEGACY_DRIVERS)
+    ranges = {k: (float(v["range"][0]), float(v["range"][1])) for k, v in VARIABLE_REGISTRY.items() if "range" in v}
+    ranges.update(DRIVER_RANGES)
+    for k in OVERLAY_NAMES:
+        ranges[k] = (0.0, 1.0)
+    return variables, list(OVERLAY_NAMES) + list(CAPITAL_NAMES) + list(variables), ranges
+
+
+def linear_audit_rule(rule_id, state_before, state_after, symbolic_tags, turn):
+    """The record rules/rule_audit_layer.audit_rule returns, with each state's variables and overlays
+    copied once instead of once per key (the original's as_dict() deep-copies the whole dict on every
+    lookup: O(variables^2) per fired static rule). Only for measuring what that costs."""
+    def deltas(before, after):
+        out = {}
+        for key, b in before.items():
+            v = after.get(key)
+            if v != b:
+                out[key] = {"from": round(b, 4), "to": round(v, 4)} if b is not None and v is not None \
+                    else {"from": b, "to": v}
+        return out
+
+    return {"rule_id": rule_id, "timestamp": turn, "symbolic_tags": symbolic_tags,
+            "variables_changed": deltas(state_before.variables.as_dict(), state_after.variables.as_dict()),
+            "overlays_changed": deltas(state_before.overlays.as_dict(), state_after.overlays.as_dict())}
+
+
+def cmd_noisy(a):
+    """The real workload as a user of the original would write it: per run, WorldState() seeded with
+    the registry defaults and the legacy drivers, Gaussian jitter on every ranged slot (sd = noise x
+    range width, clipped to the range: overlays by setattr, variables in state.variables.data), then
+    per turn run_turn(state, verbose=False) and one such shock; every step's 324 values are kept in a
+    (runs, turns+1, slots) NumPy array and summarised at the end (mean, sd, min, max, 5/50/95%
+    quantiles of every slot at every step). Capital takes no noise (no range), as in Pulse.
+    --rng gauss draws with random.Random(seed).gauss, one call per slot; --rng numpy draws the
+    state's normals at once (numpy Generator(Philox(seed)).standard_normal) and clips with np.clip.
+    --linear-audit swaps in linear_audit_rule (same audit records, not the original's code path)."""
+    import numpy as np
+
+    bootstrap(a.src, silence_logging=False)
+    if a.linear_audit:
+        import engine.rule_engine as rule_engine
+        rule_engine.audit_rule = linear_audit_rule
+    if a.quiet_logging:
+        logging.disable(logging.CRITICAL)
+    ORIG["pulse_config"].ENABLE_SYMBOLIC_SYSTEM = a.symbolic
+    WorldState, run_turn = ORIG["WorldState"], ORIG["turn_engine"].run_turn
+    initial, names, ranges = full_state_layout()
+    var_names = names[len(OVERLAY_NAMES) + len(CAPITAL_NAMES):]
+    noisy_ov = [(k, *ranges[k], a.noise * (ranges[k][1] - ranges[k][0])) for k in OVERLAY_NAMES]
+    noisy_var = [(k, *ranges[k], a.noise * (ranges[k][1] - ranges[k][0])) for k in var_names if k in ranges]
+    if a.noise <= 0:
+        noisy_ov, noisy_var = [], []
+    lo = np.array([x[1] for x in noisy_ov + noisy_var])
+    hi = np.array([x[2] for x in noisy_ov + noisy_var])
+    sd = np.array([x[3] for x in noisy_ov + noisy_var])
+    nov = len(noisy_ov)
+    noisy_var_names = [x[0] for x in noisy_var]
+
+    def gauss_shock(s, gauss):
+        ov = s.overlays
+        for k, low, high, sdev in noisy_ov:
+            v = getattr(ov, k) + gauss(0.0, sdev)
+            setattr(ov, k, low if v < low else high if v > high else v)
+        d = s.variables.data
+        for k, low, high, sdev in noisy_var:
+            v = d[k] + gauss(0.0, sdev)
+            d[k] = low if v < low else high if v > high else v
+
+    def numpy_shock(s, gen):
+        ov, d = s.overlays, s.variables.data
+        cur = np.array([getattr(ov, k) for k in OVERLAY_NAMES[:nov]] + [d[k] for k in noisy_var_names])
+        new = np.clip(cur + sd * gen.standard_normal(len(cur)), lo, hi).tolist()
+        for k, v in zip(OVERLAY_NAMES[:nov], new):
+            setattr(ov, k, v)
+        d.update(zip(noisy_var_names, new[nov:]))
+
+    def row(s):
+        ov, cap, d = s.overlays, s.capital, s.variables.data
+        return [ov.hope, ov.despair, ov.rage, ov.fatigue, ov.trust,
+                cap.nvda, cap.msft, cap.ibit, cap.spy, cap.cash] + [d[k] for k in var_names]
+
+    def batch(seed):
+        if a.rng == "gauss":
+            shock, source = gauss_shock, random.Random(seed).gauss
+        else:
+            shock, source = numpy_shock, np.random.Generator(np.random.Philox(seed))
+        t0, c0 = time.perf_counter(), time.process_time()
+        values = np.empty((a.runs, a.turns + 1, len(names)))
+        for r in range(a.runs):
+            s = WorldState()
+            s.variables.data.update(initial)
+            s.event_log.clear()
+            shock(s, source)
+            values[r, 0] = row(s)
+            for t in range(a.turns):
+                run_turn(s, verbose=False)
+                s.event_log.clear()
+                shock(s, source)
+                values[r, t + 1] = row(s)
+        t1, c1 = time.perf_counter(), time.process_time()
+        summary = {"mean": values.mean(axis=0), "sd": values.std(axis=0, ddof=1), "min": values.min(axis=0),
+                   "max": values.max(axis=0),
+                   "q": np.quantile(values, [0.05, 0.5, 0.95], axis=0, method="inverted_cdf")}
+        t2, c2 = time.perf_counter(), time.process_time()
+        return summary, (t2 - t0, c2 - c0, t2 - t1, c2 - c1)
+
+    results = [batch(a.seed + i) for i in range(a.repeat)]
+    summary = results[-1][0]
+    times = [r[1] for r in results]
+    rt = a.runs * a.turns
+    wall, cpu = statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+    stats = {}
+    for col in [c for c in a.stats.split(",") if c]:
+        if col in names:
+            j = names.index(col)
+            stats[col] = {"mean": float(summary["mean"][-1, j]), "sd": float(summary["sd"][-1, j]),
+                          "quantiles": [float(q) for q in summary["q"][:, -1, j]]}
+    print(json.dumps({
+        "runs": a.runs, "turns": a.turns, "repeat": a.repeat, "noise": a.noise, "rng": a.rng, "seed": a.seed,
+        "symbolic": a.symbolic, "quiet_logging": a.quiet_logging, "linear_audit": a.linear_audit, "python": sys.version.split()[0],
+        "numpy": np.__version__, "slots": len(names), "noisy_slots": len(noisy_ov) + len(noisy_var),
+        "slot_ranges": [[k, *ranges[k]] if k in ranges else [k] for k in names],
+        "seconds": [t[0] for t in times], "cpu_seconds": [t[1] for t in times],
+        "summary_seconds": [t[2] for t in times], "summary_cpu_seconds": [t[3] for t in times],
+        "run_turns_per_s_median": rt / wall, "run_turns_per_cpu_s_median": rt / cpu,
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "stats": stats,
+    }))
+
+
 def cmd_route(a):
     """Applies each narrative event to a fresh state (legacy drivers, capital 1000 per asset) and
     prints before/after, so event bundles can be checked against route_signal itself."""
@@ -319,6 +464,19 @@ def main():
     sp.add_argument("--symbolic", action="store_true")
     sp.add_argument("--quiet-logging", action="store_true", help="logging.disable(CRITICAL)")
     sp.set_defaults(fn=cmd_speed)
+    n = sub.add_parser("noisy", help="full state with jitter + per-turn shocks, values kept, summarised")
+    n.add_argument("--runs", type=int, default=200)
+    n.add_argument("--turns", type=int, default=52)
+    n.add_argument("--repeat", type=int, default=3)
+    n.add_argument("--noise", type=float, default=0.01, help="sd as a fraction of each slot's range width")
+    n.add_argument("--rng", choices=["gauss", "numpy"], default="gauss")
+    n.add_argument("--seed", type=int, default=1, help="repeat i uses seed + i")
+    n.add_argument("--stats", default="", help="slot names whose last-step mean, sd, 5/50/95%% are printed")
+    n.add_argument("--symbolic", action="store_true")
+    n.add_argument("--quiet-logging", action="store_true", help="logging.disable(CRITICAL)")
+    n.add_argument("--linear-audit", action="store_true",
+                   help="replace the original's quadratic audit_rule by linear_audit_rule (what it costs)")
+    n.set_defaults(fn=cmd_noisy)
     r = sub.add_parser("route", help="apply narrative events (engine/pulse_signal_router.route_signal)")
     r.add_argument("--symbolic", action="store_true")
     r.add_argument("names", nargs="*")
