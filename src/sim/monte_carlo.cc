@@ -313,6 +313,7 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   result.paths.assign(options.sample_paths * steps * slots, 0.0);  // each run's rows: one writer
   std::mutex mu;
   uint64_t done = 0;
+  size_t merged = 0;  // worker summaries merged into result.summary
   Status gpu_error = Status::Ok();
 
   pool.ParallelFor(
@@ -370,7 +371,11 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
           }
         }
         std::lock_guard lock(mu);
-        result.summary.Merge(local);
+        if (merged++ == 0) {
+          result.summary = std::move(local);  // the first worker's summary is the start (no copy)
+        } else {
+          result.summary.Merge(local);
+        }
         for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
       },
       workers);
