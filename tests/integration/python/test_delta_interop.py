@@ -48,7 +48,7 @@ def test_deltalake_reads_what_pulse_writes(pulse_bin, lake, tmp_path):
     d = table.to_pydict()
     assert all(date == ts.date().isoformat() for date, ts in zip(d["date"], d["ts"]))
     # partition pruning through deltalake's own filter
-    only_macro = dtab.to_pyarrow_table(partitions=[("kind", "=", "macro")])
+    only_macro = dtab.to_pyarrow_table(filters=[("kind", "=", "macro")])
     assert only_macro.num_rows == sum(1 for e in expected if e[1] == "macro")
 
 
