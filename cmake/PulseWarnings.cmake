@@ -1,9 +1,7 @@
 # pulse_strict(target): the project's warning level, applied to every Pulse target.
 # Third-party headers are included as SYSTEM so their warnings do not leak in.
-# -ffp-contract=off: a * b + c is never fused into one FMA, so the functions compiled for an
-# instruction set chosen at run time (AVX-512 implies FMA) give the same doubles as the plain ones.
 function(pulse_strict target)
-  target_compile_options(${target} PRIVATE -ffp-contract=off
+  target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
     -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual
     -Wimplicit-fallthrough -Wformat=2

@@ -1,7 +1,8 @@
 // Run-time choice of vector instruction sets. Hot loops have a plain version and, on x86-64, a
 // version compiled for a wider instruction set (__attribute__((target("...")))) that gives the
-// same results bit for bit; they call Avx512() / Avx2() to pick one. -ffp-contract=off (see
-// cmake/PulseWarnings.cmake) keeps a * b + c unfused in both, so the doubles agree too.
+// same results bit for bit; they call Avx512() / Avx2() to pick one. -ffp-contract=off (core and
+// sim, src/CMakeLists.txt) keeps a * b + c unfused in both, so the doubles agree too. Code using
+// these from another module needs that flag too.
 #pragma once
 
 #if defined(__x86_64__)
