@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "core/time.h"
@@ -33,6 +34,8 @@ class SignalSinkTest : public ::testing::Test {
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
+
+ public:
   std::unique_ptr<lake::Lake> OpenLake(const std::string& name) {
     return lake::Lake::Open((dir_ / name).string()).value();
   }
@@ -41,11 +44,12 @@ class SignalSinkTest : public ::testing::Test {
     std::ofstream(p, std::ios::binary) << text;
     return p.string();
   }
-  // Every row as "source|name|ts|value -> scores", with a count per key (rows may repeat).
-  static std::map<std::string, std::string> Scores(lake::Lake& lake) {
+  // Every row as "source|name|ts|value -> scores" (a row may repeat: the scores of each copy, in
+  // any order, since files are read in path order).
+  static std::map<std::string, std::multiset<std::string>> Scores(lake::Lake& lake) {
     auto table = lake.OpenTable("signals").value();
     auto b = table->Read().value()->CombineChunksToBatch().ValueOrDie();
-    std::map<std::string, std::string> out;
+    std::map<std::string, std::multiset<std::string>> out;
     for (int64_t i = 0; i < b->num_rows(); ++i) {
       std::ostringstream key, value;
       auto cell = [&](const char* col) {
@@ -55,10 +59,12 @@ class SignalSinkTest : public ::testing::Test {
       key << cell("source") << "|" << cell("name") << "|" << cell("ts") << "|" << cell("value");
       for (const char* c : {"recency", "anomaly_z", "anomaly", "sti", "tag", "gate", "gate_reason"})
         value << cell(c) << "|";
-      out[key.str()] += value.str() + "\n";
+      out[key.str()].insert(value.str());
     }
     return out;
   }
+
+ protected:
   fs::path dir_;
 };
 
@@ -91,7 +97,8 @@ std::vector<std::string> Batches() {
 }
 
 // The reference: one commit per batch by a sink without a cache (each reads the table).
-std::map<std::string, std::string> OneCommitEach(lake::Lake& lake, const std::vector<std::string>& batches) {
+std::map<std::string, std::multiset<std::string>> OneCommitEach(lake::Lake& lake,
+                                                                const std::vector<std::string>& batches) {
   auto sink = SignalSink::Open(lake).value();
   for (const auto& b : batches) EXPECT_TRUE(sink->AppendSignals(*Rows(b), {}).ok());
   return SignalSinkTest::Scores(lake);
@@ -142,8 +149,9 @@ TEST_F(SignalSinkTest, CacheSeesRowsAnotherWriterAppended) {
     auto sink = SignalSink::Open(*ref_lake).value();
     for (size_t i = 0; i < mine.size(); ++i) {
       ASSERT_TRUE(sink->AppendSignals(*Rows(mine[i]), {}).ok());
-      if (i < theirs.size())
+      if (i < theirs.size()) {
         ASSERT_TRUE(IngestFile(*ref_lake, Write("ref" + std::to_string(i) + ".csv", theirs[i]), {.now_us = kNow}).ok());
+      }
     }
   }
   for (HistoryCache mode : {HistoryCache::kRecent, HistoryCache::kFull}) {
@@ -151,8 +159,9 @@ TEST_F(SignalSinkTest, CacheSeesRowsAnotherWriterAppended) {
     auto sink = SignalSink::Open(*lake, nullptr, mode).value();
     for (size_t i = 0; i < mine.size(); ++i) {
       ASSERT_TRUE(sink->AppendSignals(*Rows(mine[i]), {}).ok());
-      if (i < theirs.size())
+      if (i < theirs.size()) {
         ASSERT_TRUE(IngestFile(*lake, Write("c" + std::to_string(i) + ".csv", theirs[i]), {.now_us = kNow}).ok());
+      }
     }
     EXPECT_EQ(Scores(*lake), Scores(*ref_lake)) << static_cast<int>(mode);
   }

@@ -175,7 +175,9 @@ TEST(SeriesHistoryWindow, ScoresEqualTheWholeHistory) {
     for (size_t i = 0; i < whole.size(); ++i) {
       EXPECT_EQ(whole[i].anomaly.anomaly, part[i].anomaly.anomaly) << trial;
       EXPECT_EQ(whole[i].anomaly.z.has_value(), part[i].anomaly.z.has_value()) << trial;
-      if (whole[i].anomaly.z && part[i].anomaly.z) EXPECT_DOUBLE_EQ(*whole[i].anomaly.z, *part[i].anomaly.z) << trial;
+      if (whole[i].anomaly.z && part[i].anomaly.z) {
+        EXPECT_DOUBLE_EQ(*whole[i].anomaly.z, *part[i].anomaly.z) << trial;
+      }
       EXPECT_EQ(whole[i].anomalies_in_window, part[i].anomalies_in_window) << trial;
     }
   }
