@@ -177,7 +177,25 @@ class SignalPushQueue {
  private:
   // The leader's work: commits `group` and answers each of its requests (never throws).
   std::vector<Result<HttpReply>> CommitGroup(const std::vector<PendingPush*>& group);
-  std::vector<Result<HttpReply>> TryCommitGroup(const std::vector<PendingPush*>& group, bool& raced);
+  std::vector<Result<HttpReply>> TryCommitGroup(const std::vector<PendingPush*>& pushes, bool& raced);
+  // One group's state through TryCommitGroup's steps.
+  struct Group {
+    const std::vector<PendingPush*>& pushes;
+    std::vector<Result<HttpReply>> replies;
+    std::vector<bool> done;                          // answered (replayed, or failed)
+    std::vector<std::optional<size_t>> same_key_as;  // an earlier request of the group with its key
+    std::map<size_t, size_t> member_of;              // request -> its batch in the signals commit
+    int64_t version = -1;                            // of the signals commit; -1 when none
+    std::vector<signals::GateCounts> gates;          // per batch
+  };
+  Status OpenSink();
+  // Replays requests whose key landed before; marks repeated keys within the group.
+  Status SortOutKeys(Group& g);
+  // One commit of every remaining request with rows or a key (a key lands even without rows).
+  Status CommitSignals(Group& g, bool& raced);
+  // The group's rejected rows in one commit of signal_rejects.
+  void CommitRejects(Group& g);
+  void Answer(Group& g);
 
   ServiceState& state_;
   std::mutex mu_;
@@ -228,65 +246,49 @@ std::vector<Result<HttpReply>> SignalPushQueue::CommitGroup(const std::vector<Pe
   }
 }
 
-std::vector<Result<HttpReply>> SignalPushQueue::TryCommitGroup(const std::vector<PendingPush*>& group, bool& raced) {
-  const size_t n = group.size();
-  std::vector<Result<HttpReply>> replies(n, Status::Internal("signal push not answered"));
-  auto fail_all = [&](const Status& st) {
-    sink_.reset();  // reopened (and its cache reread) by the next group
+Status SignalPushQueue::OpenSink() {
+  if (sink_) return Status::Ok();
+  PULSE_ASSIGN_OR_RETURN(lake_, state_.OpenLake(lake::OpenMode::kCreateIfMissing));
+  auto sink = ingest::SignalSink::Open(*lake_, state_.scoring, ingest::HistoryCache::kFull);
+  if (!sink.ok()) {
     lake_.reset();
-    replies.assign(n, st);
-    return replies;
-  };
-  if (!sink_) {
-    auto lake = state_.OpenLake(lake::OpenMode::kCreateIfMissing);
-    if (!lake.ok()) return fail_all(lake.status());
-    lake_ = std::move(*lake);
-    auto sink = ingest::SignalSink::Open(*lake_, state_.scoring, ingest::HistoryCache::kFull);
-    if (!sink.ok()) return fail_all(sink.status());
-    sink_ = std::move(*sink);
+    return sink.status();
   }
-  lake::DeltaTable& table = sink_->signals();
+  sink_ = std::move(*sink);
+  return Status::Ok();
+}
 
-  // Idempotency: keys that landed before replay; a key twice in the group: the later one
-  // replays the first (or is refused when its body differs).
-  std::vector<bool> done(n, false);
-  std::vector<std::optional<size_t>> same_key_as(n);
-  std::map<std::string, size_t> first_with_key;
+Status SignalPushQueue::SortOutKeys(Group& g) {
   bool keyed = false;
-  for (const auto* p : group) keyed = keyed || p->key.has_value();
-  std::map<std::string, int64_t> app_versions;
-  if (keyed) {
-    auto snapshot = table.LoadSnapshot();
-    if (!snapshot.ok()) return fail_all(snapshot.status());
-    app_versions = std::move(snapshot->app_versions);
-  }
-  for (size_t i = 0; i < n; ++i) {
-    const PendingPush& p = *group[i];
+  for (const auto* p : g.pushes) keyed = keyed || p->key.has_value();
+  if (!keyed) return Status::Ok();
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, sink_->signals().LoadSnapshot());
+  std::map<std::string, size_t> first_with_key;
+  for (size_t i = 0; i < g.pushes.size(); ++i) {
+    const PendingPush& p = *g.pushes[i];
     if (!p.key) continue;
-    if (app_versions.count("serve/" + *p.key)) {
-      replies[i] = Replay(table, *p.key, p.body_sha, p.errors);
-      done[i] = true;
+    if (snapshot.app_versions.count("serve/" + *p.key)) {
+      g.replies[i] = Replay(sink_->signals(), *p.key, p.body_sha, p.errors);
+      g.done[i] = true;
       continue;
     }
     auto [it, fresh] = first_with_key.try_emplace(*p.key, i);
-    if (!fresh) same_key_as[i] = it->second;
+    if (!fresh) g.same_key_as[i] = it->second;
   }
+  return Status::Ok();
+}
 
-  // The signals commit: every request with rows or a key (a key lands even with no rows).
-  std::vector<size_t> members;
+Status SignalPushQueue::CommitSignals(Group& g, bool& raced) {
   std::vector<std::shared_ptr<const arrow::Table>> batches;
-  for (size_t i = 0; i < n; ++i) {
-    const PendingPush& p = *group[i];
-    if (done[i] || same_key_as[i] || (p.rows->num_rows() == 0 && !p.key)) continue;
-    members.push_back(i);
-    batches.push_back(p.rows);
-  }
   lake::WriteOptions write;
   write.operation = "SERVE INGEST";
   std::vector<std::string> app_ids;
   nlohmann::json records = nlohmann::json::array();
-  for (size_t i : members) {
-    const PendingPush& p = *group[i];
+  for (size_t i = 0; i < g.pushes.size(); ++i) {
+    const PendingPush& p = *g.pushes[i];
+    if (g.done[i] || g.same_key_as[i] || (p.rows->num_rows() == 0 && !p.key)) continue;
+    g.member_of[i] = batches.size();
+    batches.push_back(p.rows);
     nlohmann::json r = {
         {"request_id", p.request_id}, {"body_sha256", p.body_sha}, {"accepted", p.accepted}, {"rejected", p.rejected}};
     if (p.key) {
@@ -296,7 +298,8 @@ std::vector<Result<HttpReply>> SignalPushQueue::TryCommitGroup(const std::vector
     }
     records.push_back(std::move(r));
   }
-  if (members.size() == 1) {
+  if (batches.empty()) return Status::Ok();
+  if (batches.size() == 1) {
     for (const auto& [name, value] : records[0].items())
       write.operation_parameters[name] = value.is_string() ? value.get<std::string>() : value.dump();
   } else {
@@ -311,84 +314,90 @@ std::vector<Result<HttpReply>> SignalPushQueue::TryCommitGroup(const std::vector
     }
     return Status::Ok();
   };
-  int64_t version = -1;
-  std::vector<signals::GateCounts> gates;
-  if (!batches.empty()) {
-    auto commit = sink_->AppendSignalBatches(batches, write, &gates);
-    if (!commit.ok()) {
-      if (raced) return replies;  // tried again by CommitGroup
-      Status st = commit.status();
-      for (size_t i = 0; i < n; ++i)
-        if (!done[i]) replies[i] = st;
-      sink_.reset();
-      lake_.reset();
-      return replies;
-    }
-    version = commit->version;
-  }
-  std::map<size_t, size_t> member_of;  // request -> index in members
-  for (size_t m = 0; m < members.size(); ++m) member_of[members[m]] = m;
+  PULSE_ASSIGN_OR_RETURN(auto commit, sink_->AppendSignalBatches(batches, write, &g.gates));
+  g.version = commit.version;
+  return Status::Ok();
+}
 
-  // The group's rejects: one commit of signal_rejects.
+void SignalPushQueue::CommitRejects(Group& g) {
   std::vector<ingest::RejectRow> rejects;
-  lake::WriteOptions reject_write;
-  reject_write.operation = "SERVE INGEST REJECTS";
-  std::vector<std::string> reject_ids;
+  lake::WriteOptions write;
+  write.operation = "SERVE INGEST REJECTS";
+  std::vector<std::string> request_ids;
   int64_t now_us = 0;
   std::vector<size_t> with_rejects;
-  for (size_t i = 0; i < n; ++i) {
-    const PendingPush& p = *group[i];
-    if (done[i] || same_key_as[i] || p.rejects.empty()) continue;
+  for (size_t i = 0; i < g.pushes.size(); ++i) {
+    const PendingPush& p = *g.pushes[i];
+    if (g.done[i] || g.same_key_as[i] || p.rejects.empty()) continue;
     with_rejects.push_back(i);
     rejects.insert(rejects.end(), p.rejects.begin(), p.rejects.end());
     now_us = now_us == 0 ? p.now_us : std::min(now_us, p.now_us);
-    reject_ids.push_back(p.request_id);
-    if (p.key) reject_write.transactions.emplace_back("serve/" + *p.key, 0);
+    request_ids.push_back(p.request_id);
+    if (p.key) write.transactions.emplace_back("serve/" + *p.key, 0);
   }
-  if (!rejects.empty()) {
-    reject_write.operation_parameters["request_ids"] = nlohmann::json(reject_ids).dump();
-    auto rc = sink_->AppendRejects(rejects, now_us, reject_write);
-    if (!rc.ok()) {
-      for (size_t i : with_rejects) replies[i] = rc.status();
-      for (size_t i : with_rejects) done[i] = true;
-    }
+  if (rejects.empty()) return;
+  write.operation_parameters["request_ids"] = nlohmann::json(request_ids).dump();
+  auto rc = sink_->AppendRejects(rejects, now_us, write);
+  if (rc.ok()) return;
+  for (size_t i : with_rejects) {
+    g.replies[i] = rc.status();
+    g.done[i] = true;
   }
+}
 
-  // The answers.
-  for (size_t i = 0; i < n; ++i) {
-    if (done[i]) continue;
-    const PendingPush& p = *group[i];
-    if (same_key_as[i]) {
-      const PendingPush& first = *group[*same_key_as[i]];
+void SignalPushQueue::Answer(Group& g) {
+  for (size_t i = 0; i < g.pushes.size(); ++i) {
+    if (g.done[i]) continue;
+    const PendingPush& p = *g.pushes[i];
+    if (g.same_key_as[i]) {  // the first request with this key comes earlier: answered already
+      const size_t first_at = *g.same_key_as[i];
+      const PendingPush& first = *g.pushes[first_at];
       if (first.body_sha != p.body_sha) {
-        replies[i] = ProblemReply(
+        g.replies[i] = ProblemReply(
             MakeProblem(422, "idempotency-key-reused", "this Idempotency-Key was used before with a different body"));
-        continue;
+      } else if (!g.replies[first_at].ok() || !g.member_of.count(first_at)) {
+        g.replies[i] = g.replies[first_at];
+      } else {
+        g.replies[i] = JsonReply(200, {{"accepted", first.accepted},
+                                       {"rejected", first.rejected},
+                                       {"version", g.version},
+                                       {"errors", p.errors},
+                                       {"replayed", true},
+                                       {"idempotency_key", *p.key},
+                                       {"gate", GateJson(g.gates[g.member_of[first_at]])}});
       }
-      if (!replies[*same_key_as[i]].ok() || !member_of.count(*same_key_as[i])) {
-        replies[i] = replies[*same_key_as[i]];
-        continue;
-      }
-      nlohmann::json out = {{"accepted", first.accepted},
-                            {"rejected", first.rejected},
-                            {"version", version},
-                            {"errors", p.errors},
-                            {"replayed", true},
-                            {"idempotency_key", *p.key},
-                            {"gate", GateJson(gates[member_of[*same_key_as[i]]])}};
-      replies[i] = JsonReply(200, out);
       continue;
     }
     nlohmann::json out = {
         {"accepted", p.accepted}, {"rejected", p.rejected}, {"errors", p.errors}, {"replayed", false}};
-    if (auto m = member_of.find(i); m != member_of.end()) {
-      out["version"] = version;
-      out["gate"] = GateJson(gates[m->second]);
+    if (auto m = g.member_of.find(i); m != g.member_of.end()) {
+      out["version"] = g.version;
+      out["gate"] = GateJson(g.gates[m->second]);
     }
     if (p.key) out["idempotency_key"] = *p.key;
-    replies[i] = JsonReply(200, out);
+    g.replies[i] = JsonReply(200, out);
   }
-  return replies;
+}
+
+std::vector<Result<HttpReply>> SignalPushQueue::TryCommitGroup(const std::vector<PendingPush*>& pushes, bool& raced) {
+  const size_t n = pushes.size();
+  Group g{pushes, std::vector<Result<HttpReply>>(n, Status::Internal("signal push not answered")),
+          std::vector<bool>(n, false), std::vector<std::optional<size_t>>(n)};
+  Status st = OpenSink();
+  if (st.ok()) st = SortOutKeys(g);
+  if (st.ok()) st = CommitSignals(g, raced);
+  if (!st.ok()) {
+    if (!raced) {     // a race on a key is tried again by CommitGroup, with the same sink
+      sink_.reset();  // reopened (and its cache read again) by the next group
+      lake_.reset();
+    }
+    for (size_t i = 0; i < n; ++i)
+      if (!g.done[i]) g.replies[i] = st;
+    return std::move(g.replies);
+  }
+  CommitRejects(g);
+  Answer(g);
+  return std::move(g.replies);
 }
 
 Result<HttpReply> PostSignals(ServiceState& state, Call& call) {
