@@ -16,10 +16,10 @@
 //    batch. The cache follows the table: it is tied to the table version it reflects, and before
 //    each batch the commits made since (by any writer: another process, `pulse ingest`, a job)
 //    are read from the Delta log (lake::ChangesSince, lake/table_changes.h) and only the files
-//    they added are read for the cached series; a commit it cannot follow that way (one removing files: OPTIMIZE,
-//    replace; a metaData or protocol change; a log entry cleaned up) drops the cache, and the
-//    series are read from the table again (at the version the cache is tied to, so nothing is
-//    counted twice). Two modes:
+//    they added are read for the cached series; a commit it cannot follow that way (one removing
+//    files: OPTIMIZE, replace; a metaData or protocol change; a log entry cleaned up) drops the
+//    cache, and the series are read from the table again (at the version the cache is tied to,
+//    so nothing is counted twice). Two modes:
 //      kRecent (the stream consumer): each series trimmed to the rules' HistoryDepth(); exact for
 //        rows arriving in time order; a batch holding a row not newer than its series' newest
 //        cached observation drops the cache and is scored from the table.
