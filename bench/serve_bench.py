@@ -14,8 +14,9 @@ and two routes are loaded:
   read   GET /v1/forecasts?limit=1000  every series' latest forecast with its bands, read from the
          forecasts table at its latest version on every request (the whole answer: ~all rows);
          or --read-path, e.g. /v1/series?limit=1000 (the signals table summarised per series)
-  push   POST /v1/signals              a JSON array of --rows signals, validated and appended in one
-         Delta commit per request (pulse serve also scores and gates each row; the peer does not)
+  push   POST /v1/signals              a JSON array of --rows signals, validated and appended: one
+         Delta commit per request on the peer; pulse serve commits the requests queued during a
+         commit together (group commit) and also scores and gates each row
 
 each twice:
 

@@ -74,10 +74,12 @@ Status LoadSeriesHistory(lake::DeltaTable& table, const arrow::Table& rows, sign
 }
 
 Result<ScoredSignals> ScoreSignals(lake::DeltaTable& table, const arrow::Table& rows,
-                                   const signals::ScoringRules& rules, signals::SeriesHistory* history) {
+                                   const signals::ScoringRules& rules, signals::SeriesHistory* history,
+                                   std::optional<int64_t> version) {
   signals::SeriesHistory local;
   signals::SeriesHistory& h = history != nullptr ? *history : local;
-  if (rows.num_rows() > 0) PULSE_RETURN_IF_ERROR(LoadSeriesHistory(table, rows, h));
+  if (rows.num_rows() > 0) PULSE_RETURN_IF_ERROR(LoadSeriesHistory(table, rows, h, version));
+  h.Sort();  // ScoreBatch then reads only the part of each series that scoring needs
   ScoredSignals out;
   PULSE_ASSIGN_OR_RETURN(out.rows, signals::ScoreBatch(rows, h, rules, &out.gate));
   return out;

@@ -43,7 +43,9 @@ struct ScoredSignals {
 // A long-running ingester may pass its own `history`: series it lacks are loaded from the table
 // into it, series it holds are not re-read; the caller adds the rows to it (AddRows) after its
 // commit succeeds, and may Trim it to rules.HistoryDepth() per series.
+// `version`: read the series it lacks from the table at that version (latest if unset).
 Result<ScoredSignals> ScoreSignals(lake::DeltaTable& table, const arrow::Table& rows,
-                                   const signals::ScoringRules& rules, signals::SeriesHistory* history = nullptr);
+                                   const signals::ScoringRules& rules, signals::SeriesHistory* history = nullptr,
+                                   std::optional<int64_t> version = std::nullopt);
 
 }  // namespace pulse::ingest

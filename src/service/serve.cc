@@ -121,6 +121,7 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   state->probe_timeout = options.probe_timeout;
   state->broker_url = settings.jobs.broker;
   PULSE_ASSIGN_OR_RETURN(state->scoring, pipeline::LoadScoringRules(settings.ingest.scoring_rules, exe_path));
+  state->pushes = MakeSignalPushQueue(*state);
   // The lake must be reachable by URL now (a typo fails here, not on the first request).
   PULSE_ASSIGN_OR_RETURN(auto lake_handle, state->OpenLake(lake::OpenMode::kCreateIfMissing));
   lake_handle.reset();

@@ -67,14 +67,70 @@ std::string SeriesHistory::Key(std::string_view source, std::string_view name) {
   return key;
 }
 
+namespace {
+bool ObservationLess(const Observation& a, const Observation& b) {
+  return a.ts != b.ts ? a.ts < b.ts : a.value < b.value;
+}
+}  // namespace
+
+void SeriesHistory::Series::Push(Observation o) {
+  if (sorted && !obs.empty() && ObservationLess(o, obs.back())) sorted = false;
+  obs.push_back(o);
+}
+
 void SeriesHistory::Add(std::string_view source, std::string_view name, Observation obs) {
-  series_[Key(source, name)].push_back(obs);
+  auto& s = series_[Key(source, name)];
+  s.Push(obs);
+  all_sorted_ = all_sorted_ && s.sorted;
 }
 
 std::span<const Observation> SeriesHistory::Get(std::string_view source, std::string_view name) const {
   auto it = series_.find(Key(source, name));
   if (it == series_.end()) return {};
-  return it->second;
+  return it->second.obs;
+}
+
+void SeriesHistory::Sort() {
+  if (all_sorted_) return;
+  for (auto& [key, s] : series_) {
+    if (s.sorted) continue;
+    std::sort(s.obs.begin(), s.obs.end(), ObservationLess);
+    s.sorted = true;
+  }
+  all_sorted_ = true;
+}
+
+std::span<const Observation> SeriesHistory::Window(std::string_view source, std::string_view name, int64_t t_min,
+                                                   int64_t t_max, int64_t window) const {
+  auto it = series_.find(Key(source, name));
+  if (it == series_.end()) return {};
+  const std::vector<Observation>& h = it->second.obs;
+  if (!it->second.sorted) return h;
+  // The first index holding a ts >= t (the number of values before t).
+  auto before = [&](int64_t t) {
+    return static_cast<int64_t>(
+        std::lower_bound(h.begin(), h.end(), t, [](const Observation& o, int64_t v) { return o.ts < v; }) - h.begin());
+  };
+  // As ScoreSeries: g0 is where the earliest row's timestamp group starts; the rows' windows
+  // reach back to g0 - window, whose group starts at a; the flags of the values from a on need
+  // their own windows, back to a - window. Values from t_max on are in no row's window.
+  const int64_t g0 = before(t_min);
+  int64_t start = 0;
+  if (g0 > 0) {
+    const int64_t p = std::max<int64_t>(0, g0 - window);
+    const int64_t a = before(h[static_cast<size_t>(p)].ts);
+    start = std::max<int64_t>(0, a - window);
+  }
+  const int64_t end = std::max(before(t_max), start);
+  return std::span<const Observation>(h.data() + start, static_cast<size_t>(end - start));
+}
+
+void SeriesHistory::Erase(std::string_view source, std::string_view name) { series_.erase(Key(source, name)); }
+
+size_t SeriesHistory::observations() const {
+  size_t n = 0;
+  for (const auto& [key, s] : series_) n += s.obs.size();
+  return n;
 }
 
 void SeriesHistory::Ensure(std::string_view source, std::string_view name) { series_[Key(source, name)]; }
@@ -88,12 +144,41 @@ Status SeriesHistory::AddRows(const arrow::Table& rows) {
   PULSE_ASSIGN_OR_RETURN(auto batch, Combine(rows));
   PULSE_ASSIGN_OR_RETURN(Columns c, GetColumns(*batch, false));
   // One key per series, not per row (the map's values stay where they are when it grows).
-  std::unordered_map<SeriesRef, std::vector<Observation>*, SeriesRefHash> slots;
+  std::unordered_map<SeriesRef, Series*, SeriesRefHash> slots;
   for (int64_t i = 0; i < batch->num_rows(); ++i) {
     const SeriesRef ref{c.source->GetView(i), c.name->GetView(i)};
     auto [it, fresh] = slots.try_emplace(ref, nullptr);
     if (fresh) it->second = &series_[Key(ref.source, ref.name)];
-    it->second->push_back({c.ts->Value(i), c.value->Value(i)});
+    it->second->Push({c.ts->Value(i), c.value->Value(i)});
+    all_sorted_ = all_sorted_ && it->second->sorted;
+  }
+  return Status::Ok();
+}
+
+Status SeriesHistory::AddStoredRows(const arrow::Table& stored) {
+  for (const auto& batch_or : arrow::TableBatchReader(stored)) {
+    if (!batch_or.ok()) return Status::Internal(batch_or.status().ToString());
+    const auto& batch = **batch_or;
+    auto source = std::dynamic_pointer_cast<arrow::StringArray>(batch.GetColumnByName("source"));
+    auto name = std::dynamic_pointer_cast<arrow::StringArray>(batch.GetColumnByName("name"));
+    auto ts = std::dynamic_pointer_cast<arrow::TimestampArray>(batch.GetColumnByName("ts"));
+    auto value = std::dynamic_pointer_cast<arrow::DoubleArray>(batch.GetColumnByName("value"));
+    if (!source || !name || !ts || !value)
+      return Status::InvalidArgument("stored signals lack a valid source, name, ts or value column");
+    std::unordered_map<SeriesRef, Series*, SeriesRefHash> slots;  // null: not held
+    for (int64_t i = 0; i < batch.num_rows(); ++i) {
+      if (name->IsNull(i) || source->IsNull(i) || ts->IsNull(i) || value->IsNull(i)) continue;
+      const SeriesRef ref{source->GetView(i), name->GetView(i)};
+      auto [it, fresh] = slots.try_emplace(ref, nullptr);
+      if (fresh) {
+        auto held = series_.find(Key(ref.source, ref.name));
+        if (held != series_.end()) it->second = &held->second;
+      }
+      if (it->second != nullptr) {
+        it->second->Push({ts->Value(i), value->Value(i)});
+        all_sorted_ = all_sorted_ && it->second->sorted;
+      }
+    }
   }
   return Status::Ok();
 }
@@ -117,12 +202,11 @@ Result<bool> NewerThanHistory(const arrow::Table& rows, const SeriesHistory& his
 
 void SeriesHistory::Trim(int64_t depth) {
   const auto keep = static_cast<size_t>(std::max<int64_t>(depth, 0));
-  for (auto& [key, obs] : series_) {
-    if (obs.size() <= keep) continue;
-    std::sort(obs.begin(), obs.end(), [](const Observation& a, const Observation& b) {
-      return a.ts != b.ts ? a.ts < b.ts : a.value < b.value;
-    });
-    obs.erase(obs.begin(), obs.end() - static_cast<std::ptrdiff_t>(keep));
+  for (auto& [key, s] : series_) {
+    if (s.obs.size() <= keep) continue;
+    if (!s.sorted) std::sort(s.obs.begin(), s.obs.end(), ObservationLess);
+    s.sorted = true;
+    s.obs.erase(s.obs.begin(), s.obs.end() - static_cast<std::ptrdiff_t>(keep));
   }
 }
 
@@ -172,8 +256,13 @@ Result<std::shared_ptr<arrow::Table>> ScoreBatch(const arrow::Table& rows, const
   std::vector<Observation> obs;
   for (const auto& [series, indices] : by_series) {
     obs.clear();
-    for (int64_t i : indices) obs.push_back({c.ts->Value(i), c.value->Value(i)});
-    auto s = ScoreSeries(history.Get(series.source, series.name), obs, rules);
+    int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+    for (int64_t i : indices) {
+      obs.push_back({c.ts->Value(i), c.value->Value(i)});
+      t_min = std::min(t_min, c.ts->Value(i));
+      t_max = std::max(t_max, c.ts->Value(i));
+    }
+    auto s = ScoreSeries(history.Window(series.source, series.name, t_min, t_max, rules.anomaly_window), obs, rules);
     for (size_t j = 0; j < indices.size(); ++j) scores[static_cast<size_t>(indices[j])] = s[j];
   }
 

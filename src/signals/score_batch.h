@@ -29,15 +29,38 @@ class SeriesHistory {
   void Ensure(std::string_view source, std::string_view name);
   // Adds every row of `rows` (SignalSchema columns source, name, ts, value).
   Status AddRows(const arrow::Table& rows);
+  // Adds the rows of `stored` (columns source, name, ts, value as read from the signals table;
+  // rows with a null among them are skipped) whose series this history already holds.
+  Status AddStoredRows(const arrow::Table& stored);
   // Keeps the `depth` newest observations (by ts, value) of every series: enough for scoring
   // later rows when depth >= ScoringRules::HistoryDepth() and rows arrive in time order.
   void Trim(int64_t depth);
+  // Orders every series' observations by (ts, value) (cheap when they already are: rows added in
+  // that order keep a series ordered).
+  void Sort();
+  // The part of a series' observations that scoring rows of it with timestamps in
+  // [t_min, t_max] reads (ScoreSeries with `window` = anomaly_window): the values before t_min's
+  // window and the windows of those values, and everything up to t_max. Scoring the rows against
+  // it gives exactly what scoring them against Get() gives; it saves the sorting and scanning of
+  // a long history. The whole series when it is not ordered (see Sort()).
+  std::span<const Observation> Window(std::string_view source, std::string_view name, int64_t t_min, int64_t t_max,
+                                      int64_t window) const;
+  // Forgets one series (it is read again when next needed).
+  void Erase(std::string_view source, std::string_view name);
   size_t series() const { return series_.size(); }
+  // Observations held, all series together.
+  size_t observations() const;
 
   static std::string Key(std::string_view source, std::string_view name);
 
  private:
-  std::unordered_map<std::string, std::vector<Observation>> series_;
+  struct Series {
+    std::vector<Observation> obs;
+    bool sorted = true;  // obs ordered by (ts, value)
+    void Push(Observation o);
+  };
+  std::unordered_map<std::string, Series> series_;
+  bool all_sorted_ = true;
 };
 
 // True when every row of `rows` (SignalSchema) is newer than every observation `history` holds

@@ -164,7 +164,9 @@ std::vector<SeriesScore> ScoreSeries(std::span<const Observation> history, std::
   for (int64_t k = start; k < n; ++k) {
     const Item& item = all[static_cast<size_t>(k)];
     const int64_t hi = first[static_cast<size_t>(k)];
-    const int64_t lo = std::max(start, hi - w);
+    // Values before `start` whose group began earlier (hi < start) get an empty window: their
+    // flags are never read (every row's window starts at a group start >= start + w).
+    const int64_t lo = std::min(hi, std::max(start, hi - w));
     const std::span<const double> window(values.data() + lo, static_cast<size_t>(hi - lo));
     const AnomalyScore score = RollingZ(window, item.value, rules);
     flags_before[static_cast<size_t>(k + 1)] = flags_before[static_cast<size_t>(k)] + (score.anomaly ? 1 : 0);

@@ -345,6 +345,13 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
           summary.data_change = true;
         if (kind == "add") {
           ++summary.files_added;
+          AddFile f;
+          f.path = DecodePath(body["path"].get<std::string>());
+          f.partition_values = PartitionValuesOf(body);
+          f.size = IntOr(body, "size", 0);
+          f.modification_time = IntOr(body, "modificationTime", 0);
+          f.num_records = NumRecordsOf(body);
+          summary.added_files.push_back(std::move(f));
           int64_t n = NumRecordsOf(body);
           if (n < 0) {
             rows_known = false;
@@ -359,6 +366,7 @@ Result<CommitSummary> ParseCommitLines(int64_t version, std::string_view text, L
         summary.txns.emplace_back(body["appId"].get<std::string>(), body["version"].get<int64_t>());
       } else if (kind == "metaData" || kind == "protocol") {
         summary.data_change = true;
+        summary.metadata_changed = true;
       }
       if (kind == "metaData") {  // the one action whose application can fail: check it up front
         auto schema = MetadataSchema(body);

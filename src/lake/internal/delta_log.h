@@ -50,6 +50,8 @@ struct CommitSummary {
   int64_t files_removed = 0;
   int64_t rows_added = 0;                  // -1 if some add lacks numRecords
   std::vector<std::string> removed_paths;  // as written in the log (URL-encoded)
+  std::vector<AddFile> added_files;        // the add actions, as Snapshot::files holds them
+  bool metadata_changed = false;           // a metaData or protocol action
   bool data_change = false;                // some add/remove changed data, or metaData/protocol changed
   std::vector<std::pair<std::string, int64_t>> txns;
 };

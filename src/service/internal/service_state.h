@@ -16,6 +16,8 @@
 
 namespace pulse::service {
 
+class SignalPushQueue;  // signals.cc: the group commit of POST /v1/signals
+
 struct ServiceState {
   Settings settings;
   std::string exe_path;
@@ -23,6 +25,7 @@ struct ServiceState {
   std::shared_ptr<jobs::Broker> broker;  // shared with the readiness probe's thread
   std::string broker_url;
   std::shared_ptr<const signals::ScoringRules> scoring;
+  std::shared_ptr<SignalPushQueue> pushes;  // every POST /v1/signals goes through it
   metrics::Registry* registry = nullptr;
   std::vector<std::shared_ptr<BoundedCheck>> checks;
   std::chrono::milliseconds probe_timeout{2000};
@@ -38,6 +41,8 @@ struct ServiceState {
 // Every route of pulse serve, bound to `state` (which may be null to list the routes only: the
 // OpenAPI test).
 std::vector<RouteSpec> ServiceRoutes(ServiceState* state);
+
+std::shared_ptr<SignalPushQueue> MakeSignalPushQueue(ServiceState& state);
 
 // The handlers, by area (signals.cc, jobs.cc, queries.cc).
 Result<HttpReply> PostSignals(ServiceState& state, Call& call);

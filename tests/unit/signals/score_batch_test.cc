@@ -144,5 +144,70 @@ TEST(SeriesHistory, TrimKeepsTheNewestPerSeries) {
   EXPECT_TRUE(h.Contains("t", "n"));
 }
 
+// SeriesHistory::Window: scoring rows against the window equals scoring them against the whole
+// history, for histories with many values per timestamp, rows before, inside and after it.
+TEST(SeriesHistoryWindow, ScoresEqualTheWholeHistory) {
+  uint64_t seed = 12345;
+  auto next = [&](int64_t n) {
+    seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int64_t>((seed >> 33) % static_cast<uint64_t>(n));
+  };
+  ScoringRules rules;
+  for (int trial = 0; trial < 400; ++trial) {
+    rules.anomaly_window = 1 + next(8);
+    rules.anomaly_min_history = 1 + next(3);
+    rules.anomaly_z = 1.0 + static_cast<double>(next(3));
+    SeriesHistory h;
+    const int64_t n = next(80);
+    for (int64_t i = 0; i < n; ++i)
+      h.Add("s", "x", {next(30), static_cast<double>(next(6) == 0 ? 50 + next(5) : next(5))});
+    std::vector<Observation> rows;
+    const int64_t m = 1 + next(6);
+    for (int64_t i = 0; i < m; ++i) rows.push_back({next(36), static_cast<double>(next(7))});
+    int64_t t_min = INT64_MAX, t_max = INT64_MIN;
+    for (const auto& r : rows) t_min = std::min(t_min, r.ts), t_max = std::max(t_max, r.ts);
+    const auto whole = ScoreSeries(h.Get("s", "x"), rows, rules);
+    h.Sort();
+    const auto window = h.Window("s", "x", t_min, t_max, rules.anomaly_window);
+    EXPECT_LE(window.size(), static_cast<size_t>(n));
+    const auto part = ScoreSeries(window, rows, rules);
+    ASSERT_EQ(whole.size(), part.size());
+    for (size_t i = 0; i < whole.size(); ++i) {
+      EXPECT_EQ(whole[i].anomaly.anomaly, part[i].anomaly.anomaly) << trial;
+      EXPECT_EQ(whole[i].anomaly.z.has_value(), part[i].anomaly.z.has_value()) << trial;
+      if (whole[i].anomaly.z && part[i].anomaly.z) {
+        EXPECT_DOUBLE_EQ(*whole[i].anomaly.z, *part[i].anomaly.z) << trial;
+      }
+      EXPECT_EQ(whole[i].anomalies_in_window, part[i].anomalies_in_window) << trial;
+    }
+  }
+}
+
+TEST(SeriesHistoryWindow, RepeatedTimestampsNeedNoHistory) {
+  // The service benchmark's shape: one timestamp pushed again and again. Its rows' windows hold
+  // only earlier timestamps, so the window of the history is empty however long it grows.
+  SeriesHistory h;
+  for (int i = 0; i < 5000; ++i) h.Add("s", "x", {100, 1.0 + (i % 3)});
+  h.Sort();
+  EXPECT_TRUE(h.Window("s", "x", 100, 100, 50).empty());
+  h.Add("s", "x", {50, 7.0});  // an earlier value: now in the window
+  h.Sort();
+  EXPECT_EQ(h.Window("s", "x", 100, 100, 50).size(), 1u);
+  EXPECT_EQ(h.Window("s", "x", 101, 101, 50).size(), 5001u);
+}
+
+TEST(ScoreSeries, AGroupOfEqualTimestampsAcrossTheHistoryStartIsSafe) {
+  // w = 2: the scan starts inside the group of ts 2 (values b, c, d); such values get an empty
+  // window instead of a negative one.
+  ScoringRules rules;
+  rules.anomaly_window = 2;
+  rules.anomaly_min_history = 1;
+  const std::vector<Observation> history = {{1, 1}, {2, 2}, {2, 3}, {2, 4}, {3, 5}, {3, 6}};
+  const auto s = ScoreSeries(history, std::vector<Observation>{{4, 5.5}}, rules);
+  ASSERT_EQ(s.size(), 1u);
+  ASSERT_TRUE(s[0].anomaly.z.has_value());
+  EXPECT_DOUBLE_EQ(*s[0].anomaly.z, 0.0);  // window {5, 6}
+}
+
 }  // namespace
 }  // namespace pulse::signals
