@@ -22,6 +22,8 @@
 #include "pipeline/forecast_chunks.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/task_worker.h"
+#include "pipeline/train_models.h"
+#include "registry/registry.h"
 
 namespace pulse::pipeline {
 namespace {
@@ -94,9 +96,11 @@ class ForecastChunksTest : public ::testing::Test {
   }
 
   // Starts the task worker with the lake `name` as its lake; `extra` may override tasks.
-  void StartWorker(const std::string& name, const std::function<void(jobs::TaskRegistry&)>& extra = {}) {
+  void StartWorker(const std::string& name, const std::function<void(jobs::TaskRegistry&)>& extra = {},
+                   const std::string& registry = "") {
     Settings settings;
     settings.lake.url = (dir_ / name).string();
+    settings.registry.url = registry.empty() ? (dir_ / "no-registry").string() : registry;
     auto env = TaskEnvironmentFromSettings(settings, std::string(PULSE_SOURCE_DIR) + "/build/x/pulse");
     ASSERT_TRUE(env.ok()) << env.status().message();
     auto options = EmbeddedWorkerOptions();
@@ -189,6 +193,39 @@ TEST_F(ForecastChunksTest, AFailedChunkLeavesTheOthersAndARerunWritesOnlyIt) {
   EXPECT_EQ(*calls, 3);
   EXPECT_EQ(forecasts->LatestVersion().value(), 3);
   EXPECT_EQ(ForecastRows(*lake), ForecastRows(*single));
+}
+
+TEST_F(ForecastChunksTest, WorkersServeChampionsFromTheirRegistryAsTheOneProcessRunDoes) {
+  auto single = NewLake("single");
+  const std::string registry_url = (dir_ / "registry").string();
+  auto models = registry::OpenRegistry(registry_url).value();
+  TrainOptions train;
+  train.series = {"s1", "s4", "s9"};  // champions for three series; the others are fitted
+  auto trained = TrainModels(*single, *models, train);
+  ASSERT_TRUE(trained.ok()) << trained.status().message();
+  ForecastOptions with_registry;
+  with_registry.registry = models.get();
+  auto expected = ForecastSignals(*single, with_registry);
+  ASSERT_TRUE(expected.ok()) << expected.status().message();
+  ASSERT_EQ(expected->champions, 3u);
+
+  auto lake = NewLake("lake");
+  StartWorker("lake", {}, registry_url);
+  auto report = ForecastOverBroker(broker_, *lake, Request("lake", 4));
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->total.champions, 3u);
+  EXPECT_EQ(ForecastRows(*lake), ForecastRows(*single));
+  // With champions the commit's app id carries their hash; a rerun still writes nothing.
+  auto again = ForecastOverBroker(broker_, *lake, Request("lake", 4));
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_EQ(again->chunks_written, 0);
+
+  // The coordinator's own registry is refused rather than silently ignored.
+  auto request = Request("lake", 2);
+  request.options.registry = models.get();
+  auto refused = ForecastOverBroker(broker_, *lake, request);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("serves champions from the workers' registry settings"), std::string::npos);
 }
 
 TEST_F(ForecastChunksTest, BadChunkCountsAndRequestsWriteNothing) {
