@@ -129,6 +129,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   // Pass 1: every chunk's scores.
   auto started = std::chrono::steady_clock::now();
   std::vector<std::pair<int, nlohmann::json>> kwargs;
+  kwargs.reserve(static_cast<size_t>(request.chunks));
   for (int i = 0; i < request.chunks; ++i) kwargs.emplace_back(i, ChunkKwargs(request, total.signals_version, i));
   PULSE_ASSIGN_OR_RETURN(auto scored, RunPass(broker, "pulse.forecast_scores", "pass 1 (scores)", kwargs, request));
   if (!scored.errors.empty()) {
@@ -162,7 +163,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
     return Status::InvalidArgument("--chunks " + std::to_string(request.chunks) + " exceeds the " +
                                    std::to_string(series) + " series to forecast; nothing written");
   }
-  const ForecastCalibration calibration = CalibrateScores(std::move(pooled), request.options.levels);
+  const ForecastCalibration calibration = CalibrateScores(pooled, request.options.levels);
   for (const auto& band : calibration.bands) total.multipliers.emplace_back(band.level, band.multiplier);
   report.scores_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 

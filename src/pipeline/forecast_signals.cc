@@ -250,7 +250,7 @@ int ChunkOfSeries(std::string_view kind, std::string_view name, int count) {
   return count <= 1 ? 0 : static_cast<int>(h % static_cast<uint64_t>(count));
 }
 
-ForecastCalibration CalibrateScores(std::vector<double> scores, const std::vector<double>& levels) {
+ForecastCalibration CalibrateScores(const std::vector<double>& scores, const std::vector<double>& levels) {
   forecast::ConformalCalibrator calibrator;
   for (double score : scores) calibrator.Add(score);
   ForecastCalibration out;
@@ -380,11 +380,13 @@ Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions&
 
 Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
                                            const ForecastCalibration& calibration) {
-  if (options.signals_version < 0)
+  if (options.signals_version < 0) {
     return Status::InvalidArgument("a forecast chunk needs the run's signals version (>= 0)");
-  if (calibration.bands.size() != options.levels.size())
+  }
+  if (calibration.bands.size() != options.levels.size()) {
     return Status::InvalidArgument("the calibration has " + std::to_string(calibration.bands.size()) + " bands for " +
                                    std::to_string(options.levels.size()) + " levels");
+  }
   ForecastReport report;
   const std::string app_id = ChunkAppId(options, chunk);
   if (options.registry == nullptr) {  // with champions the app id is known only after reading them

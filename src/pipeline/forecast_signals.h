@@ -79,7 +79,7 @@ struct ForecastCalibration {
 
 // Split-conformal multipliers over the pooled scores (in any order: the result depends only on
 // the multiset), per level; Gaussian (calibrated = false) where too few scores.
-ForecastCalibration CalibrateScores(std::vector<double> scores, const std::vector<double>& levels);
+ForecastCalibration CalibrateScores(const std::vector<double>& scores, const std::vector<double>& levels);
 
 struct ForecastReport {
   int64_t signals_version = -1;
