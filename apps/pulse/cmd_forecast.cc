@@ -1,6 +1,11 @@
+// pulse forecast [--broker redis://... --chunks N] : every series of the lake's signals into the
+// forecasts table, in this process or as chunk tasks on pulse workers (pipeline/forecast_chunks.h).
 // pulse forecast eval --train F --test F --period M : the M4 benchmark methods' accuracy on an
 // M4-format train/test pair (sMAPE, MASE, OWA vs Naive2, fitting time), as a table or JSON.
 #include <arrow/api.h>
+
+#include <algorithm>
+#include <filesystem>
 
 #include <nlohmann/json.hpp>
 
@@ -8,6 +13,8 @@
 #include "cli_options.h"
 #include "forecast/evaluation.h"
 #include "ingest/m4_reader.h"
+#include "jobs/backends.h"
+#include "pipeline/forecast_chunks.h"
 #include "pipeline/forecast_signals.h"
 #include "registry/registry.h"
 
@@ -129,7 +136,46 @@ int RunEval(const EvalArgs& args, const Context& ctx) {
 struct LakeForecastArgs {
   int horizon = 0, period = 0;
   std::string levels = "50,80,95", kinds;
+  std::string broker;
+  int chunks = 4;
+  bool chunks_given = false;
 };
+
+// --broker: the forecast as chunk tasks on the pulse workers behind a Redis broker
+// (pipeline/forecast_chunks.h).
+int RunChunkedForecast(const LakeForecastArgs& args, pipeline::ForecastOptions options, const Context& ctx) {
+  if (args.broker.rfind("redis://", 0) != 0) {
+    return Fail(Status::InvalidArgument("--broker must be redis://host:port/db (the workers must share it), got '" +
+                                        args.broker + "'"));
+  }
+  auto lake = OpenLake(ctx);
+  if (!lake.ok()) return Fail(lake.status());
+  pipeline::ChunkedForecastRequest request;
+  request.lake_url = ctx.settings().lake.url;
+  if (request.lake_url.find("://") == std::string::npos)  // the workers resolve no relative path of ours
+    request.lake_url = std::filesystem::absolute(request.lake_url).lexically_normal().string();
+  request.options = std::move(options);
+  request.chunks = args.chunks;
+  auto broker = jobs::OpenBroker(args.broker, {.shared_only = true});
+  if (!broker.ok()) return Fail(broker.status());
+  auto report = pipeline::ForecastOverBroker(**broker, **lake, request);
+  if (!report.ok()) return Fail(report.status());
+  const auto& total = report->total;
+  for (const auto& s : total.skipped) std::fprintf(stderr, "skipped %s\n", s.c_str());
+  std::printf(
+      "forecast %zu series from signals version %lld in %d chunks: %d written (%lld rows), %d already there, "
+      "%d empty; forecasts table version %lld\n",
+      total.series, static_cast<long long>(total.signals_version), report->chunks, report->chunks_written,
+      static_cast<long long>(total.rows), report->chunks_duplicate, report->chunks_empty,
+      static_cast<long long>(total.forecasts_version));
+  std::printf("  pass 1 (fit, pool scores) %.2f s, pass 2 (fit, write) %.2f s: %.0f series/s\n", report->scores_seconds,
+              report->write_seconds,
+              static_cast<double>(total.series) / std::max(1e-9, report->scores_seconds + report->write_seconds));
+  if (total.champions > 0) std::printf("  %zu series forecast with their registered champion\n", total.champions);
+  for (const auto& [level, q] : total.multipliers)
+    std::printf("  %g%% band = mean +- %.3f model sd (calibrated on backtests)\n", level * 100, q);
+  return kExitOk;
+}
 
 int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   pipeline::ForecastOptions options;
@@ -139,6 +185,8 @@ int RunLakeForecast(const LakeForecastArgs& args, const Context& ctx) {
   if (!levels.ok()) return Fail(levels.status());
   options.levels = *levels;
   options.kinds = SplitCommas(args.kinds);
+  if (!args.broker.empty()) return RunChunkedForecast(args, std::move(options), ctx);
+  if (args.chunks_given) return Fail(Status::InvalidArgument("--chunks needs --broker"));
   auto lake = OpenLake(ctx);
   if (!lake.ok()) return Fail(lake.status());
   // Each series' registered champion forecasts it when there is one (registry.*).
@@ -185,7 +233,15 @@ void AddForecastCommands(CLI::App& app, Context& ctx, int& exit_code) {
                   "Seasonal period (0: by frequency: quarterly 4, monthly 12, ...)", 0, 100000);
   forecast->add_option("--levels", lake_args->levels, "Interval levels in percent")->capture_default_str();
   forecast->add_option("--kinds", lake_args->kinds, "Only these signal kinds (comma-separated)");
-  forecast->callback([forecast, lake_args, &ctx, &exit_code] {
+  forecast->add_option("--broker", lake_args->broker,
+                       "Forecast as chunk tasks on the pulse workers behind this Redis (redis://host:port/db): "
+                       "two passes (fit and pool the calibration scores; fit and write), one idempotent commit "
+                       "per chunk, the same rows as in one process. Champions come from the workers' registry "
+                       "settings. A failed chunk: run the same command again to finish the missing ones");
+  auto* chunks = AddNumberOption(forecast, "--chunks", lake_args->chunks,
+                                 "Chunk tasks for --broker (1..number of series)", 0, 1000000);
+  forecast->callback([forecast, lake_args, chunks, &ctx, &exit_code] {
+    lake_args->chunks_given = chunks->count() > 0;
     if (forecast->get_subcommands().empty()) exit_code = RunLakeForecast(*lake_args, ctx);
   });
   auto args = std::make_shared<EvalArgs>();

@@ -241,22 +241,56 @@ std::shared_ptr<arrow::Schema> ForecastSchema() {
   });
 }
 
-Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& options) {
+int ChunkOfSeries(std::string_view kind, std::string_view name, int count) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a offset basis
+  auto mix = [&h](unsigned char c) { h = (h ^ c) * 1099511628211ULL; };
+  for (char c : kind) mix(static_cast<unsigned char>(c));
+  mix(0);
+  for (char c : name) mix(static_cast<unsigned char>(c));
+  return count <= 1 ? 0 : static_cast<int>(h % static_cast<uint64_t>(count));
+}
+
+ForecastCalibration CalibrateScores(const std::vector<double>& scores, const std::vector<double>& levels) {
+  forecast::ConformalCalibrator calibrator;
+  for (double score : scores) calibrator.Add(score);
+  ForecastCalibration out;
+  for (double level : levels) {
+    auto q = calibrator.Multiplier(level);
+    out.bands.push_back({level, q.ok() ? *q : forecast::GaussianMultiplier(level), q.ok()});
+  }
+  auto q80 = calibrator.Multiplier(0.8);
+  out.multiplier80 = q80.ok() ? *q80 : forecast::GaussianMultiplier(0.8);
+  return out;
+}
+
+namespace {
+
+// The series of `chunk` at options.signals_version (the latest when -1), which `report` records.
+Result<std::vector<SeriesData>> ReadChunk(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
+                                          ForecastReport& report) {
   PULSE_RETURN_IF_ERROR(CheckOptions(options));
-  ForecastReport report;
+  if (chunk.count < 1 || chunk.index < 0 || chunk.index >= chunk.count) {
+    return Status::InvalidArgument("a forecast chunk must be index/count with 0 <= index < count, got " +
+                                   std::to_string(chunk.index) + "/" + std::to_string(chunk.count));
+  }
   PULSE_ASSIGN_OR_RETURN(auto signals, lake.OpenTable("signals"));
-  PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
+  if (options.signals_version >= 0) {
+    report.signals_version = options.signals_version;
+  } else {
+    PULSE_ASSIGN_OR_RETURN(report.signals_version, signals->LatestVersion());
+  }
   lake::ReadOptions read{.version = report.signals_version, .columns = {"kind", "name", "ts", "value"}};
   if (!options.kinds.empty()) read.partition_filters.push_back({"kind", options.kinds});
-  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadSeries(*signals, read, options, report));
-  if (series.empty()) {
-    return Status::InvalidArgument("no series with at least " + std::to_string(options.min_points) +
-                                   " points to forecast");
-  }
-  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
-  const Calibration calibration = Calibrate(forecasts, options.levels);
-  for (const auto& band : calibration.bands) report.multipliers.emplace_back(band.level, band.multiplier);
+  return ReadSeries(*signals, read, options, report, chunk);
+}
 
+// Appends the rows of the fitted `forecasts` of `series` with `calibration`'s bands (a champion's
+// own where it has them) in one commit: app id `app_id` (plus the champions' hash when any served),
+// app version report.signals_version. Fills report's series, skipped, rows and versions.
+Status WriteForecasts(lake::Lake& lake, const ForecastOptions& options, const std::vector<SeriesData>& series,
+                      const std::vector<SeriesForecast>& forecasts, const Calibration& calibration,
+                      const std::string& app_id, ForecastReport& report) {
+  for (const auto& band : calibration.bands) report.multipliers.emplace_back(band.level, band.multiplier);
   ForecastRows rows;
   nlohmann::json served = nlohmann::json::array();  // (model, version) of every champion used
   for (size_t i = 0; i < series.size(); ++i) {
@@ -284,8 +318,7 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   PULSE_ASSIGN_OR_RETURN(auto out, OpenForecastsTable(lake));
   lake::WriteOptions write;
   // Forecasting with other champions is other work: their (name, version) list joins the key.
-  write.app_id =
-      "pulse-forecast:" + OptionsKey(options) + (served.empty() ? "" : "+" + ContentId(served).substr(0, 16));
+  write.app_id = app_id + (served.empty() ? "" : "+" + ContentId(served).substr(0, 16));
   write.app_version = report.signals_version;
   write.operation = "FORECAST";
   write.operation_parameters = {{"signals_version", std::to_string(report.signals_version)},
@@ -293,6 +326,84 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
   PULSE_ASSIGN_OR_RETURN(auto commit, out->Append(*table, write));
   report.forecasts_version = commit.version;
   report.duplicate = commit.skipped;
+  return Status::Ok();
+}
+
+std::string ChunkAppId(const ForecastOptions& options, const ForecastChunk& chunk) {
+  return "pulse-forecast:" + OptionsKey(options) + ":" + std::to_string(chunk.index) + "/" +
+         std::to_string(chunk.count);
+}
+
+// The forecasts table's version when it already holds the commit of `app_id` for `version`.
+Result<std::optional<int64_t>> AlreadyWritten(lake::Lake& lake, const std::string& app_id, int64_t version) {
+  auto table = lake.OpenTable("forecasts");
+  if (!table.ok() && table.status().code() == StatusCode::kNotFound) return std::optional<int64_t>();
+  if (!table.ok()) return table.status();
+  PULSE_ASSIGN_OR_RETURN(auto snapshot, (*table)->LoadSnapshot());
+  auto it = snapshot.app_versions.find(app_id);
+  if (it == snapshot.app_versions.end() || it->second < version) return std::optional<int64_t>();
+  return std::optional<int64_t>(snapshot.version);
+}
+
+}  // namespace
+
+Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& options) {
+  ForecastReport report;
+  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadChunk(lake, options, {}, report));
+  if (series.empty()) {
+    return Status::InvalidArgument("no series with at least " + std::to_string(options.min_points) +
+                                   " points to forecast");
+  }
+  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
+  PULSE_RETURN_IF_ERROR(WriteForecasts(lake, options, series, forecasts, Calibrate(forecasts, options.levels),
+                                       "pulse-forecast:" + OptionsKey(options), report));
+  return report;
+}
+
+Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk) {
+  ForecastReport report;
+  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadChunk(lake, options, chunk, report));
+  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
+  ChunkScores out;
+  out.signals_version = report.signals_version;
+  out.skipped = std::move(report.skipped);
+  for (const auto& f : forecasts) {
+    if (f.ok) {
+      ++out.series;
+    } else {
+      out.skipped.push_back(f.problem);
+    }
+  }
+  out.scores = internal::PooledScores(forecasts);
+  return out;
+}
+
+Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
+                                           const ForecastCalibration& calibration) {
+  if (options.signals_version < 0) {
+    return Status::InvalidArgument("a forecast chunk needs the run's signals version (>= 0)");
+  }
+  if (calibration.bands.size() != options.levels.size()) {
+    return Status::InvalidArgument("the calibration has " + std::to_string(calibration.bands.size()) + " bands for " +
+                                   std::to_string(options.levels.size()) + " levels");
+  }
+  ForecastReport report;
+  const std::string app_id = ChunkAppId(options, chunk);
+  if (options.registry == nullptr) {  // with champions the app id is known only after reading them
+    PULSE_RETURN_IF_ERROR(CheckOptions(options));
+    PULSE_ASSIGN_OR_RETURN(auto done, AlreadyWritten(lake, app_id, options.signals_version));
+    if (done) {
+      report.signals_version = options.signals_version;
+      report.forecasts_version = *done;
+      report.duplicate = true;
+      for (const auto& band : calibration.bands) report.multipliers.emplace_back(band.level, band.multiplier);
+      return report;
+    }
+  }
+  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadChunk(lake, options, chunk, report));
+  if (series.empty()) return report;
+  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
+  PULSE_RETURN_IF_ERROR(WriteForecasts(lake, options, series, forecasts, calibration, app_id, report));
   return report;
 }
 

@@ -13,12 +13,21 @@
 // Idempotent: the commit carries txn app id "pulse-forecast:<options hash>" (plus a hash of the
 // champions used, when any) with the signals table version as app version, so forecasting the same
 // data with the same models twice writes nothing.
+//
+// Chunked (pulse forecast --broker, pipeline/forecast_chunks.h): the same forecasts in two passes
+// over chunks of the series. ForecastChunkScores fits a chunk and returns its backtest scores
+// (writes nothing); the coordinator pools every chunk's scores with CalibrateScores into exactly
+// the multipliers the one-process run computes; ForecastChunkSeries fits the chunk again and
+// appends its rows with those multipliers in one commit whose app id adds ":<index>/<count>", so a
+// redelivered or rerun chunk writes nothing (and, without a registry, does not even refit). The
+// rows equal the one-process run's except `created`.
 #pragma once
 
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -39,7 +48,38 @@ struct ForecastOptions {
   // its rows record model_name / model_version; other series are fitted as without a registry.
   registry::Registry* registry = nullptr;  // not owned
   std::string model_prefix = "pulse";
+  // The signals table version to forecast (-1: the latest). Not part of the options hash: it is
+  // the commit's app version.
+  int64_t signals_version = -1;
 };
+
+// A share of the series: chunk `index` of `count` holds the series (kind, name) for which
+// ChunkOfSeries(kind, name, count) == index. {0, 1} is every series.
+struct ForecastChunk {
+  int index = 0;
+  int count = 1;
+};
+
+// FNV-1a (64 bits) of kind, a NUL byte and name, modulo count (>= 1): stable across processes,
+// machines and builds, so every worker assigns a series to the same chunk.
+int ChunkOfSeries(std::string_view kind, std::string_view name, int count);
+
+// A run's interval band for one level: the split-conformal multiplier of the model sd, or the
+// Gaussian one with calibrated = false where the pooled scores were too few.
+struct LevelBand {
+  double level, multiplier;
+  bool calibrated;
+};
+
+// The interval multipliers of a run, per level, and the 80% one the trust evidence uses.
+struct ForecastCalibration {
+  std::vector<LevelBand> bands;
+  double multiplier80 = 0;
+};
+
+// Split-conformal multipliers over the pooled scores (in any order: the result depends only on
+// the multiset), per level; Gaussian (calibrated = false) where too few scores.
+ForecastCalibration CalibrateScores(const std::vector<double>& scores, const std::vector<double>& levels);
 
 struct ForecastReport {
   int64_t signals_version = -1;
@@ -53,6 +93,24 @@ struct ForecastReport {
 };
 
 Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& options);
+
+// Pass 1 of a chunked run: the chunk's series fitted, nothing written.
+struct ChunkScores {
+  int64_t signals_version = -1;
+  size_t series = 0;                 // fitted series of the chunk
+  std::vector<std::string> skipped;  // "<kind>/<name>: reason"
+  std::vector<double> scores;        // their ensemble backtest scores (may hold +inf)
+};
+// kInvalidArgument for bad options or a chunk outside 0 <= index < count; a chunk without series
+// is no error (series = 0).
+Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk);
+
+// Pass 2: the chunk's series forecast with `calibration` (the pooled one) and appended in one
+// commit (app id "pulse-forecast:<options hash>:<index>/<count>", app version the signals version);
+// duplicate = true when that commit exists already. options.signals_version must be set (>= 0).
+// Without series in the chunk nothing is written (forecasts_version -1).
+Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
+                                           const ForecastCalibration& calibration);
 
 // The forecasts table's schema (partitioned by kind).
 std::shared_ptr<arrow::Schema> ForecastSchema();

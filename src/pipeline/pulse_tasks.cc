@@ -10,6 +10,7 @@
 #include "ingest/file_ingest.h"
 #include "lake/lake.h"
 #include "pipeline/drift_job.h"
+#include "pipeline/forecast_chunks.h"
 #include "pipeline/forecast_signals.h"
 #include "pipeline/retrodiction_history.h"
 #include "pipeline/task_paths.h"
@@ -162,11 +163,12 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
       {"rejects", rejects}};
 }
 
-Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
-  const nlohmann::json& kw = context.message.kwargs;
+// The forecast options of pulse.forecast and the chunk tasks from their kwargs; with `champions`,
+// `models` holds the worker's registry when it serves champions (env.registry).
+Result<ForecastOptions> ForecastOptionsFromKwargs(const TaskEnvironment& env, const nlohmann::json& kw,
+                                                  std::unique_ptr<registry::Registry>& models, bool champions = true) {
   ForecastOptions options;
-  std::unique_ptr<registry::Registry> models;
-  if (env.registry.serve_champion && !env.registry.url.empty()) {
+  if (champions && env.registry.serve_champion && !env.registry.url.empty()) {
     PULSE_ASSIGN_OR_RETURN(models, registry::OpenRegistry(env.registry.url));
     options.registry = models.get();
     options.model_prefix = env.registry.model_prefix;
@@ -175,17 +177,73 @@ Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskCont
   PULSE_ASSIGN_OR_RETURN(options.period, Kwarg<int>(kw, "period", 0));
   PULSE_ASSIGN_OR_RETURN(options.levels, Kwarg<std::vector<double>>(kw, "levels", {0.5, 0.8, 0.95}));
   PULSE_ASSIGN_OR_RETURN(options.kinds, Kwarg<std::vector<std::string>>(kw, "kinds", {}));
-  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
-  PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
+  return options;
+}
+
+void CountForecast(const TaskEnvironment& env, const ForecastReport& report) {
   if (!report.duplicate) {
     env.stats->forecast_series = static_cast<int64_t>(report.series);
     env.stats->forecast_skipped = static_cast<int64_t>(report.skipped.size());
     env.stats->forecast_rows += report.rows;
   }
   env.stats->forecast_last_micros = time::NowMicros();
+}
+
+Result<nlohmann::json> Forecast(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  std::unique_ptr<registry::Registry> models;
+  PULSE_ASSIGN_OR_RETURN(ForecastOptions options, ForecastOptionsFromKwargs(env, kw, models));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, ForecastSignals(*lake, options));
+  CountForecast(env, report);
   return nlohmann::json{{"series", report.series},
                         {"champions", report.champions},
                         {"rows", report.rows},
+                        {"signals_version", report.signals_version},
+                        {"forecasts_version", report.forecasts_version},
+                        {"duplicate", report.duplicate}};
+}
+
+// The chunk kwargs of pulse.forecast_scores and pulse.forecast_chunk (pipeline/forecast_chunks.h).
+Result<ForecastChunk> ChunkFromKwargs(const nlohmann::json& kw, ForecastOptions& options) {
+  ForecastChunk chunk;
+  PULSE_ASSIGN_OR_RETURN(chunk.index, Kwarg<int>(kw, "chunk", -1));
+  PULSE_ASSIGN_OR_RETURN(chunk.count, Kwarg<int>(kw, "chunks", 0));
+  PULSE_ASSIGN_OR_RETURN(options.signals_version, Kwarg<int64_t>(kw, "signals_version", -1));
+  PULSE_ASSIGN_OR_RETURN(options.min_points, Kwarg<int>(kw, "min_points", options.min_points));
+  if (chunk.count < 1 || chunk.index < 0 || chunk.index >= chunk.count)
+    return Status::InvalidArgument("kwargs 'chunk' and 'chunks' must satisfy 0 <= chunk < chunks");
+  if (options.signals_version < 0) return Status::InvalidArgument("kwarg 'signals_version' (>= 0) is required");
+  return chunk;
+}
+
+Result<nlohmann::json> ForecastScores(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  std::unique_ptr<registry::Registry> models;  // pass 1 pools every fitted series' scores: no champions
+  PULSE_ASSIGN_OR_RETURN(ForecastOptions options, ForecastOptionsFromKwargs(env, kw, models, false));
+  PULSE_ASSIGN_OR_RETURN(ForecastChunk chunk, ChunkFromKwargs(kw, options));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto scores, ForecastChunkScores(*lake, options, chunk));
+  return nlohmann::json{{"signals_version", scores.signals_version},
+                        {"series", scores.series},
+                        {"skipped", scores.skipped},
+                        {"scores", EncodeDoubles(scores.scores)}};
+}
+
+Result<nlohmann::json> ForecastChunkTask(const TaskEnvironment& env, const jobs::TaskContext& context) {
+  const nlohmann::json& kw = context.message.kwargs;
+  std::unique_ptr<registry::Registry> models;
+  PULSE_ASSIGN_OR_RETURN(ForecastOptions options, ForecastOptionsFromKwargs(env, kw, models));
+  PULSE_ASSIGN_OR_RETURN(ForecastChunk chunk, ChunkFromKwargs(kw, options));
+  if (!kw.contains("calibration")) return Status::InvalidArgument("pulse.forecast_chunk needs kwarg 'calibration'");
+  PULSE_ASSIGN_OR_RETURN(ForecastCalibration calibration, CalibrationFromJson(kw["calibration"]));
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  PULSE_ASSIGN_OR_RETURN(auto report, ForecastChunkSeries(*lake, options, chunk, calibration));
+  CountForecast(env, report);
+  return nlohmann::json{{"series", report.series},
+                        {"champions", report.champions},
+                        {"rows", report.rows},
+                        {"skipped", report.skipped.size()},
                         {"signals_version", report.signals_version},
                         {"forecasts_version", report.forecasts_version},
                         {"duplicate", report.duplicate}};
@@ -337,6 +395,10 @@ void RegisterPulseTasks(jobs::TaskRegistry& registry, const TaskEnvironment& env
   registry.Register("pulse.simulate", std::move(simulate));
   registry.Register("pulse.ingest", {[env = environment](const jobs::TaskContext& c) { return Ingest(env, c); }});
   registry.Register("pulse.forecast", {[env = environment](const jobs::TaskContext& c) { return Forecast(env, c); }});
+  registry.Register("pulse.forecast_scores",
+                    {[env = environment](const jobs::TaskContext& c) { return ForecastScores(env, c); }});
+  registry.Register("pulse.forecast_chunk",
+                    {[env = environment](const jobs::TaskContext& c) { return ForecastChunkTask(env, c); }});
   registry.Register("pulse.world", {[env = environment](const jobs::TaskContext& c) { return World(env, c); }});
   registry.Register("pulse.retrodict", {[env = environment](const jobs::TaskContext& c) { return Retrodict(env, c); }});
   registry.Register("pulse.trust", {[env = environment](const jobs::TaskContext& c) { return Trust(env, c); }});

@@ -33,6 +33,13 @@
 //                     (registry.url), a no-op for series whose data and configuration are registered
 //   pulse.forecast    forecasts each series with its registered champion when the worker has a
 //                     registry (registry.url, registry.serve_champion), else fits it
+//   pulse.forecast_scores  pass 1 of `pulse forecast --broker` (pipeline/forecast_chunks.h): kwargs
+//                     lake, signals_version (required), chunk, chunks, horizon, period, levels, kinds,
+//                     min_points -> {signals_version, series, skipped: [...], scores: base64 doubles};
+//                     writes nothing
+//   pulse.forecast_chunk   pass 2: the same kwargs plus calibration (CalibrationJson) -> {series,
+//                     champions, rows, skipped, signals_version, forecasts_version, duplicate}; one
+//                     commit per chunk, idempotent per (options, chunk, chunks, signals version)
 // Tasks are deterministic: the same kwargs give the same result, so redelivery is harmless, and
 // pulse.simulate results are cached under SHA-256(task, canonical kwargs, catalog + rules version,
 // decay rate): a new rules or catalog file misses the cache.

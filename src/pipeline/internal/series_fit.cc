@@ -35,7 +35,8 @@ Grid InferGrid(const std::vector<int64_t>& ts) {
 // sorted by time (a repeated timestamp keeps the latest row). Series with fewer than
 // options.min_points points are listed in report.skipped instead.
 Result<std::vector<SeriesData>> ReadSeries(lake::DeltaTable& signals, lake::ReadOptions& read,
-                                           const ForecastOptions& options, ForecastReport& report) {
+                                           const ForecastOptions& options, ForecastReport& report,
+                                           const ForecastChunk& chunk) {
   PULSE_ASSIGN_OR_RETURN(auto usable, UsableSignals::Prepare(signals, read));  // suppressed rows feed no forecast
   PULSE_ASSIGN_OR_RETURN(auto table, signals.Read(read));
   std::map<std::pair<std::string, std::string>, std::map<int64_t, double>> grouped;
@@ -47,7 +48,18 @@ Result<std::vector<SeriesData>> ReadSeries(lake::DeltaTable& signals, lake::Read
     auto ts = std::static_pointer_cast<arrow::TimestampArray>(batch.column(2));
     auto value = std::static_pointer_cast<arrow::DoubleArray>(batch.column(3));
     PULSE_RETURN_IF_ERROR(usable.Bind(batch));
+    // Rows of a series mostly come together: its chunk is computed once per run of rows.
+    std::string_view last_kind, last_name;
+    bool mine = true;
     for (int64_t i = 0; i < batch.num_rows(); ++i) {
+      if (chunk.count > 1) {
+        const std::string_view k = kind->GetView(i), n = name->GetView(i);
+        if (i == 0 || k != last_kind || n != last_name) {
+          last_kind = k, last_name = n;
+          mine = ChunkOfSeries(k, n, chunk.count) == chunk.index;
+        }
+        if (!mine) continue;
+      }
       if (usable.Usable(i)) grouped[{kind->GetString(i), name->GetString(i)}][ts->Value(i)] = value->Value(i);
     }
   }
@@ -89,19 +101,16 @@ std::vector<SeriesForecast> FitAll(const std::vector<SeriesData>& series, const 
   return forecasts;
 }
 
-Calibration Calibrate(const std::vector<SeriesForecast>& forecasts, const std::vector<double>& levels) {
-  forecast::ConformalCalibrator calibrator;
+std::vector<double> PooledScores(const std::vector<SeriesForecast>& forecasts) {
+  std::vector<double> scores;
   for (const auto& f : forecasts) {
-    if (!f.ok) continue;
-    for (double score : f.result.scores.back()) calibrator.Add(score);
+    if (f.ok) scores.insert(scores.end(), f.result.scores.back().begin(), f.result.scores.back().end());
   }
-  Calibration out;
-  for (double level : levels) {
-    auto q = calibrator.Multiplier(level);
-    out.bands.push_back({level, q.ok() ? *q : forecast::GaussianMultiplier(level), q.ok()});
-  }
-  out.multiplier80 = calibrator.Multiplier(0.8).ok() ? *calibrator.Multiplier(0.8) : forecast::GaussianMultiplier(0.8);
-  return out;
+  return scores;
+}
+
+Calibration Calibrate(const std::vector<SeriesForecast>& forecasts, const std::vector<double>& levels) {
+  return CalibrateScores(PooledScores(forecasts), levels);
 }
 
 Result<size_t> MethodIndex(const std::string& name) {

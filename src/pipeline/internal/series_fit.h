@@ -49,26 +49,23 @@ struct SeriesForecast {
 
 // The usable rows of the signals table at `read.version` as series: grouped by (kind, name),
 // sorted by time (a repeated timestamp keeps the latest row). Series with fewer than
-// options.min_points points are listed in report.skipped instead.
+// options.min_points points are listed in report.skipped instead. Only the series of `chunk`
+// (ChunkOfSeries) are kept: the rows of other series are skipped before grouping.
 Result<std::vector<SeriesData>> ReadSeries(lake::DeltaTable& signals, lake::ReadOptions& read,
-                                           const ForecastOptions& options, ForecastReport& report);
+                                           const ForecastOptions& options, ForecastReport& report,
+                                           const ForecastChunk& chunk = {});
 
 // Fits every series (in parallel): its grid, horizon and backtested ensemble, or the problem.
 std::vector<SeriesForecast> FitAll(const std::vector<SeriesData>& series, const ForecastOptions& options);
 
-struct LevelBand {
-  double level, multiplier;
-  bool calibrated;
-};
+using LevelBand = pipeline::LevelBand;
+using Calibration = pipeline::ForecastCalibration;
 
-// The interval multipliers of this run: split-conformal over the pooled backtest scores of every
-// fitted series, per level (Gaussian, calibrated = false, where too few scores), and the 80% one
-// the trust evidence uses.
-struct Calibration {
-  std::vector<LevelBand> bands;
-  double multiplier80 = 0;
-};
+// The ensemble backtest scores of every fitted series, in series order (what Calibrate pools).
+std::vector<double> PooledScores(const std::vector<SeriesForecast>& forecasts);
 
+// The interval multipliers of this run: CalibrateScores (pipeline/forecast_signals.h) over the
+// pooled backtest scores of every fitted series.
 Calibration Calibrate(const std::vector<SeriesForecast>& forecasts, const std::vector<double>& levels);
 
 // The forecast of a registered model for steps 1..horizon from `values`: the benchmark members
