@@ -14,6 +14,7 @@
 
 #include "core/time.h"
 #include "ingest/file_ingest.h"
+#include "lake_dir_fixture.h"
 #include "signals/signal_schema.h"
 
 namespace pulse::ingest {
@@ -23,23 +24,8 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kNow = 1800000000LL * 1000000;  // 2027-01-15
 
-class SignalScoringTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pulse_scoring_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::unique_ptr<lake::Lake> OpenLake(const std::string& name) {
-    return lake::Lake::Open((dir_ / name).string()).value();
-  }
-  std::string Write(const std::string& name, const std::string& text) {
-    auto p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
+class SignalScoringTest : public LakeDirTest {
+ public:
   static std::shared_ptr<arrow::RecordBatch> ReadAll(lake::Lake& lake, std::optional<int64_t> version = std::nullopt) {
     auto table = lake.OpenTable("signals").value();
     auto rows = table->Read({.version = version}).value();
@@ -62,7 +48,6 @@ class SignalScoringTest : public ::testing::Test {
     }
     return out;
   }
-  fs::path dir_;
 };
 
 // Two monthly series with a few spikes: `from`..`to` (exclusive) of 80 rows each.

@@ -17,6 +17,7 @@
 #include "ingest/file_ingest.h"
 #include "ingest/signal_scoring.h"
 #include "lake/table_changes.h"
+#include "lake_dir_fixture.h"
 
 namespace pulse::ingest {
 namespace {
@@ -25,25 +26,8 @@ namespace fs = std::filesystem;
 
 constexpr int64_t kNow = 1800000000LL * 1000000;  // 2027-01-15
 
-class SignalSinkTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("pulse_sink_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
+class SignalSinkTest : public LakeDirTest {
  public:
-  std::unique_ptr<lake::Lake> OpenLake(const std::string& name) {
-    return lake::Lake::Open((dir_ / name).string()).value();
-  }
-  std::string Write(const std::string& name, const std::string& text) {
-    auto p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p.string();
-  }
   // Every row as "source|name|ts|value -> scores" (a row may repeat: the scores of each copy, in
   // any order, since files are read in path order).
   static std::map<std::string, std::multiset<std::string>> Scores(lake::Lake& lake) {
@@ -63,9 +47,6 @@ class SignalSinkTest : public ::testing::Test {
     }
     return out;
   }
-
- protected:
-  fs::path dir_;
 };
 
 // Rows of series "gdp" (and "hope_index" when `two`): months `from`..`to` (exclusive) from 2000-01,
