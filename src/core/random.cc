@@ -112,7 +112,7 @@ __attribute__((target("avx512f"))) void PhiloxBatchAvx512(std::array<uint32_t, 4
     const __m512i u2 = _mm512_unpacklo_epi64(t1, t3), u3 = _mm512_unpackhi_epi64(t1, t3);
     const __m512i v0 = _mm512_shuffle_i64x2(u0, u1, 0x44), v1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
     const __m512i v2 = _mm512_shuffle_i64x2(u0, u1, 0xEE), v3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
-    uint32_t* dst = out + 64 * g;
+    uint32_t* dst = out + size_t{64} * static_cast<size_t>(g);
     _mm512_storeu_si512(dst, _mm512_shuffle_i64x2(v0, v1, 0x88));
     _mm512_storeu_si512(dst + 16, _mm512_shuffle_i64x2(v0, v1, 0xDD));
     _mm512_storeu_si512(dst + 32, _mm512_shuffle_i64x2(v2, v3, 0x88));

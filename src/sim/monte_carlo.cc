@@ -125,11 +125,11 @@ __attribute__((target("avx512f"))) void ShockTile8Avx512(BlockState& st, size_t 
   for (; j0 + 8 <= d; j0 += 8) {
     __m512d row[8], a[8], b[8], col[8];
     for (size_t t = 0; t < 8; ++t) row[t] = _mm512_loadu_pd(z + t * d + j0);
-    for (int i = 0; i < 4; ++i) {  // pairs of runs: a[2i] holds even slots, a[2i + 1] odd ones
+    for (size_t i = 0; i < 4; ++i) {  // pairs of runs: a[2i] holds even slots, a[2i + 1] odd ones
       a[2 * i] = _mm512_unpacklo_pd(row[2 * i], row[2 * i + 1]);
       a[2 * i + 1] = _mm512_unpackhi_pd(row[2 * i], row[2 * i + 1]);
     }
-    for (int i = 0; i < 2; ++i) {  // 128-bit lanes of 4 runs
+    for (size_t i = 0; i < 2; ++i) {  // 128-bit lanes of 4 runs
       b[4 * i] = _mm512_shuffle_f64x2(a[4 * i], a[4 * i + 2], 0x88);
       b[4 * i + 1] = _mm512_shuffle_f64x2(a[4 * i], a[4 * i + 2], 0xDD);
       b[4 * i + 2] = _mm512_shuffle_f64x2(a[4 * i + 1], a[4 * i + 3], 0x88);

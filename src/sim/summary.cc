@@ -33,7 +33,7 @@ constexpr double kTopValue = 0x1.fffffffffffffp+35;
 // What one chunk of values adds to a cell: the quantised sums, the range of bucket keys, and the
 // running min / max (lo, hi carry over from chunk to chunk).
 struct ChunkTotals {
-  double lo, hi;
+  double lo = 0, hi = 0;
   Int128 sum = 0, sum2 = 0;
   int32_t kmin = Summary::kMaxKey, kmax = -Summary::kMaxKey;
 };
