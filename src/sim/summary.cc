@@ -79,9 +79,9 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) bool ScanChunkAvx512(const 
     const __m512d a = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(x), abs_mask));
     // Quantise.
     const __m512d xs = _mm512_mul_pd(_mm512_min_pd(_mm512_max_pd(x, min_abs), max_abs), scale);
-    const __m512d tr = _mm512_roundscale_pd(xs, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m512d f = _mm512_sub_pd(xs, tr);
-    __m512i q = _mm512_cvttpd_epi64(tr);
+    // trunc(xs) through the integers: exact, as |xs| <= 2^60 and any xs beyond 2^53 is whole.
+    __m512i q = _mm512_cvttpd_epi64(xs);
+    const __m512d f = _mm512_sub_pd(xs, _mm512_cvtepi64_pd(q));
     q = _mm512_mask_add_epi64(q, _mm512_cmp_pd_mask(f, half, _CMP_GE_OQ), q, one);
     q = _mm512_mask_sub_epi64(q, _mm512_cmp_pd_mask(f, neg_half, _CMP_LE_OQ), q, one);
     const __m512i m = _mm512_abs_epi64(q);

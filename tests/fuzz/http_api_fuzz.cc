@@ -85,6 +85,7 @@ struct Harness {
     if (!broker.ok()) __builtin_trap();
     state.broker = std::move(*broker);
     state.broker_url = "inproc";
+    state.pushes = pulse::service::MakeSignalPushQueue(state);  // its sink and cache follow the new lake
   }
 };
 
