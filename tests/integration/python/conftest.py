@@ -1,6 +1,7 @@
 """Shared fixtures for the Python interop tests: the pulse binary and a fresh lake per test."""
 import json
 import os
+import signal
 import socket
 import subprocess
 from pathlib import Path
@@ -105,6 +106,22 @@ def checksum(pairs):
         count, total = out.get(name, (0, 0.0))
         out[name] = (count + 1, total + value)
     return {k: (c, round(s, 6)) for k, (c, s) in out.items()}
+
+
+def stop_processes(procs, timeout=60):
+    """SIGTERM to every live process, then wait for each (killed if it outlives `timeout` s);
+    returns each one's (stdout, stderr)."""
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    outputs = []
+    for p in procs:
+        try:
+            outputs.append(p.communicate(timeout=timeout))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            outputs.append(p.communicate())
+    return outputs
 
 
 def free_port():

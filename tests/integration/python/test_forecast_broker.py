@@ -6,14 +6,13 @@ import datetime as dt
 import math
 import os
 import random
-import signal
 import subprocess
 import time
 
 import pytest
 from deltalake import DeltaTable
 
-from conftest import free_port, run_pulse
+from conftest import free_port, run_pulse, stop_processes
 
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(not REDIS_URL, reason="PULSE_TEST_REDIS_URL is not set (run through scripts/test)")
@@ -47,15 +46,7 @@ def workers(pulse_bin, redis_db, tmp_path):
     for p in procs:
         assert p.poll() is None, p.stderr.read()
     yield procs
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.communicate()
+    stop_processes(procs)
 
 
 def test_chunked_forecast_over_workers_equals_the_one_process_run(pulse_bin, tmp_path, workers):
