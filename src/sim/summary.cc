@@ -15,7 +15,8 @@ namespace {
 
 constexpr double kScale = 16777216.0;      // 2^24: fixed-point resolution of the sums
 constexpr double kMaxAbs = 68719476736.0;  // 2^36: |values| beyond it saturate in the sums
-constexpr std::string_view kFormat = "pulse-sim-summary-2:";
+constexpr std::string_view kFormat = "pulse-sim-summary-3:";
+constexpr std::string_view kFormat2 = "pulse-sim-summary-2:";  // 128-bit sums of squares; read only
 
 // llround(clamp(v, -2^36, 2^36) * 2^24) without the library call: truncate, then round half away
 // from zero (x - trunc(x) is exact for these magnitudes). NaN gives INT64_MIN, as llround does here.
@@ -34,7 +35,8 @@ constexpr double kTopValue = 0x1.fffffffffffffp+35;
 // running min / max (lo, hi carry over from chunk to chunk).
 struct ChunkTotals {
   double lo = 0, hi = 0;
-  Int128 sum = 0, sum2 = 0;
+  UInt128 sum = 0;  // two's complement
+  Sum192 sum2;
   int32_t kmin = Summary::kMaxKey, kmax = -Summary::kMaxKey;
 };
 
@@ -42,7 +44,7 @@ struct ChunkTotals {
 void ScanChunkPlain(const double* v, size_t n, int32_t* keys, ChunkTotals& t) {
   for (size_t r = 0; r < n; ++r) {
     const int64_t q = Quantise(v[r]);
-    t.sum += q, t.sum2 += static_cast<Int128>(q) * q;
+    t.sum += static_cast<UInt128>(q), t.sum2.Add(static_cast<UInt128>(static_cast<Int128>(q) * q));
     keys[r] = Summary::BucketKey(v[r]);
     t.kmin = std::min(t.kmin, keys[r]), t.kmax = std::max(t.kmax, keys[r]);
     const double x = v[r] + 0.0;  // -0 as +0; NaN changes neither
@@ -57,7 +59,8 @@ PULSE_SIMD_BEGIN
 // in doubles, |q| <= 2^60). The sums are kept per lane in 128 bits as (hi, lo) pairs of 64-bit
 // words with carries: sum of q + 2^60 (so it is unsigned), and q^2 from |q| = a 2^30 + b as the
 // sums of a^2, ab and b^2 (each product below 2^62). Every addition is modulo 2^128, as the plain
-// version's 128-bit sums are. Returns false, leaving `t` as it was, when a value is NaN.
+// version's sums are (the squares' sum in 192 bits). For n <= 2^32. Returns false, leaving `t` as it was, when a value
+// is NaN.
 __attribute__((target("avx512f,avx512dq,avx512vl"))) bool ScanChunkAvx512(const double* v, size_t n, int32_t* keys,
                                                                           ChunkTotals& t) {
   const __m512d scale = _mm512_set1_pd(kScale), half = _mm512_set1_pd(0.5), neg_half = _mm512_set1_pd(-0.5);
@@ -109,8 +112,10 @@ __attribute__((target("avx512f,avx512dq,avx512vl"))) bool ScanChunkAvx512(const 
   UInt128 sums[4] = {0, 0, 0, 0};
   for (int i = 0; i < 4; ++i)
     for (int lane = 0; lane < 8; ++lane) sums[i] += (static_cast<UInt128>(hi_words[i][lane]) << 64) | lo_words[i][lane];
-  t.sum += static_cast<Int128>(sums[0] - (static_cast<UInt128>(n) << 60));
-  t.sum2 += static_cast<Int128>((sums[1] << 60) + (sums[2] << 31) + sums[3]);
+  t.sum += sums[0] - (static_cast<UInt128>(n) << 60);
+  // q^2 = a^2 2^60 + ab 2^31 + b^2; only the first term can pass 2^128 (sums[1] < n 2^60).
+  t.sum2.Add(sums[1] << 60), t.sum2.hi += static_cast<uint64_t>(sums[1] >> 68);
+  t.sum2.Add(sums[2] << 31), t.sum2.Add(sums[3]);
   alignas(32) int32_t kl[8], kh[8];
   _mm256_store_si256(reinterpret_cast<__m256i*>(kl), kmin), _mm256_store_si256(reinterpret_cast<__m256i*>(kh), kmax);
   for (int i = 0; i < 8; ++i) t.kmin = std::min(t.kmin, kl[i]), t.kmax = std::max(t.kmax, kh[i]);
@@ -147,6 +152,17 @@ double Summary::BucketValue(int32_t key) {
   return key < 0 ? -v : v;
 }
 
+void Sum192::AddProduct(UInt128 a, uint64_t b) {
+  const auto a_lo = static_cast<uint64_t>(a), a_hi = static_cast<uint64_t>(a >> 64);
+  const UInt128 high = static_cast<UInt128>(a_hi) * b;  // a b = high 2^64 + a_lo b
+  hi += static_cast<uint64_t>(high >> 64);
+  Add(high << 64), Add(static_cast<UInt128>(a_lo) * b);
+}
+
+long double Sum192::Value() const {
+  return std::ldexp(static_cast<long double>(hi), 128) + static_cast<long double>(lo);
+}
+
 void Summary::Cell::Cover(int32_t lo_key, int32_t hi_key) {
   if (counts.empty()) {
     lo = lo_key;
@@ -176,8 +192,8 @@ void Summary::Add(size_t step, size_t column, const double* values, size_t count
   for (size_t r = 1; r < count && uniform; ++r) uniform = values[r] == values[0];
   if (uniform) {  // the common case of a deterministic slot: one bucket update
     const Int128 q = Quantise(values[0]);
-    cell.sum += q * static_cast<Int128>(count);
-    cell.sum2 += q * q * static_cast<Int128>(count);
+    cell.sum += static_cast<UInt128>(q) * count;
+    cell.sum2.AddProduct(static_cast<UInt128>(q * q), count);
     const int32_t key = BucketKey(values[0]);
     cell.Cover(key, key);
     cell.counts[static_cast<size_t>(key - cell.lo)] += count;
@@ -190,9 +206,9 @@ void Summary::Add(size_t step, size_t column, const double* values, size_t count
   ChunkTotals totals{cell.min, cell.max};
   for (size_t start = 0; start < count; start += kChunk) {
     const size_t n = std::min(kChunk, count - start);
-    totals.sum = 0, totals.sum2 = 0, totals.kmin = kMaxKey, totals.kmax = -kMaxKey;
+    totals.sum = 0, totals.sum2 = {}, totals.kmin = kMaxKey, totals.kmax = -kMaxKey;
     ScanChunk(values + start, n, keys, totals);
-    cell.sum += totals.sum, cell.sum2 += totals.sum2;
+    cell.sum += totals.sum, cell.sum2.Add(totals.sum2);
     cell.Cover(totals.kmin, totals.kmax);
     uint64_t* counts = cell.counts.data() - cell.lo;
     for (size_t r = 0; r < n; ++r) ++counts[keys[r]];
@@ -210,7 +226,7 @@ void Summary::Merge(const Summary& other) {
     const Cell& b = other.cells_[i];
     if (b.count == 0) continue;
     a.min = b.min < a.min ? b.min : a.min, a.max = b.max > a.max ? b.max : a.max;
-    a.count += b.count, a.sum += b.sum, a.sum2 += b.sum2;
+    a.count += b.count, a.sum += b.sum, a.sum2.Add(b.sum2);
     if (b.counts.empty()) continue;
     a.Cover(b.lo, b.lo + static_cast<int32_t>(b.counts.size()) - 1);
     const size_t offset = static_cast<size_t>(b.lo - a.lo);
@@ -230,8 +246,8 @@ Summary::Stats Summary::Get(size_t step, size_t column, const std::vector<double
   out.count = cell.count;
   if (cell.count == 0) return out;
   const long double n = static_cast<long double>(cell.count);
-  const long double mean_q = static_cast<long double>(cell.sum) / n;
-  const long double var_q = std::max(0.0L, static_cast<long double>(cell.sum2) / n - mean_q * mean_q);
+  const long double mean_q = static_cast<long double>(static_cast<Int128>(cell.sum)) / n;
+  const long double var_q = std::max(0.0L, cell.sum2.Value() / n - mean_q * mean_q);
   out.mean = static_cast<double>(mean_q / kScale);
   out.sd = cell.count > 1 ? static_cast<double>(std::sqrt(var_q * n / (n - 1)) / kScale) : 0.0;
   out.min = cell.min, out.max = cell.max;
@@ -326,8 +342,9 @@ std::string Summary::Serialize() const {
   for (const Cell& c : cells_) {
     PutVarint(bin, c.count);
     if (c.count == 0) continue;
-    PutVarint(bin, ZigZag(c.sum));
-    PutVarint(bin, ZigZag(c.sum2));
+    PutVarint(bin, ZigZag(static_cast<Int128>(c.sum)));
+    PutVarint(bin, c.sum2.lo);
+    PutVarint(bin, c.sum2.hi);
     PutDouble(bin, c.min);
     PutDouble(bin, c.max);
     // The window trimmed to its non-zero counts: the same bytes whatever slack it was grown with.
@@ -354,7 +371,9 @@ std::string Summary::Serialize() const {
 
 Result<Summary> Summary::Deserialize(std::string_view text) {
   auto bad = [](const std::string& why) { return Status::InvalidArgument("simulation summary: " + why); };
-  if (text.substr(0, kFormat.size()) != kFormat) return bad("not a serialized summary (expected pulse-sim-summary-2)");
+  const bool v2 = text.substr(0, kFormat2.size()) == kFormat2;
+  if (!v2 && text.substr(0, kFormat.size()) != kFormat)
+    return bad("not a serialized summary (expected pulse-sim-summary-3)");
   auto decoded = Base64Decode(text.substr(kFormat.size()));
   if (!decoded.ok()) return bad("bad base64: " + decoded.status().message());
   Reader in(*decoded);
@@ -378,11 +397,13 @@ Result<Summary> Summary::Deserialize(std::string_view text) {
     const std::string where = " in cell " + std::to_string(i);
     if (!in.U64(cell.count)) return bad("truncated count" + where);
     if (cell.count == 0) continue;
-    Int128 lo = 0;
+    Int128 sum = 0, sum2_v2 = 0, lo = 0;
     uint64_t len = 0;
-    if (!in.I128(cell.sum) || !in.I128(cell.sum2) || !in.Double(cell.min) || !in.Double(cell.max) || !in.I128(lo) ||
-        !in.U64(len))
+    const bool sums = in.I128(sum) && (v2 ? in.I128(sum2_v2) : in.Varint(cell.sum2.lo, 19) && in.U64(cell.sum2.hi));
+    if (!sums || !in.Double(cell.min) || !in.Double(cell.max) || !in.I128(lo) || !in.U64(len))
       return bad("truncated cell" + where);
+    cell.sum = static_cast<UInt128>(sum);
+    if (v2) cell.sum2.lo = static_cast<UInt128>(sum2_v2);
     const bool none = cell.min == std::numeric_limits<double>::infinity() &&
                       cell.max == -std::numeric_limits<double>::infinity();  // only NaN values
     if (std::isnan(cell.min) || std::isnan(cell.max) || (cell.min > cell.max && !none))

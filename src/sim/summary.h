@@ -2,8 +2,9 @@
 // the exact mean and standard deviation, the exact min and max, and quantiles from a fixed-grid
 // log histogram with a stated error bound. Memory does not grow with the number of runs.
 //
-// Mean and sd: exact fixed-point sums (values quantised to 2^-24, |values| saturating at 2^36, in
-// 128-bit accumulators), so they do not depend on how the runs were split. Add() scans values 8 at
+// Mean and sd: exact fixed-point sums (values quantised to 2^-24, |values| saturating at 2^36): the
+// sum in 128 bits, the sum of squares in 192 (up to 2^64 values of 2^120 each), so they do not
+// depend on how the runs were split, and no count of values overflows them. Add() scans values 8 at
 // a time with AVX-512 where the CPU has it (chosen at run time), with the same integer results.
 //
 // Quantiles: every value falls in one cell of a fixed grid (the same for every summary, so merging
@@ -41,6 +42,19 @@ namespace pulse::sim {
 __extension__ using Int128 = __int128;
 __extension__ using UInt128 = unsigned __int128;
 
+// An exact unsigned 192-bit sum: a 128-bit low part and the count of carries out of it.
+struct Sum192 {
+  UInt128 lo = 0;
+  uint64_t hi = 0;
+  void Add(UInt128 v) {
+    lo += v;
+    hi += lo < v ? 1 : 0;
+  }
+  void Add(const Sum192& other) { Add(other.lo), hi += other.hi; }
+  void AddProduct(UInt128 a, uint64_t b);  // adds a * b (exact for a < 2^128, b < 2^64, sum < 2^192)
+  long double Value() const;               // rounded to long double
+};
+
 class Summary {
  public:
   // The histogram grid (see above): bucket keys lie in [-kMaxKey, kMaxKey], 0 the zero bucket.
@@ -66,8 +80,10 @@ class Summary {
   };
   Stats Get(size_t step, size_t column, const std::vector<double>& quantiles) const;
 
-  // Exact serialisation ("pulse-sim-summary-2:" then base64 of the binary form), so chunk
-  // summaries computed elsewhere merge bit-identically. kInvalidArgument for malformed input.
+  // Exact serialisation ("pulse-sim-summary-3:" then base64 of the binary form), so chunk
+  // summaries computed elsewhere merge bit-identically. Deserialize also reads the previous
+  // format ("pulse-sim-summary-2:", 128-bit sums of squares) of older workers. kInvalidArgument
+  // for malformed input.
   std::string Serialize() const;
   static Result<Summary> Deserialize(std::string_view text);
 
@@ -79,7 +95,8 @@ class Summary {
  private:
   struct Cell {
     uint64_t count = 0;
-    Int128 sum = 0, sum2 = 0;
+    UInt128 sum = 0;  // two's complement: additions wrap (|sum| <= 2^124 for any real count)
+    Sum192 sum2;
     // Exact min and max (-0 recorded as +0, NaN ignored): +inf / -inf until a number arrives.
     double min = std::numeric_limits<double>::infinity(), max = -std::numeric_limits<double>::infinity();
     int32_t lo = 0;  // key of counts[0]

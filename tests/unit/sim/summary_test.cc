@@ -156,9 +156,9 @@ TEST(Summary, VectorisedChunksEqualValueByValueAdds) {
   // to the 2^36 saturation and beyond, both signs, zeros of both signs, a length that is no multiple
   // of the vector width, and a NaN (which sends its chunk to the scalar path).
   std::mt19937_64 gen(11);
-  // Exponents up to 2^30 and three saturating values: the exact sum of squares stays inside the
-  // 128-bit accumulators (each saturated value adds 2^120 to it).
-  std::uniform_real_distribution<double> exponent(-30, 30), unit(0, 1);
+  // A fifth of the values saturate: their squares (2^120 each) carry the sum of squares past
+  // 2^128 within one chunk.
+  std::uniform_real_distribution<double> exponent(-30, 45), unit(0, 1);
   std::vector<double> values(1003);
   for (double& v : values) v = (unit(gen) < 0.5 ? -1 : 1) * std::pow(2.0, exponent(gen));
   values[5] = 0.0, values[6] = -0.0, values[7] = 1e300, values[8] = -1e300, values[9] = 0x1p36;
@@ -189,6 +189,62 @@ TEST(Summary, VectorisedChunksEqualValueByValueAdds) {
   EXPECT_EQ(a.quantiles, b.quantiles);
 }
 
+TEST(Summary, SaturatedValuesKeepExactSums) {
+  // Each value at the 2^36 saturation adds 2^120 to the sum of squares: 256 of them pass 2^128.
+  // Mean and sd stay exact however many there are, in one pass, in merged chunks and through
+  // serialisation.
+  const size_t n = 1000000;
+  std::vector<double> same(n, 1e12), alternating(n);
+  for (size_t i = 0; i < n; ++i) alternating[i] = i % 2 ? -1e12 : 1e12;
+  Summary s(2, {"x"});
+  s.Add(0, 0, same.data(), n);  // one bucket update for a uniform block
+  for (size_t start = 0; start < n; start += n / 4) {
+    Summary part(2, {"x"});
+    part.Add(1, 0, alternating.data() + start, n / 4);
+    s.Merge(part);
+  }
+  auto round_trip = Summary::Deserialize(s.Serialize());
+  ASSERT_TRUE(round_trip.ok());
+  for (const Summary* x : {&s, &*round_trip}) {
+    const auto flat = x->Get(0, 0, {0.5}), mixed = x->Get(1, 0, {0.5});
+    EXPECT_EQ(flat.count, n);
+    EXPECT_EQ(flat.mean, 0x1p36);
+    EXPECT_EQ(flat.sd, 0.0);
+    EXPECT_EQ(mixed.mean, 0.0);
+    EXPECT_DOUBLE_EQ(mixed.sd, 0x1p36 * std::sqrt(static_cast<double>(n) / (n - 1)));
+  }
+  Summary single(2, {"x"});  // one pass equals the merged chunks bit for bit
+  single.Add(0, 0, same.data(), n);
+  single.Add(1, 0, alternating.data(), n);
+  EXPECT_EQ(single.Serialize(), s.Serialize());
+}
+
+TEST(Summary, ReadsThePreviousFormat) {
+  // pulse-sim-summary-2 (workers of an earlier release): the sum of squares as one zigzag varint.
+  // One step, one column "x", one value 1.0: count 1, sum 2^24, sum of squares 2^48, min = max =
+  // 1.0, one bucket.
+  Summary s(1, {"x"});
+  const double one = 1.0;
+  s.Add(0, 0, &one, 1);
+  auto varint = [](UInt128 v) {
+    std::string out;
+    for (; v >= 0x80; v >>= 7) out += static_cast<char>(static_cast<uint8_t>(v) | 0x80);
+    return out + static_cast<char>(static_cast<uint8_t>(v));
+  };
+  auto f64 = [](double v) {
+    std::string out;
+    for (int i = 0; i < 8; ++i) out += static_cast<char>(static_cast<uint8_t>(std::bit_cast<uint64_t>(v) >> (8 * i)));
+    return out;
+  };
+  const int32_t key = Summary::BucketKey(1.0);
+  const std::string v2 = std::string("\x01\x01\x01x\x01", 5) + varint(UInt128{1} << 25) + varint(UInt128{1} << 49) +
+                         f64(1.0) + f64(1.0) + varint(static_cast<UInt128>(key) << 1) + varint(1) + varint(1);
+  auto old = Summary::Deserialize("pulse-sim-summary-2:" + Base64Encode(v2));
+  ASSERT_TRUE(old.ok()) << old.status().message();
+  EXPECT_EQ(old->Serialize(), s.Serialize());
+  EXPECT_EQ(old->Get(0, 0, {}).mean, 1.0);
+}
+
 TEST(Summary, SizeDoesNotGrowWithTheNumberOfValues) {
   // Values in a fixed range fill a fixed set of buckets: 10^6 values serialise to about the
   // size of 10^4 (only the counters' varints grow by a byte or two), and never past the grid.
@@ -215,7 +271,7 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   s.Add(0, 0, v, 3);
   const std::string good = s.Serialize();
   ASSERT_TRUE(Summary::Deserialize(good).ok());
-  const std::string prefix = "pulse-sim-summary-2:";
+  const std::string prefix = "pulse-sim-summary-3:";
   auto bin = Base64Decode(good.substr(prefix.size()));
   ASSERT_TRUE(bin.ok());
   auto with = [&](const std::string& bytes) { return prefix + Base64Encode(bytes); };
@@ -230,8 +286,8 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   // Header claiming 2^40 steps: refused before any allocation.
   EXPECT_FALSE(Summary::Deserialize(with(std::string("\x80\x80\x80\x80\x80\x20\x01\x01x", 9))).ok());
   // A window outside the grid: count 1, sums, min/max, lo = kMaxKey (zigzag), length 2.
-  std::string outside("\x01\x01\x01x\x01\x02\x02", 7);  // 1 step, 1 column "x", count 1, sum 1, sum2 1
-  for (int i = 0; i < 16; ++i) outside += '\0';         // min = max = 0.0
+  std::string outside("\x01\x01\x01x\x01\x02\x01\x00", 8);  // 1 step, 1 column "x", count 1, sum 1, sum2 1
+  for (int i = 0; i < 16; ++i) outside += '\0';             // min = max = 0.0
   const uint32_t zz = static_cast<uint32_t>(Summary::kMaxKey) * 2;
   outside += static_cast<char>(0x80 | (zz & 0x7F)), outside += static_cast<char>(zz >> 7);
   outside += "\x02\x01";    // length 2, first count 1
@@ -246,7 +302,7 @@ TEST(Summary, MalformedSerialisedSummariesAreRefused) {
   const uint32_t lo_zz = static_cast<uint32_t>(Summary::kMaxKey) * 2 - 1;  // zigzag(-kMaxKey)
   const uint32_t len = static_cast<uint32_t>(Summary::kMaxKey) * 2;        // up to kMaxKey - 1
   for (uint32_t c = 0; c < cells; ++c) {
-    wide += "\x01\x02\x02";  // count 1, sum 1, sum2 1
+    wide += std::string("\x01\x02\x01\x00", 4);  // count 1, sum 1, sum2 1 (low, high)
     for (int i = 0; i < 16; ++i) wide += '\0';
     wide += static_cast<char>(0x80 | (lo_zz & 0x7F)), wide += static_cast<char>(lo_zz >> 7);
     wide += static_cast<char>(0x80 | (len & 0x7F)), wide += static_cast<char>(len >> 7);
