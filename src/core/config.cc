@@ -419,6 +419,8 @@ void AddServeKeys(std::vector<Config::Key>& keys) {
                          int64_t{3600} * 1000, "On SIGTERM, how long in-flight requests may take to finish"));
   keys.push_back(BindInt("serve.probe_timeout_ms", &Settings::serve, &ServeSettings::probe_timeout_ms, 1, 60000,
                          "/readyz: how long each dependency (lake, broker) has to answer"));
+  keys.push_back(BindInt("serve.read_cache_mb", &Settings::serve, &ServeSettings::read_cache_mb, 0, int64_t{1} << 20,
+                         "MiB of table rows (recent versions) pulse serve keeps for its read routes (0: none)"));
   keys.push_back(Bind("serve.tls_cert_file", &Settings::serve, &ServeSettings::tls_cert_file,
                       "PEM certificate (chain) pulse serve presents: HTTPS instead of HTTP (with serve.tls_key_file)"));
   keys.push_back(Bind("serve.tls_key_file", &Settings::serve, &ServeSettings::tls_key_file,

@@ -124,6 +124,7 @@ struct ServeSettings {
   std::string tokens_file = "pulse-tokens.json";  // hashed API tokens (pulse token create); never empty
   int64_t shutdown_grace_ms = 10000;              // SIGTERM: in-flight requests get this long, 0..3600000
   int64_t probe_timeout_ms = 2000;                // /readyz: each dependency must answer within this, 1..60000
+  int64_t read_cache_mb = 256;                    // rows of recent table versions kept for the read routes, 0..2^20
   std::string tls_cert_file;                      // PEM certificate (chain): HTTPS; "" = plain HTTP
   std::string tls_key_file;                       // PEM private key of tls_cert_file; set both or neither
 };

@@ -483,6 +483,8 @@ Result<int64_t> DeltaTable::LatestVersion() {
   return state_->log.snapshot.version;
 }
 
+Result<FileInfo> DeltaTable::CommitFile(int64_t version) { return fs_->Stat(delta::CommitKey(version)); }
+
 Result<Snapshot> DeltaTable::LoadSnapshot(std::optional<int64_t> version) {
   if (!version) {
     PULSE_ASSIGN_OR_RETURN(auto applied, delta::CatchUp(*fs_, state_->log));

@@ -229,6 +229,9 @@ class DeltaTable {
   // The state at `version` (latest if unset), using the newest checkpoint at or before it.
   Result<Snapshot> LoadSnapshot(std::optional<int64_t> version = std::nullopt);
   Result<int64_t> LatestVersion();
+  // The commit file of version `version` (kNotFound when absent): a long-lived handle compares it
+  // with the one it applied to notice the table deleted or re-created under it.
+  Result<FileInfo> CommitFile(int64_t version);
   // All versions, newest first.
   Result<std::vector<VersionInfo>> History();
 

@@ -75,7 +75,7 @@ nlohmann::json PageJson(std::vector<nlohmann::json> all, const Page& page, std::
 // The table's rows at the page's version, ready to write as JSON; nullopt version when the table
 // (or the lake) does not exist yet. A version the table does not have is 404.
 struct Rows {
-  std::optional<lake::RowJsonWriter> table;  // set when version is
+  std::shared_ptr<const lake::RowJsonWriter> table;  // set when version is
   std::optional<int64_t> version;
   std::vector<int64_t> kept;  // the rows the route answers, in order
 
@@ -90,34 +90,24 @@ Result<Rows> ReadRows(ServiceState& state, const Call& call, const std::string& 
     if (lake.status().code() == StatusCode::kNotFound) return out;
     return lake.status();
   }
-  auto table = (*lake)->OpenTable(name);
-  if (!table.ok()) {
-    if (table.status().code() == StatusCode::kNotFound) return out;
-    return table.status();
+  auto latest = state.tables->LatestVersion(**lake, name);
+  if (!latest.ok()) {
+    if (latest.status().code() == StatusCode::kNotFound) return out;
+    return latest.status();
   }
-  PULSE_ASSIGN_OR_RETURN(int64_t latest, (*table)->LatestVersion());
-  const int64_t version = page.version.value_or(latest);
-  if (version > latest) return Status::NotFound("table " + name + " has no version " + std::to_string(version));
+  const int64_t version = page.version.value_or(*latest);
+  if (version > *latest) return Status::NotFound("table " + name + " has no version " + std::to_string(version));
   PULSE_RETURN_IF_ERROR(call.CheckDeadline());
-  lake::ReadOptions read;
-  read.version = version;
-  // Only columns the table has at that version.
-  if (!columns.empty()) {
-    PULSE_ASSIGN_OR_RETURN(auto snapshot, (*table)->LoadSnapshot(version));
-    for (const auto& c : columns)
-      if (snapshot.schema->GetFieldIndex(c) >= 0) read.columns.push_back(c);
-  }
-  auto rows = (*table)->Read(read);
+  auto rows = state.tables->Rows(**lake, name, version, columns);
   if (!rows.ok()) {
     if (rows.status().code() == StatusCode::kNotFound)
       return Status::NotFound("table " + name + " version " + std::to_string(version) + " cannot be read (vacuumed?)");
     return rows.status();
   }
   PULSE_RETURN_IF_ERROR(call.CheckDeadline());
-  PULSE_ASSIGN_OR_RETURN(auto writer, lake::RowJsonWriter::Make(**rows));
-  out.kept.resize(static_cast<size_t>(writer.num_rows()));
-  for (int64_t r = 0; r < writer.num_rows(); ++r) out.kept[static_cast<size_t>(r)] = r;
-  out.table = std::move(writer);
+  out.kept.resize(static_cast<size_t>((*rows)->num_rows()));
+  for (int64_t r = 0; r < (*rows)->num_rows(); ++r) out.kept[static_cast<size_t>(r)] = r;
+  out.table = std::move(*rows);
   out.version = version;
   return out;
 }

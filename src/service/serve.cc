@@ -142,6 +142,7 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   state->registry = &registry;
   state->ready = &registry.AddGauge("pulse_ready", "1 when every /readyz check passes, else 0").With({});
   state->ready_checks = &registry.AddGauge("pulse_ready_check", "1 when this /readyz check passes, else 0", {"check"});
+  state->tables = std::make_shared<TableCache>(settings.serve.read_cache_mb << 20, &registry);
 
   // Readiness: the lake's store always; the broker when other processes share it (Redis).
   {

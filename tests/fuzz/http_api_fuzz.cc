@@ -65,6 +65,7 @@ struct Harness {
     auto scoring = pulse::pipeline::LoadScoringRules("", "");
     if (!scoring.ok()) __builtin_trap();
     state.scoring = *scoring;
+    state.tables = std::make_shared<pulse::service::TableCache>(64 << 20);  // notices each Reset's new lake
     Reset();
 
     pulse::service::ApiOptions options;

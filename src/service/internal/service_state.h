@@ -12,6 +12,7 @@
 #include "lake/lake.h"
 #include "service/api.h"
 #include "service/readiness.h"
+#include "service/table_cache.h"
 #include "signals/scoring.h"
 
 namespace pulse::service {
@@ -26,6 +27,7 @@ struct ServiceState {
   std::string broker_url;
   std::shared_ptr<const signals::ScoringRules> scoring;
   std::shared_ptr<SignalPushQueue> pushes;  // every POST /v1/signals goes through it
+  std::shared_ptr<TableCache> tables;       // the read routes' table handles and recent reads
   metrics::Registry* registry = nullptr;
   std::vector<std::shared_ptr<BoundedCheck>> checks;
   std::chrono::milliseconds probe_timeout{2000};
