@@ -1,5 +1,7 @@
 #include "pipeline/task_paths.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace pulse::pipeline {
@@ -105,6 +107,40 @@ std::string List(const std::vector<std::string>& items) {
   return out;
 }
 
+// The canonical path of the regular file `p` (absolute, lexically normal; named `shown` by the
+// task, which messages call `noun`, e.g. path 'x.csv') inside `folder` (`where` describes it, e.g.
+// "the ingest inbox '/in' (config ingest.inbox)"). A path outside is refused before the file
+// system is asked about it: the answer does not reveal whether it exists.
+Result<std::string> ConfineFileIn(const fs::path& p, std::string_view noun, std::string_view shown,
+                                  std::string_view folder, const std::string& where) {
+  const std::string subject = std::string(noun) + " " + Quote(shown);
+  std::error_code ec;
+  const fs::path folder_given = fs::absolute(fs::path(folder), ec).lexically_normal();
+  const fs::path folder_real = fs::canonical(fs::path(folder), ec);
+  if (ec) return Status::NotFound(where + " cannot be used: " + ec.message());
+  if (!Within(p, folder_given) && !Within(p, folder_real))
+    return Status::PermissionDenied(subject + " is outside " + where);
+  const fs::path real = fs::canonical(p, ec);
+  if (ec) return Status::NotFound("no file " + Quote(shown) + " in " + where + ": " + ec.message());
+  if (!Within(real, folder_real))
+    return Status::PermissionDenied(subject + " leads outside " + where + " through a symbolic link");
+  if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument(subject + " is not a regular file");
+  return real.string();
+}
+
+// `status` with its message prefixed by `code` (a url_refusal code), which `out` receives.
+Status Refuse(Status status, std::string_view code, std::string* out) {
+  if (out != nullptr) *out = std::string(code);
+  return {status.code(), std::string(code) + ": " + status.message()};
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake,
@@ -150,25 +186,106 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
                                     " refused: this worker reads files only from its ingest inbox, and it has none "
                                     "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
   }
-  const fs::path inbox_given = fs::absolute(fs::path(inbox), ec).lexically_normal();
-  const fs::path inbox_real = fs::canonical(fs::path(inbox), ec);
-  if (ec) {
-    return Status::NotFound("the ingest inbox " + Quote(inbox) +
-                            " (config ingest.inbox) cannot be used: " + ec.message());
+  return ConfineFileIn(p, "path", path, inbox, "the ingest inbox " + Quote(inbox) + " (config ingest.inbox)");
+}
+
+Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake_url, std::string* code) {
+  using namespace url_refusal;
+  const auto invalid = [&](const std::string& why) {
+    return Refuse(Status::InvalidArgument("url " + Quote(url) + " " + why), kInvalid, code);
+  };
+  if (url.find('\0') != std::string_view::npos)
+    return Refuse(Status::InvalidArgument("url contains a NUL byte"), kInvalid, code);
+  if (url.empty()) return Refuse(Status::InvalidArgument("url is empty"), kInvalid, code);
+  const bool s3 = StartsWithNoCase(url, "s3://");
+  const bool file = StartsWithNoCase(url, "file://");
+  if (!s3 && !file && url.find("://") != std::string_view::npos) {
+    return Refuse(
+        Status::InvalidArgument("url " + Quote(url) +
+                                " has an unsupported scheme: pulse.ingest reads objects of the lake's own "
+                                "store only (s3:// for an S3 lake; file:// or an absolute path for a local one)"),
+        kScheme, code);
   }
-  // Lexically first: a path outside is refused before the file system is asked about it.
-  if (!Within(p, inbox_given) && !Within(p, inbox_real)) {
-    return Status::PermissionDenied("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +
-                                    " (config ingest.inbox)");
+  if (lake_url.empty())
+    return Refuse(Status::InvalidArgument("no lake to read url " + Quote(url) + " from"), kInvalid, code);
+  auto lake = Resolve(lake_url, true, "lake");
+  if (!lake.ok()) return Refuse(lake.status(), kInvalid, code);
+  const auto outside = [&](const std::string& why) {
+    return Refuse(Status::PermissionDenied("url " + Quote(url) + " is outside the lake " + Quote(lake->text) + why),
+                  kOutsideLake, code);
+  };
+  // The object's segments: never empty, "." or ".."; no trailing '/' (that names no object).
+  std::string_view rest = url.substr(s3 ? 5 : file ? 7 : 0);
+  if (file) {
+    if (!rest.starts_with('/')) return invalid("is not a local file URL (file:///absolute/path)");
+  } else if (!s3 && !rest.starts_with('/')) {
+    return invalid("is a relative path (give an absolute path, file:///path or s3://bucket/key)");
   }
-  const fs::path real = fs::canonical(p, ec);
-  if (ec) return Status::NotFound("no file " + Quote(path) + " in the ingest inbox: " + ec.message());
-  if (!Within(real, inbox_real)) {
-    return Status::PermissionDenied("path " + Quote(path) + " leads outside the ingest inbox " + Quote(inbox) +
-                                    " through a symbolic link (config ingest.inbox)");
+  if (rest.ends_with('/')) return invalid("ends with '/': it names a folder, not an object");
+  std::vector<std::string_view> segments;
+  for (size_t pos = s3 ? 0 : 1; pos <= rest.size();) {
+    size_t slash = rest.find('/', pos);
+    if (slash == std::string_view::npos) slash = rest.size();
+    segments.push_back(rest.substr(pos, slash - pos));
+    pos = slash + 1;
   }
-  if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument("path " + Quote(path) + " is not a regular file");
-  return real.string();
+  for (const auto& segment : segments)
+    if (segment.empty() || segment == "." || segment == "..")
+      return invalid("has an empty, '.' or '..' segment (an object's URL names it directly)");
+
+  LakeObject object;
+  object.s3 = s3;
+  if (s3) {
+    if (!lake->s3) return outside(": that lake is a local folder, not an S3 bucket");
+    if (segments.size() < 2) return invalid("names a bucket, not an object");
+    // The lake's root as bucket and key segments ("s3://bucket/a/b" -> bucket, a, b).
+    std::vector<std::string_view> root;
+    std::string_view lake_rest = std::string_view(lake->text).substr(5);
+    for (size_t pos = 0; pos <= lake_rest.size();) {
+      size_t slash = lake_rest.find('/', pos);
+      if (slash == std::string_view::npos) slash = lake_rest.size();
+      root.push_back(lake_rest.substr(pos, slash - pos));
+      pos = slash + 1;
+    }
+    if (segments.size() <= root.size() || !std::equal(root.begin(), root.end(), segments.begin()))
+      return outside(segments[0] != root[0] ? ": another bucket" : ": another prefix");
+    for (size_t i = root.size(); i < segments.size(); ++i)
+      object.key += (i == root.size() ? "" : "/") + std::string(segments[i]);
+    return object;
+  }
+  if (lake->s3) return outside(": that lake is an S3 bucket, and a local path is not in it");
+  const fs::path p = fs::path(rest).lexically_normal();
+  std::error_code ec;
+  const fs::path root_given =
+      fs::absolute(fs::path(lake_url.starts_with("file://") ? lake_url.substr(7) : lake_url), ec).lexically_normal();
+  const fs::path root_real(lake->text);
+  fs::path rel;
+  for (const auto& root : {root_real, root_given}) {
+    if (!root.empty() && Within(p, root)) {
+      rel = p.lexically_relative(root);
+      break;
+    }
+  }
+  if (rel.empty() || rel == ".") return outside("");
+  object.path = p.string();
+  object.key = rel.generic_string();
+  return object;
+}
+
+Result<std::string> ConfineLakeFile(const LakeObject& object, std::string_view lake_url) {
+  using namespace url_refusal;
+  if (object.s3 || lake_url.starts_with("s3://"))
+    return Status::InvalidArgument("ConfineLakeFile: an S3 object has no local file");
+  // The folder as written (a symbolic link to it included) and as resolved both hold the object.
+  const std::string_view folder = lake_url.starts_with("file://") ? lake_url.substr(7) : lake_url;
+  auto file = ConfineFileIn(fs::path(object.path), "url", object.path, folder, "the lake " + Quote(lake_url));
+  if (file.ok()) return file;
+  switch (file.status().code()) {
+    case StatusCode::kPermissionDenied: return Refuse(file.status(), kOutsideLake, nullptr);
+    case StatusCode::kNotFound: return Refuse(file.status(), kNotFound, nullptr);
+    case StatusCode::kInvalidArgument: return Refuse(file.status(), kNotAFile, nullptr);
+    default: return file.status();
+  }
 }
 
 }  // namespace pulse::pipeline
