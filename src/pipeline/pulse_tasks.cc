@@ -167,9 +167,10 @@ Result<ingest::IngestReport> IngestUrl(const TaskEnvironment& env, const nlohman
     const Status& st = bytes.status();
     if (st.code() == StatusCode::kNotFound)
       return Status::NotFound(std::string(url_refusal::kNotFound) + ": " + st.message());
-    if (st.code() == StatusCode::kInvalidArgument)
+    if (st.code() == StatusCode::kInvalidArgument) {
       return Status::InvalidArgument(std::string(url_refusal::kTooLarge) + ": " + st.message() +
                                      " (config ingest.max_file_bytes)");
+    }
     return st;  // unreachable store: retried
   }
   return ingest::IngestBytes(*lake, *bytes, url, options);

@@ -129,7 +129,7 @@ Result<std::string> ConfineFileIn(const fs::path& p, std::string_view noun, std:
 }
 
 // `status` with its message prefixed by `code` (a url_refusal code), which `out` receives.
-Status Refuse(Status status, std::string_view code, std::string* out) {
+Status Refuse(const Status& status, std::string_view code, std::string* out) {
   if (out != nullptr) *out = std::string(code);
   return {status.code(), std::string(code) + ": " + status.message()};
 }
@@ -190,13 +190,12 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
 }
 
 Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake_url, std::string* code) {
-  using namespace url_refusal;
   const auto invalid = [&](const std::string& why) {
-    return Refuse(Status::InvalidArgument("url " + Quote(url) + " " + why), kInvalid, code);
+    return Refuse(Status::InvalidArgument("url " + Quote(url) + " " + why), url_refusal::kInvalid, code);
   };
   if (url.find('\0') != std::string_view::npos)
-    return Refuse(Status::InvalidArgument("url contains a NUL byte"), kInvalid, code);
-  if (url.empty()) return Refuse(Status::InvalidArgument("url is empty"), kInvalid, code);
+    return Refuse(Status::InvalidArgument("url contains a NUL byte"), url_refusal::kInvalid, code);
+  if (url.empty()) return Refuse(Status::InvalidArgument("url is empty"), url_refusal::kInvalid, code);
   const bool s3 = StartsWithNoCase(url, "s3://");
   const bool file = StartsWithNoCase(url, "file://");
   if (!s3 && !file && url.find("://") != std::string_view::npos) {
@@ -204,15 +203,15 @@ Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake
         Status::InvalidArgument("url " + Quote(url) +
                                 " has an unsupported scheme: pulse.ingest reads objects of the lake's own "
                                 "store only (s3:// for an S3 lake; file:// or an absolute path for a local one)"),
-        kScheme, code);
+        url_refusal::kScheme, code);
   }
   if (lake_url.empty())
-    return Refuse(Status::InvalidArgument("no lake to read url " + Quote(url) + " from"), kInvalid, code);
+    return Refuse(Status::InvalidArgument("no lake to read url " + Quote(url) + " from"), url_refusal::kInvalid, code);
   auto lake = Resolve(lake_url, true, "lake");
-  if (!lake.ok()) return Refuse(lake.status(), kInvalid, code);
+  if (!lake.ok()) return Refuse(lake.status(), url_refusal::kInvalid, code);
   const auto outside = [&](const std::string& why) {
     return Refuse(Status::PermissionDenied("url " + Quote(url) + " is outside the lake " + Quote(lake->text) + why),
-                  kOutsideLake, code);
+                  url_refusal::kOutsideLake, code);
   };
   // The object's segments: never empty, "." or ".."; no trailing '/' (that names no object).
   std::string_view rest = url.substr(s3 ? 5 : file ? 7 : 0);
@@ -229,9 +228,10 @@ Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake
     segments.push_back(rest.substr(pos, slash - pos));
     pos = slash + 1;
   }
-  for (const auto& segment : segments)
+  for (const auto& segment : segments) {
     if (segment.empty() || segment == "." || segment == "..")
       return invalid("has an empty, '.' or '..' segment (an object's URL names it directly)");
+  }
 
   LakeObject object;
   object.s3 = s3;
@@ -273,7 +273,6 @@ Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake
 }
 
 Result<std::string> ConfineLakeFile(const LakeObject& object, std::string_view lake_url) {
-  using namespace url_refusal;
   if (object.s3 || lake_url.starts_with("s3://"))
     return Status::InvalidArgument("ConfineLakeFile: an S3 object has no local file");
   // The folder as written (a symbolic link to it included) and as resolved both hold the object.
@@ -281,9 +280,9 @@ Result<std::string> ConfineLakeFile(const LakeObject& object, std::string_view l
   auto file = ConfineFileIn(fs::path(object.path), "url", object.path, folder, "the lake " + Quote(lake_url));
   if (file.ok()) return file;
   switch (file.status().code()) {
-    case StatusCode::kPermissionDenied: return Refuse(file.status(), kOutsideLake, nullptr);
-    case StatusCode::kNotFound: return Refuse(file.status(), kNotFound, nullptr);
-    case StatusCode::kInvalidArgument: return Refuse(file.status(), kNotAFile, nullptr);
+    case StatusCode::kPermissionDenied: return Refuse(file.status(), url_refusal::kOutsideLake, nullptr);
+    case StatusCode::kNotFound: return Refuse(file.status(), url_refusal::kNotFound, nullptr);
+    case StatusCode::kInvalidArgument: return Refuse(file.status(), url_refusal::kNotAFile, nullptr);
     default: return file.status();
   }
 }
