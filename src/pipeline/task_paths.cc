@@ -35,6 +35,20 @@ struct Location {
   std::string text;  // the normalised URL (s3) or path (local)
 };
 
+// The '/'-separated segments of `text` ("a//b" -> a, "", b; "" -> one empty segment).
+std::vector<std::string_view> Segments(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t slash = text.find('/', pos);
+    if (slash == std::string_view::npos) slash = text.size();
+    out.push_back(text.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+bool BadSegment(std::string_view segment) { return segment.empty() || segment == "." || segment == ".."; }
+
 // `trusted` texts come from the worker's own configuration, where ".." is a legitimate way to
 // write a path; a task's never are.
 Result<Location> Resolve(std::string_view url, bool trusted, std::string_view what) {
@@ -43,19 +57,13 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
   if (url.starts_with("s3://")) {
     std::string_view rest = url.substr(5);
     std::string out = "s3://";
-    bool first = true;
     while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    for (size_t pos = 0; pos <= rest.size();) {
-      size_t slash = rest.find('/', pos);
-      if (slash == std::string_view::npos) slash = rest.size();
-      const std::string_view segment = rest.substr(pos, slash - pos);
-      if (segment.empty() || segment == "." || segment == "..") {
+    for (const std::string_view segment : Segments(rest)) {
+      if (BadSegment(segment)) {
         return Status::InvalidArgument(std::string(what) + " " + Quote(url) +
                                        ": an S3 URL needs a bucket and key segments without '', '.' or '..'");
       }
-      out += (first ? "" : "/") + std::string(segment);
-      first = false;
-      pos = slash + 1;
+      out += (out.size() == 5 ? "" : "/") + std::string(segment);
     }
     return Location{true, out};
   }
@@ -221,17 +229,9 @@ Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake
     return invalid("is a relative path (give an absolute path, file:///path or s3://bucket/key)");
   }
   if (rest.ends_with('/')) return invalid("ends with '/': it names a folder, not an object");
-  std::vector<std::string_view> segments;
-  for (size_t pos = s3 ? 0 : 1; pos <= rest.size();) {
-    size_t slash = rest.find('/', pos);
-    if (slash == std::string_view::npos) slash = rest.size();
-    segments.push_back(rest.substr(pos, slash - pos));
-    pos = slash + 1;
-  }
-  for (const auto& segment : segments) {
-    if (segment.empty() || segment == "." || segment == "..")
-      return invalid("has an empty, '.' or '..' segment (an object's URL names it directly)");
-  }
+  const std::vector<std::string_view> segments = Segments(s3 ? rest : rest.substr(1));
+  if (std::any_of(segments.begin(), segments.end(), BadSegment))
+    return invalid("has an empty, '.' or '..' segment (an object's URL names it directly)");
 
   LakeObject object;
   object.s3 = s3;
@@ -239,14 +239,7 @@ Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake
     if (!lake->s3) return outside(": that lake is a local folder, not an S3 bucket");
     if (segments.size() < 2) return invalid("names a bucket, not an object");
     // The lake's root as bucket and key segments ("s3://bucket/a/b" -> bucket, a, b).
-    std::vector<std::string_view> root;
-    std::string_view lake_rest = std::string_view(lake->text).substr(5);
-    for (size_t pos = 0; pos <= lake_rest.size();) {
-      size_t slash = lake_rest.find('/', pos);
-      if (slash == std::string_view::npos) slash = lake_rest.size();
-      root.push_back(lake_rest.substr(pos, slash - pos));
-      pos = slash + 1;
-    }
+    const std::vector<std::string_view> root = Segments(std::string_view(lake->text).substr(5));
     if (segments.size() <= root.size() || !std::equal(root.begin(), root.end(), segments.begin()))
       return outside(segments[0] != root[0] ? ": another bucket" : ": another prefix");
     for (size_t i = root.size(); i < segments.size(); ++i)

@@ -73,6 +73,8 @@ struct LakeObject {
 // scheme case-insensitive), the segments, and that the object is under the lake's root (local:
 // lexically, against the root as written and as resolved); a local lake's root may be resolved
 // (realpath) but the object itself is not looked up. pulse serve runs it before enqueueing.
+// Nothing is percent-decoded: the URL's text after the scheme is the key or path ("%2e%2e" is an
+// object named so, not "..").
 // Refusals carry a url_refusal code (the message starts with it); `code`, when given, receives it.
 Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake_url, std::string* code = nullptr);
 
