@@ -277,7 +277,8 @@ void AddIngestKeys(std::vector<Config::Key>& keys) {
                          int64_t{1} << 30, "Longest accepted field in an ingested record"));
   keys.push_back(BindInt("ingest.max_file_bytes", &Settings::ingest, &IngestSettings::max_file_bytes, 1,
                          int64_t{1} << 40,
-                         "Largest input pulse ingest reads (it is read once into memory); more is refused"));
+                         "Largest input pulse ingest and the pulse.ingest task read (a file, or an object by url; "
+                         "read once into memory); more is refused"));
   keys.push_back(Bind("ingest.kind", &Settings::ingest, &IngestSettings::kind,
                       "Signal kind for files without a kind column", NotEmpty));
   keys.push_back(Bind("ingest.inbox", &Settings::ingest, &IngestSettings::inbox,

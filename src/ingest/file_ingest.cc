@@ -437,13 +437,13 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsFile(const std::string& path, 
   return ParseSignalsBytes(input.bytes, path, sniff, options, report);
 }
 
-Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options) {
-  auto start = std::chrono::steady_clock::now();
-  IngestReport report;
-  IngestOptions opts = options;
-  if (opts.now_us == 0) opts.now_us = time::NowMicros();
-  // One read: the rows and the idempotency key come from the same bytes.
-  PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
+namespace {
+
+// IngestFile and IngestBytes after the parse: the rows of `name` (a path, "-", or an object's
+// name) committed once per content (report.sha256).
+Result<IngestReport> CommitParsed(lake::Lake& lake, std::shared_ptr<arrow::Table> rows, IngestReport report,
+                                  const std::string& name, const IngestOptions& opts,
+                                  std::chrono::steady_clock::time_point start) {
   PULSE_ASSIGN_OR_RETURN(auto sink, SignalSink::Open(lake, opts.scoring));
   if (opts.only_new) {
     PULSE_ASSIGN_OR_RETURN(rows, DropExisting(sink->signals(), rows, report.existing));
@@ -467,7 +467,7 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   }
   write.operation = "INGEST";
   write.operation_parameters = {
-      {"file", path == "-" ? std::string("stdin") : LossyUtf8(std::filesystem::path(path).filename().string())},
+      {"file", name == "-" ? std::string("stdin") : LossyUtf8(std::filesystem::path(name).filename().string())},
       {"accepted", std::to_string(report.accepted)},
       {"rejected", std::to_string(report.rejected)}};
   signals::GateCounts gate;
@@ -486,6 +486,34 @@ Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+}  // namespace
+
+Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  IngestReport report;
+  IngestOptions opts = options;
+  if (opts.now_us == 0) opts.now_us = time::NowMicros();
+  // One read: the rows and the idempotency key come from the same bytes.
+  PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsFile(path, opts, report));
+  return CommitParsed(lake, std::move(rows), std::move(report), path, opts, start);
+}
+
+Result<IngestReport> IngestBytes(lake::Lake& lake, std::string_view bytes, const std::string& name,
+                                 const IngestOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  if (static_cast<int64_t>(bytes.size()) > options.max_file_bytes) {
+    return Status::InvalidArgument(LossyUtf8(name) + " exceeds the maximum input size of " +
+                                   std::to_string(options.max_file_bytes) + " bytes");
+  }
+  IngestReport report;
+  IngestOptions opts = options;
+  if (opts.now_us == 0) opts.now_us = time::NowMicros();
+  if (opts.on_read) opts.on_read(bytes);
+  report.sha256 = Sha256Hex(bytes);
+  PULSE_ASSIGN_OR_RETURN(auto rows, ParseSignalsBytes(bytes, name, /*sniff=*/false, opts, report));
+  return CommitParsed(lake, std::move(rows), std::move(report), name, opts, start);
 }
 
 }  // namespace pulse::ingest

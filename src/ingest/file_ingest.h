@@ -110,4 +110,11 @@ Result<std::shared_ptr<arrow::Table>> ParseSignalsBytes(std::string_view bytes, 
 // (created if absent; a signals table without the score columns gains them).
 Result<IngestReport> IngestFile(lake::Lake& lake, const std::string& path, const IngestOptions& options);
 
+// The same over bytes already read (an object of the lake's store: pulse.ingest's `url`), with the
+// same contract: `name` (e.g. "inbox/x.csv") gives the format from its extension unless
+// options.format is set (no guessing: an unknown extension is refused as for a file), the default
+// source (its file name) and the file of rejects; bytes over options.max_file_bytes are refused.
+Result<IngestReport> IngestBytes(lake::Lake& lake, std::string_view bytes, const std::string& name,
+                                 const IngestOptions& options);
+
 }  // namespace pulse::ingest

@@ -4,11 +4,30 @@
 
 #include <filesystem>
 
+#include "lake/internal/object_size.h"
+
 namespace pulse::lake {
 
 Result<std::shared_ptr<arrow::Buffer>> FileSystem::ReadBuffer(std::string_view key) {
   PULSE_ASSIGN_OR_RETURN(std::string bytes, ReadFile(key));
   return std::shared_ptr<arrow::Buffer>(arrow::Buffer::FromString(std::move(bytes)));
+}
+
+Status ObjectTooLarge(const std::string& url, int64_t size, int64_t max_bytes) {
+  if (size < 0)
+    return Status::InvalidArgument("'" + url + "' holds more than the " + std::to_string(max_bytes) + " bytes allowed");
+  return Status::InvalidArgument("'" + url + "' holds " + std::to_string(size) + " bytes, more than the " +
+                                 std::to_string(max_bytes) + " allowed");
+}
+
+Result<std::string> FileSystem::ReadFileAtMost(std::string_view key, int64_t max_bytes) {
+  PULSE_ASSIGN_OR_RETURN(FileInfo info, Stat(key));
+  const std::string url = RootUrl() + "/" + std::string(key);
+  if (info.size > max_bytes) return ObjectTooLarge(url, info.size, max_bytes);
+  PULSE_ASSIGN_OR_RETURN(std::string bytes, ReadFile(key));
+  if (static_cast<int64_t>(bytes.size()) > max_bytes)
+    return ObjectTooLarge(url, static_cast<int64_t>(bytes.size()), max_bytes);
+  return bytes;
 }
 
 Result<std::unique_ptr<FileSystem>> OpenFileSystem(std::string_view url, const S3Options& s3, OpenMode mode) {

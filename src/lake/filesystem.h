@@ -53,6 +53,11 @@ class FileSystem {
   // The same bytes as an Arrow buffer, for Parquet readers. The default wraps ReadFile; the local
   // filesystem maps the file instead of copying it.
   virtual Result<std::shared_ptr<arrow::Buffer>> ReadBuffer(std::string_view key);
+  // Whole-object read of an object of at most `max_bytes` (> 0): kNotFound if the key does not
+  // exist, kInvalidArgument "... holds more than N bytes" if it is larger. S3 asks the size first
+  // (HEAD) and stops the GET once its body passes the bound (an object replaced in between), so
+  // memory stays bounded; the default checks Stat, then the size of what ReadFile returns.
+  virtual Result<std::string> ReadFileAtMost(std::string_view key, int64_t max_bytes);
   // Atomic create-or-replace (see contract above). Parent "directories" are created as needed.
   virtual Status WriteFile(std::string_view key, std::string_view data) = 0;
   // Atomic create-if-absent; kAlreadyExists if the key exists (see contract above).

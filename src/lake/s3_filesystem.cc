@@ -14,6 +14,7 @@
 #include "core/hash.h"
 #include "core/time.h"
 #include "lake/filesystem.h"
+#include "lake/internal/object_size.h"
 #include "lake/internal/s3_signer.h"
 #include "lake/internal/s3_xml.h"
 
@@ -27,10 +28,28 @@ struct HttpResponse {
   std::string body;
   CURLcode curl = CURLE_OK;
   std::string curl_error;
+  bool over_limit = false;  // a 2xx body passed the request's max_body: the transfer was stopped
+};
+
+// Where a response body goes: appended to `resp->body`; a 2xx body longer than `max_body` (when
+// >= 0) stops the transfer (curl fails it with CURLE_WRITE_ERROR). Error bodies are short XML.
+struct BodySink {
+  HttpResponse* resp;
+  CURL* curl;
+  int64_t max_body;
 };
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* sink = static_cast<BodySink*>(user);
+  if (sink->max_body >= 0 && static_cast<int64_t>(sink->resp->body.size() + size * n) > sink->max_body) {
+    long status = 0;
+    curl_easy_getinfo(sink->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 200 && status < 300) {
+      sink->resp->over_limit = true;
+      return 0;
+    }
+  }
+  sink->resp->body.append(data, size * n);
   return size * n;
 }
 
@@ -71,13 +90,16 @@ class S3Client {
   }
 
   // One request with retries. `key` is the full object key (may be empty for bucket-level calls).
+  // max_body >= 0: a 2xx body longer than that is not read (HttpResponse::over_limit; not retried).
   HttpResponse Request(std::string_view method, const std::string& bucket, std::string_view key,
                        const std::vector<std::pair<std::string, std::string>>& query, std::string_view body,
-                       const std::vector<std::pair<std::string, std::string>>& extra_headers) const {
+                       const std::vector<std::pair<std::string, std::string>>& extra_headers,
+                       int64_t max_body = -1) const {
     HttpResponse resp;
     for (int attempt = 0; attempt <= options_.max_retries; ++attempt) {
       if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50 << std::min(attempt, 6)));
-      resp = Once(method, bucket, key, query, body, extra_headers);
+      resp = Once(method, bucket, key, query, body, extra_headers, max_body);
+      if (resp.over_limit) break;
       bool transient = resp.curl != CURLE_OK || resp.status >= 500 || resp.status == 429;
       if (!transient) break;
     }
@@ -87,7 +109,7 @@ class S3Client {
  private:
   HttpResponse Once(std::string_view method, const std::string& bucket, std::string_view key,
                     const std::vector<std::pair<std::string, std::string>>& query, std::string_view body,
-                    const std::vector<std::pair<std::string, std::string>>& extra_headers) const {
+                    const std::vector<std::pair<std::string, std::string>>& extra_headers, int64_t max_body) const {
     thread_local std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> handle(curl_easy_init(), curl_easy_cleanup);
     CURL* curl = handle.get();
     curl_easy_reset(curl);
@@ -104,12 +126,13 @@ class S3Client {
     for (const auto& [k, v] : signed_req.headers) headers = curl_slist_append(headers, (k + ": " + v).c_str());
     headers = curl_slist_append(headers, "Expect:");
     HttpResponse resp;
+    BodySink sink{&resp, curl, max_body};
     ReadState upload{body, 0};
     char errbuf[CURL_ERROR_SIZE] = {0};
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &resp.body);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_ms));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
@@ -163,6 +186,15 @@ class S3FileSystem final : public FileSystem {
 
   Result<std::string> ReadFile(std::string_view key) override {
     auto r = client_->Request("GET", bucket_, Full(key), {}, {}, {});
+    if (r.curl != CURLE_OK || r.status != 200) return ErrorFrom(r, "GET", Url(key));
+    return std::move(r.body);
+  }
+
+  Result<std::string> ReadFileAtMost(std::string_view key, int64_t max_bytes) override {
+    PULSE_ASSIGN_OR_RETURN(FileInfo info, Stat(key));
+    if (info.size > max_bytes) return ObjectTooLarge(Url(key), info.size, max_bytes);
+    auto r = client_->Request("GET", bucket_, Full(key), {}, {}, {}, max_bytes);
+    if (r.over_limit) return ObjectTooLarge(Url(key), -1, max_bytes);
     if (r.curl != CURLE_OK || r.status != 200) return ErrorFrom(r, "GET", Url(key));
     return std::move(r.body);
   }

@@ -1,6 +1,7 @@
 #include "pipeline/pulse_tasks.h"
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <type_traits>
 
@@ -115,18 +116,80 @@ Result<nlohmann::json> Simulate(const TaskEnvironment& env, const jobs::TaskCont
   return out;
 }
 
-Result<std::unique_ptr<lake::Lake>> OpenTaskLake(const TaskEnvironment& env, const nlohmann::json& kw) {
+// The lake a task names (kwarg `lake`, default the worker's), confined (task_paths.h).
+Result<std::string> TaskLakeUrl(const TaskEnvironment& env, const nlohmann::json& kw) {
   PULSE_ASSIGN_OR_RETURN(std::string url, Kwarg<std::string>(kw, "lake", env.lake_url));
   if (url.empty()) return Status::InvalidArgument("no lake: pass kwarg 'lake' or start the worker with --lake");
-  PULSE_ASSIGN_OR_RETURN(std::string allowed, ConfineLake(url, env.lake_url, env.lake_roots));
+  return ConfineLake(url, env.lake_url, env.lake_roots);
+}
+
+Result<std::unique_ptr<lake::Lake>> OpenTaskLake(const TaskEnvironment& env, const nlohmann::json& kw) {
+  PULSE_ASSIGN_OR_RETURN(std::string allowed, TaskLakeUrl(env, kw));
   return lake::Lake::Open(allowed, env.s3);
+}
+
+// pulse.ingest's `path`, already confined to the inbox.
+Result<ingest::IngestReport> IngestPath(const TaskEnvironment& env, const nlohmann::json& kw, const std::string& path,
+                                        const ingest::IngestOptions& options) {
+  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
+  return ingest::IngestFile(*lake, path, options);
+}
+
+// pulse.ingest's `url`: an object of the task's lake's own store (task_paths.h ConfineLakeObject).
+// Every check that needs no read comes before the lake is opened (a refused url writes nothing,
+// not even a new lake's folder). An S3 object is read through the lake's filesystem (its
+// credentials), at most max_file_bytes, and ingested from memory; a local lake's file is resolved
+// inside the lake's folder and ingested as a file. Refusals keep their url_refusal code at the
+// start of the message.
+Result<ingest::IngestReport> IngestUrl(const TaskEnvironment& env, const nlohmann::json& kw, const std::string& url,
+                                       const ingest::IngestOptions& options) {
+  PULSE_ASSIGN_OR_RETURN(std::string root, TaskLakeUrl(env, kw));
+  // The object is looked for under the lake as the task or config wrote it (allowed, as `root` is
+  // its resolved form): a url through the same symbolic link as lake.url is inside.
+  PULSE_ASSIGN_OR_RETURN(std::string written, Kwarg<std::string>(kw, "lake", env.lake_url));
+  PULSE_ASSIGN_OR_RETURN(LakeObject object, ConfineLakeObject(url, written));
+  if (!object.s3) {
+    PULSE_ASSIGN_OR_RETURN(std::string path, ConfineLakeFile(object, written));
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > static_cast<uintmax_t>(options.max_file_bytes)) {
+      return Status::InvalidArgument(std::string(url_refusal::kTooLarge) + ": " + url + " holds " +
+                                     std::to_string(size) + " bytes, more than the " +
+                                     std::to_string(options.max_file_bytes) +
+                                     " allowed (config ingest.max_file_bytes)");
+    }
+    PULSE_ASSIGN_OR_RETURN(auto lake, lake::Lake::Open(root, env.s3));
+    return ingest::IngestFile(*lake, path, options);  // ReadInput bounds it again (a file that grew)
+  }
+  PULSE_ASSIGN_OR_RETURN(auto lake, lake::Lake::Open(root, env.s3));
+  auto bytes = lake->filesystem().ReadFileAtMost(object.key, options.max_file_bytes);
+  if (!bytes.ok()) {
+    const Status& st = bytes.status();
+    if (st.code() == StatusCode::kNotFound)
+      return Status::NotFound(std::string(url_refusal::kNotFound) + ": " + st.message());
+    if (st.code() == StatusCode::kInvalidArgument) {
+      return Status::InvalidArgument(std::string(url_refusal::kTooLarge) + ": " + st.message() +
+                                     " (config ingest.max_file_bytes)");
+    }
+    return st;  // unreachable store: retried
+  }
+  return ingest::IngestBytes(*lake, *bytes, url, options);
 }
 
 Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContext& context) {
   const nlohmann::json& kw = context.message.kwargs;
   PULSE_ASSIGN_OR_RETURN(std::string requested, Kwarg<std::string>(kw, "path", ""));
-  if (requested.empty()) return Status::InvalidArgument("pulse.ingest needs kwarg 'path'");
-  PULSE_ASSIGN_OR_RETURN(std::string path, ConfineIngestFile(requested, env.ingest_inbox, env.ingest_files));
+  PULSE_ASSIGN_OR_RETURN(std::string url, Kwarg<std::string>(kw, "url", ""));
+  if (!requested.empty() && !url.empty())
+    return Status::InvalidArgument("pulse.ingest takes kwarg 'path' or kwarg 'url', not both");
+  if (requested.empty() && url.empty()) {
+    return Status::InvalidArgument(
+        "pulse.ingest needs kwarg 'path' (a file in the ingest inbox) or 'url' (an object in the lake's store)");
+  }
+  std::string path;
+  if (!requested.empty()) {
+    PULSE_ASSIGN_OR_RETURN(path, ConfineIngestFile(requested, env.ingest_inbox, env.ingest_files));
+  }
   ingest::IngestOptions options;
   PULSE_ASSIGN_OR_RETURN(options.kind, Kwarg<std::string>(kw, "kind", "signal"));
   PULSE_ASSIGN_OR_RETURN(options.source, Kwarg<std::string>(kw, "source", ""));
@@ -135,8 +198,9 @@ Result<nlohmann::json> Ingest(const TaskEnvironment& env, const jobs::TaskContex
   PULSE_ASSIGN_OR_RETURN(options.time_columns, Kwarg<std::vector<std::string>>(kw, "time_columns", {}));
   options.scoring = env.scoring;
   options.regular_files_only = true;  // a FIFO or device must not hang the worker past its time limit
-  PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
-  PULSE_ASSIGN_OR_RETURN(auto report, ingest::IngestFile(*lake, path, options));
+  options.max_file_bytes = env.ingest_max_bytes;
+  PULSE_ASSIGN_OR_RETURN(auto report,
+                         url.empty() ? IngestPath(env, kw, path, options) : IngestUrl(env, kw, url, options));
   PipelineStats& stats = *env.stats;
   if (report.duplicate) {
     ++stats.files_duplicate;

@@ -6,9 +6,17 @@
 //                     chunk results merge with - sim::Summary::Deserialize / Merge)
 //                     -> {runs, turns, seed, first_run, quantile_levels, variables: {name: {mean: [...],
 //                        sd: [...], quantiles: [[...], ...]}}, summary?}
-//   pulse.ingest      kwargs: path (a signals CSV / JSON-lines file the worker can read), kind,
-//                     lake (URL; default: the worker's) -> {accepted, rejected, version, duplicate}
-//                     (idempotent: re-ingesting the same content is a no-op)
+//   pulse.ingest      kwargs: path (a signals CSV / JSON-lines file the worker can read) or url
+//                     (an object of the lake's own store: s3://bucket/prefix/inbox/x.csv under the S3
+//                     lake s3://bucket/prefix, read with the lake's credentials; file:///... or an
+//                     absolute path under a local lake's folder), kind, lake (URL; default: the
+//                     worker's) -> {accepted, rejected, version, duplicate} (idempotent: re-ingesting
+//                     the same content is a no-op). The format comes from the file's or object's
+//                     extension (.csv, .jsonl, .ndjson, .json); an object is read into memory, at
+//                     most ingest_max_bytes (config ingest.max_file_bytes, default 1 GiB), the bound
+//                     of a file too. A refused url fails with a message starting with a stable
+//                     code (task_paths.h url_refusal): invalid-url, unsupported-url-scheme,
+//                     url-outside-lake, object-not-found, object-too-large, object-not-a-file
 //   pulse.ingest      also: wide (bool), time_columns (e.g. ["year", "quarter"]), source, only_new
 //                     (append only rows the table lacks: ingest/file_ingest.h); the result adds
 //                     existing (rows dropped by only_new), gate {accept, escalate, suppress}
@@ -47,7 +55,7 @@
 // number for a count or seed, a non-finite number, or a path outside what the worker allows.
 // Paths are confined (pipeline/task_paths.h): `lake` must be the worker's lake_url or lie under
 // one of lake_roots; pulse.ingest's `path` must be a file in ingest_inbox (relative paths resolve
-// there) or one of ingest_files.
+// there) or one of ingest_files, its `url` an object under the root of the lake the task writes to.
 #pragma once
 
 #include <memory>
@@ -70,10 +78,11 @@ struct TaskEnvironment {
   std::string version;  // SHA-256 of the catalog and rules text: the model version of cache keys
   double decay_rate = 0.01;
   uint64_t max_runs = 10000000, max_turns = 100000;
-  std::string lake_url;                   // default lake of every task, and a lake a task may always name
-  std::vector<std::string> lake_roots;    // a task may also name any lake under these (jobs.lake_roots)
-  std::string ingest_inbox;               // pulse.ingest reads files only here (ingest.inbox; "" = none)
-  std::vector<std::string> ingest_files;  // ... and these, by name (pulse run's in-process dataset)
+  std::string lake_url;                         // default lake of every task, and a lake a task may always name
+  std::vector<std::string> lake_roots;          // a task may also name any lake under these (jobs.lake_roots)
+  std::string ingest_inbox;                     // pulse.ingest reads files only here (ingest.inbox; "" = none)
+  std::vector<std::string> ingest_files;        // ... and these, by name (pulse run's in-process dataset)
+  int64_t ingest_max_bytes = int64_t{1} << 30;  // largest file or object pulse.ingest reads (ingest.max_file_bytes)
   lake::S3Options s3;
   // Scoring and gating rules for pulse.ingest (signals/scoring.h); null = the built-in defaults.
   std::shared_ptr<const signals::ScoringRules> scoring;

@@ -1,5 +1,7 @@
 #include "pipeline/task_paths.h"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 namespace pulse::pipeline {
@@ -33,6 +35,20 @@ struct Location {
   std::string text;  // the normalised URL (s3) or path (local)
 };
 
+// The '/'-separated segments of `text` ("a//b" -> a, "", b; "" -> one empty segment).
+std::vector<std::string_view> Segments(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (size_t pos = 0; pos <= text.size();) {
+    size_t slash = text.find('/', pos);
+    if (slash == std::string_view::npos) slash = text.size();
+    out.push_back(text.substr(pos, slash - pos));
+    pos = slash + 1;
+  }
+  return out;
+}
+
+bool BadSegment(std::string_view segment) { return segment.empty() || segment == "." || segment == ".."; }
+
 // `trusted` texts come from the worker's own configuration, where ".." is a legitimate way to
 // write a path; a task's never are.
 Result<Location> Resolve(std::string_view url, bool trusted, std::string_view what) {
@@ -41,19 +57,13 @@ Result<Location> Resolve(std::string_view url, bool trusted, std::string_view wh
   if (url.starts_with("s3://")) {
     std::string_view rest = url.substr(5);
     std::string out = "s3://";
-    bool first = true;
     while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    for (size_t pos = 0; pos <= rest.size();) {
-      size_t slash = rest.find('/', pos);
-      if (slash == std::string_view::npos) slash = rest.size();
-      const std::string_view segment = rest.substr(pos, slash - pos);
-      if (segment.empty() || segment == "." || segment == "..") {
+    for (const std::string_view segment : Segments(rest)) {
+      if (BadSegment(segment)) {
         return Status::InvalidArgument(std::string(what) + " " + Quote(url) +
                                        ": an S3 URL needs a bucket and key segments without '', '.' or '..'");
       }
-      out += (first ? "" : "/") + std::string(segment);
-      first = false;
-      pos = slash + 1;
+      out += (out.size() == 5 ? "" : "/") + std::string(segment);
     }
     return Location{true, out};
   }
@@ -105,6 +115,40 @@ std::string List(const std::vector<std::string>& items) {
   return out;
 }
 
+// The canonical path of the regular file `p` (absolute, lexically normal; named `shown` by the
+// task, which messages call `noun`, e.g. path 'x.csv') inside `folder` (`where` describes it, e.g.
+// "the ingest inbox '/in' (config ingest.inbox)"). A path outside is refused before the file
+// system is asked about it: the answer does not reveal whether it exists.
+Result<std::string> ConfineFileIn(const fs::path& p, std::string_view noun, std::string_view shown,
+                                  std::string_view folder, const std::string& where) {
+  const std::string subject = std::string(noun) + " " + Quote(shown);
+  std::error_code ec;
+  const fs::path folder_given = fs::absolute(fs::path(folder), ec).lexically_normal();
+  const fs::path folder_real = fs::canonical(fs::path(folder), ec);
+  if (ec) return Status::NotFound(where + " cannot be used: " + ec.message());
+  if (!Within(p, folder_given) && !Within(p, folder_real))
+    return Status::PermissionDenied(subject + " is outside " + where);
+  const fs::path real = fs::canonical(p, ec);
+  if (ec) return Status::NotFound("no file " + Quote(shown) + " in " + where + ": " + ec.message());
+  if (!Within(real, folder_real))
+    return Status::PermissionDenied(subject + " leads outside " + where + " through a symbolic link");
+  if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument(subject + " is not a regular file");
+  return real.string();
+}
+
+// `status` with its message prefixed by `code` (a url_refusal code), which `out` receives.
+Status Refuse(const Status& status, std::string_view code, std::string* out) {
+  if (out != nullptr) *out = std::string(code);
+  return {status.code(), std::string(code) + ": " + status.message()};
+}
+
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  if (text.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != prefix[i]) return false;
+  return true;
+}
+
 }  // namespace
 
 Result<std::string> ConfineLake(std::string_view url, std::string_view worker_lake,
@@ -150,25 +194,90 @@ Result<std::string> ConfineIngestFile(std::string_view path, std::string_view in
                                     " refused: this worker reads files only from its ingest inbox, and it has none "
                                     "(set config ingest.inbox, e.g. PULSE_INGEST_INBOX=/srv/pulse/inbox)");
   }
-  const fs::path inbox_given = fs::absolute(fs::path(inbox), ec).lexically_normal();
-  const fs::path inbox_real = fs::canonical(fs::path(inbox), ec);
-  if (ec) {
-    return Status::NotFound("the ingest inbox " + Quote(inbox) +
-                            " (config ingest.inbox) cannot be used: " + ec.message());
+  return ConfineFileIn(p, "path", path, inbox, "the ingest inbox " + Quote(inbox) + " (config ingest.inbox)");
+}
+
+Result<LakeObject> ConfineLakeObject(std::string_view url, std::string_view lake_url, std::string* code) {
+  const auto invalid = [&](const std::string& why) {
+    return Refuse(Status::InvalidArgument("url " + Quote(url) + " " + why), url_refusal::kInvalid, code);
+  };
+  if (url.find('\0') != std::string_view::npos)
+    return Refuse(Status::InvalidArgument("url contains a NUL byte"), url_refusal::kInvalid, code);
+  if (url.empty()) return Refuse(Status::InvalidArgument("url is empty"), url_refusal::kInvalid, code);
+  const bool s3 = StartsWithNoCase(url, "s3://");
+  const bool file = StartsWithNoCase(url, "file://");
+  if (!s3 && !file && url.find("://") != std::string_view::npos) {
+    return Refuse(
+        Status::InvalidArgument("url " + Quote(url) +
+                                " has an unsupported scheme: pulse.ingest reads objects of the lake's own "
+                                "store only (s3:// for an S3 lake; file:// or an absolute path for a local one)"),
+        url_refusal::kScheme, code);
   }
-  // Lexically first: a path outside is refused before the file system is asked about it.
-  if (!Within(p, inbox_given) && !Within(p, inbox_real)) {
-    return Status::PermissionDenied("path " + Quote(path) + " is outside the ingest inbox " + Quote(inbox) +
-                                    " (config ingest.inbox)");
+  if (lake_url.empty())
+    return Refuse(Status::InvalidArgument("no lake to read url " + Quote(url) + " from"), url_refusal::kInvalid, code);
+  auto lake = Resolve(lake_url, true, "lake");
+  if (!lake.ok()) return Refuse(lake.status(), url_refusal::kInvalid, code);
+  const auto outside = [&](const std::string& why) {
+    return Refuse(Status::PermissionDenied("url " + Quote(url) + " is outside the lake " + Quote(lake->text) + why),
+                  url_refusal::kOutsideLake, code);
+  };
+  // The object's segments: never empty, "." or ".."; no trailing '/' (that names no object).
+  std::string_view rest = url.substr(s3 ? 5 : file ? 7 : 0);
+  if (file) {
+    if (!rest.starts_with('/')) return invalid("is not a local file URL (file:///absolute/path)");
+  } else if (!s3 && !rest.starts_with('/')) {
+    return invalid("is a relative path (give an absolute path, file:///path or s3://bucket/key)");
   }
-  const fs::path real = fs::canonical(p, ec);
-  if (ec) return Status::NotFound("no file " + Quote(path) + " in the ingest inbox: " + ec.message());
-  if (!Within(real, inbox_real)) {
-    return Status::PermissionDenied("path " + Quote(path) + " leads outside the ingest inbox " + Quote(inbox) +
-                                    " through a symbolic link (config ingest.inbox)");
+  if (rest.ends_with('/')) return invalid("ends with '/': it names a folder, not an object");
+  const std::vector<std::string_view> segments = Segments(s3 ? rest : rest.substr(1));
+  if (std::any_of(segments.begin(), segments.end(), BadSegment))
+    return invalid("has an empty, '.' or '..' segment (an object's URL names it directly)");
+
+  LakeObject object;
+  object.s3 = s3;
+  if (s3) {
+    if (!lake->s3) return outside(": that lake is a local folder, not an S3 bucket");
+    if (segments.size() < 2) return invalid("names a bucket, not an object");
+    // The lake's root as bucket and key segments ("s3://bucket/a/b" -> bucket, a, b).
+    const std::vector<std::string_view> root = Segments(std::string_view(lake->text).substr(5));
+    if (segments.size() <= root.size() || !std::equal(root.begin(), root.end(), segments.begin()))
+      return outside(segments[0] != root[0] ? ": another bucket" : ": another prefix");
+    for (size_t i = root.size(); i < segments.size(); ++i)
+      object.key += (i == root.size() ? "" : "/") + std::string(segments[i]);
+    return object;
   }
-  if (!fs::is_regular_file(real, ec)) return Status::InvalidArgument("path " + Quote(path) + " is not a regular file");
-  return real.string();
+  if (lake->s3) return outside(": that lake is an S3 bucket, and a local path is not in it");
+  const fs::path p = fs::path(rest).lexically_normal();
+  std::error_code ec;
+  const fs::path root_given =
+      fs::absolute(fs::path(lake_url.starts_with("file://") ? lake_url.substr(7) : lake_url), ec).lexically_normal();
+  const fs::path root_real(lake->text);
+  fs::path rel;
+  for (const auto& root : {root_real, root_given}) {
+    if (!root.empty() && Within(p, root)) {
+      rel = p.lexically_relative(root);
+      break;
+    }
+  }
+  if (rel.empty() || rel == ".") return outside("");
+  object.path = p.string();
+  object.key = rel.generic_string();
+  return object;
+}
+
+Result<std::string> ConfineLakeFile(const LakeObject& object, std::string_view lake_url) {
+  if (object.s3 || lake_url.starts_with("s3://"))
+    return Status::InvalidArgument("ConfineLakeFile: an S3 object has no local file");
+  // The folder as written (a symbolic link to it included) and as resolved both hold the object.
+  const std::string_view folder = lake_url.starts_with("file://") ? lake_url.substr(7) : lake_url;
+  auto file = ConfineFileIn(fs::path(object.path), "url", object.path, folder, "the lake " + Quote(lake_url));
+  if (file.ok()) return file;
+  switch (file.status().code()) {
+    case StatusCode::kPermissionDenied: return Refuse(file.status(), url_refusal::kOutsideLake, nullptr);
+    case StatusCode::kNotFound: return Refuse(file.status(), url_refusal::kNotFound, nullptr);
+    case StatusCode::kInvalidArgument: return Refuse(file.status(), url_refusal::kNotAFile, nullptr);
+    default: return file.status();
+  }
 }
 
 }  // namespace pulse::pipeline

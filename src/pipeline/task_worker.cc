@@ -15,6 +15,7 @@ Result<TaskEnvironment> TaskEnvironmentFromSettings(const Settings& settings, co
   env.lake_url = settings.lake.url;  // every task's default lake
   env.lake_roots = settings.jobs.lake_roots;
   env.ingest_inbox = settings.ingest.inbox;
+  env.ingest_max_bytes = settings.ingest.max_file_bytes;
   env.registry = settings.registry;
   env.s3 = lake::S3OptionsFrom(settings.s3);
   PULSE_ASSIGN_OR_RETURN(env.scoring, LoadScoringRules(settings.ingest.scoring_rules, exe_path));

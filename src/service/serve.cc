@@ -101,6 +101,7 @@ std::vector<RouteSpec> ServiceRoutes(ServiceState* state) {
       {"POST", "/v1/jobs/forecast", Scope::kWrite, job("pulse.forecast")},
       {"POST", "/v1/jobs/retrodict", Scope::kWrite, job("pulse.retrodict")},
       {"POST", "/v1/jobs/trust", Scope::kWrite, job("pulse.trust")},
+      {"POST", "/v1/jobs/ingest", Scope::kWrite, bind(PostIngestJob)},
       {"GET", "/v1/jobs/{id}", Scope::kRead, bind(GetJob)},
       {"DELETE", "/v1/jobs/{id}", Scope::kWrite, bind(DeleteJob)},
       {"GET", "/v1/series", Scope::kRead, bind(GetSeries)},

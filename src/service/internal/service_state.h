@@ -49,6 +49,7 @@ std::shared_ptr<SignalPushQueue> MakeSignalPushQueue(ServiceState& state);
 // The handlers, by area (signals.cc, jobs.cc, queries.cc).
 Result<HttpReply> PostSignals(ServiceState& state, Call& call);
 Result<HttpReply> PostJob(ServiceState& state, Call& call, const std::string& task);
+Result<HttpReply> PostIngestJob(ServiceState& state, Call& call);
 Result<HttpReply> GetJob(ServiceState& state, Call& call);
 Result<HttpReply> DeleteJob(ServiceState& state, Call& call);
 Result<HttpReply> GetSeries(ServiceState& state, Call& call);

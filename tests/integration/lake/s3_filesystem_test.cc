@@ -1,6 +1,7 @@
 // The S3 FileSystem against a real S3-compatible server (moto, started by scripts/test).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 #include <thread>
 
@@ -107,6 +108,46 @@ TEST(S3FileSystem, OddKeysAndSubFileSystems) {
   auto sub = fs->Sub("kind=macro");
   EXPECT_EQ(*sub->ReadFile("date=2020-01-01/part-1.parquet"), keys[0]);
   EXPECT_EQ(sub->List("")->size(), 1u);
+}
+
+TEST(S3FileSystem, ReadFileAtMostRefusesLargerObjectsAndMissingOnes) {
+  auto fs = Open(NewBucket());
+  ASSERT_TRUE(fs->WriteFile("in/x.csv", std::string(1000, 'x')).ok());
+  EXPECT_EQ(fs->ReadFileAtMost("in/x.csv", 1000)->size(), 1000u);  // at the bound
+  auto big = fs->ReadFileAtMost("in/x.csv", 999);
+  EXPECT_EQ(big.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("holds 1000 bytes, more than the 999 allowed"), std::string::npos)
+      << big.status().ToString();
+  EXPECT_EQ(fs->ReadFileAtMost("in/absent.csv", 1000).status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(fs->WriteFile("in/empty.csv", "").ok());
+  EXPECT_EQ(*fs->ReadFileAtMost("in/empty.csv", 1), "");
+}
+
+TEST(S3FileSystem, ReadFileAtMostNeverReturnsMoreThanTheBoundWhileTheObjectGrows) {
+  // A writer flips the object between 1 KiB and 4 MiB while readers with a 64 KiB bound read it:
+  // each read is the small object or refused (the HEAD, or the GET stopped at the bound when the
+  // object grew after the HEAD); never more bytes than the bound.
+  auto fs = Open(NewBucket());
+  const std::string small(1024, 's'), large(4 << 20, 'l');
+  ASSERT_TRUE(fs->WriteFile("grow.csv", small).ok());
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    for (int i = 0; !stop.load(); ++i) (void)fs->WriteFile("grow.csv", i % 2 ? small : large);
+  });
+  int ok = 0, refused = 0;
+  for (int i = 0; i < 60; ++i) {
+    auto r = fs->ReadFileAtMost("grow.csv", 64 << 10);
+    if (r.ok()) {
+      EXPECT_EQ(*r, small);
+      ++ok;
+    } else {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+      ++refused;
+    }
+  }
+  stop = true;
+  writer.join();
+  EXPECT_EQ(ok + refused, 60);
 }
 
 TEST(S3FileSystem, ClearErrors) {

@@ -263,6 +263,16 @@ def test_task_paths_are_confined_to_the_inbox_and_the_lake_roots(pulse_bin, redi
             ("pulse.ingest", {"path": "gdp.csv", "lake": str(lakes / "out" / "lake")}, "is not allowed"),
             ("pulse.ingest", {"path": "gdp.csv", "lake": str(lakes / "dangling" / "lake")}, "dangling symbolic link"),
             ("pulse.ingest", {"path": "gdp.csv", "lake": "/tmp"}, "config jobs.lake_roots"),
+            # By url: only objects under the task's lake (here the worker's own), no other scheme.
+            ("pulse.ingest", {"url": str(secret)}, f"url-outside-lake: url '{secret}' is outside the lake"),
+            ("pulse.ingest", {"url": f"file://{inbox}/gdp.csv"}, "url-outside-lake: "),
+            ("pulse.ingest", {"url": f"s3://bucket{own}/gdp.csv"}, "url-outside-lake: "),
+            ("pulse.ingest", {"url": f"{own}/../secret.csv"}, "invalid-url: "),
+            ("pulse.ingest", {"url": "gdp.csv"}, "invalid-url: "),
+            ("pulse.ingest", {"url": f"http://127.0.0.1{own}/gdp.csv"}, "unsupported-url-scheme: "),
+            ("pulse.ingest", {"url": f"{tmp_path}/elsewhere/lake/x.csv", "lake": str(tmp_path / "elsewhere" / "lake")},
+             "is not allowed"),
+            ("pulse.ingest", {"url": f"{own}/gdp.csv", "path": "gdp.csv"}, "'path' or kwarg 'url', not both"),
             ("pulse.forecast", {"lake": str(tmp_path / "elsewhere")}, "is not allowed"),
             ("pulse.trust", {"lake": str(own / "nested")}, "is not allowed"),
         ]

@@ -187,5 +187,41 @@ TEST_F(IngestTest, MappingAndHardErrors) {
   EXPECT_EQ(SignalRows(), 1);
 }
 
+TEST_F(IngestTest, BytesIngestLikeTheFileTheyCameFrom) {
+  const std::string csv = "name,ts,value\ngdp,2024-01-01,1.5\ngdp,not-a-date,2\n";
+  auto r = IngestBytes(*lake_, csv, "s3://bucket/lake/inbox/q1.csv", {});
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->accepted, 1);
+  EXPECT_EQ(r->rejected, 1);
+  EXPECT_FALSE(r->duplicate);
+  EXPECT_EQ(r->file, "s3://bucket/lake/inbox/q1.csv");  // the rejects' file
+  auto table = (*(*lake_->OpenTable("signals"))->Read());
+  EXPECT_EQ(std::static_pointer_cast<arrow::StringArray>(table->GetColumnByName("source")->chunk(0))->GetString(0),
+            "q1.csv");  // the default source: the object's file name
+  // The same bytes as a file: the same content key, so a duplicate (and the other way round).
+  auto file = IngestFile(*lake_, Write("q1.csv", csv), {});
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  EXPECT_TRUE(file->duplicate);
+  EXPECT_EQ(file->sha256, r->sha256);
+  // The format comes from the name's extension, never guessed; an explicit one wins.
+  const std::string jsonl = "{\"name\": \"cpi\", \"ts\": \"2024-01-01\", \"value\": 3}\n";
+  auto unknown = IngestBytes(*lake_, jsonl, "s3://bucket/lake/inbox/q1", {});
+  EXPECT_EQ(unknown.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(unknown.status().message().find("cannot tell the format"), std::string::npos)
+      << unknown.status().ToString();
+  auto explicit_format = IngestBytes(*lake_, jsonl, "s3://bucket/lake/inbox/q1", {.format = FileFormat::kJsonLines});
+  ASSERT_TRUE(explicit_format.ok()) << explicit_format.status().ToString();
+  EXPECT_EQ(explicit_format->accepted, 1);
+  // More bytes than max_file_bytes: refused before parsing, nothing written.
+  const int64_t rows = SignalRows();
+  IngestOptions small;
+  small.max_file_bytes = 10;
+  auto big = IngestBytes(*lake_, "name,ts,value\nx,2024-01-01,1\n", "big.csv", small);
+  EXPECT_EQ(big.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(big.status().message().find("exceeds the maximum input size of 10 bytes"), std::string::npos)
+      << big.status().ToString();
+  EXPECT_EQ(SignalRows(), rows);
+}
+
 }  // namespace
 }  // namespace pulse::ingest

@@ -4,6 +4,7 @@
 #include "pipeline/task_paths.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -129,6 +130,128 @@ TEST_F(TaskPathsTest, LakesAreTheWorkersOwnOrUnderALakeRoot) {
   // later with an I/O error that the worker retries.
   std::ofstream(root_ / "lakes" / "blocker") << "x";
   EXPECT_EQ(Ok(ConfineLake(P("lakes/blocker/lake"), own, roots)), P("lakes/blocker/lake"));
+}
+
+// The refusal's code (the message starts with it, and `code` receives it).
+std::string Code(std::string_view url, std::string_view lake) {
+  std::string code;
+  auto r = ConfineLakeObject(url, lake, &code);
+  if (r.ok()) return "ok";
+  EXPECT_TRUE(r.status().message().starts_with(code + ": ")) << r.status().message();
+  return code;
+}
+
+TEST(LakeObjectUrl, AnS3ObjectUnderTheLakesPrefixIsItsKey) {
+  const std::string lake = "s3://bucket/prefix";
+  auto obj = ConfineLakeObject("s3://bucket/prefix/inbox/x.csv", lake);
+  ASSERT_TRUE(obj.ok()) << obj.status().message();
+  EXPECT_TRUE(obj->s3);
+  EXPECT_EQ(obj->key, "inbox/x.csv");
+  EXPECT_EQ(ConfineLakeObject("s3://bucket/prefix/x.csv", lake + "/")->key, "x.csv");        // the lake's trailing '/'
+  EXPECT_EQ(ConfineLakeObject("S3://bucket/prefix/a/b/c.jsonl", lake)->key, "a/b/c.jsonl");  // scheme: any case
+  EXPECT_EQ(ConfineLakeObject("s3://bucket/x.csv", "s3://bucket")->key, "x.csv");  // a lake at the bucket's root
+  // Percent signs are the key's own characters, never decoded: %2e%2e is an object named so.
+  EXPECT_EQ(ConfineLakeObject("s3://bucket/prefix/%2e%2e/x.csv", lake)->key, "%2e%2e/x.csv");
+}
+
+TEST(LakeObjectUrl, EveryBadS3UrlIsRefusedWithItsCode) {
+  const std::string lake = "s3://bucket/prefix";
+  // Outside the lake: another bucket, another prefix, a sibling sharing the prefix's text, the
+  // bucket's root, the lake's root itself, a local path for an S3 lake.
+  EXPECT_EQ(Code("s3://other/prefix/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code("s3://bucket/other/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code("s3://bucket/prefixX/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code("s3://bucket/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code("s3://bucket/prefix", lake), "url-outside-lake");
+  EXPECT_EQ(Code("/srv/lake/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code("file:///srv/lake/x.csv", lake), "url-outside-lake");
+  auto outside = ConfineLakeObject("s3://other/prefix/x.csv", lake);
+  EXPECT_EQ(outside.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(outside.status().message(),
+            "url-outside-lake: url 's3://other/prefix/x.csv' is outside the lake 's3://bucket/prefix': another bucket");
+  // '..', '.', empty segments and a trailing '/': malformed, never normalised into the lake.
+  EXPECT_EQ(Code("s3://bucket/prefix/../prefix/x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://bucket/prefix/inbox/../../etc/x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://bucket/prefix/./x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://bucket/prefix//x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://bucket/prefix/inbox/", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://bucket", lake), "invalid-url");
+  EXPECT_EQ(Code("s3://", lake), "invalid-url");
+  EXPECT_EQ(Code("s3:///prefix/x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("", lake), "invalid-url");
+  EXPECT_EQ(Code(std::string("s3://bucket/prefix/x\0.csv", 25), lake), "invalid-url");
+  EXPECT_EQ(Code("relative/x.csv", lake), "invalid-url");
+  EXPECT_EQ(ConfineLakeObject("s3://bucket/prefix/../x", lake).status().code(), StatusCode::kInvalidArgument);
+  // Other schemes.
+  for (const char* url : {"http://bucket/prefix/x.csv", "https://s3.amazonaws.com/bucket/prefix/x.csv",
+                          "ftp://host/x.csv", "gs://bucket/prefix/x.csv", "s3a://bucket/prefix/x.csv"}) {
+    EXPECT_EQ(Code(url, lake), "unsupported-url-scheme") << url;
+    EXPECT_EQ(ConfineLakeObject(url, lake).status().code(), StatusCode::kInvalidArgument) << url;
+  }
+  EXPECT_EQ(Code("s3://bucket/prefix/x.csv", ""), "invalid-url");  // no lake at all
+}
+
+TEST_F(TaskPathsTest, ALocalLakesObjectIsARegularFileInsideItsFolder) {
+  fs::create_directories(root_ / "lake" / "inbox" / "dir");
+  std::ofstream(root_ / "lake" / "inbox" / "x.csv") << "name,ts,value\n";
+  fs::create_symlink(root_ / "secret.csv", root_ / "lake" / "inbox" / "out.csv");
+  fs::create_symlink(root_ / "lake" / "inbox" / "x.csv", root_ / "lake" / "in.csv");
+  fs::create_symlink(root_ / "lake", root_ / "lake-link");
+  ::mkfifo(P("lake/inbox/fifo.csv").c_str(), 0600);
+  const std::string lake = P("lake");
+  for (const std::string& url : {P("lake/inbox/x.csv"), "file://" + P("lake/inbox/x.csv")}) {
+    for (const std::string& l : {lake, "file://" + lake, lake + "/", P("lake-link")}) {
+      auto obj = ConfineLakeObject(url, l);
+      ASSERT_TRUE(obj.ok()) << url << " in " << l << ": " << obj.status().message();
+      EXPECT_FALSE(obj->s3);
+      EXPECT_EQ(obj->key, "inbox/x.csv");
+      EXPECT_EQ(Ok(ConfineLakeFile(*obj, l)), P("lake/inbox/x.csv"));
+    }
+  }
+  // Through the lake's link as written, and a link inside the lake that stays inside.
+  EXPECT_EQ(Ok(ConfineLakeFile(*ConfineLakeObject(P("lake-link/inbox/x.csv"), P("lake-link")), P("lake-link"))),
+            P("lake/inbox/x.csv"));
+  EXPECT_EQ(Ok(ConfineLakeFile(*ConfineLakeObject(P("lake/in.csv"), lake), lake)), P("lake/inbox/x.csv"));
+
+  // Lexical refusals: outside the folder (a sibling sharing the prefix, the parent), '..', the
+  // lake itself, a relative path, a file://HOST URL, an S3 URL for a local lake, other schemes.
+  EXPECT_EQ(Code(P("secret.csv"), lake), "url-outside-lake");
+  EXPECT_EQ(Code(P("lakeX/x.csv"), lake), "url-outside-lake");
+  EXPECT_EQ(Code(lake, lake), "url-outside-lake");
+  EXPECT_EQ(Code("/etc/passwd", lake), "url-outside-lake");
+  EXPECT_EQ(Code("s3://bucket/lake/x.csv", lake), "url-outside-lake");
+  EXPECT_EQ(Code(P("lake/inbox/../../secret.csv"), lake), "invalid-url");
+  EXPECT_EQ(Code(P("lake/inbox/../x.csv"), lake), "invalid-url");
+  EXPECT_EQ(Code(P("lake/./inbox/x.csv"), lake), "invalid-url");
+  EXPECT_EQ(Code(P("lake/inbox/"), lake), "invalid-url");
+  EXPECT_EQ(Code("inbox/x.csv", lake), "invalid-url");
+  EXPECT_EQ(Code("file://host" + P("lake/inbox/x.csv"), lake), "invalid-url");
+  EXPECT_EQ(Code("http://localhost" + P("lake/inbox/x.csv"), lake), "unsupported-url-scheme");
+
+  // Resolved refusals: a link that leads out, a missing file, a directory, a FIFO.
+  const auto file_code = [&](const std::string& url) {
+    auto obj = ConfineLakeObject(url, lake);
+    if (!obj.ok()) return std::string("lexical: ") + obj.status().message();
+    auto file = ConfineLakeFile(*obj, lake);
+    if (file.ok()) return std::string("ok");
+    const std::string m = file.status().message();
+    return m.substr(0, m.find(':'));
+  };
+  EXPECT_EQ(file_code(P("lake/inbox/out.csv")), "url-outside-lake");
+  EXPECT_EQ(file_code(P("lake/inbox/absent.csv")), "object-not-found");
+  EXPECT_EQ(file_code(P("lake/inbox/dir")), "object-not-a-file");
+  EXPECT_EQ(file_code(P("lake/inbox/fifo.csv")), "object-not-a-file");
+  auto link = ConfineLakeFile(*ConfineLakeObject(P("lake/inbox/out.csv"), lake), lake);
+  EXPECT_EQ(link.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(link.status().message().find("secret"), std::string::npos);  // the target is not revealed
+  EXPECT_EQ(ConfineLakeFile(*ConfineLakeObject(P("lake/inbox/absent.csv"), lake), lake).status().code(),
+            StatusCode::kNotFound);
+  // A lake folder that does not exist yet holds no object.
+  auto none = ConfineLakeObject(P("no-lake/x.csv"), P("no-lake"));
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(ConfineLakeFile(*none, P("no-lake")).status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(fs::exists(P("no-lake")));  // nothing created
+  EXPECT_FALSE(ConfineLakeFile(LakeObject{.s3 = true, .key = "x.csv", .path = ""}, "s3://b/l").ok());
 }
 
 }  // namespace
