@@ -16,8 +16,10 @@
 // error fits (whose objective has no transcendental function) are expected to equal the CPU's bit
 // for bit. Multiplicative-error objectives call log, which on the device may differ from glibc's
 // in the last bit; Nelder-Mead can then take another path to a point of equal likelihood within
-// its tolerance. The stated tolerance for those: -2 log-likelihood within 1e-6 relative and point
-// forecasts within 1e-4 relative (src/forecast/README.md; never measured on a device here).
+// its tolerance. The stated tolerance: -2 log-likelihood within 1e-9 relative, point forecasts
+// within 1e-6 of the largest forecast, and AutoEts choosing another model only where two AICc
+// values are that close (src/forecast/README.md: measured on the CPU with every log 1 ulp off,
+// never on a device here).
 #pragma once
 
 #include <cstddef>

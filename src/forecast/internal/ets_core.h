@@ -82,7 +82,7 @@ struct Likelihood {
 
 // Runs the recursion over y from state x, leaving the final state in x.
 template <ErrorType E, Trend T, SeasonType S>
-PULSE_HD Likelihood Run(std::span<const double> y, const Params& p, size_t m, State& x) {
+PULSE_HD PULSE_HD_NOINLINE Likelihood Run(std::span<const double> y, const Params& p, size_t m, State& x) {
   constexpr bool kNeedsPositive = E == ErrorType::kMultiplicative || S == SeasonType::kMultiplicative;
   Likelihood out;
   size_t pos = 0;
@@ -125,8 +125,9 @@ PULSE_HD double ResponseNorm(const State& x, size_t m) {
 // responses have decayed to nothing only the data recursion runs on. Returns the minimal sum of
 // squared additive errors and sets *l0, *b0.
 template <Trend T, SeasonType S>
-PULSE_HD double SolveLevelAndSlope(std::span<const double> y, const Params& p, size_t m,
-                                   const std::array<double, kMaxEtsPeriod>& s0, double* l0, double* b0) {
+PULSE_HD PULSE_HD_NOINLINE double SolveLevelAndSlope(std::span<const double> y, const Params& p, size_t m,
+                                                     const std::array<double, kMaxEtsPeriod>& s0, double* l0,
+                                                     double* b0) {
   constexpr bool kHasTrend = T != Trend::kNone;
   State data, u, v;
   data.s = s0;
@@ -170,7 +171,7 @@ PULSE_HD double SolveLevelAndSlope(std::span<const double> y, const Params& p, s
 
 // Solves A x = r in place for a symmetric positive (semi)definite A of size k (Cholesky with a
 // small ridge); returns false when A is singular even with the ridge.
-PULSE_HD inline bool SolveSymmetric(double* a, double* r, size_t k, size_t stride) {
+PULSE_HD PULSE_HD_NOINLINE inline bool SolveSymmetric(double* a, double* r, size_t k, size_t stride) {
   double trace = 0;
   for (size_t i = 0; i < k; ++i) trace += a[i * stride + i];
   const double ridge = 1e-12 * trace / static_cast<double>(k) + 1e-300;
@@ -210,8 +211,9 @@ PULSE_HD inline bool SolveSymmetric(double* a, double* r, size_t k, size_t strid
 // constrained to sum to zero (level and season are otherwise confounded), as in ets. Returns the
 // minimal sum of squared errors and sets *l0, *b0 and s0. scratch: 4 n doubles.
 template <Trend T>
-PULSE_HD double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m, double* scratch, double* l0,
-                                      double* b0, std::array<double, kMaxEtsPeriod>& s0) {
+PULSE_HD PULSE_HD_NOINLINE double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m,
+                                                        double* scratch, double* l0, double* b0,
+                                                        std::array<double, kMaxEtsPeriod>& s0) {
   constexpr bool kHasTrend = T != Trend::kNone;
   constexpr SeasonType S = SeasonType::kAdditive;
   const size_t n = y.size();
@@ -367,8 +369,8 @@ PULSE_HD size_t SearchStart(size_t m, const InitialGuess& guess, double scale, c
 // objective), converted to ratios s_j = 1 + s_j / l0 for a multiplicative season (where the
 // level and slope are then searched from there). A fit without a feasible point has sse = inf.
 template <ErrorType E, Trend T, SeasonType S>
-PULSE_HD EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic, const EtsFit* warm,
-                         const EtsFit* seed, double* scratch) {
+PULSE_HD PULSE_HD_NOINLINE EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic,
+                                           const EtsFit* warm, const EtsFit* seed, double* scratch) {
   constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
   constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
   // l0, b0 solved in closed form for each evaluation

@@ -12,8 +12,14 @@
 
 #if defined(__CUDACC__)
 #define PULSE_HD __host__ __device__
+// On the big per-series functions (the likelihood pass, the initial-state solves, one model's
+// fit, the simplex loop): nvcc otherwise inlines the whole candidate loop into one kernel and
+// its optimiser takes tens of minutes. Inlining changes no result (no FMA contraction, no fast
+// math on either side). The host compiler decides for itself, as before.
+#define PULSE_HD_NOINLINE __noinline__
 #else
 #define PULSE_HD
+#define PULSE_HD_NOINLINE
 #endif
 
 namespace pulse::forecast::hd {

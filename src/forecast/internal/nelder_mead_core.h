@@ -13,8 +13,8 @@
 namespace pulse::forecast::hd {
 
 template <class F>
-PULSE_HD NmResult NelderMead(F& f, size_t dims, const double* start, const double* step, int max_iterations,
-                             double tolerance) {
+PULSE_HD PULSE_HD_NOINLINE NmResult NelderMead(F& f, size_t dims, const double* start, const double* step,
+                                               int max_iterations, double tolerance) {
   using Point = std::array<double, kMaxNmDims>;
   std::array<Point, kMaxNmDims + 1> p{};
   std::array<double, kMaxNmDims + 1> v{};
