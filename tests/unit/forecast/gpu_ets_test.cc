@@ -98,9 +98,10 @@ TEST(EtsBatch, AutoEtsOnM4WindowsEqualsAutoEtsPerSeries) {
     ASSERT_TRUE(batch.ok()) << batch.status().ToString();
     EXPECT_EQ(batch->device, "cpu");
     ASSERT_EQ(batch->fits.size(), flat.size());
-    for (size_t i = 0; i < flat.size(); ++i)
+    for (size_t i = 0; i < flat.size(); ++i) {
       ExpectSameFit(batch->fits[i], AutoEts(flat.Series(i), period),
                     "period " + std::to_string(period) + " series " + std::to_string(i));
+    }
   }
 }
 
@@ -144,15 +145,17 @@ TEST(EtsBatch, EdgeCasesAreAnsweredPerSeriesNotByFailingTheBatch) {
       auto batch = FitEtsBatch(flat.values, flat.offsets, spec, period, kCpu);
       ASSERT_TRUE(batch.ok()) << batch.status().ToString();
       ASSERT_EQ(batch->fits.size(), flat.size());
-      for (size_t i = 0; i < flat.size(); ++i)
+      for (size_t i = 0; i < flat.size(); ++i) {
         ExpectSameFit(batch->fits[i], FitEts(flat.Series(i), spec, period),
                       std::string(name) + " period " + std::to_string(period) + " series " + std::to_string(i));
+      }
     }
     auto automatic = AutoEtsBatch(flat.values, flat.offsets, period, kCpu);
     ASSERT_TRUE(automatic.ok());
-    for (size_t i = 0; i < flat.size(); ++i)
+    for (size_t i = 0; i < flat.size(); ++i) {
       ExpectSameFit(automatic->fits[i], AutoEts(flat.Series(i), period),
                     "auto period " + std::to_string(period) + " series " + std::to_string(i));
+    }
   }
   // The cases above are what they claim to be.
   auto batch = FitEtsBatch(flat.values, flat.offsets, *ParseEtsSpec("MAN"), 1);
