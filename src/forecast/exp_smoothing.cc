@@ -6,293 +6,24 @@
 #include <optional>
 
 #include "core/random.h"
+#include "forecast/internal/ets_core.h"
+#include "forecast/internal/ets_plan.h"
 #include "forecast/linear_trend.h"
-#include "forecast/nelder_mead.h"
 #include "forecast/seasonality.h"
 
 namespace pulse::forecast {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kLower = 1e-4, kUpper = 0.9999, kPhiLower = 0.8, kPhiUpper = 0.98;
+using ets_core::InitialGuess;
+using ets_core::kInf;
+using ets_core::Params;
+using ets_core::State;
+
 constexpr int kSimulatedPaths = 1000;
-
-struct Params {
-  double alpha = 0, beta = 0, gamma = 0, phi = 1;
-};
-
-// The recursion's state; s[pos] is the seasonal state used at the current time.
-struct State {
-  double l = 0, b = 0;
-  std::array<double, kMaxEtsPeriod> s{};
-};
-
-// One step of the recursion for observation y, in the form shared by additive and multiplicative
-// errors (they differ in the likelihood only): returns the one-step forecast and moves the state
-// on. Linear in (state, y) unless the season is multiplicative.
-template <Trend T, SeasonType S>
-inline double Step(State& x, size_t pos, double y, const Params& p) {
-  const double ph = T == Trend::kDamped ? p.phi : 1.0;
-  const double q = T == Trend::kNone ? x.l : x.l + ph * x.b;
-  double f = q, adjusted = y;
-  if constexpr (S == SeasonType::kAdditive) f = q + x.s[pos], adjusted = y - x.s[pos];
-  if constexpr (S == SeasonType::kMultiplicative) f = q * x.s[pos], adjusted = y / x.s[pos];
-  const double d = adjusted - q;
-  x.l = q + p.alpha * d;
-  if constexpr (T != Trend::kNone) x.b = ph * x.b + p.beta * d;
-  if constexpr (S == SeasonType::kAdditive) x.s[pos] += p.gamma * (y - q - x.s[pos]);
-  if constexpr (S == SeasonType::kMultiplicative) x.s[pos] += p.gamma * (y / q - x.s[pos]);
-  return f;
-}
-
-inline size_t Next(size_t pos, size_t m) { return pos + 1 == m ? 0 : pos + 1; }
-
-struct Likelihood {
-  double sse = 0;      // squared errors, relative for multiplicative error
-  double sum_log = 0;  // sum log f (multiplicative error)
-  bool ok = true;      // false when a forecast was not positive where it must be
-};
-
-// Runs the recursion over y from state x, leaving the final state in x.
-template <ErrorType E, Trend T, SeasonType S>
-Likelihood Run(std::span<const double> y, const Params& p, size_t m, State& x) {
-  constexpr bool kNeedsPositive = E == ErrorType::kMultiplicative || S == SeasonType::kMultiplicative;
-  Likelihood out;
-  size_t pos = 0;
-  double product = 1;  // of forecasts since the last log: one log per 8 steps
-  for (size_t t = 0; t < y.size(); ++t) {
-    const double f = Step<T, S>(x, pos, y[t], p);
-    if constexpr (kNeedsPositive) {
-      if (!(f > 0) || !std::isfinite(f)) {
-        out.ok = false;
-        return out;
-      }
-    }
-    if constexpr (E == ErrorType::kAdditive) {
-      const double e = y[t] - f;
-      out.sse += e * e;
-    } else {
-      const double e = (y[t] - f) / f;
-      out.sse += e * e;
-      product *= f;
-      if ((t & 7) == 7) out.sum_log += std::log(product), product = 1;
-    }
-    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
-  }
-  if constexpr (E == ErrorType::kMultiplicative) out.sum_log += std::log(product);
-  return out;
-}
-
-template <Trend T, SeasonType S>
-double ResponseNorm(const State& x, size_t m) {
-  double norm = x.l * x.l + x.b * x.b;
-  if constexpr (S != SeasonType::kNone)
-    for (size_t j = 0; j < m; ++j) norm += x.s[j] * x.s[j];
-  return norm;
-}
-
-// For a linear recursion the one-step errors are affine in the initial level and slope:
-// e_t = a_t - l0 u_t - b0 v_t, with a_t the errors from zero initial level and slope (and the
-// fixed seasonal states s0), u_t and v_t the forecasts of the responses to a unit l0 or b0 with
-// no data. The least-squares (l0, b0) solve a 2x2 system accumulated in the same pass. Once the
-// responses have decayed to nothing only the data recursion runs on. Returns the minimal sum of
-// squared additive errors and sets *l0, *b0.
-template <Trend T, SeasonType S>
-double SolveLevelAndSlope(std::span<const double> y, const Params& p, size_t m,
-                          const std::array<double, kMaxEtsPeriod>& s0, double* l0, double* b0) {
-  constexpr bool kHasTrend = T != Trend::kNone;
-  State data, u, v;
-  data.s = s0;
-  u.l = 1;
-  v.b = 1;
-  double saa = 0, sau = 0, sav = 0, suu = 0, suv = 0, svv = 0;
-  size_t t = 0, pos = 0;
-  for (; t < y.size(); ++t) {
-    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
-    const double fu = Step<T, S>(u, pos, 0.0, p);
-    saa += a * a, sau += a * fu, suu += fu * fu;
-    if constexpr (kHasTrend) {
-      const double fv = Step<T, S>(v, pos, 0.0, p);
-      sav += a * fv, suv += fu * fv, svv += fv * fv;
-    }
-    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
-    if ((t & 15) == 15 && ResponseNorm<T, S>(u, m) < 1e-16 * suu &&
-        (!kHasTrend || ResponseNorm<T, S>(v, m) < 1e-16 * svv)) {
-      ++t;
-      break;
-    }
-  }
-  for (; t < y.size(); ++t) {
-    const double a = y[t] - Step<T, S>(data, pos, y[t], p);
-    saa += a * a;
-    if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
-  }
-  auto level_only = [&] {
-    *l0 = suu > 0 ? sau / suu : 0;
-    *b0 = 0;
-    return std::max(0.0, saa - *l0 * sau);
-  };
-  if (!kHasTrend) return level_only();
-  const double ridge = 1e-12 * (suu + svv);
-  const double det = (suu + ridge) * (svv + ridge) - suv * suv;
-  if (!(std::abs(det) > 0)) return level_only();
-  *l0 = ((svv + ridge) * sau - suv * sav) / det;
-  *b0 = ((suu + ridge) * sav - suv * sau) / det;
-  return std::max(0.0, saa - *l0 * sau - *b0 * sav);
-}
-
-// Solves A x = r in place for a symmetric positive (semi)definite A of size k (Cholesky with a
-// small ridge); returns false when A is singular even with the ridge.
-bool SolveSymmetric(double* a, double* r, size_t k, size_t stride) {
-  double trace = 0;
-  for (size_t i = 0; i < k; ++i) trace += a[i * stride + i];
-  const double ridge = 1e-12 * trace / static_cast<double>(k) + 1e-300;
-  for (size_t i = 0; i < k; ++i) a[i * stride + i] += ridge;
-  for (size_t j = 0; j < k; ++j) {
-    double d = a[j * stride + j];
-    for (size_t q = 0; q < j; ++q) d -= a[j * stride + q] * a[j * stride + q];
-    if (!(d > 0)) return false;
-    d = std::sqrt(d);
-    a[j * stride + j] = d;
-    for (size_t i = j + 1; i < k; ++i) {
-      double v = a[i * stride + j];
-      for (size_t q = 0; q < j; ++q) v -= a[i * stride + q] * a[j * stride + q];
-      a[i * stride + j] = v / d;
-    }
-  }
-  for (size_t i = 0; i < k; ++i) {  // L z = r
-    double v = r[i];
-    for (size_t q = 0; q < i; ++q) v -= a[i * stride + q] * r[q];
-    r[i] = v / a[i * stride + i];
-  }
-  for (size_t i = k; i-- > 0;) {  // L^T x = z
-    double v = r[i];
-    for (size_t q = i + 1; q < k; ++q) v -= a[q * stride + i] * r[q];
-    r[i] = v / a[i * stride + i];
-  }
-  return true;
-}
-
-// With an additive season every initial state enters the errors linearly:
-// e_t = a_t - l0 u_t - b0 v_t - sum_j s_j w_{t-j}, where a_t are the errors from all-zero initial
-// states and u, v, w the forecasts of the responses to a unit l0, b0 or first seasonal state.
-// The recursion treats the seasonal slots alike, so the response to slot j is w delayed by j
-// steps. The cross sums sum_t c_t (u_t, v_t, w_{t-j} for every j) for c = a, u, v, w come from
-// one backward pass of the adjoint recursion each (O(n), not O(n m)); the Gram entries
-// sum_t w_{t-i} w_{t-j} are then the lag sums less a few tail terms. The seasonal states are
-// constrained to sum to zero (level and season are otherwise confounded), as in ets. Returns the
-// minimal sum of squared errors and sets *l0, *b0 and s0.
-template <Trend T>
-double SolveAllInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& scratch,
-                             double* l0, double* b0, std::array<double, kMaxEtsPeriod>& s0) {
-  constexpr bool kHasTrend = T != Trend::kNone;
-  constexpr SeasonType S = SeasonType::kAdditive;
-  const size_t n = y.size();
-  scratch.resize(4 * n);
-  double* const a = scratch.data();
-  double* const u = a + n;
-  double* const v = u + n;
-  double* const w = v + n;
-  State data, ru, rv, rw;
-  ru.l = 1, rv.b = 1, rw.s[0] = 1;
-  double saa = 0;
-  size_t pos = 0;
-  for (size_t t = 0; t < n; ++t) {
-    a[t] = y[t] - Step<T, S>(data, pos, y[t], p);
-    saa += a[t] * a[t];
-    u[t] = Step<T, S>(ru, pos, 0.0, p);
-    v[t] = kHasTrend ? Step<T, S>(rv, pos, 0.0, p) : 0.0;
-    w[t] = Step<T, S>(rw, pos, 0.0, p);
-    pos = Next(pos, m);
-  }
-  // Adjoint of the unit-free recursion x_{t+1} = M_t x_t, f_t = C_t x_t: lambda_t = C_t' c_t +
-  // M_t' lambda_{t+1}; lambda_0 = sum_t c_t df_t/dx_0. Only l, b and the active slot change.
-  const double ph = T == Trend::kDamped ? p.phi : 1.0, al = p.alpha, be = kHasTrend ? p.beta : 0.0, ga = p.gamma;
-  State adj[4];  // inputs a, u, v, w
-  const double* inputs[4] = {a, u, v, w};
-  pos = (n - 1) % m;
-  for (size_t t = n; t-- > 0;) {
-    for (size_t k = 0; k < 4; ++k) {
-      if (!kHasTrend && k == 2) continue;
-      State& x = adj[k];
-      const double c = inputs[k][t], ll = x.l, lb = x.b, ls = x.s[pos];
-      x.l = c + (1 - al) * ll - be * lb - ga * ls;
-      if constexpr (kHasTrend) x.b = ph * (c + (1 - al) * ll + (1 - be) * lb - ga * ls);
-      x.s[pos] = c - al * ll - be * lb + (1 - ga) * ls;
-    }
-    pos = pos == 0 ? m - 1 : pos - 1;
-  }
-  const double sau = adj[0].l, sav = adj[0].b, suu = adj[1].l, suv = adj[1].b, svv = adj[2].b;
-  const auto& aw = adj[0].s;
-  const auto& uw = adj[1].s;
-  const auto& vw = adj[2].s;
-  const auto& ww = adj[3].s;
-  // Normal equations over x = (l0, [b0], s_0 .. s_{m-1}).
-  const size_t off = kHasTrend ? 2 : 1, k = off + m;
-  constexpr size_t kMaxK = kMaxEtsPeriod + 2;
-  double nm[kMaxK][kMaxK] = {}, r[kMaxK] = {};
-  nm[0][0] = suu, r[0] = sau;
-  if constexpr (kHasTrend) nm[0][1] = nm[1][0] = suv, nm[1][1] = svv, r[1] = sav;
-  for (size_t j = 0; j < m; ++j) {
-    nm[0][off + j] = nm[off + j][0] = uw[j];
-    if constexpr (kHasTrend) nm[1][off + j] = nm[off + j][1] = vw[j];
-    r[off + j] = aw[j];
-  }
-  // sum_{t >= j} w_{t-i} w_{t-j} for i <= j and d = j - i is the sum over k <= n-1-j of
-  // w_{k+d} w_k: the lag sum ww[d] (k <= n-1-d) less its last j - d terms (n >= 3m: no underflow).
-  for (size_t d = 0; d < m; ++d) {
-    double sum = ww[d];
-    size_t end = n - 1 - d;  // sum covers k <= end
-    for (size_t j = d; j < m; ++j) {
-      for (; end > n - 1 - j; --end) sum -= w[end + d] * w[end];
-      nm[off + j - d][off + j] = nm[off + j][off + j - d] = sum;
-    }
-  }
-  // Substitute s_{m-1} = -(s_0 + ... + s_{m-2}): column c becomes c - last for seasonal c.
-  const size_t last = k - 1;
-  double reduced[kMaxK][kMaxK] = {}, rr[kMaxK] = {};
-  for (size_t i = 0; i < last; ++i) {
-    const double si = i >= off ? 1.0 : 0.0;
-    rr[i] = r[i] - si * r[last];
-    for (size_t j = 0; j < last; ++j) {
-      const double sj = j >= off ? 1.0 : 0.0;
-      reduced[i][j] = nm[i][j] - sj * nm[i][last] - si * nm[last][j] + si * sj * nm[last][last];
-    }
-  }
-  double x[kMaxK];
-  std::copy(rr, rr + last, x);
-  if (!SolveSymmetric(&reduced[0][0], x, last, kMaxK)) {
-    *l0 = *b0 = 0;
-    s0.fill(0);
-    return saa;
-  }
-  double explained = 0;
-  for (size_t i = 0; i < last; ++i) explained += x[i] * rr[i];
-  *l0 = x[0];
-  *b0 = kHasTrend ? x[1] : 0;
-  double sum_s = 0;
-  for (size_t j = 0; j + 1 < m; ++j) s0[j] = x[off + j], sum_s += x[off + j];
-  s0[m - 1] = -sum_s;
-  return std::max(0.0, saa - explained);
-}
-
-// Least-squares initial states of a linear model for given smoothing parameters: level and slope
-// with the seasonal states fixed (no season) or all of them (additive season).
-template <Trend T, SeasonType S>
-double SolveInitialStates(std::span<const double> y, const Params& p, size_t m, std::vector<double>& scratch,
-                          double* l0, double* b0, std::array<double, kMaxEtsPeriod>& s0) {
-  if constexpr (S == SeasonType::kAdditive) return SolveAllInitialStates<T>(y, p, m, scratch, l0, b0, s0);
-  return SolveLevelAndSlope<T, S>(y, p, m, s0, l0, b0);
-}
 
 // Starting values for the states, as ets's heuristic: seasonal states from a classical
 // decomposition of the first three cycles; level (and slope) from a line through the first
 // max(10, 2m) seasonally adjusted values.
-struct InitialGuess {
-  double l0 = 0, b0 = 0;
-  std::array<double, kMaxEtsPeriod> s0{};
-};
-
 Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec& spec, size_t m) {
   InitialGuess g;
   const bool multiplicative = spec.season == SeasonType::kMultiplicative;
@@ -314,188 +45,6 @@ Result<InitialGuess> GuessInitialStates(std::span<const double> y, const EtsSpec
     g.l0 = line.intercept, g.b0 = line.slope;
   }
   return g;
-}
-
-int ParameterCount(const EtsSpec& spec, size_t m) {
-  int count = 2;                                                       // alpha, l0
-  if (spec.trend != Trend::kNone) count += 2;                          // beta, b0
-  if (spec.trend == Trend::kDamped) count += 1;                        // phi
-  if (spec.season != SeasonType::kNone) count += static_cast<int>(m);  // gamma, m - 1 seasonal states
-  return count;
-}
-
-// Where FitTyped's parameter search starts, and its first simplex steps: R's ets defaults for
-// alpha, [beta], [gamma], [phi]; the smoothing parameters of `seed` (a damped model's undamped
-// twin) or all parameters of `warm` when given, with smaller steps; and for a multiplicative season
-// the initial level and slope [l0, b0] from `guess`. Fills start[0..n) and step[0..n), returns n.
-template <Trend T, SeasonType S>
-size_t SearchStart(size_t m, const InitialGuess& guess, double scale, const EtsFit* warm, const EtsFit* seed,
-                   double* start, double* step) {
-  constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
-  constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
-  size_t dims = 0;
-  const double alpha0 = kSeasonal ? kLower + 0.2 * (kUpper - kLower) / static_cast<double>(m) : 0.1 + 0.2 * 0.9;
-  start[dims] = alpha0, step[dims++] = 0.1;
-  if constexpr (kHasTrend) {
-    if (kSeasonal) {
-      start[dims] = kLower + 0.1 * (alpha0 - kLower), step[dims++] = 0.5 * alpha0;
-    } else {
-      start[dims] = 0.01, step[dims++] = 0.02;
-    }
-  }
-  if constexpr (kSeasonal) start[dims] = kLower + 0.05 * (1 - alpha0 - kLower), step[dims++] = 0.05;
-  if constexpr (T == Trend::kDamped) start[dims] = 0.97, step[dims++] = -0.05;
-  if (seed && !warm) {  // smoothing parameters of the undamped twin: the damped search starts there
-    size_t i = 0;
-    start[i] = seed->alpha, step[i++] *= 0.5;
-    if constexpr (kHasTrend) start[i] = seed->beta, step[i++] *= 0.5;
-    if constexpr (kSeasonal) start[i] = seed->gamma, step[i++] *= 0.5;
-  }
-  if (warm) {
-    size_t i = 0;
-    start[i] = warm->alpha, step[i++] *= 0.25;
-    if constexpr (kHasTrend) start[i] = warm->beta, step[i++] *= 0.25;
-    if constexpr (kSeasonal) start[i] = warm->gamma, step[i++] *= 0.25;
-    if constexpr (T == Trend::kDamped) start[i] = warm->phi, step[i++] *= 0.25;
-  }
-  if constexpr (!kLinear) {
-    start[dims] = guess.l0, step[dims++] = 0.05 * std::max(std::abs(guess.l0), 1e-3 * scale);
-    if constexpr (kHasTrend) start[dims] = guess.b0, step[dims++] = 0.05 * std::max(std::abs(guess.b0), 1e-4 * scale);
-  }
-  return dims;
-}
-
-// Fits one model. `warm`, for a model with a multiplicative component, is the fit of its additive
-// counterpart (same trend, additive error, additive season where this one has a season): its
-// smoothing parameters start the search and its least-squares initial states are used - kept
-// as they are with linear states (the search then runs one pass per evaluation on a smooth
-// objective), converted to ratios s_j = 1 + s_j / l0 for a multiplicative season (where the
-// level and slope are then searched from there).
-template <ErrorType E, Trend T, SeasonType S>
-EtsFit FitTyped(std::span<const double> y, size_t m, const InitialGuess& heuristic, const EtsFit* warm,
-                const EtsFit* seed = nullptr) {
-  constexpr bool kHasTrend = T != Trend::kNone, kSeasonal = S != SeasonType::kNone;
-  constexpr bool kLinear = S != SeasonType::kMultiplicative;  // states linear in l0, b0
-  // l0, b0 solved in closed form for each evaluation
-  const bool solve_states = kLinear && !warm;
-  InitialGuess guess = heuristic;
-  if (warm) {
-    guess.l0 = warm->l0, guess.b0 = warm->b0, guess.s0 = warm->s0;
-    if constexpr (S == SeasonType::kMultiplicative)
-      for (size_t j = 0; j < m; ++j) guess.s0[j] = std::max(0.01, 1 + warm->s0[j] / std::max(warm->l0, 1e-12));
-  }
-  std::vector<double> scratch;  // the seasonal unit response, reused by every evaluation
-  scratch.reserve(y.size());
-  const double nn = static_cast<double>(y.size());
-  double scale = 0;
-  for (double v : y) scale = std::max(scale, std::abs(v));
-
-  // Variables: alpha, [beta], [gamma], [phi], and with a multiplicative season l0, [b0].
-  double start[kMaxNmDims], step[kMaxNmDims];
-  const size_t dims = SearchStart<T, S>(m, guess, scale, warm, seed, start, step);
-
-  auto unpack = [&](const double* x, Params& p, double& l0, double& b0) {
-    size_t i = 0;
-    p.alpha = x[i++];
-    if constexpr (kHasTrend) p.beta = x[i++];
-    if constexpr (kSeasonal) p.gamma = x[i++];
-    if constexpr (T == Trend::kDamped) p.phi = x[i++];
-    l0 = guess.l0, b0 = warm ? guess.b0 : 0;
-    if constexpr (!kLinear) {
-      l0 = x[i++];
-      if constexpr (kHasTrend) b0 = x[i++];
-    }
-  };
-  auto feasible = [](const Params& p) {
-    if (p.alpha < kLower || p.alpha > kUpper) return false;
-    if (kHasTrend && (p.beta < kLower || p.beta > p.alpha)) return false;
-    if (kSeasonal && (p.gamma < kLower || p.gamma > 1 - p.alpha)) return false;
-    if (T == Trend::kDamped && (p.phi < kPhiLower || p.phi > kPhiUpper)) return false;
-    return true;
-  };
-  // Additive error: the sum of squared errors (monotone in the likelihood, what the optimiser
-  // sees in R too up to the log); multiplicative: n log(sse) + 2 sum log f.
-  auto objective = [&](const double* x) {
-    Params p;
-    double l0, b0;
-    unpack(x, p, l0, b0);
-    if (!feasible(p)) return kInf;
-    std::array<double, kMaxEtsPeriod> s0 = guess.s0;
-    if (solve_states) {
-      const double sse = SolveInitialStates<T, S>(y, p, m, scratch, &l0, &b0, s0);
-      if constexpr (E == ErrorType::kAdditive) return sse;
-    }
-    State state{l0, b0, s0};
-    const Likelihood lik = Run<E, T, S>(y, p, m, state);
-    if (!lik.ok) return kInf;
-    if constexpr (E == ErrorType::kAdditive) return lik.sse;
-    return nn * std::log(std::max(lik.sse, 1e-300)) + 2 * lik.sum_log;
-  };
-
-  NmResult best;
-  if (dims == 1) {
-    // One parameter: golden-section search on alpha (the objective is unimodal in practice).
-    best.x[0] = GoldenSectionMinimize(
-        [&](double alpha) {
-          const double x[kMaxNmDims] = {alpha};
-          return objective(x);
-        },
-        kLower, kUpper, 1e-7);
-    best.value = objective(best.x.data());
-  } else {
-    // Relative tolerance 1e-8 as R's optim; one restart from the best point guards against
-    // Nelder-Mead's early collapse (it costs a few iterations when the first run converged).
-    best = NelderMead(objective, dims, start, step, 2000, 1e-8);
-    double restart_step[kMaxNmDims];
-    for (size_t d = 0; d < dims; ++d) restart_step[d] = step[d] * 0.25;
-    NmResult again = NelderMead(objective, dims, best.x.data(), restart_step, 2000, 1e-8);
-    if (again.value < best.value) best = again;
-  }
-
-  EtsFit fit;
-  fit.spec = EtsSpec{E, T, S};
-  fit.trend = T;
-  fit.period = static_cast<int>(m);
-  Params p;
-  unpack(best.x.data(), p, fit.l0, fit.b0);
-  fit.s0 = guess.s0;
-  if (solve_states) SolveInitialStates<T, S>(y, p, m, scratch, &fit.l0, &fit.b0, fit.s0);
-  fit.alpha = p.alpha, fit.beta = p.beta, fit.gamma = p.gamma, fit.phi = p.phi;
-  State state{fit.l0, fit.b0, fit.s0};
-  const Likelihood lik = Run<E, T, S>(y, p, m, state);
-  fit.level = state.l, fit.slope = state.b;
-  for (size_t j = 0; j < m && kSeasonal; ++j) fit.season[j] = state.s[(y.size() + j) % m];
-  fit.sse = lik.sse, fit.sum_log_forecast = lik.sum_log;
-  fit.n = y.size();
-  fit.parameters = ParameterCount(fit.spec, m);
-  fit.sigma2 = fit.sse / std::max(1.0, nn - fit.parameters);
-  if (!lik.ok || !std::isfinite(fit.sse)) fit.sse = kInf;  // no feasible point: never selected
-  return fit;
-}
-
-// Calls fn.template operator()<E, T, S>() for the spec's component types.
-template <ErrorType E, Trend T, class Fn>
-decltype(auto) WithSeason(SeasonType season, Fn& fn) {
-  switch (season) {
-    case SeasonType::kAdditive: return fn.template operator()<E, T, SeasonType::kAdditive>();
-    case SeasonType::kMultiplicative: return fn.template operator()<E, T, SeasonType::kMultiplicative>();
-    case SeasonType::kNone: break;
-  }
-  return fn.template operator()<E, T, SeasonType::kNone>();
-}
-template <ErrorType E, class Fn>
-decltype(auto) WithTrend(const EtsSpec& spec, Fn& fn) {
-  switch (spec.trend) {
-    case Trend::kAdditive: return WithSeason<E, Trend::kAdditive>(spec.season, fn);
-    case Trend::kDamped: return WithSeason<E, Trend::kDamped>(spec.season, fn);
-    case Trend::kNone: break;
-  }
-  return WithSeason<E, Trend::kNone>(spec.season, fn);
-}
-template <class Fn>
-decltype(auto) Dispatch(const EtsSpec& spec, Fn&& fn) {
-  if (spec.error == ErrorType::kMultiplicative) return WithTrend<ErrorType::kMultiplicative>(spec, fn);
-  return WithTrend<ErrorType::kAdditive>(spec, fn);
 }
 
 // c_j of the forecast variance: the weight of the error j steps back in the step-(j+1) forecast.
@@ -525,13 +74,13 @@ void SimulateSd(const EtsFit& fit, std::span<double> sd) {
     size_t pos = 0;
     for (size_t k = 0; k < h; ++k) {
       State probe = x;
-      const double f = Step<T, S>(probe, pos, 0.0, p);  // the forecast only; probe is discarded
+      const double f = ets_core::Step<T, S>(probe, pos, 0.0, p);  // the forecast only; probe is discarded
       const double eps = sigma * rng.Normal();
       const double y = E == ErrorType::kAdditive ? f + eps : f * (1 + eps);
-      Step<T, S>(x, pos, y, p);
+      ets_core::Step<T, S>(x, pos, y, p);
       const double d = y - fit.Forecast(k + 1);
       sum[k] += d, sum2[k] += d * d;
-      if constexpr (S != SeasonType::kNone) pos = Next(pos, m);
+      if constexpr (S != SeasonType::kNone) pos = ets_core::Next(pos, m);
     }
   }
   for (size_t k = 0; k < h; ++k) {
@@ -612,7 +161,7 @@ void EtsFit::ForecastInto(std::span<double> mean, std::span<double> sd) const {
     return;
   }
   if (spec.season == SeasonType::kMultiplicative) {
-    Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { SimulateSd<E, T, S>(*this, sd); });
+    ets_core::Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { SimulateSd<E, T, S>(*this, sd); });
     return;
   }
   double phi_sum = 0, phi_pow = 1;
@@ -657,14 +206,9 @@ double EtsFit::Aicc() const {
 
 namespace {
 
-// The model whose fit warm-starts `spec`: additive error, additive season where it has one.
-EtsSpec AdditiveCounterpart(const EtsSpec& spec) {
-  return EtsSpec{ErrorType::kAdditive, spec.trend,
-                 spec.season == SeasonType::kNone ? SeasonType::kNone : SeasonType::kAdditive};
-}
-
-Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int period, const EtsFit* warm,
-                                const EtsFit* seed = nullptr) {
+// FitEts's input checks, in its order. Sets *constant for a constant series (every spec then
+// gives the constant fit).
+Status CheckFitInput(std::span<const double> y, const EtsSpec& spec, int period, bool* constant) {
   const size_t n = y.size();
   const bool seasonal = spec.season != SeasonType::kNone;
   const size_t m = seasonal ? static_cast<size_t>(std::max(period, 1)) : 1;
@@ -689,35 +233,97 @@ Result<EtsFit> FitWithWarmStart(std::span<const double> y, EtsSpec spec, int per
   const bool multiplicative = spec.error == ErrorType::kMultiplicative || spec.season == SeasonType::kMultiplicative;
   if (multiplicative && !(lo > 0))
     return Status::InvalidArgument(spec.Name() + " needs positive values; the series has " + std::to_string(lo));
-  if (hi - lo <= 1e-12 * std::max(1.0, std::abs(hi))) {
-    // Constant: every model forecasts the value with certainty; the optimiser has nothing to fit.
-    EtsFit fit;
-    fit.spec = spec, fit.trend = spec.trend, fit.period = static_cast<int>(m);
-    fit.level = fit.l0 = y[0];
-    fit.n = n, fit.parameters = ParameterCount(spec, m), fit.constant = true;
-    return fit;
-  }
-  PULSE_ASSIGN_OR_RETURN(InitialGuess guess, GuessInitialStates(y, spec, m));
-  const EtsSpec counterpart = AdditiveCounterpart(spec);
-  std::optional<EtsFit> additive;
-  if (spec.error == ErrorType::kAdditive && spec.season != SeasonType::kMultiplicative) {
-    warm = nullptr;
-  } else if (!warm) {
-    additive = Dispatch(counterpart,
-                        [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, nullptr); });
-    warm = &*additive;
-  }
-  EtsFit fit =
-      Dispatch(spec, [&]<ErrorType E, Trend T, SeasonType S>() { return FitTyped<E, T, S>(y, m, guess, warm, seed); });
-  if (!std::isfinite(fit.sse))
-    return Status::InvalidArgument(spec.Name() + ": no parameters give positive forecasts for this series");
+  *constant = hi - lo <= 1e-12 * std::max(1.0, std::abs(hi));
+  return Status::Ok();
+}
+
+size_t SeasonLength(const EtsSpec& spec, int period) {
+  return spec.season != SeasonType::kNone ? static_cast<size_t>(std::max(period, 1)) : 1;
+}
+
+// Constant: every model forecasts the value with certainty; the optimiser has nothing to fit.
+EtsFit ConstantFit(std::span<const double> y, const EtsSpec& spec, size_t m) {
+  EtsFit fit;
+  fit.spec = spec, fit.trend = spec.trend, fit.period = static_cast<int>(m);
+  fit.level = fit.l0 = y[0];
+  fit.n = y.size(), fit.parameters = ets_core::ParameterCount(spec, m), fit.constant = true;
   return fit;
 }
 
 }  // namespace
 
+EtsPlan PlanFitEts(std::span<const double> y, EtsSpec spec, int period) {
+  EtsPlan plan;
+  bool constant = false;
+  if (Status checked = CheckFitInput(y, spec, period, &constant); !checked.ok()) {
+    plan.done = Result<EtsFit>(checked);
+    return plan;
+  }
+  const size_t m = SeasonLength(spec, period);
+  if (constant) {
+    plan.done = Result<EtsFit>(ConstantFit(y, spec, m));
+    return plan;
+  }
+  auto guess = GuessInitialStates(y, spec, m);
+  if (!guess.ok()) {
+    plan.done = Result<EtsFit>(guess.status());
+    return plan;
+  }
+  plan.specs.push_back(spec);
+  plan.guesses.push_back(*guess);
+  return plan;
+}
+
+EtsPlan PlanAutoEts(std::span<const double> y, int period) {
+  EtsPlan plan;
+  for (const EtsSpec& spec : EtsCandidates(y, period)) {
+    const size_t m = SeasonLength(spec, period);
+    if (y.size() <= static_cast<size_t>(ets_core::ParameterCount(spec, m)) + 4) continue;
+    bool constant = false;
+    if (!CheckFitInput(y, spec, period, &constant).ok()) continue;
+    // The first candidate that passes the checks decides: the checks before the constant test
+    // passed for no earlier one, so nothing has been planned yet.
+    if (constant) {
+      plan.specs.clear(), plan.guesses.clear();
+      plan.done = Result<EtsFit>(ConstantFit(y, spec, m));
+      return plan;
+    }
+    auto guess = GuessInitialStates(y, spec, m);
+    if (!guess.ok()) continue;
+    plan.specs.push_back(spec);
+    plan.guesses.push_back(*guess);
+  }
+  return plan;
+}
+
+Result<EtsFit> FinishFitEts(const EtsFit& fit) {
+  if (!std::isfinite(fit.sse))
+    return Status::InvalidArgument(fit.spec.Name() + ": no parameters give positive forecasts for this series");
+  return fit;
+}
+
+Result<EtsFit> FinishAutoEts(std::span<const double> y, std::span<const EtsFit> fits) {
+  const EtsFit* best = nullptr;
+  for (const EtsFit& fit : fits) {
+    if (!std::isfinite(fit.sse)) continue;
+    if (!best || fit.Aicc() < best->Aicc()) best = &fit;
+  }
+  if (best) return *best;
+  return FitEts(y, EtsSpec{}, 1);
+}
+
+Result<EtsFit> RunPlan(std::span<const double> y, int period, const EtsPlan& plan, bool automatic) {
+  if (plan.done) return *plan.done;
+  std::vector<EtsFit> fits(plan.specs.size());
+  std::vector<double> scratch(4 * y.size());
+  ets_core::FitCandidates(y, period, plan.specs.data(), plan.guesses.data(), plan.specs.size(), scratch.data(),
+                          fits.data());
+  if (automatic) return FinishAutoEts(y, fits);
+  return FinishFitEts(fits[0]);
+}
+
 Result<EtsFit> FitEts(std::span<const double> y, EtsSpec spec, int period) {
-  return FitWithWarmStart(y, spec, period, nullptr);
+  return RunPlan(y, period, PlanFitEts(y, spec, period), false);
 }
 
 std::vector<EtsSpec> EtsCandidates(std::span<const double> y, int period) {
@@ -739,27 +345,7 @@ std::vector<EtsSpec> EtsCandidates(std::span<const double> y, int period) {
 }
 
 Result<EtsFit> AutoEts(std::span<const double> y, int period) {
-  std::optional<EtsFit> best;
-  std::vector<EtsFit> additive;  // fits of additive models: warm starts of the multiplicative ones
-  for (const EtsSpec& spec : EtsCandidates(y, period)) {
-    const size_t m = spec.season == SeasonType::kNone ? 1 : static_cast<size_t>(period);
-    if (y.size() <= static_cast<size_t>(ParameterCount(spec, m)) + 4) continue;
-    const EtsFit* warm = nullptr;
-    for (const EtsFit& a : additive)
-      if (a.spec.trend == spec.trend && a.spec.season == AdditiveCounterpart(spec).season) warm = &a;
-    const EtsFit* seed = nullptr;  // a damped additive model starts from its undamped twin's parameters
-    if (spec.error == ErrorType::kAdditive && spec.trend == Trend::kDamped) {
-      for (const EtsFit& a : additive)
-        if (a.spec.trend == Trend::kAdditive && a.spec.season == spec.season) seed = &a;
-    }
-    auto fit = FitWithWarmStart(y, spec, period, warm, seed);
-    if (!fit.ok()) continue;
-    if (fit->constant) return fit;
-    if (spec.error == ErrorType::kAdditive) additive.push_back(*fit);
-    if (!best || fit->Aicc() < best->Aicc()) best = *fit;
-  }
-  if (best) return *best;
-  return FitEts(y, EtsSpec{}, 1);
+  return RunPlan(y, period, PlanAutoEts(y, period), true);
 }
 
 }  // namespace pulse::forecast
