@@ -52,6 +52,18 @@ class Served:
         return self.proc.returncode, out, "".join(self.log)
 
 
+def wait_job(served, job, timeout=120):
+    """The job's status document once it is SUCCESS, FAILURE or REVOKED (or when the scaled timeout
+    passes: the caller's assertions then show the state it was left in)."""
+    deadline = time.monotonic() + scaled(timeout)
+    while True:
+        status, _, st = served.json("GET", f"/v1/jobs/{job}", token="read")
+        assert status == 200, st
+        if st["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
+            return st
+        time.sleep(0.1)
+
+
 def create_token(pulse_bin, tokens_file, scope, name):
     proc = subprocess.run([pulse_bin, "--set", f"serve.tokens_file={tokens_file}", "token", "create", "--scope", scope,
                            "--name", name], capture_output=True, text=True, timeout=60)

@@ -13,7 +13,7 @@ import time
 import pytest
 from deltalake import DeltaTable
 
-from serve_util import start_serve
+from serve_util import start_serve, wait_job
 from timing import scaled
 
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "")
@@ -261,16 +261,6 @@ def test_jobs_through_redis_and_a_pulse_worker(pulse_bin, tmp_path, lake, redis_
         code, _, log = served.stop()
     assert code == 0, log
     assert '"revoked": 1' in out, out
-
-
-def wait_job(served, job, timeout=120):
-    deadline = time.monotonic() + scaled(timeout)
-    while True:
-        status, _, st = served.json("GET", f"/v1/jobs/{job}", token="read")
-        assert status == 200, st
-        if st["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
-            return st
-        time.sleep(0.1)
 
 
 def quarterly(name, n, start_year=2000, base=100.0, step=1.0):

@@ -11,7 +11,6 @@ Local: a lake folder with the embedded broker: file:// and plain paths inside th
 symbolic link out of it, a missing file, a directory and a path outside it refused."""
 import os
 import subprocess
-import time
 import uuid
 
 import boto3
@@ -19,8 +18,7 @@ import pytest
 from deltalake import DeltaTable
 
 from conftest import stop_processes
-from serve_util import start_serve
-from timing import scaled
+from serve_util import start_serve, wait_job
 
 REDIS_URL = os.environ.get("PULSE_TEST_REDIS_URL", "")
 S3_ENDPOINT = os.environ.get("PULSE_TEST_S3_ENDPOINT", "")
@@ -35,16 +33,6 @@ GOOD_CSV = ("name,kind,ts,value\n"
             "cpi,macro,2024-01-01,3.1\n"
             "cpi,macro,not-a-date,3.2\n")
 BIG_CSV = "name,kind,ts,value\n" + "".join(f"big,macro,2024-01-{1 + i % 28:02d},{i}\n" for i in range(400))
-
-
-def wait_job(served, job, timeout=120):
-    deadline = time.monotonic() + scaled(timeout)
-    while True:
-        status, _, st = served.json("GET", f"/v1/jobs/{job}", token="read")
-        assert status == 200, st
-        if st["state"] in ("SUCCESS", "FAILURE", "REVOKED") or time.monotonic() > deadline:
-            return st
-        time.sleep(0.1)
 
 
 def submit(served, body):
