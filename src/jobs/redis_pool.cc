@@ -1,5 +1,9 @@
 #include "jobs/redis_pool.h"
 
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
 namespace pulse::jobs {
 
 RedisPool::RedisPool(std::string url, RedisOptions options)
@@ -8,7 +12,19 @@ RedisPool::RedisPool(std::string url, RedisOptions options)
 Result<std::unique_ptr<RedisPool>> RedisPool::Open(const std::string& url, RedisOptions options) {
   auto client = RedisClient::Connect(url, options);
   if (!client.ok()) return client.status();
+  // A server still loading its data (LOADING), or answering another transient error reply, is
+  // asked again with the connection's backoff, as an unreachable one is. (A lost connection -
+  // "PING failed: ..." - is not: reconnecting has its own backoff.)
   auto pong = client->Command({"PING"});
+  std::chrono::milliseconds delay = options.backoff_initial;
+  for (int attempt = 1;
+       !pong.ok() && pong.status().code() == StatusCode::kUnavailable &&
+       pong.status().message().find("failed:") == std::string::npos && attempt < std::max(1, options.connect_attempts);
+       ++attempt) {
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, options.backoff_max);
+    pong = client->Command({"PING"});
+  }
   if (!pong.ok()) {
     const std::string why = pong.status().message();
     if (why.find("NOAUTH") != std::string::npos)

@@ -5,7 +5,8 @@
 // - Open checks the URL and that the server answers PING, so a server that wants a password the
 //   URL does not give, or a port that is not Redis, is a clear error at once (kInvalidArgument
 //   naming the fix, or the connection's own error with "is this a Redis server?") rather than a
-//   worker that retries forever.
+//   worker that retries forever. A server still loading its dataset (LOADING, as after a
+//   restart) is asked again with the connection backoff of RedisOptions before Open gives up.
 // - WithClient lends a connection to one call: an idle one, or a new one (RedisClient::Connect
 //   with the options; its error is the call's). The connection goes back to the pool afterwards,
 //   whatever happened (a RedisClient reconnects by itself on its next command).
