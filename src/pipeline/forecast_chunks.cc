@@ -125,6 +125,17 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   ForecastReport& total = report.total;
   PULSE_ASSIGN_OR_RETURN(auto signals, lake.OpenTable("signals"));
   PULSE_ASSIGN_OR_RETURN(total.signals_version, signals->LatestVersion());
+  // Staging objects of runs that never finished pass 2 (best effort: a lake that cannot be listed
+  // fails the run below anyway, and left-overs are retried on the next run).
+  auto removed = RemoveStaleForecastStaging(lake, request.staging_max_age);
+  if (removed.ok()) report.staging_removed = *removed;
+  // When the run stops before pass 2, the fits pass 1 staged are of no use (a rerun fits again).
+  ForecastOptions staged_options = request.options;
+  staged_options.signals_version = total.signals_version;
+  const auto drop_staging = [&] {
+    for (int i = 0; i < request.chunks; ++i)
+      (void)lake.filesystem().Delete(ForecastStagingKey(staged_options, {i, request.chunks}));
+  };
 
   // Pass 1: every chunk's scores.
   auto started = std::chrono::steady_clock::now();
@@ -133,6 +144,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   for (int i = 0; i < request.chunks; ++i) kwargs.emplace_back(i, ChunkKwargs(request, total.signals_version, i));
   PULSE_ASSIGN_OR_RETURN(auto scored, RunPass(broker, "pulse.forecast_scores", "pass 1 (scores)", kwargs, request));
   if (!scored.errors.empty()) {
+    drop_staging();
     return Status::Internal(std::to_string(scored.errors.size()) + " of " + std::to_string(request.chunks) +
                             " chunks failed before anything was written: " + Joined(scored.errors));
   }
@@ -143,10 +155,14 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
     const std::string where = "pass 1 (scores), chunk " + std::to_string(i) + "/" + std::to_string(request.chunks);
     if (!r.is_object() || !r.contains("scores") || !r["scores"].is_string() || !r.contains("series") ||
         !r["series"].is_number_unsigned() || r.value("signals_version", int64_t{-1}) != total.signals_version) {
+      drop_staging();
       return Status::Internal(where + ": unexpected result " + r.dump().substr(0, 200));
     }
     auto scores = DecodeDoubles(r["scores"].get<std::string>());
-    if (!scores.ok()) return Status::Internal(where + ": " + scores.status().message());
+    if (!scores.ok()) {
+      drop_staging();
+      return Status::Internal(where + ": " + scores.status().message());
+    }
     pooled.insert(pooled.end(), scores->begin(), scores->end());
     chunk_series.push_back(r["series"].get<size_t>());
     if (r.contains("skipped") && r["skipped"].is_array()) {
@@ -156,10 +172,12 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   size_t series = 0;
   for (size_t n : chunk_series) series += n;
   if (series == 0) {
+    drop_staging();
     return Status::InvalidArgument("no series with at least " + std::to_string(request.options.min_points) +
                                    " points to forecast");
   }
   if (static_cast<size_t>(request.chunks) > series) {
+    drop_staging();
     return Status::InvalidArgument("--chunks " + std::to_string(request.chunks) + " exceeds the " +
                                    std::to_string(series) + " series to forecast; nothing written");
   }
@@ -192,6 +210,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
       total.rows += r.value("rows", int64_t{0});
       total.champions += r.value("champions", size_t{0});
     }
+    report.series_refitted += r.value("refitted", size_t{0});
     total.forecasts_version = std::max(total.forecasts_version, r.value("forecasts_version", int64_t{-1}));
   }
   if (!written.errors.empty()) {
