@@ -1,7 +1,8 @@
 """`pulse forecast --broker URL --chunks N` over a real redis-server (scripts/test starts it) and
 two real `pulse worker` processes: the forecasts table holds the same rows as `pulse forecast` in
-one process (every column but `created`), one Delta commit per chunk; the same command again
-writes nothing; bad chunk counts and an unreachable broker are clear errors with nothing written."""
+one process (every column but `created`), one Delta commit per chunk, written from the fits pass 1
+staged in the lake (no series fitted twice; the staging removed after the commits); the same
+command again writes nothing; bad chunk counts and an unreachable broker are clear errors with nothing written."""
 import datetime as dt
 import math
 import os
@@ -58,13 +59,18 @@ def test_chunked_forecast_over_workers_equals_the_one_process_run(pulse_bin, tmp
     run_pulse(pulse_bin, "--lake", single, "forecast")
     out = run_pulse(pulse_bin, "--lake", chunked, "forecast", "--broker", REDIS_URL, "--chunks", "4").stdout
     assert "forecast 30 series from signals version 1 in 4 chunks: 4 written (1620 rows), 0 already there" in out, out
+    assert "; 0 series refitted" in out, out  # pass 2 wrote from pass 1's staged fits
     assert rows_without_created(chunked) == rows_without_created(single)
+    staging = chunked / "_pulse" / "staging" / "forecast"
+    assert not [p for p in staging.rglob("*") if p.is_file()], "staging objects left after the commits"
     history = DeltaTable(str(chunked / "forecasts")).history()
     appends = [h for h in history if h.get("operation") == "FORECAST"]
     assert len(appends) == 4  # one commit per chunk
 
     again = run_pulse(pulse_bin, "--lake", chunked, "forecast", "--broker", REDIS_URL, "--chunks", "4").stdout
     assert "0 written (0 rows), 4 already there" in again, again
+    assert "; 0 series refitted" in again, again
+    assert not [p for p in staging.rglob("*") if p.is_file()], "a rerun's staging is removed too"
     assert DeltaTable(str(chunked / "forecasts")).version() == 4
 
 
