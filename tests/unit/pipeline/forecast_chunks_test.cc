@@ -339,6 +339,7 @@ TEST_F(ForecastChunksTest, Pass2FitsAgainWithoutUsableStagingAndWritesTheSameRow
 
 TEST_F(ForecastChunksTest, StaleStagingIsRemovedAndRecentStagingKept) {
   auto lake = NewLake("lake");
+  EXPECT_EQ(RemoveStaleForecastStaging(*lake, std::chrono::seconds(0)).value(), 0u);  // never staged: no error
   ForecastOptions options;
   options.signals_version = 1;
   ASSERT_TRUE(ForecastChunkScores(*lake, options, {0, 2}).ok());
