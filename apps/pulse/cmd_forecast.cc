@@ -168,9 +168,10 @@ int RunChunkedForecast(const LakeForecastArgs& args, pipeline::ForecastOptions o
       total.series, static_cast<long long>(total.signals_version), report->chunks, report->chunks_written,
       static_cast<long long>(total.rows), report->chunks_duplicate, report->chunks_empty,
       static_cast<long long>(total.forecasts_version));
-  std::printf("  pass 1 (fit, pool scores) %.2f s, pass 2 (fit, write) %.2f s: %.0f series/s\n", report->scores_seconds,
-              report->write_seconds,
-              static_cast<double>(total.series) / std::max(1e-9, report->scores_seconds + report->write_seconds));
+  std::printf("  pass 1 (fit, stage, pool scores) %.2f s, pass 2 (write) %.2f s: %.0f series/s; %zu series refitted\n",
+              report->scores_seconds, report->write_seconds,
+              static_cast<double>(total.series) / std::max(1e-9, report->scores_seconds + report->write_seconds),
+              report->series_refitted);
   if (total.champions > 0) std::printf("  %zu series forecast with their registered champion\n", total.champions);
   for (const auto& [level, q] : total.multipliers)
     std::printf("  %g%% band = mean +- %.3f model sd (calibrated on backtests)\n", level * 100, q);

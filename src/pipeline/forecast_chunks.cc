@@ -59,6 +59,49 @@ std::string Joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// Pass 1's outcome checked and pooled: every chunk's scores (in chunk order) and series count,
+// the skipped series into total.skipped; errors as ForecastOverBroker states them.
+struct PooledScores {
+  std::vector<double> scores;
+  std::vector<size_t> chunk_series;
+  size_t series = 0;  // their sum
+};
+
+Result<PooledScores> PoolScores(const PassOutcome& scored, const ChunkedForecastRequest& request,
+                                ForecastReport& total) {
+  if (!scored.errors.empty()) {
+    return Status::Internal(std::to_string(scored.errors.size()) + " of " + std::to_string(request.chunks) +
+                            " chunks failed before anything was written: " + Joined(scored.errors));
+  }
+  PooledScores out;
+  for (size_t i = 0; i < scored.results.size(); ++i) {
+    const auto& r = scored.results[i];
+    const std::string where = "pass 1 (scores), chunk " + std::to_string(i) + "/" + std::to_string(request.chunks);
+    if (!r.is_object() || !r.contains("scores") || !r["scores"].is_string() || !r.contains("series") ||
+        !r["series"].is_number_unsigned() || r.value("signals_version", int64_t{-1}) != total.signals_version) {
+      return Status::Internal(where + ": unexpected result " + r.dump().substr(0, 200));
+    }
+    auto scores = DecodeDoubles(r["scores"].get<std::string>());
+    if (!scores.ok()) return Status::Internal(where + ": " + scores.status().message());
+    out.scores.insert(out.scores.end(), scores->begin(), scores->end());
+    out.chunk_series.push_back(r["series"].get<size_t>());
+    if (r.contains("skipped") && r["skipped"].is_array()) {
+      for (const auto& s : r["skipped"]) total.skipped.push_back(s.is_string() ? s.get<std::string>() : s.dump());
+    }
+  }
+  for (size_t n : out.chunk_series) out.series += n;
+  const size_t series = out.series;
+  if (series == 0) {
+    return Status::InvalidArgument("no series with at least " + std::to_string(request.options.min_points) +
+                                   " points to forecast");
+  }
+  if (static_cast<size_t>(request.chunks) > series) {
+    return Status::InvalidArgument("--chunks " + std::to_string(request.chunks) + " exceeds the " +
+                                   std::to_string(series) + " series to forecast; nothing written");
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string EncodeDoubles(const std::vector<double>& values) {
@@ -125,6 +168,17 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   ForecastReport& total = report.total;
   PULSE_ASSIGN_OR_RETURN(auto signals, lake.OpenTable("signals"));
   PULSE_ASSIGN_OR_RETURN(total.signals_version, signals->LatestVersion());
+  // Staging objects of runs that never finished pass 2 (best effort: a lake that cannot be listed
+  // fails the run below anyway, and left-overs are retried on the next run).
+  auto removed = RemoveStaleForecastStaging(lake, request.staging_max_age);
+  if (removed.ok()) report.staging_removed = *removed;
+  // When the run stops before pass 2, the fits pass 1 staged are of no use (a rerun fits again).
+  ForecastOptions staged_options = request.options;
+  staged_options.signals_version = total.signals_version;
+  const auto drop_staging = [&] {
+    for (int i = 0; i < request.chunks; ++i)
+      (void)lake.filesystem().Delete(ForecastStagingKey(staged_options, {i, request.chunks}));
+  };
 
   // Pass 1: every chunk's scores.
   auto started = std::chrono::steady_clock::now();
@@ -132,38 +186,13 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   kwargs.reserve(static_cast<size_t>(request.chunks));
   for (int i = 0; i < request.chunks; ++i) kwargs.emplace_back(i, ChunkKwargs(request, total.signals_version, i));
   PULSE_ASSIGN_OR_RETURN(auto scored, RunPass(broker, "pulse.forecast_scores", "pass 1 (scores)", kwargs, request));
-  if (!scored.errors.empty()) {
-    return Status::Internal(std::to_string(scored.errors.size()) + " of " + std::to_string(request.chunks) +
-                            " chunks failed before anything was written: " + Joined(scored.errors));
+  auto pooled = PoolScores(scored, request, total);
+  if (!pooled.ok()) {
+    drop_staging();
+    return pooled.status();
   }
-  std::vector<double> pooled;
-  std::vector<size_t> chunk_series;
-  for (size_t i = 0; i < scored.results.size(); ++i) {
-    const auto& r = scored.results[i];
-    const std::string where = "pass 1 (scores), chunk " + std::to_string(i) + "/" + std::to_string(request.chunks);
-    if (!r.is_object() || !r.contains("scores") || !r["scores"].is_string() || !r.contains("series") ||
-        !r["series"].is_number_unsigned() || r.value("signals_version", int64_t{-1}) != total.signals_version) {
-      return Status::Internal(where + ": unexpected result " + r.dump().substr(0, 200));
-    }
-    auto scores = DecodeDoubles(r["scores"].get<std::string>());
-    if (!scores.ok()) return Status::Internal(where + ": " + scores.status().message());
-    pooled.insert(pooled.end(), scores->begin(), scores->end());
-    chunk_series.push_back(r["series"].get<size_t>());
-    if (r.contains("skipped") && r["skipped"].is_array()) {
-      for (const auto& s : r["skipped"]) total.skipped.push_back(s.is_string() ? s.get<std::string>() : s.dump());
-    }
-  }
-  size_t series = 0;
-  for (size_t n : chunk_series) series += n;
-  if (series == 0) {
-    return Status::InvalidArgument("no series with at least " + std::to_string(request.options.min_points) +
-                                   " points to forecast");
-  }
-  if (static_cast<size_t>(request.chunks) > series) {
-    return Status::InvalidArgument("--chunks " + std::to_string(request.chunks) + " exceeds the " +
-                                   std::to_string(series) + " series to forecast; nothing written");
-  }
-  const ForecastCalibration calibration = CalibrateScores(pooled, request.options.levels);
+  const std::vector<size_t>& chunk_series = pooled->chunk_series;
+  const ForecastCalibration calibration = CalibrateScores(pooled->scores, request.options.levels);
   for (const auto& band : calibration.bands) total.multipliers.emplace_back(band.level, band.multiplier);
   report.scores_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -182,7 +211,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
   }
   PULSE_ASSIGN_OR_RETURN(auto written, RunPass(broker, "pulse.forecast_chunk", "pass 2 (write)", kwargs, request));
   report.write_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  total.series = series;
+  total.series = pooled->series;
   for (const auto& r : written.results) {
     if (!r.is_object()) continue;
     if (r.value("duplicate", false)) {
@@ -192,6 +221,7 @@ Result<ChunkedForecastReport> ForecastOverBroker(jobs::Broker& broker, lake::Lak
       total.rows += r.value("rows", int64_t{0});
       total.champions += r.value("champions", size_t{0});
     }
+    report.series_refitted += r.value("refitted", size_t{0});
     total.forecasts_version = std::max(total.forecasts_version, r.value("forecasts_version", int64_t{-1}));
   }
   if (!written.errors.empty()) {

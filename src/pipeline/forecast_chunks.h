@@ -3,16 +3,27 @@
 // run for the same signals version and any N.
 //
 // The intervals are calibrated on the backtest scores of EVERY series of the run, so no forecast
-// row can be written before every series is fitted. Two passes of N tasks each:
+// row can be written before every series is fitted. Two passes of N tasks each, each series
+// fitted once:
 //   1. pulse.forecast_scores (chunk i of N: the series with ChunkOfSeries(kind, name, N) == i)
-//      fits its series and returns their scores; nothing is written. The coordinator pools them
-//      into the run's multipliers (CalibrateScores: what the one-process run computes).
-//   2. pulse.forecast_chunk fits its series again and appends their rows with those multipliers in
-//      one Delta commit, app id "pulse-forecast:<options hash>:<i>/<N>", app version the signals
-//      version: a redelivered task, or the same command run again, writes nothing for a chunk
-//      already committed (and does not refit it). Chunks without series write nothing.
-// The second fit is the price of one commit per chunk with pooled calibration (BENCHMARKS.md has
-// the measured cost); the passes only exchange the scores (8 bytes per backtest point).
+//      fits its series, stages the fits in the lake's store (one object per chunk, key
+//      _pulse/staging/forecast/<options hash>/<signals version>/<i>-of-<N>, written atomically
+//      through the lake FileSystem: pipeline/internal/forecast_staging.h) and returns their
+//      scores; no table is written. The coordinator pools them into the run's multipliers
+//      (CalibrateScores: what the one-process run computes).
+//   2. pulse.forecast_chunk reads its chunk's staged fits, appends their rows with those
+//      multipliers in one Delta commit, app id "pulse-forecast:<options hash>:<i>/<N>", app
+//      version the signals version, then deletes the staging object. A redelivered task, or the
+//      same command run again, writes nothing for a chunk already committed (and reads no fits).
+//      Chunks without series write nothing. Its result says how many series it had to fit again
+//      (`refitted`, summed into series_refitted): only when the staging object is missing (cleaned
+//      up, or staged by an older worker), corrupt, truncated or another run's - the rows are the
+//      same either way, correctness never depends on the staging.
+// Staging lifetime: deleted by pass 2 after its chunk's commit (or on finding it committed); by the
+// coordinator for every chunk when the run stops before pass 2; and any left over (a coordinator
+// that died, a failed delete) is removed by the next run's start once older than staging_max_age.
+// The passes exchange only the scores (8 bytes per backtest point); the fits travel through the
+// lake (per series about 16 bytes per horizon step plus its backtest scores, BENCHMARKS.md).
 //
 // Failure: any pass-1 task failing fails the run before anything is written. A pass-2 task failing
 // leaves the other chunks committed; the error names the failed chunks and running the same
@@ -42,15 +53,21 @@ struct ChunkedForecastRequest {
   ForecastOptions options;
   int chunks = 4;                                                       // 1..series count
   std::chrono::duration<double> task_timeout = std::chrono::hours(24);  // per task result
+  // Staging objects older than this are removed at the start of a run (RemoveStaleForecastStaging):
+  // longer than any run's pass 1 -> pass 2 gap, so no live run loses its fits (if one did, its
+  // pass 2 would fit again: slower, same rows).
+  std::chrono::seconds staging_max_age = std::chrono::hours(24 * 7);
 };
 
 struct ChunkedForecastReport {
-  ForecastReport total;      // series, rows, skipped, multipliers, signals_version; forecasts_version
-                             // is the newest chunk commit; duplicate when every chunk was already there
-  int chunks = 0;            // N
-  int chunks_written = 0;    // chunks committed by this run
-  int chunks_duplicate = 0;  // chunks already committed (nothing written)
-  int chunks_empty = 0;      // chunks without series (no task in pass 2)
+  ForecastReport total;        // series, rows, skipped, multipliers, signals_version; forecasts_version
+                               // is the newest chunk commit; duplicate when every chunk was already there
+  int chunks = 0;              // N
+  int chunks_written = 0;      // chunks committed by this run
+  int chunks_duplicate = 0;    // chunks already committed (nothing written)
+  int chunks_empty = 0;        // chunks without series (no task in pass 2)
+  size_t series_refitted = 0;  // series pass 2 fitted again (their staged fits missing or unusable)
+  size_t staging_removed = 0;  // stale staging objects removed at the start
   double scores_seconds = 0, write_seconds = 0;  // wall time of the passes
 };
 

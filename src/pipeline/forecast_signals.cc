@@ -15,6 +15,7 @@
 #include "forecast/calibration.h"
 #include "forecast/ensemble.h"
 #include "forecast/metrics.h"
+#include "pipeline/internal/forecast_staging.h"
 #include "pipeline/internal/series_fit.h"
 #include "pipeline/train_models.h"
 
@@ -362,11 +363,11 @@ Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& 
 
 Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk) {
   ForecastReport report;
-  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadChunk(lake, options, chunk, report));
-  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
+  PULSE_ASSIGN_OR_RETURN(std::vector<SeriesData> series, ReadChunk(lake, options, chunk, report));
+  std::vector<SeriesForecast> forecasts = FitAll(series, options);
   ChunkScores out;
   out.signals_version = report.signals_version;
-  out.skipped = std::move(report.skipped);
+  out.skipped = report.skipped;
   for (const auto& f : forecasts) {
     if (f.ok) {
       ++out.series;
@@ -375,8 +376,62 @@ Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions&
     }
   }
   out.scores = internal::PooledScores(forecasts);
+  if (series.empty()) return out;
+  internal::StagedChunk staged{OptionsKey(options),       report.signals_version, chunk,
+                               std::move(report.skipped), std::move(series),      std::move(forecasts)};
+  const Status written = lake.filesystem().WriteFile(
+      internal::StagingKey(staged.options_key, staged.signals_version, chunk), internal::EncodeStagedChunk(staged));
+  out.staged = written.ok();
+  if (!written.ok()) out.staging_error = written.message();
   return out;
 }
+
+std::string ForecastStagingKey(const ForecastOptions& options, const ForecastChunk& chunk) {
+  return internal::StagingKey(OptionsKey(options), options.signals_version, chunk);
+}
+
+Result<size_t> RemoveStaleForecastStaging(lake::Lake& lake, std::chrono::seconds max_age) {
+  auto objects = lake.filesystem().List(internal::kForecastStagingPrefix);
+  if (!objects.ok() && objects.status().code() == StatusCode::kNotFound) return size_t{0};
+  if (!objects.ok()) return objects.status();
+  const int64_t cutoff_ms =
+      time::NowMicros() / 1000 - std::chrono::duration_cast<std::chrono::milliseconds>(max_age).count();
+  size_t removed = 0;
+  for (const auto& object : *objects) {
+    if (object.mtime_ms >= cutoff_ms) continue;
+    PULSE_RETURN_IF_ERROR(lake.filesystem().Delete(object.key));
+    ++removed;
+  }
+  return removed;
+}
+
+namespace {
+
+// The chunk's staged fits when its object is there, intact and of this run (options, signals
+// version, chunk); else why not.
+Result<internal::StagedChunk> LoadStaged(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
+                                         const std::string& key) {
+  PULSE_ASSIGN_OR_RETURN(std::string bytes, lake.filesystem().ReadFile(key));
+  PULSE_ASSIGN_OR_RETURN(internal::StagedChunk staged, internal::DecodeStagedChunk(bytes));
+  if (staged.options_key != OptionsKey(options) || staged.signals_version != options.signals_version ||
+      staged.chunk.index != chunk.index || staged.chunk.count != chunk.count) {
+    return Status::ParseError("staged forecast fits: " + key + " holds another run's fits");
+  }
+  return staged;
+}
+
+// Whether `read` are the series `staged` was fitted on (same kinds and names, in order).
+bool SameSeries(const std::vector<SeriesData>& read, const std::vector<SeriesData>& staged) {
+  if (read.size() != staged.size()) return false;
+  for (size_t i = 0; i < read.size(); ++i) {
+    if (read[i].kind != staged[i].kind || read[i].name != staged[i].name || read[i].ts.empty() ||
+        read[i].ts.back() != staged[i].ts.back())
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
                                            const ForecastCalibration& calibration) {
@@ -397,13 +452,46 @@ Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptio
       report.forecasts_version = *done;
       report.duplicate = true;
       for (const auto& band : calibration.bands) report.multipliers.emplace_back(band.level, band.multiplier);
+      (void)lake.filesystem().Delete(ForecastStagingKey(options, chunk));  // a rerun's pass 1 staged it again
       return report;
     }
   }
-  PULSE_ASSIGN_OR_RETURN(const std::vector<SeriesData> series, ReadChunk(lake, options, chunk, report));
-  if (series.empty()) return report;
-  const std::vector<SeriesForecast> forecasts = FitAll(series, options);
+  // The staged fits of pass 1; with a registry the champions need the series' values, so the
+  // chunk is read as well (no fit) and must be the series the fits were made from.
+  std::vector<SeriesData> series;
+  std::vector<SeriesForecast> forecasts;
+  const std::string key = ForecastStagingKey(options, chunk);
+  auto staged = LoadStaged(lake, options, chunk, key);
+  bool usable = staged.ok();
+  if (usable) {
+    report.signals_version = options.signals_version;
+    report.skipped = std::move(staged->skipped);
+    series = std::move(staged->series);
+    forecasts = std::move(staged->forecasts);
+    if (options.registry != nullptr) {
+      ForecastReport read_report;
+      PULSE_ASSIGN_OR_RETURN(std::vector<SeriesData> read, ReadChunk(lake, options, chunk, read_report));
+      if (SameSeries(read, series)) {
+        series = std::move(read);
+      } else {
+        report.staging_problem = "staged forecast fits: " + key + " does not match the chunk's series";
+        usable = false;
+      }
+    }
+  } else {
+    report.staging_problem = staged.status().message();
+  }
+  if (!usable) {  // no usable staging: fit again (the same fits, as FitAll is deterministic)
+    const std::string problem = std::move(report.staging_problem);
+    report = ForecastReport();
+    report.staging_problem = problem;
+    PULSE_ASSIGN_OR_RETURN(series, ReadChunk(lake, options, chunk, report));
+    if (series.empty()) return report;
+    forecasts = FitAll(series, options);
+    report.refitted = forecasts.size();
+  }
   PULSE_RETURN_IF_ERROR(WriteForecasts(lake, options, series, forecasts, calibration, app_id, report));
+  (void)lake.filesystem().Delete(key);  // best effort: RemoveStaleForecastStaging removes what stays
   return report;
 }
 

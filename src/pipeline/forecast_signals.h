@@ -15,14 +15,17 @@
 // data with the same models twice writes nothing.
 //
 // Chunked (pulse forecast --broker, pipeline/forecast_chunks.h): the same forecasts in two passes
-// over chunks of the series. ForecastChunkScores fits a chunk and returns its backtest scores
-// (writes nothing); the coordinator pools every chunk's scores with CalibrateScores into exactly
-// the multipliers the one-process run computes; ForecastChunkSeries fits the chunk again and
-// appends its rows with those multipliers in one commit whose app id adds ":<index>/<count>", so a
-// redelivered or rerun chunk writes nothing (and, without a registry, does not even refit). The
-// rows equal the one-process run's except `created`.
+// over chunks of the series. ForecastChunkScores fits a chunk, stages the fits in the lake
+// (pipeline/internal/forecast_staging.h) and returns its backtest scores (writes no table); the
+// coordinator pools every chunk's scores with CalibrateScores into exactly the multipliers the
+// one-process run computes; ForecastChunkSeries reads the chunk's staged fits (fitting again only
+// when they are missing or unusable) and appends its rows with those multipliers in one commit
+// whose app id adds ":<index>/<count>", so a redelivered or rerun chunk writes nothing (and,
+// without a registry, does not even read its fits). The rows equal the one-process run's except
+// `created`, whether staged or refitted.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -90,6 +93,10 @@ struct ForecastReport {
   int64_t rows = 0;
   std::vector<std::pair<double, double>> multipliers;  // (level, calibrated multiplier)
   size_t champions = 0;                                // series forecast with their registered champion
+  // Chunk pass 2 (ForecastChunkSeries) only: the series fitted again because pass 1's staged fits
+  // were missing or unusable, and why (empty when they were used or nothing was fitted).
+  size_t refitted = 0;
+  std::string staging_problem;
 };
 
 Result<ForecastReport> ForecastSignals(lake::Lake& lake, const ForecastOptions& options);
@@ -100,17 +107,34 @@ struct ChunkScores {
   size_t series = 0;                 // fitted series of the chunk
   std::vector<std::string> skipped;  // "<kind>/<name>: reason"
   std::vector<double> scores;        // their ensemble backtest scores (may hold +inf)
+  bool staged = false;               // the fits were staged for pass 2 (ForecastStagingKey)
+  std::string staging_error;         // why not, when the chunk has series and staging failed
 };
 // kInvalidArgument for bad options or a chunk outside 0 <= index < count; a chunk without series
-// is no error (series = 0).
+// is no error (series = 0, nothing staged). A failure to stage is no error either (pass 2 then
+// fits again): it is reported in staging_error.
 Result<ChunkScores> ForecastChunkScores(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk);
 
 // Pass 2: the chunk's series forecast with `calibration` (the pooled one) and appended in one
 // commit (app id "pulse-forecast:<options hash>:<index>/<count>", app version the signals version);
 // duplicate = true when that commit exists already. options.signals_version must be set (>= 0).
-// Without series in the chunk nothing is written (forecasts_version -1).
+// Without series in the chunk nothing is written (forecasts_version -1). The fits come from the
+// chunk's staging object when it is there and intact (with a registry the series' values are
+// read too, for the champions); otherwise the chunk is fitted again (report.refitted,
+// staging_problem): the rows are the same either way. After the commit (or on finding it already
+// there) the staging object is deleted; a failure to delete it is ignored (see
+// RemoveStaleForecastStaging).
 Result<ForecastReport> ForecastChunkSeries(lake::Lake& lake, const ForecastOptions& options, const ForecastChunk& chunk,
                                            const ForecastCalibration& calibration);
+
+// The key of a chunk's staging object in the lake's store (pipeline/internal/forecast_staging.h),
+// for options (their hash, as in the app id) and options.signals_version.
+std::string ForecastStagingKey(const ForecastOptions& options, const ForecastChunk& chunk);
+
+// Removes the staging objects last modified more than `max_age` ago (left by runs whose pass 2
+// never came, or whose delete failed); returns how many. The coordinator calls it at the start of
+// every chunked run.
+Result<size_t> RemoveStaleForecastStaging(lake::Lake& lake, std::chrono::seconds max_age);
 
 // The forecasts table's schema (partitioned by kind).
 std::shared_ptr<arrow::Schema> ForecastSchema();

@@ -288,10 +288,13 @@ Result<nlohmann::json> ForecastScores(const TaskEnvironment& env, const jobs::Ta
   PULSE_ASSIGN_OR_RETURN(ForecastChunk chunk, ChunkFromKwargs(kw, options));
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto scores, ForecastChunkScores(*lake, options, chunk));
-  return nlohmann::json{{"signals_version", scores.signals_version},
+  nlohmann::json out = {{"signals_version", scores.signals_version},
                         {"series", scores.series},
                         {"skipped", scores.skipped},
-                        {"scores", EncodeDoubles(scores.scores)}};
+                        {"scores", EncodeDoubles(scores.scores)},
+                        {"staged", scores.staged}};
+  if (!scores.staging_error.empty()) out["staging_error"] = scores.staging_error;
+  return out;
 }
 
 Result<nlohmann::json> ForecastChunkTask(const TaskEnvironment& env, const jobs::TaskContext& context) {
@@ -304,13 +307,16 @@ Result<nlohmann::json> ForecastChunkTask(const TaskEnvironment& env, const jobs:
   PULSE_ASSIGN_OR_RETURN(auto lake, OpenTaskLake(env, kw));
   PULSE_ASSIGN_OR_RETURN(auto report, ForecastChunkSeries(*lake, options, chunk, calibration));
   CountForecast(env, report);
-  return nlohmann::json{{"series", report.series},
+  nlohmann::json out = {{"series", report.series},
                         {"champions", report.champions},
                         {"rows", report.rows},
                         {"skipped", report.skipped.size()},
                         {"signals_version", report.signals_version},
                         {"forecasts_version", report.forecasts_version},
-                        {"duplicate", report.duplicate}};
+                        {"duplicate", report.duplicate},
+                        {"refitted", report.refitted}};
+  if (!report.staging_problem.empty()) out["staging_problem"] = report.staging_problem;
+  return out;
 }
 
 Result<nlohmann::json> Train(const TaskEnvironment& env, const jobs::TaskContext& context) {

@@ -2,7 +2,9 @@
 // in-process broker. The chunked forecasts equal the one-process run's rows (every column but
 // `created`, doubles bit for bit) for any number of chunks; each chunk is one commit and a rerun
 // writes nothing; a failed chunk leaves the others committed and a rerun writes only it; bad
-// chunk counts, kwargs and encodings are clear errors with nothing written.
+// chunk counts, kwargs and encodings are clear errors with nothing written. Pass 2 writes from
+// the fits pass 1 staged (no refit), or fits again when the staging is missing, truncated, corrupt
+// or another run's - with the same rows; staging is removed after the commit or a failed pass 1.
 #include <arrow/api.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -13,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "core/config.h"
 #include "core/time.h"
@@ -21,6 +24,7 @@
 #include "jobs/task_client.h"
 #include "pipeline/forecast_chunks.h"
 #include "pipeline/forecast_signals.h"
+#include "pipeline/internal/forecast_staging.h"
 #include "pipeline/task_worker.h"
 #include "pipeline/train_models.h"
 #include "registry/registry.h"
@@ -117,6 +121,12 @@ class ForecastChunksTest : public ::testing::Test {
     return r;
   }
 
+  // The staging objects left in a lake.
+  static size_t StagingObjects(lake::Lake& lake) {
+    auto objects = lake.filesystem().List(internal::kForecastStagingPrefix);
+    return objects.ok() ? objects->size() : 0;
+  }
+
   fs::path dir_, csv_;
   jobs::InProcessBroker broker_;
   std::unique_ptr<TaskWorker> worker_;
@@ -141,6 +151,8 @@ TEST_F(ForecastChunksTest, ChunkedRowsEqualTheOneProcessRunForAnyChunkCount) {
     EXPECT_EQ(report->total.multipliers, expected->multipliers);
     EXPECT_EQ(report->chunks_written + report->chunks_empty, chunks);
     EXPECT_EQ(ForecastRows(*lake), want) << chunks << " chunks";
+    EXPECT_EQ(report->series_refitted, 0u) << "pass 2 wrote from the staged fits";
+    EXPECT_EQ(StagingObjects(*lake), 0u) << "every chunk's staging removed after its commit";
     // One commit per non-empty chunk, each with its own app id.
     auto forecasts = lake->OpenTable("forecasts").value();
     EXPECT_EQ(forecasts->LatestVersion().value(), report->chunks_written);  // version 0 creates the table
@@ -190,6 +202,8 @@ TEST_F(ForecastChunksTest, AFailedChunkLeavesTheOthersAndARerunWritesOnlyIt) {
   ASSERT_TRUE(rerun.ok()) << rerun.status().message();
   EXPECT_EQ(rerun->chunks_written, 1);
   EXPECT_EQ(rerun->chunks_duplicate, 2);
+  EXPECT_EQ(rerun->series_refitted, 0u);
+  EXPECT_EQ(StagingObjects(*lake), 0u);
   EXPECT_EQ(*calls, 3);
   EXPECT_EQ(forecasts->LatestVersion().value(), 3);
   EXPECT_EQ(ForecastRows(*lake), ForecastRows(*single));
@@ -214,6 +228,7 @@ TEST_F(ForecastChunksTest, WorkersServeChampionsFromTheirRegistryAsTheOneProcess
   auto report = ForecastOverBroker(broker_, *lake, Request("lake", 4));
   ASSERT_TRUE(report.ok()) << report.status().message();
   EXPECT_EQ(report->total.champions, 3u);
+  EXPECT_EQ(report->series_refitted, 0u);
   EXPECT_EQ(ForecastRows(*lake), ForecastRows(*single));
   // With champions the commit's app id carries their hash; a rerun still writes nothing.
   auto again = ForecastOverBroker(broker_, *lake, Request("lake", 4));
@@ -240,6 +255,7 @@ TEST_F(ForecastChunksTest, BadChunkCountsAndRequestsWriteNothing) {
         << out.status().message();
   }
   EXPECT_EQ(lake->OpenTable("forecasts").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(StagingObjects(*lake), 0u) << "a run stopped after pass 1 removes the fits it staged";
 
   // A lake the worker may not open fails pass 1 with the worker's reason; nothing written.
   auto elsewhere = Request("lake", 2);
@@ -278,6 +294,149 @@ TEST_F(ForecastChunksTest, BadChunkCountsAndRequestsWriteNothing) {
           .find("2 bands for 3 levels"),
       std::string::npos);
   EXPECT_EQ(lake->OpenTable("forecasts").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(ForecastChunksTest, Pass2FitsAgainWithoutUsableStagingAndWritesTheSameRows) {
+  auto single = NewLake("single");
+  ASSERT_TRUE(ForecastSignals(*single, {}).ok());
+  auto lake = NewLake("lake");
+  ForecastOptions options;
+  options.signals_version = 1;
+  const int n = 4;
+  std::vector<double> pooled;
+  for (int i = 0; i < n; ++i) {
+    auto scores = ForecastChunkScores(*lake, options, {i, n});
+    ASSERT_TRUE(scores.ok()) << scores.status().message();
+    EXPECT_TRUE(scores->staged) << scores->staging_error;
+    pooled.insert(pooled.end(), scores->scores.begin(), scores->scores.end());
+  }
+  ASSERT_EQ(StagingObjects(*lake), static_cast<size_t>(n));
+  lake::FileSystem& store = lake->filesystem();
+  // Chunk 0: staging gone. 1: truncated. 2: chunk 3's fits under its key. 3: intact.
+  ASSERT_TRUE(store.Delete(ForecastStagingKey(options, {0, n})).ok());
+  const std::string one = store.ReadFile(ForecastStagingKey(options, {1, n})).value();
+  ASSERT_TRUE(store.WriteFile(ForecastStagingKey(options, {1, n}), one.substr(0, one.size() / 2)).ok());
+  const std::string three = store.ReadFile(ForecastStagingKey(options, {3, n})).value();
+  ASSERT_TRUE(store.WriteFile(ForecastStagingKey(options, {2, n}), three).ok());
+
+  const ForecastCalibration calibration = CalibrateScores(pooled, options.levels);
+  const char* problems[] = {"", "checksum mismatch", "holds another run's fits", ""};
+  for (int i = 0; i < n; ++i) {
+    auto report = ForecastChunkSeries(*lake, options, {i, n}, calibration);
+    ASSERT_TRUE(report.ok()) << report.status().message();
+    if (i == 3) {
+      EXPECT_EQ(report->refitted, 0u);
+      EXPECT_EQ(report->staging_problem, "");
+    } else {
+      EXPECT_GT(report->refitted, 0u) << i;
+      EXPECT_EQ(report->refitted, report->series) << i;
+      EXPECT_NE(report->staging_problem.find(problems[i]), std::string::npos) << i << ": " << report->staging_problem;
+    }
+  }
+  EXPECT_EQ(ForecastRows(*lake), ForecastRows(*single));
+  EXPECT_EQ(StagingObjects(*lake), 0u);
+}
+
+TEST_F(ForecastChunksTest, StaleStagingIsRemovedAndRecentStagingKept) {
+  auto lake = NewLake("lake");
+  EXPECT_EQ(RemoveStaleForecastStaging(*lake, std::chrono::seconds(0)).value(), 0u);  // never staged: no error
+  ForecastOptions options;
+  options.signals_version = 1;
+  ASSERT_TRUE(ForecastChunkScores(*lake, options, {0, 2}).ok());
+  ASSERT_EQ(StagingObjects(*lake), 1u);
+  EXPECT_EQ(RemoveStaleForecastStaging(*lake, std::chrono::hours(1)).value(), 0u);
+  EXPECT_EQ(StagingObjects(*lake), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(RemoveStaleForecastStaging(*lake, std::chrono::seconds(0)).value(), 1u);
+  EXPECT_EQ(StagingObjects(*lake), 0u);
+  EXPECT_EQ(RemoveStaleForecastStaging(*lake, std::chrono::seconds(0)).value(), 0u);  // nothing staged: no error
+}
+
+internal::StagedChunk SampleStaging() {
+  internal::StagedChunk c;
+  c.options_key = "12345";
+  c.signals_version = 7;
+  c.chunk = {2, 5};
+  c.skipped = {"macro/short: 3 points (fewer than 8)"};
+  for (int s = 0; s < 2; ++s) {
+    internal::SeriesData d;
+    d.kind = "macro";
+    d.name = "s" + std::to_string(s);
+    d.ts = {Month(0), Month(39 + s)};
+    internal::SeriesForecast f;
+    f.ok = s == 0;
+    f.problem = s == 0 ? "" : "macro/s1: not finite";
+    f.grid = {"monthly", 1, 0, 12, 18};
+    f.horizon = 18;
+    f.period = 12;
+    f.scale = 0.1 + s;
+    f.result.ensemble.mean = {0.1, -0.0, 1e-310, 3.141592653589793};
+    f.result.ensemble.sd = {INFINITY, 0.2, 0.3, std::nextafter(1.0, 2.0)};
+    f.result.weights.weight.fill(0.0);
+    f.result.weights.weight[1] = 1.0 / 3;
+    f.result.scores.back() = {INFINITY, 0.5, 1e300};
+    f.result.backtest_mase.fill(NAN);
+    f.result.backtest_mase[0] = 0.7;
+    c.series.push_back(d);
+    c.forecasts.push_back(f);
+  }
+  return c;
+}
+
+bool SameBits(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0);
+}
+
+TEST(ForecastStaging, RoundTripKeepsEveryDoubleBitForBit) {
+  const internal::StagedChunk in = SampleStaging();
+  auto out = internal::DecodeStagedChunk(internal::EncodeStagedChunk(in));
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_EQ(out->options_key, in.options_key);
+  EXPECT_EQ(out->signals_version, 7);
+  EXPECT_EQ(out->chunk.index, 2);
+  EXPECT_EQ(out->chunk.count, 5);
+  EXPECT_EQ(out->skipped, in.skipped);
+  ASSERT_EQ(out->series.size(), 2u);
+  for (size_t s = 0; s < 2; ++s) {
+    const auto &a = in.forecasts[s], &b = out->forecasts[s];
+    EXPECT_EQ(out->series[s].kind, in.series[s].kind);
+    EXPECT_EQ(out->series[s].name, in.series[s].name);
+    EXPECT_EQ(out->series[s].ts, std::vector<int64_t>{in.series[s].ts.back()});  // the origin alone
+    EXPECT_EQ(b.ok, a.ok);
+    EXPECT_EQ(b.problem, a.problem);
+    EXPECT_EQ(b.grid.name, "monthly");
+    EXPECT_EQ(b.grid.Target(Month(0), 3), a.grid.Target(Month(0), 3));
+    EXPECT_EQ(b.grid.period, 12);
+    EXPECT_EQ(b.grid.horizon, 18);
+    EXPECT_EQ(b.horizon, 18);
+    EXPECT_EQ(b.period, 12);
+    EXPECT_TRUE(SameBits({b.scale}, {a.scale}));
+    EXPECT_TRUE(SameBits(b.result.ensemble.mean, a.result.ensemble.mean));
+    EXPECT_TRUE(SameBits(b.result.ensemble.sd, a.result.ensemble.sd));
+    EXPECT_TRUE(SameBits(b.result.scores.back(), a.result.scores.back()));
+    EXPECT_TRUE(SameBits({b.result.weights.weight.begin(), b.result.weights.weight.end()},
+                         {a.result.weights.weight.begin(), a.result.weights.weight.end()}));
+    EXPECT_TRUE(SameBits({b.result.backtest_mase.begin(), b.result.backtest_mase.end()},
+                         {a.result.backtest_mase.begin(), a.result.backtest_mase.end()}));
+  }
+  EXPECT_EQ(internal::StagingKey("12345", 7, {2, 5}), "_pulse/staging/forecast/12345/7/2-of-5");
+}
+
+TEST(ForecastStaging, TruncatedCorruptOrForeignBytesAreParseErrors) {
+  const std::string bytes = internal::EncodeStagedChunk(SampleStaging());
+  for (size_t size : {size_t{0}, size_t{7}, size_t{8}, size_t{72}, bytes.size() / 2, bytes.size() - 1}) {
+    auto out = internal::DecodeStagedChunk(std::string_view(bytes).substr(0, size));
+    ASSERT_FALSE(out.ok()) << size;
+    EXPECT_EQ(out.status().code(), StatusCode::kParseError) << size;
+  }
+  std::string flipped = bytes;
+  flipped[bytes.size() / 2] ^= 0x01;
+  EXPECT_NE(internal::DecodeStagedChunk(flipped).status().message().find("checksum mismatch"), std::string::npos);
+  std::string other_format = bytes;
+  other_format[7] = '2';
+  EXPECT_NE(internal::DecodeStagedChunk(other_format).status().message().find("not a staging object"),
+            std::string::npos);
+  EXPECT_EQ(internal::DecodeStagedChunk(bytes + "x").status().code(), StatusCode::kParseError);
 }
 
 TEST(ForecastChunkEncoding, DoublesAndCalibrationsRoundTripExactly) {
