@@ -155,6 +155,9 @@ struct RedisOptions {
   int connect_attempts = 6;
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{2000};
+  // RedisPool::Open waits this long for a server that answers LOADING (loading its dataset after
+  // a restart) before giving up.
+  std::chrono::milliseconds loading_wait{60000};
   RespParser::Limits limits;
 };
 

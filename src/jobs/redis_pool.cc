@@ -12,17 +12,18 @@ RedisPool::RedisPool(std::string url, RedisOptions options)
 Result<std::unique_ptr<RedisPool>> RedisPool::Open(const std::string& url, RedisOptions options) {
   auto client = RedisClient::Connect(url, options);
   if (!client.ok()) return client.status();
-  // A server still loading its data (LOADING), or answering another transient error reply, is
-  // asked again with the connection's backoff, as an unreachable one is. (A lost connection -
-  // "PING failed: ..." - is not: reconnecting has its own backoff.)
+  // A server still loading its dataset (LOADING, as after a restart), or answering another
+  // transient error reply, is asked again with the connection backoff for up to loading_wait. (A
+  // lost connection - "PING failed: ..." - is not: reconnecting has its own backoff.)
+  auto transient = [](const Result<RedisReply>& reply) {
+    return !reply.ok() && reply.status().code() == StatusCode::kUnavailable &&
+           reply.status().message().find("failed:") == std::string::npos;
+  };
   auto pong = client->Command({"PING"});
-  std::chrono::milliseconds delay = options.backoff_initial;
-  for (int attempt = 1;
-       !pong.ok() && pong.status().code() == StatusCode::kUnavailable &&
-       pong.status().message().find("failed:") == std::string::npos && attempt < std::max(1, options.connect_attempts);
-       ++attempt) {
+  const auto give_up = std::chrono::steady_clock::now() + options.loading_wait;
+  for (auto delay = options.backoff_initial; transient(pong) && std::chrono::steady_clock::now() < give_up;
+       delay = std::min(delay * 2, options.backoff_max)) {
     std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, options.backoff_max);
     pong = client->Command({"PING"});
   }
   if (!pong.ok()) {

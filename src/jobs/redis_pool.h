@@ -6,7 +6,7 @@
 //   URL does not give, or a port that is not Redis, is a clear error at once (kInvalidArgument
 //   naming the fix, or the connection's own error with "is this a Redis server?") rather than a
 //   worker that retries forever. A server still loading its dataset (LOADING, as after a
-//   restart) is asked again with the connection backoff of RedisOptions before Open gives up.
+//   restart) is asked again with the connection backoff, for up to RedisOptions::loading_wait.
 // - WithClient lends a connection to one call: an idle one, or a new one (RedisClient::Connect
 //   with the options; its error is the call's). The connection goes back to the pool afterwards,
 //   whatever happened (a RedisClient reconnects by itself on its next command).

@@ -94,3 +94,60 @@ def test_queue_names_are_trimmed_and_never_empty(pulse_bin, redis_db):
     finally:
         worker.send_signal(signal.SIGTERM)
         worker.communicate(timeout=30)
+
+
+def test_a_worker_started_while_redis_loads_its_dataset_waits_for_it(pulse_bin, tmp_path):
+    """A redis-server restarting with data answers LOADING until its dataset is in memory; a worker
+    (or `pulse task send`) started then waits for it rather than exiting (test_jobs_faults once saw
+    a replacement worker exit so). The load is slowed with redis-server's key-load-delay."""
+    port = free_port()
+    server = ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", str(tmp_path), "--save", "",
+              "--appendonly", "no", "--rdbcompression", "no"]
+
+    def ping():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(100)
+        except OSError:
+            return b""
+
+    def wait_for(reply_prefix, deadline_s=20):
+        deadline = time.monotonic() + deadline_s
+        while not ping().startswith(reply_prefix):
+            assert time.monotonic() < deadline, f"redis-server never answered {reply_prefix!r}"
+            time.sleep(0.02)
+
+    first = subprocess.Popen(server, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(b"+PONG")
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+            for i in range(60):  # 60 keys of 4 KB, then SAVE: an RDB that loads in 4 KB steps
+                s.sendall(f"*3\r\n$3\r\nSET\r\n$4\r\nk{i:03d}\r\n$4096\r\n".encode() + b"x" * 4096 + b"\r\n")
+            s.sendall(b"*1\r\n$4\r\nSAVE\r\n")
+            got = b""
+            while got.count(b"\r\n") < 61:
+                got += s.recv(4096)
+            assert got.endswith(b"+OK\r\n"), got
+    finally:
+        first.kill()
+        first.wait()
+    second = subprocess.Popen(server + ["--key-load-delay", "50000", "--loading-process-events-interval-bytes", "1024"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = None
+    try:
+        wait_for(b"-LOADING")
+        url = f"redis://127.0.0.1:{port}/0"
+        worker = subprocess.Popen([pulse_bin, "worker", "--broker", url, "--concurrency", "1"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert ping().startswith(b"-LOADING"), "the dataset loaded before the worker started: slow the load more"
+        sent = run(pulse_bin, "task", "send", "pulse.noop", "--broker", url, "--args", "[7]", "--wait", "60")
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stdout.strip() == "[7]", sent.stdout
+        assert worker.poll() is None, worker.communicate()[1]
+    finally:
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            worker.communicate(timeout=30)
+        second.kill()
+        second.wait()
