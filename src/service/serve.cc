@@ -124,8 +124,7 @@ Result<ServeSummary> RunServe(const Settings& settings, const ServeOptions& opti
   PULSE_ASSIGN_OR_RETURN(state->scoring, pipeline::LoadScoringRules(settings.ingest.scoring_rules, exe_path));
   state->pushes = MakeSignalPushQueue(*state);
   // The lake must be reachable by URL now (a typo fails here, not on the first request).
-  PULSE_ASSIGN_OR_RETURN(auto lake_handle, state->OpenLake(lake::OpenMode::kCreateIfMissing));
-  lake_handle.reset();
+  PULSE_RETURN_IF_ERROR(state->OpenLake(lake::OpenMode::kCreateIfMissing).status());
   PULSE_ASSIGN_OR_RETURN(auto broker, jobs::OpenBroker(settings.jobs.broker));
   state->broker = std::move(broker);
   PULSE_ASSIGN_OR_RETURN(auto tokens, TokenStore::Open(options.tokens_file));
