@@ -110,7 +110,7 @@ TEST(Config, DefaultsAreDeclaredAndTyped) {
                                          "serve.max_body_bytes",
                                          "serve.port",
                                          "serve.probe_timeout_ms",
-                                                                                  "serve.rate_burst",
+                                         "serve.rate_burst",
                                          "serve.rate_per_second",
                                          "serve.read_cache_mb",
                                          "serve.request_timeout_ms",
