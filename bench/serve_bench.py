@@ -85,7 +85,8 @@ class Server:
         if kind == "pulse":
             cmd = [args.pulse, "--lake", str(lake), "--set", f"serve.tokens_file={args.tokens}",
                    "--set", "serve.rate_per_second=1000000", "--set", "serve.rate_burst=1000000000",
-                   "--set", f"run.out={lake.parent / 'report'}", "serve", "--port", str(self.port)]
+                   "--set", f"run.out={lake.parent / 'report'}",
+                   *[x for kv in args.pulse_set for x in ("--set", kv)], "serve", "--port", str(self.port)]
             env = dict(os.environ)
         else:
             cmd = [sys.executable, "-m", "uvicorn", "serve_fastapi_app:app", "--host", "127.0.0.1",
@@ -171,6 +172,8 @@ def main():
     ap.add_argument("--read-path", default="/v1/forecasts?limit=1000")
     ap.add_argument("--only", choices=["read", "push"], help="one route only")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--pulse-set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a setting for pulse serve, e.g. serve.read_cache_mb=0 (repeatable)")
     args = ap.parse_args()
     if not shutil.which("wrk"):
         sys.exit("serve_bench: wrk not found (sudo apt-get install -y wrk)")
