@@ -32,19 +32,24 @@ Result<int64_t> TableCache::LatestVersion(lake::Lake& lake, const std::string& n
     auto applied = handle->table->CommitFile(handle->version);
     if (!applied.ok() || applied->mtime_ms != handle->commit_mtime_ms) handle->table.reset();
   }
-  if (!handle->table) {
+  if (!handle->table) {  // a table's id is fixed for the handle's life (re-creation reopens it)
     handle->version = -1;
     PULSE_ASSIGN_OR_RETURN(handle->table, lake.OpenTable(name));
+    auto snapshot = handle->table->LoadSnapshot();
+    if (!snapshot.ok()) {
+      handle->table.reset();
+      return snapshot.status();
+    }
+    handle->table_id = snapshot->table_id;
   }
   auto latest = handle->table->LatestVersion();
   if (latest.ok() && *latest != handle->version) {
     auto commit = handle->table->CommitFile(*latest);
-    auto snapshot = handle->table->LoadSnapshot(*latest);
-    if (!commit.ok() || !snapshot.ok()) {
+    if (!commit.ok()) {
       handle->table.reset();
-      return !commit.ok() ? commit.status() : snapshot.status();
+      return commit.status();
     }
-    handle->version = *latest, handle->commit_mtime_ms = commit->mtime_ms, handle->table_id = snapshot->table_id;
+    handle->version = *latest, handle->commit_mtime_ms = commit->mtime_ms;
   }
   if (!latest.ok()) handle->table.reset();
   return latest;
