@@ -282,6 +282,117 @@ void AddDerived(Summary& out, size_t step, const Metrics& metrics, const BlockSt
   }
 }
 
+// A block of runs in flight: its state, its overlays' values before the current turn, its first
+// run (within the options' runs).
+struct RunBlock {
+  BlockState state;
+  std::vector<double> before;
+  uint64_t first = 0;
+  RunBlock(size_t slots, size_t overlays) : state(slots, kBlock), before(overlays * kBlock) {}
+};
+
+// Blocks a worker advances together, turn by turn (each takes its turn before any takes the
+// next). The summary cells of a step are then updated by this many blocks in a row while they are
+// in cache: a cell's histogram window is often kilobytes, and a summary of the full state is far
+// larger than the caches, so one block at a time brought every cell back from memory for each 256
+// runs. The summary does not depend on the order (summary.h), so results are unchanged.
+constexpr size_t kBlocksPerGroup = 8;
+
+// What a batch's workers share (read only, but `paths`, whose rows each run's worker alone writes).
+struct Batch {
+  const TurnEngine& engine;
+  const MonteCarloOptions& options;
+  const std::vector<double>& start;  // the initial state with its overrides
+  const std::vector<SlotNoise>& noisy;
+  const Metrics& metrics;
+  const SummaryColumns& layout;
+  GpuTurns* gpu;  // nullptr: the CPU runs the turns
+  std::vector<double>& paths;
+};
+
+// One worker's share of a batch: blocks of runs, a group at a time, into its own summary and rule
+// counts.
+class Worker {
+ public:
+  explicit Worker(const Batch& batch)
+      : batch_(batch),
+        summary_(batch.options.turns + 1, batch.layout.names),
+        fired_total_(batch.engine.rules().rules.size(), 0),
+        shocks_(batch.noisy, batch.options) {}
+
+  // Runs blocks [begin, end); group_done(runs) after each group. Stops at a device error.
+  Status Run(uint64_t begin, uint64_t end, const std::function<void(uint64_t)>& group_done) {
+    const Catalog& catalog = batch_.engine.catalog();
+    const size_t overlays = batch_.engine.overlays().size();
+    for (uint64_t g0 = begin; g0 < end; g0 += kBlocksPerGroup) {
+      const auto count = static_cast<size_t>(std::min<uint64_t>(kBlocksPerGroup, end - g0));
+      while (group_.size() < count) group_.emplace_back(catalog.size(), overlays);
+      uint64_t runs = 0;
+      for (size_t g = 0; g < count; ++g) {
+        RunBlock& b = group_[g];
+        b.first = (g0 + g) * kBlock;
+        b.state.SetCount(static_cast<size_t>(std::min<uint64_t>(kBlock, batch_.options.runs - b.first)));
+        b.state.Fill(batch_.start);
+        runs += b.state.count();
+        shocks_.Apply(b.state, batch_.options.first_run + b.first, 0);
+        Remember(b);
+        Record(b, 0);
+      }
+      for (uint32_t turn = 1; turn <= batch_.options.turns; ++turn) {
+        for (size_t g = 0; g < count; ++g) PULSE_RETURN_IF_ERROR(Turn(group_[g], turn));
+      }
+      group_done(runs);
+    }
+    return Status::Ok();
+  }
+
+  Summary& summary() { return summary_; }
+  const std::vector<uint64_t>& rule_fired() const { return fired_total_; }
+
+ private:
+  Status Turn(RunBlock& b, uint32_t turn) {
+    const MonteCarloOptions& options = batch_.options;
+    Remember(b);
+    for (const auto& [at, event] : options.events)
+      if (at == turn) batch_.engine.ApplyEvent(b.state, event);
+    if (batch_.gpu) {  // the turn and its noise on the device (no injections: checked before)
+      PULSE_RETURN_IF_ERROR(batch_.gpu->Turn(b.state, options.first_run + b.first, turn, &fired_));
+    } else {
+      const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
+      batch_.engine.Run(b.state, inject, &fired_);
+      shocks_.Apply(b.state, options.first_run + b.first, turn);
+    }
+    for (size_t i = 0; i < fired_.size(); ++i) fired_total_[i] += fired_[i];
+    Record(b, turn);
+    return Status::Ok();
+  }
+
+  // The overlays' values before a turn, for the derived columns.
+  void Remember(RunBlock& b) {
+    const std::vector<uint32_t>& overlays = batch_.engine.overlays();
+    for (size_t o = 0; o < overlays.size(); ++o)
+      std::copy_n(b.state.slot(overlays[o]), b.state.count(), b.before.data() + o * kBlock);
+  }
+
+  // The block's values at `step` into the summary (and the sampled paths).
+  void Record(const RunBlock& b, size_t step) {
+    const BlockState& st = b.state;
+    const size_t n = st.count(), slots = st.slots(), steps = batch_.options.turns + 1;
+    for (uint32_t s = 0; s < slots; ++s) summary_.Add(step, s, st.slot(s), n);
+    for (uint64_t run = b.first; run < b.first + n && run < batch_.options.sample_paths; ++run) {
+      for (uint32_t s = 0; s < slots; ++s) batch_.paths[(run * steps + step) * slots + s] = st.slot(s)[run - b.first];
+    }
+    AddDerived(summary_, step, batch_.metrics, st, batch_.engine.overlays(), b.before, batch_.layout);
+  }
+
+  const Batch& batch_;
+  Summary summary_;
+  std::vector<uint64_t> fired_total_;
+  std::vector<uint32_t> fired_;
+  Shocks shocks_;
+  std::vector<RunBlock> group_;
+};
+
 }  // namespace
 
 Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vector<double>& initial,
@@ -292,12 +403,10 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   const auto started = std::chrono::steady_clock::now();
 
   const SummaryColumns layout = ColumnsOf(engine);
-  const std::vector<std::string>& columns = layout.names;
   std::vector<double> start = initial;
   for (const auto& [slot, value] : options.overrides) start[slot] = value;
   const std::vector<SlotNoise> noisy = NoisySlots(catalog, options);
   const Metrics metrics(catalog);
-  const std::vector<uint32_t>& overlays = engine.overlays();
 
   std::string gpu_unused;
   const std::unique_ptr<GpuTurns> gpu = SelectGpu(engine, noisy, options, &gpu_unused);
@@ -307,10 +416,10 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   const size_t workers = std::max<size_t>(
       1, std::min<uint64_t>(blocks, options.threads > 0 ? static_cast<size_t>(options.threads) : pool.size()));
   MonteCarloResult result;
-  result.summary = Summary(options.turns + 1, columns);
+  result.summary = Summary(options.turns + 1, layout.names);
   result.rule_fired.assign(engine.rules().rules.size(), 0);
-  const size_t steps = options.turns + 1, slots = catalog.size();
-  result.paths.assign(options.sample_paths * steps * slots, 0.0);  // each run's rows: one writer
+  result.paths.assign(options.sample_paths * (options.turns + 1) * catalog.size(), 0.0);
+  const Batch batch{engine, options, start, noisy, metrics, layout, gpu.get(), result.paths};
   std::mutex mu;
   uint64_t done = 0;
   size_t merged = 0;  // worker summaries merged into result.summary
@@ -319,64 +428,24 @@ Result<MonteCarloResult> RunMonteCarlo(const TurnEngine& engine, const std::vect
   pool.ParallelFor(
       workers,
       [&](size_t w) {
-        Summary local(options.turns + 1, columns);
-        std::vector<uint64_t> fired_total(engine.rules().rules.size(), 0);
-        std::vector<uint32_t> fired;
-        std::vector<double> before(overlays.size() * kBlock);
-        BlockState st(catalog.size(), kBlock);
-        Shocks shocks(noisy, options);
-        for (uint64_t b = blocks * w / workers; b < blocks * (w + 1) / workers; ++b) {
-          const uint64_t first = b * kBlock;
-          const size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, options.runs - first));
-          st.SetCount(n);
-          st.Fill(start);
-          auto shock = [&](uint32_t turn) { shocks.Apply(st, options.first_run + first, turn); };
-          auto record = [&](size_t step) {
-            for (uint32_t s = 0; s < catalog.size(); ++s) local.Add(step, s, st.slot(s), n);
-            for (uint64_t run = first; run < first + n && run < options.sample_paths; ++run) {
-              for (uint32_t s = 0; s < slots; ++s)
-                result.paths[(run * steps + step) * slots + s] = st.slot(s)[run - first];
-            }
-            AddDerived(local, step, metrics, st, overlays, before, layout);
-          };
-          auto remember = [&] {
-            for (size_t o = 0; o < overlays.size(); ++o)
-              std::copy_n(st.slot(overlays[o]), n, before.data() + o * kBlock);
-          };
-          shock(0);
-          remember();
-          record(0);
-          for (uint32_t turn = 1; turn <= options.turns; ++turn) {
-            remember();
-            for (const auto& [at, event] : options.events)
-              if (at == turn) engine.ApplyEvent(st, event);
-            if (gpu) {  // the turn and its noise on the device (no injections: checked above)
-              if (Status s = gpu->Turn(st, options.first_run + first, turn, &fired); !s.ok()) {
-                std::lock_guard lock(mu);
-                if (gpu_error.ok()) gpu_error = s;
-                return;
-              }
-            } else {
-              const Injection* inject = turn <= options.injections.size() ? &options.injections[turn - 1] : nullptr;
-              engine.Run(st, inject, &fired);
-            }
-            for (size_t i = 0; i < fired.size(); ++i) fired_total[i] += fired[i];
-            if (!gpu) shock(turn);
-            record(turn);
-          }
-          if (progress) {
-            std::lock_guard lock(mu);
-            done += n;
-            progress(done, options.runs);
-          }
-        }
+        Worker worker(batch);
+        const Status status = worker.Run(blocks * w / workers, blocks * (w + 1) / workers, [&](uint64_t runs) {
+          if (!progress) return;
+          std::lock_guard lock(mu);
+          done += runs;
+          progress(done, options.runs);
+        });
         std::lock_guard lock(mu);
-        if (merged++ == 0) {
-          result.summary = std::move(local);  // the first worker's summary is the start (no copy)
-        } else {
-          result.summary.Merge(local);
+        if (!status.ok()) {
+          if (gpu_error.ok()) gpu_error = status;
+          return;
         }
-        for (size_t i = 0; i < fired_total.size(); ++i) result.rule_fired[i] += fired_total[i];
+        if (merged++ == 0) {
+          result.summary = std::move(worker.summary());  // the first worker's summary is the start (no copy)
+        } else {
+          result.summary.Merge(worker.summary());
+        }
+        for (size_t i = 0; i < worker.rule_fired().size(); ++i) result.rule_fired[i] += worker.rule_fired()[i];
       },
       workers);
   PULSE_RETURN_IF_ERROR(gpu_error);

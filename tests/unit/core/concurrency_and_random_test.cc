@@ -36,10 +36,10 @@ TEST(CounterRng, StreamsAreAddressedByKeys) {
 }
 
 TEST(CounterRng, NormalsEqualsRepeatedNormalAndLeavesTheStreamInPlace) {
-  // The batched draws (Philox vectorised with AVX-512 or AVX2 where the CPU has them: each level
-  // is tried) are the same numbers, and the stream continues where n Normal() calls would leave
-  // it: after odd and even counts, from a partly used block, across batch boundaries, and with the
-  // rare slow-path draws included.
+  // The batched draws (Philox vectorised with AVX-512 or AVX2 where the CPU has them, and the
+  // ziggurat's first test on 8 draws at once with AVX-512: each level is tried) are the same
+  // numbers, and the stream continues where n Normal() calls would leave it: after odd and even
+  // counts, from a partly used block, across batch boundaries, and with the rare slow-path draws.
   for (simd::Level level : {simd::Level::kPlain, simd::Level::kAvx2, simd::Level::kAvx512}) {
     simd::LimitLevel(level);
     for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{31}, size_t{32}, size_t{33}, size_t{314}, size_t{5000}}) {

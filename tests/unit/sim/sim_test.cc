@@ -282,6 +282,39 @@ TEST(MonteCarlo, BitIdenticalForAnyThreadCount) {
   EXPECT_NE(different->summary.Get(12, *w.catalog.Find("hope"), {}).mean, hope.mean);
 }
 
+TEST(MonteCarlo, GroupsOfBlocksGiveWhatBlocksOneAtATimeGive) {
+  // A worker advances its blocks of 256 runs in groups of up to 8, turn by turn. 2,600 runs on one
+  // thread are a full group and a partial one ending in a partial block; computed instead as 11
+  // separate one-block chunks, the merged summary, the paths and the rule counts are the same.
+  World w = Load();
+  TurnEngine engine(w.catalog, w.rules, {.symbolic = true});
+  MonteCarloOptions whole = Options(1);
+  whole.runs = 2600, whole.turns = 4, whole.sample_paths = 2600;
+  std::vector<uint64_t> progress;
+  auto all = RunMonteCarlo(engine, w.catalog.Initial(), whole, [&](uint64_t done, uint64_t total) {
+    EXPECT_EQ(total, 2600u);
+    progress.push_back(done);
+  });
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  EXPECT_EQ(progress, (std::vector<uint64_t>{2048, 2600}));  // once per group
+  Summary merged;
+  std::vector<double> paths;
+  std::vector<uint64_t> fired(all->rule_fired.size(), 0);
+  for (uint64_t first = 0; first < whole.runs; first += kBlock) {
+    MonteCarloOptions chunk = whole;
+    chunk.first_run = first, chunk.runs = std::min<uint64_t>(kBlock, whole.runs - first);
+    chunk.sample_paths = chunk.runs;
+    auto part = RunMonteCarlo(engine, w.catalog.Initial(), chunk);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    merged.Merge(part->summary);
+    paths.insert(paths.end(), part->paths.begin(), part->paths.end());
+    for (size_t i = 0; i < fired.size(); ++i) fired[i] += part->rule_fired[i];
+  }
+  EXPECT_EQ(all->summary.Serialize(), merged.Serialize());
+  EXPECT_EQ(all->paths, paths);
+  EXPECT_EQ(all->rule_fired, fired);
+}
+
 TEST(MonteCarlo, VectorisedPathsGiveThePlainResults) {
   // The summary's scan, the Philox batches and the shock tiles have AVX-512 versions chosen at run
   // time; simd::LimitLevel(kPlain) makes each take its plain version. Both must give the same
