@@ -181,23 +181,30 @@ double ZigguratNormal(Next64&& next64) {
 
 #if defined(__x86_64__)
 PULSE_SIMD_BEGIN
-// ZigguratNormal's first test on the 8 draws in w[0..16) (each draw a high word, then a low word):
-// out[j] = u_j x[i_j] for every lane, and the mask of the lanes that passed (|u_j| < ratio[i_j]), for
-// which that is the draw's value. The same operations as the scalar test (u = 2 m 2^-53 - 1 is
-// exact either way), so the same doubles.
-__attribute__((target("avx512f,avx512dq"))) unsigned ZigguratFirstTest8(const uint32_t* w, const Ziggurat& z,
-                                                                        double* out) {
-  const __m512i bits = _mm512_ror_epi64(_mm512_loadu_si512(w), 32);  // (w[2j] << 32) | w[2j + 1]
-  const __m512i layer = _mm512_and_si512(bits, _mm512_set1_epi64(255));
-  const __m512d m = _mm512_cvtepu64_pd(_mm512_srli_epi64(bits, 11));  // < 2^53: exact
-  const __m512d u = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), m), _mm512_set1_pd(0x1.0p-53)),
-                                  _mm512_set1_pd(1.0));
-  const __m512d abs_u =
-      _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(u), _mm512_set1_epi64(0x7FFFFFFFFFFFFFFF)));
-  const __m512d ratio = _mm512_i64gather_pd(layer, z.ratio.data(), 8);
-  const __m512d edge = _mm512_i64gather_pd(layer, z.x.data(), 8);
-  _mm512_storeu_pd(out, _mm512_mul_pd(u, edge));
-  return _mm512_cmp_pd_mask(abs_u, ratio, _CMP_LT_OQ);
+// ZigguratNormal's first test on the draws in w[0..2 draws) (each a high word, then a low word), 8
+// at a time while 8 draws and 8 places in out[0..wanted) are left: out[j] = u_j x[i_j], the draw's
+// value where it passes (|u_j| < ratio[i_j]). Returns how many draws passed before the first that
+// did not or before fewer than 8 were left. The same operations as the scalar test (u = 2 m 2^-53 -
+// 1 is exact either way), so the same doubles.
+__attribute__((target("avx512f,avx512dq"))) size_t ZigguratFirstTests(const uint32_t* w, size_t draws,
+                                                                      const Ziggurat& z, double* out, size_t wanted) {
+  const __m512i low8 = _mm512_set1_epi64(255), abs_mask = _mm512_set1_epi64(0x7FFFFFFFFFFFFFFF);
+  const __m512d two = _mm512_set1_pd(2.0), scale = _mm512_set1_pd(0x1.0p-53), one = _mm512_set1_pd(1.0);
+  size_t k = 0;
+  while (k + 8 <= draws && k + 8 <= wanted) {
+    const __m512i bits = _mm512_ror_epi64(_mm512_loadu_si512(w + 2 * k), 32);  // (hi << 32) | lo
+    const __m512i layer = _mm512_and_si512(bits, low8);
+    const __m512d m = _mm512_cvtepu64_pd(_mm512_srli_epi64(bits, 11));  // < 2^53: exact
+    const __m512d u = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(two, m), scale), one);
+    const __m512d abs_u = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(u), abs_mask));
+    const __m512d ratio = _mm512_i64gather_pd(layer, z.ratio.data(), 8);
+    const __m512d edge = _mm512_i64gather_pd(layer, z.x.data(), 8);
+    _mm512_storeu_pd(out + k, _mm512_mul_pd(u, edge));
+    const unsigned passed = _mm512_cmp_pd_mask(abs_u, ratio, _CMP_LT_OQ);
+    if (passed != 0xFF) return k + static_cast<size_t>(std::countr_one(passed));  // rare: 1 draw in 100 fails
+    k += 8;
+  }
+  return k;
 }
 PULSE_SIMD_END
 #endif
@@ -240,18 +247,13 @@ void CounterRng::Normals(double* out, size_t n) {
 #endif
   for (size_t k = 0; k < n; ++k) {
 #if defined(__x86_64__)
-    // Eight draws at a time while eight values are wanted; the first that fails the first test
-    // (1 in 100) and any after it are left to the scalar code below.
+    // Eight draws at a time while eight values are wanted; a draw that fails the first test (1 in
+    // 100) is left to the scalar code below.
     while (vector && n - k >= 8) {
       if (have - pos < 16) refill();
-      const unsigned passed = ZigguratFirstTest8(words + pos, z, out + k);
-      if (passed == 0xFF) {  // a branch, not arithmetic on the mask: the next draws need not wait for it
-        k += 8, pos += 16;
-        continue;
-      }
-      const auto lead = static_cast<size_t>(std::countr_one(passed));
-      k += lead, pos += 2 * lead;
-      break;
+      const size_t passed = ZigguratFirstTests(words + pos, (have - pos) / 2, z, out + k, n - k);
+      k += passed, pos += 2 * passed;
+      if (have - pos >= 16) break;  // a draw failed (or fewer than 8 values are wanted)
     }
     if (k == n) break;
 #endif

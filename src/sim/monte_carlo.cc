@@ -143,6 +143,7 @@ __attribute__((target("avx512f"))) void ShockTile8Avx512(BlockState& st, size_t 
     for (size_t k = 0; k < 8; ++k) {
       const size_t j = j0 + k;
       double* x = st.slot(drawn.slot[j]) + r0;
+      _mm_prefetch(reinterpret_cast<const char*>(x + 8), _MM_HINT_T0);  // the next tile's line of the slot
       const __m512d lo = _mm512_set1_pd(drawn.lo[j]), hi = _mm512_set1_pd(drawn.hi[j]);
       __m512d v = _mm512_add_pd(_mm512_loadu_pd(x), _mm512_mul_pd(_mm512_set1_pd(drawn.sd[j]), col[k]));
       v = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, lo, _CMP_LT_OQ), v, lo);  // std::clamp: v < lo ? lo

@@ -5,8 +5,8 @@
 namespace pulse::sim {
 
 BlockState::BlockState(size_t slots, size_t count)
-    : slots_(slots), count_(std::min(count, kBlock)), data_(slots * kBlock, 0.0), pointers_(slots) {
-  for (size_t s = 0; s < slots; ++s) pointers_[s] = data_.data() + s * kBlock;
+    : slots_(slots), count_(std::min(count, kBlock)), data_(slots * kStride, 0.0), pointers_(slots) {
+  for (size_t s = 0; s < slots; ++s) pointers_[s] = slot(static_cast<uint32_t>(s));
 }
 
 void BlockState::Fill(const std::vector<double>& values) {

@@ -199,7 +199,7 @@ class CudaTurns final : public GpuTurns {
  public:
   CudaTurns(DevProgram program, std::vector<void*> owned, size_t slots, size_t rules)
       : program_(program), owned_(std::move(owned)), slots_(slots), rules_(rules) {
-    cudaMalloc(&state_, slots * kBlock * sizeof(double));
+    cudaMalloc(&state_, slots * BlockState::kStride * sizeof(double));
     cudaMalloc(&fired_, std::max<size_t>(1, rules) * sizeof(unsigned int));
   }
   ~CudaTurns() override {
@@ -210,12 +210,12 @@ class CudaTurns final : public GpuTurns {
 
   Status Turn(BlockState& state, uint64_t first_run, uint32_t turn, std::vector<uint32_t>* fired) override {
     std::lock_guard lock(mu_);  // one block at a time on the device
-    const size_t bytes = slots_ * kBlock * sizeof(double);
-    double* host = state.slot(0);  // slots x kBlock, contiguous
+    const size_t bytes = slots_ * BlockState::kStride * sizeof(double);
+    double* host = state.slot(0);  // slots x kStride, contiguous
     cudaMemcpy(state_, host, bytes, cudaMemcpyHostToDevice);
     cudaMemset(fired_, 0, std::max<size_t>(1, rules_) * sizeof(unsigned int));
     const auto threads = 128u, blocks = static_cast<unsigned>((state.count() + threads - 1) / threads);
-    TurnKernel<<<blocks, threads>>>(program_, state_, kBlock, state.count(), first_run, turn, fired_);
+    TurnKernel<<<blocks, threads>>>(program_, state_, BlockState::kStride, state.count(), first_run, turn, fired_);
     std::vector<unsigned int> counts(rules_);
     cudaMemcpy(host, state_, bytes, cudaMemcpyDeviceToHost);
     if (rules_) cudaMemcpy(counts.data(), fired_, rules_ * sizeof(unsigned int), cudaMemcpyDeviceToHost);
