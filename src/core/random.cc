@@ -197,16 +197,8 @@ __attribute__((target("avx512f,avx512dq"))) size_t ZigguratFirstTests(const uint
     const __m512d m = _mm512_cvtepu64_pd(_mm512_srli_epi64(bits, 11));  // < 2^53: exact
     const __m512d u = _mm512_sub_pd(_mm512_mul_pd(_mm512_mul_pd(two, m), scale), one);
     const __m512d abs_u = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(u), abs_mask));
-#if defined(__GNUC__) && !defined(__clang__)
-// Unoptimised, GCC's gather is a macro passing its all-lanes mask (__mmask8)0xFF on as a char.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wsign-conversion"
-#endif
     const __m512d ratio = _mm512_i64gather_pd(layer, z.ratio.data(), 8);
     const __m512d edge = _mm512_i64gather_pd(layer, z.x.data(), 8);
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
     _mm512_storeu_pd(out + k, _mm512_mul_pd(u, edge));
     const unsigned passed = _mm512_cmp_pd_mask(abs_u, ratio, _CMP_LT_OQ);
     if (passed != 0xFF) return k + static_cast<size_t>(std::countr_one(passed));  // rare: 1 draw in 100 fails

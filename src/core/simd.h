@@ -23,11 +23,19 @@ void LimitLevel(Level max);
 }  // namespace pulse::simd
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*(), which -Wuninitialized and
-// -Wmaybe-uninitialized wrongly flag at every use; code between these two macros is spared them.
+// -Wmaybe-uninitialized wrongly flag at every use; and unoptimised (the asan preset is -O0), some
+// are macros that pass an all-lanes mask, (__mmask8)0xFF, on as a char, which -Wsign-conversion
+// flags (only there: optimised builds keep that warning). Code between these two macros is spared
+// them.
 #if defined(__GNUC__) && !defined(__clang__)
+#if defined(__OPTIMIZE__)
+#define PULSE_SIMD_MACRO_WARNINGS
+#else
+#define PULSE_SIMD_MACRO_WARNINGS _Pragma("GCC diagnostic ignored \"-Wsign-conversion\"")
+#endif
 #define PULSE_SIMD_BEGIN                                                               \
   _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wuninitialized\"") \
-      _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"")
+      _Pragma("GCC diagnostic ignored \"-Wmaybe-uninitialized\"") PULSE_SIMD_MACRO_WARNINGS
 #define PULSE_SIMD_END _Pragma("GCC diagnostic pop")
 #else
 #define PULSE_SIMD_BEGIN
